@@ -1,0 +1,352 @@
+//! Anomalies explain themselves: each function walks the deliveries behind an anomaly and writes one plain
+//! paragraph — what happened to which message, which fault opened which window, which strategy closes it.
+use super::broker::AppendCause;
+use super::{DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
+use crate::scenario::model::{SinkKind, Strategy};
+
+/// `1.203 s`: virtual time as a trainer reads it out.
+pub fn seconds(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+fn strategy_name(s: Strategy) -> &'static str {
+    match s {
+        Strategy::None => "none",
+        Strategy::CheckThenAct => "check_then_act",
+        Strategy::ClaimFirst => "claim_first",
+        Strategy::TransactionalInbox => "transactional_inbox",
+        Strategy::IdempotencyKey => "idempotency_key",
+    }
+}
+
+fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
+    match kind {
+        SinkKind::Email => ("the email service", "sent the email"),
+        SinkKind::Payment => ("the payment service", "charged the card"),
+        SinkKind::DbUpsert => ("the database", "upserted the row"),
+        SinkKind::DbCounter => ("the database counter", "incremented the counter"),
+    }
+}
+
+fn consumer(e: &Engine, c: u16) -> &str {
+    e.consumers.get(c as usize).map_or("?", |c| c.name.as_str())
+}
+
+fn where_it_was(e: &Engine, source: DeliverySource) -> String {
+    match source {
+        DeliverySource::Record { partition, offset, .. } => format!("offset {offset} of partition {partition}"),
+        DeliverySource::Entry { queue, .. } => {
+            format!("the message from queue '{}'", e.queues[queue as usize].spec.name)
+        }
+    }
+}
+
+fn step_phrase(step: Step, topic: bool) -> &'static str {
+    match (step, topic) {
+        (Step::Receive | Step::Check, _) => "before doing anything",
+        (Step::Effect, _) => "before the side effect",
+        (Step::Record, _) => "after the side effect, before recording the id",
+        (Step::Finish, true) => "after the side effect, before committing",
+        (Step::Finish, false) => "after the side effect, before acking",
+    }
+}
+
+/// How the same message came back; decides the strategy advice.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// A second copy of the message was appended or enqueued (producer retry, relay, queue copy).
+    SourceCopy,
+    /// The first handler finished or crashed before the second began.
+    Sequential { crashed_before_record: bool },
+    /// The second delivery began while the first was still running.
+    Concurrent,
+    /// The group was reset and read history again.
+    Replay,
+}
+
+/// The story of two deliveries that both applied the effect, `early` having started first, told in
+/// time order: `(sentences, window)`.
+fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Window) {
+    let a = &e.deliveries[early as usize];
+    let b = &e.deliveries[late as usize];
+    let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
+    let (ta, tb) = (seconds(a.effect_at_ms.unwrap_or(a.at_ms)), seconds(b.effect_at_ms.unwrap_or(b.at_ms)));
+    let topic = matches!(b.source, DeliverySource::Record { .. });
+    let same_copy = match (a.source, b.source) {
+        (
+            DeliverySource::Record { partition: p1, offset: o1, .. },
+            DeliverySource::Record { partition: p2, offset: o2, .. },
+        ) => (p1, o1) == (p2, o2),
+        (DeliverySource::Entry { entry: e1, .. }, DeliverySource::Entry { entry: e2, .. }) => e1 == e2,
+        _ => false,
+    };
+    // Both effects in the order they happened (concurrent runs can finish in either order).
+    let effects_in_order = || {
+        let (first, second) =
+            if a.effect_at_ms <= b.effect_at_ms { ((ca, &ta), (cb, &tb)) } else { ((cb, &tb), (ca, &ta)) };
+        format!("{} {verb} at {} and {} {verb} again at {}", first.0, first.1, second.0, second.1)
+    };
+    if !same_copy {
+        let cause = match b.source {
+            DeliverySource::Record { topic, partition, offset } => {
+                e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
+            }
+            DeliverySource::Entry { queue, entry, .. } => {
+                e.queues[queue as usize].store.entries.get(entry as usize).map(|x| x.cause)
+            }
+        };
+        let why = match cause {
+            Some(AppendCause::ProducerRetry { .. }) => "the producer's ack had been lost, so it retried and the broker stored the message a second time",
+            Some(AppendCause::RelayRepublish) => "the outbox relay had crashed after publishing and before marking the row sent, so it published the row again",
+            Some(AppendCause::QueueCopy) => "the standard queue delivered a second copy (at-least-once delivery allows it)",
+            _ => "a second copy of the message reached the subscriber",
+        };
+        return (
+            format!(
+                "{ca} {verb} at {ta}. But {why}: {cb} processed that copy ({}) and {verb} again at {tb}.",
+                where_it_was(e, b.source)
+            ),
+            Window::SourceCopy,
+        );
+    }
+    if b.after_replay {
+        return (format!("{ca} {verb} at {ta}. Then the group was reset to replay history, and {cb} read {} again and {verb} again at {tb}.", where_it_was(e, b.source)), Window::Replay);
+    }
+    let concurrent = a.ended_at_ms.is_none_or(|end| b.at_ms < end);
+    let window_after = |crashed_before_record| {
+        if concurrent {
+            Window::Concurrent
+        } else {
+            Window::Sequential { crashed_before_record }
+        }
+    };
+    if a.member_removed_while_running {
+        return (
+            format!(
+                "{ca} received it at {} but took longer than max.poll.interval.ms, so the group removed {ca} and rebalanced while it was still processing; its commit was rejected and {cb} read {} again at {}. {}.",
+                seconds(a.at_ms),
+                where_it_was(e, b.source),
+                seconds(b.at_ms),
+                effects_in_order()
+            ),
+            window_after(false),
+        );
+    }
+    if a.visibility_expired_while_running {
+        let vt = match b.source {
+            DeliverySource::Entry { queue, .. } => e.queues[queue as usize].spec.visibility_timeout_ms,
+            _ => 0,
+        };
+        return (
+            format!(
+                "{ca} received it at {}, but its processing outlasted the visibility timeout ({}): the queue made the message visible again while {ca} was still working, and {cb} received it at {}. {}.",
+                seconds(a.at_ms),
+                seconds(vt),
+                seconds(b.at_ms),
+                effects_in_order()
+            ),
+            window_after(false),
+        );
+    }
+    match a.outcome {
+        Outcome::Crashed { before } => {
+            let again = if topic {
+                format!("after the rebalance {cb} read {} again", where_it_was(e, b.source))
+            } else {
+                format!("after the visibility timeout the queue delivered it again to {cb}")
+            };
+            (
+                format!(
+                    "{ca} {verb} at {ta} and crashed {} at {}; {again} at {} and {verb} again at {tb}.",
+                    step_phrase(before, topic),
+                    seconds(a.ended_at_ms.unwrap_or(a.at_ms)),
+                    seconds(b.at_ms)
+                ),
+                Window::Sequential { crashed_before_record: before <= Step::Record },
+            )
+        }
+        _ => (
+            format!(
+                "{ca} received it at {}; {cb} received it again at {}. {}.",
+                seconds(a.at_ms),
+                seconds(b.at_ms),
+                effects_in_order()
+            ),
+            window_after(false),
+        ),
+    }
+}
+
+/// Which strategy would have prevented this duplicate, given the sink and how the message came back.
+fn advice(e: &Engine, sub: u16, window: Window) -> String {
+    let s = &e.subs[sub as usize];
+    let sink = &e.sinks[s.sink as usize].spec;
+    let (sink_name, _) = sink_phrase(sink.kind);
+    let current = strategy_name(s.handler.strategy);
+    let fix = if sink.accepts_idempotency_key {
+        format!("'idempotency_key' would: {sink_name} de-duplicates requests by key")
+    } else if matches!(sink.kind, SinkKind::DbCounter | SinkKind::DbUpsert) {
+        "'transactional_inbox' would: the dedupe row commits in the same transaction as the change".to_string()
+    } else if matches!(window, Window::SourceCopy | Window::Replay) && s.handler.strategy == Strategy::None {
+        "even 'check_then_act' would: the first run had recorded the id long before the copy arrived".to_string()
+    } else {
+        format!("'claim_first' would (at the price of losing the message if a consumer crashes after claiming); only {sink_name} accepting an idempotency key closes it completely")
+    };
+    let why_not = match (s.handler.strategy, window) {
+        (Strategy::None, _) => format!("Strategy '{current}' does not guard this"),
+        (Strategy::CheckThenAct, Window::Concurrent) => {
+            format!("Strategy '{current}' does not guard this: the second check ran before the first delivery had recorded the id")
+        }
+        (Strategy::CheckThenAct, Window::Sequential { crashed_before_record: true }) => {
+            format!("Strategy '{current}' does not guard this: the crash came after the effect and before set(id), so the check found nothing")
+        }
+        (Strategy::TransactionalInbox, _) if !matches!(sink.kind, SinkKind::DbCounter | SinkKind::DbUpsert) => format!(
+            "Strategy '{current}' does not guard this: the inbox row commits with the database transaction, but {sink_name} is outside it"
+        ),
+        (Strategy::IdempotencyKey, _) if !sink.accepts_idempotency_key => format!("Strategy '{current}' does not guard this: {sink_name} ignores idempotency keys"),
+        (_, _) if s.handler.store_ttl_ms.is_some() => format!("Strategy '{current}' did not guard this: the stored id had expired (TTL) before the message came back"),
+        _ => format!("Strategy '{current}' did not guard this"),
+    };
+    format!("{why_not}; {fix}.")
+}
+
+pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u32) -> String {
+    let s = &e.subs[sub as usize];
+    let (sink_name, verb) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
+    // Delivery ids grow with start time: tell the two runs in the order they began.
+    let (early, late) = if first_effect <= this { (first_effect, this) } else { (this, first_effect) };
+    let (story, window) = two_deliveries(e, early, late, verb);
+    let effects = s.obligations.get(m as usize).map_or(2, |o| o.effects);
+    let times = match effects {
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    format!(
+        "{} was applied {times} to {sink_name} by '{}'. {story} {}",
+        e.message_label(m),
+        s.name,
+        advice(e, sub, window)
+    )
+}
+
+pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
+    let msg = &e.messages[m as usize];
+    let p = &e.producers[msg.producer as usize].spec;
+    let first = msg.first_append.unwrap_or((0, 0));
+    let target = &p.target;
+    let (first_at, again_at) = if e.topics.iter().any(|t| &t.spec.name == target) {
+        (format!("offset {} of partition {}", first.1, first.0), format!("offset {} of partition {}", place.1, place.0))
+    } else {
+        (format!("entry {}", first.0), format!("entry {}", place.0))
+    };
+    if cause == AppendCause::RelayRepublish {
+        format!(
+            "{} was stored twice in '{target}' ({first_at} and {again_at}): the outbox relay crashed after publishing and before marking the row sent, so it published the row again. A restarted relay is a new producer, so even the idempotent producer cannot drop it; consumers must de-duplicate by message id.",
+            e.message_label(m)
+        )
+    } else {
+        format!(
+            "{} was stored twice in '{target}' ({first_at} and {again_at}): the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. The idempotent producer (enable.idempotence) would have dropped the retry; without it, every consumer sees the message twice.",
+            e.message_label(m),
+            p.name,
+            seconds(p.request_timeout_ms)
+        )
+    }
+}
+
+pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
+    let s = &e.subs[sub as usize];
+    let poison = e.messages.get(m as usize).is_some_and(|x| x.poison);
+    let why =
+        if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
+    match s.source {
+        SubSource::Queue(q) => format!(
+            "{} was received {receives} times by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
+            e.message_label(m),
+            s.name,
+            e.queues[q as usize].spec.max_receives
+        ),
+        SubSource::Group(_) => format!(
+            "{} failed {receives} times in group '{}' — {why} — so the consumer skipped it and parked it in a dead-letter topic; without skipping, it would block every record behind it on its partition.",
+            e.message_label(m),
+            s.name
+        ),
+    }
+}
+
+pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
+    let msg = &e.messages[m as usize];
+    let del = &e.deliveries[d as usize];
+    format!(
+        "{} announced version {} of the entity, but when {} read it back from the source's API at {} it got version {version}: the consumer acts on newer state than the event describes (and the API carries the read load). Event-carried state transfer would have put version {} in the event itself.",
+        e.message_label(m),
+        msg.version,
+        consumer(e, del.consumer),
+        seconds(del.at_ms),
+        msg.version
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn out_of_order(
+    e: &Engine,
+    sub: u16,
+    m: u32,
+    d: u32,
+    version: u32,
+    newest: u32,
+    newest_msg: u32,
+    newest_at: u64,
+) -> String {
+    let s = &e.subs[sub as usize];
+    let (sink_name, _) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
+    let del = &e.deliveries[d as usize];
+    let why = match s.source {
+        SubSource::Queue(q) if e.queues[q as usize].spec.kind == crate::scenario::model::QueueKind::Standard => {
+            "Competing consumers on a standard queue keep no per-key order; a FIFO queue with the key as message group would."
+        }
+        SubSource::Queue(_) => "A redelivery overtook the newer message.",
+        SubSource::Group(_) => "The older message came back (a retry or redelivery) after the newer one had been applied; partitioning by key keeps order only for first deliveries of in-order appends.",
+    };
+    format!(
+        "{} (version {version}) was applied to {sink_name} by {} at {}, after {} (version {newest}) had been applied at {}: key {} went backwards. {why}",
+        e.message_label(m),
+        consumer(e, del.consumer),
+        seconds(del.effect_at_ms.unwrap_or(del.at_ms)),
+        e.message_label(newest_msg),
+        seconds(newest_at),
+        e.messages[m as usize].key
+    )
+}
+
+pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
+    let s = &e.subs[sub as usize];
+    let label = e.message_label(m);
+    let who = &s.name;
+    match reason {
+        LossReason::NeverPublished => format!(
+            "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
+        ),
+        LossReason::ProducerGaveUp => format!("{label} never reached '{who}': every send's ack was lost and the producer gave up after its retries."),
+        LossReason::CommittedBeforeProcessing { delivery } => {
+            let d = e.delivery(delivery);
+            let detail = d.map_or(String::new(), |d| format!(" {} had committed its offset and crashed at {} before the side effect;", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms))));
+            format!("{label} was lost by '{who}':{detail} the group resumed after the committed offset, so nobody processed it. Committing before processing is at-most-once: no duplicates, but loss.")
+        }
+        LossReason::ClaimedThenCrashed { delivery } => {
+            let d = e.delivery(delivery);
+            let detail = d.map_or(String::new(), |d| format!("{} claimed its id and crashed at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms))));
+            format!(
+                "{label} was lost by '{who}': {detail}; every redelivery found the claim and skipped the message. 'claim_first' trades duplicates for loss unless the claim has a TTL or is released on failure."
+            )
+        }
+        LossReason::DeletedByRetention { partition, offset } => format!(
+            "{label} was deleted by the topic's retention (partition {partition}, offset {offset}) before '{who}' read it: a log keeps history only as long as retention allows."
+        ),
+        LossReason::BlockedByPoison { partition, offset } => format!(
+            "{label} was never processed by '{who}': a poison record at offset {offset} of partition {partition} blocks the partition (head-of-line), and nothing behind it moves until it is skipped."
+        ),
+        LossReason::SkippedByReset => format!("{label} was skipped by '{who}': its offset was reset past the record (auto.offset.reset = latest)."),
+        LossReason::Unknown => format!("{label} never reached '{who}' and the engine recorded no reason: this is a bug in the simulator; please report the scenario and seed."),
+    }
+}

@@ -1,0 +1,2276 @@
+//! The delivery engine: a deterministic discrete-event simulation of producers, topics, queues,
+//! consumers, idempotency stores and side-effect sinks, with injected faults.
+//!
+//! ```text
+//!  producer ──send──▶ topic (partitions: append-only logs) ──fetch──▶ group member ──▶ handler ──▶ sink
+//!     │  ▲  lost ack ⇒ retry ⇒ duplicate append          ▲ commit offsets   receive → check → effect
+//!     │  └──────────────── ack ─────────────────────────┘ rebalance        → record → commit / ack
+//!     └──send──▶ queue (visible | in flight) ──receive──▶ worker ──▶ handler ──▶ sink
+//!                   ▲ visibility timeout ⇒ redelivery; too many receives ⇒ dead-letter queue
+//! ```
+//!
+//! Purity: no wall clock, no web types, no OS entropy, no `HashMap` iteration. Time is virtual
+//! (`SimTime`, ms) and jumps from event to event; events at the same time run in the order scheduled.
+//! Every random draw comes from `SimRng` streams forked from the scenario's seed (one per producer for
+//! the workload and one for its faults, one per consumer, one per queue), so changing a consumer's
+//! setting never changes which messages are produced. A run has a fault phase (`until_ms`) and a
+//! healing phase (no faults, no production) that lasts until nothing is scheduled, so "lost" and
+//! "duplicated" are final.
+pub mod broker;
+mod explain;
+pub mod kernel;
+pub mod observe;
+
+use crate::scenario::model::*;
+use crate::scenario::validate::{validate, ScenarioError};
+use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record};
+use kernel::rng::SimRng;
+use kernel::scheduler::Scheduler;
+use kernel::SimTime;
+use observe::*;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Time one idempotency-store or database round trip takes inside a handler.
+const STORE_MS: u64 = 1;
+/// A topic consumer waits this long before retrying a record whose handler failed.
+const CONSUMER_RETRY_BACKOFF_MS: u64 = 500;
+/// The healing phase stops after this much virtual time even if something still loops.
+pub const DRAIN_LIMIT_MS: u64 = 600_000;
+/// Bytes a notification (ids only) takes on the wire.
+const NOTIFICATION_BYTES: u64 = 64;
+/// Anomalies kept with their explanation (all are counted).
+const MAX_ANOMALIES: usize = 2_000;
+const LEDGER_LEN: usize = 200;
+pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
+
+/// A step of a consumer's handler, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Receive,
+    Check,
+    Effect,
+    Record,
+    Finish,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Produce {
+        producer: u16,
+    },
+    /// A send reaches the broker.
+    Publish {
+        producer: u16,
+        message: u32,
+        attempt: u32,
+        session: u32,
+        sent_at: SimTime,
+    },
+    AckTimeout {
+        producer: u16,
+        message: u32,
+        attempt: u32,
+        session: u32,
+    },
+    Poll {
+        consumer: u16,
+        epoch: u32,
+        slot: u16,
+    },
+    Step {
+        consumer: u16,
+        epoch: u32,
+        slot: u16,
+        step: Step,
+    },
+    Visibility {
+        queue: u16,
+        entry: u32,
+        receipt: u32,
+    },
+    SessionTimeout {
+        consumer: u16,
+        epoch: u32,
+    },
+    PollTimeout {
+        consumer: u16,
+        epoch: u32,
+        poll_seq: u32,
+    },
+    Restart {
+        consumer: u16,
+        epoch: u32,
+    },
+    GroupJoin {
+        group: u16,
+    },
+    Scripted {
+        index: u32,
+    },
+}
+
+/// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Message {
+    pub producer: u16,
+    pub key: u32,
+    /// Version of the entity this message describes (1 for a new user, 2 after its first update, …).
+    pub version: u32,
+    pub produced_at: SimTime,
+    pub poison: bool,
+    pub bytes: u32,
+    pub appends: u32,
+    pub acked: bool,
+    pub published: bool,
+    pub relay_republished: bool,
+    /// Where the first append landed: (partition or queue entry, offset).
+    pub first_append: Option<(u32, u64)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DeliverySource {
+    Record { topic: u16, partition: u32, offset: u64 },
+    Entry { queue: u16, entry: u32, receipt: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Outcome {
+    Running,
+    Done,
+    /// Skipped by the idempotency guard (the effect was not applied).
+    Suppressed,
+    Crashed {
+        before: Step,
+    },
+    Failed {
+        poison: bool,
+    },
+    CommitRejected,
+    AckRejected,
+}
+
+/// One delivery of a message to a consumer: the unit of the journey view and of causal explanations.
+#[derive(Clone, Debug, Serialize)]
+pub struct Delivery {
+    pub message: u32,
+    pub sub: u16,
+    pub consumer: u16,
+    pub attempt: u32,
+    pub at_ms: SimTime,
+    pub source: DeliverySource,
+    pub outcome: Outcome,
+    pub effect_at_ms: Option<SimTime>,
+    pub ended_at_ms: Option<SimTime>,
+    /// The previous delivery of the same message to the same subscriber (0 = none).
+    pub previous: u32,
+    /// The group was reset (a replay) between the previous delivery and this one.
+    pub after_replay: bool,
+    /// Its visibility timeout expired while it was still being processed.
+    pub visibility_expired_while_running: bool,
+    /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
+    pub member_removed_while_running: bool,
+    pub trace_seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LossReason {
+    #[default]
+    Unknown,
+    /// The service crashed between its database write and its publish (dual write).
+    NeverPublished,
+    /// Every send's ack was lost and the producer gave up before any append.
+    ProducerGaveUp,
+    /// The offset was committed before processing and the consumer crashed before the effect.
+    CommittedBeforeProcessing { delivery: u32 },
+    /// Another delivery claimed the id and crashed before applying the effect; the claim blocks every retry.
+    ClaimedThenCrashed { delivery: u32 },
+    /// Retention deleted the record before this group read it.
+    DeletedByRetention { partition: u32, offset: u64 },
+    /// A poison record blocks its partition (head-of-line) and this record is behind it (or is it).
+    BlockedByPoison { partition: u32, offset: u64 },
+    /// The group's offset was reset past the record (auto.offset.reset=latest or a reset to latest).
+    SkippedByReset,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    #[default]
+    NotOwed,
+    Pending,
+    Effected,
+    DeadLettered,
+    Lost,
+}
+
+/// What a subscriber owes one message.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Obligation {
+    pub fate: Fate,
+    pub effects: u32,
+    pub deliveries: u32,
+    pub first_effect_delivery: u32,
+    pub last_delivery: u32,
+    pub hint: LossReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SubSource {
+    Group(u16),
+    Queue(u16),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct StoreEntry {
+    /// 0 = absent; otherwise the time it expires (u64::MAX = never).
+    expires_at: u64,
+    by_delivery: u32,
+}
+
+/// A subscriber: a consumer group on a topic, or a queue with its workers; owns one handler and store.
+#[derive(Clone, Debug)]
+struct Sub {
+    name: String,
+    source: SubSource,
+    handler: Handler,
+    sink: u16,
+    store: Vec<StoreEntry>,
+    /// Idempotency keys this subscriber has had accepted by its sink (key = subscriber + message id).
+    keys_accepted: Vec<bool>,
+    obligations: Vec<Obligation>,
+    /// Per key: (highest version applied, message, time).
+    last_applied: Vec<(u32, u32, SimTime)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerEntry {
+    pub at_ms: SimTime,
+    pub message: u32,
+    pub key: u32,
+    pub version: u32,
+    pub consumer: u16,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SinkState {
+    pub spec: Sink,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub deduplicated_by_key: u64,
+    pub ledger: VecDeque<LedgerEntry>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Active {
+    pub delivery: u32,
+    pub message: u32,
+    pub step: Step,
+    crash_at: Option<CrashPoint>,
+    processing_ms: u64,
+    version: u32,
+    claim_taken: bool,
+    effect_applied: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Role {
+    Member { group: u16 },
+    Worker { queue: u16 },
+}
+
+#[derive(Clone, Debug)]
+pub struct ConsumerState {
+    pub name: String,
+    pub role: Role,
+    pub sub: u16,
+    pub alive: bool,
+    epoch: u32,
+    pub slots: Vec<Option<Active>>,
+    crash_armed: Option<CrashPoint>,
+    slow_until: SimTime,
+    slow_factor: u32,
+    rng: SimRng,
+    // Group members only.
+    pub batch: VecDeque<u64>,
+    pub batch_partition: u32,
+    poll_seq: u32,
+    parked: bool,
+    next_partition: u32,
+    pub in_group: bool,
+    removed_slow: bool,
+}
+
+impl ConsumerState {
+    pub fn busy(&self) -> bool {
+        !self.batch.is_empty() || self.slots.iter().any(|s| s.is_some())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupState {
+    pub spec: Group,
+    pub topic: u16,
+    pub sub: u16,
+    pub members: Vec<u16>,
+    pub joined: bool,
+    pub generation: u32,
+    pub rebalancing: bool,
+    pub assignment: Vec<Option<u16>>,
+    pub committed: Vec<Option<u64>>,
+    pub position: Vec<u64>,
+    head_failures: Vec<u32>,
+    pub blocked: Vec<bool>,
+    last_auto_commit: Vec<SimTime>,
+    pub last_reset_at: Option<SimTime>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TopicState {
+    pub spec: Topic,
+    pub partitions: Vec<Partition>,
+    pub groups: Vec<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueState {
+    pub spec: Queue,
+    pub store: QueueStore,
+    pub sub: u16,
+    pub workers: Vec<u16>,
+    rng: SimRng,
+    next_receipt: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProducerState {
+    pub spec: Producer,
+    pub produced: u32,
+    drop_acks_until: SimTime,
+    work_rng: SimRng,
+    fault_rng: SimRng,
+    /// Per key: the current version in the producing service's own database (what the read API returns).
+    db_version: Vec<u32>,
+    target: Target,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Topic(u16),
+    Queue(u16),
+}
+
+/// What the user can do to a running simulation ("inject a fault now"); recorded as scripted faults.
+pub type Command = FaultAction;
+
+/// The JSON the CLI prints and the UI's scoreboard reads.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub seed: u64,
+    pub end_time_ms: SimTime,
+    pub drained: bool,
+    pub produced: u64,
+    pub appended: u64,
+    pub delivered: u64,
+    pub processed: u64,
+    pub effects_applied: u64,
+    pub duplicate_effects: u64,
+    pub harmless_repeats: u64,
+    pub lost_messages: u64,
+    pub dead_lettered: u64,
+    pub out_of_order: u64,
+    pub stale_reads: u64,
+    pub duplicate_appends: u64,
+    pub read_api_calls: u64,
+    pub bytes_on_wire: u64,
+    pub obligations: u64,
+    pub effected: u64,
+    pub in_flight_at_end: u64,
+    pub latency_ms: LatencySummary,
+    pub trace_hash: String,
+    pub events_processed: u64,
+    pub anomalies: Vec<AnomalyOut>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencySummary {
+    pub mean: f64,
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AnomalyOut {
+    pub kind: AnomalyKind,
+    pub message_id: u32,
+    pub at_ms: SimTime,
+    pub explanation: String,
+}
+
+pub struct Engine {
+    scenario: Scenario,
+    now: SimTime,
+    scheduler: Scheduler<Ev>,
+    pub trace: Trace,
+    pub counters: Counters,
+    pub samples: Vec<Sample>,
+    sample_every_ms: SimTime,
+    next_sample_at: SimTime,
+    pub latency: LatencyHistogram,
+    pub anomalies: Vec<Anomaly>,
+    pub anomaly_count: u64,
+    pub messages: Vec<Message>,
+    pub deliveries: Vec<Delivery>,
+    subs: Vec<Sub>,
+    pub sinks: Vec<SinkState>,
+    pub producers: Vec<ProducerState>,
+    pub topics: Vec<TopicState>,
+    pub queues: Vec<QueueState>,
+    pub groups: Vec<GroupState>,
+    pub consumers: Vec<ConsumerState>,
+    read_api_down_until: SimTime,
+    events_processed: u64,
+    /// Time of the last event that did something (stale timers after it do not extend the run).
+    last_event_at: SimTime,
+    finished: bool,
+    drained: bool,
+}
+
+fn sink_index(s: &Scenario, name: &str) -> u16 {
+    s.sinks.iter().position(|k| k.name == name).unwrap_or(0) as u16
+}
+
+impl Engine {
+    /// Validates once; after this every operation is total (no input can make it panic).
+    pub fn new(scenario: Scenario) -> Result<Engine, ScenarioError> {
+        validate(&scenario)?;
+        let mut root = SimRng::new(scenario.seed);
+        let mut subs = vec![];
+        let mut consumers = vec![];
+        let mut topics: Vec<TopicState> = scenario
+            .topics
+            .iter()
+            .map(|t| TopicState {
+                spec: t.clone(),
+                partitions: vec![Partition::default(); t.partitions as usize],
+                groups: vec![],
+            })
+            .collect();
+        let mut queues = vec![];
+        // Forks are drawn in a fixed order: producers first, so consumer settings never reshuffle the workload.
+        let producer_rngs: Vec<(SimRng, SimRng)> = scenario
+            .producers
+            .iter()
+            .enumerate()
+            .map(|(i, _)| (root.fork(1 + 2 * i as u64), root.fork(2 + 2 * i as u64)))
+            .collect();
+        let mut groups = vec![];
+        for (gi, g) in scenario.groups.iter().enumerate() {
+            let topic = scenario.topics.iter().position(|t| t.name == g.topic).unwrap_or(0);
+            let sub = subs.len() as u16;
+            subs.push(Sub {
+                name: g.name.clone(),
+                source: SubSource::Group(gi as u16),
+                handler: g.handler.clone(),
+                sink: sink_index(&scenario, &g.handler.sink),
+                store: vec![],
+                keys_accepted: vec![],
+                obligations: vec![],
+                last_applied: vec![],
+            });
+            let mut members = vec![];
+            for name in &g.consumers {
+                members.push(consumers.len() as u16);
+                consumers.push(ConsumerState::new(
+                    name,
+                    Role::Member { group: gi as u16 },
+                    sub,
+                    1,
+                    root.fork(1000 + consumers.len() as u64),
+                ));
+            }
+            topics[topic].groups.push(gi as u16);
+            let n = scenario.topics[topic].partitions as usize;
+            groups.push(GroupState {
+                spec: g.clone(),
+                topic: topic as u16,
+                sub,
+                members,
+                joined: false,
+                generation: 0,
+                rebalancing: false,
+                assignment: vec![None; n],
+                committed: vec![None; n],
+                position: vec![0; n],
+                head_failures: vec![0; n],
+                blocked: vec![false; n],
+                last_auto_commit: vec![0; n],
+                last_reset_at: None,
+            });
+        }
+        for (qi, q) in scenario.queues.iter().enumerate() {
+            let sub = subs.len() as u16;
+            subs.push(Sub {
+                name: q.name.clone(),
+                source: SubSource::Queue(qi as u16),
+                handler: q.handler.clone(),
+                sink: sink_index(&scenario, &q.handler.sink),
+                store: vec![],
+                keys_accepted: vec![],
+                obligations: vec![],
+                last_applied: vec![],
+            });
+            let mut workers = vec![];
+            for name in &q.consumers {
+                workers.push(consumers.len() as u16);
+                consumers.push(ConsumerState::new(
+                    name,
+                    Role::Worker { queue: qi as u16 },
+                    sub,
+                    q.concurrency,
+                    root.fork(1000 + consumers.len() as u64),
+                ));
+            }
+            queues.push(QueueState {
+                spec: q.clone(),
+                store: QueueStore::default(),
+                sub,
+                workers,
+                rng: root.fork(5000 + qi as u64),
+                next_receipt: 1,
+            });
+        }
+        let producers = scenario
+            .producers
+            .iter()
+            .zip(producer_rngs)
+            .map(|(p, (work_rng, fault_rng))| {
+                let target = match scenario.topics.iter().position(|t| t.name == p.target) {
+                    Some(t) => Target::Topic(t as u16),
+                    None => Target::Queue(scenario.queues.iter().position(|q| q.name == p.target).unwrap_or(0) as u16),
+                };
+                ProducerState {
+                    spec: p.clone(),
+                    produced: 0,
+                    drop_acks_until: 0,
+                    work_rng,
+                    fault_rng,
+                    db_version: vec![0; p.keys as usize + 1],
+                    target,
+                }
+            })
+            .collect();
+        let sinks = scenario
+            .sinks
+            .iter()
+            .map(|s| SinkState {
+                spec: s.clone(),
+                applied: 0,
+                duplicates: 0,
+                deduplicated_by_key: 0,
+                ledger: VecDeque::new(),
+            })
+            .collect();
+        let sample_every_ms = (scenario.until_ms / 120).max(10);
+        let mut engine = Engine {
+            now: 0,
+            scheduler: Scheduler::default(),
+            trace: Trace::new(DEFAULT_TRACE_CAPACITY),
+            counters: Counters::default(),
+            samples: vec![],
+            sample_every_ms,
+            next_sample_at: 0,
+            latency: LatencyHistogram::default(),
+            anomalies: vec![],
+            anomaly_count: 0,
+            messages: vec![placeholder_message()],
+            deliveries: vec![placeholder_delivery()],
+            subs,
+            sinks,
+            producers,
+            topics,
+            queues,
+            groups,
+            consumers,
+            read_api_down_until: 0,
+            events_processed: 0,
+            last_event_at: 0,
+            finished: false,
+            drained: false,
+            scenario,
+        };
+        for (i, p) in engine.scenario.producers.iter().enumerate() {
+            engine.scheduler.schedule(p.start_ms, Ev::Produce { producer: i as u16 });
+        }
+        for (i, g) in engine.scenario.groups.iter().enumerate() {
+            engine.scheduler.schedule(g.join_at_ms, Ev::GroupJoin { group: i as u16 });
+        }
+        for (i, f) in engine.scenario.faults.scripted.iter().enumerate() {
+            engine.scheduler.schedule(f.at_ms, Ev::Scripted { index: i as u32 });
+        }
+        for ci in 0..engine.consumers.len() {
+            if let Role::Worker { .. } = engine.consumers[ci].role {
+                for slot in 0..engine.consumers[ci].slots.len() {
+                    engine.scheduler.schedule(0, Ev::Poll { consumer: ci as u16, epoch: 1, slot: slot as u16 });
+                }
+            }
+        }
+        Ok(engine)
+    }
+
+    /// Keep the last `capacity` trace events (0: none, for fast runs; hash and counters stay exact).
+    pub fn set_trace_capacity(&mut self, capacity: usize) {
+        self.trace.capacity = capacity;
+        while self.trace.events.len() > capacity {
+            self.trace.events.pop_front();
+        }
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    /// When the run ended: the time of its last event that did something (once finished).
+    pub fn end_time(&self) -> Option<SimTime> {
+        self.finished.then_some(self.last_event_at)
+    }
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+    pub fn next_due(&self) -> Option<SimTime> {
+        if self.finished {
+            None
+        } else {
+            self.scheduler.next_due()
+        }
+    }
+    pub fn delivery(&self, id: u32) -> Option<&Delivery> {
+        if id == 0 {
+            None
+        } else {
+            self.deliveries.get(id as usize)
+        }
+    }
+    pub fn subscriber_names(&self) -> Vec<&str> {
+        self.subs.iter().map(|s| s.name.as_str()).collect()
+    }
+    pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
+        self.subs.get(sub as usize)?.obligations.get(message as usize)
+    }
+    pub fn subscriber_count(&self) -> usize {
+        self.subs.len()
+    }
+
+    fn horizon(&self) -> SimTime {
+        self.scenario.until_ms.saturating_add(DRAIN_LIMIT_MS)
+    }
+
+    /// Runs exactly one engine event that does something (stale timers are skipped). False when finished.
+    pub fn step(&mut self) -> bool {
+        while !self.finished {
+            let Some(due) = self.scheduler.next_due() else {
+                self.drained = true;
+                self.finish();
+                return false;
+            };
+            if due > self.horizon() {
+                self.finish();
+                return false;
+            }
+            let (at, ev) = self.scheduler.pop().expect("peeked");
+            self.sample_until(at);
+            self.now = at;
+            if self.handle(ev) {
+                self.events_processed += 1;
+                self.last_event_at = at;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Runs every event due at or before `until`; returns how many ran. Time then reads `until`.
+    pub fn run_until(&mut self, until: SimTime) -> u64 {
+        let start = self.events_processed;
+        while let Some(due) = self.next_due() {
+            if due > until {
+                break;
+            }
+            self.step();
+        }
+        if self.scheduler.is_empty() && !self.finished {
+            self.drained = true;
+            self.finish();
+        }
+        if !self.finished {
+            self.sample_until(until);
+            self.now = self.now.max(until.min(self.horizon()));
+        }
+        self.events_processed - start
+    }
+
+    /// Runs through the fault phase and the healing phase to the end.
+    pub fn run_to_end(&mut self) {
+        while self.step() {}
+    }
+
+    /// Injects a fault now; returns the scripted fault to record in the scenario (so it can be replayed).
+    pub fn apply(&mut self, command: Command) -> ScriptedFault {
+        let index = self.scenario.faults.scripted.len() as u32;
+        let fault = ScriptedFault { at_ms: self.now, action: command };
+        self.scenario.faults.scripted.push(fault.clone());
+        self.scheduler.schedule(self.now, Ev::Scripted { index });
+        fault
+    }
+
+    fn faulty(&self) -> bool {
+        self.now < self.scenario.until_ms
+    }
+
+    fn sample_until(&mut self, t: SimTime) {
+        while self.next_sample_at <= t {
+            let at_ms = self.next_sample_at;
+            let group_lag = self
+                .groups
+                .iter()
+                .map(|g| {
+                    self.topics[g.topic as usize]
+                        .partitions
+                        .iter()
+                        .enumerate()
+                        .map(|(p, part)| part.end_offset().saturating_sub(g.committed[p].unwrap_or(part.start_offset)))
+                        .sum()
+                })
+                .collect();
+            let queue_depth = self.queues.iter().map(|q| q.store.depth()).collect();
+            self.samples.push(Sample { at_ms, group_lag, queue_depth });
+            self.next_sample_at += self.sample_every_ms;
+            if self.samples.len() > 4_000 {
+                // Long runs: halve the resolution instead of growing without bound.
+                let kept: Vec<Sample> = self.samples.iter().step_by(2).cloned().collect();
+                self.samples = kept;
+                self.sample_every_ms *= 2;
+            }
+        }
+    }
+
+    fn trace(&mut self, what: What, message: Option<u32>, attempt: u32, cause: Option<u64>) -> u64 {
+        self.trace.push(self.now, what, message, attempt, cause)
+    }
+
+    fn handle(&mut self, ev: Ev) -> bool {
+        match ev {
+            Ev::Produce { producer } => self.on_produce(producer),
+            Ev::Publish { producer, message, attempt, session, sent_at } => {
+                self.on_publish(producer, message, attempt, session, sent_at)
+            }
+            Ev::AckTimeout { producer, message, attempt, session } => {
+                self.on_ack_timeout(producer, message, attempt, session)
+            }
+            Ev::Poll { consumer, epoch, slot } => {
+                if !self.current(consumer, epoch) {
+                    return false;
+                }
+                match self.consumers[consumer as usize].role {
+                    Role::Member { group } => self.member_poll(consumer, group),
+                    Role::Worker { queue } => self.worker_receive(consumer, slot, queue),
+                }
+            }
+            Ev::Step { consumer, epoch, slot, step } => {
+                if !self.current(consumer, epoch) {
+                    return false;
+                }
+                self.on_step(consumer, slot, step)
+            }
+            Ev::Visibility { queue, entry, receipt } => self.on_visibility(queue, entry, receipt),
+            Ev::SessionTimeout { consumer, epoch } => self.on_session_timeout(consumer, epoch),
+            Ev::PollTimeout { consumer, epoch, poll_seq } => self.on_poll_timeout(consumer, epoch, poll_seq),
+            Ev::Restart { consumer, epoch } => self.on_restart(consumer, epoch),
+            Ev::GroupJoin { group } => {
+                let g = &mut self.groups[group as usize];
+                g.joined = true;
+                for &m in &g.members.clone() {
+                    let c = &mut self.consumers[m as usize];
+                    c.in_group = c.alive;
+                }
+                self.trigger_rebalance(group);
+                true
+            }
+            Ev::Scripted { index } => self.on_scripted(index),
+        }
+    }
+
+    fn current(&self, consumer: u16, epoch: u32) -> bool {
+        let c = &self.consumers[consumer as usize];
+        c.alive && c.epoch == epoch
+    }
+
+    // ───────────────────────────── producers ─────────────────────────────
+
+    fn on_produce(&mut self, p: u16) -> bool {
+        let pi = p as usize;
+        if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
+            return false;
+        }
+        let faulty = self.faulty();
+        let faults = self.scenario.faults.clone();
+        let prod = &mut self.producers[pi];
+        prod.produced += 1;
+        let key = match prod.spec.key_choice {
+            KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
+            KeyChoice::Sequential => (prod.produced - 1) % prod.spec.keys + 1,
+        };
+        prod.db_version[key as usize] += 1;
+        let version = prod.db_version[key as usize];
+        let poison = faulty && prod.fault_rng.chance(faults.poison);
+        let crash_between =
+            faulty && prod.spec.publish_mode == PublishMode::DualWrite && prod.fault_rng.chance(faults.producer_crash);
+        let bytes = match prod.spec.payload {
+            Payload::Notification => NOTIFICATION_BYTES as u32,
+            Payload::StateCarried { bytes } => bytes,
+        };
+        let next_gap = match prod.spec.rate {
+            Rate::Fixed { interval_ms } => interval_ms,
+            Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
+        };
+        let more = prod.produced < prod.spec.count;
+        let target = prod.target;
+        let id = self.messages.len() as u32;
+        self.messages.push(Message {
+            producer: p,
+            key,
+            version,
+            produced_at: self.now,
+            poison,
+            bytes,
+            appends: 0,
+            acked: false,
+            published: false,
+            relay_republished: false,
+            first_append: None,
+        });
+        self.counters.produced += 1;
+        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
+        // Who owes this message an effect.
+        for si in 0..self.subs.len() {
+            let owed = match (self.subs[si].source, target) {
+                (SubSource::Queue(q), Target::Queue(t)) => q == t,
+                (SubSource::Group(g), Target::Topic(t)) => {
+                    let g = &self.groups[g as usize];
+                    g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
+                }
+                _ => false,
+            };
+            let obs = &mut self.subs[si].obligations;
+            obs.resize(id as usize + 1, Obligation::default());
+            if owed {
+                obs[id as usize].fate = Fate::Pending;
+                self.counters.obligations += 1;
+            }
+        }
+        if crash_between {
+            self.trace(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
+            self.hint_all(id, LossReason::NeverPublished);
+        } else {
+            self.send(p, id, 1, 0, self.now);
+        }
+        if more {
+            self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
+        }
+        true
+    }
+
+    fn hint_all(&mut self, message: u32, reason: LossReason) {
+        for sub in &mut self.subs {
+            if let Some(ob) = sub.obligations.get_mut(message as usize) {
+                if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
+                    ob.hint = reason;
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
+        self.counters.bytes_on_wire += self.messages[message as usize].bytes as u64;
+        let due = at + self.scenario.network_latency_ms;
+        self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session, sent_at: at });
+    }
+
+    fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
+        let pi = p as usize;
+        let idempotent = self.producers[pi].spec.idempotent;
+        let cause = if session > 0 {
+            AppendCause::RelayRepublish
+        } else if attempt > 1 {
+            AppendCause::ProducerRetry { attempt }
+        } else {
+            AppendCause::Original
+        };
+        let already = self.messages[m as usize].appends > 0;
+        match self.producers[pi].target {
+            Target::Topic(t) => {
+                // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
+                if idempotent && already && session == 0 {
+                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
+                } else {
+                    self.append_to_topic(t, m, cause);
+                }
+            }
+            Target::Queue(q) => {
+                let fifo = self.queues[q as usize].spec.kind == QueueKind::Fifo;
+                let window = self.queues[q as usize].spec.dedup_window_ms;
+                let seen = self.queues[q as usize].store.dedup_seen.get(&m).copied();
+                if fifo && seen.is_some_and(|t| self.now.saturating_sub(t) < window) {
+                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
+                } else {
+                    self.enqueue(q, m, cause);
+                }
+            }
+        }
+        // The ack back to the producer.
+        let faulty = self.faulty();
+        let lost_ack = self.scenario.faults.lost_ack;
+        let prod = &mut self.producers[pi];
+        // Scripted windows apply in either phase (they are explicit); random faults only in the fault phase.
+        let drop = self.now < prod.drop_acks_until || (faulty && prod.fault_rng.chance(lost_ack));
+        let latency = self.scenario.network_latency_ms;
+        let timeout = prod.spec.request_timeout_ms;
+        if drop {
+            self.trace(What::AckLost { producer: p }, Some(m), attempt, None);
+        } else if self.now + latency < sent_at + timeout {
+            self.messages[m as usize].acked = true;
+        }
+        // The producer's request timeout only matters when the ack did not arrive in time.
+        if !self.messages[m as usize].acked && session == 0 {
+            self.scheduler.schedule(
+                (sent_at + timeout).max(self.now),
+                Ev::AckTimeout { producer: p, message: m, attempt, session },
+            );
+        }
+        // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
+        if session == 0
+            && attempt == 1
+            && self.producers[pi].spec.publish_mode == PublishMode::Outbox
+            && self.faulty()
+            && !self.messages[m as usize].relay_republished
+        {
+            let relay_crash = self.scenario.faults.relay_crash;
+            if self.producers[pi].fault_rng.chance(relay_crash) {
+                self.messages[m as usize].relay_republished = true;
+                self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, None);
+                let at = self.now + self.scenario.faults.restart_after_ms;
+                self.send(p, m, 1, 1, at);
+            }
+        }
+        true
+    }
+
+    fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {
+        let msg = &mut self.messages[m as usize];
+        msg.published = true;
+        msg.appends += 1;
+        self.counters.appended += 1;
+        if msg.first_append.is_none() {
+            msg.first_append = Some(place);
+        } else {
+            self.counters.duplicate_appends += 1;
+            let text = explain::duplicate_append(self, m, place, cause);
+            self.push_anomaly(AnomalyKind::DuplicateAppend, m, text, vec![]);
+        }
+    }
+
+    fn append_to_topic(&mut self, t: u16, m: u32, cause: AppendCause) {
+        let key = self.messages[m as usize].key;
+        let ti = t as usize;
+        let partition = partition_for_key(key, self.topics[ti].spec.partitions);
+        let offset = self.topics[ti].partitions[partition as usize].end_offset();
+        let seq = self.trace(
+            What::Appended { topic: t, partition, offset, retry: cause != AppendCause::Original },
+            Some(m),
+            0,
+            None,
+        );
+        self.topics[ti].partitions[partition as usize].records.push_back(Record {
+            message: m,
+            appended_at: self.now,
+            cause,
+            trace_seq: seq,
+        });
+        self.note_append(m, (partition, offset), cause);
+        // Latest-reset groups that have joined owe what is appended from now on.
+        for gi in self.topics[ti].groups.clone() {
+            let g = &self.groups[gi as usize];
+            if g.joined {
+                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
+                if ob.fate == Fate::NotOwed {
+                    ob.fate = Fate::Pending;
+                    self.counters.obligations += 1;
+                }
+            }
+        }
+        self.enforce_retention(t, partition);
+        // Long polling: the owner of this partition in each group wakes up.
+        for gi in self.topics[ti].groups.clone() {
+            if let Some(owner) = self.groups[gi as usize].assignment[partition as usize] {
+                let c = &mut self.consumers[owner as usize];
+                if c.parked && c.alive {
+                    c.parked = false;
+                    let epoch = c.epoch;
+                    self.scheduler.schedule(
+                        self.now + self.scenario.network_latency_ms,
+                        Ev::Poll { consumer: owner, epoch, slot: 0 },
+                    );
+                }
+            }
+        }
+    }
+
+    fn enforce_retention(&mut self, t: u16, partition: u32) {
+        let ti = t as usize;
+        let (max_records, max_age) = (self.topics[ti].spec.retention_records, self.topics[ti].spec.retention_ms);
+        if max_records.is_none() && max_age.is_none() {
+            return;
+        }
+        let removed = self.topics[ti].partitions[partition as usize].apply_retention(self.now, max_records, max_age);
+        let Some(&(upto, last)) = removed.last() else { return };
+        self.trace(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
+        for gi in self.topics[ti].groups.clone() {
+            let g = &self.groups[gi as usize];
+            let read_from = g.committed[partition as usize]
+                .unwrap_or(0)
+                .max(if g.assignment[partition as usize].is_some() { g.position[partition as usize] } else { 0 });
+            let sub = g.sub as usize;
+            for (offset, record) in &removed {
+                if *offset >= read_from {
+                    let ob = &mut self.subs[sub].obligations[record.message as usize];
+                    if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
+                        ob.hint = LossReason::DeletedByRetention { partition, offset: *offset };
+                    }
+                }
+            }
+        }
+    }
+
+    fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause) {
+        let qi = q as usize;
+        let key = self.messages[m as usize].key;
+        let entry = self.queues[qi].store.entries.len() as u32;
+        self.trace(What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original }, Some(m), 0, None);
+        let store = &mut self.queues[qi].store;
+        store.entries.push(Entry {
+            message: m,
+            key,
+            state: EntryState::Visible,
+            receive_count: 0,
+            cause,
+            enqueued_at: self.now,
+            last_delivery: None,
+        });
+        store.visible.push_back(entry);
+        store.dedup_seen.entry(m).or_insert(self.now);
+        self.note_append(m, (entry, entry as u64), cause);
+        self.wake_worker(q);
+    }
+
+    fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
+        if self.messages[m as usize].acked {
+            return false;
+        }
+        let spec = self.producers[p as usize].spec.clone();
+        if attempt <= spec.retries {
+            self.counters.producer_retries += 1;
+            self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, None);
+            self.send(p, m, attempt + 1, session, self.now + spec.retry_backoff_ms);
+        } else {
+            self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, None);
+            if !self.messages[m as usize].published {
+                self.hint_all(m, LossReason::ProducerGaveUp);
+            }
+        }
+        true
+    }
+
+    // ───────────────────────────── topic consumers ─────────────────────────────
+
+    fn trigger_rebalance(&mut self, g: u16) {
+        let group = &mut self.groups[g as usize];
+        if !group.joined {
+            return;
+        }
+        group.generation += 1;
+        group.rebalancing = true;
+        self.counters.rebalances += 1;
+        self.trace(What::RebalanceStarted { group: g }, None, 0, None);
+        self.try_complete_rebalance(g);
+    }
+
+    /// Eager (stop-the-world) rebalance: it completes once every live member has finished its batch.
+    fn try_complete_rebalance(&mut self, g: u16) {
+        let gi = g as usize;
+        if !self.groups[gi].rebalancing {
+            return;
+        }
+        let members = self.groups[gi].members.clone();
+        if members.iter().any(|&m| {
+            let c = &self.consumers[m as usize];
+            c.alive && c.in_group && c.busy()
+        }) {
+            return;
+        }
+        let auto = matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. });
+        let t = self.groups[gi].topic as usize;
+        let partitions = self.topics[t].partitions.len();
+        // On revocation, auto-commit commits what the live owners have processed.
+        if auto {
+            for p in 0..partitions {
+                if let Some(owner) = self.groups[gi].assignment[p] {
+                    let c = &self.consumers[owner as usize];
+                    if c.alive && c.in_group {
+                        let offset = self.groups[gi].position[p];
+                        self.commit(owner, g, p as u32, offset);
+                    }
+                }
+            }
+        }
+        let live: Vec<u16> = members
+            .iter()
+            .copied()
+            .filter(|&m| {
+                let c = &self.consumers[m as usize];
+                c.alive && c.in_group
+            })
+            .collect();
+        // Range assignor: contiguous ranges, the first members take one extra.
+        let n = live.len();
+        for p in 0..partitions {
+            let owner = if n == 0 {
+                None
+            } else {
+                let per = partitions / n;
+                let extra = partitions % n;
+                let mut idx = 0;
+                let mut start = 0;
+                for (i, _) in live.iter().enumerate() {
+                    let len = per + usize::from(i < extra);
+                    if p < start + len {
+                        idx = i;
+                        break;
+                    }
+                    start += len;
+                }
+                Some(live[idx])
+            };
+            self.groups[gi].assignment[p] = owner;
+            let part = &self.topics[t].partitions[p];
+            let (start, end) = (part.start_offset, part.end_offset());
+            let pos = match self.groups[gi].committed[p] {
+                Some(c) if c >= start && c <= end => c,
+                other => {
+                    let reset = match self.groups[gi].spec.offset_reset {
+                        OffsetReset::Earliest => start,
+                        OffsetReset::Latest => end,
+                    };
+                    if let Some(from) = other {
+                        self.trace(What::OffsetReset { group: g, partition: p as u32, from, to: reset }, None, 0, None);
+                    }
+                    if reset > start && other.is_some() {
+                        self.hint_range(
+                            g,
+                            p as u32,
+                            other.unwrap_or(start).max(start),
+                            reset,
+                            LossReason::SkippedByReset,
+                        );
+                    }
+                    reset
+                }
+            };
+            self.groups[gi].position[p] = pos;
+        }
+        for &m in &live {
+            self.consumers[m as usize].parked = false;
+        }
+        let group = &mut self.groups[gi];
+        group.rebalancing = false;
+        let generation = group.generation;
+        self.trace(What::RebalanceDone { group: g, generation }, None, 0, None);
+        for m in live {
+            let epoch = self.consumers[m as usize].epoch;
+            self.scheduler
+                .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: m, epoch, slot: 0 });
+        }
+    }
+
+    fn hint_range(&mut self, g: u16, partition: u32, from: u64, to: u64, reason: LossReason) {
+        let gi = g as usize;
+        let t = self.groups[gi].topic as usize;
+        let sub = self.groups[gi].sub as usize;
+        for offset in from..to {
+            if let Some(r) = self.topics[t].partitions[partition as usize].get(offset) {
+                let ob = &mut self.subs[sub].obligations[r.message as usize];
+                if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
+                    ob.hint = reason;
+                }
+            }
+        }
+    }
+
+    fn commit(&mut self, c: u16, g: u16, partition: u32, offset: u64) {
+        let gi = g as usize;
+        let owner_ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
+        if owner_ok {
+            let committed = &mut self.groups[gi].committed[partition as usize];
+            if *committed != Some(offset) {
+                *committed = Some(offset);
+                self.trace(What::Committed { consumer: c, partition, offset }, None, 0, None);
+            }
+        } else {
+            self.trace(What::CommitRejected { consumer: c, partition, offset }, None, 0, None);
+        }
+    }
+
+    fn member_poll(&mut self, c: u16, g: u16) -> bool {
+        let gi = g as usize;
+        let ci = c as usize;
+        if !self.groups[gi].joined || self.consumers[ci].slots[0].is_some() {
+            return false;
+        }
+        if self.consumers[ci].removed_slow {
+            // A member removed for being slow rejoins at its next poll.
+            let cons = &mut self.consumers[ci];
+            cons.removed_slow = false;
+            cons.in_group = true;
+            cons.batch.clear();
+            self.trigger_rebalance(g);
+            return true;
+        }
+        if !self.consumers[ci].in_group {
+            return false;
+        }
+        if self.groups[gi].rebalancing {
+            self.consumers[ci].batch.clear();
+            self.try_complete_rebalance(g);
+            return true;
+        }
+        // Auto-commit runs inside poll: it commits what the previous polls returned (all processed by now).
+        if let CommitPolicy::Auto { interval_ms } = self.groups[gi].spec.commit {
+            for p in 0..self.groups[gi].assignment.len() {
+                if self.groups[gi].assignment[p] == Some(c)
+                    && self.now.saturating_sub(self.groups[gi].last_auto_commit[p]) >= interval_ms
+                {
+                    self.groups[gi].last_auto_commit[p] = self.now;
+                    let offset = self.groups[gi].position[p];
+                    self.commit(c, g, p as u32, offset);
+                }
+            }
+        }
+        let t = self.groups[gi].topic;
+        let partitions = self.groups[gi].assignment.len() as u32;
+        let start_at = self.consumers[ci].next_partition;
+        for k in 0..partitions {
+            let p = (start_at + k) % partitions;
+            let pu = p as usize;
+            if self.groups[gi].assignment[pu] != Some(c) || self.groups[gi].blocked[pu] {
+                continue;
+            }
+            let part = &self.topics[t as usize].partitions[pu];
+            let (start, end) = (part.start_offset, part.end_offset());
+            let mut pos = self.groups[gi].position[pu];
+            if pos < start {
+                let to = match self.groups[gi].spec.offset_reset {
+                    OffsetReset::Earliest => start,
+                    OffsetReset::Latest => end,
+                };
+                self.trace(What::OffsetReset { group: g, partition: p, from: pos, to }, None, 0, None);
+                pos = to;
+                self.groups[gi].position[pu] = pos;
+            }
+            if pos >= end {
+                continue;
+            }
+            let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
+            let cons = &mut self.consumers[ci];
+            cons.batch = (pos..pos + n).collect();
+            cons.batch_partition = p;
+            cons.next_partition = (p + 1) % partitions;
+            cons.poll_seq += 1;
+            let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
+            self.groups[gi].position[pu] = pos + n;
+            if self.groups[gi].spec.commit == CommitPolicy::BeforeProcessing {
+                self.commit(c, g, p, pos + n);
+            }
+            let max_poll = self.groups[gi].spec.max_poll_interval_ms;
+            self.scheduler.schedule(self.now + max_poll, Ev::PollTimeout { consumer: c, epoch, poll_seq });
+            self.start_next_record(c, self.now + self.scenario.network_latency_ms);
+            return true;
+        }
+        self.consumers[ci].parked = true;
+        false
+    }
+
+    /// Takes the next offset of the member's batch and schedules its delivery at `at`.
+    fn start_next_record(&mut self, c: u16, at: SimTime) {
+        let ci = c as usize;
+        let Role::Member { group } = self.consumers[ci].role else { return };
+        let gi = group as usize;
+        let t = self.groups[gi].topic;
+        let p = self.consumers[ci].batch_partition;
+        while let Some(offset) = self.consumers[ci].batch.pop_front() {
+            let Some(record) = self.topics[t as usize].partitions[p as usize].get(offset).copied() else {
+                continue; // deleted by retention while in the batch
+            };
+            let source = DeliverySource::Record { topic: t, partition: p, offset };
+            self.begin_delivery(c, 0, record.message, source, at, record.trace_seq);
+            return;
+        }
+        let epoch = self.consumers[ci].epoch;
+        self.scheduler.schedule(at, Ev::Poll { consumer: c, epoch, slot: 0 });
+    }
+
+    // ───────────────────────────── queue consumers ─────────────────────────────
+
+    fn wake_worker(&mut self, q: u16) {
+        let qi = q as usize;
+        while let Some((c, slot)) = self.queues[qi].store.waiting.pop_front() {
+            let cons = &self.consumers[c as usize];
+            if cons.alive && cons.slots[slot as usize].is_none() {
+                let epoch = cons.epoch;
+                self.scheduler
+                    .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: c, epoch, slot });
+                return;
+            }
+        }
+    }
+
+    fn worker_receive(&mut self, c: u16, slot: u16, q: u16) -> bool {
+        let ci = c as usize;
+        let qi = q as usize;
+        if self.consumers[ci].slots[slot as usize].is_some() {
+            return false;
+        }
+        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+        let max_receives = self.queues[qi].spec.max_receives;
+        loop {
+            let store = &mut self.queues[qi].store;
+            let pick = if fifo {
+                let busy = &store.group_busy;
+                let entries = &store.entries;
+                store.visible.iter().position(|&e| busy.get(&entries[e as usize].key).copied().unwrap_or(0) == 0)
+            } else if store.visible.is_empty() {
+                None
+            } else {
+                Some(0)
+            };
+            let Some(index) = pick else {
+                if !store.waiting.contains(&(c, slot)) {
+                    store.waiting.push_back((c, slot));
+                }
+                return false;
+            };
+            let e = store.visible.remove(index).expect("index from position");
+            let entry = &mut store.entries[e as usize];
+            entry.receive_count += 1;
+            let (m, count) = (entry.message, entry.receive_count);
+            if count > max_receives {
+                entry.state = EntryState::DeadLettered;
+                store.dead_letter.push(e);
+                let sub = self.queues[qi].sub;
+                self.dead_letter(sub, m, count - 1);
+                continue;
+            }
+            let receipt = self.queues[qi].next_receipt;
+            self.queues[qi].next_receipt += 1;
+            let store = &mut self.queues[qi].store;
+            let key = store.entries[e as usize].key;
+            store.entries[e as usize].state = EntryState::InFlight { receipt, consumer: c };
+            store.in_flight += 1;
+            if fifo {
+                *store.group_busy.entry(key).or_insert(0) += 1;
+            }
+            let vt = self.queues[qi].spec.visibility_timeout_ms;
+            self.scheduler.schedule(self.now + vt, Ev::Visibility { queue: q, entry: e, receipt });
+            // A standard queue may deliver a message more than once.
+            let duplicate = !fifo
+                && self.faulty()
+                && (std::mem::take(&mut self.queues[qi].store.duplicate_next) || {
+                    let p = self.scenario.faults.duplicate_delivery;
+                    self.queues[qi].rng.chance(p)
+                });
+            if duplicate {
+                let store = &mut self.queues[qi].store;
+                let copy = store.entries.len() as u32;
+                let original = store.entries[e as usize];
+                store.entries.push(Entry {
+                    state: EntryState::Visible,
+                    receive_count: 0,
+                    cause: AppendCause::QueueCopy,
+                    last_delivery: None,
+                    ..original
+                });
+                store.visible.push_front(copy);
+                self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
+                self.wake_worker(q);
+            }
+            let source = DeliverySource::Entry { queue: q, entry: e, receipt };
+            let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
+            self.queues[qi].store.entries[e as usize].last_delivery = Some(d);
+            return true;
+        }
+    }
+
+    fn dead_letter(&mut self, sub: u16, m: u32, receives: u32) {
+        self.trace(What::DeadLettered { sub }, Some(m), receives, None);
+        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+        if ob.fate == Fate::Pending {
+            ob.fate = Fate::DeadLettered;
+            self.counters.dead_lettered += 1;
+            let text = explain::dead_lettered(self, sub, m, receives);
+            self.push_anomaly(AnomalyKind::DeadLettered, m, text, vec![]);
+        }
+    }
+
+    fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
+        let qi = q as usize;
+        let store = &mut self.queues[qi].store;
+        let entry = &mut store.entries[e as usize];
+        if !matches!(entry.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+            return false;
+        }
+        entry.state = EntryState::Visible;
+        let (m, key, last) = (entry.message, entry.key, entry.last_delivery);
+        store.in_flight -= 1;
+        if let Some(n) = store.group_busy.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+        store.visible.push_front(e);
+        let cause = last.map(|d| self.deliveries[d as usize].trace_seq);
+        if let Some(d) = last {
+            let del = &mut self.deliveries[d as usize];
+            if del.outcome == Outcome::Running {
+                del.visibility_expired_while_running = true;
+            }
+        }
+        self.trace(What::VisibilityExpired { queue: q, entry: e }, Some(m), 0, cause);
+        self.wake_worker(q);
+        true
+    }
+
+    // ───────────────────────────── handler ─────────────────────────────
+
+    fn begin_delivery(
+        &mut self,
+        c: u16,
+        slot: u16,
+        m: u32,
+        source: DeliverySource,
+        at: SimTime,
+        cause_seq: u64,
+    ) -> u32 {
+        let ci = c as usize;
+        let sub = self.consumers[ci].sub;
+        let ob = self.subs[sub as usize].obligations[m as usize];
+        let after_replay = match (self.consumers[ci].role, ob.last_delivery) {
+            (Role::Member { group }, prev) if prev != 0 => {
+                self.groups[group as usize].last_reset_at.is_some_and(|t| t >= self.deliveries[prev as usize].at_ms)
+            }
+            _ => false,
+        };
+        let d = self.deliveries.len() as u32;
+        self.deliveries.push(Delivery {
+            message: m,
+            sub,
+            consumer: c,
+            attempt: ob.deliveries + 1,
+            at_ms: at,
+            source,
+            outcome: Outcome::Running,
+            effect_at_ms: None,
+            ended_at_ms: None,
+            previous: ob.last_delivery,
+            after_replay,
+            visibility_expired_while_running: false,
+            member_removed_while_running: false,
+            trace_seq: cause_seq,
+        });
+        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+        ob.deliveries += 1;
+        ob.last_delivery = d;
+        self.consumers[ci].slots[slot as usize] = Some(Active {
+            delivery: d,
+            message: m,
+            step: Step::Receive,
+            crash_at: None,
+            processing_ms: 0,
+            version: self.messages[m as usize].version,
+            claim_taken: false,
+            effect_applied: false,
+        });
+        let epoch = self.consumers[ci].epoch;
+        self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step: Step::Receive });
+        d
+    }
+
+    fn schedule_step(&mut self, c: u16, slot: u16, step: Step, at: SimTime) {
+        let cons = &mut self.consumers[c as usize];
+        if let Some(a) = cons.slots[slot as usize].as_mut() {
+            a.step = step;
+        }
+        let epoch = cons.epoch;
+        self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step });
+    }
+
+    fn has_check(&self, sub: u16) -> bool {
+        let s = &self.subs[sub as usize];
+        match s.handler.strategy {
+            Strategy::CheckThenAct | Strategy::ClaimFirst => true,
+            Strategy::TransactionalInbox => !self.sink_is_database(s.sink),
+            Strategy::None | Strategy::IdempotencyKey => false,
+        }
+    }
+
+    fn has_record(&self, sub: u16) -> bool {
+        let s = &self.subs[sub as usize];
+        match s.handler.strategy {
+            Strategy::CheckThenAct => true,
+            Strategy::TransactionalInbox => !self.sink_is_database(s.sink),
+            _ => false,
+        }
+    }
+
+    fn sink_is_database(&self, sink: u16) -> bool {
+        matches!(self.sinks[sink as usize].spec.kind, SinkKind::DbUpsert | SinkKind::DbCounter)
+    }
+
+    fn store_has(&self, sub: u16, m: u32) -> bool {
+        self.subs[sub as usize].store.get(m as usize).is_some_and(|e| e.expires_at > self.now)
+    }
+
+    fn store_set(&mut self, sub: u16, m: u32, delivery: u32) {
+        let s = &mut self.subs[sub as usize];
+        let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
+        if s.store.len() <= m as usize {
+            s.store.resize(m as usize + 1, StoreEntry::default());
+        }
+        s.store[m as usize] = StoreEntry { expires_at, by_delivery: delivery };
+    }
+
+    fn on_step(&mut self, c: u16, slot: u16, step: Step) -> bool {
+        let ci = c as usize;
+        let Some(active) = self.consumers[ci].slots[slot as usize] else { return false };
+        let sub = self.consumers[ci].sub;
+        let m = active.message;
+        let d = active.delivery;
+        let attempt = self.deliveries[d as usize].attempt;
+        match step {
+            Step::Receive => {
+                self.counters.deliveries += 1;
+                if attempt > 1 {
+                    self.counters.redeliveries += 1;
+                }
+                self.counters.bytes_on_wire += self.messages[m as usize].bytes as u64;
+                let cause = Some(self.deliveries[d as usize].trace_seq);
+                let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
+                self.deliveries[d as usize].trace_seq = seq;
+                let faulty = self.faulty();
+                let faults = &self.scenario.faults;
+                let cons = &mut self.consumers[ci];
+                let crash_at = if let Some(point) = cons.crash_armed.take() {
+                    Some(point)
+                } else if faulty && cons.rng.chance(faults.consumer_crash) {
+                    let i = cons.rng.range_inclusive(0, (faults.crash_points.len() as u64).saturating_sub(1)) as usize;
+                    faults.crash_points.get(i).copied()
+                } else {
+                    None
+                };
+                let base = match self.subs[sub as usize].handler.processing {
+                    Processing::Fixed { ms } => ms,
+                    Processing::Uniform { min_ms, max_ms } => cons.rng.range_inclusive(min_ms, max_ms),
+                    Processing::Exponential { mean_ms } => cons.rng.exponential_ms(mean_ms),
+                };
+                let slow = if self.now < cons.slow_until {
+                    cons.slow_factor as u64
+                } else if faulty && cons.rng.chance(faults.slow) {
+                    faults.slow_factor as u64
+                } else {
+                    1
+                };
+                let read_fails =
+                    self.now < self.read_api_down_until || (faulty && cons.rng.chance(faults.read_api_failure));
+                if let Some(a) = cons.slots[slot as usize].as_mut() {
+                    a.crash_at = crash_at;
+                    a.processing_ms = base.saturating_mul(slow);
+                }
+                let producer = self.messages[m as usize].producer as usize;
+                if self.producers[producer].spec.payload == Payload::Notification {
+                    // Thin event: read the entity back from the source's API.
+                    self.counters.read_api_calls += 1;
+                    if read_fails {
+                        self.trace(What::ReadApiFailed { consumer: c }, Some(m), attempt, Some(seq));
+                        return self.handler_failed(c, slot, false);
+                    }
+                    let key = self.messages[m as usize].key;
+                    let version = self.producers[producer].db_version[key as usize];
+                    let stale = version > self.messages[m as usize].version;
+                    self.trace(What::ReadBack { consumer: c, version, stale }, Some(m), attempt, Some(seq));
+                    if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
+                        a.version = version;
+                    }
+                    if stale {
+                        self.counters.stale_reads += 1;
+                        let text = explain::stale_read(self, m, d, version);
+                        self.push_anomaly(AnomalyKind::StaleRead, m, text, vec![d]);
+                    }
+                }
+                let processing = self.consumers[ci].slots[slot as usize].map_or(0, |a| a.processing_ms);
+                if self.has_check(sub) {
+                    self.schedule_step(c, slot, Step::Check, self.now + STORE_MS);
+                } else {
+                    self.schedule_step(c, slot, Step::Effect, self.now + processing);
+                }
+            }
+            Step::Check => {
+                let seen = self.store_has(sub, m);
+                if self.subs[sub as usize].handler.strategy == Strategy::ClaimFirst {
+                    self.trace(What::Claimed { consumer: c, won: !seen }, Some(m), attempt, None);
+                    if !seen {
+                        self.store_set(sub, m, d);
+                        if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
+                            a.claim_taken = true;
+                        }
+                    } else {
+                        let claimant = self.subs[sub as usize].store[m as usize].by_delivery;
+                        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+                        if ob.fate == Fate::Pending
+                            && matches!(self.deliveries[claimant as usize].outcome, Outcome::Crashed { .. })
+                        {
+                            ob.hint = LossReason::ClaimedThenCrashed { delivery: claimant };
+                        }
+                    }
+                } else {
+                    self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, None);
+                }
+                if seen {
+                    self.deliveries[d as usize].outcome = Outcome::Suppressed;
+                    self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
+                } else {
+                    let processing = active.processing_ms;
+                    self.schedule_step(c, slot, Step::Effect, self.now + processing);
+                }
+            }
+            Step::Effect => {
+                if active.crash_at == Some(CrashPoint::BeforeEffect) {
+                    return self.crash(c, Some(CrashPoint::BeforeEffect));
+                }
+                if self.messages[m as usize].poison {
+                    return self.handler_failed(c, slot, true);
+                }
+                let s = &self.subs[sub as usize];
+                let sink = s.sink;
+                let strategy = s.handler.strategy;
+                let by_key =
+                    strategy == Strategy::IdempotencyKey && self.sinks[sink as usize].spec.accepts_idempotency_key;
+                let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
+                let deduplicated = if by_key {
+                    let seen = &mut self.subs[sub as usize].keys_accepted;
+                    if seen.len() <= m as usize {
+                        seen.resize(m as usize + 1, false);
+                    }
+                    std::mem::replace(&mut seen[m as usize], true)
+                } else if inbox {
+                    // One transaction: check the inbox, apply, insert the inbox row; a duplicate conflicts.
+                    let hit = self.store_has(sub, m);
+                    if !hit {
+                        self.store_set(sub, m, d);
+                    }
+                    hit
+                } else {
+                    false
+                };
+                if deduplicated {
+                    self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
+                    self.deliveries[d as usize].outcome = Outcome::Suppressed;
+                    self.trace(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, None);
+                } else {
+                    self.apply_effect(c, sub, m, d, active.version);
+                    if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
+                        a.effect_applied = true;
+                    }
+                }
+                let next = if self.has_record(sub) { Step::Record } else { Step::Finish };
+                self.schedule_step(c, slot, next, self.now + STORE_MS);
+            }
+            Step::Record => {
+                if active.crash_at == Some(CrashPoint::AfterEffect) {
+                    return self.crash(c, Some(CrashPoint::AfterEffect));
+                }
+                self.store_set(sub, m, d);
+                self.trace(What::Recorded { consumer: c }, Some(m), attempt, None);
+                self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
+            }
+            Step::Finish => {
+                let no_record_step = !self.has_record(sub);
+                if active.crash_at == Some(CrashPoint::AfterRecord)
+                    || (active.crash_at == Some(CrashPoint::AfterEffect) && no_record_step)
+                {
+                    return self.crash(c, active.crash_at);
+                }
+                self.counters.processed += 1;
+                self.deliveries[d as usize].ended_at_ms = Some(self.now);
+                if self.deliveries[d as usize].outcome == Outcome::Running {
+                    self.deliveries[d as usize].outcome = Outcome::Done;
+                }
+                self.consumers[ci].slots[slot as usize] = None;
+                match self.consumers[ci].role {
+                    Role::Member { group } => self.finish_record(c, group, d),
+                    Role::Worker { queue } => self.finish_entry(c, slot, queue, d),
+                }
+            }
+        }
+        true
+    }
+
+    fn apply_effect(&mut self, c: u16, sub: u16, m: u32, d: u32, version: u32) {
+        let si = sub as usize;
+        let sink = self.subs[si].sink;
+        let kind = self.sinks[sink as usize].spec.kind;
+        let key = self.messages[m as usize].key;
+        let ob = &mut self.subs[si].obligations[m as usize];
+        ob.effects += 1;
+        let first = ob.effects == 1;
+        let previous_effect = ob.first_effect_delivery;
+        if first {
+            ob.first_effect_delivery = d;
+            if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
+                if ob.fate == Fate::DeadLettered {
+                    self.counters.dead_lettered -= 1;
+                }
+                ob.fate = Fate::Effected;
+                self.counters.effected += 1;
+            }
+            let produced_at = self.messages[m as usize].produced_at;
+            self.latency.record(self.now - produced_at);
+        }
+        self.counters.effects_applied += 1;
+        self.deliveries[d as usize].effect_at_ms = Some(self.now);
+        let harmful = !first && kind != SinkKind::DbUpsert;
+        let state = &mut self.sinks[sink as usize];
+        state.applied += 1;
+        if harmful {
+            state.duplicates += 1;
+        }
+        if state.ledger.len() == LEDGER_LEN {
+            state.ledger.pop_front();
+        }
+        state.ledger.push_back(LedgerEntry {
+            at_ms: self.now,
+            message: m,
+            key,
+            version,
+            consumer: c,
+            duplicate: !first,
+        });
+        let cause = Some(self.deliveries[d as usize].trace_seq);
+        let attempt = self.deliveries[d as usize].attempt;
+        self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
+        if !first {
+            if harmful {
+                self.counters.duplicate_effects += 1;
+                let text = explain::duplicate_effect(self, sub, m, previous_effect, d);
+                self.push_anomaly(AnomalyKind::DuplicateEffect, m, text, vec![previous_effect, d]);
+            } else {
+                self.counters.harmless_repeats += 1;
+            }
+        }
+        // Per-key order: an older version applied after a newer one.
+        let s = &mut self.subs[si];
+        if s.last_applied.len() <= key as usize {
+            s.last_applied.resize(key as usize + 1, (0, 0, 0));
+        }
+        let (newest, newest_msg, newest_at) = s.last_applied[key as usize];
+        if version < newest {
+            self.counters.out_of_order += 1;
+            let text = explain::out_of_order(self, sub, m, d, version, newest, newest_msg, newest_at);
+            self.push_anomaly(AnomalyKind::OutOfOrder, m, text, vec![d]);
+        } else if first || version > newest {
+            self.subs[si].last_applied[key as usize] = (version, m, self.now);
+        }
+    }
+
+    fn finish_record(&mut self, c: u16, g: u16, d: u32) {
+        let gi = g as usize;
+        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source else { return };
+        self.groups[gi].head_failures[partition as usize] = 0;
+        if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
+            let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
+            self.commit(c, g, partition, offset + 1);
+            if !ok {
+                self.deliveries[d as usize].outcome = Outcome::CommitRejected;
+            }
+        }
+        // Like Kafka's poll loop, a member works through the whole batch it holds, even while a rebalance
+        // waits for it or after it was removed; only a failed commit (CommitFailedException) breaks the loop.
+        if self.deliveries[d as usize].outcome == Outcome::CommitRejected {
+            self.consumers[c as usize].batch.clear();
+        }
+        self.start_next_record(c, self.now);
+    }
+
+    fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+        let qi = q as usize;
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source else { return };
+        let m = self.deliveries[d as usize].message;
+        let store = &mut self.queues[qi].store;
+        let e = &mut store.entries[entry as usize];
+        if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+            e.state = EntryState::Deleted;
+            let key = e.key;
+            store.in_flight -= 1;
+            if let Some(n) = store.group_busy.get_mut(&key) {
+                *n = n.saturating_sub(1);
+            }
+            self.trace(What::Acked { consumer: c }, Some(m), 0, None);
+            if self.queues[qi].spec.kind == QueueKind::Fifo {
+                self.wake_worker(q);
+            }
+        } else {
+            // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
+            self.deliveries[d as usize].outcome = Outcome::AckRejected;
+            self.trace(What::AckRejected { consumer: c }, Some(m), 0, None);
+        }
+        let epoch = self.consumers[c as usize].epoch;
+        self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+    }
+
+    fn handler_failed(&mut self, c: u16, slot: u16, poison: bool) -> bool {
+        let ci = c as usize;
+        let Some(active) = self.consumers[ci].slots[slot as usize].take() else { return false };
+        let d = active.delivery;
+        let m = active.message;
+        let sub = self.consumers[ci].sub;
+        self.deliveries[d as usize].outcome = Outcome::Failed { poison };
+        self.deliveries[d as usize].ended_at_ms = Some(self.now);
+        self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d as usize].attempt, None);
+        if active.claim_taken {
+            // A handled failure releases the claim (the `finally` of a careful claim-first handler).
+            if let Some(e) = self.subs[sub as usize].store.get_mut(m as usize) {
+                e.expires_at = 0;
+            }
+        }
+        let epoch = self.consumers[ci].epoch;
+        match self.consumers[ci].role {
+            Role::Member { group } => {
+                let gi = group as usize;
+                let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source else {
+                    return true;
+                };
+                let pu = partition as usize;
+                self.consumers[ci].batch.clear();
+                let owner = self.groups[gi].assignment[pu] == Some(c)
+                    && self.consumers[ci].in_group
+                    && !self.groups[gi].rebalancing;
+                if !owner {
+                    // The partition moved on (rebalance or removal): its new owner retries the record.
+                    if self.groups[gi].rebalancing {
+                        self.try_complete_rebalance(group);
+                    }
+                    self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
+                    return true;
+                }
+                self.groups[gi].head_failures[pu] += 1;
+                let failures = self.groups[gi].head_failures[pu];
+                let skip = poison && self.groups[gi].spec.poison_skip_after.is_some_and(|n| failures >= n);
+                if skip {
+                    // Park the record in a dead-letter topic and move on.
+                    self.groups[gi].head_failures[pu] = 0;
+                    self.groups[gi].position[pu] = offset + 1;
+                    self.trace(What::SkippedPoison { consumer: c, partition, offset }, Some(m), failures, None);
+                    self.dead_letter(sub, m, failures);
+                    if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
+                        self.commit(c, group, partition, offset + 1);
+                    }
+                    self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
+                } else {
+                    self.groups[gi].position[pu] = offset;
+                    if poison && !self.faulty() && self.groups[gi].spec.poison_skip_after.is_none() {
+                        // Head-of-line blocking for good: nothing behind the poison record is ever processed.
+                        self.groups[gi].blocked[pu] = true;
+                        let end = self.topics[self.groups[gi].topic as usize].partitions[pu].end_offset();
+                        self.hint_range(
+                            group,
+                            partition,
+                            offset,
+                            end,
+                            LossReason::BlockedByPoison { partition, offset },
+                        );
+                    }
+                    self.scheduler
+                        .schedule(self.now + CONSUMER_RETRY_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot: 0 });
+                }
+            }
+            Role::Worker { queue } => {
+                let qi = queue as usize;
+                let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source else {
+                    return true;
+                };
+                let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+                let store = &mut self.queues[qi].store;
+                let e = &mut store.entries[entry as usize];
+                if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+                    // Nack: visible again at once (ChangeMessageVisibility 0 / basic.nack requeue).
+                    e.state = EntryState::Visible;
+                    let key = e.key;
+                    store.in_flight -= 1;
+                    if let Some(n) = store.group_busy.get_mut(&key) {
+                        *n = n.saturating_sub(1);
+                    }
+                    if fifo {
+                        store.visible.push_front(entry);
+                    } else {
+                        store.visible.push_back(entry);
+                    }
+                    self.wake_worker(queue);
+                }
+                self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+            }
+        }
+        true
+    }
+
+    fn crash(&mut self, c: u16, step: Option<CrashPoint>) -> bool {
+        let ci = c as usize;
+        if !self.consumers[ci].alive {
+            return false;
+        }
+        self.counters.crashes += 1;
+        self.trace(What::Crashed { consumer: c, step }, None, 0, None);
+        let sub = self.consumers[ci].sub;
+        let role = self.consumers[ci].role;
+        let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
+        for a in &slots {
+            let del = &mut self.deliveries[a.delivery as usize];
+            del.outcome = Outcome::Crashed { before: a.step };
+            del.ended_at_ms = Some(self.now);
+        }
+        if let Role::Member { group } = role {
+            // Everything committed but not yet processed on this member's partitions is lost.
+            let gi = group as usize;
+            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery as usize].source {
+                DeliverySource::Record { offset, .. } => offset,
+                DeliverySource::Entry { .. } => 0,
+            });
+            let p = self.consumers[ci].batch_partition;
+            if let (Some(from), Some(committed)) =
+                (first_unprocessed.or(self.consumers[ci].batch.front().copied()), self.groups[gi].committed[p as usize])
+            {
+                let d = slots.first().map_or(0, |a| a.delivery);
+                self.hint_range(group, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
+            }
+        }
+        let _ = sub;
+        let cons = &mut self.consumers[ci];
+        cons.alive = false;
+        cons.epoch += 1;
+        cons.batch.clear();
+        cons.parked = false;
+        cons.crash_armed = None;
+        let epoch = cons.epoch;
+        if let Role::Member { group } = role {
+            let timeout = self.groups[group as usize].spec.session_timeout_ms;
+            self.scheduler.schedule(self.now + timeout, Ev::SessionTimeout { consumer: c, epoch });
+            if self.groups[group as usize].rebalancing {
+                self.try_complete_rebalance(group);
+            }
+        }
+        self.scheduler.schedule(self.now + self.scenario.faults.restart_after_ms, Ev::Restart { consumer: c, epoch });
+        true
+    }
+
+    fn on_session_timeout(&mut self, c: u16, epoch: u32) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if cons.epoch != epoch || cons.alive || !cons.in_group {
+            return false;
+        }
+        cons.in_group = false;
+        self.trace(What::SessionExpired { consumer: c }, None, 0, None);
+        if let Role::Member { group } = self.consumers[c as usize].role {
+            self.trigger_rebalance(group);
+        }
+        true
+    }
+
+    fn on_poll_timeout(&mut self, c: u16, epoch: u32, poll_seq: u32) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if !cons.alive || cons.epoch != epoch || cons.poll_seq != poll_seq || !cons.busy() || !cons.in_group {
+            return false;
+        }
+        cons.in_group = false;
+        cons.removed_slow = true;
+        if let Some(a) = cons.slots[0] {
+            self.deliveries[a.delivery as usize].member_removed_while_running = true;
+        }
+        self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
+        if let Role::Member { group } = self.consumers[c as usize].role {
+            self.trigger_rebalance(group);
+        }
+        true
+    }
+
+    fn on_restart(&mut self, c: u16, epoch: u32) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if cons.epoch != epoch || cons.alive {
+            return false;
+        }
+        cons.alive = true;
+        cons.epoch += 1;
+        let epoch = cons.epoch;
+        self.trace(What::Restarted { consumer: c }, None, 0, None);
+        match self.consumers[c as usize].role {
+            Role::Member { group } => {
+                let joined = self.groups[group as usize].joined;
+                let cons = &mut self.consumers[c as usize];
+                cons.in_group = joined;
+                cons.removed_slow = false;
+                self.trigger_rebalance(group);
+            }
+            Role::Worker { .. } => {
+                for slot in 0..self.consumers[c as usize].slots.len() {
+                    self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: slot as u16 });
+                }
+            }
+        }
+        true
+    }
+
+    fn on_scripted(&mut self, index: u32) -> bool {
+        let Some(fault) = self.scenario.faults.scripted.get(index as usize).cloned() else { return false };
+        self.trace(What::FaultInjected { index }, None, 0, None);
+        let consumer = |s: &Self, name: &str| s.consumers.iter().position(|c| c.name == name).map(|i| i as u16);
+        match fault.action {
+            FaultAction::CrashConsumer { consumer: name, at_step } => {
+                if let Some(c) = consumer(self, &name) {
+                    match at_step {
+                        None => {
+                            self.crash(c, None);
+                        }
+                        Some(point) => self.consumers[c as usize].crash_armed = Some(point),
+                    }
+                }
+            }
+            FaultAction::DropAcks { producer, duration_ms } => {
+                if let Some(p) = self.producers.iter_mut().find(|p| p.spec.name == producer) {
+                    p.drop_acks_until = self.now + duration_ms;
+                }
+            }
+            FaultAction::SlowConsumer { consumer: name, factor, duration_ms } => {
+                if let Some(c) = consumer(self, &name) {
+                    let cons = &mut self.consumers[c as usize];
+                    cons.slow_until = self.now + duration_ms;
+                    cons.slow_factor = factor;
+                }
+            }
+            FaultAction::ReadApiDown { duration_ms } => self.read_api_down_until = self.now + duration_ms,
+            FaultAction::DuplicateNextDelivery { queue } => {
+                if let Some(q) = self.queues.iter_mut().find(|q| q.spec.name == queue) {
+                    q.store.duplicate_next = true;
+                }
+            }
+            FaultAction::ResetGroup { group, to } => {
+                if let Some(g) = self.groups.iter().position(|x| x.spec.name == group) {
+                    let t = self.groups[g].topic as usize;
+                    for p in 0..self.topics[t].partitions.len() {
+                        let part = &self.topics[t].partitions[p];
+                        let offset = match to {
+                            ResetTarget::Earliest => part.start_offset,
+                            ResetTarget::Latest => part.end_offset(),
+                            ResetTarget::Offset { offset } => offset.clamp(part.start_offset, part.end_offset()),
+                            ResetTarget::Time { ms } => part.offset_for_time(ms),
+                        };
+                        self.groups[g].committed[p] = Some(offset);
+                        // Members must not commit their old positions over the reset.
+                        self.groups[g].position[p] = offset;
+                    }
+                    self.groups[g].last_reset_at = Some(self.now);
+                    self.trace(What::GroupReset { group: g as u16 }, None, 0, None);
+                    self.trigger_rebalance(g as u16);
+                }
+            }
+        }
+        true
+    }
+
+    fn push_anomaly(&mut self, kind: AnomalyKind, m: u32, explanation: String, deliveries: Vec<u32>) {
+        self.anomaly_count += 1;
+        if self.anomalies.len() < MAX_ANOMALIES {
+            // Anomalies found when the run ends (losses) are dated at its last real event.
+            let at_ms = if self.finished { self.last_event_at } else { self.now };
+            self.anomalies.push(Anomaly { kind, message_id: m, at_ms, explanation, deliveries });
+        }
+    }
+
+    /// After the healing phase: every obligation still pending is lost (with its reason) — or, if the run
+    /// was cut short, still in flight.
+    fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        for si in 0..self.subs.len() {
+            for m in 1..self.subs[si].obligations.len() {
+                let ob = self.subs[si].obligations[m];
+                if ob.fate != Fate::Pending {
+                    continue;
+                }
+                if !self.drained {
+                    self.counters.in_flight_at_end += 1;
+                    continue;
+                }
+                self.subs[si].obligations[m].fate = Fate::Lost;
+                self.counters.lost_messages += 1;
+                let kind = if matches!(ob.hint, LossReason::DeletedByRetention { .. }) {
+                    AnomalyKind::LostToRetention
+                } else {
+                    AnomalyKind::LostMessage
+                };
+                let text = explain::lost(self, si as u16, m as u32, ob.hint);
+                let chain = match ob.hint {
+                    LossReason::CommittedBeforeProcessing { delivery }
+                    | LossReason::ClaimedThenCrashed { delivery }
+                        if delivery != 0 =>
+                    {
+                        vec![delivery]
+                    }
+                    _ => vec![],
+                };
+                self.push_anomaly(kind, m as u32, text, chain);
+            }
+        }
+    }
+
+    pub fn report(&self) -> Report {
+        let c = &self.counters;
+        Report {
+            seed: self.scenario.seed,
+            end_time_ms: if self.finished { self.last_event_at } else { self.now },
+            drained: self.drained,
+            produced: c.produced,
+            appended: c.appended,
+            delivered: c.deliveries,
+            processed: c.processed,
+            effects_applied: c.effects_applied,
+            duplicate_effects: c.duplicate_effects,
+            harmless_repeats: c.harmless_repeats,
+            lost_messages: c.lost_messages,
+            dead_lettered: c.dead_lettered,
+            out_of_order: c.out_of_order,
+            stale_reads: c.stale_reads,
+            duplicate_appends: c.duplicate_appends,
+            read_api_calls: c.read_api_calls,
+            bytes_on_wire: c.bytes_on_wire,
+            obligations: c.obligations,
+            effected: c.effected,
+            in_flight_at_end: c.in_flight_at_end,
+            latency_ms: LatencySummary {
+                mean: self.latency.mean_ms(),
+                p50: self.latency.quantile_ms(0.5),
+                p95: self.latency.quantile_ms(0.95),
+                p99: self.latency.quantile_ms(0.99),
+                max: self.latency.max_ms,
+            },
+            trace_hash: self.trace.hash.hex(),
+            events_processed: self.events_processed,
+            anomalies: self
+                .anomalies
+                .iter()
+                .map(|a| AnomalyOut {
+                    kind: a.kind,
+                    message_id: a.message_id,
+                    at_ms: a.at_ms,
+                    explanation: a.explanation.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Label used in explanations and the UI: `UserRegistered #17 (user 4)`.
+    pub fn message_label(&self, m: u32) -> String {
+        match self.messages.get(m as usize) {
+            Some(msg) if m > 0 => {
+                let p = &self.producers[msg.producer as usize].spec;
+                format!("{} #{} ({} {})", p.message, m, p.key_name, msg.key)
+            }
+            _ => format!("message #{m}"),
+        }
+    }
+}
+
+impl ConsumerState {
+    fn new(name: &str, role: Role, sub: u16, slots: u32, rng: SimRng) -> Self {
+        ConsumerState {
+            name: name.to_string(),
+            role,
+            sub,
+            alive: true,
+            epoch: 1,
+            slots: vec![None; slots as usize],
+            crash_armed: None,
+            slow_until: 0,
+            slow_factor: 1,
+            rng,
+            batch: VecDeque::new(),
+            batch_partition: 0,
+            poll_seq: 0,
+            parked: false,
+            next_partition: 0,
+            in_group: false,
+            removed_slow: false,
+        }
+    }
+}
+
+fn placeholder_message() -> Message {
+    Message {
+        producer: 0,
+        key: 0,
+        version: 0,
+        produced_at: 0,
+        poison: false,
+        bytes: 0,
+        appends: 0,
+        acked: true,
+        published: false,
+        relay_republished: false,
+        first_append: None,
+    }
+}
+
+fn placeholder_delivery() -> Delivery {
+    Delivery {
+        message: 0,
+        sub: 0,
+        consumer: 0,
+        attempt: 0,
+        at_ms: 0,
+        source: DeliverySource::Entry { queue: 0, entry: 0, receipt: 0 },
+        outcome: Outcome::Done,
+        effect_at_ms: None,
+        ended_at_ms: None,
+        previous: 0,
+        after_replay: false,
+        visibility_expired_while_running: false,
+        member_removed_while_running: false,
+        trace_seq: 0,
+    }
+}

@@ -1,0 +1,7 @@
+//! The scenario: the serde model, its validation, and the presets that ship with the app.
+pub mod model;
+pub mod presets;
+pub mod validate;
+
+pub use model::Scenario;
+pub use validate::{parse_scenario, ScenarioError};

@@ -1,0 +1,303 @@
+//! Validation with located errors: every problem names the field (`groups[1].batch_size`), the value and
+//! the accepted range, so a hand-edited file or a damaged link is fixed in one read.
+use super::model::*;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Generous upper bounds: far beyond any lesson, small enough that no input can exhaust a browser tab.
+pub const MAX_UNTIL_MS: u64 = 24 * 3_600_000;
+pub const MAX_COUNT: u32 = 2_000_000;
+pub const MAX_KEYS: u32 = 1_000_000;
+pub const MAX_PARTITIONS: u32 = 64;
+pub const MAX_MEMBERS: usize = 32;
+pub const MAX_ENTITIES: usize = 32;
+pub const MAX_DURATION_MS: u64 = 3_600_000;
+pub const MAX_BATCH: u32 = 10_000;
+pub const MAX_RECEIVES: u32 = 1_000;
+pub const MAX_CONCURRENCY: u32 = 64;
+pub const MAX_RETRIES: u32 = 100;
+pub const MAX_PAYLOAD_BYTES: u32 = 10_000_000;
+pub const MAX_SCRIPTED: usize = 1_000;
+pub const MAX_NAME_CHARS: usize = 64;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// Where: a JSON path such as `groups[1].batch_size` (empty for the whole document).
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Parses JSON text into a scenario and validates it.
+pub fn parse_scenario(json: &str) -> Result<Scenario, ScenarioError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        ScenarioError { path: if path == "." { String::new() } else { path }, message: format!("{inner}") }
+    })?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+struct Check {
+    errors: Vec<ScenarioError>,
+}
+
+impl Check {
+    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(ScenarioError { path: path.into(), message: message.into() });
+    }
+    fn range_u64(&mut self, path: &str, value: u64, lo: u64, hi: u64) {
+        if value < lo || value > hi {
+            self.fail(path, format!("{value} is out of range: expected {lo} to {hi}"));
+        }
+    }
+    fn prob(&mut self, path: &str, p: f64) {
+        if !(0.0..=1.0).contains(&p) {
+            self.fail(path, format!("{p} is not a probability: expected 0 to 1"));
+        }
+    }
+    fn name(&mut self, path: &str, name: &str, seen: &mut BTreeSet<String>) {
+        if name.trim().is_empty() {
+            self.fail(path, "a name is required");
+        } else if name.chars().count() > MAX_NAME_CHARS {
+            self.fail(path, format!("names are at most {MAX_NAME_CHARS} characters"));
+        } else if !seen.insert(name.to_string()) {
+            self.fail(path, format!("the name '{name}' is used twice"));
+        }
+    }
+    fn processing(&mut self, path: &str, p: &Processing) {
+        match *p {
+            Processing::Fixed { ms } => self.range_u64(&format!("{path}.ms"), ms, 0, MAX_DURATION_MS),
+            Processing::Uniform { min_ms, max_ms } => {
+                self.range_u64(&format!("{path}.min_ms"), min_ms, 0, MAX_DURATION_MS);
+                self.range_u64(&format!("{path}.max_ms"), max_ms, min_ms, MAX_DURATION_MS);
+            }
+            Processing::Exponential { mean_ms } => {
+                if !(mean_ms.is_finite() && (0.0..=MAX_DURATION_MS as f64).contains(&mean_ms)) {
+                    self.fail(
+                        format!("{path}.mean_ms"),
+                        format!("{mean_ms} is out of range: expected 0 to {MAX_DURATION_MS}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Checks cross-references and ranges. Returns the first problem found (they are all collected; the first
+/// is the one a reader fixes first).
+pub fn validate(s: &Scenario) -> Result<(), ScenarioError> {
+    let errors = validate_all(s);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every problem in the scenario, in document order.
+pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
+    let mut c = Check { errors: vec![] };
+    if s.version != FORMAT_VERSION {
+        c.fail(
+            "version",
+            format!("version {} is not supported: this release reads version {FORMAT_VERSION}", s.version),
+        );
+    }
+    c.range_u64("until_ms", s.until_ms, 1, MAX_UNTIL_MS);
+    c.range_u64("network_latency_ms", s.network_latency_ms, 0, 60_000);
+
+    let mut names = BTreeSet::new();
+    let topics: BTreeSet<&str> = s.topics.iter().map(|t| t.name.as_str()).collect();
+    let queues: BTreeSet<&str> = s.queues.iter().map(|q| q.name.as_str()).collect();
+    let sinks: BTreeSet<&str> = s.sinks.iter().map(|k| k.name.as_str()).collect();
+    for (label, n) in [
+        ("producers", s.producers.len()),
+        ("topics", s.topics.len()),
+        ("queues", s.queues.len()),
+        ("groups", s.groups.len()),
+        ("sinks", s.sinks.len()),
+    ] {
+        if n > MAX_ENTITIES {
+            c.fail(label, format!("{n} entries: at most {MAX_ENTITIES}"));
+        }
+    }
+    if !c.errors.is_empty() {
+        return c.errors;
+    }
+
+    for (i, p) in s.producers.iter().enumerate() {
+        let at = format!("producers[{i}]");
+        c.name(&format!("{at}.name"), &p.name, &mut names);
+        if p.message.trim().is_empty() || p.message.chars().count() > MAX_NAME_CHARS {
+            c.fail(format!("{at}.message"), "a message type name of 1 to 64 characters is required");
+        }
+        if p.key_name.trim().is_empty() || p.key_name.chars().count() > MAX_NAME_CHARS {
+            c.fail(format!("{at}.key_name"), "a key name of 1 to 64 characters is required (\"user\", \"order\")");
+        }
+        if !topics.contains(p.target.as_str()) && !queues.contains(p.target.as_str()) {
+            c.fail(format!("{at}.target"), format!("no topic or queue is named '{}'", p.target));
+        }
+        c.range_u64(&format!("{at}.keys"), p.keys as u64, 1, MAX_KEYS as u64);
+        c.range_u64(&format!("{at}.count"), p.count as u64, 0, MAX_COUNT as u64);
+        c.range_u64(&format!("{at}.start_ms"), p.start_ms, 0, MAX_UNTIL_MS);
+        match p.rate {
+            Rate::Fixed { interval_ms } => {
+                c.range_u64(&format!("{at}.rate.interval_ms"), interval_ms, 1, MAX_DURATION_MS)
+            }
+            Rate::Poisson { mean_interval_ms } => {
+                if !(mean_interval_ms.is_finite() && (0.01..=MAX_DURATION_MS as f64).contains(&mean_interval_ms)) {
+                    c.fail(
+                        format!("{at}.rate.mean_interval_ms"),
+                        format!("{mean_interval_ms} is out of range: expected 0.01 to {MAX_DURATION_MS}"),
+                    );
+                }
+            }
+        }
+        if let Payload::StateCarried { bytes } = p.payload {
+            c.range_u64(&format!("{at}.payload.bytes"), bytes as u64, 1, MAX_PAYLOAD_BYTES as u64);
+        }
+        c.range_u64(&format!("{at}.request_timeout_ms"), p.request_timeout_ms, 1, MAX_DURATION_MS);
+        c.range_u64(&format!("{at}.retries"), p.retries as u64, 0, MAX_RETRIES as u64);
+        c.range_u64(&format!("{at}.retry_backoff_ms"), p.retry_backoff_ms, 0, MAX_DURATION_MS);
+    }
+    for (i, t) in s.topics.iter().enumerate() {
+        let at = format!("topics[{i}]");
+        c.name(&format!("{at}.name"), &t.name, &mut names);
+        c.range_u64(&format!("{at}.partitions"), t.partitions as u64, 1, MAX_PARTITIONS as u64);
+        if let Some(r) = t.retention_records {
+            c.range_u64(&format!("{at}.retention_records"), r, 1, u32::MAX as u64);
+        }
+        if let Some(r) = t.retention_ms {
+            c.range_u64(&format!("{at}.retention_ms"), r, 1, MAX_UNTIL_MS);
+        }
+    }
+    let mut consumer_names = BTreeSet::new();
+    let check_handler = |c: &mut Check, at: &str, h: &Handler| {
+        if !sinks.contains(h.sink.as_str()) {
+            c.fail(format!("{at}.sink"), format!("no sink is named '{}'", h.sink));
+        }
+        c.processing(&format!("{at}.processing"), &h.processing);
+        if let Some(ttl) = h.store_ttl_ms {
+            c.range_u64(&format!("{at}.store_ttl_ms"), ttl, 1, MAX_UNTIL_MS);
+        }
+    };
+    for (i, q) in s.queues.iter().enumerate() {
+        let at = format!("queues[{i}]");
+        c.name(&format!("{at}.name"), &q.name, &mut names);
+        c.range_u64(&format!("{at}.visibility_timeout_ms"), q.visibility_timeout_ms, 1, MAX_DURATION_MS);
+        c.range_u64(&format!("{at}.max_receives"), q.max_receives as u64, 1, MAX_RECEIVES as u64);
+        c.range_u64(&format!("{at}.dedup_window_ms"), q.dedup_window_ms, 0, MAX_UNTIL_MS);
+        c.range_u64(&format!("{at}.concurrency"), q.concurrency as u64, 1, MAX_CONCURRENCY as u64);
+        c.range_u64(&format!("{at}.consumers"), q.consumers.len() as u64, 1, MAX_MEMBERS as u64);
+        for (j, name) in q.consumers.iter().enumerate() {
+            c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);
+        }
+        check_handler(&mut c, &format!("{at}.handler"), &q.handler);
+    }
+    for (i, g) in s.groups.iter().enumerate() {
+        let at = format!("groups[{i}]");
+        c.name(&format!("{at}.name"), &g.name, &mut names);
+        if !topics.contains(g.topic.as_str()) {
+            c.fail(format!("{at}.topic"), format!("no topic is named '{}'", g.topic));
+        }
+        c.range_u64(&format!("{at}.consumers"), g.consumers.len() as u64, 1, MAX_MEMBERS as u64);
+        for (j, name) in g.consumers.iter().enumerate() {
+            c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);
+        }
+        if let CommitPolicy::Auto { interval_ms } = g.commit {
+            c.range_u64(&format!("{at}.commit.interval_ms"), interval_ms, 1, MAX_DURATION_MS);
+        }
+        c.range_u64(&format!("{at}.batch_size"), g.batch_size as u64, 1, MAX_BATCH as u64);
+        c.range_u64(&format!("{at}.session_timeout_ms"), g.session_timeout_ms, 1, MAX_DURATION_MS);
+        c.range_u64(&format!("{at}.max_poll_interval_ms"), g.max_poll_interval_ms, 1, MAX_DURATION_MS);
+        c.range_u64(&format!("{at}.join_at_ms"), g.join_at_ms, 0, MAX_UNTIL_MS);
+        if let Some(n) = g.poison_skip_after {
+            c.range_u64(&format!("{at}.poison_skip_after"), n as u64, 1, MAX_RECEIVES as u64);
+        }
+        check_handler(&mut c, &format!("{at}.handler"), &g.handler);
+        // A handler that always outlives max.poll.interval.ms would be kicked out forever: no run could drain.
+        let slowest = match g.handler.processing {
+            Processing::Fixed { ms } => ms,
+            Processing::Uniform { max_ms, .. } => max_ms,
+            Processing::Exponential { .. } => 0,
+        };
+        if slowest >= g.max_poll_interval_ms {
+            c.fail(format!("{at}.handler.processing"), format!("processing ({slowest} ms) must be shorter than max_poll_interval_ms ({} ms), or the member is removed from the group on every record", g.max_poll_interval_ms));
+        }
+    }
+    for (i, k) in s.sinks.iter().enumerate() {
+        c.name(&format!("sinks[{i}].name"), &k.name, &mut names);
+    }
+    let f = &s.faults;
+    for (field, p) in [
+        ("lost_ack", f.lost_ack),
+        ("consumer_crash", f.consumer_crash),
+        ("duplicate_delivery", f.duplicate_delivery),
+        ("poison", f.poison),
+        ("slow", f.slow),
+        ("read_api_failure", f.read_api_failure),
+        ("producer_crash", f.producer_crash),
+        ("relay_crash", f.relay_crash),
+    ] {
+        c.prob(&format!("faults.{field}"), p);
+    }
+    if f.consumer_crash > 0.0 && f.crash_points.is_empty() {
+        c.fail("faults.crash_points", "consumer_crash is above 0: name at least one crash point");
+    }
+    c.range_u64("faults.restart_after_ms", f.restart_after_ms, 1, MAX_DURATION_MS);
+    c.range_u64("faults.slow_factor", f.slow_factor as u64, 1, 1_000);
+    c.range_u64("faults.scripted", f.scripted.len() as u64, 0, MAX_SCRIPTED as u64);
+    let producers: BTreeSet<&str> = s.producers.iter().map(|p| p.name.as_str()).collect();
+    let groups: BTreeSet<&str> = s.groups.iter().map(|g| g.name.as_str()).collect();
+    for (i, sf) in f.scripted.iter().enumerate() {
+        let at = format!("faults.scripted[{i}]");
+        c.range_u64(&format!("{at}.at_ms"), sf.at_ms, 0, MAX_UNTIL_MS);
+        match &sf.action {
+            FaultAction::CrashConsumer { consumer, .. } => {
+                if !consumer_names.contains(consumer) {
+                    c.fail(format!("{at}.action.consumer"), format!("no consumer is named '{consumer}'"));
+                }
+            }
+            FaultAction::DropAcks { producer, duration_ms } => {
+                if !producers.contains(producer.as_str()) {
+                    c.fail(format!("{at}.action.producer"), format!("no producer is named '{producer}'"));
+                }
+                c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
+            }
+            FaultAction::SlowConsumer { consumer, factor, duration_ms } => {
+                if !consumer_names.contains(consumer) {
+                    c.fail(format!("{at}.action.consumer"), format!("no consumer is named '{consumer}'"));
+                }
+                c.range_u64(&format!("{at}.action.factor"), *factor as u64, 1, 1_000);
+                c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
+            }
+            FaultAction::ReadApiDown { duration_ms } => {
+                c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS)
+            }
+            FaultAction::DuplicateNextDelivery { queue } => {
+                if !queues.contains(queue.as_str()) {
+                    c.fail(format!("{at}.action.queue"), format!("no queue is named '{queue}'"));
+                }
+            }
+            FaultAction::ResetGroup { group, .. } => {
+                if !groups.contains(group.as_str()) {
+                    c.fail(format!("{at}.action.group"), format!("no group is named '{group}'"));
+                }
+            }
+        }
+    }
+    c.errors
+}

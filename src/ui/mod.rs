@@ -1,0 +1,2 @@
+//! The Yew front end (wasm32 only).
+pub fn start() {}
