@@ -10,5 +10,4 @@
 //! iteration; all randomness flows from the seed through named, portable generators; time is virtual.
 pub mod engine;
 pub mod scenario;
-#[cfg(target_arch = "wasm32")]
 pub mod ui;

@@ -1,13 +1,9 @@
 //! Anomalies explain themselves: each function walks the deliveries behind an anomaly and writes one plain
 //! paragraph — what happened to which message, which fault opened which window, which strategy closes it.
 use super::broker::AppendCause;
+use super::observe::seconds;
 use super::{DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
 use crate::scenario::model::{SinkKind, Strategy};
-
-/// `1.203 s`: virtual time as a trainer reads it out.
-pub fn seconds(ms: u64) -> String {
-    format!("{}.{:03} s", ms / 1000, ms % 1000)
-}
 
 fn strategy_name(s: Strategy) -> &'static str {
     match s {
@@ -330,14 +326,30 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::ProducerGaveUp => format!("{label} never reached '{who}': every send's ack was lost and the producer gave up after its retries."),
         LossReason::CommittedBeforeProcessing { delivery } => {
             let d = e.delivery(delivery);
-            let detail = d.map_or(String::new(), |d| format!(" {} had committed its offset and crashed at {} before the side effect;", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms))));
+            let detail = d.map_or(String::new(), |d| {
+                let what = match d.outcome {
+                    Outcome::Failed { .. } => "its handler failed",
+                    _ => "it crashed",
+                };
+                format!(
+                    " {} had committed its offset and {what} at {} before the side effect;",
+                    consumer(e, d.consumer),
+                    seconds(d.ended_at_ms.unwrap_or(d.at_ms))
+                )
+            });
             format!("{label} was lost by '{who}':{detail} the group resumed after the committed offset, so nobody processed it. Committing before processing is at-most-once: no duplicates, but loss.")
         }
-        LossReason::ClaimedThenCrashed { delivery } => {
+        LossReason::SkippedByClaim { delivery } => {
             let d = e.delivery(delivery);
-            let detail = d.map_or(String::new(), |d| format!("{} claimed its id and crashed at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms))));
+            let detail = d.map_or(String::new(), |d| {
+                let what = match d.outcome {
+                    Outcome::Failed { .. } => "its handler failed",
+                    _ => "it crashed",
+                };
+                format!("{} claimed its id and {what} at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms)))
+            });
             format!(
-                "{label} was lost by '{who}': {detail}; every redelivery found the claim and skipped the message. 'claim_first' trades duplicates for loss unless the claim has a TTL or is released on failure."
+                "{label} was lost by '{who}': {detail}, while another delivery found the claim, skipped the message and acknowledged it. 'claim_first' trades duplicates for loss unless the claim expires (TTL) and is released on failure before anyone skips."
             )
         }
         LossReason::DeletedByRetention { partition, offset } => format!(

@@ -187,8 +187,9 @@ pub enum LossReason {
     ProducerGaveUp,
     /// The offset was committed before processing and the consumer crashed before the effect.
     CommittedBeforeProcessing { delivery: u32 },
-    /// Another delivery claimed the id and crashed before applying the effect; the claim blocks every retry.
-    ClaimedThenCrashed { delivery: u32 },
+    /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
+    /// failed before applying the effect (a crashed claimant's claim blocks every retry).
+    SkippedByClaim { delivery: u32 },
     /// Retention deleted the record before this group read it.
     DeletedByRetention { partition: u32, offset: u64 },
     /// A poison record blocks its partition (head-of-line) and this record is behind it (or is it).
@@ -298,7 +299,8 @@ pub struct ConsumerState {
     slow_factor: u32,
     rng: SimRng,
     // Group members only.
-    pub batch: VecDeque<u64>,
+    /// Records fetched and not yet processed: copies in the consumer's memory (retention cannot take them).
+    pub batch: VecDeque<(u64, Record)>,
     pub batch_partition: u32,
     poll_seq: u32,
     parked: bool,
@@ -670,6 +672,10 @@ impl Engine {
     pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
         self.subs.get(sub as usize)?.obligations.get(message as usize)
     }
+    /// The sink a subscriber's handler writes to.
+    pub fn sink_of(&self, sub: u16) -> u16 {
+        self.subs.get(sub as usize).map_or(0, |s| s.sink)
+    }
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()
     }
@@ -680,6 +686,12 @@ impl Engine {
 
     /// Runs exactly one engine event that does something (stale timers are skipped). False when finished.
     pub fn step(&mut self) -> bool {
+        self.advance(SimTime::MAX)
+    }
+
+    /// Runs the next event that does something, if it is due at or before `limit`; stale timers on the
+    /// way are dropped. Finishes the run when nothing is left (drained) or the horizon is passed.
+    fn advance(&mut self, limit: SimTime) -> bool {
         while !self.finished {
             let Some(due) = self.scheduler.next_due() else {
                 self.drained = true;
@@ -688,6 +700,9 @@ impl Engine {
             };
             if due > self.horizon() {
                 self.finish();
+                return false;
+            }
+            if due > limit {
                 return false;
             }
             let (at, ev) = self.scheduler.pop().expect("peeked");
@@ -705,17 +720,24 @@ impl Engine {
     /// Runs every event due at or before `until`; returns how many ran. Time then reads `until`.
     pub fn run_until(&mut self, until: SimTime) -> u64 {
         let start = self.events_processed;
-        while let Some(due) = self.next_due() {
-            if due > until {
+        while self.advance(until) {}
+        if !self.finished {
+            self.sample_until(until);
+            self.now = self.now.max(until.min(self.horizon()));
+        }
+        self.events_processed - start
+    }
+
+    /// Like `run_until`, but stops after `max_events` (time then stays at the last event run), so one
+    /// animation frame never stalls the page.
+    pub fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> u64 {
+        let start = self.events_processed;
+        while self.events_processed - start < max_events {
+            if !self.advance(until) {
                 break;
             }
-            self.step();
         }
-        if self.scheduler.is_empty() && !self.finished {
-            self.drained = true;
-            self.finish();
-        }
-        if !self.finished {
+        if self.events_processed - start < max_events && !self.finished {
             self.sample_until(until);
             self.now = self.now.max(until.min(self.horizon()));
         }
@@ -1049,9 +1071,9 @@ impl Engine {
         self.trace(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
         for gi in self.topics[ti].groups.clone() {
             let g = &self.groups[gi as usize];
-            let read_from = g.committed[partition as usize]
-                .unwrap_or(0)
-                .max(if g.assignment[partition as usize].is_some() { g.position[partition as usize] } else { 0 });
+            // Anything not yet committed may still have been unread (or fetched and not yet processed);
+            // a hint only matters if the record is never effected.
+            let read_from = g.committed[partition as usize].unwrap_or(0);
             let sub = g.sub as usize;
             for (offset, record) in &removed {
                 if *offset >= read_from {
@@ -1173,6 +1195,7 @@ impl Engine {
                 }
                 Some(live[idx])
             };
+            let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
             self.groups[gi].assignment[p] = owner;
             let part = &self.topics[t].partitions[p];
             let (start, end) = (part.start_offset, part.end_offset());
@@ -1186,18 +1209,18 @@ impl Engine {
                     if let Some(from) = other {
                         self.trace(What::OffsetReset { group: g, partition: p as u32, from, to: reset }, None, 0, None);
                     }
-                    if reset > start && other.is_some() {
-                        self.hint_range(
-                            g,
-                            p as u32,
-                            other.unwrap_or(start).max(start),
-                            reset,
-                            LossReason::SkippedByReset,
-                        );
-                    }
+                    // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
+                    self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
                     reset
                 }
             };
+            // Records the old owner had not finished, below an offset already committed (commit before
+            // processing, then a failure or a crash), are skipped by everyone from now on.
+            if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
+                if pos > old {
+                    self.hint_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
+                }
+            }
             self.groups[gi].position[p] = pos;
         }
         for &m in &live {
@@ -1295,6 +1318,8 @@ impl Engine {
                     OffsetReset::Latest => end,
                 };
                 self.trace(What::OffsetReset { group: g, partition: p, from: pos, to }, None, 0, None);
+                // auto.offset.reset = latest jumps over records that still exist.
+                self.hint_range(g, p, start, to, LossReason::SkippedByReset);
                 pos = to;
                 self.groups[gi].position[pu] = pos;
             }
@@ -1303,7 +1328,8 @@ impl Engine {
             }
             let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
             let cons = &mut self.consumers[ci];
-            cons.batch = (pos..pos + n).collect();
+            let part = &self.topics[t as usize].partitions[pu];
+            cons.batch = (pos..pos + n).filter_map(|o| part.get(o).map(|r| (o, *r))).collect();
             cons.batch_partition = p;
             cons.next_partition = (p + 1) % partitions;
             cons.poll_seq += 1;
@@ -1328,10 +1354,7 @@ impl Engine {
         let gi = group as usize;
         let t = self.groups[gi].topic;
         let p = self.consumers[ci].batch_partition;
-        while let Some(offset) = self.consumers[ci].batch.pop_front() {
-            let Some(record) = self.topics[t as usize].partitions[p as usize].get(offset).copied() else {
-                continue; // deleted by retention while in the batch
-            };
+        if let Some((offset, record)) = self.consumers[ci].batch.pop_front() {
             let source = DeliverySource::Record { topic: t, partition: p, offset };
             self.begin_delivery(c, 0, record.message, source, at, record.trace_seq);
             return;
@@ -1481,6 +1504,11 @@ impl Engine {
     ) -> u32 {
         let ci = c as usize;
         let sub = self.consumers[ci].sub;
+        if self.subs[sub as usize].obligations[m as usize].fate == Fate::NotOwed {
+            // A record from before the group joined, read anyway (a replay from earliest): owed from now on.
+            self.subs[sub as usize].obligations[m as usize].fate = Fate::Pending;
+            self.counters.obligations += 1;
+        }
         let ob = self.subs[sub as usize].obligations[m as usize];
         let after_replay = match (self.consumers[ci].role, ob.last_delivery) {
             (Role::Member { group }, prev) if prev != 0 => {
@@ -1653,10 +1681,10 @@ impl Engine {
                     } else {
                         let claimant = self.subs[sub as usize].store[m as usize].by_delivery;
                         let ob = &mut self.subs[sub as usize].obligations[m as usize];
-                        if ob.fate == Fate::Pending
-                            && matches!(self.deliveries[claimant as usize].outcome, Outcome::Crashed { .. })
-                        {
-                            ob.hint = LossReason::ClaimedThenCrashed { delivery: claimant };
+                        if ob.fate == Fate::Pending {
+                            // Skipping is only right if the claimant applies the effect; if it crashes or
+                            // fails instead, this skip (and its commit or ack) is where the message is lost.
+                            ob.hint = LossReason::SkippedByClaim { delivery: claimant };
                         }
                     }
                 } else {
@@ -1877,7 +1905,31 @@ impl Engine {
                     return true;
                 };
                 let pu = partition as usize;
-                self.consumers[ci].batch.clear();
+                // The rest of the batch is dropped; what was committed before processing is skipped from now on.
+                let dropped: Vec<u64> = self.consumers[ci].batch.drain(..).map(|(o, _)| o).collect();
+                if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[gi].committed[pu]) {
+                    self.hint_range(
+                        group,
+                        partition,
+                        first,
+                        committed.min(first + dropped.len() as u64),
+                        LossReason::CommittedBeforeProcessing { delivery: d },
+                    );
+                }
+                if self.groups[gi].committed[pu].is_some_and(|committed| committed > offset) {
+                    // Committed before processing: if nobody retries it, this failure is where it was lost.
+                    self.hint_range(
+                        group,
+                        partition,
+                        offset,
+                        offset + 1,
+                        LossReason::CommittedBeforeProcessing { delivery: d },
+                    );
+                }
+                if self.groups[gi].assignment[pu] == Some(c) {
+                    // It has not processed this record: that is where a revocation commit must stop.
+                    self.groups[gi].position[pu] = offset;
+                }
                 let owner = self.groups[gi].assignment[pu] == Some(c)
                     && self.consumers[ci].in_group
                     && !self.groups[gi].rebalancing;
@@ -1963,18 +2015,34 @@ impl Engine {
             let del = &mut self.deliveries[a.delivery as usize];
             del.outcome = Outcome::Crashed { before: a.step };
             del.ended_at_ms = Some(self.now);
+            if a.claim_taken && !a.effect_applied {
+                // The claim outlives the process: every later delivery will find it and skip the message.
+                let sub = self.consumers[ci].sub as usize;
+                let ob = &mut self.subs[sub].obligations[a.message as usize];
+                if ob.fate == Fate::Pending {
+                    ob.hint = LossReason::SkippedByClaim { delivery: a.delivery };
+                }
+            }
         }
         if let Role::Member { group } = role {
-            // Everything committed but not yet processed on this member's partitions is lost.
             let gi = group as usize;
+            // Its fetch positions died with the process: what it holds restarts from the committed offsets.
+            for p in 0..self.groups[gi].assignment.len() {
+                if self.groups[gi].assignment[p] == Some(c) {
+                    let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
+                    self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(part.start_offset);
+                }
+            }
+            // Everything committed but not yet processed on this member's partitions is lost.
             let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery as usize].source {
                 DeliverySource::Record { offset, .. } => offset,
                 DeliverySource::Entry { .. } => 0,
             });
             let p = self.consumers[ci].batch_partition;
-            if let (Some(from), Some(committed)) =
-                (first_unprocessed.or(self.consumers[ci].batch.front().copied()), self.groups[gi].committed[p as usize])
-            {
+            if let (Some(from), Some(committed)) = (
+                first_unprocessed.or(self.consumers[ci].batch.front().map(|(o, _)| *o)),
+                self.groups[gi].committed[p as usize],
+            ) {
                 let d = slots.first().map_or(0, |a| a.delivery);
                 self.hint_range(group, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
             }
@@ -2023,6 +2091,13 @@ impl Engine {
         }
         self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
         if let Role::Member { group } = self.consumers[c as usize].role {
+            // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
+            // commit it still makes is rejected.
+            for owner in self.groups[group as usize].assignment.iter_mut() {
+                if *owner == Some(c) {
+                    *owner = None;
+                }
+            }
             self.trigger_rebalance(group);
         }
         true
@@ -2137,7 +2212,18 @@ impl Engine {
                     self.counters.in_flight_at_end += 1;
                     continue;
                 }
+                let mut ob = ob;
+                if ob.hint == LossReason::Unknown {
+                    // At-most-once: a group that commits before processing can skip a record in ways too
+                    // many to hint one by one (a dropped batch, a reset after a failure); that is the reason.
+                    if let SubSource::Group(g) = self.subs[si].source {
+                        if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
+                            ob.hint = LossReason::CommittedBeforeProcessing { delivery: ob.last_delivery };
+                        }
+                    }
+                }
                 self.subs[si].obligations[m].fate = Fate::Lost;
+                self.subs[si].obligations[m].hint = ob.hint;
                 self.counters.lost_messages += 1;
                 let kind = if matches!(ob.hint, LossReason::DeletedByRetention { .. }) {
                     AnomalyKind::LostToRetention
@@ -2146,8 +2232,7 @@ impl Engine {
                 };
                 let text = explain::lost(self, si as u16, m as u32, ob.hint);
                 let chain = match ob.hint {
-                    LossReason::CommittedBeforeProcessing { delivery }
-                    | LossReason::ClaimedThenCrashed { delivery }
+                    LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
                         if delivery != 0 =>
                     {
                         vec![delivery]

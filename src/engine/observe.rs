@@ -4,6 +4,11 @@ use crate::scenario::model::CrashPoint;
 use serde::Serialize;
 use std::collections::VecDeque;
 
+/// `1.203 s`: virtual time as a trainer reads it out.
+pub fn seconds(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
 /// One engine event as the trace records it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceEvent {

@@ -1,0 +1,40 @@
+//! The anomaly feed: every anomaly with the engine's own explanation.
+use super::ModelProps;
+use crate::engine::observe::{seconds, AnomalyKind};
+use yew::prelude::*;
+
+fn kind_label(kind: AnomalyKind) -> &'static str {
+    match kind {
+        AnomalyKind::DuplicateEffect => "Duplicate effect",
+        AnomalyKind::LostMessage => "Lost",
+        AnomalyKind::OutOfOrder => "Out of order",
+        AnomalyKind::StaleRead => "Stale read",
+        AnomalyKind::DeadLettered => "Dead-lettered",
+        AnomalyKind::LostToRetention => "Lost to retention",
+        AnomalyKind::DuplicateAppend => "Duplicate append",
+    }
+}
+
+#[component]
+pub fn AnomalyFeed(props: &ModelProps) -> Html {
+    let model = props.model.borrow();
+    let anomalies = &model.engine.anomalies;
+    html! {
+        <section class="panel" aria-labelledby="anomalies-title">
+            <h2 id="anomalies-title">{format!("Anomalies ({})", model.engine.anomaly_count)}</h2>
+            if anomalies.is_empty() {
+                <p class="empty">{"None yet. Press Play and watch."}</p>
+            } else {
+                <ol class="anomalies" data-testid="anomalies">
+                    { for anomalies.iter().rev().take(200).map(|a| html! {
+                        <li class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
+                            <span class="time">{seconds(a.at_ms)}</span>
+                            <span class="kind">{kind_label(a.kind)}</span>
+                            <span class="explanation">{a.explanation.clone()}</span>
+                        </li>
+                    }) }
+                </ol>
+            }
+        </section>
+    }
+}

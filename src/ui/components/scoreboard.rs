@@ -1,0 +1,40 @@
+//! The live figures a trainer points at.
+use super::ModelProps;
+use yew::prelude::*;
+
+#[component]
+pub fn Scoreboard(props: &ModelProps) -> Html {
+    let model = props.model.borrow();
+    let c = &model.engine.counters;
+    let depth: u64 = model.engine.queues.iter().map(|q| q.store.depth()).sum();
+    let rows: Vec<(&str, &str, u64, bool)> = vec![
+        ("produced", "Produced", c.produced, false),
+        ("appended", "Appended", c.appended, c.appended > c.produced),
+        ("delivered", "Delivered", c.deliveries, false),
+        ("processed", "Processed", c.processed, false),
+        ("effects", "Effects applied", c.effects_applied, false),
+        ("duplicates", "Duplicate effects", c.duplicate_effects, c.duplicate_effects > 0),
+        ("lost", "Lost", c.lost_messages, c.lost_messages > 0),
+        ("dead-lettered", "Dead-lettered", c.dead_lettered, c.dead_lettered > 0),
+        ("out-of-order", "Out of order", c.out_of_order, c.out_of_order > 0),
+        ("stale-reads", "Stale reads", c.stale_reads, c.stale_reads > 0),
+        ("crashes", "Crashes", c.crashes, false),
+        ("queue-depth", "Queue depth", depth, false),
+    ];
+    let status =
+        if model.engine.is_finished() { "finished: every message is effected, parked or lost" } else { "running" };
+    html! {
+        <section class="panel" aria-labelledby="scoreboard-title">
+            <h2 id="scoreboard-title">{"Scoreboard"}</h2>
+            <dl class="scoreboard" data-testid="scoreboard">
+                { for rows.into_iter().map(|(id, label, value, bad)| html! {
+                    <div class={classes!(bad.then_some("bad"))}>
+                        <dt>{label}</dt>
+                        <dd data-testid={format!("score-{id}")}>{value}</dd>
+                    </div>
+                }) }
+            </dl>
+            <p class="empty" data-testid="run-status">{status}</p>
+        </section>
+    }
+}

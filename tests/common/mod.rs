@@ -1,0 +1,104 @@
+//! Scenario builders shared by the scenario-level tests.
+#![allow(dead_code)]
+use brokerscope::engine::{Engine, Report};
+use brokerscope::scenario::model::*;
+
+/// One producer of `count` events (a new key each) into a 2-partition topic read by one group of two
+/// consumers, writing to one sink.
+pub fn topic_scenario(commit: CommitPolicy, sink: SinkKind, strategy: Strategy) -> Scenario {
+    Scenario {
+        name: "semantics: topic".into(),
+        seed: 1,
+        until_ms: 8_000,
+        producers: vec![Producer {
+            name: "p".into(),
+            target: "t".into(),
+            keys: 1_000_000,
+            key_choice: KeyChoice::Sequential,
+            rate: Rate::Fixed { interval_ms: 100 },
+            count: 60,
+            ..Producer::default()
+        }],
+        topics: vec![Topic { name: "t".into(), partitions: 2, ..Topic::default() }],
+        groups: vec![Group {
+            name: "g".into(),
+            topic: "t".into(),
+            consumers: vec!["c1".into(), "c2".into()],
+            commit,
+            batch_size: 4,
+            session_timeout_ms: 1_000,
+            handler: Handler {
+                sink: "s".into(),
+                processing: Processing::Fixed { ms: 30 },
+                strategy,
+                store_ttl_ms: None,
+            },
+            ..Group::default()
+        }],
+        sinks: vec![Sink { name: "s".into(), kind: sink, accepts_idempotency_key: false }],
+        faults: Faults { restart_after_ms: 500, ..Faults::default() },
+        ..Scenario::default()
+    }
+}
+
+/// The same workload as commands on a queue with two competing workers.
+pub fn queue_scenario(kind: QueueKind, sink: SinkKind, strategy: Strategy) -> Scenario {
+    Scenario {
+        name: "semantics: queue".into(),
+        seed: 1,
+        until_ms: 8_000,
+        producers: vec![Producer {
+            name: "p".into(),
+            kind: MessageKind::Command,
+            message: "SendWelcomeEmail".into(),
+            target: "q".into(),
+            keys: 1_000_000,
+            key_choice: KeyChoice::Sequential,
+            rate: Rate::Fixed { interval_ms: 100 },
+            count: 60,
+            ..Producer::default()
+        }],
+        queues: vec![Queue {
+            name: "q".into(),
+            kind,
+            visibility_timeout_ms: 400,
+            max_receives: 5,
+            consumers: vec!["w1".into(), "w2".into()],
+            concurrency: 1,
+            handler: Handler {
+                sink: "s".into(),
+                processing: Processing::Fixed { ms: 30 },
+                strategy,
+                store_ttl_ms: None,
+            },
+            ..Queue::default()
+        }],
+        sinks: vec![Sink { name: "s".into(), kind: sink, accepts_idempotency_key: false }],
+        faults: Faults { restart_after_ms: 500, ..Faults::default() },
+        ..Scenario::default()
+    }
+}
+
+pub fn crash_at(s: &mut Scenario, p: f64, point: CrashPoint) {
+    s.faults.consumer_crash = p;
+    s.faults.crash_points = vec![point];
+}
+
+pub fn run(s: &Scenario) -> (Engine, Report) {
+    let mut e = Engine::new(s.clone()).unwrap_or_else(|err| panic!("invalid test scenario: {err}"));
+    e.set_trace_capacity(0);
+    e.run_to_end();
+    let r = e.report();
+    (e, r)
+}
+
+/// Totals over a sweep of seeds: (runs with a duplicate effect, runs with a loss, the reports).
+pub fn sweep(s: &Scenario, seeds: std::ops::RangeInclusive<u64>) -> Vec<Report> {
+    seeds
+        .map(|seed| {
+            let mut s = s.clone();
+            s.seed = seed;
+            run(&s).1
+        })
+        .collect()
+}

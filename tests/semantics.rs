@@ -1,0 +1,319 @@
+//! The semantics table: (delivery setup × fault × strategy) → whether duplicates and losses are possible,
+//! as the Kafka, SQS and RabbitMQ documentation promise. "Possible" is checked as "happens for some seed
+//! of the sweep" (so the fault injector itself is tested); "impossible" as "happens for no seed".
+mod common;
+use brokerscope::scenario::model::*;
+use common::*;
+
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=16;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Yes,
+    No,
+}
+use Expect::{No, Yes};
+
+struct Row {
+    name: &'static str,
+    scenario: Scenario,
+    duplicates: Expect,
+    loss: Expect,
+}
+
+fn row(name: &'static str, scenario: Scenario, duplicates: Expect, loss: Expect) -> Row {
+    Row { name, scenario, duplicates, loss }
+}
+
+fn topic(commit: CommitPolicy, sink: SinkKind, strategy: Strategy, crash: Option<CrashPoint>) -> Scenario {
+    let mut s = topic_scenario(commit, sink, strategy);
+    if let Some(point) = crash {
+        crash_at(&mut s, 0.08, point);
+    }
+    s
+}
+
+fn table() -> Vec<Row> {
+    use CommitPolicy::*;
+    use CrashPoint::*;
+    use SinkKind::*;
+    use Strategy as S;
+    let auto = Auto { interval_ms: 1_000 };
+    let mut rows = vec![
+        row("no faults: exactly one effect each", topic(AfterProcessing, Email, S::None, None), No, No),
+        row(
+            "commit after + crash after effect ⇒ duplicate, no loss",
+            topic(AfterProcessing, Email, S::None, Some(AfterEffect)),
+            Yes,
+            No,
+        ),
+        row(
+            "commit after + crash before effect ⇒ neither",
+            topic(AfterProcessing, Email, S::None, Some(BeforeEffect)),
+            No,
+            No,
+        ),
+        row(
+            "commit before + crash before effect ⇒ loss, no duplicate",
+            topic(BeforeProcessing, Email, S::None, Some(BeforeEffect)),
+            No,
+            Yes,
+        ),
+        row(
+            "commit before + crash after effect ⇒ loss, no duplicate",
+            topic(BeforeProcessing, Email, S::None, Some(AfterEffect)),
+            No,
+            Yes,
+        ),
+        row(
+            "auto-commit + crash after effect ⇒ duplicate, no loss",
+            topic(auto, Email, S::None, Some(AfterEffect)),
+            Yes,
+            No,
+        ),
+        row(
+            "check_then_act + crash between effect and record ⇒ duplicate",
+            topic(AfterProcessing, Email, S::CheckThenAct, Some(AfterEffect)),
+            Yes,
+            No,
+        ),
+        row(
+            "check_then_act + crash after record ⇒ no duplicate",
+            topic(AfterProcessing, Email, S::CheckThenAct, Some(AfterRecord)),
+            No,
+            No,
+        ),
+        row(
+            "claim_first (no TTL) + crash after claim ⇒ loss",
+            topic(AfterProcessing, Email, S::ClaimFirst, Some(BeforeEffect)),
+            No,
+            Yes,
+        ),
+        row(
+            "claim_first + crash after effect ⇒ no duplicate",
+            topic(AfterProcessing, Email, S::ClaimFirst, Some(AfterEffect)),
+            No,
+            No,
+        ),
+        row(
+            "transactional inbox + database counter ⇒ no duplicate",
+            topic(AfterProcessing, DbCounter, S::TransactionalInbox, Some(AfterEffect)),
+            No,
+            No,
+        ),
+        row(
+            "transactional inbox cannot cover an email ⇒ duplicate",
+            topic(AfterProcessing, Email, S::TransactionalInbox, Some(AfterEffect)),
+            Yes,
+            No,
+        ),
+        row(
+            "upsert repeats are harmless ⇒ no duplicate effect",
+            topic(AfterProcessing, DbUpsert, S::None, Some(AfterEffect)),
+            No,
+            No,
+        ),
+        row(
+            "idempotency key ignored by the sink ⇒ duplicate",
+            topic(AfterProcessing, Payment, S::IdempotencyKey, Some(AfterEffect)),
+            Yes,
+            No,
+        ),
+    ];
+    let mut keyed = topic(AfterProcessing, Payment, S::IdempotencyKey, Some(AfterEffect));
+    keyed.sinks[0].accepts_idempotency_key = true;
+    rows.push(row("idempotency key accepted by the payment service ⇒ no duplicate", keyed, No, No));
+
+    // Queues.
+    let mut slow = queue_scenario(QueueKind::Standard, Email, S::None);
+    slow.faults.slow = 0.1;
+    slow.faults.slow_factor = 20; // 600 ms > 400 ms visibility timeout
+    rows.push(row("queue: processing slower than the visibility timeout ⇒ duplicate", slow.clone(), Yes, No));
+    let mut slow_check = slow.clone();
+    slow_check.queues[0].handler.strategy = S::CheckThenAct;
+    rows.push(row("queue: check_then_act with a concurrent redelivery ⇒ duplicate", slow_check, Yes, No));
+    let mut slow_claim = slow.clone();
+    slow_claim.queues[0].handler.strategy = S::ClaimFirst;
+    rows.push(row("queue: claim_first with a concurrent redelivery ⇒ no duplicate", slow_claim, No, No));
+    let mut q_crash = queue_scenario(QueueKind::Standard, Email, S::None);
+    crash_at(&mut q_crash, 0.08, AfterEffect);
+    rows.push(row("queue: crash after effect, before ack ⇒ duplicate after the visibility timeout", q_crash, Yes, No));
+    let mut q_crash_before = queue_scenario(QueueKind::Standard, Email, S::None);
+    crash_at(&mut q_crash_before, 0.08, BeforeEffect);
+    rows.push(row("queue: crash before effect ⇒ redelivered, neither", q_crash_before, No, No));
+    let mut dup = queue_scenario(QueueKind::Standard, Email, S::None);
+    dup.faults.duplicate_delivery = 0.1;
+    rows.push(row("standard queue duplicate delivery ⇒ duplicate", dup, Yes, No));
+    let mut dup_fifo = queue_scenario(QueueKind::Fifo, Email, S::None);
+    dup_fifo.faults.duplicate_delivery = 0.1;
+    rows.push(row("FIFO queue: no duplicate delivery", dup_fifo, No, No));
+
+    // Producers.
+    let mut dual = topic(AfterProcessing, Email, S::None, None);
+    dual.producers[0].publish_mode = PublishMode::DualWrite;
+    dual.faults.producer_crash = 0.1;
+    rows.push(row("dual write + crash between write and publish ⇒ loss", dual, No, Yes));
+    let mut outbox = topic(AfterProcessing, Email, S::None, None);
+    outbox.faults.producer_crash = 0.1; // only a dual write can lose this way
+    rows.push(row("outbox: the same crash loses nothing", outbox, No, No));
+    rows
+}
+
+#[test]
+fn semantics_table() {
+    let mut failures = vec![];
+    for r in table() {
+        let reports = sweep(&r.scenario, SEEDS);
+        let dup_seeds: Vec<u64> = reports.iter().filter(|x| x.duplicate_effects > 0).map(|x| x.seed).collect();
+        let loss_seeds: Vec<u64> = reports.iter().filter(|x| x.lost_messages > 0).map(|x| x.seed).collect();
+        let got = (if dup_seeds.is_empty() { No } else { Yes }, if loss_seeds.is_empty() { No } else { Yes });
+        if got != (r.duplicates, r.loss) {
+            failures.push(format!(
+                "{}: expected duplicates {:?} / loss {:?}, got duplicates in seeds {dup_seeds:?}, loss in seeds {loss_seeds:?}",
+                r.name, r.duplicates, r.loss
+            ));
+        }
+        for x in &reports {
+            assert!(x.drained, "{}: seed {} did not drain", r.name, x.seed);
+        }
+    }
+    assert!(failures.is_empty(), "semantics table:\n{}", failures.join("\n"));
+}
+
+#[test]
+fn lost_ack_duplicates_appends_unless_the_producer_is_idempotent() {
+    let mut plain = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    plain.faults.lost_ack = 0.2;
+    let reports = sweep(&plain, SEEDS);
+    assert!(reports.iter().all(|r| r.appended >= r.produced));
+    assert!(reports.iter().any(|r| r.duplicate_appends > 0 && r.appended > r.produced && r.duplicate_effects > 0));
+    let mut idempotent = plain.clone();
+    idempotent.producers[0].idempotent = true;
+    for r in sweep(&idempotent, SEEDS) {
+        assert_eq!((r.appended, r.duplicate_appends, r.duplicate_effects), (r.produced, 0, 0), "seed {}", r.seed);
+    }
+    // A FIFO queue's de-duplication window does the same for sends.
+    let mut fifo = queue_scenario(QueueKind::Fifo, SinkKind::Email, Strategy::None);
+    fifo.faults.lost_ack = 0.2;
+    for r in sweep(&fifo, SEEDS) {
+        assert_eq!(r.appended, r.produced, "seed {}", r.seed);
+    }
+}
+
+#[test]
+fn relay_crash_publishes_twice_even_with_the_idempotent_producer() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    s.producers[0].idempotent = true;
+    s.faults.relay_crash = 0.2;
+    let reports = sweep(&s, SEEDS);
+    assert!(reports.iter().any(|r| r.duplicate_appends > 0));
+    assert!(reports.iter().all(|r| r.lost_messages == 0));
+}
+
+#[test]
+fn poison_on_a_queue_is_dead_lettered_not_lost() {
+    let mut s = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
+    s.faults.poison = 0.1;
+    let reports = sweep(&s, SEEDS);
+    assert!(reports.iter().any(|r| r.dead_lettered > 0));
+    for r in &reports {
+        assert_eq!(r.lost_messages, 0, "seed {}", r.seed);
+        assert_eq!(r.effected + r.dead_lettered, r.obligations, "seed {}", r.seed);
+    }
+}
+
+#[test]
+fn poison_on_a_topic_blocks_its_partition_unless_skipped() {
+    let mut blocked = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    blocked.faults.poison = 0.05;
+    blocked.groups[0].poison_skip_after = None;
+    let reports = sweep(&blocked, SEEDS);
+    assert!(reports.iter().any(|r| r.lost_messages > 0), "head-of-line blocking loses what is behind the poison");
+    let (engine, report) = run(&{
+        let mut s = blocked.clone();
+        s.seed = reports.iter().find(|r| r.lost_messages > 0).map(|r| r.seed).unwrap_or(1);
+        s
+    });
+    assert!(report.anomalies.iter().any(|a| a.explanation.contains("head-of-line")));
+    assert!(engine.groups[0].blocked.iter().any(|&b| b));
+    let mut skipping = blocked.clone();
+    skipping.groups[0].poison_skip_after = Some(3);
+    for r in sweep(&skipping, SEEDS) {
+        assert_eq!(r.lost_messages, 0, "seed {}", r.seed);
+    }
+}
+
+#[test]
+fn a_late_group_replays_history_unless_retention_deleted_it() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::DbUpsert, Strategy::None);
+    let mut late = s.groups[0].clone();
+    late.name = "late".into();
+    late.consumers = vec!["l1".into()];
+    late.join_at_ms = 7_000;
+    s.groups.push(late);
+    let (_, r) = run(&s);
+    assert_eq!((r.obligations, r.effected, r.lost_messages), (120, 120, 0), "the late group read the whole history");
+    s.topics[0].retention_records = Some(5);
+    let (_, r) = run(&s);
+    assert!(r.lost_messages > 0);
+    assert!(r.anomalies.iter().any(|a| a.kind == brokerscope::engine::observe::AnomalyKind::LostToRetention));
+}
+
+#[test]
+fn a_replay_resends_every_non_idempotent_effect() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    s.faults.scripted.push(ScriptedFault {
+        at_ms: 7_500,
+        action: FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest },
+    });
+    let (_, r) = run(&s);
+    assert_eq!(r.duplicate_effects, r.produced, "every email is sent again");
+    let mut guarded = s.clone();
+    guarded.groups[0].handler.strategy = Strategy::CheckThenAct;
+    let (_, r) = run(&guarded);
+    assert_eq!(r.duplicate_effects, 0, "the recorded ids guard a replay");
+}
+
+#[test]
+fn notification_events_read_back_newer_state() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::DbUpsert, Strategy::None);
+    s.producers[0].payload = Payload::Notification;
+    s.producers[0].key_choice = KeyChoice::Random;
+    s.producers[0].keys = 3;
+    s.groups[0].handler.processing = Processing::Fixed { ms: 300 };
+    let (_, r) = run(&s);
+    assert!(r.stale_reads > 0);
+    assert_eq!(r.read_api_calls, r.delivered);
+    let mut carried = s.clone();
+    carried.producers[0].payload = Payload::StateCarried { bytes: 2_000 };
+    let (_, r2) = run(&carried);
+    assert_eq!((r2.stale_reads, r2.read_api_calls), (0, 0));
+    assert!(r2.bytes_on_wire > r.bytes_on_wire * 10, "state costs bytes on the wire");
+}
+
+#[test]
+fn slow_member_is_removed_and_its_record_processed_twice_concurrently() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::CheckThenAct);
+    s.groups[0].max_poll_interval_ms = 500;
+    s.faults.scripted.push(ScriptedFault {
+        at_ms: 2_000,
+        action: FaultAction::SlowConsumer { consumer: "c1".into(), factor: 40, duration_ms: 1_000 },
+    });
+    let (_, r) = run(&s);
+    assert!(r.duplicate_effects > 0, "{r:?}");
+    assert!(r.anomalies.iter().any(|a| a.explanation.contains("max.poll.interval.ms")));
+    assert_eq!(r.lost_messages, 0);
+}
+
+#[test]
+fn a_claim_ttl_turns_most_claim_first_losses_back_into_deliveries() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::ClaimFirst);
+    crash_at(&mut s, 0.08, CrashPoint::BeforeEffect);
+    let without: u64 = sweep(&s, SEEDS).iter().map(|r| r.lost_messages).sum();
+    s.groups[0].handler.store_ttl_ms = Some(100);
+    let with: Vec<_> = sweep(&s, SEEDS);
+    let with_total: u64 = with.iter().map(|r| r.lost_messages).sum();
+    assert!(without > 0 && with_total < without, "without TTL {without} lost, with TTL {with_total}");
+    // A redelivery within the TTL still finds the claim: the window shrinks, it does not close.
+    assert!(with.iter().all(|r| r.duplicate_effects == 0));
+}
