@@ -6,6 +6,7 @@
 //! - and, across the sweep, the fault injector really produces duplicates, losses and dead letters.
 //!
 //! A failure prints `reproduce: SIM_SEED=<seed> cargo test --test invariants`.
+#![cfg(not(target_arch = "wasm32"))]
 use brokerscope::engine::kernel::rng::SimRng;
 use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;

@@ -1,6 +1,7 @@
 //! The semantics table: (delivery setup × fault × strategy) → whether duplicates and losses are possible,
 //! as the Kafka, SQS and RabbitMQ documentation promise. "Possible" is checked as "happens for some seed
 //! of the sweep" (so the fault injector itself is tested); "impossible" as "happens for no seed".
+#![cfg(not(target_arch = "wasm32"))]
 mod common;
 use brokerscope::scenario::model::*;
 use common::*;

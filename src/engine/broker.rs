@@ -50,8 +50,7 @@ impl Partition {
         max_age_ms: Option<u64>,
     ) -> Vec<(u64, Record)> {
         let mut removed = vec![];
-        loop {
-            let Some(front) = self.records.front() else { break };
+        while let Some(front) = self.records.front() {
             let too_many = max_records.is_some_and(|m| self.records.len() as u64 > m);
             let too_old = max_age_ms.is_some_and(|age| now.saturating_sub(front.appended_at) > age);
             if !(too_many || too_old) {
@@ -69,6 +68,18 @@ impl Partition {
         let i = self.records.partition_point(|r| r.appended_at < ms);
         self.start_offset + i as u64
     }
+}
+
+/// Kafka's range assignor: partition → index of its member, in contiguous ranges; the first
+/// `partitions % members` members take one extra. None for every partition when there is no member.
+pub fn range_assign(partitions: usize, members: usize) -> Vec<Option<usize>> {
+    let Some(per) = partitions.checked_div(members) else { return vec![None; partitions] };
+    let extra = partitions % members;
+    let mut out = Vec::with_capacity(partitions);
+    for member in 0..members {
+        out.extend(std::iter::repeat_n(Some(member), per + usize::from(member < extra)));
+    }
+    out
 }
 
 /// Kafka's default partitioner hashes the key (murmur2); any fixed, portable hash keeps per-key order.
@@ -145,6 +156,14 @@ mod tests {
         assert_eq!(removed.len(), 1); // offset 2 (appended at 200) is 250 ms old
         assert_eq!(p.offset_for_time(350), 4);
         assert_eq!(p.offset_for_time(10_000), 5);
+    }
+
+    #[test]
+    fn range_assignor_gives_contiguous_ranges_first_members_extra() {
+        assert_eq!(range_assign(5, 2), vec![Some(0), Some(0), Some(0), Some(1), Some(1)]);
+        assert_eq!(range_assign(2, 3), vec![Some(0), Some(1)]);
+        assert_eq!(range_assign(3, 0), vec![None, None, None]);
+        assert_eq!(range_assign(6, 3), vec![Some(0), Some(0), Some(1), Some(1), Some(2), Some(2)]);
     }
 
     #[test]

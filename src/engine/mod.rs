@@ -1175,26 +1175,9 @@ impl Engine {
                 c.alive && c.in_group
             })
             .collect();
-        // Range assignor: contiguous ranges, the first members take one extra.
-        let n = live.len();
-        for p in 0..partitions {
-            let owner = if n == 0 {
-                None
-            } else {
-                let per = partitions / n;
-                let extra = partitions % n;
-                let mut idx = 0;
-                let mut start = 0;
-                for (i, _) in live.iter().enumerate() {
-                    let len = per + usize::from(i < extra);
-                    if p < start + len {
-                        idx = i;
-                        break;
-                    }
-                    start += len;
-                }
-                Some(live[idx])
-            };
+        let owners = broker::range_assign(partitions, live.len());
+        for (p, member) in owners.into_iter().enumerate() {
+            let owner = member.map(|i| live[i]);
             let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
             self.groups[gi].assignment[p] = owner;
             let part = &self.topics[t].partitions[p];

@@ -41,6 +41,13 @@ impl std::error::Error for ScenarioError {}
 
 /// Parses JSON text into a scenario and validates it.
 pub fn parse_scenario(json: &str) -> Result<Scenario, ScenarioError> {
+    // serde would also read a struct from a JSON array of its fields; a scenario is always an object.
+    if !json.trim_start().starts_with('{') {
+        return Err(ScenarioError {
+            path: String::new(),
+            message: "a scenario is a JSON object: it starts with '{' (see docs/scenario-format.md)".into(),
+        });
+    }
     let de = &mut serde_json::Deserializer::from_str(json);
     let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

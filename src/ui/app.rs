@@ -34,6 +34,8 @@ impl Reducible for AppState {
     }
 }
 
+type FrameCallback = Closure<dyn FnMut(f64)>;
+
 /// Calls `on_frame(elapsed_ms)` on every animation frame while `active`; stops (and cancels the pending
 /// frame) when `active` turns false or the component unmounts.
 #[hook]
@@ -41,7 +43,7 @@ fn use_animation_frames(active: bool, on_frame: Callback<f64>) {
     use_effect_with(active, move |&active| {
         let cancelled = Rc::new(Cell::new(false));
         let pending = Rc::new(Cell::new(None::<i32>));
-        let closure: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::default();
+        let closure: Rc<RefCell<Option<FrameCallback>>> = Rc::default();
         if active {
             let last = Rc::new(Cell::new(None::<f64>));
             let (c2, p2, cl2) = (cancelled.clone(), pending.clone(), closure.clone());

@@ -1,0 +1,64 @@
+//! The `simulate` command line: the report's fields, seeds, and exit code 2 for an invalid scenario.
+#![cfg(not(target_arch = "wasm32"))]
+use std::process::Command;
+
+fn simulate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_simulate")).args(args).output().unwrap()
+}
+
+#[test]
+fn prints_one_json_report_with_the_documented_fields() {
+    let out = simulate(&["scenarios/05-duplicate-welcome-email.json", "--no-trace"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for field in [
+        "seed",
+        "end_time_ms",
+        "produced",
+        "appended",
+        "delivered",
+        "processed",
+        "effects_applied",
+        "duplicate_effects",
+        "lost_messages",
+        "dead_lettered",
+        "out_of_order",
+        "stale_reads",
+        "trace_hash",
+        "anomalies",
+        "events_processed",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert!(v["duplicate_effects"].as_u64().unwrap() > 0);
+    let a = &v["anomalies"][0];
+    assert!(a["kind"].is_string() && a["message_id"].is_u64() && a["explanation"].as_str().unwrap().len() > 40);
+}
+
+#[test]
+fn seed_and_until_override_the_file_and_runs_are_reproducible() {
+    let run = |args: &[&str]| -> serde_json::Value { serde_json::from_slice(&simulate(args).stdout).unwrap() };
+    let a = run(&["scenarios/02-message-queue.json", "--seed", "99"]);
+    let b = run(&["scenarios/02-message-queue.json", "--seed", "99", "--no-trace"]);
+    let c = run(&["scenarios/02-message-queue.json", "--seed", "100"]);
+    assert_eq!(a["seed"], 99);
+    assert_eq!(a, b, "trace off changes nothing in the report");
+    assert_ne!(a["trace_hash"], c["trace_hash"]);
+    let short = run(&["scenarios/02-message-queue.json", "--until-ms", "2000"]);
+    assert!(short["produced"].as_u64().unwrap() < a["produced"].as_u64().unwrap());
+}
+
+#[test]
+fn invalid_input_exits_2_with_a_located_message() {
+    let dir = std::env::temp_dir().join(format!("brokerscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"version": 1, "topics": [{"name": "t", "partitions": 0}]}"#).unwrap();
+    let out = simulate(&[bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("topics[0].partitions: 0 is out of range"), "{err}");
+    assert_eq!(simulate(&["no-such-file.json"]).status.code(), Some(2));
+    assert_eq!(simulate(&["scenarios/02-message-queue.json", "--seed", "x"]).status.code(), Some(2));
+    assert_eq!(simulate(&[]).status.code(), Some(2));
+}

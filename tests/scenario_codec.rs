@@ -1,0 +1,143 @@
+//! The scenario format: round-trips, located errors for bad input, and no panic on any input.
+#![cfg(not(target_arch = "wasm32"))]
+use brokerscope::engine::Engine;
+use brokerscope::scenario::presets::PRESETS;
+use brokerscope::scenario::{parse_scenario, Scenario};
+use proptest::prelude::*;
+
+fn preset(n: usize) -> &'static str {
+    PRESETS[n].1
+}
+
+#[test]
+fn presets_round_trip_through_json() {
+    for (stem, json) in PRESETS {
+        let s = parse_scenario(json).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        let again = parse_scenario(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(s, again, "{stem}");
+    }
+}
+
+fn error_for(json: &str) -> String {
+    parse_scenario(json).expect_err("should be rejected").to_string()
+}
+
+#[test]
+fn errors_name_the_field_and_the_range() {
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["groups"][0]["batch_size"] = 0.into();
+    assert_eq!(error_for(&v.to_string()), "groups[0].batch_size: 0 is out of range: expected 1 to 10000");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["groups"][0]["partitons"] = 3.into();
+    let e = error_for(&v.to_string());
+    assert!(e.starts_with("groups[0]") && e.contains("unknown field `partitons`"), "{e}");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["faults"]["consumer_crash"] = 1.5.into();
+    assert_eq!(error_for(&v.to_string()), "faults.consumer_crash: 1.5 is not a probability: expected 0 to 1");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["producers"][0]["target"] = "nowhere".into();
+    assert_eq!(error_for(&v.to_string()), "producers[0].target: no topic or queue is named 'nowhere'");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["topics"][0]["partitions"] = "three".into();
+    let e = error_for(&v.to_string());
+    assert!(e.starts_with("topics[0].partitions") && e.contains("expected u32"), "{e}");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["version"] = 2.into();
+    assert!(error_for(&v.to_string()).starts_with("version: version 2 is not supported"));
+
+    assert!(error_for("").contains("JSON object"));
+    assert!(error_for("[]").contains("JSON object"));
+    assert!(error_for("{").contains("EOF"));
+}
+
+#[test]
+fn absurd_sizes_are_rejected_before_anything_runs() {
+    let mut v: serde_json::Value = serde_json::from_str(preset(0)).unwrap();
+    v["producers"][0]["count"] = 4_000_000_000u64.into();
+    assert!(error_for(&v.to_string()).contains("producers[0].count"));
+    let mut v: serde_json::Value = serde_json::from_str(preset(0)).unwrap();
+    v["until_ms"] = u64::MAX.into();
+    assert!(error_for(&v.to_string()).starts_with("until_ms"));
+    let mut v: serde_json::Value = serde_json::from_str(preset(0)).unwrap();
+    v["topics"][0]["partitions"] = 100_000.into();
+    assert!(error_for(&v.to_string()).starts_with("topics[0].partitions"));
+}
+
+#[test]
+fn the_default_scenario_is_valid_and_empty_runs_finish() {
+    let mut e = Engine::new(Scenario::default()).unwrap();
+    e.run_to_end();
+    assert!(e.is_finished());
+    assert_eq!(e.report().produced, 0);
+}
+
+/// Mutates a valid scenario's JSON value at a random place with a random value.
+fn mutate(v: &mut serde_json::Value, path: &[usize], replacement: serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) if !map.is_empty() => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            let key = &keys[path.first().copied().unwrap_or(0) % keys.len()];
+            if path.len() <= 1 {
+                map.insert(key.clone(), replacement);
+            } else {
+                mutate(map.get_mut(key).unwrap(), &path[1..], replacement);
+            }
+        }
+        serde_json::Value::Array(items) if !items.is_empty() => {
+            let i = path.first().copied().unwrap_or(0) % items.len();
+            if path.len() <= 1 {
+                items[i] = replacement;
+            } else {
+                mutate(&mut items[i], &path[1..], replacement);
+            }
+        }
+        other => *other = replacement,
+    }
+}
+
+fn any_json() -> impl Strategy<Value = serde_json::Value> {
+    prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        any::<u64>().prop_map(serde_json::Value::from),
+        (-1e6f64..1e6).prop_map(serde_json::Value::from),
+        "[a-z_]{0,12}".prop_map(serde_json::Value::from),
+        Just(serde_json::json!([])),
+        Just(serde_json::json!({})),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Any text: an error or a scenario, never a panic.
+    #[test]
+    fn arbitrary_text_never_panics(text in ".{0,300}") {
+        let _ = parse_scenario(&text);
+    }
+
+    /// A valid scenario with one field replaced by anything: either rejected with a located message, or
+    /// accepted and then run to the end without a panic.
+    #[test]
+    fn mutated_presets_are_rejected_or_run(n in 0usize..10, path in proptest::collection::vec(0usize..16, 1..5), value in any_json()) {
+        let mut v: serde_json::Value = serde_json::from_str(preset(n)).unwrap();
+        mutate(&mut v, &path, value);
+        match parse_scenario(&v.to_string()) {
+            Err(e) => prop_assert!(!e.message.is_empty()),
+            Ok(mut s) => {
+                s.until_ms = s.until_ms.min(30_000);
+                for p in &mut s.producers { p.count = p.count.min(200); }
+                let mut e = Engine::new(s).unwrap();
+                e.set_trace_capacity(0);
+                e.run_to_end();
+                prop_assert!(e.is_finished());
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! Keeps the engine pure: no web types, no wall clock, no OS entropy, no HashMap whose order could reach
+//! the run. (The engine is compiled natively and for wasm32 from the same source: this is what makes the
+//! two traces equal.)
+#![cfg(not(target_arch = "wasm32"))]
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_engine_and_scenario_are_pure() {
+    let forbidden = [
+        "web_sys",
+        "js_sys",
+        "gloo",
+        "yew",
+        "wasm_bindgen",
+        "HashMap",
+        "HashSet",
+        "Instant::now",
+        "SystemTime",
+        "thread_rng",
+        "rand::rng",
+        "from_entropy",
+        "from_os_rng",
+        "OsRng",
+        "SmallRng",
+        "StdRng",
+        "f64::ln",
+        ".ln()",
+        ".exp()",
+    ];
+    let mut files = vec![];
+    rust_files(Path::new("src/engine"), &mut files);
+    rust_files(Path::new("src/scenario"), &mut files);
+    assert!(files.len() >= 8);
+    let mut found = vec![];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for word in forbidden {
+                if code.contains(word) {
+                    found.push(format!("{}:{}: `{word}`", file.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "impure engine code:\n{}", found.join("\n"));
+}
+
+#[test]
+fn views_never_drive_the_engine_themselves() {
+    // Views render the model and send actions; `state.rs` (the reducer) is the only caller of the engine.
+    let mut files = vec![];
+    rust_files(Path::new("src/ui/components"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for mutating in [".step(", ".run_until", ".run_to_end(", ".apply(", "borrow_mut()"] {
+            assert!(
+                !text.contains(mutating),
+                "{} mutates the engine ({mutating}); send an Action instead",
+                file.display()
+            );
+        }
+    }
+}
