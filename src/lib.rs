@@ -8,6 +8,7 @@
 //! Determinism contract: the same scenario (seed included) gives the same trace — and the same
 //! `trace_hash` — natively and in wasm32. The engine has no wall clock, no OS entropy and no `HashMap`
 //! iteration; all randomness flows from the seed through named, portable generators; time is virtual.
+pub mod benchmarks;
 pub mod engine;
 pub mod scenario;
 pub mod ui;

@@ -1090,6 +1090,7 @@ impl Engine {
         let qi = q as usize;
         let key = self.messages[m as usize].key;
         let entry = self.queues[qi].store.entries.len() as u32;
+        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         self.trace(What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original }, Some(m), 0, None);
         let store = &mut self.queues[qi].store;
         store.entries.push(Entry {
@@ -1102,7 +1103,9 @@ impl Engine {
             last_delivery: None,
         });
         store.visible.push_back(entry);
-        store.dedup_seen.entry(m).or_insert(self.now);
+        if fifo {
+            store.dedup_seen.entry(m).or_insert(self.now);
+        }
         self.note_append(m, (entry, entry as u64), cause);
         self.wake_worker(q);
     }

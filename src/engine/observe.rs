@@ -155,7 +155,8 @@ impl What {
     }
 }
 
-/// FNV-1a over explicit little-endian bytes: portable and stable, unlike `std`'s `DefaultHasher`.
+/// A word-at-a-time FxHash-style fold over explicit `u64`s: portable and stable (unlike `std`'s
+/// `DefaultHasher`), and cheap enough to run on every event. It detects divergence, not adversaries.
 #[derive(Clone, Copy, Debug)]
 pub struct TraceHash(u64);
 
@@ -167,10 +168,7 @@ impl Default for TraceHash {
 
 impl TraceHash {
     pub fn add(&mut self, x: u64) {
-        for byte in x.to_le_bytes() {
-            self.0 ^= byte as u64;
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
     pub fn add_event(&mut self, e: &TraceEvent) {
         self.add(e.at_ms);

@@ -1,0 +1,52 @@
+//! `./dev bench` (native part): the two fixed benchmark scenarios with wall-clock timing, plus SimPy on
+//! the same M/M/1 model when it is installed. The wasm part runs the same scenarios in headless Chromium
+//! (tests/bench_web.rs); `./dev bench` runs both and prints the ratio.
+use brokerscope::benchmarks::{mm1, notification_flow, run};
+use std::time::Instant;
+
+fn arg(name: &str, default: u32) -> u32 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let mm1_messages = arg("--mm1", 1_000_000);
+    let flow_messages = arg("--flow", 1_000_000);
+
+    let start = Instant::now();
+    let r = run(mm1(mm1_messages));
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "bench mm1 native: {} messages in {secs:.3} s = {:.0} messages/s, {:.0} events/s; mean time in system {:.3} s (theory 10 s; 10.1 s with the 1 ms record step); trace {}",
+        r.messages,
+        r.messages as f64 / secs,
+        r.events as f64 / secs,
+        r.mean_time_in_system_ms / 1000.0,
+        r.trace_hash
+    );
+    let native_mm1 = r.messages as f64 / secs;
+
+    match std::process::Command::new("python3").args(["bench/mm1_simpy.py", &mm1_messages.to_string()]).output() {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let fields: Vec<&str> = text.split_whitespace().collect();
+            if let (Some(n), Some(wall), Some(mean)) = (fields.get(1), fields.get(2), fields.get(3)) {
+                let rate = n.parse::<f64>().unwrap_or(0.0) / wall.parse::<f64>().unwrap_or(f64::INFINITY);
+                println!("bench mm1 simpy: {rate:.0} customers/s, mean time in system {mean} s; Brokerscope native / SimPy = {:.1}×", native_mm1 / rate);
+            }
+        }
+        _ => println!("bench mm1 simpy: not run (pip install simpy to compare)"),
+    }
+
+    let start = Instant::now();
+    let r = run(notification_flow(flow_messages));
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "bench flow native: {} events, {} messages in {secs:.3} s = {:.0} events/s, {:.0} messages/s; trace {}",
+        r.events,
+        r.messages,
+        r.events as f64 / secs,
+        r.messages as f64 / secs,
+        r.trace_hash
+    );
+}
