@@ -30,7 +30,11 @@ pub fn mm1(messages: u32) -> Scenario {
             visibility_timeout_ms: crate::scenario::validate::MAX_DURATION_MS,
             consumers: vec!["server".into()],
             concurrency: 1,
-            handler: Handler { sink: "db".into(), processing: Processing::Exponential { mean_ms: 1000.0 }, ..Handler::default() },
+            handler: Handler {
+                sink: "db".into(),
+                processing: Processing::Exponential { mean_ms: 1000.0 },
+                ..Handler::default()
+            },
             ..Queue::default()
         }],
         sinks: vec![Sink { name: "db".into(), kind: SinkKind::DbUpsert, accepts_idempotency_key: false }],
@@ -48,7 +52,11 @@ pub fn notification_flow(messages: u32) -> Scenario {
         commit: CommitPolicy::AfterProcessing,
         batch_size: 50,
         session_timeout_ms: 3_000,
-        handler: Handler { sink: sink.into(), processing: Processing::Exponential { mean_ms: 2.0 }, ..Handler::default() },
+        handler: Handler {
+            sink: sink.into(),
+            processing: Processing::Exponential { mean_ms: 2.0 },
+            ..Handler::default()
+        },
         ..Group::default()
     };
     Scenario {
@@ -76,7 +84,12 @@ pub fn notification_flow(messages: u32) -> Scenario {
             Sink { name: "counter".into(), kind: SinkKind::DbCounter, accepts_idempotency_key: false },
             Sink { name: "customers".into(), kind: SinkKind::DbUpsert, accepts_idempotency_key: false },
         ],
-        faults: Faults { consumer_crash: 0.01, crash_points: vec![CrashPoint::AfterEffect], restart_after_ms: 500, ..Faults::default() },
+        faults: Faults {
+            consumer_crash: 0.01,
+            crash_points: vec![CrashPoint::AfterEffect],
+            restart_after_ms: 500,
+            ..Faults::default()
+        },
         ..Scenario::default()
     }
 }
@@ -99,7 +112,12 @@ pub fn run(scenario: Scenario) -> BenchRun {
     engine.set_trace_capacity(0);
     engine.run_to_end();
     let r = engine.report();
-    BenchRun { events: r.events_processed, messages: r.produced, mean_time_in_system_ms: r.latency_ms.mean, trace_hash: r.trace_hash }
+    BenchRun {
+        events: r.events_processed,
+        messages: r.produced,
+        mean_time_in_system_ms: r.latency_ms.mean,
+        trace_hash: r.trace_hash,
+    }
 }
 
 #[cfg(test)]
