@@ -310,6 +310,14 @@ pub struct ConsumerState {
 }
 
 impl ConsumerState {
+    /// The crash point armed by a scripted fault for this consumer's next message, if any.
+    pub fn crash_armed(&self) -> Option<CrashPoint> {
+        self.crash_armed
+    }
+    /// Until when a scripted `slow_consumer` fault slows this consumer (0 or past: not slowed).
+    pub fn slow_until(&self) -> SimTime {
+        self.slow_until
+    }
     pub fn busy(&self) -> bool {
         !self.batch.is_empty() || self.slots.iter().any(|s| s.is_some())
     }

@@ -1,5 +1,7 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
-use super::components::{anomalies::AnomalyFeed, canvas::Canvas, controls::Controls, scoreboard::Scoreboard};
+use super::components::{
+    anomalies::AnomalyFeed, canvas::Canvas, controls::Controls, details::Details, scoreboard::Scoreboard,
+};
 use super::state::{Action, Model};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -132,11 +134,17 @@ pub fn App() -> Html {
                         <div class="error-banner" role="alert">{error}</div>
                     }
                     <p class="story" data-testid="story">{story}</p>
-                    <Canvas model={state.model.clone()} {revision} />
+                    if let Some(focus) = model.focus.clone() {
+                        <p class="focus-banner" data-testid="focus">
+                            <strong>{format!("At {}: ", crate::engine::observe::seconds(focus.at_ms))}</strong>{focus.explanation}
+                        </p>
+                    }
+                    <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                    <Details model={state.model.clone()} {revision} on_action={dispatch.clone()} />
                 </div>
                 <aside class="side">
                     <Scoreboard model={state.model.clone()} {revision} />
-                    <AnomalyFeed model={state.model.clone()} {revision} />
+                    <AnomalyFeed model={state.model.clone()} {revision} on_action={dispatch.clone()} />
                     <div class="visually-hidden" aria-live="polite" data-testid="narration">
                         { for model.narration.iter().map(|line| html! { <p>{line.clone()}</p> }) }
                     </div>

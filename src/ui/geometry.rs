@@ -1,6 +1,7 @@
 //! Canvas layout and labels, computed from the engine as plain data (tested natively); the SVG component
 //! only draws what this returns.
 use crate::engine::broker::EntryState;
+use crate::engine::observe::What;
 use crate::engine::{Engine, Role, Step};
 use crate::scenario::model::{MessageKind, SinkKind};
 
@@ -56,6 +57,8 @@ pub struct Edge {
 pub struct LogCell {
     pub x: f64,
     pub offset: u64,
+    /// The message stored there (None once retention deleted it).
+    pub message: Option<u32>,
     pub class: &'static str,
     pub label: String,
 }
@@ -71,6 +74,10 @@ pub struct Marker {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartitionRow {
+    pub topic: u16,
+    pub partition: u32,
+    /// The oldest offset drawn (the row shows the newest `CELLS`).
+    pub first: u64,
     pub x: f64,
     pub y: f64,
     pub label: String,
@@ -170,11 +177,12 @@ pub fn layout(engine: &Engine) -> Layout {
                             LogCell {
                                 x,
                                 offset,
+                                message: Some(r.message),
                                 class: if command { "command" } else { "filled" },
                                 label: format!("#{}", r.message),
                             }
                         }
-                        None => LogCell { x, offset, class: "deleted", label: "deleted".into() },
+                        None => LogCell { x, offset, message: None, class: "deleted", label: "deleted".into() },
                     }
                 })
                 .collect();
@@ -192,7 +200,16 @@ pub fn layout(engine: &Engine) -> Layout {
                     });
                 }
             }
-            partitions.push(PartitionRow { x: BROKER_X, y: row_y, label: format!("P{pi}"), cells, markers });
+            partitions.push(PartitionRow {
+                topic: ti as u16,
+                partition: pi as u32,
+                first,
+                x: BROKER_X,
+                y: row_y,
+                label: format!("P{pi}"),
+                cells,
+                markers,
+            });
         }
         y += h + GAP;
     }
@@ -237,6 +254,10 @@ pub fn layout(engine: &Engine) -> Layout {
         } else {
             ("idle".to_string(), "idle")
         };
+        let (status, armed) = match c.crash_armed() {
+            Some(_) if c.alive => (format!("{status} · ⚠ armed"), Some("armed")),
+            _ => (status, None),
+        };
         NodeBox {
             id: NodeId::Consumer(ci as u16),
             x: CONSUMER_X + 10.0,
@@ -245,7 +266,7 @@ pub fn layout(engine: &Engine) -> Layout {
             h: 44.0,
             title: c.name.clone(),
             lines: vec![status],
-            classes: vec!["consumer", class],
+            classes: vec!["consumer", class].into_iter().chain(armed).collect(),
         }
     };
     let mut sub_anchor = vec![];
@@ -359,6 +380,268 @@ pub fn layout(engine: &Engine) -> Layout {
     }
 }
 
+/// How long (virtual ms) a token takes to travel one hop on the canvas. Real hops take a few ms of
+/// network latency, far too fast to see; the picture lets each token travel for this long after the
+/// event, so it is still a function of the virtual time alone (scrubbing shows it exactly).
+pub const HOP_MS: u64 = 240;
+/// A crash stays marked with a burst this long (virtual ms) after it happened.
+pub const CRASH_BURST_MS: u64 = 1_500;
+/// More tokens than this are not drawn (the oldest are dropped first).
+pub const MAX_TOKENS: usize = 2_000;
+
+/// What a token shows; each has its own shape or label, never only a colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Producer → broker, first send.
+    Send,
+    /// Producer → broker, a retry that was appended again (a duplicate copy).
+    Retry,
+    /// Producer → broker, a retry the idempotent producer's broker dropped.
+    Dropped,
+    /// Broker → consumer, first delivery.
+    Delivery,
+    /// Broker → consumer, a redelivery (attempt > 1).
+    Redelivery,
+    /// Consumer → sink, the effect applied.
+    Effect,
+    /// Consumer → sink, the effect applied again: a duplicate.
+    Duplicate,
+    /// Consumer → sink, recognised by the sink's idempotency key and not applied.
+    Deduplicated,
+    /// Queue → its dead-letter queue.
+    DeadLetter,
+    /// Sitting in a consumer, being handled.
+    Handling,
+    /// A consumer crashed here.
+    Crash,
+}
+
+impl TokenKind {
+    pub fn class(self) -> &'static str {
+        match self {
+            TokenKind::Send => "send",
+            TokenKind::Retry => "retry",
+            TokenKind::Dropped => "dropped",
+            TokenKind::Delivery => "delivery",
+            TokenKind::Redelivery => "redelivery",
+            TokenKind::Effect => "effect",
+            TokenKind::Duplicate => "duplicate",
+            TokenKind::Deduplicated => "deduplicated",
+            TokenKind::DeadLetter => "dead-letter",
+            TokenKind::Handling => "handling",
+            TokenKind::Crash => "crash",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// Stable per token (trace sequence number, or delivery id for handling tokens): the DOM key.
+    pub id: u64,
+    /// The message it stands for (0 for a crash burst).
+    pub message: u32,
+    pub x: f64,
+    pub y: f64,
+    pub kind: TokenKind,
+    /// Commands are drawn as squares, events as circles.
+    pub command: bool,
+    /// Hue (0–359) from the message's key: the same key, the same colour.
+    pub hue: u32,
+    pub label: String,
+    /// Spoken and shown on hover.
+    pub title: String,
+}
+
+/// The point at `t` (0–1) along the same curve the canvas draws for an edge from `a` to `b`.
+pub fn curve_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
+    let t = t.clamp(0.0, 1.0);
+    let mx = (a.0 + b.0) / 2.0;
+    let (p0, p1, p2, p3) = (a, (mx, a.1), (mx, b.1), b);
+    let u = 1.0 - t;
+    let w = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+    (w.0 * p0.0 + w.1 * p1.0 + w.2 * p2.0 + w.3 * p3.0, w.0 * p0.1 + w.1 * p1.1 + w.2 * p2.1 + w.3 * p3.1)
+}
+
+/// The SVG path of an edge from `a` to `b` (the curve `curve_point` follows).
+pub fn curve_path(a: (f64, f64), b: (f64, f64)) -> String {
+    let mx = (a.0 + b.0) / 2.0;
+    format!("M{:.1},{:.1} C{mx:.1},{:.1} {mx:.1},{:.1} {:.1},{:.1}", a.0, a.1, a.1, b.1, b.0, b.1)
+}
+
+pub fn key_hue(key: u32) -> u32 {
+    // The golden angle spreads neighbouring keys far apart on the colour wheel.
+    ((key as u64 * 137_508 / 1000) % 360) as u32
+}
+
+fn ease(t: f64) -> f64 {
+    t * t * (3.0 - 2.0 * t)
+}
+
+impl Layout {
+    fn node(&self, id: NodeId) -> Option<&NodeBox> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+    fn row(&self, topic: u16, partition: u32) -> Option<&PartitionRow> {
+        self.partitions.iter().find(|r| r.topic == topic && r.partition == partition)
+    }
+    /// Where a record at this offset sits on the canvas (the row's start if it has scrolled off).
+    fn cell_point(&self, topic: u16, partition: u32, offset: u64) -> Option<(f64, f64)> {
+        let r = self.row(topic, partition)?;
+        let k = offset.saturating_sub(r.first).min(CELLS - 1) as f64;
+        Some((BROKER_X + CELL_X0 + CELL_W * k + 9.0, r.y + 11.0))
+    }
+    fn row_end(&self, topic: u16, partition: u32) -> Option<(f64, f64)> {
+        self.row(topic, partition).map(|r| (BROKER_X + BROKER_W, r.y + 11.0))
+    }
+}
+
+/// One hop of a token: from, to, what it shows, and the word added to its label.
+type Hop = ((f64, f64), (f64, f64), TokenKind, String);
+
+/// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
+/// the event), messages being handled inside consumers, and recent crashes. A pure function of the
+/// engine's state and trace, so the same virtual time always draws the same picture.
+pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
+    let now = engine.now();
+    let mut out = vec![];
+    let window_start = now.saturating_sub(HOP_MS.max(CRASH_BURST_MS));
+    let recent: Vec<&crate::engine::observe::TraceEvent> =
+        engine.trace.events.iter().rev().take_while(|ev| ev.at_ms >= window_start).collect();
+    for ev in recent.into_iter().rev() {
+        let age = now.saturating_sub(ev.at_ms);
+        let t = ease(age as f64 / HOP_MS as f64);
+        if let What::Crashed { consumer, step } = ev.what {
+            if let Some(n) = l.node(NodeId::Consumer(consumer)) {
+                if age <= CRASH_BURST_MS {
+                    let name = &engine.consumers[consumer as usize].name;
+                    out.push(Token {
+                        id: ev.seq,
+                        message: 0,
+                        x: n.x + n.w - 62.0,
+                        y: n.y + n.h / 2.0,
+                        kind: TokenKind::Crash,
+                        command: false,
+                        hue: 0,
+                        label: "CRASH".into(),
+                        title: format!(
+                            "{name} crashed{}",
+                            step.map_or(String::new(), |s| format!(" {}", crate::ui::text::crash_point_label(s)))
+                        ),
+                    });
+                }
+            }
+            continue;
+        }
+        if age > HOP_MS {
+            continue;
+        }
+        let Some(m) = ev.message.and_then(|m| engine.messages.get(m as usize).map(|msg| (m, msg))) else { continue };
+        let (id, msg) = m;
+        let producer = &engine.producers[msg.producer as usize].spec;
+        let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
+        let hop: Option<Hop> = match ev.what {
+            What::Appended { topic, partition, offset, retry } => {
+                let to = l.cell_point(topic, partition, offset);
+                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+                producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::Enqueued { queue, retry, .. } => {
+                let to = l.node(NodeId::Queue(queue)).map(|n| n.left());
+                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+                producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::AppendDeduplicated { .. } => {
+                let to = l
+                    .nodes
+                    .iter()
+                    .find(|n| match n.id {
+                        NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
+                        NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
+                        _ => false,
+                    })
+                    .map(|n| n.left());
+                producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
+            }
+            What::Delivered { consumer, delivery } => {
+                let from = engine.delivery(delivery).and_then(|d| match d.source {
+                    crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
+                    crate::engine::DeliverySource::Entry { queue, .. } => {
+                        l.node(NodeId::Queue(queue)).map(|n| n.right())
+                    }
+                });
+                let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+                let (kind, label) = if ev.attempt > 1 {
+                    (TokenKind::Redelivery, format!("↻{}", ev.attempt))
+                } else {
+                    (TokenKind::Delivery, String::new())
+                };
+                from.zip(to).map(|(a, b)| (a, b, kind, label))
+            }
+            What::Effect { consumer, sink, duplicate } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+                let (kind, label) = if duplicate {
+                    (TokenKind::Duplicate, "×2 dup".into())
+                } else {
+                    (TokenKind::Effect, String::new())
+                };
+                from.zip(to).map(|(a, b)| (a, b, kind, label))
+            }
+            What::EffectDeduplicated { consumer, sink } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+                from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
+            }
+            What::DeadLettered { sub } => engine
+                .queues
+                .iter()
+                .position(|q| q.sub == sub)
+                .and_then(|q| l.node(NodeId::Queue(q as u16)))
+                .map(|n| ((n.x + n.w / 2.0, n.y + n.h / 2.0), (n.x + n.w - 24.0, n.y + n.h - 12.0)))
+                .map(|(a, b)| (a, b, TokenKind::DeadLetter, "DLQ".into())),
+            _ => None,
+        };
+        let Some((a, b, kind, suffix)) = hop else { continue };
+        let (x, y) = curve_point(a, b, t);
+        let label = if suffix.is_empty() { format!("#{id}") } else { format!("#{id} {suffix}") };
+        out.push(Token {
+            id: ev.seq,
+            message: id,
+            x,
+            y,
+            kind,
+            command: producer.kind == MessageKind::Command,
+            hue: key_hue(msg.key),
+            title: format!("{} #{id} ({} {}): {}", producer.message, producer.key_name, msg.key, kind.class()),
+            label,
+        });
+    }
+    // Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
+    for (ci, c) in engine.consumers.iter().enumerate() {
+        let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
+        for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
+            let msg = &engine.messages[a.message as usize];
+            let producer = &engine.producers[msg.producer as usize].spec;
+            let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
+            out.push(Token {
+                id: (1 << 48) | a.delivery as u64,
+                message: a.message,
+                x: n.x + n.w - 16.0 - 64.0 * k as f64,
+                y: n.y + 14.0,
+                kind: TokenKind::Handling,
+                command: producer.kind == MessageKind::Command,
+                hue: key_hue(msg.key),
+                label: if attempt > 1 { format!("#{} ↻{attempt}", a.message) } else { format!("#{}", a.message) },
+                title: format!("{} is handling #{} ({})", c.name, a.message, step_label(a.step)),
+            });
+        }
+    }
+    if out.len() > MAX_TOKENS {
+        out.drain(..out.len() - MAX_TOKENS);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,5 +702,62 @@ mod tests {
             }
         }
         assert!(seen, "preset 05 crashes a consumer");
+    }
+
+    #[test]
+    fn tokens_travel_with_virtual_time_and_are_told_apart_without_colour() {
+        // Preset 08: lost acks ⇒ producer retries ⇒ duplicate appends, later duplicate effects.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("08")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut moved = false;
+        let mut t = 0;
+        while t < 20_000 {
+            t += 40;
+            engine.run_until(t);
+            let l = layout(&engine);
+            let a = tokens(&engine, &l);
+            for tok in &a {
+                kinds.insert(tok.kind.class());
+                assert!(tok.x >= 0.0 && tok.x <= l.width && tok.y >= 0.0 && tok.y <= l.height, "{tok:?}");
+                assert!(tok.label.starts_with('#') || tok.kind == TokenKind::Crash);
+            }
+            engine.run_until(t + 20);
+            let b = tokens(&engine, &layout(&engine));
+            // The same token, 20 ms later, has moved along its hop.
+            moved |= a
+                .iter()
+                .any(|x| x.kind != TokenKind::Handling && b.iter().any(|y| y.id == x.id && (y.x, y.y) != (x.x, x.y)));
+            t += 20;
+        }
+        assert!(moved, "tokens move as virtual time passes");
+        for kind in ["send", "retry", "delivery", "effect", "duplicate", "handling"] {
+            assert!(kinds.contains(kind), "preset 08 shows a {kind} token: {kinds:?}");
+        }
+        // A retry and a duplicate carry a word, not just a colour.
+        let label = |k: TokenKind| format!("{k:?}");
+        assert_ne!(label(TokenKind::Retry), label(TokenKind::Send));
+    }
+
+    #[test]
+    fn the_same_moment_draws_the_same_tokens() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let scenario = parse_scenario(json).unwrap();
+        let mut a = Engine::new(scenario.clone()).unwrap();
+        a.run_until(7_345);
+        let mut b = Engine::new(scenario).unwrap();
+        b.run_until(3_000);
+        b.run_until(7_345);
+        assert_eq!(tokens(&a, &layout(&a)), tokens(&b, &layout(&b)));
+    }
+
+    #[test]
+    fn curve_points_start_and_end_on_the_edge() {
+        let (a, b) = ((10.0, 20.0), (210.0, 120.0));
+        assert_eq!(curve_point(a, b, 0.0), a);
+        assert_eq!(curve_point(a, b, 1.0), b);
+        let mid = curve_point(a, b, 0.5);
+        assert!((mid.0 - 110.0).abs() < 1e-9 && (mid.1 - 70.0).abs() < 1e-9);
+        assert!(curve_path(a, b).starts_with("M10.0,20.0 C110.0,20.0"));
     }
 }

@@ -2,6 +2,7 @@
 //! natively; the components (wasm32 only) render them and send actions.
 pub mod geometry;
 pub mod state;
+pub mod text;
 
 #[cfg(target_arch = "wasm32")]
 mod app;

@@ -3,8 +3,10 @@
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
 use crate::engine::Engine;
+use crate::scenario::model::{CommitPolicy, FaultAction, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
+use crate::ui::geometry::NodeId;
 use std::collections::VecDeque;
 
 /// Speeds offered, as multiples of real time (virtual ms per wall ms).
@@ -35,6 +37,53 @@ pub enum Action {
     /// Show the run at this virtual time (recomputed from t = 0 when going back).
     Scrub(SimTime),
     FastForward,
+    /// Click on the canvas: a node's settings and figures, or a message's journey.
+    Select(Selection),
+    ClearSelection,
+    /// Inject a fault at the current moment. It is recorded into the scenario's scripted faults, so
+    /// restarting, scrubbing or sharing the run reproduces it exactly.
+    Inject(FaultAction),
+    /// Change a setting: the run restarts from t = 0 with the same seed.
+    Edit(Edit),
+    /// Click an anomaly: jump to its moment, open its message, highlight its causal chain.
+    FocusAnomaly(usize),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    Node(NodeId),
+    Message(u32),
+}
+
+/// The settings that can be changed in place (entities by their index in the scenario's lists).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    GroupStrategy(usize, Strategy),
+    QueueStrategy(usize, Strategy),
+    GroupCommit(usize, CommitPolicy),
+    /// Add (true) or remove (false) a member of a group.
+    GroupMembers(usize, bool),
+    /// Add (true) or remove (false) a worker of a queue.
+    QueueWorkers(usize, bool),
+    Partitions(usize, u32),
+    VisibilityTimeout(usize, u64),
+    MaxReceives(usize, u32),
+    ProducerIdempotent(usize, bool),
+    SinkAcceptsKey(usize, bool),
+    /// Per handler run, in percent.
+    CrashPercent(f64),
+    /// Per producer send, in percent.
+    LostAckPercent(f64),
+}
+
+/// The anomaly the user clicked: what to highlight on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Focus {
+    pub message: u32,
+    pub at_ms: SimTime,
+    /// Consumers whose deliveries form the causal chain.
+    pub consumers: Vec<u16>,
+    pub explanation: String,
 }
 
 pub struct Model {
@@ -50,6 +99,10 @@ pub struct Model {
     /// Recent happenings, spoken by the `aria-live` region.
     pub narration: VecDeque<String>,
     narrated_upto: u64,
+    pub selection: Option<Selection>,
+    pub focus: Option<Focus>,
+    /// What the last inject or edit did, for the page to confirm it.
+    pub notice: Option<String>,
 }
 
 impl Model {
@@ -80,6 +133,9 @@ impl Model {
             error: if errors.is_empty() { None } else { Some(errors.join("; ")) },
             narration: VecDeque::new(),
             narrated_upto: 0,
+            selection: None,
+            focus: None,
+            notice: None,
         };
         model.end_ms = probe_end(&model.scenario);
         model
@@ -95,7 +151,55 @@ impl Model {
         self.error = None;
         self.narration.clear();
         self.narrated_upto = 0;
+        self.focus = None;
+        self.notice = None;
+        if let Some(Selection::Message(_)) = self.selection {
+            self.selection = None;
+        }
         Ok(())
+    }
+
+    /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact).
+    fn replay_to(&mut self, t: SimTime) {
+        let (playing, selection, focus) = (self.playing, self.selection, self.focus.take());
+        self.rebuild();
+        self.engine.run_until(t);
+        self.playing = playing && !self.engine.is_finished();
+        self.selection = selection;
+        self.focus = focus;
+    }
+
+    fn inject(&mut self, action: FaultAction) {
+        let now = self.engine.now();
+        let label = crate::ui::text::fault_label(&action);
+        let mut scenario = self.scenario.clone();
+        scenario.faults.scripted.push(ScriptedFault { at_ms: now, action });
+        // Rebuilt rather than applied to the live engine: the scripted fault then runs in the same order
+        // among the events of its millisecond as it will in every replay, restart or shared link.
+        match Engine::new(scenario.clone()) {
+            Ok(_) => {
+                self.scenario = scenario;
+                self.replay_to(now);
+                self.notice = Some(format!("Injected at {}: {label}.", crate::engine::observe::seconds(now)));
+            }
+            Err(e) => self.error = Some(format!("That fault cannot be injected: {e}")),
+        }
+    }
+
+    fn edit(&mut self, edit: Edit) {
+        let mut scenario = self.scenario.clone();
+        if let Err(e) = apply_edit(&mut scenario, &edit) {
+            self.error = Some(e);
+            return;
+        }
+        let selection = self.selection;
+        match self.load(scenario) {
+            Ok(()) => {
+                self.selection = selection.filter(|s| matches!(s, Selection::Node(_)));
+                self.notice = Some("Setting changed: the run restarted from 0 with the same seed.".into());
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
 
     fn rebuild(&mut self) {
@@ -113,6 +217,7 @@ impl Model {
                         self.error = Some(e);
                     } else {
                         self.preset = i;
+                        self.selection = None;
                     }
                 }
             }
@@ -164,9 +269,39 @@ impl Model {
             Action::Scrub(t) => {
                 let t = t.min(self.end_ms);
                 if t < self.engine.now() {
-                    self.rebuild();
+                    self.replay_to(t);
+                } else {
+                    self.engine.run_until(t);
                 }
-                self.engine.run_until(t);
+            }
+            Action::Select(selection) => self.selection = Some(selection),
+            Action::ClearSelection => {
+                self.selection = None;
+                self.focus = None;
+            }
+            Action::Inject(action) => self.inject(action),
+            Action::Edit(edit) => self.edit(edit),
+            Action::FocusAnomaly(i) => {
+                let Some(a) = self.engine.anomalies.get(i) else { return };
+                let consumers = a.deliveries.iter().filter_map(|&d| self.engine.delivery(d).map(|d| d.consumer)).fold(
+                    vec![],
+                    |mut v, c| {
+                        if !v.contains(&c) {
+                            v.push(c);
+                        }
+                        v
+                    },
+                );
+                let focus =
+                    Focus { message: a.message_id, at_ms: a.at_ms, consumers, explanation: a.explanation.clone() };
+                self.playing = false;
+                if focus.at_ms < self.engine.now() {
+                    self.replay_to(focus.at_ms);
+                } else {
+                    self.engine.run_until(focus.at_ms);
+                }
+                self.selection = Some(Selection::Message(focus.message));
+                self.focus = Some(focus);
             }
             Action::FastForward => {
                 self.engine.run_to_end();
@@ -185,7 +320,7 @@ impl Model {
             .events
             .iter()
             .filter(|e| e.seq >= from)
-            .filter_map(|e| narrate_event(&self.engine, e.at_ms, &e.what, e.message))
+            .filter_map(|e| narrate_event(&self.engine, e))
             .collect();
         self.narrated_upto = self.engine.trace.total;
         for line in lines {
@@ -200,6 +335,66 @@ impl Model {
 impl Default for Model {
     fn default() -> Self {
         Model::new()
+    }
+}
+
+/// Applies one in-place edit to a scenario; the result is validated when the engine is rebuilt.
+pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
+    fn get<'a, T>(list: &'a mut [T], i: usize, what: &str) -> Result<&'a mut T, String> {
+        list.get_mut(i).ok_or_else(|| format!("There is no {what} {}.", i + 1))
+    }
+    fn fresh_name(s: &Scenario, prefix: &str) -> String {
+        let taken = |n: &str| {
+            s.groups
+                .iter()
+                .flat_map(|g| g.consumers.iter())
+                .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
+                .any(|c| c == n)
+        };
+        (1..).map(|k| format!("{prefix}{k}")).find(|n| !taken(n)).unwrap_or_default()
+    }
+    match *edit {
+        Edit::GroupStrategy(i, strategy) => get(&mut s.groups, i, "group")?.handler.strategy = strategy,
+        Edit::QueueStrategy(i, strategy) => get(&mut s.queues, i, "queue")?.handler.strategy = strategy,
+        Edit::GroupCommit(i, commit) => get(&mut s.groups, i, "group")?.commit = commit,
+        Edit::GroupMembers(i, add) => {
+            let name = fresh_name(s, "c");
+            let g = get(&mut s.groups, i, "group")?;
+            if add {
+                g.consumers.push(name);
+            } else if g.consumers.len() > 1 {
+                g.consumers.pop();
+            } else {
+                return Err("A group needs at least one member.".into());
+            }
+        }
+        Edit::QueueWorkers(i, add) => {
+            let name = fresh_name(s, "w");
+            let q = get(&mut s.queues, i, "queue")?;
+            if add {
+                q.consumers.push(name);
+            } else if q.consumers.len() > 1 {
+                q.consumers.pop();
+            } else {
+                return Err("A queue needs at least one worker.".into());
+            }
+        }
+        Edit::Partitions(i, n) => get(&mut s.topics, i, "topic")?.partitions = n,
+        Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
+        Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
+        Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
+        Edit::SinkAcceptsKey(i, on) => get(&mut s.sinks, i, "sink")?.accepts_idempotency_key = on,
+        Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
+        Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
+    }
+    Ok(())
+}
+
+fn percent(p: f64) -> Result<f64, String> {
+    if p.is_finite() && (0.0..=100.0).contains(&p) {
+        Ok(p / 100.0)
+    } else {
+        Err(format!("'{p}' is not a percentage: use a number from 0 to 100."))
     }
 }
 
@@ -219,23 +414,27 @@ fn probe_end(scenario: &Scenario) -> SimTime {
     probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
 }
 
-fn narrate_event(engine: &Engine, at_ms: SimTime, what: &What, message: Option<u32>) -> Option<String> {
-    let t = crate::engine::observe::seconds(at_ms);
-    let name = |c: u16| engine.consumers.get(c as usize).map_or("?".to_string(), |c| c.name.clone());
-    let label = || message.map_or(String::new(), |m| engine.message_label(m));
-    Some(match *what {
-        What::Crashed { consumer, .. } => format!("{t}: consumer {} crashed", name(consumer)),
-        What::Restarted { consumer } => format!("{t}: consumer {} restarted", name(consumer)),
-        What::Effect { consumer, duplicate: true, .. } => {
-            format!("{t}: duplicate effect — {} applied {} again", name(consumer), label())
-        }
-        What::DeadLettered { .. } => format!("{t}: {} moved to the dead-letter queue", label()),
-        What::RebalanceDone { group, .. } => {
-            format!("{t}: group {} rebalanced", engine.groups.get(group as usize).map_or("?", |g| g.spec.name.as_str()))
-        }
-        What::AckLost { .. } => format!("{t}: the ack for {} was lost", label()),
-        What::VisibilityExpired { .. } => format!("{t}: visibility timeout — {} is visible again", label()),
-        _ => return None,
+/// The happenings worth saying aloud (the rest would flood a screen reader).
+fn narrate_event(engine: &Engine, event: &crate::engine::observe::TraceEvent) -> Option<String> {
+    let notable = matches!(
+        event.what,
+        What::Crashed { .. }
+            | What::Restarted { .. }
+            | What::Effect { duplicate: true, .. }
+            | What::DeadLettered { .. }
+            | What::RebalanceDone { .. }
+            | What::AckLost { .. }
+            | What::VisibilityExpired { .. }
+            | What::FaultInjected { .. }
+    );
+    if !notable {
+        return None;
+    }
+    let t = crate::engine::observe::seconds(event.at_ms);
+    let text = crate::ui::text::describe(engine, event);
+    Some(match event.message {
+        Some(m) => format!("{t}: {} — {text}", engine.message_label(m)),
+        None => format!("{t}: {text}"),
     })
 }
 
@@ -311,5 +510,69 @@ mod tests {
         assert_eq!(m.speed, 1.0);
         m.update(Action::SetSpeed(1e12));
         assert_eq!(m.speed, 100.0);
+    }
+
+    #[test]
+    fn an_injected_fault_is_recorded_and_replays_identically() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(4));
+        m.update(Action::Scrub(3_000));
+        let consumer = m.scenario.groups[0].consumers[0].clone();
+        m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
+        assert_eq!(m.scenario.faults.scripted.last().map(|f| f.at_ms), Some(3_000));
+        assert!(m.notice.as_deref().is_some_and(|n| n.contains("crash")), "{:?}", m.notice);
+        assert!(!m.engine.consumers[0].alive, "crashed at once");
+        m.update(Action::Scrub(9_000));
+        let live = m.engine.report();
+        m.update(Action::Restart);
+        m.update(Action::Scrub(9_000));
+        let replayed = m.engine.report();
+        assert_eq!(live.trace_hash, replayed.trace_hash);
+        assert_eq!(live.duplicate_effects, replayed.duplicate_effects);
+    }
+
+    #[test]
+    fn edits_restart_with_the_same_seed_and_bad_ones_keep_the_state() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(4));
+        m.update(Action::Scrub(4_000));
+        let seed = m.scenario.seed;
+        m.update(Action::Edit(Edit::GroupStrategy(0, Strategy::IdempotencyKey)));
+        assert_eq!(m.engine.now(), 0);
+        assert_eq!(m.scenario.seed, seed);
+        assert_eq!(m.scenario.groups.first().map(|g| g.handler.strategy), Some(Strategy::IdempotencyKey));
+        let before = m.scenario.clone();
+        m.update(Action::Edit(Edit::Partitions(0, 0)));
+        assert_eq!(m.scenario, before, "an invalid edit changes nothing");
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("partitions")), "{:?}", m.error);
+        m.update(Action::Edit(Edit::CrashPercent(f64::NAN)));
+        assert_eq!(m.scenario, before);
+        m.update(Action::Edit(Edit::GroupMembers(0, true)));
+        assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
+        m.update(Action::Edit(Edit::GroupMembers(9, true)));
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+    }
+
+    #[test]
+    fn focusing_an_anomaly_jumps_to_it_and_opens_its_message() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(4));
+        m.update(Action::FastForward);
+        let i = m
+            .engine
+            .anomalies
+            .iter()
+            .position(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect)
+            .unwrap();
+        let a = m.engine.anomalies[i].clone();
+        m.update(Action::FocusAnomaly(i));
+        assert_eq!(m.engine.now(), a.at_ms);
+        assert_eq!(m.selection, Some(Selection::Message(a.message_id)));
+        let focus = m.focus.clone().unwrap();
+        assert!(!focus.consumers.is_empty());
+        // The anomaly exists again at that moment of the recomputed run.
+        assert!(m.engine.anomalies.iter().any(|x| x.message_id == a.message_id && x.kind == a.kind));
+        m.update(Action::FocusAnomaly(usize::MAX));
+        assert_eq!(m.engine.now(), a.at_ms, "a stale index does nothing");
     }
 }

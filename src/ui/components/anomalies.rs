@@ -1,6 +1,7 @@
 //! The anomaly feed: every anomaly with the engine's own explanation.
-use super::ModelProps;
+use super::ActionProps;
 use crate::engine::observe::{seconds, AnomalyKind};
+use crate::ui::state::Action;
 use yew::prelude::*;
 
 fn kind_label(kind: AnomalyKind) -> &'static str {
@@ -16,7 +17,7 @@ fn kind_label(kind: AnomalyKind) -> &'static str {
 }
 
 #[component]
-pub fn AnomalyFeed(props: &ModelProps) -> Html {
+pub fn AnomalyFeed(props: &ActionProps) -> Html {
     let model = props.model.borrow();
     let anomalies = &model.engine.anomalies;
     html! {
@@ -26,12 +27,18 @@ pub fn AnomalyFeed(props: &ModelProps) -> Html {
                 <p class="empty">{"None yet. Press Play and watch."}</p>
             } else {
                 <ol class="anomalies" data-testid="anomalies">
-                    { for anomalies.iter().rev().take(200).map(|a| html! {
-                        <li class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
-                            <span class="time">{seconds(a.at_ms)}</span>
-                            <span class="kind">{kind_label(a.kind)}</span>
-                            <span class="explanation">{a.explanation.clone()}</span>
-                        </li>
+                    { for anomalies.iter().enumerate().rev().take(200).map(|(i, a)| {
+                        let on_action = props.on_action.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| on_action.emit(Action::FocusAnomaly(i)));
+                        html! {
+                            <li class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
+                                <button class="anomaly" {onclick} title="Jump to this moment and show the message's journey">
+                                    <span class="time">{seconds(a.at_ms)}</span>
+                                    <span class="kind">{kind_label(a.kind)}</span>
+                                    <span class="explanation">{a.explanation.clone()}</span>
+                                </button>
+                            </li>
+                        }
                     }) }
                 </ol>
             }

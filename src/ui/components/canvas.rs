@@ -1,6 +1,8 @@
-//! The SVG canvas: draws the layout computed by `geometry::layout`.
-use super::ModelProps;
-use crate::ui::geometry::{layout, NodeId};
+//! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
+//! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
+use super::ActionProps;
+use crate::ui::geometry::{curve_path, layout, tokens, NodeId, TokenKind};
+use crate::ui::state::{Action, Selection};
 use yew::prelude::*;
 
 fn node_key(id: NodeId) -> String {
@@ -14,26 +16,74 @@ fn node_key(id: NodeId) -> String {
     }
 }
 
+/// A click, or Enter / Space on a focused element, selects.
+fn select(on_action: &Callback<Action>, selection: Selection) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let click = {
+        let on_action = on_action.clone();
+        Callback::from(move |e: MouseEvent| {
+            e.stop_propagation();
+            on_action.emit(Action::Select(selection))
+        })
+    };
+    let key = {
+        let on_action = on_action.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                e.stop_propagation();
+                on_action.emit(Action::Select(selection));
+            }
+        })
+    };
+    (click, key)
+}
+
+/// Five-pointed burst around (0, 0): a crash is a shape, not only a colour.
+const BURST: &str = "0,-16 4,-6 15,-8 7,1 12,12 0,6 -12,12 -7,1 -15,-8 -4,-6";
+
 #[component]
-pub fn Canvas(props: &ModelProps) -> Html {
+pub fn Canvas(props: &ActionProps) -> Html {
     let model = props.model.borrow();
     let l = layout(&model.engine);
+    let toks = tokens(&model.engine, &l);
     let view_box = format!("0 0 {} {}", l.width, l.height);
+    let selected_message = match model.selection {
+        Some(Selection::Message(m)) => Some(m),
+        _ => None,
+    };
+    let selected_node = match model.selection {
+        Some(Selection::Node(n)) => Some(n),
+        _ => None,
+    };
+    let focus_consumers: Vec<u16> = model.focus.as_ref().map(|f| f.consumers.clone()).unwrap_or_default();
+    let clear = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
+    };
     html! {
         <div class="canvas-wrap">
-            <svg class="canvas" data-testid="canvas" viewBox={view_box} role="img"
-                aria-label="Producers, topics and queues, consumers and side-effect sinks">
+            <svg class="canvas" data-testid="canvas" viewBox={view_box} role="group"
+                aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
+                onclick={clear}>
                 { for l.columns.iter().map(|(x, title)| html! {
                     <text class="column-title" x={x.to_string()} y="24">{*title}</text>
                 }) }
                 { for l.edges.iter().map(|e| html! {
-                    <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }}
-                        d={format!("M{},{} C{},{} {},{} {},{}", e.from.0, e.from.1, (e.from.0 + e.to.0) / 2.0, e.from.1, (e.from.0 + e.to.0) / 2.0, e.to.1, e.to.0, e.to.1)} />
+                    <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
                 }) }
                 { for l.nodes.iter().map(|n| {
-                    let classes = classes!("node", n.classes.clone());
+                    let focused = matches!(n.id, NodeId::Consumer(c) if focus_consumers.contains(&c));
+                    let classes = classes!(
+                        "node",
+                        n.classes.clone(),
+                        (selected_node == Some(n.id)).then_some("selected"),
+                        focused.then_some("focus"),
+                    );
+                    let (onclick, onkeydown) = select(&props.on_action, Selection::Node(n.id));
+                    let label = format!("{}: {}", n.title, n.lines.join(", "));
                     html! {
-                        <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)}>
+                        <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
+                            aria-label={label} {onclick} {onkeydown}>
                             <rect class="box" x={n.x.to_string()} y={n.y.to_string()} width={n.w.to_string()} height={n.h.to_string()} rx="6" />
                             <text x={(n.x + 10.0).to_string()} y={(n.y + 18.0).to_string()} font-weight="600">{n.title.clone()}</text>
                             { for n.lines.iter().enumerate().map(|(i, line)| html! {
@@ -43,12 +93,24 @@ pub fn Canvas(props: &ModelProps) -> Html {
                     }
                 }) }
                 { for l.partitions.iter().map(|row| html! {
-                    <g class="partition">
+                    <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
                         <text class="sub" x={(row.x + 10.0).to_string()} y={(row.y + 15.0).to_string()} font-size="11">{row.label.clone()}</text>
-                        { for row.cells.iter().map(|c| html! {
-                            <rect class={classes!("cell", c.class)} x={c.x.to_string()} y={(row.y + 3.0).to_string()} width="18" height="16" rx="2">
-                                <title>{format!("offset {}: {}", c.offset, c.label)}</title>
-                            </rect>
+                        { for row.cells.iter().map(|c| {
+                            let selected = c.message.is_some() && c.message == selected_message;
+                            let (onclick, onkeydown) = match c.message {
+                                Some(m) => {
+                                    let (a, b) = select(&props.on_action, Selection::Message(m));
+                                    (Some(a), Some(b))
+                                }
+                                None => (None, None),
+                            };
+                            html! {
+                                <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
+                                    x={c.x.to_string()} y={(row.y + 3.0).to_string()} width="18" height="16" rx="2"
+                                    data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
+                                    <title>{format!("offset {}: {}", c.offset, c.label)}</title>
+                                </rect>
+                            }
                         }) }
                         { for row.markers.iter().map(|m| html! {
                             <g>
@@ -60,6 +122,48 @@ pub fn Canvas(props: &ModelProps) -> Html {
                         }) }
                     </g>
                 }) }
+                <g class="tokens" data-testid="tokens">
+                    { for toks.iter().map(|t| {
+                        let classes = classes!(
+                            "token",
+                            t.kind.class(),
+                            t.command.then_some("command"),
+                            (t.message != 0 && Some(t.message) == selected_message).then_some("selected"),
+                        );
+                        let (onclick, onkeydown) = if t.message != 0 {
+                            let (a, b) = select(&props.on_action, Selection::Message(t.message));
+                            (Some(a), Some(b))
+                        } else {
+                            (None, None)
+                        };
+                        html! {
+                            <g class={classes} key={t.id.to_string()} data-message={t.message.to_string()}
+                                transform={format!("translate({:.1},{:.1})", t.x, t.y)} style={format!("--key-hue:{}", t.hue)}
+                                {onclick} {onkeydown}>
+                                <title>{t.title.clone()}</title>
+                                if t.kind == TokenKind::Crash {
+                                    <polygon class="burst" points={BURST} />
+                                } else if t.command {
+                                    <rect class="shape" x="-7" y="-7" width="14" height="14" rx="2" />
+                                } else {
+                                    <circle class="shape" r="7.5" />
+                                }
+                                if t.kind == TokenKind::Retry {
+                                    <circle class="ring" r="11" />
+                                }
+                                if t.kind == TokenKind::Dropped {
+                                    <path class="cross" d="M-7,-7 L7,7 M7,-7 L-7,7" />
+                                }
+                                if t.kind == TokenKind::Handling {
+                                    // Inside its consumer's box: the label reads leftwards, clear of the edge to the sink.
+                                    <text class="token-label" x="-11" y="4" text-anchor="end">{t.label.clone()}</text>
+                                } else {
+                                    <text class="token-label" x="11" y="4">{t.label.clone()}</text>
+                                }
+                            </g>
+                        }
+                    }) }
+                </g>
             </svg>
         </div>
     }

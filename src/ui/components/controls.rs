@@ -1,25 +1,9 @@
 //! Play/pause, step, restart, fast-forward, speed, seed and the time scrubber.
-use super::{ModelProps, OnAction};
+use super::ActionProps;
 use crate::engine::observe::seconds;
-use crate::ui::state::{Action, Model, SPEEDS};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::ui::state::{Action, SPEEDS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
-
-#[derive(Properties, Clone)]
-pub struct ControlsProps {
-    pub model: Rc<RefCell<Model>>,
-    pub revision: u64,
-    pub on_action: OnAction,
-}
-
-impl PartialEq for ControlsProps {
-    fn eq(&self, other: &Self) -> bool {
-        ModelProps { model: self.model.clone(), revision: self.revision }
-            == ModelProps { model: other.model.clone(), revision: other.revision }
-    }
-}
 
 fn speed_label(s: f64) -> String {
     if s < 1.0 {
@@ -30,7 +14,7 @@ fn speed_label(s: f64) -> String {
 }
 
 #[component]
-pub fn Controls(props: &ControlsProps) -> Html {
+pub fn Controls(props: &ActionProps) -> Html {
     let model = props.model.borrow();
     let send = |action: Action| {
         let on_action = props.on_action.clone();

@@ -2,6 +2,7 @@
 pub mod anomalies;
 pub mod canvas;
 pub mod controls;
+pub mod details;
 pub mod scoreboard;
 
 use super::state::Model;
@@ -23,3 +24,18 @@ impl PartialEq for ModelProps {
 }
 
 pub type OnAction = Callback<super::state::Action>;
+
+/// Props of the views that also send actions. The callback is left out of the comparison: it is
+/// recreated on every render but always dispatches to the same reducer.
+#[derive(Properties, Clone)]
+pub struct ActionProps {
+    pub model: Rc<RefCell<Model>>,
+    pub revision: u64,
+    pub on_action: OnAction,
+}
+
+impl PartialEq for ActionProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.model, &other.model) && self.revision == other.revision
+    }
+}

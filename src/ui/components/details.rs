@@ -1,0 +1,401 @@
+//! The details panel: what the user selected on the canvas — a message's journey, or a node's live
+//! figures, settings (edited in place) and "inject a fault now" buttons.
+use super::ActionProps;
+use crate::engine::observe::seconds;
+use crate::engine::{Engine, Role};
+use crate::scenario::model::{CommitPolicy, FaultAction, Payload, ResetTarget, Strategy};
+use crate::ui::geometry::NodeId;
+use crate::ui::state::{Action, Edit, Selection};
+use crate::ui::text::{handler_code, journey};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+const STRATEGIES: &[(Strategy, &str, &str)] = &[
+    (Strategy::None, "none", "none"),
+    (Strategy::CheckThenAct, "check_then_act", "check, act, record (the naive check)"),
+    (Strategy::ClaimFirst, "claim_first", "claim first (set-if-absent)"),
+    (Strategy::TransactionalInbox, "transactional_inbox", "transactional inbox"),
+    (Strategy::IdempotencyKey, "idempotency_key", "idempotency key at the sink"),
+];
+
+const COMMITS: &[(&str, &str)] =
+    &[("auto", "auto-commit every 5 s"), ("before", "commit before processing"), ("after", "commit after processing")];
+
+fn commit_value(c: CommitPolicy) -> &'static str {
+    match c {
+        CommitPolicy::Auto { .. } => "auto",
+        CommitPolicy::BeforeProcessing => "before",
+        CommitPolicy::AfterProcessing => "after",
+    }
+}
+
+fn button(on_action: &Callback<Action>, action: Action, label: &str, testid: &str) -> Html {
+    let on_action = on_action.clone();
+    let onclick = Callback::from(move |_: MouseEvent| on_action.emit(action.clone()));
+    html! { <button class="inject" data-testid={testid.to_string()} {onclick}>{label.to_string()}</button> }
+}
+
+fn strategy_select(
+    on_action: &Callback<Action>,
+    current: Strategy,
+    edit: fn(usize, Strategy) -> Edit,
+    i: usize,
+) -> Html {
+    let on_action = on_action.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        if let Some((s, _, _)) = STRATEGIES.iter().find(|(_, v, _)| *v == select.value()) {
+            on_action.emit(Action::Edit(edit(i, *s)));
+        }
+    });
+    html! {
+        <label class="field">{"Idempotency strategy"}
+            <select data-testid="edit-strategy" {onchange}>
+                { for STRATEGIES.iter().map(|(s, value, label)| html! {
+                    <option value={*value} selected={*s == current}>{*label}</option>
+                }) }
+            </select>
+        </label>
+    }
+}
+
+/// A number field that sends an edit when changed (letters never reach it: the browser filters them).
+fn number_field(
+    on_action: &Callback<Action>,
+    label: &str,
+    value: u64,
+    testid: &str,
+    edit: impl Fn(u64) -> Edit + 'static,
+) -> Html {
+    let on_action = on_action.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        if let Ok(v) = input.value().trim().parse::<u64>() {
+            on_action.emit(Action::Edit(edit(v)));
+        }
+    });
+    html! {
+        <label class="field">{label.to_string()}
+            <input type="number" min="0" step="1" data-testid={testid.to_string()} value={value.to_string()} {onchange} />
+        </label>
+    }
+}
+
+fn plus_minus(
+    on_action: &Callback<Action>,
+    label: &str,
+    count: usize,
+    edit: impl Fn(bool) -> Edit + Clone + 'static,
+) -> Html {
+    let (a, b) = (on_action.clone(), on_action.clone());
+    let edit2 = edit.clone();
+    html! {
+        <div class="field row">
+            <span>{format!("{label}: {count}")}</span>
+            <button aria-label={format!("remove one of the {label}")} data-testid="remove-consumer"
+                onclick={Callback::from(move |_: MouseEvent| a.emit(Action::Edit(edit(false))))}>{"−"}</button>
+            <button aria-label={format!("add one to the {label}")} data-testid="add-consumer"
+                onclick={Callback::from(move |_: MouseEvent| b.emit(Action::Edit(edit2(true))))}>{"+"}</button>
+        </div>
+    }
+}
+
+fn checkbox(
+    on_action: &Callback<Action>,
+    label: &str,
+    checked: bool,
+    testid: &str,
+    edit: impl Fn(bool) -> Edit + 'static,
+) -> Html {
+    let on_action = on_action.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        on_action.emit(Action::Edit(edit(input.checked())));
+    });
+    html! {
+        <label class="field row"><input type="checkbox" data-testid={testid.to_string()} {checked} {onchange} />{label.to_string()}</label>
+    }
+}
+
+fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
+    let spec = &e.groups[g].spec;
+    let commit = spec.commit;
+    let onchange = {
+        let on_action = on_action.clone();
+        Callback::from(move |ev: Event| {
+            let select: HtmlSelectElement = ev.target_unchecked_into();
+            let policy = match select.value().as_str() {
+                "auto" => CommitPolicy::Auto { interval_ms: 5_000 },
+                "before" => CommitPolicy::BeforeProcessing,
+                _ => CommitPolicy::AfterProcessing,
+            };
+            on_action.emit(Action::Edit(Edit::GroupCommit(g, policy)));
+        })
+    };
+    html! {
+        <>
+            <h3>{format!("Group {} settings", spec.name)}</h3>
+            { strategy_select(on_action, spec.handler.strategy, Edit::GroupStrategy, g) }
+            <label class="field">{"Offset commits"}
+                <select data-testid="edit-commit" {onchange}>
+                    { for COMMITS.iter().map(|(value, label)| html! {
+                        <option value={*value} selected={*value == commit_value(commit)}>{*label}</option>
+                    }) }
+                </select>
+            </label>
+            { plus_minus(on_action, "members", spec.consumers.len(), move |add| Edit::GroupMembers(g, add)) }
+            <div class="buttons">
+                { button(on_action, Action::Inject(FaultAction::ResetGroup { group: spec.name.clone(), to: ResetTarget::Earliest }),
+                    "Replay from the earliest offset", "inject-replay") }
+            </div>
+        </>
+    }
+}
+
+fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
+    let spec = &e.queues[q].spec;
+    html! {
+        <>
+            <h3>{format!("Queue {} settings", spec.name)}</h3>
+            { strategy_select(on_action, spec.handler.strategy, Edit::QueueStrategy, q) }
+            { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", move |v| Edit::VisibilityTimeout(q, v)) }
+            { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
+                move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32)) }
+            { plus_minus(on_action, "workers", spec.consumers.len(), move |add| Edit::QueueWorkers(q, add)) }
+            <div class="buttons">
+                { button(on_action, Action::Inject(FaultAction::DuplicateNextDelivery { queue: spec.name.clone() }),
+                    "Duplicate the next delivery", "inject-duplicate") }
+            </div>
+        </>
+    }
+}
+
+fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
+    let Some(cons) = e.consumers.get(c as usize) else { return html! {} };
+    let name = cons.name.clone();
+    let lines = handler_code(e, c);
+    let status = if !cons.alive {
+        "crashed — restarting".to_string()
+    } else if cons.slots.iter().flatten().next().is_some() {
+        "processing".to_string()
+    } else {
+        "idle".to_string()
+    };
+    let settings = match cons.role {
+        Role::Member { group } => group_settings(e, on_action, group as usize),
+        Role::Worker { queue } => queue_settings(e, on_action, queue as usize),
+    };
+    html! {
+        <>
+            <h2 id="details-title">{format!("Consumer {name}")}</h2>
+            <p class="figure">{format!("Status: {status}")}</p>
+            <h3>{"Handler"}</h3>
+            <p class="hint">{"The highlighted line is running now. Click a line to crash this consumer right after it on its next message."}</p>
+            <ol class="code" data-testid="handler-code">
+                { for lines.iter().map(|line| {
+                    let classes = classes!("code-line", line.active.then_some("active"), line.armed.then_some("armed"));
+                    let marker = if line.active { "▶ " } else { "  " };
+                    match line.crash_point {
+                        Some(point) => {
+                            let on_action = on_action.clone();
+                            let consumer = name.clone();
+                            let onclick = Callback::from(move |_: MouseEvent| {
+                                on_action.emit(Action::Inject(FaultAction::CrashConsumer { consumer: consumer.clone(), at_step: Some(point) }))
+                            });
+                            html! {
+                                <li class={classes}>
+                                    <button class="code-button" aria-pressed={line.armed.to_string()}
+                                        title={format!("Crash {} on the next message", crate::ui::text::crash_point_label(point))} {onclick}>
+                                        <code>{marker}{line.text.clone()}</code>
+                                        if line.armed { <span class="armed-label">{" ⚠ crash armed here"}</span> }
+                                    </button>
+                                </li>
+                            }
+                        }
+                        None => html! { <li class={classes}><code>{marker}{line.text.clone()}</code></li> },
+                    }
+                }) }
+            </ol>
+            <div class="buttons">
+                { button(on_action, Action::Inject(FaultAction::CrashConsumer { consumer: name.clone(), at_step: None }), "Crash it now", "inject-crash") }
+                { button(on_action, Action::Inject(FaultAction::SlowConsumer { consumer: name.clone(), factor: 20, duration_ms: 5_000 }),
+                    "Slow it 20× for 5 s", "inject-slow") }
+            </div>
+            { settings }
+        </>
+    }
+}
+
+fn message_details(e: &Engine, m: u32) -> Html {
+    let Some(j) = journey(e, m) else {
+        return html! { <p class="empty">{format!("Message #{m} does not exist (yet) at this moment.")}</p> };
+    };
+    html! {
+        <>
+            <h2 id="details-title">{"Journey"}</h2>
+            <p class="journey-title" data-testid="journey-title">{j.title}</p>
+            if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
+            <ol class="journey" data-testid="journey">
+                { for j.rows.iter().map(|r| html! {
+                    <li class={classes!(r.tone)}><span class="time">{seconds(r.at_ms)}</span>{r.text.clone()}</li>
+                }) }
+            </ol>
+            <h3>{"Outcome so far"}</h3>
+            <ul class="fates" data-testid="fates">
+                { for j.fates.iter().map(|(text, tone)| html! { <li class={classes!(*tone)}>{text.clone()}</li> }) }
+            </ul>
+        </>
+    }
+}
+
+fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
+    let f = &e.scenario().faults;
+    let any_notification = e.producers.iter().any(|p| p.spec.payload == Payload::Notification);
+    let percent_field = |label: &str, value: f64, testid: &str, edit: fn(f64) -> Edit| {
+        let on_action = on_action.clone();
+        let onchange = Callback::from(move |ev: Event| {
+            let input: HtmlInputElement = ev.target_unchecked_into();
+            if let Ok(v) = input.value().trim().parse::<f64>() {
+                on_action.emit(Action::Edit(edit(v)));
+            }
+        });
+        html! {
+            <label class="field">{label.to_string()}
+                <input type="number" min="0" max="100" step="0.5" data-testid={testid.to_string()}
+                    value={format!("{}", (value * 1000.0).round() / 10.0)} {onchange} />
+            </label>
+        }
+    };
+    html! {
+        <>
+            <h2 id="details-title">{"Details"}</h2>
+            <p class="hint">{"Select a producer, topic, queue, consumer or sink on the canvas for its settings and figures, or a message (a cell or a token) for its journey."}</p>
+            <h3>{"Fault probabilities"}</h3>
+            { percent_field("Consumer crash per handler run (%)", f.consumer_crash, "edit-crash", Edit::CrashPercent) }
+            { percent_field("Lost producer ack per send (%)", f.lost_ack, "edit-lost-ack", Edit::LostAckPercent) }
+            if any_notification {
+                <div class="buttons">
+                    { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
+                </div>
+            }
+        </>
+    }
+}
+
+#[component]
+pub fn Details(props: &ActionProps) -> Html {
+    let model = props.model.borrow();
+    let e = &model.engine;
+    let on_action = &props.on_action;
+    // A selection from before an edit or a preset change may name an entity that no longer exists.
+    let exists = |s: &Selection| match *s {
+        Selection::Message(_) => true,
+        Selection::Node(NodeId::Producer(i)) => e.producers.len() > i as usize,
+        Selection::Node(NodeId::Topic(i)) => e.topics.len() > i as usize,
+        Selection::Node(NodeId::Queue(i)) => e.queues.len() > i as usize,
+        Selection::Node(NodeId::Group(i)) => e.groups.len() > i as usize,
+        Selection::Node(NodeId::Consumer(i)) => e.consumers.len() > i as usize,
+        Selection::Node(NodeId::Sink(i)) => e.sinks.len() > i as usize,
+    };
+    let body = match model.selection.filter(exists) {
+        None => overview(e, on_action),
+        Some(Selection::Message(m)) => message_details(e, m),
+        Some(Selection::Node(NodeId::Consumer(c))) => consumer_details(e, on_action, c),
+        Some(Selection::Node(NodeId::Group(g))) => {
+            let gs = &e.groups[g as usize];
+            let topic = &e.topics[gs.topic as usize];
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Group {}", gs.spec.name)}</h2>
+                    <table class="figures">
+                        <thead><tr><th>{"partition"}</th><th>{"committed"}</th><th>{"end"}</th><th>{"lag"}</th></tr></thead>
+                        <tbody>
+                        { for topic.partitions.iter().enumerate().map(|(p, part)| {
+                            let committed = gs.committed.get(p).copied().flatten();
+                            let lag = part.end_offset().saturating_sub(committed.unwrap_or(part.start_offset));
+                            html! { <tr><td>{format!("P{p}")}</td><td>{committed.map_or("—".to_string(), |c| c.to_string())}</td><td>{part.end_offset()}</td><td>{lag}</td></tr> }
+                        }) }
+                        </tbody>
+                    </table>
+                    { group_settings(e, on_action, g as usize) }
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::Queue(q))) => {
+            let qs = &e.queues[q as usize];
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
+                    <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
+                    { queue_settings(e, on_action, q as usize) }
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::Topic(t))) => {
+            let ts = &e.topics[t as usize];
+            let i = t as usize;
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Topic {}", ts.spec.name)}</h2>
+                    <p class="figure">{format!("records: {}", ts.partitions.iter().map(|p| p.end_offset()).sum::<u64>())}</p>
+                    <p class="hint">{"An append-only log per partition; a key always lands on the same partition, so order holds per key. Each group reads it with its own committed offsets."}</p>
+                    { number_field(on_action, "Partitions", ts.spec.partitions as u64, "edit-partitions", move |v| Edit::Partitions(i, v.min(u32::MAX as u64) as u32)) }
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::Producer(p))) => {
+            let ps = &e.producers[p as usize];
+            let i = p as usize;
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
+                    <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
+                    { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", move |on| Edit::ProducerIdempotent(i, on)) }
+                    <div class="buttons">
+                        { button(on_action, Action::Inject(FaultAction::DropAcks { producer: ps.spec.name.clone(), duration_ms: 2_000 }), "Drop its acks for 2 s", "inject-drop-acks") }
+                        if ps.spec.payload == Payload::Notification {
+                            { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
+                        }
+                    </div>
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::Sink(s))) => {
+            let ss = &e.sinks[s as usize];
+            let i = s as usize;
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Sink {}", ss.spec.name)}</h2>
+                    <p class="figure">{format!("applied {} · duplicates {} · de-duplicated by key {}", ss.applied, ss.duplicates, ss.deduplicated_by_key)}</p>
+                    { checkbox(on_action, "Accepts an idempotency key", ss.spec.accepts_idempotency_key, "edit-accepts-key", move |on| Edit::SinkAcceptsKey(i, on)) }
+                    <h3>{"Ledger (newest first)"}</h3>
+                    <ol class="ledger" data-testid="ledger">
+                        { for ss.ledger.iter().rev().take(14).map(|l| html! {
+                            <li class={classes!(l.duplicate.then_some("bad"))}>
+                                <span class="time">{seconds(l.at_ms)}</span>
+                                {format!("#{} (key {}, v{}) by {}{}", l.message, l.key, l.version,
+                                    e.consumers.get(l.consumer as usize).map_or("?", |c| c.name.as_str()),
+                                    if l.duplicate { " — DUPLICATE" } else { "" })}
+                            </li>
+                        }) }
+                    </ol>
+                </>
+            }
+        }
+    };
+    let close = {
+        let on_action = on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
+    };
+    html! {
+        <section class="panel details" aria-labelledby="details-title" data-testid="details">
+            if model.selection.is_some() {
+                <button class="close" aria-label="Close the details" onclick={close}>{"×"}</button>
+            }
+            if let Some(notice) = model.notice.clone() {
+                <p class="notice" role="status" data-testid="notice">{notice}</p>
+            }
+            { body }
+        </section>
+    }
+}

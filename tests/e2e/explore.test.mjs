@@ -1,0 +1,158 @@
+// Exploring a run: tokens and journeys, the handler's crash points, inject-now faults, in-place edits,
+// anomalies that jump to their moment, and scrubbing that shows the same moment exactly.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, openApp, score, screenshotPath } from './harness.mjs';
+
+let srv;
+let browser;
+before(async () => {
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  srv?.server.close();
+});
+
+const SCORES = ['produced', 'appended', 'delivered', 'processed', 'duplicates', 'lost', 'dead-lettered', 'crashes'];
+async function scores(page) {
+  const s = {};
+  for (const id of SCORES) s[id] = await score(page, id);
+  return s;
+}
+async function preset(page, n) {
+  await page.selectOption('[data-testid=preset]', String(n - 1));
+}
+async function toEnd(page) {
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
+}
+async function scrub(page, ms) {
+  await page.$eval('[data-testid=scrubber]', (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+  await page.waitForFunction((v) => Number(document.querySelector('[data-testid=scrubber]').value) === v, ms);
+}
+
+test('a message token is drawn with its id and clicking it shows its journey', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  // Step until the first record is appended: its token leaves the producer.
+  for (let i = 0; i < 60 && (await page.locator('[data-testid=tokens] .token.send').count()) === 0; i++) {
+    await page.click('[data-testid=step]');
+  }
+  const token = page.locator('[data-testid=tokens] .token.send').first();
+  assert.match(await token.locator('.token-label').textContent(), /^#1$/);
+  await token.click();
+  await page.waitForSelector('[data-testid=journey-title]');
+  assert.match(await page.textContent('[data-testid=journey-title]'), /UserRegistered #1/);
+  assert.match(await page.textContent('[data-testid=journey]'), /produced it/);
+  assert.match(await page.textContent('[data-testid=journey]'), /appended to user-events/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('crash now is recorded, shown, and replays the same after a restart', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await preset(page, 5);
+  await scrub(page, 4000);
+  await page.click('[data-node=consumer-0]');
+  await page.click('[data-testid=inject-crash]');
+  await page.waitForSelector('[data-testid=notice]');
+  assert.match(await page.textContent('[data-testid=notice]'), /Injected at 4\.000 s: crash c1 now/);
+  assert.match(await page.getAttribute('[data-node=consumer-0]', 'class'), /crashed/);
+  assert.ok((await page.locator('[data-testid=tokens] .token.crash').count()) >= 1, 'a crash burst is drawn');
+  await page.screenshot({ path: screenshotPath('inject-crash') });
+  await toEnd(page);
+  const live = await scores(page);
+  await page.click('[data-testid=restart]');
+  assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s');
+  await toEnd(page);
+  assert.deepEqual(await scores(page), live, 'the injected crash is part of the scenario now');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('clicking a handler line arms a crash there (the naive check crashes between effect and record)', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await preset(page, 6);
+  await page.click('[data-node=consumer-0]');
+  const code = await page.textContent('[data-testid=handler-code]');
+  assert.match(code, /if redis\.exists\(msg\.id\): return/);
+  assert.match(code, /redis\.set\(msg\.id\)/);
+  await page.click('[data-testid=handler-code] .code-line:has-text("send_email") button');
+  await page.waitForSelector('[data-testid=handler-code] .code-line.armed');
+  assert.match(await page.textContent('[data-testid=handler-code] .code-line.armed'), /send_email/);
+  assert.match(await page.textContent('[data-node=consumer-0]'), /⚠ armed/);
+  // Step until the armed consumer handles its next message: its line in progress is highlighted.
+  for (let i = 0; i < 400 && (await page.locator('[data-testid=handler-code] .code-line.active').count()) === 0; i++) {
+    await page.click('[data-testid=step]');
+  }
+  assert.equal(await page.locator('[data-testid=handler-code] .code-line.active').count() >= 1, true);
+  await page.screenshot({ path: screenshotPath('handler-armed') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('editing the idempotency strategy restarts the run and changes the outcome', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await preset(page, 5);
+  await toEnd(page);
+  assert.ok((await score(page, 'duplicates')) >= 1);
+  await page.click('[data-node=consumer-0]');
+  await page.selectOption('[data-testid=edit-strategy]', 'claim_first');
+  await page.waitForSelector('[data-testid=notice]');
+  assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s');
+  await toEnd(page);
+  assert.equal(await score(page, 'duplicates'), 0, 'claiming before the effect stops the second email');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a bad edit keeps the run and says why', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await page.click('[data-node=topic-0]');
+  await page.fill('[data-testid=edit-partitions]', '0');
+  await page.dispatchEvent('[data-testid=edit-partitions]', 'change');
+  await page.waitForSelector('[role=alert]');
+  assert.match(await page.textContent('[role=alert]'), /partitions/);
+  assert.ok((await page.locator('.partition').count()) >= 1, 'the topic is still drawn');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('clicking an anomaly jumps to its moment, opens the journey and highlights the chain', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await preset(page, 5);
+  await toEnd(page);
+  const first = page.locator('[data-testid=anomalies] li[data-kind=DuplicateEffect] button').first();
+  const time = (await first.locator('.time').textContent()).trim();
+  await first.click();
+  await page.waitForSelector('[data-testid=focus]');
+  assert.equal(await page.textContent('[data-testid=clock]'), time);
+  assert.match(await page.textContent('[data-testid=focus]'), /applied twice/);
+  const journey = await page.textContent('[data-testid=journey]');
+  assert.ok((journey.match(/applied the effect/g) ?? []).length >= 2, journey);
+  assert.match(journey, /crashed while handling it/);
+  assert.ok((await page.locator('.node.focus').count()) >= 1, 'the consumers in the causal chain are highlighted');
+  await page.screenshot({ path: screenshotPath('anomaly-focus') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('scrubbing back and forward shows identical scoreboards and tokens', async () => {
+  const { page, context, problems } = await openApp(browser, srv.url);
+  await preset(page, 2);
+  await scrub(page, 5000);
+  const a = await scores(page);
+  const tokensA = await page.$$eval('[data-testid=tokens] .token', (els) => els.map((e) => e.getAttribute('transform')));
+  await scrub(page, 12000);
+  assert.notDeepEqual(await scores(page), a);
+  await scrub(page, 5000);
+  assert.deepEqual(await scores(page), a);
+  const tokensB = await page.$$eval('[data-testid=tokens] .token', (els) => els.map((e) => e.getAttribute('transform')));
+  assert.deepEqual(tokensB, tokensA);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
