@@ -359,25 +359,21 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::GroupCommit(i, commit) => get(&mut s.groups, i, "group")?.commit = commit,
         Edit::GroupMembers(i, add) => {
             let name = fresh_name(s, "c");
-            let g = get(&mut s.groups, i, "group")?;
-            if add {
-                g.consumers.push(name);
-            } else if g.consumers.len() > 1 {
-                g.consumers.pop();
-            } else {
-                return Err("A group needs at least one member.".into());
-            }
+            add_or_remove(
+                &mut get(&mut s.groups, i, "group")?.consumers,
+                add,
+                name,
+                "A group needs at least one member.",
+            )?
         }
         Edit::QueueWorkers(i, add) => {
             let name = fresh_name(s, "w");
-            let q = get(&mut s.queues, i, "queue")?;
-            if add {
-                q.consumers.push(name);
-            } else if q.consumers.len() > 1 {
-                q.consumers.pop();
-            } else {
-                return Err("A queue needs at least one worker.".into());
-            }
+            add_or_remove(
+                &mut get(&mut s.queues, i, "queue")?.consumers,
+                add,
+                name,
+                "A queue needs at least one worker.",
+            )?
         }
         Edit::Partitions(i, n) => get(&mut s.topics, i, "topic")?.partitions = n,
         Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
@@ -386,6 +382,18 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::SinkAcceptsKey(i, on) => get(&mut s.sinks, i, "sink")?.accepts_idempotency_key = on,
         Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
         Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
+    }
+    Ok(())
+}
+
+/// Adds a consumer by a fresh name, or removes the last one while one stays.
+fn add_or_remove(consumers: &mut Vec<String>, add: bool, name: String, at_least_one: &str) -> Result<(), String> {
+    if add {
+        consumers.push(name);
+    } else if consumers.len() > 1 {
+        consumers.pop();
+    } else {
+        return Err(at_least_one.to_string());
     }
     Ok(())
 }

@@ -1,21 +1,12 @@
 // The built app, served from a sub-path, driven in headless Chromium.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openApp, score, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
 
-let srv;
-let browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  srv?.server.close();
-});
+const env = useBrowser();
 
 test('the app shell loads from a sub-path, Step and Play change what is shown', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   assert.match(await page.textContent('h1'), /Brokerscope/);
   assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s');
   assert.equal(await score(page, 'produced'), 0);
@@ -35,7 +26,7 @@ test('the app shell loads from a sub-path, Step and Play change what is shown', 
 });
 
 test('keyboard: space plays and pauses, arrow right steps, R restarts', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.keyboard.press('ArrowRight');
   await page.keyboard.press('ArrowRight');
   assert.ok((await score(page, 'produced')) >= 1);
@@ -51,7 +42,7 @@ test('keyboard: space plays and pauses, arrow right steps, R restarts', async ()
 });
 
 test('a bad seed shows a clear message and keeps the run', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.fill('[data-testid=seed]', '-5');
   await page.dispatchEvent('[data-testid=seed]', 'change');
   await page.waitForSelector('[role=alert]');

@@ -1,19 +1,10 @@
 // Exploring a run: tokens and journeys, the handler's crash points, inject-now faults, in-place edits,
 // anomalies that jump to their moment, and scrubbing that shows the same moment exactly.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openApp, score, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
 
-let srv;
-let browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  srv?.server.close();
-});
+const env = useBrowser();
 
 const SCORES = ['produced', 'appended', 'delivered', 'processed', 'duplicates', 'lost', 'dead-lettered', 'crashes'];
 async function scores(page) {
@@ -37,7 +28,7 @@ async function scrub(page, ms) {
 }
 
 test('a message token is drawn with its id and clicking it shows its journey', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   // Step until the first record is appended: its token leaves the producer.
   for (let i = 0; i < 60 && (await page.locator('[data-testid=tokens] .token.send').count()) === 0; i++) {
     await page.click('[data-testid=step]');
@@ -54,7 +45,7 @@ test('a message token is drawn with its id and clicking it shows its journey', a
 });
 
 test('crash now is recorded, shown, and replays the same after a restart', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 5);
   await scrub(page, 4000);
   await page.click('[data-node=consumer-0]');
@@ -75,7 +66,7 @@ test('crash now is recorded, shown, and replays the same after a restart', async
 });
 
 test('clicking a handler line arms a crash there (the naive check crashes between effect and record)', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 6);
   await page.click('[data-node=consumer-0]');
   const code = await page.textContent('[data-testid=handler-code]');
@@ -96,7 +87,7 @@ test('clicking a handler line arms a crash there (the naive check crashes betwee
 });
 
 test('editing the idempotency strategy restarts the run and changes the outcome', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 5);
   await toEnd(page);
   assert.ok((await score(page, 'duplicates')) >= 1);
@@ -111,7 +102,7 @@ test('editing the idempotency strategy restarts the run and changes the outcome'
 });
 
 test('a bad edit keeps the run and says why', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.click('[data-node=topic-0]');
   await page.fill('[data-testid=edit-partitions]', '0');
   await page.dispatchEvent('[data-testid=edit-partitions]', 'change');
@@ -123,7 +114,7 @@ test('a bad edit keeps the run and says why', async () => {
 });
 
 test('clicking an anomaly jumps to its moment, opens the journey and highlights the chain', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 5);
   await toEnd(page);
   const first = page.locator('[data-testid=anomalies] li[data-kind=DuplicateEffect] button').first();
@@ -142,7 +133,7 @@ test('clicking an anomaly jumps to its moment, opens the journey and highlights 
 });
 
 test('scrubbing back and forward shows identical scoreboards and tokens', async () => {
-  const { page, context, problems } = await openApp(browser, srv.url);
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 2);
   await scrub(page, 5000);
   const a = await scores(page);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
@@ -93,4 +94,18 @@ export async function score(page, id) {
 export function screenshotPath(name) {
   fs.mkdirSync(artifacts, { recursive: true });
   return path.join(artifacts, `${name}.png`);
+}
+
+/** One static server and one Chromium per test file, started before its tests and closed after them. */
+export function useBrowser() {
+  const env = { srv: null, browser: null };
+  before(async () => {
+    env.srv = await startServer();
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.srv?.server.close();
+  });
+  return env;
 }

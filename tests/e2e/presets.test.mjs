@@ -1,8 +1,8 @@
 // Every shipped preset, played to the end with its own seed, shows the anomaly its story promises —
 // on the scoreboard and in the engine's explanations.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openApp, score, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
 
 const EXPECT = [
   { n: 1, check: (s) => s.duplicates >= 1, text: /applied twice/ },
@@ -18,20 +18,11 @@ const EXPECT = [
 ];
 const IDS = ['produced', 'appended', 'delivered', 'processed', 'duplicates', 'lost', 'dead-lettered', 'stale-reads'];
 
-let srv;
-let browser;
-before(async () => {
-  srv = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  srv?.server.close();
-});
+const env = useBrowser();
 
 for (const { n, check, text } of EXPECT) {
   test(`preset ${n} shows what its story promises`, async () => {
-    const { page, context, problems } = await openApp(browser, srv.url);
+    const { page, context, problems } = await openApp(env.browser, env.srv.url);
     await page.selectOption('[data-testid=preset]', String(n - 1));
     await page.click('[data-testid=fast-forward]');
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
