@@ -1,6 +1,7 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
 use super::components::{
-    anomalies::AnomalyFeed, canvas::Canvas, controls::Controls, details::Details, scoreboard::Scoreboard,
+    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, controls::Controls, details::Details,
+    scoreboard::Scoreboard,
 };
 use super::state::{Action, Model};
 use std::cell::{Cell, RefCell};
@@ -144,6 +145,7 @@ pub fn App() -> Html {
                 </div>
                 <aside class="side">
                     <Scoreboard model={state.model.clone()} {revision} />
+                    <Charts model={state.model.clone()} {revision} />
                     <AnomalyFeed model={state.model.clone()} {revision} on_action={dispatch.clone()} />
                     <div class="visually-hidden" aria-live="polite" data-testid="narration">
                         { for model.narration.iter().map(|line| html! { <p>{line.clone()}</p> }) }

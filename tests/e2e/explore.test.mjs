@@ -147,3 +147,14 @@ test('scrubbing back and forward shows identical scoreboards and tokens', async 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the chart draws each group lag over time and the latency percentiles', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await scrub(page, 15000);
+  assert.equal(await page.locator('[data-testid=chart] path.series').count(), 4, 'notifications, analytics, crm, audit');
+  assert.match(await page.textContent('.legend'), /lag audit: \d+/);
+  assert.match(await page.textContent('[data-testid=latency]'), /p50 \d+ ms · p95 \d+ ms/);
+  await page.screenshot({ path: screenshotPath('charts'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

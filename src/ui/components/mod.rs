@@ -1,6 +1,7 @@
 //! One component per file; each takes the model and its revision (so it re-renders when it changes).
 pub mod anomalies;
 pub mod canvas;
+pub mod charts;
 pub mod controls;
 pub mod details;
 pub mod scoreboard;
