@@ -773,18 +773,7 @@ impl Engine {
     fn sample_until(&mut self, t: SimTime) {
         while self.next_sample_at <= t {
             let at_ms = self.next_sample_at;
-            let group_lag = self
-                .groups
-                .iter()
-                .map(|g| {
-                    self.topics[g.topic as usize]
-                        .partitions
-                        .iter()
-                        .enumerate()
-                        .map(|(p, part)| part.end_offset().saturating_sub(g.committed[p].unwrap_or(part.start_offset)))
-                        .sum()
-                })
-                .collect();
+            let group_lag = (0..self.groups.len()).map(|g| self.group_lag(g as u16)).collect();
             let queue_depth = self.queues.iter().map(|q| q.store.depth()).collect();
             self.samples.push(Sample { at_ms, group_lag, queue_depth });
             self.next_sample_at += self.sample_every_ms;
@@ -1554,7 +1543,24 @@ impl Engine {
         self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step });
     }
 
-    fn has_check(&self, sub: u16) -> bool {
+    /// Records of partition `p` that group `g` has not committed yet (the log's end minus the committed
+    /// offset, or minus the log's start before the group's first commit).
+    pub fn partition_lag(&self, g: u16, p: usize) -> u64 {
+        let Some(group) = self.groups.get(g as usize) else { return 0 };
+        let Some(part) = self.topics[group.topic as usize].partitions.get(p) else { return 0 };
+        let committed = group.committed.get(p).copied().flatten();
+        part.end_offset().saturating_sub(committed.unwrap_or(part.start_offset))
+    }
+
+    /// A group's lag summed over its topic's partitions.
+    pub fn group_lag(&self, g: u16) -> u64 {
+        let Some(group) = self.groups.get(g as usize) else { return 0 };
+        (0..self.topics[group.topic as usize].partitions.len()).map(|p| self.partition_lag(g, p)).sum()
+    }
+
+    /// The subscriber's handler has a separate idempotency check step (the UI's pseudo-code asks this,
+    /// so it always shows the steps the engine runs).
+    pub fn has_check(&self, sub: u16) -> bool {
         let s = &self.subs[sub as usize];
         match s.handler.strategy {
             Strategy::CheckThenAct | Strategy::ClaimFirst => true,
@@ -1563,7 +1569,8 @@ impl Engine {
         }
     }
 
-    fn has_record(&self, sub: u16) -> bool {
+    /// The subscriber's handler has a separate idempotency record step after the effect.
+    pub fn has_record(&self, sub: u16) -> bool {
         let s = &self.subs[sub as usize];
         match s.handler.strategy {
             Strategy::CheckThenAct => true,

@@ -122,6 +122,19 @@ fn plural(n: u64, one: &str) -> String {
     }
 }
 
+/// The topic or queue box a producer sends to.
+fn target_node<'a>(
+    engine: &Engine,
+    nodes: &'a [NodeBox],
+    producer: &crate::scenario::model::Producer,
+) -> Option<&'a NodeBox> {
+    nodes.iter().find(|n| match n.id {
+        NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
+        NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
+        _ => false,
+    })
+}
+
 pub fn layout(engine: &Engine) -> Layout {
     let mut nodes = vec![];
     let mut edges = vec![];
@@ -272,12 +285,7 @@ pub fn layout(engine: &Engine) -> Layout {
     let mut sub_anchor = vec![];
     for (gi, g) in engine.groups.iter().enumerate() {
         let start = y;
-        let lag: u64 = engine.topics[g.topic as usize]
-            .partitions
-            .iter()
-            .enumerate()
-            .map(|(p, part)| part.end_offset().saturating_sub(g.committed[p].unwrap_or(part.start_offset)))
-            .sum();
+        let lag = engine.group_lag(gi as u16);
         let joined = if g.joined {
             format!("lag {lag}")
         } else {
@@ -354,11 +362,7 @@ pub fn layout(engine: &Engine) -> Layout {
         }
     }
     for (pi, p) in engine.producers.iter().enumerate() {
-        let target = nodes.iter().find(|n| match n.id {
-            NodeId::Topic(t) => engine.topics[t as usize].spec.name == p.spec.target,
-            NodeId::Queue(q) => engine.queues[q as usize].spec.name == p.spec.target,
-            _ => false,
-        });
+        let target = target_node(engine, &nodes, &p.spec);
         let from = nodes.iter().find(|n| n.id == NodeId::Producer(pi as u16));
         if let (Some(from), Some(to)) = (from, target) {
             edges.push(Edge { from: from.right(), to: to.left(), dashed: p.spec.kind == MessageKind::Command });
@@ -551,15 +555,7 @@ pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
                 producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
             }
             What::AppendDeduplicated { .. } => {
-                let to = l
-                    .nodes
-                    .iter()
-                    .find(|n| match n.id {
-                        NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
-                        NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
-                        _ => false,
-                    })
-                    .map(|n| n.left());
+                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
                 producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
             }
             What::Delivered { consumer, delivery } => {

@@ -221,12 +221,12 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     let strategy = handler.strategy;
     let ttl = handler.store_ttl_ms.map_or(String::new(), |t| format!(", ttl={}", seconds(t)));
     let mut lines: Vec<(String, Step, Option<CrashPoint>)> = vec![];
-    let check = match strategy {
-        Strategy::CheckThenAct => Some("if redis.exists(msg.id): return".to_string()),
-        Strategy::ClaimFirst => Some(format!("if not redis.set_nx(msg.id{ttl}): return  # claim first")),
-        Strategy::TransactionalInbox if !database => Some("if inbox.has(msg.id): return".to_string()),
-        _ => None,
-    };
+    // Which steps exist is the engine's decision; this only words them.
+    let check = e.has_check(c.sub).then(|| match strategy {
+        Strategy::CheckThenAct => "if redis.exists(msg.id): return".to_string(),
+        Strategy::ClaimFirst => format!("if not redis.set_nx(msg.id{ttl}): return  # claim first"),
+        _ => "if inbox.has(msg.id): return".to_string(),
+    });
     let receive = match c.role {
         Role::Member { .. } => format!("msg = poll('{source}')"),
         Role::Worker { .. } => format!("msg = receive('{source}')"),
@@ -256,12 +256,9 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
         _ => format!("{call})"),
     };
     lines.push((effect, Step::Effect, Some(CrashPoint::AfterEffect)));
-    match strategy {
-        Strategy::CheckThenAct => lines.push(("redis.set(msg.id)".into(), Step::Record, Some(CrashPoint::AfterRecord))),
-        Strategy::TransactionalInbox if !database => {
-            lines.push(("inbox.insert(msg.id)".into(), Step::Record, Some(CrashPoint::AfterRecord)))
-        }
-        _ => {}
+    if e.has_record(c.sub) {
+        let record = if strategy == Strategy::CheckThenAct { "redis.set(msg.id)" } else { "inbox.insert(msg.id)" };
+        lines.push((record.into(), Step::Record, Some(CrashPoint::AfterRecord)));
     }
     let finish = match commit {
         None => "queue.delete(msg.receipt)  # ack".to_string(),

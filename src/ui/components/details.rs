@@ -312,7 +312,7 @@ pub fn Details(props: &ActionProps) -> Html {
                         <tbody>
                         { for topic.partitions.iter().enumerate().map(|(p, part)| {
                             let committed = gs.committed.get(p).copied().flatten();
-                            let lag = part.end_offset().saturating_sub(committed.unwrap_or(part.start_offset));
+                            let lag = e.partition_lag(g, p);
                             html! { <tr><td>{format!("P{p}")}</td><td>{committed.map_or("—".to_string(), |c| c.to_string())}</td><td>{part.end_offset()}</td><td>{lag}</td></tr> }
                         }) }
                         </tbody>
