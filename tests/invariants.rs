@@ -104,10 +104,24 @@ pub fn random_scenario(seed: u64) -> Scenario {
             dedup_window_ms: 300_000,
             consumers: names(&mut rng),
             concurrency: rng.range_inclusive(1, 3) as u32,
+            subscribe_at_ms: 0,
             handler: handler(&mut rng),
         });
     }
-    let targets: Vec<&str> = [use_topic.then_some("t"), use_queue.then_some("q")].into_iter().flatten().collect();
+    // Sometimes events fan out through an exchange into q and a second queue that may subscribe late.
+    let use_exchange = use_queue && rng.chance(0.5);
+    if use_exchange {
+        let mut second = s.queues[0].clone();
+        second.name = "q2".into();
+        second.consumers = second.consumers.iter().map(|c| format!("{c}-2")).collect();
+        second.subscribe_at_ms = pick(&mut rng, &[0, 500, 2_000]);
+        s.queues.push(second);
+        s.exchanges.push(Exchange { name: "x".into(), queues: vec!["q".into(), "q2".into()] });
+    }
+    let targets: Vec<&str> = [use_topic.then_some("t"), use_queue.then_some("q"), use_exchange.then_some("x")]
+        .into_iter()
+        .flatten()
+        .collect();
     for p in 0..rng.range_inclusive(1, 2) {
         s.producers.push(Producer {
             name: format!("p{p}"),

@@ -30,7 +30,7 @@ fn every_scenario_file_is_a_preset() {
     files.sort();
     let stems: Vec<String> = PRESETS.iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(files, stems);
-    assert_eq!(stems.len(), 10, "the ten presets of the seed articles");
+    assert_eq!(stems.len(), 11, "the ten presets of the seed articles, and events over queues");
 }
 
 #[test]
@@ -111,4 +111,8 @@ fn each_preset_shows_what_its_story_promises() {
     let r = report(10);
     assert!(r.duplicate_effects >= r.produced / 2 && r.harmless_repeats > 0);
     assert!(has(&r, AnomalyKind::DuplicateEffect, "replay"));
+    let r = report(11);
+    assert!(r.drained && r.lost_messages == 0 && r.appended == r.produced);
+    assert!(r.obligations > 3 * r.produced && r.obligations < 4 * r.produced, "the late queue got no history");
+    assert!(r.duplicate_effects > 0 && has(&r, AnomalyKind::DuplicateEffect, "standard queue delivered a second copy"));
 }

@@ -39,7 +39,16 @@ fn errors_name_the_field_and_the_range() {
 
     let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
     v["producers"][0]["target"] = "nowhere".into();
-    assert_eq!(error_for(&v.to_string()), "producers[0].target: no topic or queue is named 'nowhere'");
+    assert_eq!(error_for(&v.to_string()), "producers[0].target: no topic, queue or exchange is named 'nowhere'");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(10)).unwrap();
+    v["exchanges"][0]["queues"][1] = "nowhere".into();
+    assert_eq!(error_for(&v.to_string()), "exchanges[0].queues[1]: no queue is named 'nowhere'");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(1)).unwrap();
+    v["queues"][0]["subscribe_at_ms"] = 5000.into();
+    let e = error_for(&v.to_string());
+    assert!(e.starts_with("queues[0].subscribe_at_ms: only a queue bound to an exchange"), "{e}");
 
     let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
     v["topics"][0]["partitions"] = "three".into();
@@ -125,7 +134,7 @@ proptest! {
     /// A valid scenario with one field replaced by anything: either rejected with a located message, or
     /// accepted and then run to the end without a panic.
     #[test]
-    fn mutated_presets_are_rejected_or_run(n in 0usize..10, path in proptest::collection::vec(0usize..16, 1..5), value in any_json()) {
+    fn mutated_presets_are_rejected_or_run(n in 0usize..PRESETS.len(), path in proptest::collection::vec(0usize..16, 1..5), value in any_json()) {
         let mut v: serde_json::Value = serde_json::from_str(preset(n)).unwrap();
         mutate(&mut v, &path, value);
         match parse_scenario(&v.to_string()) {

@@ -149,6 +149,17 @@ fn table() -> Vec<Row> {
     dup_fifo.faults.duplicate_delivery = 0.1;
     rows.push(row("FIFO queue: no duplicate delivery", dup_fifo, No, No));
 
+    // Fan-out: an exchange copies each event into one queue per subscriber.
+    let mut fan_dup = fanout_scenario(QueueKind::Standard, 3);
+    fan_dup.faults.duplicate_delivery = 0.1;
+    rows.push(row("fan-out to standard queues: duplicate delivery ⇒ duplicate", fan_dup, Yes, No));
+    let mut fan_crash = fanout_scenario(QueueKind::Standard, 3);
+    crash_at(&mut fan_crash, 0.08, AfterEffect);
+    rows.push(row("fan-out: crash after effect, before ack ⇒ duplicate, no loss", fan_crash, Yes, No));
+    let mut fan_fifo_retry = fanout_scenario(QueueKind::Fifo, 3);
+    fan_fifo_retry.faults.lost_ack = 0.2;
+    rows.push(row("fan-out to FIFO queues: lost ack + retry ⇒ no duplicate", fan_fifo_retry, No, No));
+
     // Producers.
     let mut dual = topic(AfterProcessing, Email, S::None, None);
     dual.producers[0].publish_mode = PublishMode::DualWrite;
@@ -317,4 +328,36 @@ fn a_claim_ttl_turns_most_claim_first_losses_back_into_deliveries() {
     assert!(without > 0 && with_total < without, "without TTL {without} lost, with TTL {with_total}");
     // A redelivery within the TTL still finds the claim: the window shrinks, it does not close.
     assert!(with.iter().all(|r| r.duplicate_effects == 0));
+}
+
+#[test]
+fn a_fanout_exchange_gives_every_subscriber_its_own_copy() {
+    let plain = fanout_scenario(QueueKind::Standard, 3);
+    for r in sweep(&plain, SEEDS) {
+        assert_eq!(r.appended, r.produced, "one append per publish, not per queue (seed {})", r.seed);
+        assert_eq!(r.obligations, 3 * r.produced, "each queue owes every message (seed {})", r.seed);
+        assert_eq!((r.effected, r.lost_messages, r.duplicate_effects), (r.obligations, 0, 0), "seed {}", r.seed);
+    }
+    // A lost ack makes the producer publish again: one duplicate append, and a second copy in every queue.
+    let mut retry = plain.clone();
+    retry.faults.lost_ack = 0.2;
+    let reports = sweep(&retry, SEEDS);
+    assert!(reports.iter().all(|r| r.lost_messages == 0));
+    let r = reports.iter().find(|r| r.duplicate_appends > 0).expect("some seed loses an ack");
+    assert_eq!(r.duplicate_effects, 3 * r.duplicate_appends, "each queue's consumer sends the email again");
+    assert!(r.anomalies.iter().any(|a| a.explanation.contains("each of its 3 queues holds two copies")));
+}
+
+#[test]
+fn a_queue_that_subscribes_late_gets_no_history() {
+    let mut s = fanout_scenario(QueueKind::Standard, 2);
+    s.queues[1].subscribe_at_ms = 3_000;
+    let mut e = brokerscope::engine::Engine::new(s).unwrap();
+    e.run_to_end();
+    let r = e.report();
+    // 60 messages every 100 ms from t=0: the late queue is owed only those published from 3 s on.
+    let late = e.sinks[1].applied;
+    assert_eq!(e.sinks[0].applied, 60);
+    assert!((29..=31).contains(&late), "the late subscriber got {late} of 60");
+    assert_eq!((r.obligations, r.effected, r.lost_messages), (60 + late, 60 + late, 0));
 }

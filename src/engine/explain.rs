@@ -230,19 +230,32 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
     let p = &e.producers[msg.producer as usize].spec;
     let first = msg.first_append.unwrap_or((0, 0));
     let target = &p.target;
+    let exchange = e.exchanges.iter().find(|x| &x.spec.name == target);
     let (first_at, again_at) = if e.topics.iter().any(|t| &t.spec.name == target) {
         (format!("offset {} of partition {}", first.1, first.0), format!("offset {} of partition {}", place.1, place.0))
     } else {
         (format!("entry {}", first.0), format!("entry {}", place.0))
     };
+    let stored = match exchange {
+        Some(x) => format!(
+            "was accepted twice by exchange '{target}', so each of its {} queues holds two copies",
+            x.queues.len()
+        ),
+        None => format!("was stored twice in '{target}' ({first_at} and {again_at})"),
+    };
+    let guard = if e.topics.iter().any(|t| &t.spec.name == target) {
+        "The idempotent producer (enable.idempotence) would have dropped the retry"
+    } else {
+        "A FIFO queue's de-duplication window would have dropped the retry"
+    };
     if cause == AppendCause::RelayRepublish {
         format!(
-            "{} was stored twice in '{target}' ({first_at} and {again_at}): the outbox relay crashed after publishing and before marking the row sent, so it published the row again. A restarted relay is a new producer, so even the idempotent producer cannot drop it; consumers must de-duplicate by message id.",
+            "{} {stored}: the outbox relay crashed after publishing and before marking the row sent, so it published the row again. A restarted relay is a new producer, so even the idempotent producer cannot drop it; consumers must de-duplicate by message id.",
             e.message_label(m)
         )
     } else {
         format!(
-            "{} was stored twice in '{target}' ({first_at} and {again_at}): the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. The idempotent producer (enable.idempotence) would have dropped the retry; without it, every consumer sees the message twice.",
+            "{} {stored}: the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. {guard}; without it, every consumer sees the message twice.",
             e.message_label(m),
             p.name,
             seconds(p.request_timeout_ms)

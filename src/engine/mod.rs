@@ -370,10 +370,18 @@ pub struct ProducerState {
     target: Target,
 }
 
+#[derive(Clone, Debug)]
+pub struct ExchangeState {
+    pub spec: Exchange,
+    /// Indices of the bound queues, in the order the scenario lists them.
+    pub queues: Vec<u16>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     Topic(u16),
     Queue(u16),
+    Exchange(u16),
 }
 
 /// What the user can do to a running simulation ("inject a fault now"); recorded as scripted faults.
@@ -444,6 +452,7 @@ pub struct Engine {
     pub producers: Vec<ProducerState>,
     pub topics: Vec<TopicState>,
     pub queues: Vec<QueueState>,
+    pub exchanges: Vec<ExchangeState>,
     pub groups: Vec<GroupState>,
     pub consumers: Vec<ConsumerState>,
     read_api_down_until: SimTime,
@@ -558,14 +567,23 @@ impl Engine {
                 next_receipt: 1,
             });
         }
+        let queue_index = |name: &str| scenario.queues.iter().position(|q| q.name == name).unwrap_or(0) as u16;
+        let exchanges: Vec<ExchangeState> = scenario
+            .exchanges
+            .iter()
+            .map(|x| ExchangeState { spec: x.clone(), queues: x.queues.iter().map(|q| queue_index(q)).collect() })
+            .collect();
         let producers = scenario
             .producers
             .iter()
             .zip(producer_rngs)
             .map(|(p, (work_rng, fault_rng))| {
-                let target = match scenario.topics.iter().position(|t| t.name == p.target) {
-                    Some(t) => Target::Topic(t as u16),
-                    None => Target::Queue(scenario.queues.iter().position(|q| q.name == p.target).unwrap_or(0) as u16),
+                let target = if let Some(t) = scenario.topics.iter().position(|t| t.name == p.target) {
+                    Target::Topic(t as u16)
+                } else if let Some(x) = scenario.exchanges.iter().position(|x| x.name == p.target) {
+                    Target::Exchange(x as u16)
+                } else {
+                    Target::Queue(queue_index(&p.target))
                 };
                 ProducerState {
                     spec: p.clone(),
@@ -608,6 +626,7 @@ impl Engine {
             producers,
             topics,
             queues,
+            exchanges,
             groups,
             consumers,
             read_api_down_until: 0,
@@ -887,6 +906,10 @@ impl Engine {
         for si in 0..self.subs.len() {
             let owed = match (self.subs[si].source, target) {
                 (SubSource::Queue(q), Target::Queue(t)) => q == t,
+                (SubSource::Queue(q), Target::Exchange(x)) => {
+                    self.exchanges[x as usize].queues.contains(&q)
+                        && self.now >= self.queues[q as usize].spec.subscribe_at_ms
+                }
                 (SubSource::Group(g), Target::Topic(t)) => {
                     let g = &self.groups[g as usize];
                     g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
@@ -949,13 +972,29 @@ impl Engine {
                 }
             }
             Target::Queue(q) => {
-                let fifo = self.queues[q as usize].spec.kind == QueueKind::Fifo;
-                let window = self.queues[q as usize].spec.dedup_window_ms;
-                let seen = self.queues[q as usize].store.dedup_seen.get(&m).copied();
-                if fifo && seen.is_some_and(|t| self.now.saturating_sub(t) < window) {
-                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
-                } else {
-                    self.enqueue(q, m, cause);
+                if let Some(entry) = self.enqueue_unless_duplicate(p, q, m, attempt, cause) {
+                    self.note_append(m, (entry, entry as u64), cause);
+                }
+            }
+            Target::Exchange(x) => {
+                // The exchange accepts the publish once (one append, one ack) and copies it into each queue;
+                // each FIFO queue applies its own de-duplication window to its copy.
+                let now = self.now;
+                let queues = &self.queues;
+                let bound: Vec<u16> = self.exchanges[x as usize]
+                    .queues
+                    .iter()
+                    .copied()
+                    .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
+                    .collect();
+                self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, None);
+                let mut first = None;
+                for q in bound {
+                    let entry = self.enqueue_unless_duplicate(p, q, m, attempt, cause);
+                    first = first.or(entry);
+                }
+                if let Some(entry) = first {
+                    self.note_append(m, (entry, entry as u64), cause);
                 }
             }
         }
@@ -1083,7 +1122,22 @@ impl Engine {
         }
     }
 
-    fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause) {
+    /// Stores a copy in queue `q` unless it is a FIFO queue that saw this message within its de-duplication
+    /// window. Returns the new entry.
+    fn enqueue_unless_duplicate(&mut self, p: u16, q: u16, m: u32, attempt: u32, cause: AppendCause) -> Option<u32> {
+        let queue = &self.queues[q as usize];
+        let fifo = queue.spec.kind == QueueKind::Fifo;
+        let seen = queue.store.dedup_seen.get(&m).copied();
+        if fifo && seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms) {
+            self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
+            None
+        } else {
+            Some(self.enqueue(q, m, cause))
+        }
+    }
+
+    /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append.
+    fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause) -> u32 {
         let qi = q as usize;
         let key = self.messages[m as usize].key;
         let entry = self.queues[qi].store.entries.len() as u32;
@@ -1103,8 +1157,8 @@ impl Engine {
         if fifo {
             store.dedup_seen.entry(m).or_insert(self.now);
         }
-        self.note_append(m, (entry, entry as u64), cause);
         self.wake_worker(q);
+        entry
     }
 
     fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {

@@ -28,42 +28,150 @@ pub struct TraceEvent {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum What {
-    Produced { producer: u16, key: u32, version: u32 },
-    NeverPublished { producer: u16 },
-    SendGaveUp { producer: u16 },
-    Appended { topic: u16, partition: u32, offset: u64, retry: bool },
-    Enqueued { queue: u16, entry: u32, retry: bool },
-    AppendDeduplicated { producer: u16 },
-    AckLost { producer: u16 },
-    ProducerRetry { producer: u16 },
-    RelayRepublish { producer: u16 },
-    Delivered { consumer: u16, delivery: u32 },
-    ReadBack { consumer: u16, version: u32, stale: bool },
-    ReadApiFailed { consumer: u16 },
-    Checked { consumer: u16, seen: bool },
-    Claimed { consumer: u16, won: bool },
-    Effect { consumer: u16, sink: u16, duplicate: bool },
-    EffectDeduplicated { consumer: u16, sink: u16 },
-    Recorded { consumer: u16 },
-    Committed { consumer: u16, partition: u32, offset: u64 },
-    CommitRejected { consumer: u16, partition: u32, offset: u64 },
-    Acked { consumer: u16 },
-    AckRejected { consumer: u16 },
-    HandlerFailed { consumer: u16, poison: bool },
-    Crashed { consumer: u16, step: Option<CrashPoint> },
-    Restarted { consumer: u16 },
-    SessionExpired { consumer: u16 },
-    RemovedSlowMember { consumer: u16 },
-    RebalanceStarted { group: u16 },
-    RebalanceDone { group: u16, generation: u32 },
-    GroupReset { group: u16 },
-    VisibilityExpired { queue: u16, entry: u32 },
-    DuplicateDelivery { queue: u16, entry: u32 },
-    DeadLettered { sub: u16 },
-    SkippedPoison { consumer: u16, partition: u32, offset: u64 },
-    RetentionDeleted { topic: u16, partition: u32, upto_offset: u64 },
-    OffsetReset { group: u16, partition: u32, from: u64, to: u64 },
-    FaultInjected { index: u32 },
+    Produced {
+        producer: u16,
+        key: u32,
+        version: u32,
+    },
+    NeverPublished {
+        producer: u16,
+    },
+    SendGaveUp {
+        producer: u16,
+    },
+    Appended {
+        topic: u16,
+        partition: u32,
+        offset: u64,
+        retry: bool,
+    },
+    Enqueued {
+        queue: u16,
+        entry: u32,
+        retry: bool,
+    },
+    /// A fan-out exchange accepted a publish and copies it into each of its `queues` queues.
+    Routed {
+        exchange: u16,
+        queues: u32,
+    },
+    AppendDeduplicated {
+        producer: u16,
+    },
+    AckLost {
+        producer: u16,
+    },
+    ProducerRetry {
+        producer: u16,
+    },
+    RelayRepublish {
+        producer: u16,
+    },
+    Delivered {
+        consumer: u16,
+        delivery: u32,
+    },
+    ReadBack {
+        consumer: u16,
+        version: u32,
+        stale: bool,
+    },
+    ReadApiFailed {
+        consumer: u16,
+    },
+    Checked {
+        consumer: u16,
+        seen: bool,
+    },
+    Claimed {
+        consumer: u16,
+        won: bool,
+    },
+    Effect {
+        consumer: u16,
+        sink: u16,
+        duplicate: bool,
+    },
+    EffectDeduplicated {
+        consumer: u16,
+        sink: u16,
+    },
+    Recorded {
+        consumer: u16,
+    },
+    Committed {
+        consumer: u16,
+        partition: u32,
+        offset: u64,
+    },
+    CommitRejected {
+        consumer: u16,
+        partition: u32,
+        offset: u64,
+    },
+    Acked {
+        consumer: u16,
+    },
+    AckRejected {
+        consumer: u16,
+    },
+    HandlerFailed {
+        consumer: u16,
+        poison: bool,
+    },
+    Crashed {
+        consumer: u16,
+        step: Option<CrashPoint>,
+    },
+    Restarted {
+        consumer: u16,
+    },
+    SessionExpired {
+        consumer: u16,
+    },
+    RemovedSlowMember {
+        consumer: u16,
+    },
+    RebalanceStarted {
+        group: u16,
+    },
+    RebalanceDone {
+        group: u16,
+        generation: u32,
+    },
+    GroupReset {
+        group: u16,
+    },
+    VisibilityExpired {
+        queue: u16,
+        entry: u32,
+    },
+    DuplicateDelivery {
+        queue: u16,
+        entry: u32,
+    },
+    DeadLettered {
+        sub: u16,
+    },
+    SkippedPoison {
+        consumer: u16,
+        partition: u32,
+        offset: u64,
+    },
+    RetentionDeleted {
+        topic: u16,
+        partition: u32,
+        upto_offset: u64,
+    },
+    OffsetReset {
+        group: u16,
+        partition: u32,
+        from: u64,
+        to: u64,
+    },
+    FaultInjected {
+        index: u32,
+    },
 }
 
 impl What {
@@ -106,6 +214,7 @@ impl What {
             What::RetentionDeleted { .. } => 34,
             What::OffsetReset { .. } => 35,
             What::FaultInjected { .. } => 36,
+            What::Routed { .. } => 37,
         }
     }
 
@@ -122,6 +231,7 @@ impl What {
             | What::RelayRepublish { producer } => [producer as u64, 0, 0, 0],
             What::Appended { topic, partition, offset, retry } => [topic as u64, partition as u64, offset, b(retry)],
             What::Enqueued { queue, entry, retry } => [queue as u64, entry as u64, b(retry), 0],
+            What::Routed { exchange, queues } => [exchange as u64, queues as u64, 0, 0],
             What::Delivered { consumer, delivery } => [consumer as u64, delivery as u64, 0, 0],
             What::ReadBack { consumer, version, stale } => [consumer as u64, version as u64, b(stale), 0],
             What::Checked { consumer, seen } => [consumer as u64, b(seen), 0, 0],

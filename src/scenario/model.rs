@@ -26,6 +26,10 @@ pub struct Scenario {
     pub producers: Vec<Producer>,
     pub topics: Vec<Topic>,
     pub queues: Vec<Queue>,
+    /// Fan-out exchanges (an SNS topic with SQS subscriptions, a RabbitMQ fanout exchange): a producer may
+    /// send to one, and every message is copied into each of its queues. Left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<Exchange>,
     /// Consumer groups read topics; queue consumers are listed on their queue.
     pub groups: Vec<Group>,
     pub sinks: Vec<Sink>,
@@ -44,6 +48,7 @@ impl Default for Scenario {
             producers: vec![],
             topics: vec![],
             queues: vec![],
+            exchanges: vec![],
             groups: vec![],
             sinks: vec![],
             faults: Faults::default(),
@@ -106,7 +111,7 @@ pub struct Producer {
     pub kind: MessageKind,
     /// What a key stands for in explanations ("user 4", "order 17").
     pub key_name: String,
-    /// Name of the topic or queue it sends to.
+    /// Name of the topic, queue or exchange it sends to.
     pub target: String,
     /// Keys are 1..=keys (users 1..K).
     pub keys: u32,
@@ -301,6 +306,9 @@ pub struct Queue {
     pub consumers: Vec<String>,
     /// Messages each consumer works on at once (RabbitMQ prefetch / SQS batch).
     pub concurrency: u32,
+    /// For a queue bound to an exchange: its subscription starts at this time (a team that arrives later).
+    /// Copies exist only from then on; a queue has no history to read.
+    pub subscribe_at_ms: u64,
     pub handler: Handler,
 }
 
@@ -314,8 +322,26 @@ impl Default for Queue {
             dedup_window_ms: 300_000,
             consumers: vec!["w1".into()],
             concurrency: 1,
+            subscribe_at_ms: 0,
             handler: Handler::default(),
         }
+    }
+}
+
+/// A fan-out exchange: it stores nothing itself; each publish is copied into every bound queue, and each
+/// queue's consumers then compete for their copy. This is how events travel over queues (one queue per
+/// subscribing service), as opposed to a topic where each group reads the same log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exchange {
+    pub name: String,
+    /// Names of the queues subscribed to it (SNS subscriptions / RabbitMQ bindings).
+    pub queues: Vec<String>,
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange { name: "exchange".into(), queues: vec![] }
     }
 }
 

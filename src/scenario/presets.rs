@@ -12,4 +12,5 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("08-producer-retries", include_str!("../../scenarios/08-producer-retries.json")),
     ("09-commit-before-processing", include_str!("../../scenarios/09-commit-before-processing.json")),
     ("10-replay", include_str!("../../scenarios/10-replay.json")),
+    ("11-events-over-queues", include_str!("../../scenarios/11-events-over-queues.json")),
 ];

@@ -131,10 +131,12 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
     let topics: BTreeSet<&str> = s.topics.iter().map(|t| t.name.as_str()).collect();
     let queues: BTreeSet<&str> = s.queues.iter().map(|q| q.name.as_str()).collect();
     let sinks: BTreeSet<&str> = s.sinks.iter().map(|k| k.name.as_str()).collect();
+    let exchanges: BTreeSet<&str> = s.exchanges.iter().map(|x| x.name.as_str()).collect();
     for (label, n) in [
         ("producers", s.producers.len()),
         ("topics", s.topics.len()),
         ("queues", s.queues.len()),
+        ("exchanges", s.exchanges.len()),
         ("groups", s.groups.len()),
         ("sinks", s.sinks.len()),
     ] {
@@ -155,8 +157,9 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         if p.key_name.trim().is_empty() || p.key_name.chars().count() > MAX_NAME_CHARS {
             c.fail(format!("{at}.key_name"), "a key name of 1 to 64 characters is required (\"user\", \"order\")");
         }
-        if !topics.contains(p.target.as_str()) && !queues.contains(p.target.as_str()) {
-            c.fail(format!("{at}.target"), format!("no topic or queue is named '{}'", p.target));
+        let target = p.target.as_str();
+        if !topics.contains(target) && !queues.contains(target) && !exchanges.contains(target) {
+            c.fail(format!("{at}.target"), format!("no topic, queue or exchange is named '{}'", p.target));
         }
         c.range_u64(&format!("{at}.keys"), p.keys as u64, 1, MAX_KEYS as u64);
         c.range_u64(&format!("{at}.count"), p.count as u64, 0, MAX_COUNT as u64);
@@ -192,6 +195,19 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
             c.range_u64(&format!("{at}.retention_ms"), r, 1, MAX_UNTIL_MS);
         }
     }
+    for (i, x) in s.exchanges.iter().enumerate() {
+        let at = format!("exchanges[{i}]");
+        c.name(&format!("{at}.name"), &x.name, &mut names);
+        c.range_u64(&format!("{at}.queues"), x.queues.len() as u64, 1, MAX_ENTITIES as u64);
+        let mut bound = BTreeSet::new();
+        for (j, q) in x.queues.iter().enumerate() {
+            if !queues.contains(q.as_str()) {
+                c.fail(format!("{at}.queues[{j}]"), format!("no queue is named '{q}'"));
+            } else if !bound.insert(q.as_str()) {
+                c.fail(format!("{at}.queues[{j}]"), format!("'{q}' is bound twice"));
+            }
+        }
+    }
     let mut consumer_names = BTreeSet::new();
     let check_handler = |c: &mut Check, at: &str, h: &Handler| {
         if !sinks.contains(h.sink.as_str()) {
@@ -209,6 +225,13 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         c.range_u64(&format!("{at}.max_receives"), q.max_receives as u64, 1, MAX_RECEIVES as u64);
         c.range_u64(&format!("{at}.dedup_window_ms"), q.dedup_window_ms, 0, MAX_UNTIL_MS);
         c.range_u64(&format!("{at}.concurrency"), q.concurrency as u64, 1, MAX_CONCURRENCY as u64);
+        c.range_u64(&format!("{at}.subscribe_at_ms"), q.subscribe_at_ms, 0, MAX_UNTIL_MS);
+        if q.subscribe_at_ms > 0 && !s.exchanges.iter().any(|x| x.queues.contains(&q.name)) {
+            c.fail(
+                format!("{at}.subscribe_at_ms"),
+                "only a queue bound to an exchange subscribes; producers that send to this queue reach it at once",
+            );
+        }
         c.range_u64(&format!("{at}.consumers"), q.consumers.len() as u64, 1, MAX_MEMBERS as u64);
         for (j, name) in q.consumers.iter().enumerate() {
             c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);

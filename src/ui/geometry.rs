@@ -16,6 +16,8 @@ const CONSUMER_X: f64 = 660.0;
 const CONSUMER_W: f64 = 210.0;
 const SINK_X: f64 = 900.0;
 const SINK_W: f64 = 184.0;
+/// Width of a fan-out exchange's box, left of the queues it feeds.
+const EXCHANGE_W: f64 = 112.0;
 const ROW_H: f64 = 24.0;
 const HEADER_H: f64 = 38.0;
 /// Log cells shown per partition (the newest ones).
@@ -28,6 +30,7 @@ pub enum NodeId {
     Producer(u16),
     Topic(u16),
     Queue(u16),
+    Exchange(u16),
     Group(u16),
     Consumer(u16),
     Sink(u16),
@@ -131,6 +134,7 @@ fn target_node<'a>(
     nodes.iter().find(|n| match n.id {
         NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
         NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
+        NodeId::Exchange(x) => engine.exchanges[x as usize].spec.name == producer.target,
         _ => false,
     })
 }
@@ -226,16 +230,27 @@ pub fn layout(engine: &Engine) -> Layout {
         }
         y += h + GAP;
     }
-    for (qi, q) in engine.queues.iter().enumerate() {
+    // Queues fed by a fan-out exchange sit to the right of it, so the copies fan out visibly.
+    // Each exchange's queues are stacked together (in exchange order) so its box spans only them.
+    let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
+    let mut queue_order: Vec<usize> = vec![];
+    for qi in engine.exchanges.iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues.len()) {
+        if !queue_order.contains(&qi) {
+            queue_order.push(qi);
+        }
+    }
+    for qi in queue_order {
+        let q = &engine.queues[qi];
         let store = &q.store;
         let dlq = store.dead_letter.len() as u64;
         let countdown = store.entries.iter().filter(|e| matches!(e.state, EntryState::InFlight { .. })).count();
         let h = HEADER_H + 3.0 * 20.0;
+        let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
         nodes.push(NodeBox {
             id: NodeId::Queue(qi as u16),
-            x: BROKER_X,
+            x: BROKER_X + indent,
             y,
-            w: BROKER_W,
+            w: BROKER_W - indent,
             h,
             title: format!(
                 "queue {} ({})",
@@ -243,13 +258,40 @@ pub fn layout(engine: &Engine) -> Layout {
                 if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" }
             ),
             lines: vec![
-                format!("waiting: {}", store.visible.len()),
+                if engine.now() < q.spec.subscribe_at_ms {
+                    format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
+                } else {
+                    format!("waiting: {}", store.visible.len())
+                },
                 format!("in flight: {countdown} (visibility {} ms)", q.spec.visibility_timeout_ms),
                 format!("dead-letter queue: {dlq}"),
             ],
             classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
         });
         y += h + GAP;
+    }
+    for (xi, x) in engine.exchanges.iter().enumerate() {
+        let bound: Vec<&NodeBox> =
+            nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
+        let top = bound.iter().map(|n| n.y).fold(f64::INFINITY, f64::min);
+        let bottom = bound.iter().map(|n| n.y + n.h).fold(f64::NEG_INFINITY, f64::max);
+        if bound.is_empty() {
+            continue;
+        }
+        let node = NodeBox {
+            id: NodeId::Exchange(xi as u16),
+            x: BROKER_X,
+            y: top,
+            w: EXCHANGE_W,
+            h: bottom - top,
+            title: x.spec.name.clone(),
+            lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
+            classes: vec!["exchange"],
+        };
+        for q in &bound {
+            edges.push(Edge { from: node.right(), to: q.left(), dashed: false });
+        }
+        nodes.push(node);
     }
     let broker_bottom = y;
 
@@ -551,8 +593,19 @@ pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
             }
             What::Enqueued { queue, retry, .. } => {
                 let to = l.node(NodeId::Queue(queue)).map(|n| n.left());
+                // Through an exchange the copy travels from the exchange, which the producer reached first.
+                let from = match target_node(engine, &l.nodes, producer) {
+                    Some(x) if matches!(x.id, NodeId::Exchange(_)) => Some(x.right()),
+                    _ => producer_point,
+                };
                 let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
-                producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+                from.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::Routed { .. } => {
+                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
+                let (kind, label) =
+                    if ev.attempt > 1 { (TokenKind::Retry, "retry".into()) } else { (TokenKind::Send, String::new()) };
+                producer_point.zip(to).map(|(a, b)| (a, b, kind, label))
             }
             What::AppendDeduplicated { .. } => {
                 let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
@@ -728,6 +781,7 @@ mod tests {
             let expected = engine.producers.len()
                 + engine.topics.len()
                 + engine.queues.len()
+                + engine.exchanges.len()
                 + engine.groups.len()
                 + engine.consumers.len()
                 + engine.sinks.len();
@@ -751,6 +805,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_exchange_fans_each_message_out_to_its_queues() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("11")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(13_000);
+        let l = layout(&engine);
+        let x = l.node(NodeId::Exchange(0)).expect("the exchange has a box");
+        let queues: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(_))).collect();
+        assert_eq!(queues.len(), 4);
+        for q in &queues {
+            assert!(q.x > x.x + x.w, "{:?} sits right of the exchange", q.id);
+            assert!(l.edges.iter().any(|e| e.from == x.right() && e.to == q.left()), "an edge to {:?}", q.id);
+        }
+        // The publish travels producer → exchange; each copy exchange → queue.
+        let producer = l.node(NodeId::Producer(0)).unwrap().right();
+        let (mut to_exchange, mut from_exchange) = (false, false);
+        let mut t = 13_000;
+        while t < 16_000 && !(to_exchange && from_exchange) {
+            t += 40;
+            engine.run_until(t);
+            for tok in tokens(&engine, &l) {
+                let on_first_hop = tok.x > producer.0 && tok.x < x.x;
+                to_exchange |= tok.kind == TokenKind::Send && on_first_hop;
+                from_exchange |= tok.kind == TokenKind::Send && tok.x > x.x + x.w && tok.x < BROKER_X + BROKER_W;
+            }
+        }
+        assert!(to_exchange && from_exchange, "tokens on both hops");
     }
 
     #[test]

@@ -48,10 +48,28 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             e.queues.get(queue as usize).map_or("?", |q| q.spec.name.as_str()),
             if retry { " — a retry's duplicate copy" } else { "" }
         ),
-        What::AppendDeduplicated { producer } => format!(
-            "the broker dropped {}'s retry: the idempotent producer's sequence number was already written",
-            producer_name(e, producer)
+        What::Routed { exchange, queues } => format!(
+            "exchange {} copied it into {}",
+            e.exchanges.get(exchange as usize).map_or("?", |x| x.spec.name.as_str()),
+            if queues == 1 { "its queue".to_string() } else { format!("each of its {queues} queues") }
         ),
+        What::AppendDeduplicated { producer } => {
+            let to_topic = e
+                .producers
+                .get(producer as usize)
+                .is_some_and(|p| e.topics.iter().any(|t| t.spec.name == p.spec.target));
+            if to_topic {
+                format!(
+                    "the broker dropped {}'s retry: the idempotent producer's sequence number was already written",
+                    producer_name(e, producer)
+                )
+            } else {
+                format!(
+                    "the FIFO queue dropped {}'s copy: the same de-duplication id arrived within its window",
+                    producer_name(e, producer)
+                )
+            }
+        }
         What::AckLost { producer } => {
             format!("the broker's ack to {} was lost (the append itself happened)", producer_name(e, producer))
         }

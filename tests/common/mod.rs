@@ -102,3 +102,34 @@ pub fn sweep(s: &Scenario, seeds: std::ops::RangeInclusive<u64>) -> Vec<Report> 
         })
         .collect()
 }
+
+/// The topic workload as events through a fan-out exchange into `subscribers` queues of one worker each,
+/// each queue with its own email sink.
+pub fn fanout_scenario(kind: QueueKind, subscribers: usize) -> Scenario {
+    let base = queue_scenario(kind, SinkKind::Email, Strategy::None);
+    let names: Vec<String> = (1..=subscribers).map(|i| format!("q{i}")).collect();
+    Scenario {
+        name: "semantics: fan-out".into(),
+        producers: vec![Producer {
+            kind: MessageKind::Event,
+            message: "UserRegistered".into(),
+            target: "x".into(),
+            ..base.producers[0].clone()
+        }],
+        exchanges: vec![Exchange { name: "x".into(), queues: names.clone() }],
+        queues: names
+            .iter()
+            .map(|n| Queue {
+                name: n.clone(),
+                consumers: vec![format!("{n}-w")],
+                handler: Handler { sink: format!("{n}-email"), ..base.queues[0].handler.clone() },
+                ..base.queues[0].clone()
+            })
+            .collect(),
+        sinks: names
+            .iter()
+            .map(|n| Sink { name: format!("{n}-email"), kind: SinkKind::Email, accepts_idempotency_key: false })
+            .collect(),
+        ..base
+    }
+}

@@ -15,6 +15,7 @@ const EXPECT = [
   { n: 8, check: (s) => s.appended > s.produced && s.duplicates >= 1, text: /idempotent producer/ },
   { n: 9, check: (s) => s.lost >= 1 && s.duplicates === 0, text: /at-most-once/ },
   { n: 10, check: (s) => s.duplicates >= 1, text: /reset to replay history/ },
+  { n: 11, check: (s) => s.duplicates >= 1 && s.lost === 0 && s.appended === s.produced, text: /standard queue delivered a second copy/ },
 ];
 const IDS = ['produced', 'appended', 'delivered', 'processed', 'duplicates', 'lost', 'dead-lettered', 'stale-reads'];
 

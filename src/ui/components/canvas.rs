@@ -10,6 +10,7 @@ fn node_key(id: NodeId) -> String {
         NodeId::Producer(i) => format!("producer-{i}"),
         NodeId::Topic(i) => format!("topic-{i}"),
         NodeId::Queue(i) => format!("queue-{i}"),
+        NodeId::Exchange(i) => format!("exchange-{i}"),
         NodeId::Group(i) => format!("group-{i}"),
         NodeId::Consumer(i) => format!("consumer-{i}"),
         NodeId::Sink(i) => format!("sink-{i}"),

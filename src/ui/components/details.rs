@@ -293,6 +293,7 @@ pub fn Details(props: &ActionProps) -> Html {
         Selection::Node(NodeId::Producer(i)) => e.producers.len() > i as usize,
         Selection::Node(NodeId::Topic(i)) => e.topics.len() > i as usize,
         Selection::Node(NodeId::Queue(i)) => e.queues.len() > i as usize,
+        Selection::Node(NodeId::Exchange(i)) => e.exchanges.len() > i as usize,
         Selection::Node(NodeId::Group(i)) => e.groups.len() > i as usize,
         Selection::Node(NodeId::Consumer(i)) => e.consumers.len() > i as usize,
         Selection::Node(NodeId::Sink(i)) => e.sinks.len() > i as usize,
@@ -328,6 +329,24 @@ pub fn Details(props: &ActionProps) -> Html {
                     <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
                     <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
                     { queue_settings(e, on_action, q as usize) }
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::Exchange(x))) => {
+            let xs = &e.exchanges[x as usize];
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Exchange {}", xs.spec.name)}</h2>
+                    <table class="figures">
+                        <thead><tr><th>{"queue"}</th><th>{"subscribed"}</th><th>{"copies received"}</th></tr></thead>
+                        <tbody>
+                        { for xs.queues.iter().map(|&q| {
+                            let qs = &e.queues[q as usize];
+                            html! { <tr><td>{qs.spec.name.clone()}</td><td>{seconds(qs.spec.subscribe_at_ms)}</td><td>{qs.store.entries.len()}</td></tr> }
+                        }) }
+                        </tbody>
+                    </table>
+                    <p class="hint">{"A fan-out exchange (an SNS topic with SQS subscriptions, a RabbitMQ fanout exchange) keeps nothing: each subscriber gets its own queue and its own copy. A service that subscribes later gets only new messages, never the history a topic keeps."}</p>
                 </>
             }
         }
