@@ -5,7 +5,8 @@
 //! - the same scenario and seed give the same trace hash and report (determinism);
 //! - and, across the sweep, the fault injector really produces duplicates, losses and dead letters.
 //!
-//! A failure prints `reproduce: SIM_SEED=<seed> cargo test --test invariants`.
+//! A failure prints `reproduce: SIM_SEED=<seed> cargo test --test invariants`; the `print_scenario` test
+//! (ignored by default) prints that seed's scenario as JSON.
 #![cfg(not(target_arch = "wasm32"))]
 use brokerscope::engine::kernel::rng::SimRng;
 use brokerscope::engine::{Engine, Report};
@@ -92,7 +93,36 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 join_at_ms: if rng.chance(0.3) { rng.range_inclusive(0, s.until_ms) } else { 0 },
                 poison_skip_after: if rng.chance(0.7) { Some(rng.range_inclusive(1, 4) as u32) } else { None },
                 handler: handler(&mut rng),
+                ..Group::default()
             });
+        }
+        // Sometimes g0 is a consume→transform→produce stage into t2, read by one more group.
+        if rng.chance(0.4) {
+            s.topics.push(Topic {
+                name: "t2".into(),
+                partitions: rng.range_inclusive(1, 3) as u32,
+                ..Topic::default()
+            });
+            let stage = &mut s.groups[0];
+            stage.produce_to = Some("t2".into());
+            stage.transactional = rng.chance(0.5);
+            if stage.transactional {
+                stage.commit = CommitPolicy::AfterProcessing;
+            }
+            if rng.chance(0.5) {
+                stage.handler.sink = String::new();
+                stage.handler.strategy =
+                    pick(&mut rng, &[Strategy::None, Strategy::CheckThenAct, Strategy::ClaimFirst]);
+            }
+            let mut reader = s.groups[s.groups.len() - 1].clone();
+            reader.name = "g-down".into();
+            reader.topic = "t2".into();
+            reader.produce_to = None;
+            reader.transactional = false;
+            reader.consumers = names(&mut rng);
+            reader.isolation = pick(&mut rng, &[Isolation::ReadCommitted, Isolation::ReadUncommitted]);
+            reader.handler = handler(&mut rng);
+            s.groups.push(reader);
         }
     }
     if use_queue {
@@ -233,7 +263,7 @@ fn invariants_hold_over_a_seed_sweep() {
     for &seed in &seeds {
         match check(seed) {
             Ok(r) => reports.push(r),
-            Err(e) => panic!("seed {seed}: {e}\nreproduce: SIM_SEED={seed} cargo test --test invariants"),
+            Err(e) => panic!("seed {seed}: {e}\nreproduce: SIM_SEED={seed} cargo test --test invariants (print_scenario -- --ignored --nocapture shows it)"),
         }
     }
     if seeds.len() > 50 {
@@ -250,4 +280,13 @@ fn invariants_hold_over_a_seed_sweep() {
             reports.iter().map(|r| r.events_processed).sum::<u64>()
         );
     }
+}
+
+/// Prints the random scenario of `SIM_SEED` as JSON, to replay it in the CLI or the app:
+/// `SIM_SEED=164 cargo test --test invariants print_scenario -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_scenario() {
+    let seed: u64 = std::env::var("SIM_SEED").unwrap().parse().unwrap();
+    println!("{}", serde_json::to_string_pretty(&random_scenario(seed)).unwrap());
 }

@@ -30,7 +30,7 @@ fn every_scenario_file_is_a_preset() {
     files.sort();
     let stems: Vec<String> = PRESETS.iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(files, stems);
-    assert_eq!(stems.len(), 11, "the ten presets of the seed articles, and events over queues");
+    assert_eq!(stems.len(), 12, "the ten presets of the seed articles, events over queues, transactions");
 }
 
 #[test]
@@ -115,4 +115,33 @@ fn each_preset_shows_what_its_story_promises() {
     assert!(r.drained && r.lost_messages == 0 && r.appended == r.produced);
     assert!(r.obligations > 3 * r.produced && r.obligations < 4 * r.produced, "the late queue got no history");
     assert!(r.duplicate_effects > 0 && has(&r, AnomalyKind::DuplicateEffect, "standard queue delivered a second copy"));
+    let r = report(12);
+    let by = |g: &str| {
+        r.anomalies
+            .iter()
+            .filter(|a| a.kind == AnomalyKind::DuplicateEffect && a.explanation.contains(&format!("by '{g}'")))
+            .count()
+    };
+    assert!(r.drained && r.lost_messages == 0);
+    assert!(has(&r, AnomalyKind::DuplicateAppend, "written twice to topic 'priced-plain'"));
+    assert!(by("billing-plain") > 0, "no transactions: the revenue is counted twice");
+    assert_eq!(by("billing-txn"), 0, "transactions + read_committed: exactly once");
+    assert!(by("audit") > 0, "read_uncommitted sees the aborted copies");
+    assert!(by("pricing-txn") > 0 && has(&r, AnomalyKind::DuplicateEffect, "outside the transaction"));
+}
+
+#[test]
+fn a_finished_run_ends_at_its_last_event_not_at_a_stale_timer() {
+    // A member's poll timeout (max.poll.interval.ms, 5 minutes) outlives the run; the clock and the charts
+    // must stop where the work stopped, or "to the end" shows 300 s of nothing.
+    for (stem, json) in PRESETS {
+        let scenario = parse_scenario(json).unwrap();
+        let until = scenario.until_ms;
+        let mut e = Engine::new(scenario).unwrap();
+        e.run_to_end();
+        let last_event = e.end_time().unwrap();
+        let end = last_event.max(until);
+        assert!(e.now() >= last_event && e.now() <= end, "{stem}: the clock reads {} after the end", e.now());
+        assert!(e.samples.last().is_some_and(|s| s.at_ms <= end), "{stem}: samples past the end");
+    }
 }

@@ -45,6 +45,26 @@ fn errors_name_the_field_and_the_range() {
     v["exchanges"][0]["queues"][1] = "nowhere".into();
     assert_eq!(error_for(&v.to_string()), "exchanges[0].queues[1]: no queue is named 'nowhere'");
 
+    // Stages: a real output topic, no loop, transactions only for a stage committing after processing.
+    let stage = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(preset(11)).unwrap();
+        edit(&mut v);
+        error_for(&v.to_string())
+    };
+    assert_eq!(
+        stage(&|v| v["groups"][0]["produce_to"] = "nowhere".into()),
+        "groups[0].produce_to: no topic is named 'nowhere'"
+    );
+    assert!(stage(&|v| v["groups"][2]["produce_to"] = "orders".into()).contains("makes a loop back to"));
+    assert!(stage(&|v| v["groups"][2]["transactional"] = true.into())
+        .starts_with("groups[2].transactional: transactions cover a stage's output"));
+    assert!(stage(&|v| v["groups"][1]["commit"] = serde_json::json!({"policy": "before_processing"}))
+        .starts_with("groups[1].commit: a transactional stage"));
+    assert!(stage(&|v| v["groups"][0]["handler"]["strategy"] = "idempotency_key".into())
+        .starts_with("groups[0].handler.strategy: this strategy guards a sink"));
+    assert!(stage(&|v| v["groups"][2]["handler"]["sink"] = "".into())
+        .starts_with("groups[2].handler.sink: no sink is named ''"));
+
     let mut v: serde_json::Value = serde_json::from_str(preset(1)).unwrap();
     v["queues"][0]["subscribe_at_ms"] = 5000.into();
     let e = error_for(&v.to_string());

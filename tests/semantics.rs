@@ -3,6 +3,9 @@
 //! of the sweep" (so the fault injector itself is tested); "impossible" as "happens for no seed".
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
+use brokerscope::engine::broker::TxnMark;
+use brokerscope::engine::observe::What;
+use brokerscope::engine::DeliverySource;
 use brokerscope::scenario::model::*;
 use common::*;
 
@@ -159,6 +162,33 @@ fn table() -> Vec<Row> {
     let mut fan_fifo_retry = fanout_scenario(QueueKind::Fifo, 3);
     fan_fifo_retry.faults.lost_ack = 0.2;
     rows.push(row("fan-out to FIFO queues: lost ack + retry ⇒ no duplicate", fan_fifo_retry, No, No));
+
+    // Consume→transform→produce stages and Kafka transactions.
+    use Isolation::{ReadCommitted, ReadUncommitted};
+    rows.push(row(
+        "stage without transactions + crash after producing ⇒ duplicate downstream",
+        stage_scenario(false, ReadCommitted, None),
+        Yes,
+        No,
+    ));
+    rows.push(row(
+        "transactional stage + read_committed reader ⇒ exactly once downstream",
+        stage_scenario(true, ReadCommitted, None),
+        No,
+        No,
+    ));
+    rows.push(row(
+        "transactional stage + read_uncommitted reader ⇒ sees aborted copies",
+        stage_scenario(true, ReadUncommitted, None),
+        Yes,
+        No,
+    ));
+    rows.push(row(
+        "transactional stage cannot cover its email ⇒ duplicate",
+        stage_scenario(true, ReadCommitted, Some(Email)),
+        Yes,
+        No,
+    ));
 
     // Producers.
     let mut dual = topic(AfterProcessing, Email, S::None, None);
@@ -360,4 +390,32 @@ fn a_queue_that_subscribes_late_gets_no_history() {
     assert_eq!(e.sinks[0].applied, 60);
     assert!((29..=31).contains(&late), "the late subscriber got {late} of 60");
     assert_eq!((r.obligations, r.effected, r.lost_messages), (60 + late, 60 + late, 0));
+}
+
+#[test]
+fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_skips_aborted_records() {
+    for r in sweep(&stage_scenario(true, Isolation::ReadCommitted, None), SEEDS) {
+        assert_eq!((r.duplicate_appends, r.duplicate_effects, r.lost_messages), (0, 0, 0), "seed {}", r.seed);
+        assert_eq!(r.obligations, 2 * r.produced, "the stage and its reader each owe every message");
+    }
+    // Without transactions, the same crashes leave duplicate records in the output topic.
+    let plain = sweep(&stage_scenario(false, Isolation::ReadCommitted, None), SEEDS);
+    assert!(plain.iter().all(|r| r.duplicate_appends > 0 && r.duplicate_effects == r.duplicate_appends));
+    assert!(plain[0].anomalies.iter().any(|a| a.explanation.contains("written twice to topic 'out' by stage 'stage'")));
+    // A read_committed reader never reads past an open transaction, and never reads an aborted record.
+    let mut e = brokerscope::engine::Engine::new(stage_scenario(true, Isolation::ReadCommitted, None)).unwrap();
+    e.run_to_end();
+    let billing = e.groups.iter().position(|g| g.spec.name == "billing").unwrap() as u16;
+    let sub = e.groups[billing as usize].sub;
+    let aborted = e.trace.events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
+    assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
+    for d in e.deliveries.iter().skip(1).filter(|d| d.sub == sub) {
+        let DeliverySource::Record { topic, partition, offset } = d.source else { panic!("a group reads records") };
+        let record = e.topics[topic as usize].partitions[partition as usize].get(offset).unwrap();
+        assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);
+        let committed_at = e.trace.events.iter().find(|ev| {
+            matches!(ev.what, What::TxnCommitted { topic: t, partition: p, offset: o, .. } if (t, p, o) == (topic, partition, offset))
+        });
+        assert!(committed_at.is_some_and(|ev| ev.at_ms <= d.at_ms), "read before its transaction committed");
+    }
 }

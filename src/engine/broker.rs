@@ -15,6 +15,22 @@ pub enum AppendCause {
     RelayRepublish,
     /// A standard queue delivered a copy (at-least-once delivery).
     QueueCopy,
+    /// A consume→transform→produce stage wrote it while handling `delivery`.
+    Stage {
+        delivery: u32,
+    },
+}
+
+/// A record's place in a Kafka transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnMark {
+    /// Written outside any transaction: visible at once.
+    Plain,
+    /// Written inside a transaction not yet committed or aborted.
+    Open,
+    Committed,
+    /// Its transaction was aborted: read_committed consumers skip it, read_uncommitted ones still read it.
+    Aborted,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +40,7 @@ pub struct Record {
     pub cause: AppendCause,
     /// Trace seq of the append, for causal links.
     pub trace_seq: u64,
+    pub txn: TxnMark,
 }
 
 /// An append-only log. Offsets never change; retention moves `start_offset` forward.
@@ -40,6 +57,10 @@ impl Partition {
 
     pub fn get(&self, offset: u64) -> Option<&Record> {
         offset.checked_sub(self.start_offset).and_then(|i| self.records.get(i as usize))
+    }
+
+    pub fn get_mut(&mut self, offset: u64) -> Option<&mut Record> {
+        offset.checked_sub(self.start_offset).and_then(|i| self.records.get_mut(i as usize))
     }
 
     /// Deletes records past the retention limits; returns the removed records.
@@ -138,7 +159,7 @@ mod tests {
     use super::*;
 
     fn rec(message: u32, at: SimTime) -> Record {
-        Record { message, appended_at: at, cause: AppendCause::Original, trace_seq: 0 }
+        Record { message, appended_at: at, cause: AppendCause::Original, trace_seq: 0, txn: TxnMark::Plain }
     }
 
     #[test]

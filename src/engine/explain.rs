@@ -91,7 +91,31 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
                 e.queues[queue as usize].store.entries.get(entry as usize).map(|x| x.cause)
             }
         };
+        let stage_copy = |delivery: u32| {
+            let writer = &e.deliveries[delivery as usize];
+            let stage = &e.subs[writer.sub as usize].name;
+            let aborted = [a.source, b.source].into_iter().any(|src| match src {
+                DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions
+                    [partition as usize]
+                    .get(offset)
+                    .is_some_and(|r| r.txn == super::broker::TxnMark::Aborted),
+                DeliverySource::Entry { .. } => false,
+            });
+            if aborted {
+                format!("stage '{stage}' wrote it twice, and one copy belongs to a transaction that was aborted when its writer failed; this group reads with isolation.level read_uncommitted, so it saw the aborted copy too (read_committed skips it)")
+            } else {
+                format!("stage '{stage}' wrote it twice to its output topic: it processed its input record again after producing it but before committing the input offset (transactions would make that atomic)")
+            }
+        };
         let why = match cause {
+            Some(AppendCause::Stage { delivery }) => return (
+                format!(
+                    "{ca} {verb} at {ta}. But {}: {cb} processed that copy ({}) and {verb} again at {tb}.",
+                    stage_copy(delivery),
+                    where_it_was(e, b.source)
+                ),
+                Window::SourceCopy,
+            ),
             Some(AppendCause::ProducerRetry { .. }) => "the producer's ack had been lost, so it retried and the broker stored the message a second time",
             Some(AppendCause::RelayRepublish) => "the outbox relay had crashed after publishing and before marking the row sent, so it published the row again",
             Some(AppendCause::QueueCopy) => "the standard queue delivered a second copy (at-least-once delivery allows it)",
@@ -188,6 +212,12 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
     } else {
         format!("'claim_first' would (at the price of losing the message if a consumer crashes after claiming); only {sink_name} accepting an idempotency key closes it completely")
     };
+    // A transactional stage's record is exactly-once; its external effect is not.
+    let outside_txn = if s.transactional {
+        format!("Kafka transactions made the stage's output record exactly-once, but {sink_name} is outside the transaction. ")
+    } else {
+        String::new()
+    };
     let why_not = match (s.handler.strategy, window) {
         (Strategy::None, _) => format!("Strategy '{current}' does not guard this"),
         (Strategy::CheckThenAct, Window::Concurrent) => {
@@ -203,7 +233,7 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
         (_, _) if s.handler.store_ttl_ms.is_some() => format!("Strategy '{current}' did not guard this: the stored id had expired (TTL) before the message came back"),
         _ => format!("Strategy '{current}' did not guard this"),
     };
-    format!("{why_not}; {fix}.")
+    format!("{outside_txn}{why_not}; {fix}.")
 }
 
 pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u32) -> String {
@@ -261,6 +291,46 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
             seconds(p.request_timeout_ms)
         )
     }
+}
+
+/// A consume→transform→produce stage made a second visible record of the same message in its output topic.
+pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32, u64)) -> String {
+    let s = &e.subs[sub as usize];
+    let out = s.output.map_or("?", |t| e.topics[t as usize].spec.name.as_str());
+    let this = &e.deliveries[d as usize];
+    let first = s.obligations.get(m as usize).map_or(0, |o| o.first_effect_delivery);
+    let earlier = e.deliveries.get(first as usize).filter(|_| first != 0 && first != d);
+    let story = match earlier.map(|a| (a, a.outcome)) {
+        Some((a, Outcome::Crashed { .. })) => format!(
+            "{} produced it at {} and crashed before committing its input offset, so after the rebalance {} read {} again and produced it again at {}",
+            consumer(e, a.consumer),
+            seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
+            consumer(e, this.consumer),
+            where_it_was(e, this.source),
+            seconds(e.now)
+        ),
+        Some((a, _)) => format!(
+            "{} produced it at {}, but its input offset was not committed, so {} read {} again and produced it again at {}",
+            consumer(e, a.consumer),
+            seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
+            consumer(e, this.consumer),
+            where_it_was(e, this.source),
+            seconds(e.now)
+        ),
+        None => format!("{} read it again and produced it again at {}", consumer(e, this.consumer), seconds(e.now)),
+    };
+    let advice = if s.transactional {
+        "The stage uses transactions, but its input was read again by a reset (a replay): a transaction makes each read-process-write happen once, it does not undo a replay."
+    } else {
+        "Kafka transactions (transactional: true) would commit the output and the input offset atomically, and a read_committed reader would never see the aborted first copy."
+    };
+    format!(
+        "{} was written twice to topic '{out}' by stage '{}' (the second copy at offset {} of partition {}): {story}. {advice}",
+        e.message_label(m),
+        s.name,
+        place.1,
+        place.0
+    )
 }
 
 pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
@@ -372,6 +442,14 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             "{label} was never processed by '{who}': a poison record at offset {offset} of partition {partition} blocks the partition (head-of-line), and nothing behind it moves until it is skipped."
         ),
         LossReason::SkippedByReset => format!("{label} was skipped by '{who}': its offset was reset past the record (auto.offset.reset = latest)."),
+        LossReason::SkippedByRecord { delivery } => {
+            let who_recorded = e.delivery(delivery).map_or("an earlier delivery".to_string(), |d| consumer(e, d.consumer).to_string());
+            format!("{label} was lost by '{who}': {who_recorded} recorded its id in the idempotency store, but its transaction was then aborted, so its output never counted; a later delivery found the id, skipped the message and committed. The id was recorded outside the transaction: it must commit with the output, or a retry turns into a loss.")
+        }
+        LossReason::UpstreamStage { stage } => {
+            let stage = &e.subs[stage as usize].name;
+            format!("{label} never reached '{who}': the stage '{stage}' that produces its topic lost or parked it upstream, so it was never written there.")
+        }
         LossReason::Unknown => format!("{label} never reached '{who}' and the engine recorded no reason: this is a bug in the simulator; please report the scenario and seed."),
     }
 }

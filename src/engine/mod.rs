@@ -23,7 +23,7 @@ pub mod observe;
 
 use crate::scenario::model::*;
 use crate::scenario::validate::{validate, ScenarioError};
-use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record};
+use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
 use kernel::SimTime;
@@ -37,6 +37,8 @@ const STORE_MS: u64 = 1;
 const CONSUMER_RETRY_BACKOFF_MS: u64 = 500;
 /// The healing phase stops after this much virtual time even if something still loops.
 pub const DRAIN_LIMIT_MS: u64 = 600_000;
+/// The sink index of a subscriber without an external effect (a pure transform stage).
+pub const NO_SINK: u16 = u16::MAX;
 /// Bytes a notification (ids only) takes on the wire.
 const NOTIFICATION_BYTES: u64 = 64;
 /// Anomalies kept with their explanation (all are counted).
@@ -190,12 +192,18 @@ pub enum LossReason {
     /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
     /// failed before applying the effect (a crashed claimant's claim blocks every retry).
     SkippedByClaim { delivery: u32 },
+    /// A delivery found the id recorded by `delivery`, whose effect never took (a stage's transaction was
+    /// aborted after the id was recorded outside it), and skipped the message.
+    SkippedByRecord { delivery: u32 },
     /// Retention deleted the record before this group read it.
     DeletedByRetention { partition: u32, offset: u64 },
     /// A poison record blocks its partition (head-of-line) and this record is behind it (or is it).
     BlockedByPoison { partition: u32, offset: u64 },
     /// The group's offset was reset past the record (auto.offset.reset=latest or a reset to latest).
     SkippedByReset,
+    /// The consume→transform→produce stage (subscriber `stage`) that writes this group's topic never
+    /// produced the message: it lost or dead-lettered it upstream.
+    UpstreamStage { stage: u16 },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -246,6 +254,11 @@ struct Sub {
     obligations: Vec<Obligation>,
     /// Per key: (highest version applied, message, time).
     last_applied: Vec<(u32, u32, SimTime)>,
+    /// A stage's output topic, and whether it writes it in transactions.
+    output: Option<u16>,
+    transactional: bool,
+    /// Per message: visible (plain or committed) records this stage has written to its output topic.
+    outputs: Vec<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -277,6 +290,8 @@ pub struct Active {
     version: u32,
     claim_taken: bool,
     effect_applied: bool,
+    /// The record this delivery wrote inside a still-open transaction: (topic, partition, offset).
+    open_txn: Option<(u16, u32, u64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -464,7 +479,7 @@ pub struct Engine {
 }
 
 fn sink_index(s: &Scenario, name: &str) -> u16 {
-    s.sinks.iter().position(|k| k.name == name).unwrap_or(0) as u16
+    s.sinks.iter().position(|k| k.name == name).map_or(NO_SINK, |i| i as u16)
 }
 
 impl Engine {
@@ -504,6 +519,13 @@ impl Engine {
                 keys_accepted: vec![],
                 obligations: vec![],
                 last_applied: vec![],
+                output: g
+                    .produce_to
+                    .as_ref()
+                    .and_then(|out| scenario.topics.iter().position(|t| &t.name == out))
+                    .map(|t| t as u16),
+                transactional: g.transactional,
+                outputs: vec![],
             });
             let mut members = vec![];
             for name in &g.consumers {
@@ -546,6 +568,9 @@ impl Engine {
                 keys_accepted: vec![],
                 obligations: vec![],
                 last_applied: vec![],
+                output: None,
+                transactional: false,
+                outputs: vec![],
             });
             let mut workers = vec![];
             for name in &q.consumers {
@@ -1066,6 +1091,7 @@ impl Engine {
             appended_at: self.now,
             cause,
             trace_seq: seq,
+            txn: TxnMark::Plain,
         });
         self.note_append(m, (partition, offset), cause);
         // Latest-reset groups that have joined owe what is appended from now on.
@@ -1080,7 +1106,12 @@ impl Engine {
             }
         }
         self.enforce_retention(t, partition);
-        // Long polling: the owner of this partition in each group wakes up.
+        self.wake_partition_owners(t, partition);
+    }
+
+    /// Long polling: the owner of this partition in each group wakes up (new or newly readable records).
+    fn wake_partition_owners(&mut self, t: u16, partition: u32) {
+        let ti = t as usize;
         for gi in self.topics[ti].groups.clone() {
             if let Some(owner) = self.groups[gi as usize].assignment[partition as usize] {
                 let c = &mut self.consumers[owner as usize];
@@ -1360,13 +1391,24 @@ impl Engine {
                 pos = to;
                 self.groups[gi].position[pu] = pos;
             }
+            let read_committed = self.groups[gi].spec.isolation == Isolation::ReadCommitted;
+            // read_committed reads only up to the last stable offset: the first record of an open transaction.
+            let end = if read_committed {
+                let part = &self.topics[t as usize].partitions[pu];
+                (pos..end).find(|&o| part.get(o).is_some_and(|r| r.txn == TxnMark::Open)).unwrap_or(end)
+            } else {
+                end
+            };
             if pos >= end {
                 continue;
             }
             let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
             let cons = &mut self.consumers[ci];
             let part = &self.topics[t as usize].partitions[pu];
-            cons.batch = (pos..pos + n).filter_map(|o| part.get(o).map(|r| (o, *r))).collect();
+            cons.batch = (pos..pos + n)
+                .filter_map(|o| part.get(o).map(|r| (o, *r)))
+                .filter(|(_, r)| !(read_committed && r.txn == TxnMark::Aborted))
+                .collect();
             cons.batch_partition = p;
             cons.next_partition = (p + 1) % partitions;
             cons.poll_seq += 1;
@@ -1582,6 +1624,7 @@ impl Engine {
             version: self.messages[m as usize].version,
             claim_taken: false,
             effect_applied: false,
+            open_txn: None,
         });
         let epoch = self.consumers[ci].epoch;
         self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step: Step::Receive });
@@ -1634,7 +1677,116 @@ impl Engine {
     }
 
     fn sink_is_database(&self, sink: u16) -> bool {
-        matches!(self.sinks[sink as usize].spec.kind, SinkKind::DbUpsert | SinkKind::DbCounter)
+        self.sinks.get(sink as usize).is_some_and(|k| matches!(k.spec.kind, SinkKind::DbUpsert | SinkKind::DbCounter))
+    }
+
+    // ───────────────────────────── stages and transactions ─────────────────────────────
+
+    /// The stage handling the delivery in `slot` writes its output record (same message id and key).
+    fn stage_produce(&mut self, c: u16, slot: u16, t: u16) {
+        let ci = c as usize;
+        let Some(active) = self.consumers[ci].slots[slot as usize] else { return };
+        let (m, d) = (active.message, active.delivery);
+        let sub = self.consumers[ci].sub as usize;
+        let transactional = self.subs[sub].transactional;
+        let partition = partition_for_key(self.messages[m as usize].key, self.topics[t as usize].spec.partitions);
+        let part = &self.topics[t as usize].partitions[partition as usize];
+        let offset = part.end_offset();
+        let attempt = self.deliveries[d as usize].attempt;
+        let cause = Some(self.deliveries[d as usize].trace_seq);
+        let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
+        let seq = self.trace(what, Some(m), attempt, cause);
+        self.counters.bytes_on_wire += self.messages[m as usize].bytes as u64;
+        self.topics[t as usize].partitions[partition as usize].records.push_back(Record {
+            message: m,
+            appended_at: self.now,
+            cause: AppendCause::Stage { delivery: d },
+            trace_seq: seq,
+            txn: if transactional { TxnMark::Open } else { TxnMark::Plain },
+        });
+        // The readers of the output topic owe the message once a stage has produced it (a stage that
+        // never produces it, such as a group joining late, leaves nothing owed downstream).
+        for gi in self.topics[t as usize].groups.clone() {
+            let g = &self.groups[gi as usize];
+            if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
+                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
+                if ob.fate == Fate::NotOwed {
+                    ob.fate = Fate::Pending;
+                    self.counters.obligations += 1;
+                }
+            }
+        }
+        if transactional {
+            if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
+                a.open_txn = Some((t, partition, offset));
+            }
+        } else {
+            self.stage_output_visible(sub as u16, m, d, (partition, offset));
+        }
+        self.enforce_retention(t, partition);
+        self.wake_partition_owners(t, partition);
+    }
+
+    /// Commits the delivery's open transaction if its consumer still owns the input partition (Kafka
+    /// fences a zombie through the group's generation), and aborts it otherwise.
+    fn end_transaction(&mut self, c: u16, d: u32, (t, partition, offset): (u16, u32, u64)) {
+        let owner = match (self.consumers[c as usize].role, self.deliveries[d as usize].source) {
+            (Role::Member { group }, DeliverySource::Record { partition: input, .. }) => {
+                self.groups[group as usize].assignment[input as usize] == Some(c) && self.consumers[c as usize].in_group
+            }
+            _ => false,
+        };
+        if !owner {
+            self.abort_transaction(c, (t, partition, offset));
+            return;
+        }
+        let m = self.deliveries[d as usize].message;
+        if let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) {
+            r.txn = TxnMark::Committed;
+        }
+        self.trace(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, None);
+        let sub = self.consumers[c as usize].sub;
+        self.stage_output_visible(sub, m, d, (partition, offset));
+        self.wake_partition_owners(t, partition);
+    }
+
+    fn abort_transaction(&mut self, c: u16, (t, partition, offset): (u16, u32, u64)) {
+        let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) else { return };
+        r.txn = TxnMark::Aborted;
+        let m = r.message;
+        self.trace(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, None);
+        self.wake_partition_owners(t, partition);
+    }
+
+    /// A stage's output record became visible (written plainly, or its transaction committed). The first
+    /// is the stage's effect; any later one is a duplicate record in the output topic.
+    fn stage_output_visible(&mut self, sub: u16, m: u32, d: u32, place: (u32, u64)) {
+        let si = sub as usize;
+        let outputs = &mut self.subs[si].outputs;
+        if outputs.len() <= m as usize {
+            outputs.resize(m as usize + 1, 0);
+        }
+        outputs[m as usize] += 1;
+        if outputs[m as usize] > 1 {
+            self.counters.duplicate_appends += 1;
+            let text = explain::duplicate_stage_output(self, sub, m, d, place);
+            self.push_anomaly(AnomalyKind::DuplicateAppend, m, text, vec![d]);
+        } else if self.subs[si].sink == NO_SINK {
+            self.counters.effects_applied += 1;
+            let ob = &mut self.subs[si].obligations[m as usize];
+            ob.effects += 1;
+            ob.first_effect_delivery = d;
+            if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
+                if ob.fate == Fate::DeadLettered {
+                    self.counters.dead_lettered -= 1;
+                }
+                ob.fate = Fate::Effected;
+                self.counters.effected += 1;
+            }
+            self.deliveries[d as usize].effect_at_ms = Some(self.now);
+            let produced_at = self.messages[m as usize].produced_at;
+            self.latency.record(self.now - produced_at);
+        }
     }
 
     fn store_has(&self, sub: u16, m: u32) -> bool {
@@ -1744,6 +1896,14 @@ impl Engine {
                     }
                 } else {
                     self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, None);
+                    let s = &mut self.subs[sub as usize];
+                    let recorded_by = s.store.get(m as usize).map_or(0, |e| e.by_delivery);
+                    let ob = &mut s.obligations[m as usize];
+                    if seen && ob.fate == Fate::Pending {
+                        // The id was recorded but the effect never counted (its transaction was aborted
+                        // after the record): this skip is where the message is lost.
+                        ob.hint = LossReason::SkippedByRecord { delivery: recorded_by };
+                    }
                 }
                 if seen {
                     self.deliveries[d as usize].outcome = Outcome::Suppressed;
@@ -1760,11 +1920,14 @@ impl Engine {
                 if self.messages[m as usize].poison {
                     return self.handler_failed(c, slot, true);
                 }
+                if let Some(out) = self.subs[sub as usize].output {
+                    self.stage_produce(c, slot, out);
+                }
                 let s = &self.subs[sub as usize];
                 let sink = s.sink;
                 let strategy = s.handler.strategy;
-                let by_key =
-                    strategy == Strategy::IdempotencyKey && self.sinks[sink as usize].spec.accepts_idempotency_key;
+                let by_key = strategy == Strategy::IdempotencyKey
+                    && self.sinks.get(sink as usize).is_some_and(|k| k.spec.accepts_idempotency_key);
                 let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
                 let deduplicated = if by_key {
                     let seen = &mut self.subs[sub as usize].keys_accepted;
@@ -1782,7 +1945,9 @@ impl Engine {
                 } else {
                     false
                 };
-                if deduplicated {
+                if sink == NO_SINK {
+                    // A pure transform stage: its output record is its effect.
+                } else if deduplicated {
                     self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
                     self.deliveries[d as usize].outcome = Outcome::Suppressed;
                     self.trace(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, None);
@@ -1816,6 +1981,9 @@ impl Engine {
                     self.deliveries[d as usize].outcome = Outcome::Done;
                 }
                 self.consumers[ci].slots[slot as usize] = None;
+                if let Some(place) = active.open_txn {
+                    self.end_transaction(c, d, place);
+                }
                 match self.consumers[ci].role {
                     Role::Member { group } => self.finish_record(c, group, d),
                     Role::Worker { queue } => self.finish_entry(c, slot, queue, d),
@@ -1943,6 +2111,9 @@ impl Engine {
         let d = active.delivery;
         let m = active.message;
         let sub = self.consumers[ci].sub;
+        if let Some(place) = active.open_txn {
+            self.abort_transaction(c, place);
+        }
         self.deliveries[d as usize].outcome = Outcome::Failed { poison };
         self.deliveries[d as usize].ended_at_ms = Some(self.now);
         self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d as usize].attempt, None);
@@ -2067,6 +2238,11 @@ impl Engine {
         let role = self.consumers[ci].role;
         let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
         for a in &slots {
+            if let Some(place) = a.open_txn {
+                // The coordinator aborts it when the restarted instance fences the old one (or on
+                // transaction.timeout.ms); the wait is not modelled.
+                self.abort_transaction(c, place);
+            }
             let del = &mut self.deliveries[a.delivery as usize];
             del.outcome = Outcome::Crashed { before: a.step };
             del.ended_at_ms = Some(self.now);
@@ -2257,6 +2433,13 @@ impl Engine {
             return;
         }
         self.finished = true;
+        if self.drained {
+            // Stale timers (a poll timeout 5 minutes out) pop after the last real event and do nothing: the
+            // run ends at its last real event (or at until_ms), and so do its clock and sampled series.
+            let end = self.last_event_at.max(self.scenario.until_ms);
+            self.now = self.now.min(end);
+            self.samples.retain(|s| s.at_ms <= end);
+        }
         for si in 0..self.subs.len() {
             for m in 1..self.subs[si].obligations.len() {
                 let ob = self.subs[si].obligations[m];
@@ -2268,6 +2451,11 @@ impl Engine {
                     continue;
                 }
                 let mut ob = ob;
+                if ob.hint == LossReason::Unknown {
+                    if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m as u32) {
+                        ob.hint = LossReason::UpstreamStage { stage };
+                    }
+                }
                 if ob.hint == LossReason::Unknown {
                     // At-most-once: a group that commits before processing can skip a record in ways too
                     // many to hint one by one (a dropped batch, a reset after a failure); that is the reason.
@@ -2297,6 +2485,16 @@ impl Engine {
                 self.push_anomaly(kind, m as u32, text, chain);
             }
         }
+    }
+
+    /// For a group reading a stage's output topic: the stage that owed message `m` and never produced it.
+    fn upstream_stage_that_dropped(&self, sub: u16, m: u32) -> Option<u16> {
+        let SubSource::Group(g) = self.subs[sub as usize].source else { return None };
+        let topic = self.groups[g as usize].topic;
+        self.subs
+            .iter()
+            .position(|s| s.output == Some(topic) && s.outputs.get(m as usize).copied().unwrap_or(0) == 0)
+            .map(|s| s as u16)
     }
 
     pub fn report(&self) -> Report {

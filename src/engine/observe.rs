@@ -50,6 +50,28 @@ pub enum What {
         entry: u32,
         retry: bool,
     },
+    /// A consume→transform→produce stage wrote its output record (inside a transaction if `transactional`).
+    StageProduced {
+        consumer: u16,
+        topic: u16,
+        partition: u32,
+        offset: u64,
+        transactional: bool,
+    },
+    /// The stage's transaction committed: its output record and its input offset, atomically.
+    TxnCommitted {
+        consumer: u16,
+        topic: u16,
+        partition: u32,
+        offset: u64,
+    },
+    /// The stage's transaction was aborted: its output record stays in the log, marked aborted.
+    TxnAborted {
+        consumer: u16,
+        topic: u16,
+        partition: u32,
+        offset: u64,
+    },
     /// A fan-out exchange accepted a publish and copies it into each of its `queues` queues.
     Routed {
         exchange: u16,
@@ -215,6 +237,9 @@ impl What {
             What::OffsetReset { .. } => 35,
             What::FaultInjected { .. } => 36,
             What::Routed { .. } => 37,
+            What::StageProduced { .. } => 38,
+            What::TxnCommitted { .. } => 39,
+            What::TxnAborted { .. } => 40,
         }
     }
 
@@ -232,6 +257,13 @@ impl What {
             What::Appended { topic, partition, offset, retry } => [topic as u64, partition as u64, offset, b(retry)],
             What::Enqueued { queue, entry, retry } => [queue as u64, entry as u64, b(retry), 0],
             What::Routed { exchange, queues } => [exchange as u64, queues as u64, 0, 0],
+            What::StageProduced { consumer, topic, partition, offset, transactional } => {
+                [consumer as u64 | (b(transactional) << 32), topic as u64, partition as u64, offset]
+            }
+            What::TxnCommitted { consumer, topic, partition, offset }
+            | What::TxnAborted { consumer, topic, partition, offset } => {
+                [consumer as u64, topic as u64, partition as u64, offset]
+            }
             What::Delivered { consumer, delivery } => [consumer as u64, delivery as u64, 0, 0],
             What::ReadBack { consumer, version, stale } => [consumer as u64, version as u64, b(stale), 0],
             What::Checked { consumer, seen } => [consumer as u64, b(seen), 0, 0],

@@ -261,7 +261,23 @@ pub struct Group {
     /// After this many failed attempts a poison record is skipped (parked in a dead-letter topic); None
     /// blocks the partition (head-of-line) for good.
     pub poison_skip_after: Option<u32>,
+    /// A consume→transform→produce stage: each record handled is produced, transformed, to this topic
+    /// (same message id, same key). The handler's sink may then be empty (no external effect).
+    pub produce_to: Option<String>,
+    /// Kafka transactions for the stage: its output records and its input offsets commit atomically
+    /// (`sendOffsetsToTransaction`); a crash aborts the open transaction. Requires `produce_to`.
+    pub transactional: bool,
+    /// Kafka `isolation.level` (default read_uncommitted): read_committed skips aborted records and does
+    /// not read past an open transaction.
+    pub isolation: Isolation,
     pub handler: Handler,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    ReadUncommitted,
+    ReadCommitted,
 }
 
 impl Default for Group {
@@ -277,6 +293,9 @@ impl Default for Group {
             offset_reset: OffsetReset::Earliest,
             join_at_ms: 0,
             poison_skip_after: Some(3),
+            produce_to: None,
+            transactional: false,
+            isolation: Isolation::ReadUncommitted,
             handler: Handler::default(),
         }
     }

@@ -13,4 +13,5 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("09-commit-before-processing", include_str!("../../scenarios/09-commit-before-processing.json")),
     ("10-replay", include_str!("../../scenarios/10-replay.json")),
     ("11-events-over-queues", include_str!("../../scenarios/11-events-over-queues.json")),
+    ("12-exactly-once-stage", include_str!("../../scenarios/12-exactly-once-stage.json")),
 ];

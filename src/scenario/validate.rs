@@ -105,6 +105,21 @@ impl Check {
     }
 }
 
+/// Whether a stage from topic `from` producing to `to` closes a loop (`to` leads back to `from`).
+fn stage_cycle(s: &Scenario, from: &str, to: &str) -> bool {
+    let mut stack = vec![to];
+    let mut seen = BTreeSet::new();
+    while let Some(t) = stack.pop() {
+        if t == from {
+            return true;
+        }
+        if seen.insert(t) {
+            stack.extend(s.groups.iter().filter(|g| g.topic == t).filter_map(|g| g.produce_to.as_deref()));
+        }
+    }
+    false
+}
+
 /// Checks cross-references and ranges. Returns the first problem found (they are all collected; the first
 /// is the one a reader fixes first).
 pub fn validate(s: &Scenario) -> Result<(), ScenarioError> {
@@ -209,8 +224,13 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         }
     }
     let mut consumer_names = BTreeSet::new();
-    let check_handler = |c: &mut Check, at: &str, h: &Handler| {
-        if !sinks.contains(h.sink.as_str()) {
+    let check_handler = |c: &mut Check, at: &str, h: &Handler, stage: bool| {
+        if stage && h.sink.is_empty() {
+            // A pure transform stage: its only effect is the record it produces.
+            if matches!(h.strategy, Strategy::TransactionalInbox | Strategy::IdempotencyKey) {
+                c.fail(format!("{at}.strategy"), "this strategy guards a sink, and this stage has none");
+            }
+        } else if !sinks.contains(h.sink.as_str()) {
             c.fail(format!("{at}.sink"), format!("no sink is named '{}'", h.sink));
         }
         c.processing(&format!("{at}.processing"), &h.processing);
@@ -236,7 +256,7 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         for (j, name) in q.consumers.iter().enumerate() {
             c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);
         }
-        check_handler(&mut c, &format!("{at}.handler"), &q.handler);
+        check_handler(&mut c, &format!("{at}.handler"), &q.handler, false);
     }
     for (i, g) in s.groups.iter().enumerate() {
         let at = format!("groups[{i}]");
@@ -258,7 +278,26 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         if let Some(n) = g.poison_skip_after {
             c.range_u64(&format!("{at}.poison_skip_after"), n as u64, 1, MAX_RECEIVES as u64);
         }
-        check_handler(&mut c, &format!("{at}.handler"), &g.handler);
+        check_handler(&mut c, &format!("{at}.handler"), &g.handler, g.produce_to.is_some());
+        if let Some(out) = &g.produce_to {
+            if !topics.contains(out.as_str()) {
+                c.fail(format!("{at}.produce_to"), format!("no topic is named '{out}'"));
+            } else if stage_cycle(s, &g.topic, out) {
+                c.fail(
+                    format!("{at}.produce_to"),
+                    format!("producing to '{out}' makes a loop back to '{}': stages must form a pipeline", g.topic),
+                );
+            }
+        }
+        if g.transactional && g.produce_to.is_none() {
+            c.fail(format!("{at}.transactional"), "transactions cover a stage's output: set produce_to");
+        }
+        if g.transactional && g.commit != CommitPolicy::AfterProcessing {
+            c.fail(
+                format!("{at}.commit"),
+                "a transactional stage commits its offsets inside the transaction: use after_processing",
+            );
+        }
         // A handler that always outlives max.poll.interval.ms would be kicked out forever: no run could drain.
         let slowest = match g.handler.processing {
             Processing::Fixed { ms } => ms,

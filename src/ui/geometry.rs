@@ -1,6 +1,6 @@
 //! Canvas layout and labels, computed from the engine as plain data (tested natively); the SVG component
 //! only draws what this returns.
-use crate::engine::broker::EntryState;
+use crate::engine::broker::{EntryState, TxnMark};
 use crate::engine::observe::What;
 use crate::engine::{Engine, Role, Step};
 use crate::scenario::model::{MessageKind, SinkKind};
@@ -191,13 +191,14 @@ pub fn layout(engine: &Engine) -> Layout {
                             let command = engine.messages.get(r.message as usize).is_some_and(|m| {
                                 engine.producers[m.producer as usize].spec.kind == MessageKind::Command
                             });
-                            LogCell {
-                                x,
-                                offset,
-                                message: Some(r.message),
-                                class: if command { "command" } else { "filled" },
-                                label: format!("#{}", r.message),
-                            }
+                            // Transaction state is in the label too (never colour alone).
+                            let (class, label) = match r.txn {
+                                TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
+                                TxnMark::Aborted => ("aborted", format!("#{} (aborted transaction)", r.message)),
+                                _ if command => ("command", format!("#{}", r.message)),
+                                _ => ("filled", format!("#{}", r.message)),
+                            };
+                            LogCell { x, offset, message: Some(r.message), class, label }
                         }
                         None => LogCell { x, offset, message: None, class: "deleted", label: "deleted".into() },
                     }
@@ -350,6 +351,11 @@ pub fn layout(engine: &Engine) -> Layout {
         sub_anchor.push((g.sub, (CONSUMER_X + CONSUMER_W, start + group_h / 2.0)));
         if let Some(topic) = nodes.iter().find(|n| n.id == NodeId::Topic(g.topic)) {
             edges.push(Edge { from: topic.right(), to: (CONSUMER_X, start + 20.0), dashed: false });
+        }
+        // A stage writes back into the broker column: an edge from the group to its output topic.
+        let output = g.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
+        if let Some(topic) = output.and_then(|t| nodes.iter().find(|n| n.id == NodeId::Topic(t as u16))) {
+            edges.push(Edge { from: (CONSUMER_X, start + group_h - 12.0), to: topic.right(), dashed: true });
         }
         y += group_h + GAP;
     }
@@ -600,6 +606,12 @@ pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
                 };
                 let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
                 from.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::StageProduced { consumer, topic, partition, offset, transactional } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+                let to = l.cell_point(topic, partition, offset);
+                let label = if transactional { "txn".into() } else { "out".into() };
+                from.zip(to).map(|(a, b)| (a, b, TokenKind::Send, label))
             }
             What::Routed { .. } => {
                 let to = target_node(engine, &l.nodes, producer).map(|n| n.left());

@@ -3,7 +3,7 @@
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
 use crate::engine::Engine;
-use crate::scenario::model::{CommitPolicy, FaultAction, ScriptedFault, Strategy};
+use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::geometry::NodeId;
@@ -61,6 +61,10 @@ pub enum Edit {
     GroupStrategy(usize, Strategy),
     QueueStrategy(usize, Strategy),
     GroupCommit(usize, CommitPolicy),
+    /// Kafka transactions on or off for a consume→transform→produce stage.
+    GroupTransactional(usize, bool),
+    /// isolation.level read_committed (true) or read_uncommitted (false).
+    GroupReadCommitted(usize, bool),
     /// Add (true) or remove (false) a member of a group.
     GroupMembers(usize, bool),
     /// Add (true) or remove (false) a worker of a queue.
@@ -357,6 +361,18 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::GroupStrategy(i, strategy) => get(&mut s.groups, i, "group")?.handler.strategy = strategy,
         Edit::QueueStrategy(i, strategy) => get(&mut s.queues, i, "queue")?.handler.strategy = strategy,
         Edit::GroupCommit(i, commit) => get(&mut s.groups, i, "group")?.commit = commit,
+        Edit::GroupTransactional(i, on) => {
+            let g = get(&mut s.groups, i, "group")?;
+            g.transactional = on;
+            if on {
+                // Offsets commit inside the transaction, after the work.
+                g.commit = CommitPolicy::AfterProcessing;
+            }
+        }
+        Edit::GroupReadCommitted(i, on) => {
+            get(&mut s.groups, i, "group")?.isolation =
+                if on { Isolation::ReadCommitted } else { Isolation::ReadUncommitted }
+        }
         Edit::GroupMembers(i, add) => {
             let name = fresh_name(s, "c");
             add_or_remove(
@@ -537,6 +553,24 @@ mod tests {
         let replayed = m.engine.report();
         assert_eq!(live.trace_hash, replayed.trace_hash);
         assert_eq!(live.duplicate_effects, replayed.duplicate_effects);
+    }
+
+    #[test]
+    fn turning_on_transactions_and_read_committed_removes_the_stage_duplicates() {
+        let mut m = Model::new();
+        let preset = m.presets.iter().position(|(stem, _)| stem.starts_with("12")).unwrap();
+        m.update(Action::SelectPreset(preset));
+        // The revenue counted by billing-plain, to the end of the run.
+        let duplicates = |m: &Model| {
+            let mut e = crate::engine::Engine::new(m.scenario.clone()).unwrap();
+            e.run_to_end();
+            e.sinks.iter().find(|k| k.spec.name == "revenue-plain").map(|k| k.duplicates)
+        };
+        assert!(duplicates(&m).is_some_and(|d| d > 0));
+        m.update(Action::Edit(Edit::GroupTransactional(0, true)));
+        m.update(Action::Edit(Edit::GroupReadCommitted(2, true)));
+        assert!(m.error.is_none(), "{:?}", m.error);
+        assert_eq!(duplicates(&m), Some(0));
     }
 
     #[test]

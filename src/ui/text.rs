@@ -48,6 +48,20 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             e.queues.get(queue as usize).map_or("?", |q| q.spec.name.as_str()),
             if retry { " — a retry's duplicate copy" } else { "" }
         ),
+        What::StageProduced { consumer, topic, partition, offset, transactional } => format!(
+            "{} produced it to {} P{partition} at offset {offset}{}",
+            consumer_name(e, consumer),
+            e.topics.get(topic as usize).map_or("?", |t| t.spec.name.as_str()),
+            if transactional { " inside a transaction (not yet visible to read_committed readers)" } else { "" }
+        ),
+        What::TxnCommitted { consumer, .. } => {
+            format!("{} committed its transaction: the output record and the input offset together", consumer_name(e, consumer))
+        }
+        What::TxnAborted { consumer, topic, partition, offset } => format!(
+            "{}'s transaction was aborted: the record at {} P{partition} offset {offset} stays in the log, marked aborted",
+            consumer_name(e, consumer),
+            e.topics.get(topic as usize).map_or("?", |t| t.spec.name.as_str()),
+        ),
         What::Routed { exchange, queues } => format!(
             "exchange {} copied it into {}",
             e.exchanges.get(exchange as usize).map_or("?", |x| x.spec.name.as_str()),
@@ -223,18 +237,25 @@ pub struct CodeLine {
 /// step in progress and the armed crash point marked.
 pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     let Some(c) = e.consumers.get(consumer as usize) else { return vec![] };
-    let (handler, commit, source) = match c.role {
+    let (handler, commit, source, output, transactional) = match c.role {
         Role::Member { group } => {
             let g = &e.groups[group as usize];
-            (&g.spec.handler, Some(g.spec.commit), g.spec.topic.clone())
+            (
+                &g.spec.handler,
+                Some(g.spec.commit),
+                g.spec.topic.clone(),
+                g.spec.produce_to.clone(),
+                g.spec.transactional,
+            )
         }
         Role::Worker { queue } => {
             let q = &e.queues[queue as usize];
-            (&q.spec.handler, None, q.spec.name.clone())
+            (&q.spec.handler, None, q.spec.name.clone(), None, false)
         }
     };
-    let sink = &e.sinks[e.sink_of(c.sub) as usize].spec;
-    let database = matches!(sink.kind, SinkKind::DbUpsert | SinkKind::DbCounter);
+    // A pure transform stage has no sink: its output record is its effect.
+    let sink = e.sinks.get(e.sink_of(c.sub) as usize).map(|k| &k.spec);
+    let database = sink.is_some_and(|k| matches!(k.kind, SinkKind::DbUpsert | SinkKind::DbCounter));
     let notification = e.producers.iter().any(|p| p.spec.target == source && p.spec.payload == Payload::Notification);
     let strategy = handler.strategy;
     let ttl = handler.store_ttl_ms.map_or(String::new(), |t| format!(", ttl={}", seconds(t)));
@@ -251,6 +272,9 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     };
     let receive_crash = if check.is_none() && !notification { Some(CrashPoint::BeforeEffect) } else { None };
     lines.push((receive, Step::Receive, receive_crash));
+    if transactional {
+        lines.push(("producer.begin_transaction()".into(), Step::Receive, None));
+    }
     if commit == Some(CommitPolicy::BeforeProcessing) {
         lines.push(("commit(msg.offset + 1)  # before the work: at-most-once".into(), Step::Receive, None));
     }
@@ -262,23 +286,32 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
         lines.push((check, Step::Check, Some(CrashPoint::BeforeEffect)));
     }
     let target = if notification { "entity" } else { "msg" };
-    let call = match sink.kind {
-        SinkKind::Email => format!("{}.send_email({target}", sink.name),
-        SinkKind::Payment => format!("{}.charge({target}", sink.name),
-        SinkKind::DbUpsert => format!("{}.upsert({target}", sink.name),
-        SinkKind::DbCounter => format!("{}.increment(counter", sink.name),
-    };
-    let effect = match strategy {
-        Strategy::IdempotencyKey => format!("{call}, idempotency_key=msg.id)"),
-        Strategy::TransactionalInbox if database => format!("in one transaction: inbox.insert(msg.id); {call})"),
-        _ => format!("{call})"),
-    };
-    lines.push((effect, Step::Effect, Some(CrashPoint::AfterEffect)));
+    if let Some(out) = &output {
+        let crash = if sink.is_none() { Some(CrashPoint::AfterEffect) } else { None };
+        lines.push((format!("producer.send('{out}', transform({target}))"), Step::Effect, crash));
+    }
+    if let Some(sink) = sink {
+        let call = match sink.kind {
+            SinkKind::Email => format!("{}.send_email({target}", sink.name),
+            SinkKind::Payment => format!("{}.charge({target}", sink.name),
+            SinkKind::DbUpsert => format!("{}.upsert({target}", sink.name),
+            SinkKind::DbCounter => format!("{}.increment(counter", sink.name),
+        };
+        let effect = match strategy {
+            Strategy::IdempotencyKey => format!("{call}, idempotency_key=msg.id)"),
+            Strategy::TransactionalInbox if database => format!("in one transaction: inbox.insert(msg.id); {call})"),
+            _ => format!("{call})"),
+        };
+        lines.push((effect, Step::Effect, Some(CrashPoint::AfterEffect)));
+    }
     if e.has_record(c.sub) {
         let record = if strategy == Strategy::CheckThenAct { "redis.set(msg.id)" } else { "inbox.insert(msg.id)" };
         lines.push((record.into(), Step::Record, Some(CrashPoint::AfterRecord)));
     }
     let finish = match commit {
+        _ if transactional => {
+            "producer.send_offsets_to_transaction(msg.offset + 1); producer.commit_transaction()".to_string()
+        }
         None => "queue.delete(msg.receipt)  # ack".to_string(),
         Some(CommitPolicy::AfterProcessing) => "commit(msg.offset + 1)  # after the work".to_string(),
         Some(CommitPolicy::Auto { interval_ms }) => {
@@ -338,7 +371,8 @@ fn tone(what: &What, attempt: u32) -> &'static str {
         | What::VisibilityExpired { .. }
         | What::DuplicateDelivery { .. }
         | What::AckRejected { .. }
-        | What::CommitRejected { .. } => "warn",
+        | What::CommitRejected { .. }
+        | What::TxnAborted { .. } => "warn",
         What::Delivered { .. } if attempt > 1 => "warn",
         _ => "",
     }
@@ -354,6 +388,8 @@ fn loss_reason(reason: LossReason) -> &'static str {
         LossReason::DeletedByRetention { .. } => "lost: deleted by retention before it was read",
         LossReason::BlockedByPoison { .. } => "lost: stuck behind a poison record",
         LossReason::SkippedByReset => "lost: skipped by an offset reset",
+        LossReason::SkippedByRecord { .. } => "lost: skipped because its id was recorded by an aborted run",
+        LossReason::UpstreamStage { .. } => "lost upstream: the stage never produced it",
     }
 }
 

@@ -133,3 +133,35 @@ pub fn fanout_scenario(kind: QueueKind, subscribers: usize) -> Scenario {
         ..base
     }
 }
+
+/// A consume→transform→produce stage: group `stage` reads topic `t` and produces to topic `out`, which
+/// group `billing` reads into a database counter with `isolation`. The stage's own members crash after
+/// producing (and after `stage_sink`'s effect, if any) at fixed moments, so only the stage misbehaves.
+pub fn stage_scenario(transactional: bool, isolation: Isolation, stage_sink: Option<SinkKind>) -> Scenario {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::DbCounter, Strategy::None);
+    s.name = "semantics: stage".into();
+    s.topics.push(Topic { name: "out".into(), partitions: 2, ..Topic::default() });
+    let mut stage = s.groups[0].clone();
+    stage.name = "stage".into();
+    stage.consumers = vec!["s1".into(), "s2".into()];
+    stage.produce_to = Some("out".into());
+    stage.transactional = transactional;
+    stage.handler.sink = if stage_sink.is_some() { "side".into() } else { String::new() };
+    let mut billing = s.groups[0].clone();
+    billing.name = "billing".into();
+    billing.topic = "out".into();
+    billing.consumers = vec!["b1".into()];
+    billing.isolation = isolation;
+    s.groups = vec![stage, billing];
+    if let Some(kind) = stage_sink {
+        s.sinks.push(Sink { name: "side".into(), kind, accepts_idempotency_key: false });
+    }
+    for k in 1..=8u64 {
+        let consumer = if k % 2 == 0 { "s2" } else { "s1" };
+        s.faults.scripted.push(ScriptedFault {
+            at_ms: 650 * k,
+            action: FaultAction::CrashConsumer { consumer: consumer.into(), at_step: Some(CrashPoint::AfterEffect) },
+        });
+    }
+    s
+}

@@ -16,6 +16,7 @@ const EXPECT = [
   { n: 9, check: (s) => s.lost >= 1 && s.duplicates === 0, text: /at-most-once/ },
   { n: 10, check: (s) => s.duplicates >= 1, text: /reset to replay history/ },
   { n: 11, check: (s) => s.duplicates >= 1 && s.lost === 0 && s.appended === s.produced, text: /standard queue delivered a second copy/ },
+  { n: 12, check: (s) => s.duplicates >= 1 && s.lost === 0, text: /outside the transaction/ },
 ];
 const IDS = ['produced', 'appended', 'delivered', 'processed', 'duplicates', 'lost', 'dead-lettered', 'stale-reads'];
 

@@ -3,7 +3,7 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
-use crate::scenario::model::{CommitPolicy, FaultAction, Payload, ResetTarget, Strategy};
+use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, Payload, ResetTarget, Strategy};
 use crate::ui::geometry::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
 use crate::ui::text::{handler_code, journey};
@@ -143,6 +143,10 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
                     }) }
                 </select>
             </label>
+            if spec.produce_to.is_some() {
+                { checkbox(on_action, "Kafka transactions (the output record and the input offset commit together)", spec.transactional, "edit-transactional", move |on| Edit::GroupTransactional(g, on)) }
+            }
+            { checkbox(on_action, "read_committed (skip records of aborted transactions)", spec.isolation == Isolation::ReadCommitted, "edit-read-committed", move |on| Edit::GroupReadCommitted(g, on)) }
             { plus_minus(on_action, "members", spec.consumers.len(), move |add| Edit::GroupMembers(g, add)) }
             <div class="buttons">
                 { button(on_action, Action::Inject(FaultAction::ResetGroup { group: spec.name.clone(), to: ResetTarget::Earliest }),
