@@ -132,7 +132,7 @@ pub fn App() -> Html {
             <div class="app-main">
                 <div class="stage">
                     if let Some(error) = model.error.clone() {
-                        <div class="error-banner" role="alert">{error}</div>
+                        <div class="error-banner" role="alert" data-testid="error">{error}</div>
                     }
                     <p class="story" data-testid="story">{story}</p>
                     if let Some(focus) = model.focus.clone() {

@@ -47,6 +47,11 @@ pub enum Action {
     Edit(Edit),
     /// Click an anomaly: jump to its moment, open its message, highlight its causal chain.
     FocusAnomaly(usize),
+    /// A scenario file the user opened: its name and its text.
+    Import {
+        file_name: String,
+        text: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,8 +95,12 @@ pub struct Focus {
     pub explanation: String,
 }
 
+/// Larger scenario files are refused before parsing (the biggest valid scenario is far smaller).
+pub const MAX_IMPORT_BYTES: usize = 1 << 20;
+
 pub struct Model {
     pub presets: Vec<(String, Scenario)>,
+    /// Index of the loaded preset (`usize::MAX` once the user opened a file of their own).
     pub preset: usize,
     pub scenario: Scenario,
     pub engine: Engine,
@@ -212,8 +221,36 @@ impl Model {
         }
     }
 
+    /// Opens a scenario file; anything wrong with it is said on the page and the current run is kept.
+    fn import(&mut self, file_name: &str, text: &str) {
+        if text.len() > MAX_IMPORT_BYTES {
+            self.error = Some(format!(
+                "{file_name} is {} KB: a scenario file is at most {} KB.",
+                text.len() / 1024,
+                MAX_IMPORT_BYTES / 1024
+            ));
+            return;
+        }
+        let scenario = match parse_scenario(text) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error = Some(format!("{file_name} is not a scenario this release can open: {e}"));
+                return;
+            }
+        };
+        match self.load(scenario) {
+            Ok(()) => {
+                self.preset = usize::MAX;
+                self.selection = None;
+                self.notice = Some(format!("Opened {file_name}: {}.", self.scenario.name));
+            }
+            Err(e) => self.error = Some(format!("{file_name}: {e}")),
+        }
+    }
+
     pub fn update(&mut self, action: Action) {
         match action {
+            Action::Import { file_name, text } => self.import(&file_name, &text),
             Action::SelectPreset(i) => {
                 if let Some((_, s)) = self.presets.get(i) {
                     let s = s.clone();
@@ -571,6 +608,28 @@ mod tests {
         m.update(Action::Edit(Edit::GroupReadCommitted(2, true)));
         assert!(m.error.is_none(), "{:?}", m.error);
         assert_eq!(duplicates(&m), Some(0));
+    }
+
+    #[test]
+    fn an_exported_scenario_imports_back_and_a_bad_file_keeps_the_run() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(6));
+        let mut edited = m.scenario.clone();
+        edited.seed = 4242;
+        let text = serde_json::to_string_pretty(&edited).unwrap();
+        m.update(Action::SelectPreset(0));
+        m.update(Action::Import { file_name: "mine.json".into(), text });
+        assert_eq!(m.scenario, edited);
+        assert_eq!(m.preset, usize::MAX);
+        assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Opened mine.json")));
+        for bad in ["{\"groups\": [{\"batch_size\": 0}]}", "not json", "{\"version\": 9}"] {
+            m.update(Action::Import { file_name: "bad.json".into(), text: bad.into() });
+            assert_eq!(m.scenario, edited, "a bad file changes nothing");
+            assert!(m.error.as_deref().is_some_and(|e| e.starts_with("bad.json is not a scenario")), "{:?}", m.error);
+        }
+        m.update(Action::Import { file_name: "huge.json".into(), text: " ".repeat(MAX_IMPORT_BYTES + 1) });
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("at most 1024 KB")));
+        assert_eq!(m.scenario, edited);
     }
 
     #[test]

@@ -18,6 +18,21 @@ fn group_name(e: &Engine, g: u16) -> &str {
     e.groups.get(g as usize).map_or("?", |g| g.spec.name.as_str())
 }
 
+/// A file name for a scenario's export: its name in lowercase words joined by dashes.
+pub fn export_file_name(scenario_name: &str) -> String {
+    let words: Vec<String> = scenario_name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| w.to_lowercase())
+        .collect();
+    if words.is_empty() {
+        "scenario.json".into()
+    } else {
+        format!("{}.json", words.join("-"))
+    }
+}
+
 pub fn crash_point_label(point: CrashPoint) -> &'static str {
     match point {
         CrashPoint::BeforeEffect => "before the side effect",
@@ -439,6 +454,16 @@ mod tests {
     use super::*;
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;
+
+    #[test]
+    fn export_file_names_are_safe_and_readable() {
+        assert_eq!(
+            export_file_name("Kafka transactions: an exactly-once stage"),
+            "kafka-transactions-an-exactly-once-stage.json"
+        );
+        assert_eq!(export_file_name("../../etc/passwd"), "etc-passwd.json");
+        assert_eq!(export_file_name("  ::  "), "scenario.json");
+    }
 
     fn preset(prefix: &str) -> Engine {
         let json = PRESETS.iter().find(|(s, _)| s.starts_with(prefix)).unwrap().1;

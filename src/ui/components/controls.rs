@@ -2,7 +2,8 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::ui::state::{Action, SPEEDS};
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlAnchorElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 fn speed_label(s: f64) -> String {
@@ -45,6 +46,47 @@ pub fn Controls(props: &ActionProps) -> Html {
             on_action.emit(Action::SetSeed(input.value()));
         })
     };
+    // Export: the scenario as the CLI's JSON, downloaded through a temporary object URL.
+    let on_export = {
+        let json = serde_json::to_string_pretty(&model.scenario).unwrap_or_default();
+        let file_name = crate::ui::text::export_file_name(&model.scenario.name);
+        Callback::from(move |_: MouseEvent| {
+            let blob = gloo::file::Blob::new_with_options(json.as_str(), Some("application/json"));
+            let url = gloo::file::ObjectUrl::from(blob);
+            let anchor =
+                gloo::utils::document().create_element("a").ok().and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok());
+            if let Some(a) = anchor {
+                a.set_href(&url);
+                a.set_download(&file_name);
+                a.click();
+            }
+            // Revoked a little later: the download reads the URL after this handler returns.
+            gloo::timers::callback::Timeout::new(10_000, move || drop(url)).forget();
+        })
+    };
+    // Import: the file's text goes to the reducer, which validates it like a link or a CLI file.
+    // The read in progress lives here: dropping a FileReader cancels it.
+    let reader = use_memo((), |_| std::cell::Cell::new(None::<gloo::file::callbacks::FileReader>));
+    let on_import = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |e: Event| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            input.set_value("");
+            let file = gloo::file::File::from(file);
+            let file_name = file.name();
+            if file.size() > crate::ui::state::MAX_IMPORT_BYTES as u64 {
+                on_action.emit(Action::Import { file_name, text: " ".repeat(crate::ui::state::MAX_IMPORT_BYTES + 1) });
+                return;
+            }
+            let on_action = on_action.clone();
+            let task = gloo::file::callbacks::read_as_text(&file, move |text| {
+                let text = text.unwrap_or_else(|_| String::from("(unreadable)"));
+                on_action.emit(Action::Import { file_name, text });
+            });
+            reader.set(Some(task));
+        })
+    };
     let on_scrub = {
         let on_action = props.on_action.clone();
         Callback::from(move |e: InputEvent| {
@@ -71,7 +113,16 @@ pub fn Controls(props: &ActionProps) -> Html {
                     { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
                         <option value={i.to_string()} selected={i == model.preset}>{format!("{}. {}", i + 1, s.name)}</option>
                     }) }
+                    if model.preset >= model.presets.len() {
+                        <option value="" selected=true disabled=true>{format!("Your file: {}", model.scenario.name)}</option>
+                    }
                 </select>
+            </div>
+            <div class="group">
+                <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Export JSON"}</button>
+                <label class="button" title="Open a scenario JSON file">{"Open JSON…"}
+                    <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />
+                </label>
             </div>
             <span class="sep" aria-hidden="true"></span>
             <div class="group">
