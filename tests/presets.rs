@@ -63,6 +63,14 @@ fn the_same_preset_runs_the_same_twice_and_trace_off_does_not_change_it() {
     }
 }
 
+/// Duplicate-effect anomalies applied by subscriber `name` (explanations say "by 'name'").
+fn duplicates_by(r: &brokerscope::engine::Report, name: &str) -> usize {
+    r.anomalies
+        .iter()
+        .filter(|a| a.kind == AnomalyKind::DuplicateEffect && a.explanation.contains(&format!("by '{name}'")))
+        .count()
+}
+
 #[test]
 fn each_preset_shows_what_its_story_promises() {
     let report = |n: usize| run(PRESETS[n - 1].1);
@@ -89,12 +97,7 @@ fn each_preset_shows_what_its_story_promises() {
         "the concurrency window of the naive check"
     );
     let r = report(7);
-    let by_group = |g: &str| {
-        r.anomalies
-            .iter()
-            .filter(|a| a.kind == AnomalyKind::DuplicateEffect && a.explanation.contains(&format!("by '{g}'")))
-            .count()
-    };
+    let by_group = |g: &str| duplicates_by(&r, g);
     assert!(by_group("payments") > 0, "double charge without a key");
     assert_eq!(by_group("payments-keyed"), 0, "the idempotency key prevents it");
     assert_eq!(by_group("ledger"), 0, "the inbox covers a database effect");
@@ -116,12 +119,7 @@ fn each_preset_shows_what_its_story_promises() {
     assert!(r.obligations > 3 * r.produced && r.obligations < 4 * r.produced, "the late queue got no history");
     assert!(r.duplicate_effects > 0 && has(&r, AnomalyKind::DuplicateEffect, "standard queue delivered a second copy"));
     let r = report(12);
-    let by = |g: &str| {
-        r.anomalies
-            .iter()
-            .filter(|a| a.kind == AnomalyKind::DuplicateEffect && a.explanation.contains(&format!("by '{g}'")))
-            .count()
-    };
+    let by = |g: &str| duplicates_by(&r, g);
     assert!(r.drained && r.lost_messages == 0);
     assert!(has(&r, AnomalyKind::DuplicateAppend, "written twice to topic 'priced-plain'"));
     assert!(by("billing-plain") > 0, "no transactions: the revenue is counted twice");

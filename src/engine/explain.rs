@@ -300,23 +300,22 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
     let this = &e.deliveries[d as usize];
     let first = s.obligations.get(m as usize).map_or(0, |o| o.first_effect_delivery);
     let earlier = e.deliveries.get(first as usize).filter(|_| first != 0 && first != d);
-    let story = match earlier.map(|a| (a, a.outcome)) {
-        Some((a, Outcome::Crashed { .. })) => format!(
-            "{} produced it at {} and crashed before committing its input offset, so after the rebalance {} read {} again and produced it again at {}",
-            consumer(e, a.consumer),
-            seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
-            consumer(e, this.consumer),
-            where_it_was(e, this.source),
-            seconds(e.now)
-        ),
-        Some((a, _)) => format!(
-            "{} produced it at {}, but its input offset was not committed, so {} read {} again and produced it again at {}",
-            consumer(e, a.consumer),
-            seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
-            consumer(e, this.consumer),
-            where_it_was(e, this.source),
-            seconds(e.now)
-        ),
+    let story = match earlier {
+        Some(a) => {
+            let why = if matches!(a.outcome, Outcome::Crashed { .. }) {
+                " and crashed before committing its input offset, so after the rebalance"
+            } else {
+                ", but its input offset was not committed, so"
+            };
+            format!(
+                "{} produced it at {}{why} {} read {} again and produced it again at {}",
+                consumer(e, a.consumer),
+                seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
+                consumer(e, this.consumer),
+                where_it_was(e, this.source),
+                seconds(e.now)
+            )
+        }
         None => format!("{} read it again and produced it again at {}", consumer(e, this.consumer), seconds(e.now)),
     };
     let advice = if s.transactional {

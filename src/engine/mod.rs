@@ -1094,17 +1094,7 @@ impl Engine {
             txn: TxnMark::Plain,
         });
         self.note_append(m, (partition, offset), cause);
-        // Latest-reset groups that have joined owe what is appended from now on.
-        for gi in self.topics[ti].groups.clone() {
-            let g = &self.groups[gi as usize];
-            if g.joined {
-                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
-                if ob.fate == Fate::NotOwed {
-                    ob.fate = Fate::Pending;
-                    self.counters.obligations += 1;
-                }
-            }
-        }
+        self.owe_to_readers(t, m);
         self.enforce_retention(t, partition);
         self.wake_partition_owners(t, partition);
     }
@@ -1122,6 +1112,21 @@ impl Engine {
                         self.now + self.scenario.network_latency_ms,
                         Ev::Poll { consumer: owner, epoch, slot: 0 },
                     );
+                }
+            }
+        }
+    }
+
+    /// Message `m` was just appended to topic `t`: every group that reads it from here on owes it (an
+    /// earliest group, or a latest one that has joined), unless it already did.
+    fn owe_to_readers(&mut self, t: u16, m: u32) {
+        for gi in self.topics[t as usize].groups.clone() {
+            let g = &self.groups[gi as usize];
+            if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
+                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
+                if ob.fate == Fate::NotOwed {
+                    ob.fate = Fate::Pending;
+                    self.counters.obligations += 1;
                 }
             }
         }
@@ -1706,16 +1711,7 @@ impl Engine {
         });
         // The readers of the output topic owe the message once a stage has produced it (a stage that
         // never produces it, such as a group joining late, leaves nothing owed downstream).
-        for gi in self.topics[t as usize].groups.clone() {
-            let g = &self.groups[gi as usize];
-            if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
-                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
-                if ob.fate == Fate::NotOwed {
-                    ob.fate = Fate::Pending;
-                    self.counters.obligations += 1;
-                }
-            }
-        }
+        self.owe_to_readers(t, m);
         if transactional {
             if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
                 a.open_txn = Some((t, partition, offset));
@@ -1773,20 +1769,26 @@ impl Engine {
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, text, vec![d]);
         } else if self.subs[si].sink == NO_SINK {
             self.counters.effects_applied += 1;
-            let ob = &mut self.subs[si].obligations[m as usize];
-            ob.effects += 1;
-            ob.first_effect_delivery = d;
-            if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
-                if ob.fate == Fate::DeadLettered {
-                    self.counters.dead_lettered -= 1;
-                }
-                ob.fate = Fate::Effected;
-                self.counters.effected += 1;
-            }
+            self.subs[si].obligations[m as usize].effects += 1;
+            self.first_effect(sub, m, d);
             self.deliveries[d as usize].effect_at_ms = Some(self.now);
-            let produced_at = self.messages[m as usize].produced_at;
-            self.latency.record(self.now - produced_at);
         }
+    }
+
+    /// Delivery `d` applied the first effect `sub` owed message `m`: the obligation is met (a message
+    /// dead-lettered earlier and effected after all is no longer counted as parked).
+    fn first_effect(&mut self, sub: u16, m: u32, d: u32) {
+        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+        ob.first_effect_delivery = d;
+        if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
+            if ob.fate == Fate::DeadLettered {
+                self.counters.dead_lettered -= 1;
+            }
+            ob.fate = Fate::Effected;
+            self.counters.effected += 1;
+        }
+        let produced_at = self.messages[m as usize].produced_at;
+        self.latency.record(self.now - produced_at);
     }
 
     fn store_has(&self, sub: u16, m: u32) -> bool {
@@ -2003,16 +2005,7 @@ impl Engine {
         let first = ob.effects == 1;
         let previous_effect = ob.first_effect_delivery;
         if first {
-            ob.first_effect_delivery = d;
-            if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
-                if ob.fate == Fate::DeadLettered {
-                    self.counters.dead_lettered -= 1;
-                }
-                ob.fate = Fate::Effected;
-                self.counters.effected += 1;
-            }
-            let produced_at = self.messages[m as usize].produced_at;
-            self.latency.record(self.now - produced_at);
+            self.first_effect(sub, m, d);
         }
         self.counters.effects_applied += 1;
         self.deliveries[d as usize].effect_at_ms = Some(self.now);
