@@ -42,6 +42,13 @@ impl std::error::Error for ScenarioError {}
 
 /// Parses JSON text into a scenario and validates it.
 pub fn parse_scenario(json: &str) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = parse_located(json)?;
+    validate(&scenario)?;
+    Ok(scenario)
+}
+
+/// Parses a JSON object into `T`, naming the field of the first problem (`groups[1].batch_size: …`).
+pub fn parse_located<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ScenarioError> {
     // serde would also read a struct from a JSON array of its fields; a scenario is always an object.
     if !json.trim_start().starts_with('{') {
         return Err(ScenarioError {
@@ -50,13 +57,11 @@ pub fn parse_scenario(json: &str) -> Result<Scenario, ScenarioError> {
         });
     }
     let de = &mut serde_json::Deserializer::from_str(json);
-    let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         ScenarioError { path: if path == "." { String::new() } else { path }, message: format!("{inner}") }
-    })?;
-    validate(&scenario)?;
-    Ok(scenario)
+    })
 }
 
 struct Check {

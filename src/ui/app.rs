@@ -1,4 +1,5 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
+use super::browser;
 use super::components::{
     anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, controls::Controls, details::Details,
     scoreboard::Scoreboard,
@@ -75,6 +76,44 @@ fn use_animation_frames(active: bool, on_frame: Callback<f64>) {
     });
 }
 
+/// The share link's life in the page: open the address's link (or the saved work) once, follow links
+/// pasted into the address bar, and keep the address bar and the saved work in step with the run while
+/// it is paused (debounced: browsers limit `replaceState` calls, and encoding on every frame is waste).
+#[hook]
+fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>) {
+    let model = state.model.clone();
+    {
+        let model = model.clone();
+        use_effect_with((), move |_| {
+            dispatch.emit(Action::Open { fragment: browser::fragment(), saved: browser::saved_work() });
+            let on_hash = gloo::events::EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
+                let fragment = browser::fragment();
+                if !fragment.is_empty() {
+                    dispatch.emit(Action::OpenLink(fragment));
+                }
+            });
+            // Closing the tab while it plays still keeps the moment it reached.
+            let on_hide = gloo::events::EventListener::new(&gloo::utils::window(), "pagehide", move |_| {
+                if let Some(fragment) = model.borrow().share_fragment() {
+                    browser::remember(&fragment);
+                }
+            });
+            move || drop((on_hash, on_hide))
+        });
+    }
+    let playing = model.borrow().playing;
+    use_effect_with((state.revision, playing), move |&(_, playing)| {
+        let pending = (!playing).then(|| {
+            gloo::timers::callback::Timeout::new(400, move || {
+                if let Some(fragment) = model.borrow().share_fragment() {
+                    browser::remember(&fragment);
+                }
+            })
+        });
+        move || drop(pending)
+    });
+}
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(AppState::default);
@@ -119,9 +158,34 @@ pub fn App() -> Html {
             move || drop(listener)
         });
     }
+    use_share_link(&state, dispatch.clone());
+    let embedded = *use_memo((), |_| browser::embedded());
     let model = state.model.borrow();
     let revision = state.revision;
     let story = model.scenario.story.clone();
+    let error_banner = model.error.clone().map(|error| {
+        html! {
+            <div class="error-banner" role="alert" data-testid="error">
+                {error}
+                if model.restorable.is_some() {
+                    {" "}
+                    <button data-testid="restore" onclick={dispatch.reform(|_: MouseEvent| Action::RestoreSaved)}>
+                        {"Restore your last work"}
+                    </button>
+                }
+            </div>
+        }
+    });
+    if embedded {
+        // For an iframe in a slide deck: the picture and the controls, nothing else.
+        return html! {
+            <div class="app embed" data-testid="embed">
+                <Controls model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                { error_banner }
+                <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+            </div>
+        };
+    }
     html! {
         <div class="app">
             <header class="app-header">
@@ -131,9 +195,7 @@ pub fn App() -> Html {
             <Controls model={state.model.clone()} {revision} on_action={dispatch.clone()} />
             <div class="app-main">
                 <div class="stage">
-                    if let Some(error) = model.error.clone() {
-                        <div class="error-banner" role="alert" data-testid="error">{error}</div>
-                    }
+                    { error_banner }
                     <p class="story" data-testid="story">{story}</p>
                     if let Some(focus) = model.focus.clone() {
                         <p class="focus-banner" data-testid="focus">

@@ -3,6 +3,7 @@
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
 use crate::engine::Engine;
+use crate::scenario::link::{self, SharedRun, View};
 use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
@@ -52,6 +53,22 @@ pub enum Action {
         file_name: String,
         text: String,
     },
+    /// The page opened: its address's fragment (a share link, or empty) and the work saved on the
+    /// previous visit, if any. A link wins; a bad link shows why, the default scenario, and leaves the
+    /// saved work untouched and offered back.
+    Open {
+        fragment: String,
+        saved: Option<String>,
+    },
+    /// The fragment changed while the page was open (a link pasted into the address bar).
+    OpenLink(String),
+    /// Bring back the saved work that a bad link displaced.
+    RestoreSaved,
+    /// "Copy link" ran: how long the link is and whether the clipboard took it.
+    LinkCopied {
+        chars: usize,
+        copied: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,8 +117,15 @@ pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
 pub struct Model {
     pub presets: Vec<(String, Scenario)>,
-    /// Index of the loaded preset (`usize::MAX` once the user opened a file of their own).
+    /// Index of the loaded preset (`usize::MAX` when the scenario came from a file, a link or saved work).
     pub preset: usize,
+    /// Where a scenario that is not a preset came from ("Your file", "Shared link", "Your last work").
+    pub custom_source: String,
+    /// True after a link that could not be opened: the default scenario on screen must not overwrite the
+    /// user's saved work (nor the address bar's link) until they change the scenario themselves.
+    pub keep_saved_work: bool,
+    /// The saved work that a bad link displaced, for the "Restore" button.
+    pub restorable: Option<String>,
     pub scenario: Scenario,
     pub engine: Engine,
     pub playing: bool,
@@ -138,6 +162,9 @@ impl Model {
         let mut model = Model {
             presets,
             preset: 0,
+            custom_source: String::new(),
+            keep_saved_work: false,
+            restorable: None,
             end_ms: 0,
             scenario,
             engine,
@@ -238,19 +265,114 @@ impl Model {
                 return;
             }
         };
-        match self.load(scenario) {
-            Ok(()) => {
-                self.preset = usize::MAX;
-                self.selection = None;
-                self.notice = Some(format!("Opened {file_name}: {}.", self.scenario.name));
-            }
+        let run = SharedRun { scenario, view: View { at_ms: 0, events: Some(0), speed: self.speed } };
+        match self.open_run(run, "Your file") {
+            Ok(()) => self.notice = Some(format!("Opened {file_name}: {}.", self.scenario.name)),
             Err(e) => self.error = Some(format!("{file_name}: {e}")),
         }
     }
 
+    /// The run as a share link would carry it: the scenario and the moment on screen.
+    pub fn shared_run(&self) -> SharedRun {
+        let view = View { at_ms: self.engine.now(), events: Some(self.engine.events_processed()), speed: self.speed };
+        SharedRun { scenario: self.scenario.clone(), view }
+    }
+
+    /// The fragment the address bar and the saved work should hold now; `None` while a bad link's
+    /// fallback is on screen (it must not replace the user's own work).
+    pub fn share_fragment(&self) -> Option<String> {
+        (!self.keep_saved_work).then(|| link::encode(&self.shared_run()))
+    }
+
+    /// Shows a decoded run: its scenario (selecting the preset it equals, if any), speed and moment.
+    fn open_run(&mut self, run: SharedRun, source: &str) -> Result<(), String> {
+        self.load(run.scenario)?;
+        self.preset = self.presets.iter().position(|(_, s)| *s == self.scenario).unwrap_or(usize::MAX);
+        self.custom_source = source.to_string();
+        self.selection = None;
+        self.keep_saved_work = false;
+        self.restorable = None;
+        self.update(Action::SetSpeed(run.view.speed));
+        let at = run.view.at_ms.min(self.end_ms);
+        match run.view.events {
+            // Exactly as many events as when the link was made, then the clock on to its moment unless an
+            // event of that moment is still pending (the link was made while stepping).
+            Some(n) => {
+                self.engine.run_until_bounded(at, n);
+                if self.engine.next_due().is_none_or(|due| due > at) {
+                    self.engine.run_until(at);
+                }
+            }
+            None => {
+                self.engine.run_until(at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a link (a fragment); on failure says why and keeps what is on screen.
+    fn open_link(&mut self, fragment: &str, source: &str) -> Result<(), String> {
+        let run = link::decode(fragment).map_err(|e| e.to_string())?;
+        self.open_run(run, source)
+    }
+
+    fn open(&mut self, fragment: &str, saved: Option<String>) {
+        if !fragment.trim_start_matches('#').is_empty() {
+            match self.open_link(fragment, "Shared link") {
+                Ok(()) => self.notice = Some(format!("Opened a shared link: {}.", self.scenario.name)),
+                Err(e) => {
+                    self.error = Some(format!("{e} The default scenario is shown instead."));
+                    self.keep_saved_work = true;
+                    self.restorable = saved;
+                }
+            }
+        } else if let Some(saved) = saved {
+            match self.open_link(&saved, "Your last work") {
+                Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
+                Err(e) => self.error = Some(format!("Your work from the last visit could not be restored: {e}")),
+            }
+        }
+    }
+
     pub fn update(&mut self, action: Action) {
+        // Changing the scenario makes the screen the user's own work again (after a bad link's fallback).
+        if matches!(
+            action,
+            Action::SelectPreset(_)
+                | Action::SetSeed(_)
+                | Action::NewSeed
+                | Action::Inject(_)
+                | Action::Edit(_)
+                | Action::Import { .. }
+                | Action::LinkCopied { .. }
+        ) {
+            self.keep_saved_work = false;
+        }
         match action {
             Action::Import { file_name, text } => self.import(&file_name, &text),
+            Action::Open { fragment, saved } => self.open(&fragment, saved),
+            Action::OpenLink(fragment) => match self.open_link(&fragment, "Shared link") {
+                Ok(()) => self.notice = Some(format!("Opened a shared link: {}.", self.scenario.name)),
+                Err(e) => self.error = Some(format!("{e} Your scenario is unchanged.")),
+            },
+            Action::RestoreSaved => {
+                if let Some(saved) = self.restorable.take() {
+                    match self.open_link(&saved, "Your last work") {
+                        Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
+                        Err(e) => self.error = Some(format!("Your last work could not be restored: {e}")),
+                    }
+                }
+            }
+            Action::LinkCopied { chars, copied } => {
+                self.notice = Some(if copied {
+                    format!(
+                        "Link copied ({chars} characters): it opens this scenario at {}.",
+                        crate::engine::observe::seconds(self.engine.now())
+                    )
+                } else {
+                    "The browser did not allow copying: copy the link from the address bar.".to_string()
+                });
+            }
             Action::SelectPreset(i) => {
                 if let Some((_, s)) = self.presets.get(i) {
                     let s = s.clone();
@@ -652,6 +774,95 @@ mod tests {
         assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
         m.update(Action::Edit(Edit::GroupMembers(9, true)));
         assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+    }
+
+    /// A model showing someone's own work: preset 6, a new seed, an injected crash, stepped mid-moment.
+    fn own_work() -> Model {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(5));
+        m.update(Action::SetSeed("4242".into()));
+        m.update(Action::Scrub(4_000));
+        let consumer = m.scenario.queues[0].consumers[0].clone();
+        m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
+        m.update(Action::SetSpeed(5.0));
+        m.update(Action::Scrub(7_500));
+        for _ in 0..3 {
+            m.update(Action::Step);
+        }
+        m
+    }
+
+    #[test]
+    fn a_share_link_reopens_the_same_run_at_the_same_event() {
+        let a = own_work();
+        let fragment = a.share_fragment().unwrap();
+        let mut b = Model::new();
+        b.update(Action::Open { fragment: format!("#{fragment}"), saved: None });
+        assert!(b.error.is_none(), "{:?}", b.error);
+        assert_eq!(b.scenario, a.scenario);
+        assert_eq!(b.speed, 5.0);
+        assert_eq!(b.engine.now(), a.engine.now());
+        assert_eq!(b.engine.events_processed(), a.engine.events_processed());
+        assert_eq!(b.engine.report().trace_hash, a.engine.report().trace_hash);
+        assert_eq!(b.preset, usize::MAX, "an edited preset is not the preset");
+        assert_eq!(b.custom_source, "Shared link");
+        // A plain preset link selects the preset.
+        let mut c = Model::new();
+        c.update(Action::SelectPreset(3));
+        let mut d = Model::new();
+        d.update(Action::Open { fragment: c.share_fragment().unwrap(), saved: None });
+        assert_eq!(d.preset, 3);
+        // A link made at a moment reached by scrubbing (clock past the last event) keeps that clock.
+        c.update(Action::Scrub(5_001));
+        d.update(Action::OpenLink(c.share_fragment().unwrap()));
+        assert_eq!((d.engine.now(), d.engine.events_processed()), (5_001, c.engine.events_processed()));
+    }
+
+    #[test]
+    fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_something() {
+        let saved = own_work().share_fragment().unwrap();
+        let mut m = Model::new();
+        m.update(Action::Open { fragment: "#v1.AAAAAAAA".into(), saved: Some(saved.clone()) });
+        let e = m.error.clone().unwrap_or_default();
+        assert!(e.contains("damaged") && e.contains("default scenario is shown"), "{e}");
+        assert_eq!(m.preset, 0);
+        assert_eq!(m.share_fragment(), None, "neither the address bar nor the saved work is overwritten");
+        m.update(Action::TogglePlay);
+        m.update(Action::Tick { wall_ms: 50.0 });
+        m.update(Action::Scrub(3_000));
+        assert_eq!(m.share_fragment(), None, "playing the fallback is not the user's work");
+        m.update(Action::RestoreSaved);
+        assert!(m.error.is_none(), "{:?}", m.error);
+        assert_eq!(m.scenario.seed, 4242);
+        assert_eq!(m.share_fragment().as_deref(), Some(saved.as_str()), "restored at the same moment");
+        assert_eq!(m.restorable, None);
+
+        // Without saved work, the first change of the scenario makes the screen the user's own again.
+        let mut m = Model::new();
+        m.update(Action::Open { fragment: "#v9.AAAA".into(), saved: None });
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("newer Brokerscope")));
+        assert_eq!(m.share_fragment(), None);
+        m.update(Action::Edit(Edit::CrashPercent(10.0)));
+        assert!(m.share_fragment().is_some());
+    }
+
+    #[test]
+    fn saved_work_is_restored_on_the_next_visit_and_a_bad_pasted_link_changes_nothing() {
+        let a = own_work();
+        let mut m = Model::new();
+        m.update(Action::Open { fragment: String::new(), saved: a.share_fragment() });
+        assert_eq!(m.scenario, a.scenario);
+        assert_eq!(m.engine.events_processed(), a.engine.events_processed());
+        assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Restored your last work")));
+        let before = m.share_fragment();
+        m.update(Action::OpenLink("v1.bad!".into()));
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("Your scenario is unchanged")), "{:?}", m.error);
+        assert_eq!(m.share_fragment(), before);
+        // Saved work that no longer opens is reported, and the default shown.
+        let mut m = Model::new();
+        m.update(Action::Open { fragment: String::new(), saved: Some("garbage".into()) });
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("could not be restored")));
+        assert_eq!(m.preset, 0);
     }
 
     #[test]

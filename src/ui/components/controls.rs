@@ -64,6 +64,20 @@ pub fn Controls(props: &ActionProps) -> Html {
             gloo::timers::callback::Timeout::new(10_000, move || drop(url)).forget();
         })
     };
+    // Copy link: the run at this moment, put in the address bar and on the clipboard.
+    let on_copy_link = {
+        let (model, on_action) = (props.model.clone(), props.on_action.clone());
+        Callback::from(move |_: MouseEvent| {
+            let fragment = crate::scenario::link::encode(&model.borrow().shared_run());
+            crate::ui::browser::remember(&fragment);
+            let url = crate::ui::browser::link_to(&fragment);
+            let on_action = on_action.clone();
+            yew::platform::spawn_local(async move {
+                let copied = crate::ui::browser::copy_to_clipboard(&url).await;
+                on_action.emit(Action::LinkCopied { chars: url.chars().count(), copied });
+            });
+        })
+    };
     // Import: the file's text goes to the reducer, which validates it like a link or a CLI file.
     // The read in progress lives here: dropping a FileReader cancels it.
     let reader = use_memo((), |_| std::cell::Cell::new(None::<gloo::file::callbacks::FileReader>));
@@ -114,11 +128,12 @@ pub fn Controls(props: &ActionProps) -> Html {
                         <option value={i.to_string()} selected={i == model.preset}>{format!("{}. {}", i + 1, s.name)}</option>
                     }) }
                     if model.preset >= model.presets.len() {
-                        <option value="" selected=true disabled=true>{format!("Your file: {}", model.scenario.name)}</option>
+                        <option value="" selected=true disabled=true>{format!("{}: {}", model.custom_source, model.scenario.name)}</option>
                     }
                 </select>
             </div>
             <div class="group">
+                <button data-testid="copy-link" title="Copy a link that opens this scenario at this moment" onclick={on_copy_link}>{"Copy link"}</button>
                 <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Export JSON"}</button>
                 <label class="button" title="Open a scenario JSON file">{"Open JSON…"}
                     <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />

@@ -35,6 +35,9 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
                 }) }
             </dl>
             <p class="empty" data-testid="run-status">{status}</p>
+            <p class="trace-id" title="A fingerprint of every event so far: the same scenario, seed and moment give the same fingerprint on every machine">
+                {"Trace "}<code data-testid="trace-hash">{model.engine.trace.hash.hex()}</code>
+            </p>
         </section>
     }
 }
