@@ -122,9 +122,14 @@ pub fn encode(run: &SharedRun) -> String {
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut json, serde_json::ser::PrettyFormatter::with_indent(b""));
     let _ = run.serialize(&mut serializer);
-    // Level 9: links are made rarely and read often; shorter is kinder to chat apps and QR codes.
+    seal_json(&json)
+}
+
+/// A link around any JSON bytes: compressed, checksummed, versioned. (`encode` without the serializer;
+/// the fuzzer uses it to reach the validator behind an intact link.)
+pub fn seal_json(json: &[u8]) -> String {
     let mut body = (json.len() as u32).to_le_bytes().to_vec();
-    body.extend_from_slice(&lz4_flex::block::compress(&json));
+    body.extend_from_slice(&lz4_flex::block::compress(json));
     format!("v{LINK_VERSION}.{}", URL_SAFE_NO_PAD.encode(seal(&body)))
 }
 
@@ -228,11 +233,9 @@ mod tests {
         assert_eq!(decode(&huge), Err(LinkError::TooLong { chars: huge.len() }));
     }
 
-    /// Builds a checksummed v1 link around arbitrary JSON, as a forger (or a future bug) would.
+    /// A checksummed v1 link around arbitrary JSON, as a forger (or a future bug) would make.
     fn wrap(json: &[u8]) -> String {
-        let mut body = (json.len() as u32).to_le_bytes().to_vec();
-        body.extend_from_slice(&lz4_flex::block::compress(json));
-        format!("v1.{}", URL_SAFE_NO_PAD.encode(seal(&body)))
+        seal_json(json)
     }
 
     #[test]

@@ -22,19 +22,29 @@ fn storage() -> Option<web_sys::Storage> {
     gloo::utils::window().local_storage().ok().flatten()
 }
 
+/// The work saved on the last visit (never offered to an embedded page).
 pub fn saved_work() -> Option<String> {
+    if embedded() {
+        return None;
+    }
     storage().and_then(|s| s.get_item(SAVED_WORK_KEY).ok().flatten()).filter(|w| !w.is_empty())
 }
 
 /// Puts the fragment in the address bar (replacing the entry: no flood of history) and saves it as the
-/// last work. Does nothing when both already hold it.
+/// last work. Does nothing when both already hold it. An embedded page (a slide's iframe) leaves the
+/// saved work alone: it is the deck's scenario, not the user's work.
 pub fn remember(fragment: &str) {
     let hash = format!("#{fragment}");
     let window = gloo::utils::window();
     if window.location().hash().ok().as_deref() != Some(hash.as_str()) {
+        // An absolute URL: a bare "#…" would resolve against the page's <base href="./"> and drop the
+        // query (?embed=1) and the file name.
         if let Ok(history) = window.history() {
-            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&hash));
+            let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&link_to(fragment)));
         }
+    }
+    if embedded() {
+        return;
     }
     if let Some(storage) = storage() {
         if storage.get_item(SAVED_WORK_KEY).ok().flatten().as_deref() != Some(fragment) {

@@ -295,11 +295,12 @@ impl Model {
         self.update(Action::SetSpeed(run.view.speed));
         let at = run.view.at_ms.min(self.end_ms);
         match run.view.events {
-            // Exactly as many events as when the link was made, then the clock on to its moment unless an
-            // event of that moment is still pending (the link was made while stepping).
+            // Exactly as many events as when the link was made, then the clock on to its moment. A link made
+            // while stepping has its moment at its last event (the clock stays); one made by scrubbing or
+            // playing has every live event up to its moment run already, so only stale timers are left.
             Some(n) => {
                 self.engine.run_until_bounded(at, n);
-                if self.engine.next_due().is_none_or(|due| due > at) {
+                if self.engine.now() < at {
                     self.engine.run_until(at);
                 }
             }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
-import { useBrowser, openApp, root } from './harness.mjs';
+import { useBrowser, openApp, root, screenshotPath } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -254,6 +254,35 @@ test('the saved work survives a bad link and comes back on the next visit', asyn
   await page.click('[data-testid=restore]');
   await page.waitForFunction((t) => document.querySelector('[data-testid=trace-hash]').textContent === t, work.trace);
   assert.equal(await page.locator('[data-testid=error]').count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('embed mode shows the controls and the canvas only, and opens a link', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  await scrub(page, 6_000);
+  const hash = await page.waitForFunction(() => location.hash.length > 10 && location.hash).then((h) => h.jsonValue());
+  const trace = await page.textContent('[data-testid=trace-hash]');
+
+  const embed = await openApp(env.browser, `${env.srv.url}?embed=1${hash}`, { viewport: { width: 960, height: 540 } });
+  await embed.page.waitForSelector('[data-testid=embed]');
+  assert.equal(await embed.page.locator('.app-header').count(), 0);
+  assert.equal(await embed.page.locator('[data-testid=scoreboard]').count(), 0);
+  assert.equal(await embed.page.locator('[data-testid=details]').count(), 0);
+  assert.ok(await embed.page.isVisible('[data-testid=play]'));
+  assert.ok(await embed.page.isVisible('[data-testid=canvas]'));
+  assert.equal(await embed.page.inputValue('[data-testid=scrubber]'), '6000');
+  // The deck's scenario is not the viewer's work: the embed neither restores nor overwrites it.
+  await embed.page.evaluate(() => localStorage.setItem('brokerscope.last-work', 'mine'));
+  await embed.page.click('[data-testid=step]');
+  await embed.page.waitForTimeout(700);
+  assert.equal(await embed.page.evaluate(() => localStorage.getItem('brokerscope.last-work')), 'mine');
+  assert.match(embed.page.url(), /\?embed=1#v1\./, 'the address bar keeps embed mode as it follows the run');
+  await embed.page.screenshot({ path: screenshotPath('embed-960x540') });
+  assert.deepEqual(embed.problems, []);
+  await embed.context.close();
+  assert.ok(trace.length === 16);
   assert.deepEqual(problems, []);
   await context.close();
 });
