@@ -57,11 +57,20 @@ pub struct View {
     pub events: Option<u64>,
     /// Playback speed (virtual ms per wall ms).
     pub speed: f64,
+    /// The lesson open when the link was made (its file stem) and its step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lesson: Option<String>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub step: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for View {
     fn default() -> Self {
-        View { at_ms: 0, events: None, speed: 1.0 }
+        View { at_ms: 0, events: None, speed: 1.0, lesson: None, step: 0 }
     }
 }
 
@@ -197,7 +206,16 @@ mod tests {
 
     fn run() -> SharedRun {
         let scenario = crate::scenario::parse_scenario(crate::scenario::presets::PRESETS[4].1).unwrap();
-        SharedRun { scenario, view: View { at_ms: 6_000, events: Some(1_234), speed: 2.0 } }
+        SharedRun {
+            scenario,
+            view: View {
+                at_ms: 6_000,
+                events: Some(1_234),
+                speed: 2.0,
+                lesson: Some("03-idempotency-strategies".into()),
+                step: 2,
+            },
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
 use super::browser;
 use super::components::{
-    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, controls::Controls, details::Details,
+    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, controls::Controls, details::Details, lesson::LessonPanel,
     scoreboard::Scoreboard,
 };
 use super::state::{Action, Model};
@@ -149,6 +149,9 @@ pub fn App() -> Html {
                         " " => Action::TogglePlay,
                         "ArrowRight" => Action::Step,
                         "r" | "R" => Action::Restart,
+                        // Lesson steps: the keys a presentation clicker sends, and N / P.
+                        "PageDown" | "n" | "N" => Action::NextStep,
+                        "PageUp" | "p" | "P" => Action::PreviousStep,
                         _ => return,
                     };
                     event.prevent_default();
@@ -187,7 +190,7 @@ pub fn App() -> Html {
         };
     }
     html! {
-        <div class="app">
+        <div class={classes!("app", model.presenter.then_some("presenter"))}>
             <header class="app-header">
                 <h1 class="app-title"><span class="mark">{"◆ "}</span>{"Brokerscope"}</h1>
                 <p class="app-tagline">{"See what asynchronous systems do to messages: events on logs, commands on queues, faults, and idempotency."}</p>
@@ -196,6 +199,7 @@ pub fn App() -> Html {
             <div class="app-main">
                 <div class="stage">
                     { error_banner }
+                    <LessonPanel model={state.model.clone()} {revision} on_action={dispatch.clone()} />
                     <p class="story" data-testid="story">{story}</p>
                     if let Some(focus) = model.focus.clone() {
                         <p class="focus-banner" data-testid="focus">

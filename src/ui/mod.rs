@@ -1,6 +1,7 @@
 //! The Yew front end. `state` (the reducer) and `geometry` (layout and labels) are pure and tested
 //! natively; the components (wasm32 only) render them and send actions.
 pub mod geometry;
+pub mod lesson;
 pub mod state;
 pub mod text;
 

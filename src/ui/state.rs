@@ -3,11 +3,13 @@
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
 use crate::engine::Engine;
+use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
 use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::geometry::NodeId;
+use crate::ui::lesson::{self as lessons, ConditionCheck, LessonProgress};
 use std::collections::VecDeque;
 
 /// Speeds offered, as multiples of real time (virtual ms per wall ms).
@@ -64,6 +66,21 @@ pub enum Action {
     OpenLink(String),
     /// Bring back the saved work that a bad link displaced.
     RestoreSaved,
+    /// Open a lesson at its first step.
+    StartLesson(usize),
+    /// Go to a step of the open lesson (its scenario, changes and moment).
+    GoToStep(usize),
+    NextStep,
+    PreviousStep,
+    /// The learner's prediction (a choice's index); the step then plays and reveals what came true.
+    Predict(usize),
+    /// Play a copy of the run to its end and check the challenge's requirements.
+    CheckChallenge,
+    /// Apply the challenge's solution (for a trainer, or a learner who is stuck).
+    ShowSolution,
+    EndLesson,
+    /// Large type and high contrast for a projector.
+    TogglePresenter,
     /// "Copy link" ran: how long the link is and whether the clipboard took it.
     LinkCopied {
         chars: usize,
@@ -126,6 +143,12 @@ pub struct Model {
     pub keep_saved_work: bool,
     /// The saved work that a bad link displaced, for the "Restore" button.
     pub restorable: Option<String>,
+    /// The lessons that ship, by file stem.
+    pub lessons: Vec<(String, Lesson)>,
+    pub lesson: Option<LessonProgress>,
+    pub presenter: bool,
+    /// Playing pauses here (a lesson step's moment).
+    pub play_until: Option<SimTime>,
     pub scenario: Scenario,
     pub engine: Engine,
     pub playing: bool,
@@ -156,6 +179,13 @@ impl Model {
         if presets.is_empty() {
             presets.push(("empty".to_string(), Scenario::default()));
         }
+        let mut lessons = vec![];
+        for (stem, json) in LESSONS {
+            match parse_lesson(json) {
+                Ok(l) => lessons.push((stem.to_string(), l)),
+                Err(e) => errors.push(format!("lesson {stem}: {e}")),
+            }
+        }
         let scenario = presets[0].1.clone();
         let engine = Engine::new(scenario.clone())
             .unwrap_or_else(|_| Engine::new(Scenario::default()).expect("the default scenario is valid"));
@@ -165,6 +195,10 @@ impl Model {
             custom_source: String::new(),
             keep_saved_work: false,
             restorable: None,
+            lessons,
+            lesson: None,
+            presenter: false,
+            play_until: None,
             end_ms: 0,
             scenario,
             engine,
@@ -188,6 +222,7 @@ impl Model {
         self.scenario = scenario;
         self.engine = engine;
         self.playing = false;
+        self.play_until = None;
         self.error = None;
         self.narration.clear();
         self.narrated_upto = 0;
@@ -265,16 +300,153 @@ impl Model {
                 return;
             }
         };
-        let run = SharedRun { scenario, view: View { at_ms: 0, events: Some(0), speed: self.speed } };
+        let run =
+            SharedRun { scenario, view: View { at_ms: 0, events: Some(0), speed: self.speed, ..View::default() } };
         match self.open_run(run, "Your file") {
             Ok(()) => self.notice = Some(format!("Opened {file_name}: {}.", self.scenario.name)),
             Err(e) => self.error = Some(format!("{file_name}: {e}")),
         }
     }
 
+    /// The open lesson's current step.
+    pub fn current_step(&self) -> Option<&crate::scenario::lesson::LessonStep> {
+        let l = self.lesson.as_ref()?;
+        self.lessons.get(l.lesson)?.1.steps.get(l.step)
+    }
+
+    /// The moment a step plays to (its own, or the end of the run).
+    pub fn step_moment(&self) -> SimTime {
+        self.current_step().and_then(|s| s.play_to_ms).unwrap_or(self.end_ms).min(self.end_ms)
+    }
+
+    fn lesson_highlight(&mut self) {
+        let names = self.current_step().map(|s| s.highlight.clone()).unwrap_or_default();
+        let nodes = names.iter().filter_map(|n| lessons::node_named(&self.engine, n)).collect();
+        if let Some(l) = self.lesson.as_mut() {
+            l.highlight = nodes;
+        }
+    }
+
+    /// The scenario a step starts from. Moving on to the next step keeps the scenario on screen (with the
+    /// learner's own changes) unless the step names a preset; any other jump rebuilds it from the nearest
+    /// earlier step that names one, with the changes of the steps in between.
+    fn step_scenario(&self, lesson: &Lesson, step: usize, next: bool) -> Result<Scenario, String> {
+        let preset = |stem: &str| {
+            self.presets
+                .iter()
+                .find(|(p, _)| p == stem)
+                .map(|(_, s)| s.clone())
+                .ok_or_else(|| format!("this lesson needs the scenario '{stem}', which this release lacks"))
+        };
+        let target = &lesson.steps[step];
+        if let Some(stem) = &target.preset {
+            return lessons::apply_changes(&preset(stem)?, &target.set);
+        }
+        if next {
+            return lessons::apply_changes(&self.scenario, &target.set);
+        }
+        let start = (0..=step).rev().find(|&k| lesson.steps[k].preset.is_some()).unwrap_or(0);
+        let mut scenario = match &lesson.steps[start].preset {
+            Some(stem) => preset(stem)?,
+            None => self.scenario.clone(),
+        };
+        for s in &lesson.steps[start..=step] {
+            scenario = lessons::apply_changes(&scenario, &s.set)?;
+        }
+        Ok(scenario)
+    }
+
+    /// Opens a step: its scenario and changes, then plays to its moment unless it first asks for a
+    /// prediction.
+    fn open_step(&mut self, step: usize) {
+        let Some(progress) = self.lesson.clone() else { return };
+        let Some((_, lesson)) = self.lessons.get(progress.lesson) else { return };
+        let Some(s) = lesson.steps.get(step).cloned() else { return };
+        let count = lesson.steps.len();
+        let next = step == progress.step + 1;
+        let loaded = self.step_scenario(lesson, step, next).and_then(|scenario| self.load(scenario));
+        if let Err(e) = loaded {
+            self.error = Some(format!("This lesson step cannot be shown: {e}"));
+            return;
+        }
+        self.preset = self.presets.iter().position(|(_, p)| *p == self.scenario).unwrap_or(usize::MAX);
+        self.custom_source = "Lesson".into();
+        self.selection = None;
+        self.lesson = Some(LessonProgress { lesson: progress.lesson, step, ..LessonProgress::default() });
+        self.lesson_highlight();
+        if s.predict.is_none() {
+            if let Some(t) = s.play_to_ms {
+                self.play_until = Some(t.min(self.end_ms));
+                self.playing = true;
+            }
+        }
+        self.say(format!("Lesson step {} of {count}: {}", step + 1, s.title));
+    }
+
+    /// Records the learner's guess, works out which choices come true at the step's moment, and plays there.
+    fn predict(&mut self, choice: usize) {
+        let Some(prediction) = self.current_step().and_then(|s| s.predict.clone()) else { return };
+        if choice >= prediction.choices.len() || self.lesson.as_ref().is_some_and(|l| l.guess.is_some()) {
+            return;
+        }
+        // At the step's moment, or at the end of the run (where losses are final).
+        let play_to = self.current_step().and_then(|s| s.play_to_ms);
+        let moment = self.step_moment();
+        let came_true = match lessons::probe(&self.scenario, play_to, END_PROBE_EVENTS) {
+            Some(engine) => {
+                prediction.choices.iter().map(|c| c.when.iter().all(|w| lessons::holds(&engine, w))).collect()
+            }
+            None => vec![false; prediction.choices.len()],
+        };
+        if let Some(l) = self.lesson.as_mut() {
+            l.guess = Some(choice);
+            l.came_true = came_true;
+        }
+        if self.engine.now() < moment || (play_to.is_none() && !self.engine.is_finished()) {
+            self.play_until = play_to.map(|t| t.min(self.end_ms));
+            self.playing = true;
+        }
+    }
+
+    fn check_challenge(&mut self) {
+        let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
+        let Some(engine) = lessons::probe(&self.scenario, None, END_PROBE_EVENTS) else { return };
+        let checks: Vec<ConditionCheck> = challenge
+            .require
+            .iter()
+            .map(|c| ConditionCheck {
+                label: lessons::describe(c),
+                value: lessons::figure(&engine, c),
+                met: lessons::holds(&engine, c),
+            })
+            .collect();
+        let passed = checks.iter().all(|c| c.met);
+        self.notice = Some(if passed {
+            format!("Challenge met! {}", challenge.success)
+        } else {
+            format!("Not yet: {}", challenge.hint)
+        });
+        if let Some(l) = self.lesson.as_mut() {
+            l.check = Some(checks);
+        }
+    }
+
+    fn say(&mut self, line: String) {
+        if self.narration.len() == NARRATION_LINES {
+            self.narration.pop_front();
+        }
+        self.narration.push_back(line);
+    }
+
     /// The run as a share link would carry it: the scenario and the moment on screen.
     pub fn shared_run(&self) -> SharedRun {
-        let view = View { at_ms: self.engine.now(), events: Some(self.engine.events_processed()), speed: self.speed };
+        let view = View {
+            at_ms: self.engine.now(),
+            events: Some(self.engine.events_processed()),
+            speed: self.speed,
+            lesson: self.lesson.as_ref().and_then(|l| self.lessons.get(l.lesson)).map(|(stem, _)| stem.clone()),
+            step: self.lesson.as_ref().map_or(0, |l| l.step),
+        };
         SharedRun { scenario: self.scenario.clone(), view }
     }
 
@@ -293,6 +465,16 @@ impl Model {
         self.keep_saved_work = false;
         self.restorable = None;
         self.update(Action::SetSpeed(run.view.speed));
+        // The lesson the link was made in, at its step; the link's scenario stands (the step's changes are
+        // not applied again).
+        self.lesson = run.view.lesson.as_ref().and_then(|stem| {
+            let index = self.lessons.iter().position(|(s, _)| s == stem)?;
+            let steps = self.lessons[index].1.steps.len();
+            Some(LessonProgress { lesson: index, step: run.view.step.min(steps - 1), ..LessonProgress::default() })
+        });
+        if self.lesson.is_some() {
+            self.lesson_highlight();
+        }
         let at = run.view.at_ms.min(self.end_ms);
         match run.view.events {
             // Exactly as many events as when the link was made, then the clock on to its moment. A link made
@@ -346,6 +528,11 @@ impl Model {
                 | Action::Edit(_)
                 | Action::Import { .. }
                 | Action::LinkCopied { .. }
+                | Action::StartLesson(_)
+                | Action::GoToStep(_)
+                | Action::NextStep
+                | Action::PreviousStep
+                | Action::ShowSolution
         ) {
             self.keep_saved_work = false;
         }
@@ -364,6 +551,38 @@ impl Model {
                     }
                 }
             }
+            Action::StartLesson(i) => {
+                if i < self.lessons.len() {
+                    self.lesson = Some(LessonProgress { lesson: i, ..LessonProgress::default() });
+                    self.open_step(0);
+                }
+            }
+            Action::GoToStep(step) => self.open_step(step),
+            Action::NextStep => {
+                if let Some(l) = &self.lesson {
+                    self.open_step(l.step + 1);
+                }
+            }
+            Action::PreviousStep => {
+                if let Some(l) = &self.lesson {
+                    self.open_step(l.step.saturating_sub(1));
+                }
+            }
+            Action::Predict(choice) => self.predict(choice),
+            Action::CheckChallenge => self.check_challenge(),
+            Action::ShowSolution => {
+                if let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) {
+                    match lessons::apply_changes(&self.scenario, &challenge.solution) {
+                        Ok(s) => match self.load(s) {
+                            Ok(()) => self.notice = Some("The solution's settings are applied: press Check.".into()),
+                            Err(e) => self.error = Some(e),
+                        },
+                        Err(e) => self.error = Some(e),
+                    }
+                }
+            }
+            Action::EndLesson => self.lesson = None,
+            Action::TogglePresenter => self.presenter = !self.presenter,
             Action::LinkCopied { chars, copied } => {
                 self.notice = Some(if copied {
                     format!(
@@ -390,6 +609,7 @@ impl Model {
                     self.rebuild();
                 }
                 self.playing = !self.playing;
+                self.play_until = None;
             }
             Action::Pause => self.playing = false,
             Action::Step => {
@@ -405,10 +625,14 @@ impl Model {
                 }
                 // A frame that arrives after a long pause (a hidden tab) must not jump the run.
                 let wall_ms = if wall_ms.is_finite() { wall_ms.clamp(0.0, 100.0) } else { 0.0 };
-                let target = self.engine.now() + (wall_ms * self.speed).round() as SimTime;
+                let mut target = self.engine.now() + (wall_ms * self.speed).round() as SimTime;
+                if let Some(until) = self.play_until {
+                    target = target.min(until);
+                }
                 self.engine.run_until_bounded(target, EVENTS_PER_FRAME);
-                if self.engine.is_finished() {
+                if self.engine.is_finished() || self.play_until.is_some_and(|u| self.engine.now() >= u) {
                     self.playing = false;
+                    self.play_until = None;
                 }
             }
             Action::SetSpeed(speed) => {

@@ -57,6 +57,7 @@ pub fn Canvas(props: &ActionProps) -> Html {
         _ => None,
     };
     let focus_consumers: Vec<u16> = model.focus.as_ref().map(|f| f.consumers.clone()).unwrap_or_default();
+    let lesson_highlight: Vec<NodeId> = model.lesson.as_ref().map(|l| l.highlight.clone()).unwrap_or_default();
     let clear = {
         let on_action = props.on_action.clone();
         Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
@@ -79,6 +80,7 @@ pub fn Canvas(props: &ActionProps) -> Html {
                         n.classes.clone(),
                         (selected_node == Some(n.id)).then_some("selected"),
                         focused.then_some("focus"),
+                        lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
                     );
                     let (onclick, onkeydown) = select(&props.on_action, Selection::Node(n.id));
                     let label = format!("{}: {}", n.title, n.lines.join(", "));

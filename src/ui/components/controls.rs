@@ -30,6 +30,16 @@ pub fn Controls(props: &ActionProps) -> Html {
             }
         })
     };
+    let on_lesson = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            match select.value().parse::<usize>() {
+                Ok(i) => on_action.emit(Action::StartLesson(i)),
+                Err(_) => on_action.emit(Action::EndLesson),
+            }
+        })
+    };
     let on_speed = {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {
@@ -130,6 +140,15 @@ pub fn Controls(props: &ActionProps) -> Html {
                     if model.preset >= model.presets.len() {
                         <option value="" selected=true disabled=true>{format!("{}: {}", model.custom_source, model.scenario.name)}</option>
                     }
+                </select>
+            </div>
+            <div class="group">
+                <label class="inline" for="lesson">{"Lesson"}</label>
+                <select id="lesson" data-testid="lesson-select" onchange={on_lesson}>
+                    <option value="" selected={model.lesson.is_none()}>{"None"}</option>
+                    { for model.lessons.iter().enumerate().map(|(i, (_, l))| html! {
+                        <option value={i.to_string()} selected={model.lesson.as_ref().is_some_and(|p| p.lesson == i)}>{format!("{}. {}", i + 1, l.title)}</option>
+                    }) }
                 </select>
             </div>
             <div class="group">

@@ -4,6 +4,7 @@ pub mod canvas;
 pub mod charts;
 pub mod controls;
 pub mod details;
+pub mod lesson;
 pub mod scoreboard;
 
 use super::state::Model;

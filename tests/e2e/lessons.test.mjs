@@ -1,0 +1,78 @@
+// A guided lesson from start to finish, as a learner does it: predictions made before each step plays and
+// revealed by the engine, a challenge met with the page's own edit controls, keyboard navigation, and
+// presenter mode for the projector.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openApp, screenshotPath } from './harness.mjs';
+
+const env = useBrowser();
+
+async function stepTitle(page) {
+  return page.textContent('[data-testid=step-title]');
+}
+/** Waits for the step's moment: the reveal (after a prediction) or the run pausing where the step ends. */
+async function waitForPause(page) {
+  await page.waitForFunction(() => document.querySelector('[data-testid=play]').textContent !== 'Pause', null, { timeout: 20_000 });
+}
+
+test('lesson 3 runs start to finish: predict, reveal, and a challenge met with the edit controls', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=speed]', '100');
+  await page.selectOption('[data-testid=lesson-select]', '2');
+  await page.waitForSelector('[data-testid=lesson]');
+  assert.equal(await stepTitle(page), 'No guard');
+  assert.ok((await page.locator('.node.lesson-highlight').count()) >= 2, 'the step highlights its elements');
+  await waitForPause(page);
+  assert.equal(await page.textContent('[data-testid=clock]'), '20.000 s', 'the step played to its moment');
+
+  // Step 2, by keyboard (a presentation clicker sends PageDown): predict before it plays.
+  await page.keyboard.press('PageDown');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'The naive check');
+  assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s', 'nothing plays before the prediction');
+  assert.equal(await page.locator('[data-testid=reveal]').count(), 0);
+  await page.click('[data-testid=choice-0]');
+  await page.waitForSelector('[data-testid=reveal]');
+  assert.match(await page.textContent('[data-testid=mark-0]'), /you said this/);
+  assert.match(await page.textContent('[data-testid=mark-1]'), /this happened/);
+  assert.match(await page.textContent('[data-testid=reveal]'), /Two windows stay open/);
+  assert.ok(Number(await page.textContent('[data-testid=score-duplicates]')) > 0, 'the scoreboard shows what the reveal says');
+
+  // Step 3: claim first trades duplicates for losses; this time the learner guesses right.
+  await page.click('[data-testid=next-step]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'Claim first');
+  await page.click('[data-testid=choice-1]');
+  await page.waitForSelector('[data-testid=reveal]');
+  assert.match(await page.textContent('[data-testid=mark-1]'), /you said this, and it happened/);
+  assert.equal(await page.textContent('[data-testid=score-duplicates]'), '0');
+  assert.ok(Number(await page.textContent('[data-testid=score-lost]')) > 0);
+
+  // Step 4 plays by itself; step 5 is the challenge.
+  await page.click('[data-testid=next-step]');
+  await waitForPause(page);
+  await page.click('[data-testid=next-step]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'Challenge: one email each');
+  await page.click('[data-testid=check-challenge]');
+  await page.waitForSelector('[data-testid=verdict]');
+  assert.match(await page.textContent('[data-testid=verdict]'), /^Not yet/);
+
+  // The learner changes the group's strategy and the email service's setting with the page's controls.
+  await page.click('[data-node=group-0]', { position: { x: 40, y: 10 } }); // its title, not a member inside it
+  await page.selectOption('[data-testid=edit-strategy]', 'idempotency_key');
+  await page.click('[data-node=sink-0]');
+  await page.check('[data-testid=edit-accepts-key]');
+  await page.click('[data-testid=check-challenge]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=verdict]')?.classList.contains('passed'));
+  assert.match(await page.textContent('[data-testid=verdict]'), /guard sits where the effect happens/);
+  assert.equal(await page.locator('[data-testid=checks] .unmet').count(), 0);
+
+  // Presenter mode for the projector, and back by keyboard.
+  await page.click('[data-testid=presenter]');
+  assert.match(await page.getAttribute('.app', 'class'), /presenter/);
+  await page.screenshot({ path: screenshotPath('lesson-presenter-1280x720') });
+  await page.keyboard.press('PageUp');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'Keys and inboxes');
+  await page.click('[data-testid=end-lesson]');
+  assert.equal(await page.locator('[data-testid=lesson]').count(), 0);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,0 +1,133 @@
+//! The lessons that ship: each opens step by step without an error, highlights things that exist, asks
+//! predictions the engine answers unambiguously (exactly one choice comes true), and sets challenges that
+//! fail as the step opens and are met by their solution.
+#![cfg(not(target_arch = "wasm32"))]
+use brokerscope::scenario::lesson::{parse_lesson, LESSONS};
+use brokerscope::scenario::presets::PRESETS;
+use brokerscope::ui::state::{Action, Model};
+
+#[test]
+fn every_lesson_file_is_listed_and_there_are_the_four_the_workshop_needs() {
+    let mut files: Vec<String> = std::fs::read_dir("lessons")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json"))
+        .map(|n| n.trim_end_matches(".json").to_string())
+        .collect();
+    files.sort();
+    let stems: Vec<&str> = LESSONS.iter().map(|(s, _)| *s).collect();
+    assert_eq!(files, stems);
+    assert!(stems.len() >= 4);
+    for (stem, json) in LESSONS {
+        let lesson = parse_lesson(json).unwrap_or_else(|e| panic!("{stem}: {e}"));
+        assert!(lesson.steps.len() >= 3, "{stem}");
+        for step in &lesson.steps {
+            if let Some(p) = &step.preset {
+                assert!(PRESETS.iter().any(|(s, _)| s == p), "{stem}: no preset {p}");
+            }
+        }
+        assert!(lesson.steps.iter().any(|s| s.predict.is_some()), "{stem}: at least one predict-then-reveal step");
+    }
+}
+
+#[test]
+fn every_step_opens_highlights_what_exists_and_every_prediction_has_one_true_answer() {
+    for (i, (stem, _)) in LESSONS.iter().enumerate() {
+        let mut m = Model::new();
+        assert!(m.error.is_none(), "{:?}", m.error);
+        m.update(Action::StartLesson(i));
+        let steps = m.lessons[i].1.steps.len();
+        for k in 0..steps {
+            assert_eq!(m.lesson.as_ref().map(|l| l.step), Some(k), "{stem}");
+            assert!(m.error.is_none(), "{stem} step {k}: {:?}", m.error);
+            let step = m.current_step().unwrap().clone();
+            let highlighted = m.lesson.as_ref().unwrap().highlight.len();
+            assert_eq!(highlighted, step.highlight.len(), "{stem} step {k}: every highlight names something");
+            if let Some(p) = &step.predict {
+                assert!(!m.playing, "{stem} step {k}: a prediction comes before the step plays");
+                m.update(Action::Predict(0));
+                let l = m.lesson.as_ref().unwrap();
+                assert_eq!(l.guess, Some(0));
+                let true_choices: Vec<&str> =
+                    l.came_true.iter().zip(&p.choices).filter(|(t, _)| **t).map(|(_, c)| c.text.as_str()).collect();
+                assert_eq!(true_choices.len(), 1, "{stem} step {k}: exactly one choice comes true: {true_choices:?}");
+                // The step then plays to its moment and stops there, where the answer is revealed.
+                let moment = m.step_moment();
+                for _ in 0..100_000 {
+                    if !m.playing {
+                        break;
+                    }
+                    m.update(Action::Tick { wall_ms: 100.0 });
+                }
+                assert!(!m.playing);
+                assert!(m.engine.now() >= moment || m.engine.is_finished(), "{stem} step {k}");
+            }
+            m.update(Action::NextStep);
+        }
+        assert_eq!(m.lesson.as_ref().map(|l| l.step), Some(steps - 1), "Next on the last step stays");
+        m.update(Action::PreviousStep);
+        assert_eq!(m.lesson.as_ref().map(|l| l.step), Some(steps.saturating_sub(2)));
+    }
+}
+
+#[test]
+fn every_challenge_fails_as_it_opens_and_its_solution_meets_it() {
+    let mut challenges = 0;
+    for (i, (stem, _)) in LESSONS.iter().enumerate() {
+        let mut m = Model::new();
+        m.update(Action::StartLesson(i));
+        for k in 0..m.lessons[i].1.steps.len() {
+            m.update(Action::GoToStep(k));
+            if m.current_step().unwrap().challenge.is_none() {
+                continue;
+            }
+            challenges += 1;
+            m.update(Action::CheckChallenge);
+            let check = m.lesson.as_ref().unwrap().check.clone().unwrap();
+            assert!(check.iter().any(|c| !c.met), "{stem} step {k}: already met before any change: {check:?}");
+            assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+            m.update(Action::ShowSolution);
+            assert!(m.error.is_none(), "{stem} step {k}: {:?}", m.error);
+            m.update(Action::CheckChallenge);
+            let check = m.lesson.as_ref().unwrap().check.clone().unwrap();
+            assert!(check.iter().all(|c| c.met), "{stem} step {k}: the solution does not meet it: {check:?}");
+            assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Challenge met")));
+        }
+    }
+    assert!(challenges >= 2);
+}
+
+#[test]
+fn a_link_made_in_a_lesson_reopens_the_lesson_at_its_step() {
+    let mut m = Model::new();
+    m.update(Action::StartLesson(2));
+    m.update(Action::NextStep);
+    m.update(Action::NextStep);
+    m.update(Action::Predict(1));
+    let fragment = m.share_fragment().unwrap();
+    let mut other = Model::new();
+    other.update(Action::Open { fragment, saved: None });
+    assert_eq!(other.lesson.as_ref().map(|l| (l.lesson, l.step)), Some((2, 2)));
+    assert_eq!(other.scenario, m.scenario, "the link's scenario, with the step's change");
+    assert!(other.lesson.as_ref().is_some_and(|l| !l.highlight.is_empty()));
+}
+
+/// The explanations are written for the outcome the room will see; these pin the ones whose text
+/// depends on it most.
+#[test]
+fn the_reveals_the_explanations_were_written_for() {
+    let came_true = |lesson: usize, step: usize| {
+        let mut m = Model::new();
+        m.update(Action::StartLesson(lesson));
+        m.update(Action::GoToStep(step));
+        m.update(Action::Predict(0));
+        let l = m.lesson.clone().unwrap();
+        let p = m.current_step().unwrap().predict.clone().unwrap();
+        p.choices[l.came_true.iter().position(|t| *t).unwrap()].text.clone()
+    };
+    assert_eq!(came_true(0, 1), "All 60: it reads the history the log kept");
+    assert_eq!(came_true(0, 4), "Only those published after it subscribed");
+    assert_eq!(came_true(2, 1), "Yes: some users still get two");
+    assert_eq!(came_true(2, 2), "No duplicates, but some emails are never sent");
+    assert_eq!(came_true(1, 4), "Every one of the 36");
+}
