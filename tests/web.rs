@@ -22,6 +22,15 @@ fn presets_hash_to_the_native_golden_values() {
     }
 }
 
+/// Errors name the field's path in the browser as on the command line (`parse_located`).
+#[wasm_bindgen_test]
+fn a_bad_field_is_located_in_the_browser_too() {
+    let e = parse_scenario("{\n  \"version\": 1,\n  \"topics\": [{\"partitons\": 3}]\n}").unwrap_err().to_string();
+    assert!(e.starts_with("topics[0].partitons: unknown field `partitons`"), "{e}");
+    let e = parse_scenario("{\"topics\": [{\"name\": \"t\", \"partitions\": 0}]}").unwrap_err().to_string();
+    assert!(e.starts_with("topics[0].partitions:"), "{e}");
+}
+
 fn text(root: &web_sys::Element, selector: &str) -> String {
     root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).text_content().unwrap_or_default()
 }

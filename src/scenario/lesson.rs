@@ -2,9 +2,7 @@
 //! series of steps; each may load a preset, change settings, play to a moment, highlight elements, ask
 //! the learner to predict what will happen (the engine decides which choice came true: no answer is
 //! written down), or set a challenge the page checks from the engine's figures.
-#[cfg(not(target_arch = "wasm32"))]
-use super::validate::parse_located;
-use super::validate::ScenarioError;
+use super::validate::{parse_located, ScenarioError};
 use serde::{Deserialize, Serialize};
 
 pub const LESSON_FORMAT_VERSION: u32 = 1;
@@ -148,13 +146,7 @@ impl Figure {
 
 /// Parses a lesson file with located errors (`steps[2].predict.choices[0].when[0].figure: …`).
 pub fn parse_lesson(json: &str) -> Result<Lesson, ScenarioError> {
-    // The lessons that ship are tested natively, where their authors read the located errors. In the wasm
-    // they are parsed without path tracking, whose per-type wrappers would add about 30 KB.
-    #[cfg(not(target_arch = "wasm32"))]
     let lesson: Lesson = parse_located(json)?;
-    #[cfg(target_arch = "wasm32")]
-    let lesson: Lesson =
-        serde_json::from_str(json).map_err(|e| ScenarioError { path: String::new(), message: e.to_string() })?;
     let fail = |path: String, message: &str| Err(ScenarioError { path, message: message.into() });
     if lesson.version != LESSON_FORMAT_VERSION {
         return fail("version".into(), "only lesson format 1 exists");
