@@ -1,7 +1,9 @@
 //! The few places the app touches the browser beyond rendering: the address's fragment, the work saved
 //! in `localStorage`, the history entry and the clipboard. Every failure here (storage disabled in a
 //! private window, a clipboard the browser refuses) degrades to "not saved" / "not copied", never a panic.
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
 
 /// Where the last work is kept between visits: a share-link fragment, so it is versioned like a link.
 const SAVED_WORK_KEY: &str = "brokerscope.last-work";
@@ -64,4 +66,81 @@ pub fn link_to(fragment: &str) -> String {
 pub async fn copy_to_clipboard(text: &str) -> bool {
     let promise = gloo::utils::window().navigator().clipboard().write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
+}
+
+/// Saves a blob as a file through a temporary object URL.
+pub fn download(blob: gloo::file::Blob, file_name: &str) {
+    let url = gloo::file::ObjectUrl::from(blob);
+    let anchor =
+        gloo::utils::document().create_element("a").ok().and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+    if let Some(a) = anchor {
+        a.set_href(&url);
+        a.set_download(file_name);
+        a.click();
+    }
+    // Revoked a little later: the download reads the URL after this handler returns.
+    gloo::timers::callback::Timeout::new(10_000, move || drop(url)).forget();
+}
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+/// The styles a standalone copy of the canvas needs (the light theme's tokens and the canvas rules).
+const CANVAS_STYLES: &str = concat!(include_str!("../../styles/tokens.css"), include_str!("../../styles/canvas.css"));
+
+/// The canvas as a standalone SVG document (for slides): a deep copy of the drawing with its styles
+/// inside and a size, serialized by the browser. Also its width and height in CSS pixels.
+pub fn canvas_svg() -> Option<(String, f64, f64)> {
+    let document = gloo::utils::document();
+    let svg = document.query_selector("[data-testid=canvas]").ok()??;
+    let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    let view_box = copy.get_attribute("viewBox")?;
+    let mut numbers = view_box.split_whitespace().filter_map(|n| n.parse::<f64>().ok()).skip(2);
+    let (width, height) = (numbers.next()?, numbers.next()?);
+    copy.set_attribute("xmlns", SVG_NS).ok()?;
+    copy.set_attribute("width", &width.to_string()).ok()?;
+    copy.set_attribute("height", &height.to_string()).ok()?;
+    copy.set_attribute("class", "canvas exported").ok()?;
+    let style = document.create_element_ns(Some(SVG_NS), "style").ok()?;
+    style.set_text_content(Some(CANVAS_STYLES));
+    copy.prepend_with_node_1(&style).ok()?;
+    let text = web_sys::XmlSerializer::new().ok()?.serialize_to_string(&copy).ok()?;
+    Some((text, width, height))
+}
+
+/// Renders an SVG document to a PNG at twice its size (sharp on a projector) and saves it.
+pub fn download_png(svg: &str, width: f64, height: f64, file_name: String) {
+    let url = gloo::file::ObjectUrl::from(gloo::file::Blob::new_with_options(svg, Some("image/svg+xml")));
+    let src = url.to_string();
+    let Ok(image) = web_sys::HtmlImageElement::new() else { return };
+    let img = image.clone();
+    let onload = Closure::once(move || {
+        let _keep_url_alive = url;
+        let Some(canvas) = gloo::utils::document()
+            .create_element("canvas")
+            .ok()
+            .and_then(|c| c.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        else {
+            return;
+        };
+        canvas.set_width((width * 2.0) as u32);
+        canvas.set_height((height * 2.0) as u32);
+        let Some(context) = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let _ = context.scale(2.0, 2.0);
+        let _ = context.draw_image_with_html_image_element(&img, 0.0, 0.0);
+        let save = Closure::once_into_js(move |blob: JsValue| {
+            if let Ok(blob) = blob.dyn_into::<web_sys::Blob>() {
+                download(gloo::file::Blob::from(blob), &file_name);
+            }
+        });
+        let _ = canvas.to_blob(save.unchecked_ref());
+    });
+    image.set_onload(Some(onload.as_ref().unchecked_ref()));
+    onload.forget();
+    image.set_src(&src);
 }

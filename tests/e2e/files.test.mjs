@@ -47,3 +47,35 @@ test('an exported scenario opens again, edited by hand; a bad file keeps the run
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the canvas exports as a standalone SVG and a double-size PNG for slides', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-svg]')]);
+  assert.match(svgDownload.suggestedFilename(), /^duplicate-welcome-email-at-\d+ms\.svg$/);
+  const svg = await fs.readFile(await svgDownload.path(), 'utf8');
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /<style[^>]*>[^<]*\.canvas \.node/, 'its styles travel with it');
+  assert.match(svg, /user-service/);
+  assert.match(svg, /CRASH|crashed|duplicates/);
+  // The file opens on its own: render it in a fresh page and find the drawing.
+  const viewer = await context.newPage();
+  await viewer.setContent(svg);
+  assert.ok(await viewer.locator('svg .node').count() >= 4);
+  await viewer.close();
+
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-png]')]);
+  assert.match(pngDownload.suggestedFilename(), /\.png$/);
+  const png = await fs.readFile(await pngDownload.path());
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const width = png.readUInt32BE(16);
+  const viewBoxWidth = Number((await page.getAttribute('[data-testid=canvas]', 'viewBox')).split(' ')[2]);
+  assert.equal(width, viewBoxWidth * 2, 'twice the size, sharp on a projector');
+  assert.ok(png.length > 10_000, 'a drawing, not a blank image');
+  await fs.mkdir(new URL('./artifacts/', import.meta.url), { recursive: true });
+  await fs.writeFile(new URL('./artifacts/exported-canvas.png', import.meta.url), png);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

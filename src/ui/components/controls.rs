@@ -2,8 +2,7 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::ui::state::{Action, SPEEDS};
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlAnchorElement, HtmlInputElement, HtmlSelectElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 fn speed_label(s: f64) -> String {
@@ -56,22 +55,31 @@ pub fn Controls(props: &ActionProps) -> Html {
             on_action.emit(Action::SetSeed(input.value()));
         })
     };
-    // Export: the scenario as the CLI's JSON, downloaded through a temporary object URL.
+    // Export: the scenario as the CLI's JSON.
     let on_export = {
         let json = serde_json::to_string_pretty(&model.scenario).unwrap_or_default();
         let file_name = crate::ui::text::export_file_name(&model.scenario.name);
         Callback::from(move |_: MouseEvent| {
-            let blob = gloo::file::Blob::new_with_options(json.as_str(), Some("application/json"));
-            let url = gloo::file::ObjectUrl::from(blob);
-            let anchor =
-                gloo::utils::document().create_element("a").ok().and_then(|a| a.dyn_into::<HtmlAnchorElement>().ok());
-            if let Some(a) = anchor {
-                a.set_href(&url);
-                a.set_download(&file_name);
-                a.click();
+            crate::ui::browser::download(
+                gloo::file::Blob::new_with_options(json.as_str(), Some("application/json")),
+                &file_name,
+            );
+        })
+    };
+    // The canvas for slides: SVG (sharp at any size) or PNG (pastes anywhere).
+    let export_image = |png: bool| {
+        let stem = crate::ui::text::export_file_name(&model.scenario.name);
+        let stem = stem.trim_end_matches(".json").to_string();
+        let at = model.engine.now();
+        Callback::from(move |_: MouseEvent| {
+            let Some((svg, width, height)) = crate::ui::browser::canvas_svg() else { return };
+            let name = format!("{stem}-at-{at}ms");
+            if png {
+                crate::ui::browser::download_png(&svg, width, height, format!("{name}.png"));
+            } else {
+                let blob = gloo::file::Blob::new_with_options(svg.as_str(), Some("image/svg+xml"));
+                crate::ui::browser::download(blob, &format!("{name}.svg"));
             }
-            // Revoked a little later: the download reads the URL after this handler returns.
-            gloo::timers::callback::Timeout::new(10_000, move || drop(url)).forget();
         })
     };
     // Copy link: the run at this moment, put in the address bar and on the clipboard.
@@ -154,6 +162,8 @@ pub fn Controls(props: &ActionProps) -> Html {
             <div class="group">
                 <button data-testid="copy-link" title="Copy a link that opens this scenario at this moment" onclick={on_copy_link}>{"Copy link"}</button>
                 <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Export JSON"}</button>
+                <button data-testid="export-svg" title="Download the canvas as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
+                <button data-testid="export-png" title="Download the canvas as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
                 <label class="button" title="Open a scenario JSON file">{"Open JSON…"}
                     <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />
                 </label>
