@@ -2,19 +2,14 @@
 //! predictions the engine answers unambiguously (exactly one choice comes true), and sets challenges that
 //! fail as the step opens and are met by their solution.
 #![cfg(not(target_arch = "wasm32"))]
+mod common;
 use brokerscope::scenario::lesson::{parse_lesson, LESSONS};
 use brokerscope::scenario::presets::PRESETS;
 use brokerscope::ui::state::{Action, Model};
 
 #[test]
 fn every_lesson_file_is_listed_and_there_are_the_four_the_workshop_needs() {
-    let mut files: Vec<String> = std::fs::read_dir("lessons")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".json"))
-        .map(|n| n.trim_end_matches(".json").to_string())
-        .collect();
-    files.sort();
+    let files = common::file_stems("lessons", "json");
     let stems: Vec<&str> = LESSONS.iter().map(|(s, _)| *s).collect();
     assert_eq!(files, stems);
     assert!(stems.len() >= 4);

@@ -6,6 +6,7 @@
 //! A new link format gets its own file, written once with
 //! `cargo test --test link_corpus write_corpus_for_the_current_version -- --ignored`.
 #![cfg(not(target_arch = "wasm32"))]
+mod common;
 use brokerscope::scenario::link::{self, LINK_VERSION};
 use brokerscope::scenario::model::{FaultAction, ScriptedFault};
 use brokerscope::scenario::parse_scenario;
@@ -46,14 +47,7 @@ fn open(link: &str) -> (u64, u64, String, Option<String>) {
 }
 
 fn corpus_files() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir("tests/links")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".tsv"))
-        .map(|n| format!("tests/links/{n}"))
-        .collect();
-    files.sort();
-    files
+    common::file_stems("tests/links", "tsv").into_iter().map(|v| format!("tests/links/{v}.tsv")).collect()
 }
 
 #[test]

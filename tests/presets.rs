@@ -5,6 +5,7 @@
 //! After an intended change to the engine, re-bless with `BLESS=1 cargo test --test presets` and say
 //! why in the commit.
 #![cfg(not(target_arch = "wasm32"))]
+mod common;
 use brokerscope::engine::observe::AnomalyKind;
 use brokerscope::engine::Engine;
 use brokerscope::scenario::parse_scenario;
@@ -21,13 +22,7 @@ fn run(json: &str) -> brokerscope::engine::Report {
 
 #[test]
 fn every_scenario_file_is_a_preset() {
-    let mut files: Vec<String> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".json"))
-        .map(|n| n.trim_end_matches(".json").to_string())
-        .collect();
-    files.sort();
+    let files = common::file_stems("scenarios", "json");
     let stems: Vec<String> = PRESETS.iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(files, stems);
     assert_eq!(stems.len(), 12, "the ten presets of the seed articles, events over queues, transactions");

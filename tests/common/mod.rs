@@ -1,4 +1,4 @@
-//! Scenario builders shared by the scenario-level tests.
+//! Scenario builders and file helpers shared by the integration tests.
 #![allow(dead_code)]
 use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;
@@ -164,4 +164,16 @@ pub fn stage_scenario(transactional: bool, isolation: Isolation, stage_sink: Opt
         });
     }
     s
+}
+
+/// The stems of the files in `dir` ending in `.extension`, sorted (e.g. the presets under scenarios/).
+pub fn file_stems(dir: &str, extension: &str) -> Vec<String> {
+    let suffix = format!(".{extension}");
+    let mut stems: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(&suffix).map(str::to_string))
+        .collect();
+    stems.sort();
+    stems
 }

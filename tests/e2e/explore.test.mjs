@@ -2,7 +2,7 @@
 // anomalies that jump to their moment, and scrubbing that shows the same moment exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath, scrub } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -18,13 +18,6 @@ async function preset(page, n) {
 async function toEnd(page) {
   await page.click('[data-testid=fast-forward]');
   await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
-}
-async function scrub(page, ms) {
-  await page.$eval('[data-testid=scrubber]', (el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, ms);
-  await page.waitForFunction((v) => Number(document.querySelector('[data-testid=scrubber]').value) === v, ms);
 }
 
 test('a message token is drawn with its id and clicking it shows its journey', async () => {

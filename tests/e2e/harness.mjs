@@ -109,3 +109,12 @@ export function useBrowser() {
   });
   return env;
 }
+
+/** Drags the time scrubber to `ms` (as a user's input event) and waits until the page shows it. */
+export async function scrub(page, ms) {
+  await page.$eval('[data-testid=scrubber]', (el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+  await page.waitForFunction((v) => Number(document.querySelector('[data-testid=scrubber]').value) === v, ms);
+}

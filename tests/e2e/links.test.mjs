@@ -6,17 +6,10 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
-import { useBrowser, openApp, root, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, root, screenshotPath, scrub } from './harness.mjs';
 
 const env = useBrowser();
 
-async function scrub(page, ms) {
-  await page.$eval('[data-testid=scrubber]', (el, v) => {
-    el.value = String(v);
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, ms);
-  await page.waitForFunction((v) => Number(document.querySelector('[data-testid=scrubber]').value) === v, ms);
-}
 
 /** Everything a learner compares with the trainer's screen. */
 async function snapshot(page) {
