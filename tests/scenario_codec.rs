@@ -170,3 +170,39 @@ proptest! {
         }
     }
 }
+
+/// The tagged objects (`rate`, `processing`, `commit`, `payload`, scripted faults and reset targets) are read
+/// field by field: a wrong kind, a missing field or a field of another kind is refused, at its path.
+#[test]
+fn tagged_objects_refuse_wrong_kinds_and_stray_fields_at_their_path() {
+    let edit = |n: usize, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_str(preset(n)).unwrap();
+        f(&mut v);
+        error_for(&v.to_string())
+    };
+    let e = edit(4, &|v| v["producers"][0]["rate"] = serde_json::json!({"kind": "bursty"}));
+    assert!(
+        e.starts_with("producers[0].rate") && e.contains("unknown kind `bursty`: expected one of fixed, poisson"),
+        "{e}"
+    );
+    let e = edit(4, &|v| v["producers"][0]["rate"] = serde_json::json!({"kind": "fixed", "mean_interval_ms": 3.0}));
+    assert!(e.contains("field `mean_interval_ms` does not go with kind `fixed`"), "{e}");
+    let e = edit(4, &|v| v["producers"][0]["rate"] = serde_json::json!({"kind": "poisson"}));
+    assert!(e.contains("missing field `mean_interval_ms`"), "{e}");
+    let e = edit(4, &|v| v["groups"][0]["commit"] = serde_json::json!({"policy": "auto"}));
+    assert!(e.starts_with("groups[0].commit") && e.contains("missing field `interval_ms`"), "{e}");
+    let e = edit(9, &|v| v["faults"]["scripted"][0]["action"]["to"] = serde_json::json!({"kind": "offset", "ms": 5}));
+    assert!(
+        e.starts_with("faults.scripted[0].action") && e.contains("field `ms` does not go with kind `offset`"),
+        "{e}"
+    );
+    let e = edit(9, &|v| v["faults"]["scripted"][0]["action"]["typo"] = 1.into());
+    assert!(e.starts_with("faults.scripted[0].action") && e.contains("unknown field `typo`"), "{e}");
+    // And every kind still reads back what it wrote.
+    let mut v: serde_json::Value = serde_json::from_str(preset(9)).unwrap();
+    v["faults"]["scripted"][0]["action"]["to"] = serde_json::json!({"kind": "time", "ms": 4000});
+    v["producers"][0]["rate"] = serde_json::json!({"kind": "poisson", "mean_interval_ms": 250.0});
+    v["producers"][0]["payload"] = serde_json::json!({"style": "state_carried", "bytes": 2048});
+    let s = parse_scenario(&v.to_string()).unwrap();
+    assert_eq!(parse_scenario(&serde_json::to_string(&s).unwrap()).unwrap(), s);
+}

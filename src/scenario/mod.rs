@@ -3,6 +3,7 @@ pub mod lesson;
 pub mod link;
 pub mod model;
 pub mod presets;
+mod tagged;
 pub mod validate;
 
 pub use model::Scenario;

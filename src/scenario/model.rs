@@ -66,7 +66,7 @@ pub enum MessageKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "style")]
+#[serde(rename_all = "snake_case", tag = "style", try_from = "super::tagged::PayloadRepr")]
 pub enum Payload {
     /// Ids only; the consumer reads the entity back from the source's read API.
     Notification,
@@ -84,7 +84,7 @@ pub enum KeyChoice {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", try_from = "super::tagged::RateRepr")]
 pub enum Rate {
     /// One message every `interval_ms`.
     Fixed { interval_ms: u64 },
@@ -183,7 +183,7 @@ impl Default for Topic {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "policy")]
+#[serde(rename_all = "snake_case", tag = "policy", try_from = "super::tagged::CommitPolicyRepr")]
 pub enum CommitPolicy {
     /// Kafka `enable.auto.commit` (default true, every 5000 ms): at each poll, if the interval has passed,
     /// commit the position reached by the previous poll (those records are processed by then).
@@ -210,7 +210,7 @@ pub enum Strategy {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", try_from = "super::tagged::ProcessingRepr")]
 pub enum Processing {
     Fixed { ms: u64 },
     Uniform { min_ms: u64, max_ms: u64 },
@@ -458,7 +458,7 @@ pub struct ScriptedFault {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", deny_unknown_fields)]
+#[serde(rename_all = "snake_case", tag = "kind", try_from = "super::tagged::FaultActionRepr")]
 pub enum FaultAction {
     /// Crash the consumer: at once, or (with `at_step`) when it next reaches that point of its handler.
     CrashConsumer { consumer: String, at_step: Option<CrashPoint> },
@@ -475,7 +475,7 @@ pub enum FaultAction {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case", tag = "kind", try_from = "super::tagged::ResetTargetRepr")]
 pub enum ResetTarget {
     Earliest,
     Latest,
