@@ -62,6 +62,9 @@ pub struct View {
     pub lesson: Option<String>,
     #[serde(skip_serializing_if = "is_zero")]
     pub step: usize,
+    /// Lane B of a comparison, when one was on screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Scenario>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -70,7 +73,7 @@ fn is_zero(n: &usize) -> bool {
 
 impl Default for View {
     fn default() -> Self {
-        View { at_ms: 0, events: None, speed: 1.0, lesson: None, step: 0 }
+        View { at_ms: 0, events: None, speed: 1.0, lesson: None, step: 0, compare: None }
     }
 }
 
@@ -191,6 +194,9 @@ fn decode_v1(data: &str) -> Result<SharedRun, LinkError> {
     let run: SharedRun = parse_located(json).map_err(LinkError::Invalid)?;
     validate(&run.scenario)
         .map_err(|e| LinkError::Invalid(ScenarioError { path: format!("scenario.{}", e.path), ..e }))?;
+    if let Some(b) = &run.view.compare {
+        validate(b).map_err(|e| LinkError::Invalid(ScenarioError { path: format!("view.compare.{}", e.path), ..e }))?;
+    }
     if !(run.view.speed.is_finite() && run.view.speed > 0.0) {
         return Err(LinkError::Invalid(ScenarioError {
             path: "view.speed".into(),
@@ -214,6 +220,7 @@ mod tests {
                 speed: 2.0,
                 lesson: Some("03-idempotency-strategies".into()),
                 step: 2,
+                compare: None,
             },
         }
     }

@@ -1,8 +1,8 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
 use super::browser;
 use super::components::{
-    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, controls::Controls, details::Details, lesson::LessonPanel,
-    scoreboard::Scoreboard,
+    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, compare::CompareBoard, controls::Controls,
+    details::Details, lesson::LessonPanel, scoreboard::Scoreboard,
 };
 use super::state::{Action, Model};
 use std::cell::{Cell, RefCell};
@@ -207,9 +207,11 @@ pub fn App() -> Html {
                         </p>
                     }
                     <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                    <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} lane_b=true />
                     <Details model={state.model.clone()} {revision} on_action={dispatch.clone()} />
                 </div>
                 <aside class="side">
+                    <CompareBoard model={state.model.clone()} {revision} />
                     <Scoreboard model={state.model.clone()} {revision} />
                     <Charts model={state.model.clone()} {revision} />
                     <AnomalyFeed model={state.model.clone()} {revision} on_action={dispatch.clone()} />

@@ -81,6 +81,11 @@ pub enum Action {
     EndLesson,
     /// Large type and high contrast for a projector.
     TogglePresenter,
+    /// Compare: keep the run on screen as lane B, to change lane A and watch both in lockstep.
+    ComparePin,
+    /// Compare with a preset as lane B (e.g. the same workload over queues), in lockstep.
+    CompareWith(usize),
+    EndCompare,
     /// "Copy link" ran: how long the link is and whether the clipboard took it.
     LinkCopied {
         chars: usize,
@@ -129,6 +134,21 @@ pub struct Focus {
     pub explanation: String,
 }
 
+/// Lane B of a comparison: another scenario on the same clock (same seed and fault schedule unless the
+/// user changed them), drawn below the main run with its figures side by side.
+pub struct CompareLane {
+    pub scenario: Scenario,
+    pub engine: Engine,
+    pub end_ms: SimTime,
+}
+
+impl CompareLane {
+    fn new(scenario: Scenario) -> Result<CompareLane, String> {
+        let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
+        Ok(CompareLane { end_ms: probe_end(&scenario), scenario, engine })
+    }
+}
+
 /// Larger scenario files are refused before parsing (the biggest valid scenario is far smaller).
 pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
@@ -149,6 +169,8 @@ pub struct Model {
     pub presenter: bool,
     /// Playing pauses here (a lesson step's moment).
     pub play_until: Option<SimTime>,
+    /// The second lane of a comparison, kept at the same virtual time as the main run.
+    pub compare: Option<CompareLane>,
     pub scenario: Scenario,
     pub engine: Engine,
     pub playing: bool,
@@ -199,6 +221,7 @@ impl Model {
             lesson: None,
             presenter: false,
             play_until: None,
+            compare: None,
             end_ms: 0,
             scenario,
             engine,
@@ -446,6 +469,7 @@ impl Model {
             speed: self.speed,
             lesson: self.lesson.as_ref().and_then(|l| self.lessons.get(l.lesson)).map(|(stem, _)| stem.clone()),
             step: self.lesson.as_ref().map_or(0, |l| l.step),
+            compare: self.compare.as_ref().map(|c| c.scenario.clone()),
         };
         SharedRun { scenario: self.scenario.clone(), view }
     }
@@ -474,6 +498,13 @@ impl Model {
         });
         if self.lesson.is_some() {
             self.lesson_highlight();
+        }
+        self.compare = match run.view.compare {
+            Some(b) => Some(CompareLane::new(b)?),
+            None => None,
+        };
+        if let Some(lane) = &self.compare {
+            self.end_ms = self.end_ms.max(lane.end_ms);
         }
         let at = run.view.at_ms.min(self.end_ms);
         match run.view.events {
@@ -533,6 +564,9 @@ impl Model {
                 | Action::NextStep
                 | Action::PreviousStep
                 | Action::ShowSolution
+                | Action::ComparePin
+                | Action::CompareWith(_)
+                | Action::EndCompare
         ) {
             self.keep_saved_work = false;
         }
@@ -582,6 +616,16 @@ impl Model {
                 }
             }
             Action::EndLesson => self.lesson = None,
+            Action::ComparePin => self.start_compare(self.scenario.clone()),
+            Action::CompareWith(i) => {
+                if let Some((_, s)) = self.presets.get(i) {
+                    self.start_compare(s.clone());
+                }
+            }
+            Action::EndCompare => {
+                self.compare = None;
+                self.end_ms = probe_end(&self.scenario);
+            }
             Action::TogglePresenter => self.presenter = !self.presenter,
             Action::LinkCopied { chars, copied } => {
                 self.notice = Some(if copied {
@@ -696,7 +740,43 @@ impl Model {
                 self.playing = false;
             }
         }
+        self.keep_lanes_in_step();
         self.narrate();
+    }
+
+    fn start_compare(&mut self, scenario: Scenario) {
+        match CompareLane::new(scenario) {
+            Ok(lane) => {
+                self.end_ms = self.end_ms.max(lane.end_ms);
+                self.compare = Some(lane);
+                self.notice = Some(
+                    "Comparing: lane B runs on the same clock. Change lane A (click its elements) and watch both."
+                        .into(),
+                );
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Brings lane B to lane A's moment: forward by running, backward by recomputing from t = 0 (the same
+    /// way scrubbing stays exact); when A has run to its end, B does too.
+    fn keep_lanes_in_step(&mut self) {
+        let (now, done) = (self.engine.now(), self.engine.is_finished());
+        let Some(lane) = self.compare.as_mut() else { return };
+        if lane.engine.now() > now && !done {
+            match Engine::new(lane.scenario.clone()) {
+                Ok(engine) => lane.engine = engine,
+                Err(_) => return,
+            }
+        }
+        if done {
+            if !lane.engine.is_finished() {
+                lane.engine.run_to_end();
+            }
+        } else if lane.engine.now() < now {
+            lane.engine.run_until(now);
+        }
+        self.end_ms = self.end_ms.max(lane.end_ms);
     }
 
     /// Turns new trace events into short sentences for screen-reader users.

@@ -1,7 +1,7 @@
 //! Words the page shows, computed from the engine as plain data (tested natively): one sentence per
 //! trace event (the narration and the journeys share it), each consumer's handler as pseudo-code, and a
 //! message's whole journey.
-use crate::engine::observe::{seconds, TraceEvent, What};
+use crate::engine::observe::{seconds, AnomalyKind, TraceEvent, What};
 use crate::engine::{Engine, Fate, LossReason, Outcome, Role, Step};
 use crate::scenario::model::{CommitPolicy, CrashPoint, Payload, SinkKind, Strategy};
 
@@ -447,6 +447,47 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
         fates.push((format!("{name}: {text}"), tone));
     }
     Some(Journey { title, rows: rows.into_iter().map(|(_, _, r)| r).collect(), fates, truncated })
+}
+
+/// One line of the side-by-side figures: lane A's value, lane B's, and which side it favours (if the
+/// figure is one where less or more is plainly better).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRow {
+    pub label: &'static str,
+    pub a: u64,
+    pub b: u64,
+    /// `Some(true)` when a lower value is better (duplicates, losses), `Some(false)` when higher is (history
+    /// kept), `None` when it is only different.
+    pub lower_is_better: Option<bool>,
+}
+
+/// The figures a comparison lines up: what each lane delivered, what went wrong, and what it keeps.
+pub fn compare_rows(a: &Engine, b: &Engine) -> Vec<CompareRow> {
+    // Records a log still holds: what a late or replaying reader can get. A queue keeps nothing it delivered.
+    let kept = |e: &Engine| e.topics.iter().flat_map(|t| t.partitions.iter()).map(|p| p.records.len() as u64).sum();
+    let anomalies = |e: &Engine, kind: AnomalyKind| e.anomalies.iter().filter(|x| x.kind == kind).count() as u64;
+    let row = |label, a, b, lower_is_better| CompareRow { label, a, b, lower_is_better };
+    let (ca, cb) = (&a.counters, &b.counters);
+    vec![
+        row("Produced", ca.produced, cb.produced, None),
+        row("Delivered", ca.deliveries, cb.deliveries, None),
+        row("Effects applied", ca.effects_applied, cb.effects_applied, None),
+        row("Duplicate effects", ca.duplicate_effects, cb.duplicate_effects, Some(true)),
+        row("Lost", ca.lost_messages, cb.lost_messages, Some(true)),
+        row("Dead-lettered", ca.dead_lettered, cb.dead_lettered, Some(true)),
+        row("Out of order", ca.out_of_order, cb.out_of_order, Some(true)),
+        row("Stale reads", ca.stale_reads, cb.stale_reads, Some(true)),
+        row("Read-API calls", ca.read_api_calls, cb.read_api_calls, Some(true)),
+        row("Bytes on the wire", ca.bytes_on_wire, cb.bytes_on_wire, None),
+        row("Kept for replay (records in logs)", kept(a), kept(b), Some(false)),
+        row(
+            "Duplicate appends",
+            anomalies(a, AnomalyKind::DuplicateAppend),
+            anomalies(b, AnomalyKind::DuplicateAppend),
+            Some(true),
+        ),
+        row("Crashes", ca.crashes, cb.crashes, None),
+    ]
 }
 
 #[cfg(test)]

@@ -1,8 +1,11 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
-use super::ActionProps;
+use super::OnAction;
 use crate::ui::geometry::{curve_path, layout, tokens, NodeId, TokenKind};
+use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
+use std::cell::RefCell;
+use std::rc::Rc;
 use yew::prelude::*;
 
 fn node_key(id: NodeId) -> String {
@@ -42,29 +45,63 @@ fn select(on_action: &Callback<Action>, selection: Selection) -> (Callback<Mouse
 /// Five-pointed burst around (0, 0): a crash is a shape, not only a colour.
 const BURST: &str = "0,-16 4,-6 15,-8 7,1 12,12 0,6 -12,12 -7,1 -15,-8 -4,-6";
 
+#[derive(Properties, Clone)]
+pub struct CanvasProps {
+    pub model: Rc<RefCell<Model>>,
+    pub revision: u64,
+    pub on_action: OnAction,
+    /// Draw lane B of a comparison (read-only: its elements are not selectable).
+    #[prop_or_default]
+    pub lane_b: bool,
+}
+
+impl PartialEq for CanvasProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.model, &other.model) && self.revision == other.revision && self.lane_b == other.lane_b
+    }
+}
+
 #[component]
-pub fn Canvas(props: &ActionProps) -> Html {
+pub fn Canvas(props: &CanvasProps) -> Html {
     let model = props.model.borrow();
-    let l = layout(&model.engine);
-    let toks = tokens(&model.engine, &l);
+    let engine = match (props.lane_b, model.compare.as_ref()) {
+        (true, Some(lane)) => &lane.engine,
+        (true, None) => return html! {},
+        (false, _) => &model.engine,
+    };
+    let l = layout(engine);
+    let toks = tokens(engine, &l);
     let view_box = format!("0 0 {} {}", l.width, l.height);
-    let selected_message = match model.selection {
+    // Selection, focus and highlights belong to lane A; lane B is only drawn.
+    let (selection, on_action) =
+        if props.lane_b { (None, Callback::noop()) } else { (model.selection, props.on_action.clone()) };
+    let selected_message = match selection {
         Some(Selection::Message(m)) => Some(m),
         _ => None,
     };
-    let selected_node = match model.selection {
+    let selected_node = match selection {
         Some(Selection::Node(n)) => Some(n),
         _ => None,
     };
-    let focus_consumers: Vec<u16> = model.focus.as_ref().map(|f| f.consumers.clone()).unwrap_or_default();
-    let lesson_highlight: Vec<NodeId> = model.lesson.as_ref().map(|l| l.highlight.clone()).unwrap_or_default();
+    let focus_consumers: Vec<u16> =
+        model.focus.as_ref().filter(|_| !props.lane_b).map(|f| f.consumers.clone()).unwrap_or_default();
+    let lesson_highlight: Vec<NodeId> =
+        model.lesson.as_ref().filter(|_| !props.lane_b).map(|l| l.highlight.clone()).unwrap_or_default();
     let clear = {
-        let on_action = props.on_action.clone();
+        let on_action = on_action.clone();
         Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
+    };
+    let (testid, lane_title) = match (props.lane_b, model.compare.is_some()) {
+        (true, _) => ("canvas-b", Some(format!("B: {}", engine.scenario().name))),
+        (false, true) => ("canvas", Some(format!("A: {}", engine.scenario().name))),
+        (false, false) => ("canvas", None),
     };
     html! {
         <div class="canvas-wrap">
-            <svg class="canvas" data-testid="canvas" viewBox={view_box} role="group"
+            if let Some(title) = lane_title {
+                <p class="lane-title" data-testid={format!("{testid}-title")}>{title}</p>
+            }
+            <svg class="canvas" data-testid={testid} viewBox={view_box} role="group"
                 aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
                 onclick={clear}>
                 { for l.columns.iter().map(|(x, title)| html! {
@@ -82,7 +119,7 @@ pub fn Canvas(props: &ActionProps) -> Html {
                         focused.then_some("focus"),
                         lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
                     );
-                    let (onclick, onkeydown) = select(&props.on_action, Selection::Node(n.id));
+                    let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
                     let label = format!("{}: {}", n.title, n.lines.join(", "));
                     html! {
                         <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
@@ -102,7 +139,7 @@ pub fn Canvas(props: &ActionProps) -> Html {
                             let selected = c.message.is_some() && c.message == selected_message;
                             let (onclick, onkeydown) = match c.message {
                                 Some(m) => {
-                                    let (a, b) = select(&props.on_action, Selection::Message(m));
+                                    let (a, b) = select(&on_action, Selection::Message(m));
                                     (Some(a), Some(b))
                                 }
                                 None => (None, None),
@@ -134,7 +171,7 @@ pub fn Canvas(props: &ActionProps) -> Html {
                             (t.message != 0 && Some(t.message) == selected_message).then_some("selected"),
                         );
                         let (onclick, onkeydown) = if t.message != 0 {
-                            let (a, b) = select(&props.on_action, Selection::Message(t.message));
+                            let (a, b) = select(&on_action, Selection::Message(t.message));
                             (Some(a), Some(b))
                         } else {
                             (None, None)

@@ -39,6 +39,25 @@ pub fn Controls(props: &ActionProps) -> Html {
             }
         })
     };
+    let on_compare = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let value = select.value();
+            match value.as_str() {
+                "pin" => on_action.emit(Action::ComparePin),
+                _ => match value.parse::<usize>() {
+                    Ok(i) => on_action.emit(Action::CompareWith(i)),
+                    Err(_) => on_action.emit(Action::EndCompare),
+                },
+            }
+        })
+    };
+    // Which compare option is on: the preset lane B equals, or the pinned run.
+    let compare_value = model
+        .compare
+        .as_ref()
+        .map(|c| model.presets.iter().position(|(_, s)| *s == c.scenario).map_or("pin".to_string(), |i| i.to_string()));
     let on_speed = {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {
@@ -156,6 +175,16 @@ pub fn Controls(props: &ActionProps) -> Html {
                     <option value="" selected={model.lesson.is_none()}>{"None"}</option>
                     { for model.lessons.iter().enumerate().map(|(i, (_, l))| html! {
                         <option value={i.to_string()} selected={model.lesson.as_ref().is_some_and(|p| p.lesson == i)}>{format!("{}. {}", i + 1, l.title)}</option>
+                    }) }
+                </select>
+            </div>
+            <div class="group">
+                <label class="inline" for="compare">{"Compare"}</label>
+                <select id="compare" data-testid="compare-select" onchange={on_compare}>
+                    <option value="" selected={model.compare.is_none()}>{"Off"}</option>
+                    <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Pin this run as B, then change A"}</option>
+                    { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
+                        <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {}", i + 1, s.name)}</option>
                     }) }
                 </select>
             </div>

@@ -2,6 +2,7 @@
 pub mod anomalies;
 pub mod canvas;
 pub mod charts;
+pub mod compare;
 pub mod controls;
 pub mod details;
 pub mod lesson;
