@@ -449,6 +449,93 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     Some(Journey { title, rows: rows.into_iter().map(|(_, _, r)| r).collect(), fates, truncated })
 }
 
+/// One message's journey as a Mermaid sequence diagram, for slides: the producer, the broker, each
+/// consumer that handled it, the idempotency store, the read API and the sinks as participants; every
+/// traced step as an arrow (or a note), labelled with the same sentence the page shows.
+pub fn journey_mermaid(e: &Engine, message: u32) -> Option<String> {
+    let m = e.messages.get(message as usize).filter(|_| message > 0)?;
+    let producer = m.producer;
+    let broker = e.producers.get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
+    // Mermaid reads `;` and `#` in a label as syntax: write them as entity codes.
+    let label = |text: &str| text.replace('#', "#35;").replace(';', "#59;").replace('\n', " ");
+    let mut rows: Vec<(u64, u64, String, String, String)> = vec![];
+    for ev in e.trace.events.iter().filter(|ev| ev.message == Some(message)) {
+        let text = label(&describe(e, ev));
+        let c = |c: u16| format!("C{c}");
+        let (from, to) = match ev.what {
+            What::Produced { .. } | What::ProducerRetry { .. } | What::RelayRepublish { .. } => {
+                ("P".into(), "B".into())
+            }
+            What::AckLost { .. } => ("B".into(), "P".into()),
+            What::Delivered { consumer, .. } => ("B".into(), c(consumer)),
+            What::ReadBack { consumer, .. } | What::ReadApiFailed { consumer } => (c(consumer), "API".into()),
+            What::Checked { consumer, .. } | What::Claimed { consumer, .. } | What::Recorded { consumer } => {
+                (c(consumer), "S".into())
+            }
+            What::Effect { consumer, sink, .. } | What::EffectDeduplicated { consumer, sink } => {
+                (c(consumer), format!("K{sink}"))
+            }
+            What::Committed { consumer, .. }
+            | What::Acked { consumer }
+            | What::StageProduced { consumer, .. }
+            | What::TxnCommitted { consumer, .. } => (c(consumer), "B".into()),
+            What::CommitRejected { consumer, .. } | What::AckRejected { consumer } => ("B".into(), c(consumer)),
+            What::HandlerFailed { consumer, .. } | What::SkippedPoison { consumer, .. } => (c(consumer), c(consumer)),
+            What::NeverPublished { .. } | What::SendGaveUp { .. } | What::AppendDeduplicated { .. } => {
+                ("P".into(), "P".into())
+            }
+            _ => ("B".into(), "B".into()),
+        };
+        // A reply that never arrives or is refused: a dotted arrow ending in a cross.
+        let failed = matches!(
+            ev.what,
+            What::AckLost { .. } | What::ReadApiFailed { .. } | What::CommitRejected { .. } | What::AckRejected { .. }
+        );
+        rows.push((ev.at_ms, ev.seq, from, to, if failed { format!("--x{text}") } else { format!("->>{text}") }));
+    }
+    for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
+        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
+            let text = format!("CRASH (at its {} step)", crate::ui::geometry::step_label(before));
+            rows.push((at, u64::MAX, format!("C{}", d.consumer), format!("C{}", d.consumer), format!("->>{text}")));
+        }
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    // Participants in the order a reader meets them.
+    let mut participants: Vec<String> = vec!["P".into(), "B".into()];
+    for (_, _, from, to, _) in &rows {
+        for p in [from, to] {
+            if !participants.contains(p) {
+                participants.push(p.clone());
+            }
+        }
+    }
+    let name = |id: &str| -> String {
+        let named = match id {
+            "P" => producer_name(e, producer).to_string(),
+            "B" => broker.to_string(),
+            "S" => "idempotency store".into(),
+            "API" => "read API".into(),
+            _ if id.starts_with('C') => consumer_name(e, id[1..].parse().unwrap_or(u16::MAX)).to_string(),
+            _ => id[1..].parse::<usize>().ok().and_then(|k| e.sinks.get(k)).map_or("?".into(), |k| k.spec.name.clone()),
+        };
+        label(&named)
+    };
+    let mut out = String::from("sequenceDiagram\n");
+    for p in &participants {
+        out.push_str(&format!("    participant {p} as {}\n", name(p)));
+    }
+    for (at, _, from, to, arrow_text) in rows {
+        let t = seconds(at);
+        let (arrow, text) = arrow_text.split_at(3);
+        if from == to {
+            out.push_str(&format!("    Note over {from}: {t} {text}\n"));
+        } else {
+            out.push_str(&format!("    {from}{arrow}{to}: {t} {text}\n"));
+        }
+    }
+    Some(out)
+}
+
 /// One line of the side-by-side figures: lane A's value, lane B's, and which side it favours (if the
 /// figure is one where less or more is plainly better).
 #[derive(Clone, Debug, PartialEq)]
@@ -492,6 +579,34 @@ pub fn compare_rows(a: &Engine, b: &Engine) -> Vec<CompareRow> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_duplicate_email_as_a_mermaid_sequence_diagram() {
+        let json = crate::scenario::presets::PRESETS[4].1;
+        let mut e = Engine::new(crate::scenario::parse_scenario(json).unwrap()).unwrap();
+        e.run_to_end();
+        let dup = e.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).unwrap().message_id;
+        let text = journey_mermaid(&e, dup).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "sequenceDiagram");
+        assert!(lines.contains(&"    participant P as user-service"), "{text}");
+        assert!(lines.contains(&"    participant B as user-events"), "{text}");
+        assert!(lines.iter().any(|l| l.starts_with("    participant K0 as email")), "{text}");
+        let effects = lines.iter().filter(|l| l.contains("->>K0:")).count();
+        assert_eq!(effects, 2, "the email is sent twice: {text}");
+        assert!(lines.iter().any(|l| l.contains("CRASH")), "{text}");
+        for l in &lines[1..] {
+            let body = l.trim_start();
+            assert!(body.starts_with("participant ") || body.starts_with("Note over ") || body.contains(": "), "{l}");
+            let plain = body.replace("#35;", "").replace("#59;", "");
+            assert!(!plain.contains(';') && !plain.contains('#'), "Mermaid reads ';' and '#' as syntax: {l}");
+        }
+        assert_eq!(journey_mermaid(&e, 0), None);
+        if std::env::var("PRINT_MERMAID").is_ok() {
+            println!("{text}");
+        }
+    }
+
     use super::*;
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;

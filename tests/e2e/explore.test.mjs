@@ -2,6 +2,7 @@
 // anomalies that jump to their moment, and scrubbing that shows the same moment exactly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import { useBrowser, openApp, score, screenshotPath, scrub } from './harness.mjs';
 
 const env = useBrowser();
@@ -33,6 +34,12 @@ test('a message token is drawn with its id and clicking it shows its journey', a
   assert.match(await page.textContent('[data-testid=journey-title]'), /UserRegistered #1/);
   assert.match(await page.textContent('[data-testid=journey]'), /produced it/);
   assert.match(await page.textContent('[data-testid=journey]'), /appended to user-events/);
+  // The journey as a Mermaid sequence diagram, for slides.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-mermaid]')]);
+  assert.equal(download.suggestedFilename(), 'journey-message-1.mmd');
+  const mermaid = await fs.readFile(await download.path(), 'utf8');
+  assert.match(mermaid, /^sequenceDiagram\n    participant P as user-service\n    participant B as user-events\n/);
+  assert.match(mermaid, /P->>B: \d+\.\d{3} s user-service produced it/);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -234,10 +234,17 @@ fn message_details(e: &Engine, m: u32) -> Html {
     let Some(j) = journey(e, m) else {
         return html! { <p class="empty">{format!("Message #{m} does not exist (yet) at this moment.")}</p> };
     };
+    // The same journey as a Mermaid sequence diagram, for slides (a journey is short: built with the panel).
+    let mermaid = crate::ui::text::journey_mermaid(e, m).unwrap_or_default();
+    let on_mermaid = Callback::from(move |_: MouseEvent| {
+        let blob = gloo::file::Blob::new_with_options(mermaid.as_str(), Some("text/plain"));
+        crate::ui::browser::download(blob, &format!("journey-message-{m}.mmd"));
+    });
     html! {
         <>
             <h2 id="details-title">{"Journey"}</h2>
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
+            <button data-testid="export-mermaid" title="Download this journey as a Mermaid sequence diagram" onclick={on_mermaid}>{"Sequence diagram (Mermaid)"}</button>
             if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
             <ol class="journey" data-testid="journey">
                 { for j.rows.iter().map(|r| html! {
