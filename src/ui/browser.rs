@@ -86,11 +86,11 @@ const SVG_NS: &str = "http://www.w3.org/2000/svg";
 /// The styles a standalone copy of the canvas needs (the light theme's tokens and the canvas rules).
 const CANVAS_STYLES: &str = concat!(include_str!("../../styles/tokens.css"), include_str!("../../styles/canvas.css"));
 
-/// The canvas as a standalone SVG document (for slides): a deep copy of the drawing with its styles
-/// inside and a size, serialized by the browser. Also its width and height in CSS pixels.
-pub fn canvas_svg() -> Option<(String, f64, f64)> {
+/// A drawing on the page (the canvas, a sequence diagram) as a standalone SVG document for slides: a deep
+/// copy with its styles inside and a size, serialized by the browser. Also its width and height.
+pub fn svg_document(selector: &str) -> Option<(String, f64, f64)> {
     let document = gloo::utils::document();
-    let svg = document.query_selector("[data-testid=canvas]").ok()??;
+    let svg = document.query_selector(selector).ok()??;
     let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
     let view_box = copy.get_attribute("viewBox")?;
     let mut numbers = view_box.split_whitespace().filter_map(|n| n.parse::<f64>().ok()).skip(2);
@@ -98,7 +98,8 @@ pub fn canvas_svg() -> Option<(String, f64, f64)> {
     copy.set_attribute("xmlns", SVG_NS).ok()?;
     copy.set_attribute("width", &width.to_string()).ok()?;
     copy.set_attribute("height", &height.to_string()).ok()?;
-    copy.set_attribute("class", "canvas exported").ok()?;
+    let class = copy.get_attribute("class").unwrap_or_default();
+    copy.set_attribute("class", &format!("{class} exported")).ok()?;
     let style = document.create_element_ns(Some(SVG_NS), "style").ok()?;
     style.set_text_content(Some(CANVAS_STYLES));
     copy.prepend_with_node_1(&style).ok()?;

@@ -774,8 +774,86 @@ pub fn chart(engine: &Engine, width: f64, height: f64) -> Option<Chart> {
     Some(Chart { width, height, max, end_ms, series })
 }
 
+/// A journey's sequence diagram: a time column, one lifeline per participant, and each step's sentence
+/// in a column of its own on the right (sentences are long; between lifelines they would overlap).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceLayout {
+    pub width: f64,
+    pub height: f64,
+    /// (x of the lifeline, name).
+    pub lanes: Vec<(f64, String)>,
+    pub rows: Vec<SequenceArrow>,
+    /// Where the sentences start.
+    pub text_x: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceArrow {
+    pub y: f64,
+    pub x1: f64,
+    pub x2: f64,
+    /// A note on one lifeline (`x1 == x2`), drawn as a mark rather than an arrow.
+    pub note: bool,
+    pub failed: bool,
+    pub time: String,
+    pub text: String,
+}
+
+pub const SEQUENCE_TIME_W: f64 = 70.0;
+pub const SEQUENCE_LANE_W: f64 = 110.0;
+pub const SEQUENCE_HEAD_H: f64 = 40.0;
+pub const SEQUENCE_ROW_H: f64 = 24.0;
+pub const SEQUENCE_TEXT_W: f64 = 560.0;
+
+pub fn sequence_layout(seq: &crate::ui::text::Sequence) -> SequenceLayout {
+    let lane_x = |i: usize| SEQUENCE_TIME_W + SEQUENCE_LANE_W * (i as f64 + 0.5);
+    let lanes = seq.participants.iter().enumerate().map(|(i, (_, name))| (lane_x(i), name.clone())).collect();
+    let text_x = SEQUENCE_TIME_W + SEQUENCE_LANE_W * seq.participants.len() as f64 + 12.0;
+    let rows = seq
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(k, r)| SequenceArrow {
+            y: SEQUENCE_HEAD_H + SEQUENCE_ROW_H * (k as f64 + 0.5),
+            x1: lane_x(r.from),
+            x2: lane_x(r.to),
+            note: r.from == r.to,
+            failed: r.failed,
+            time: crate::engine::observe::seconds(r.at_ms),
+            text: r.text.clone(),
+        })
+        .collect();
+    SequenceLayout {
+        width: text_x + SEQUENCE_TEXT_W,
+        height: SEQUENCE_HEAD_H + SEQUENCE_ROW_H * seq.rows.len() as f64 + 8.0,
+        lanes,
+        rows,
+        text_x,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_sequence_lays_out_one_lifeline_per_participant_and_one_row_per_step() {
+        use crate::ui::text::{Sequence, SequenceRow};
+        let row = |from, to, failed| SequenceRow { at_ms: 5, from, to, text: "x".into(), failed };
+        let seq = Sequence {
+            participants: vec![("P".into(), "p".into()), ("B".into(), "b".into()), ("C0".into(), "c".into())],
+            rows: vec![row(0, 1, false), row(1, 2, false), row(2, 2, false), row(1, 0, true)],
+        };
+        let l = sequence_layout(&seq);
+        assert_eq!(l.lanes.len(), 3);
+        assert!(l.lanes.windows(2).all(|w| w[1].0 - w[0].0 == SEQUENCE_LANE_W));
+        assert_eq!(l.rows.len(), 4);
+        assert!(l.rows.windows(2).all(|w| w[1].y > w[0].y), "time flows down");
+        assert!(l.rows[2].note && !l.rows[0].note);
+        assert!(l.rows[3].x2 < l.rows[3].x1 && l.rows[3].failed, "a reply goes back left");
+        assert!(l.text_x > l.lanes[2].0 + SEQUENCE_LANE_W / 2.0 - 1.0, "sentences never cross a lifeline");
+        assert!(l.rows.iter().all(|r| r.y < l.height));
+    }
+
     use super::*;
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;

@@ -449,18 +449,35 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     Some(Journey { title, rows: rows.into_iter().map(|(_, _, r)| r).collect(), fates, truncated })
 }
 
-/// One message's journey as a Mermaid sequence diagram, for slides: the producer, the broker, each
-/// consumer that handled it, the idempotency store, the read API and the sinks as participants; every
-/// traced step as an arrow (or a note), labelled with the same sentence the page shows.
-pub fn journey_mermaid(e: &Engine, message: u32) -> Option<String> {
+/// One message's journey as a sequence diagram: who took part, and each traced step as an arrow from
+/// one participant to another (or a note on one, when `from == to`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequence {
+    /// (short id for Mermaid, name shown).
+    pub participants: Vec<(String, String)>,
+    pub rows: Vec<SequenceRow>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SequenceRow {
+    pub at_ms: u64,
+    /// Indices into `participants`.
+    pub from: usize,
+    pub to: usize,
+    /// The same sentence the journey shows.
+    pub text: String,
+    /// A reply that never arrived or was refused (lost ack, rejected commit, failed read).
+    pub failed: bool,
+}
+
+/// The participants are the producer, the broker, each consumer that handled the message, the idempotency
+/// store, the read API and the sinks, in the order a reader meets them.
+pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
     let m = e.messages.get(message as usize).filter(|_| message > 0)?;
     let producer = m.producer;
     let broker = e.producers.get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
-    // Mermaid reads `;` and `#` in a label as syntax: write them as entity codes.
-    let label = |text: &str| text.replace('#', "#35;").replace(';', "#59;").replace('\n', " ");
-    let mut rows: Vec<(u64, u64, String, String, String)> = vec![];
+    let mut rows: Vec<(u64, u64, String, String, String, bool)> = vec![];
     for ev in e.trace.events.iter().filter(|ev| ev.message == Some(message)) {
-        let text = label(&describe(e, ev));
         let c = |c: u16| format!("C{c}");
         let (from, to) = match ev.what {
             What::Produced { .. } | What::ProducerRetry { .. } | What::RelayRepublish { .. } => {
@@ -486,54 +503,73 @@ pub fn journey_mermaid(e: &Engine, message: u32) -> Option<String> {
             }
             _ => ("B".into(), "B".into()),
         };
-        // A reply that never arrives or is refused: a dotted arrow ending in a cross.
         let failed = matches!(
             ev.what,
             What::AckLost { .. } | What::ReadApiFailed { .. } | What::CommitRejected { .. } | What::AckRejected { .. }
         );
-        rows.push((ev.at_ms, ev.seq, from, to, if failed { format!("--x{text}") } else { format!("->>{text}") }));
+        rows.push((ev.at_ms, ev.seq, from, to, describe(e, ev), failed));
     }
+    // Crashes are traced against the consumer, not the message: take them from the deliveries.
     for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
             let text = format!("CRASH (at its {} step)", crate::ui::geometry::step_label(before));
-            rows.push((at, u64::MAX, format!("C{}", d.consumer), format!("C{}", d.consumer), format!("->>{text}")));
+            let c = format!("C{}", d.consumer);
+            rows.push((at, u64::MAX, c.clone(), c, text, false));
         }
     }
     rows.sort_by_key(|r| (r.0, r.1));
-    // Participants in the order a reader meets them.
-    let mut participants: Vec<String> = vec!["P".into(), "B".into()];
-    for (_, _, from, to, _) in &rows {
+    let mut ids: Vec<String> = vec!["P".into(), "B".into()];
+    for (_, _, from, to, _, _) in &rows {
         for p in [from, to] {
-            if !participants.contains(p) {
-                participants.push(p.clone());
+            if !ids.contains(p) {
+                ids.push(p.clone());
             }
         }
     }
     let name = |id: &str| -> String {
-        let named = match id {
+        match id {
             "P" => producer_name(e, producer).to_string(),
             "B" => broker.to_string(),
             "S" => "idempotency store".into(),
             "API" => "read API".into(),
             _ if id.starts_with('C') => consumer_name(e, id[1..].parse().unwrap_or(u16::MAX)).to_string(),
             _ => id[1..].parse::<usize>().ok().and_then(|k| e.sinks.get(k)).map_or("?".into(), |k| k.spec.name.clone()),
-        };
-        label(&named)
+        }
     };
+    let index = |id: &str| ids.iter().position(|p| p == id).unwrap_or(0);
+    let rows = rows
+        .iter()
+        .map(|(at_ms, _, from, to, text, failed)| SequenceRow {
+            at_ms: *at_ms,
+            from: index(from),
+            to: index(to),
+            text: text.clone(),
+            failed: *failed,
+        })
+        .collect();
+    Some(Sequence { participants: ids.iter().map(|id| (id.clone(), name(id))).collect(), rows })
+}
+
+/// A sequence as Mermaid text (`sequenceDiagram`), for slides.
+pub fn sequence_mermaid(seq: &Sequence) -> String {
+    // Mermaid reads `;` and `#` in a label as syntax: write them as entity codes.
+    let label = |text: &str| text.replace('#', "#35;").replace(';', "#59;").replace('\n', " ");
     let mut out = String::from("sequenceDiagram\n");
-    for p in &participants {
-        out.push_str(&format!("    participant {p} as {}\n", name(p)));
+    for (id, name) in &seq.participants {
+        out.push_str(&format!("    participant {id} as {}\n", label(name)));
     }
-    for (at, _, from, to, arrow_text) in rows {
-        let t = seconds(at);
-        let (arrow, text) = arrow_text.split_at(3);
+    for r in &seq.rows {
+        let (from, to) = (&seq.participants[r.from].0, &seq.participants[r.to].0);
+        let (t, text) = (seconds(r.at_ms), label(&r.text));
         if from == to {
             out.push_str(&format!("    Note over {from}: {t} {text}\n"));
         } else {
+            // A reply that never arrives or is refused: a dotted arrow ending in a cross.
+            let arrow = if r.failed { "--x" } else { "->>" };
             out.push_str(&format!("    {from}{arrow}{to}: {t} {text}\n"));
         }
     }
-    Some(out)
+    out
 }
 
 /// One line of the side-by-side figures: lane A's value, lane B's, and which side it favours (if the
@@ -586,7 +622,7 @@ mod tests {
         let mut e = Engine::new(crate::scenario::parse_scenario(json).unwrap()).unwrap();
         e.run_to_end();
         let dup = e.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).unwrap().message_id;
-        let text = journey_mermaid(&e, dup).unwrap();
+        let text = sequence_mermaid(&journey_sequence(&e, dup).unwrap());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "sequenceDiagram");
         assert!(lines.contains(&"    participant P as user-service"), "{text}");
@@ -601,7 +637,7 @@ mod tests {
             let plain = body.replace("#35;", "").replace("#59;", "");
             assert!(!plain.contains(';') && !plain.contains('#'), "Mermaid reads ';' and '#' as syntax: {l}");
         }
-        assert_eq!(journey_mermaid(&e, 0), None);
+        assert_eq!(journey_sequence(&e, 0), None);
         if std::env::var("PRINT_MERMAID").is_ok() {
             println!("{text}");
         }

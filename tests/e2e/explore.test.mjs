@@ -34,7 +34,15 @@ test('a message token is drawn with its id and clicking it shows its journey', a
   assert.match(await page.textContent('[data-testid=journey-title]'), /UserRegistered #1/);
   assert.match(await page.textContent('[data-testid=journey]'), /produced it/);
   assert.match(await page.textContent('[data-testid=journey]'), /appended to user-events/);
-  // The journey as a Mermaid sequence diagram, for slides.
+  // The journey as a sequence diagram, drawn on the page and downloadable as Mermaid text and SVG.
+  await page.click('.sequence-box summary');
+  await page.waitForSelector('[data-testid=sequence] .lane-name');
+  assert.ok((await page.locator('[data-testid=sequence] .step').count()) >= 2);
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-sequence-svg]')]);
+  const svg = await fs.readFile(await svgDownload.path(), 'utf8');
+  assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /<style[^>]*>[^<]*\.sequence \.lifeline/);
+  assert.match(svg, /user-service produced it/);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-mermaid]')]);
   assert.equal(download.suggestedFilename(), 'journey-message-1.mmd');
   const mermaid = await fs.readFile(await download.path(), 'utf8');

@@ -230,21 +230,79 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
     }
 }
 
+/// A journey's sequence diagram as SVG: lifelines, arrows (a crossed dotted one for a reply that never
+/// came), notes as diamonds, and each step's time and sentence.
+fn sequence_svg(l: &crate::ui::geometry::SequenceLayout) -> Html {
+    let y_end = l.height.to_string();
+    html! {
+        <svg class="sequence" data-testid="sequence" viewBox={format!("0 0 {} {}", l.width, l.height)} role="img"
+            aria-label="The message's journey as a sequence diagram">
+            { for l.lanes.iter().map(|(x, name)| html! {
+                <g class="lane">
+                    <text class="lane-name" x={x.to_string()} y="16" text-anchor="middle">{name.clone()}</text>
+                    <line class="lifeline" x1={x.to_string()} x2={x.to_string()} y1="24" y2={y_end.clone()} />
+                </g>
+            }) }
+            { for l.rows.iter().map(|r| {
+                let y = r.y.to_string();
+                let shape = if r.note {
+                    html! { <path class="note" d={format!("M{},{} l6,-6 l6,6 l-6,6 z", r.x1 - 6.0, r.y)} /> }
+                } else {
+                    let dir = if r.x2 > r.x1 { -1.0 } else { 1.0 };
+                    let head = if r.failed {
+                        format!("M{},{} l8,8 m0,-8 l-8,8", r.x2 - 4.0, r.y - 4.0)
+                    } else {
+                        format!("M{},{} l{},-4 l0,8 z", r.x2, r.y, dir * 8.0)
+                    };
+                    html! {
+                        <>
+                            <line class={classes!("arrow", r.failed.then_some("failed"))} x1={r.x1.to_string()} x2={r.x2.to_string()} y1={y.clone()} y2={y.clone()} />
+                            <path class={classes!("head", r.failed.then_some("failed"))} d={head} />
+                        </>
+                    }
+                };
+                html! {
+                    <g class="step">
+                        <text class="time" x="4" y={(r.y + 4.0).to_string()}>{r.time.clone()}</text>
+                        { shape }
+                        <text class="step-text" x={l.text_x.to_string()} y={(r.y + 4.0).to_string()}>{r.text.clone()}</text>
+                    </g>
+                }
+            }) }
+        </svg>
+    }
+}
+
 fn message_details(e: &Engine, m: u32) -> Html {
     let Some(j) = journey(e, m) else {
         return html! { <p class="empty">{format!("Message #{m} does not exist (yet) at this moment.")}</p> };
     };
-    // The same journey as a Mermaid sequence diagram, for slides (a journey is short: built with the panel).
-    let mermaid = crate::ui::text::journey_mermaid(e, m).unwrap_or_default();
+    // The same journey as a sequence diagram, drawn here and downloadable as Mermaid text or SVG for slides.
+    let sequence = crate::ui::text::journey_sequence(e, m);
+    let mermaid = sequence.as_ref().map(crate::ui::text::sequence_mermaid).unwrap_or_default();
     let on_mermaid = Callback::from(move |_: MouseEvent| {
         let blob = gloo::file::Blob::new_with_options(mermaid.as_str(), Some("text/plain"));
         crate::ui::browser::download(blob, &format!("journey-message-{m}.mmd"));
     });
+    let on_svg = Callback::from(move |_: MouseEvent| {
+        if let Some((svg, _, _)) = crate::ui::browser::svg_document("[data-testid=sequence]") {
+            let blob = gloo::file::Blob::new_with_options(svg.as_str(), Some("image/svg+xml"));
+            crate::ui::browser::download(blob, &format!("journey-message-{m}.svg"));
+        }
+    });
+    let diagram = sequence.map(|seq| sequence_svg(&crate::ui::geometry::sequence_layout(&seq)));
     html! {
         <>
             <h2 id="details-title">{"Journey"}</h2>
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
-            <button data-testid="export-mermaid" title="Download this journey as a Mermaid sequence diagram" onclick={on_mermaid}>{"Sequence diagram (Mermaid)"}</button>
+            <details class="sequence-box">
+                <summary>{"Sequence diagram"}</summary>
+                <div class="buttons">
+                    <button data-testid="export-mermaid" title="Download this journey as a Mermaid sequence diagram" onclick={on_mermaid}>{"Mermaid"}</button>
+                    <button data-testid="export-sequence-svg" title="Download this sequence diagram as SVG" onclick={on_svg}>{"SVG"}</button>
+                </div>
+                { for diagram }
+            </details>
             if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
             <ol class="journey" data-testid="journey">
                 { for j.rows.iter().map(|r| html! {
