@@ -33,6 +33,21 @@ fn the_log_lane_and_the_queue_lane_run_in_lockstep_and_show_what_each_keeps() {
     assert_eq!((log, queue), (60, 0), "the log keeps every fact; the queues keep none");
     let (produced_a, produced_b) = figure(&m, "Produced");
     assert_eq!(produced_a, produced_b, "the same workload");
+    let b = &m.compare.as_ref().unwrap().scenario;
+    assert_eq!((b.seed, &b.faults), (m.scenario.seed, &m.scenario.faults), "the same seed and faults");
+    assert_eq!(m.compare.as_ref().unwrap().preset, Some(10));
+    let (crashes_a, crashes_b) = figure(&m, "Crashes");
+    assert!(crashes_a > 0 && crashes_b > 0, "both lanes suffer the crashes: {crashes_a} {crashes_b}");
+}
+
+#[test]
+fn a_preset_lane_reopened_from_a_link_is_recognised() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(0));
+    m.update(Action::CompareWith(10));
+    let mut other = Model::new();
+    other.update(Action::Open { fragment: m.share_fragment().unwrap(), saved: None });
+    assert_eq!(other.compare.as_ref().unwrap().preset, Some(10));
 }
 
 #[test]

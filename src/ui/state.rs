@@ -140,13 +140,29 @@ pub struct CompareLane {
     pub scenario: Scenario,
     pub engine: Engine,
     pub end_ms: SimTime,
+    /// The preset lane B was made from (with lane A's seed and faults), if any.
+    pub preset: Option<usize>,
 }
 
 impl CompareLane {
-    fn new(scenario: Scenario) -> Result<CompareLane, String> {
+    fn new(scenario: Scenario, preset: Option<usize>) -> Result<CompareLane, String> {
         let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
-        Ok(CompareLane { end_ms: probe_end(&scenario), scenario, engine })
+        Ok(CompareLane { end_ms: probe_end(&scenario), scenario, engine, preset })
     }
+}
+
+/// A preset made comparable with lane A: the same seed and the same faults (probabilities and scripted
+/// timeline), so the lanes differ in their wiring, not their luck. Scripted faults that name what only
+/// lane A has are left out (the preset's own are kept instead).
+pub fn aligned_with(preset: &Scenario, a: &Scenario) -> Scenario {
+    let mut b = preset.clone();
+    b.seed = a.seed;
+    let own_scripted = std::mem::take(&mut b.faults.scripted);
+    b.faults = a.faults.clone();
+    if crate::scenario::validate::validate(&b).is_err() {
+        b.faults.scripted = own_scripted;
+    }
+    b
 }
 
 /// Larger scenario files are refused before parsing (the biggest valid scenario is far smaller).
@@ -500,7 +516,10 @@ impl Model {
             self.lesson_highlight();
         }
         self.compare = match run.view.compare {
-            Some(b) => Some(CompareLane::new(b)?),
+            Some(b) => {
+                let preset = self.presets.iter().position(|(_, p)| aligned_with(p, &self.scenario) == b);
+                Some(CompareLane::new(b, preset)?)
+            }
             None => None,
         };
         if let Some(lane) = &self.compare {
@@ -616,10 +635,10 @@ impl Model {
                 }
             }
             Action::EndLesson => self.lesson = None,
-            Action::ComparePin => self.start_compare(self.scenario.clone()),
+            Action::ComparePin => self.start_compare(self.scenario.clone(), None),
             Action::CompareWith(i) => {
                 if let Some((_, s)) = self.presets.get(i) {
-                    self.start_compare(s.clone());
+                    self.start_compare(aligned_with(s, &self.scenario), Some(i));
                 }
             }
             Action::EndCompare => {
@@ -744,8 +763,8 @@ impl Model {
         self.narrate();
     }
 
-    fn start_compare(&mut self, scenario: Scenario) {
-        match CompareLane::new(scenario) {
+    fn start_compare(&mut self, scenario: Scenario, preset: Option<usize>) {
+        match CompareLane::new(scenario, preset) {
             Ok(lane) => {
                 self.end_ms = self.end_ms.max(lane.end_ms);
                 self.compare = Some(lane);

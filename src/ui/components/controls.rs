@@ -184,7 +184,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                     <option value="" selected={model.compare.is_none()}>{"Off"}</option>
                     <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Pin this run as B, then change A"}</option>
                     { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
-                        <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {}", i + 1, s.name)}</option>
+                        <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {} (same seed and faults)", i + 1, s.name)}</option>
                     }) }
                 </select>
             </div>
