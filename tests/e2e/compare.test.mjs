@@ -24,6 +24,7 @@ test('a log lane and a queue lane run in lockstep and show what each keeps', asy
   await page.click('[data-testid=fast-forward]');
   await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
   assert.deepEqual(await row(page, 'Kept for replay (records in logs)'), ['60 ✓', '0']);
+  assert.equal((await row(page, 'Anomalies: duplicate effect')).length, 2, 'the anomalies line up kind by kind');
   const [producedA, producedB] = await row(page, 'Produced');
   assert.equal(producedA, producedB, 'the same workload');
   await page.screenshot({ path: screenshotPath('compare-log-vs-queue'), fullPage: true });
