@@ -7,6 +7,7 @@ use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, Payload, Rese
 use crate::ui::geometry::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
 use crate::ui::text::{handler_code, journey};
+use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -59,13 +60,16 @@ fn strategy_select(
     }
 }
 
+// The field helpers take their edit as a boxed closure, not `impl Fn`: one copy of each helper in the wasm
+// instead of one per call site.
+
 /// A number field that sends an edit when changed (letters never reach it: the browser filters them).
 fn number_field(
     on_action: &Callback<Action>,
     label: &str,
     value: u64,
     testid: &str,
-    edit: impl Fn(u64) -> Edit + 'static,
+    edit: Box<dyn Fn(u64) -> Edit>,
 ) -> Html {
     let on_action = on_action.clone();
     let onchange = Callback::from(move |e: Event| {
@@ -81,12 +85,7 @@ fn number_field(
     }
 }
 
-fn plus_minus(
-    on_action: &Callback<Action>,
-    label: &str,
-    count: usize,
-    edit: impl Fn(bool) -> Edit + Clone + 'static,
-) -> Html {
+fn plus_minus(on_action: &Callback<Action>, label: &str, count: usize, edit: Rc<dyn Fn(bool) -> Edit>) -> Html {
     let (a, b) = (on_action.clone(), on_action.clone());
     let edit2 = edit.clone();
     html! {
@@ -105,7 +104,7 @@ fn checkbox(
     label: &str,
     checked: bool,
     testid: &str,
-    edit: impl Fn(bool) -> Edit + 'static,
+    edit: Box<dyn Fn(bool) -> Edit>,
 ) -> Html {
     let on_action = on_action.clone();
     let onchange = Callback::from(move |e: Event| {
@@ -144,10 +143,10 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
                 </select>
             </label>
             if spec.produce_to.is_some() {
-                { checkbox(on_action, "Kafka transactions (the output record and the input offset commit together)", spec.transactional, "edit-transactional", move |on| Edit::GroupTransactional(g, on)) }
+                { checkbox(on_action, "Kafka transactions (the output record and the input offset commit together)", spec.transactional, "edit-transactional", Box::new(move |on| Edit::GroupTransactional(g, on))) }
             }
-            { checkbox(on_action, "read_committed (skip records of aborted transactions)", spec.isolation == Isolation::ReadCommitted, "edit-read-committed", move |on| Edit::GroupReadCommitted(g, on)) }
-            { plus_minus(on_action, "members", spec.consumers.len(), move |add| Edit::GroupMembers(g, add)) }
+            { checkbox(on_action, "read_committed (skip records of aborted transactions)", spec.isolation == Isolation::ReadCommitted, "edit-read-committed", Box::new(move |on| Edit::GroupReadCommitted(g, on))) }
+            { plus_minus(on_action, "members", spec.consumers.len(), Rc::new(move |add| Edit::GroupMembers(g, add))) }
             <div class="buttons">
                 { button(on_action, Action::Inject(FaultAction::ResetGroup { group: spec.name.clone(), to: ResetTarget::Earliest }),
                     "Replay from the earliest offset", "inject-replay") }
@@ -162,10 +161,10 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
         <>
             <h3>{format!("Queue {} settings", spec.name)}</h3>
             { strategy_select(on_action, spec.handler.strategy, Edit::QueueStrategy, q) }
-            { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", move |v| Edit::VisibilityTimeout(q, v)) }
+            { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", Box::new(move |v| Edit::VisibilityTimeout(q, v))) }
             { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
-                move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32)) }
-            { plus_minus(on_action, "workers", spec.consumers.len(), move |add| Edit::QueueWorkers(q, add)) }
+                Box::new(move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32))) }
+            { plus_minus(on_action, "workers", spec.consumers.len(), Rc::new(move |add| Edit::QueueWorkers(q, add))) }
             <div class="buttons">
                 { button(on_action, Action::Inject(FaultAction::DuplicateNextDelivery { queue: spec.name.clone() }),
                     "Duplicate the next delivery", "inject-duplicate") }
@@ -427,7 +426,7 @@ pub fn Details(props: &ActionProps) -> Html {
                     <h2 id="details-title">{format!("Topic {}", ts.spec.name)}</h2>
                     <p class="figure">{format!("records: {}", ts.partitions.iter().map(|p| p.end_offset()).sum::<u64>())}</p>
                     <p class="hint">{"An append-only log per partition; a key always lands on the same partition, so order holds per key. Each group reads it with its own committed offsets."}</p>
-                    { number_field(on_action, "Partitions", ts.spec.partitions as u64, "edit-partitions", move |v| Edit::Partitions(i, v.min(u32::MAX as u64) as u32)) }
+                    { number_field(on_action, "Partitions", ts.spec.partitions as u64, "edit-partitions", Box::new(move |v| Edit::Partitions(i, v.min(u32::MAX as u64) as u32))) }
                 </>
             }
         }
@@ -438,7 +437,7 @@ pub fn Details(props: &ActionProps) -> Html {
                 <>
                     <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
                     <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
-                    { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", move |on| Edit::ProducerIdempotent(i, on)) }
+                    { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", Box::new(move |on| Edit::ProducerIdempotent(i, on))) }
                     <div class="buttons">
                         { button(on_action, Action::Inject(FaultAction::DropAcks { producer: ps.spec.name.clone(), duration_ms: 2_000 }), "Drop its acks for 2 s", "inject-drop-acks") }
                         if ps.spec.payload == Payload::Notification {
@@ -455,7 +454,7 @@ pub fn Details(props: &ActionProps) -> Html {
                 <>
                     <h2 id="details-title">{format!("Sink {}", ss.spec.name)}</h2>
                     <p class="figure">{format!("applied {} · duplicates {} · de-duplicated by key {}", ss.applied, ss.duplicates, ss.deduplicated_by_key)}</p>
-                    { checkbox(on_action, "Accepts an idempotency key", ss.spec.accepts_idempotency_key, "edit-accepts-key", move |on| Edit::SinkAcceptsKey(i, on)) }
+                    { checkbox(on_action, "Accepts an idempotency key", ss.spec.accepts_idempotency_key, "edit-accepts-key", Box::new(move |on| Edit::SinkAcceptsKey(i, on))) }
                     <h3>{"Ledger (newest first)"}</h3>
                     <ol class="ledger" data-testid="ledger">
                         { for ss.ledger.iter().rev().take(14).map(|l| html! {
