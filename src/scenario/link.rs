@@ -258,28 +258,23 @@ mod tests {
         assert_eq!(decode(&huge), Err(LinkError::TooLong { chars: huge.len() }));
     }
 
-    /// A checksummed v1 link around arbitrary JSON, as a forger (or a future bug) would make.
-    fn wrap(json: &[u8]) -> String {
-        seal_json(json)
-    }
-
     #[test]
     fn an_intact_link_with_a_bad_scenario_names_the_field() {
         let mut v = serde_json::to_value(run()).unwrap();
         v["scenario"]["groups"][0]["batch_size"] = 0.into();
-        let link = wrap(v.to_string().as_bytes());
+        let link = seal_json(v.to_string().as_bytes());
         let e = decode(&link).unwrap_err().to_string();
         assert!(e.contains("scenario.groups[0].batch_size: 0 is out of range"), "{e}");
         v["scenario"]["groups"][0]["batch_size"] = 1.into();
         v["view"]["speed"] = (-1.0).into();
-        let link = wrap(v.to_string().as_bytes());
+        let link = seal_json(v.to_string().as_bytes());
         assert!(decode(&link).unwrap_err().to_string().contains("view.speed"));
     }
 
     #[test]
     fn a_zip_bomb_is_refused_without_unpacking_it() {
         let bomb = vec![b' '; MAX_JSON_BYTES * 4];
-        let link = wrap(&bomb);
+        let link = seal_json(&bomb);
         assert!(link.len() < 40_000);
         assert_eq!(decode(&link), Err(LinkError::TooLarge));
         // A length that understates the content does not unpack either.

@@ -1,6 +1,5 @@
 //! Lessons, as the reducer uses them: where a learner is, which prediction came true, whether a
 //! challenge is met. Pure (no web types): every rule is tested natively.
-use crate::engine::kernel::SimTime;
 use crate::engine::Engine;
 use crate::scenario::lesson::{Change, Condition, Figure};
 use crate::scenario::{parse_scenario, Scenario};
@@ -107,13 +106,4 @@ pub fn node_named(engine: &Engine, name: &str) -> Option<NodeId> {
         .or_else(|| at(s.groups.iter().map(|g| &g.name), name).map(NodeId::Group))
         .or_else(|| at(engine.consumers.iter().map(|c| &c.name), name).map(NodeId::Consumer))
         .or_else(|| at(s.sinks.iter().map(|k| &k.name), name).map(NodeId::Sink))
-}
-
-/// A copy of the run played to `until` (or to its end, within `max_events`), to learn what will have
-/// happened.
-pub fn probe(scenario: &Scenario, until: Option<SimTime>, max_events: u64) -> Option<Engine> {
-    let mut engine = Engine::new(scenario.clone()).ok()?;
-    engine.set_trace_capacity(0);
-    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), max_events);
-    Some(engine)
 }

@@ -191,7 +191,7 @@ pub struct Model {
     pub engine: Engine,
     pub playing: bool,
     pub speed: f64,
-    /// End of the run (known in advance by running a copy), for the scrubber's range.
+    /// End of the run (known in advance by running a copy); `run_end` adds a comparison's lane B.
     pub end_ms: SimTime,
     pub error: Option<String>,
     /// Recent happenings, spoken by the `aria-live` region.
@@ -347,6 +347,12 @@ impl Model {
         }
     }
 
+    /// The end of the run on screen for the scrubber: lane A's end, or lane B's when a comparison runs
+    /// longer.
+    pub fn run_end(&self) -> SimTime {
+        self.compare.as_ref().map_or(self.end_ms, |lane| self.end_ms.max(lane.end_ms))
+    }
+
     /// The open lesson's current step.
     pub fn current_step(&self) -> Option<&crate::scenario::lesson::LessonStep> {
         let l = self.lesson.as_ref()?;
@@ -355,7 +361,12 @@ impl Model {
 
     /// The moment a step plays to (its own, or the end of the run).
     pub fn step_moment(&self) -> SimTime {
-        self.current_step().and_then(|s| s.play_to_ms).unwrap_or(self.end_ms).min(self.end_ms)
+        self.current_step().and_then(|s| s.play_to_ms).unwrap_or(self.run_end()).min(self.run_end())
+    }
+
+    /// The preset the scenario on screen is, if it is one unchanged (`usize::MAX` otherwise).
+    fn preset_on_screen(&self) -> usize {
+        self.presets.iter().position(|(_, p)| *p == self.scenario).unwrap_or(usize::MAX)
     }
 
     fn lesson_highlight(&mut self) {
@@ -408,14 +419,14 @@ impl Model {
             self.error = Some(format!("This lesson step cannot be shown: {e}"));
             return;
         }
-        self.preset = self.presets.iter().position(|(_, p)| *p == self.scenario).unwrap_or(usize::MAX);
+        self.preset = self.preset_on_screen();
         self.custom_source = "Lesson".into();
         self.selection = None;
         self.lesson = Some(LessonProgress { lesson: progress.lesson, step, ..LessonProgress::default() });
         self.lesson_highlight();
         if s.predict.is_none() {
             if let Some(t) = s.play_to_ms {
-                self.play_until = Some(t.min(self.end_ms));
+                self.play_until = Some(t.min(self.run_end()));
                 self.playing = true;
             }
         }
@@ -431,7 +442,7 @@ impl Model {
         // At the step's moment, or at the end of the run (where losses are final).
         let play_to = self.current_step().and_then(|s| s.play_to_ms);
         let moment = self.step_moment();
-        let came_true = match lessons::probe(&self.scenario, play_to, END_PROBE_EVENTS) {
+        let came_true = match probe(&self.scenario, play_to) {
             Some(engine) => {
                 prediction.choices.iter().map(|c| c.when.iter().all(|w| lessons::holds(&engine, w))).collect()
             }
@@ -442,14 +453,14 @@ impl Model {
             l.came_true = came_true;
         }
         if self.engine.now() < moment || (play_to.is_none() && !self.engine.is_finished()) {
-            self.play_until = play_to.map(|t| t.min(self.end_ms));
+            self.play_until = play_to.map(|t| t.min(self.run_end()));
             self.playing = true;
         }
     }
 
     fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        let Some(engine) = lessons::probe(&self.scenario, None, END_PROBE_EVENTS) else { return };
+        let Some(engine) = probe(&self.scenario, None) else { return };
         let checks: Vec<ConditionCheck> = challenge
             .require
             .iter()
@@ -470,6 +481,7 @@ impl Model {
         }
     }
 
+    /// Adds a line to the narration (the last few are kept for the `aria-live` region).
     fn say(&mut self, line: String) {
         if self.narration.len() == NARRATION_LINES {
             self.narration.pop_front();
@@ -499,7 +511,7 @@ impl Model {
     /// Shows a decoded run: its scenario (selecting the preset it equals, if any), speed and moment.
     fn open_run(&mut self, run: SharedRun, source: &str) -> Result<(), String> {
         self.load(run.scenario)?;
-        self.preset = self.presets.iter().position(|(_, s)| *s == self.scenario).unwrap_or(usize::MAX);
+        self.preset = self.preset_on_screen();
         self.custom_source = source.to_string();
         self.selection = None;
         self.keep_saved_work = false;
@@ -522,10 +534,7 @@ impl Model {
             }
             None => None,
         };
-        if let Some(lane) = &self.compare {
-            self.end_ms = self.end_ms.max(lane.end_ms);
-        }
-        let at = run.view.at_ms.min(self.end_ms);
+        let at = run.view.at_ms.min(self.run_end());
         match run.view.events {
             // Exactly as many events as when the link was made, then the clock on to its moment. A link made
             // while stepping has its moment at its last event (the clock stays); one made by scrubbing or
@@ -549,21 +558,30 @@ impl Model {
         self.open_run(run, source)
     }
 
+    /// Opens a shared link and says so; the error (why it could not be opened) is the caller's to show.
+    fn open_shared_link(&mut self, fragment: &str) -> Result<(), String> {
+        self.open_link(fragment, "Shared link")?;
+        self.notice = Some(format!("Opened a shared link: {}.", self.scenario.name));
+        Ok(())
+    }
+
+    /// Opens the saved work and says so, or says (after `failure`) why it could not be.
+    fn restore_saved(&mut self, saved: &str, failure: &str) {
+        match self.open_link(saved, "Your last work") {
+            Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
+            Err(e) => self.error = Some(format!("{failure} {e}")),
+        }
+    }
+
     fn open(&mut self, fragment: &str, saved: Option<String>) {
         if !fragment.trim_start_matches('#').is_empty() {
-            match self.open_link(fragment, "Shared link") {
-                Ok(()) => self.notice = Some(format!("Opened a shared link: {}.", self.scenario.name)),
-                Err(e) => {
-                    self.error = Some(format!("{e} The default scenario is shown instead."));
-                    self.keep_saved_work = true;
-                    self.restorable = saved;
-                }
+            if let Err(e) = self.open_shared_link(fragment) {
+                self.error = Some(format!("{e} The default scenario is shown instead."));
+                self.keep_saved_work = true;
+                self.restorable = saved;
             }
         } else if let Some(saved) = saved {
-            match self.open_link(&saved, "Your last work") {
-                Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
-                Err(e) => self.error = Some(format!("Your work from the last visit could not be restored: {e}")),
-            }
+            self.restore_saved(&saved, "Your work from the last visit could not be restored:");
         }
     }
 
@@ -592,16 +610,14 @@ impl Model {
         match action {
             Action::Import { file_name, text } => self.import(&file_name, &text),
             Action::Open { fragment, saved } => self.open(&fragment, saved),
-            Action::OpenLink(fragment) => match self.open_link(&fragment, "Shared link") {
-                Ok(()) => self.notice = Some(format!("Opened a shared link: {}.", self.scenario.name)),
-                Err(e) => self.error = Some(format!("{e} Your scenario is unchanged.")),
-            },
+            Action::OpenLink(fragment) => {
+                if let Err(e) = self.open_shared_link(&fragment) {
+                    self.error = Some(format!("{e} Your scenario is unchanged."));
+                }
+            }
             Action::RestoreSaved => {
                 if let Some(saved) = self.restorable.take() {
-                    match self.open_link(&saved, "Your last work") {
-                        Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
-                        Err(e) => self.error = Some(format!("Your last work could not be restored: {e}")),
-                    }
+                    self.restore_saved(&saved, "Your last work could not be restored:");
                 }
             }
             Action::StartLesson(i) => {
@@ -641,10 +657,7 @@ impl Model {
                     self.start_compare(aligned_with(s, &self.scenario), Some(i));
                 }
             }
-            Action::EndCompare => {
-                self.compare = None;
-                self.end_ms = probe_end(&self.scenario);
-            }
+            Action::EndCompare => self.compare = None,
             Action::TogglePresenter => self.presenter = !self.presenter,
             Action::LinkCopied { chars, copied } => {
                 self.notice = Some(if copied {
@@ -718,7 +731,7 @@ impl Model {
                 self.rebuild();
             }
             Action::Scrub(t) => {
-                let t = t.min(self.end_ms);
+                let t = t.min(self.run_end());
                 if t < self.engine.now() {
                     self.replay_to(t);
                 } else {
@@ -766,7 +779,6 @@ impl Model {
     fn start_compare(&mut self, scenario: Scenario, preset: Option<usize>) {
         match CompareLane::new(scenario, preset) {
             Ok(lane) => {
-                self.end_ms = self.end_ms.max(lane.end_ms);
                 self.compare = Some(lane);
                 self.notice = Some(
                     "Comparing: lane B runs on the same clock. Change lane A (click its elements) and watch both."
@@ -795,7 +807,6 @@ impl Model {
         } else if lane.engine.now() < now {
             lane.engine.run_until(now);
         }
-        self.end_ms = self.end_ms.max(lane.end_ms);
     }
 
     /// Turns new trace events into short sentences for screen-reader users.
@@ -811,10 +822,7 @@ impl Model {
             .collect();
         self.narrated_upto = self.engine.trace.total;
         for line in lines {
-            if self.narration.len() == NARRATION_LINES {
-                self.narration.pop_front();
-            }
-            self.narration.push_back(line);
+            self.say(line);
         }
     }
 }
@@ -915,10 +923,17 @@ pub fn next_seed(seed: u64) -> u64 {
 
 /// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
 fn probe_end(scenario: &Scenario) -> SimTime {
-    let Ok(mut probe) = Engine::new(scenario.clone()) else { return scenario.until_ms };
-    probe.set_trace_capacity(0);
-    while probe.events_processed() < END_PROBE_EVENTS && probe.step() {}
+    let Some(probe) = probe(scenario, None) else { return scenario.until_ms };
     probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
+}
+
+/// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`): what
+/// will have happened, for the scrubber's range, a prediction's reveal and a challenge's check.
+fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
+    let mut engine = Engine::new(scenario.clone()).ok()?;
+    engine.set_trace_capacity(0);
+    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
+    Some(engine)
 }
 
 /// The happenings worth saying aloud (the rest would flood a screen reader).

@@ -408,28 +408,54 @@ fn loss_reason(reason: LossReason) -> &'static str {
     }
 }
 
+/// One thing that happened to a message: a traced event, or a crash while a consumer handled it.
+enum MessageStep<'a> {
+    Event(&'a TraceEvent),
+    /// Crashes are traced against the consumer, not the message: they come from the deliveries.
+    Crash {
+        consumer: u16,
+        before: Step,
+    },
+}
+
+/// Everything that happened to one message so far, in order (a crash after the events of its moment).
+fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
+    let mut steps: Vec<(u64, u64, MessageStep)> = e
+        .trace
+        .events
+        .iter()
+        .filter(|ev| ev.message == Some(message))
+        .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
+        .collect();
+    for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
+        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
+            steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer, before }));
+        }
+    }
+    steps.sort_by_key(|(at, seq, _)| (*at, *seq));
+    steps.into_iter().map(|(at, _, step)| (at, step)).collect()
+}
+
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).
 pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     let m = e.messages.get(message as usize).filter(|_| message > 0)?;
     let producer = &e.producers[m.producer as usize].spec;
     let title = format!("{} #{message} ({} {}, version {})", producer.message, producer.key_name, m.key, m.version);
-    let mut rows: Vec<(u64, u64, JourneyRow)> = vec![];
-    for ev in e.trace.events.iter().filter(|ev| ev.message == Some(message)) {
-        let text = describe(e, ev);
-        rows.push((ev.at_ms, ev.seq, JourneyRow { at_ms: ev.at_ms, text, tone: tone(&ev.what, ev.attempt) }));
-    }
-    // Crashes are traced against the consumer, not the message: take them from the deliveries.
-    for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
-        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
-            let text = format!(
-                "{} crashed while handling it (at its {} step)",
-                consumer_name(e, d.consumer),
-                crate::ui::geometry::step_label(before)
-            );
-            rows.push((at, u64::MAX, JourneyRow { at_ms: at, text, tone: "bad" }));
-        }
-    }
-    rows.sort_by_key(|(at, seq, _)| (*at, *seq));
+    let rows = message_steps(e, message)
+        .into_iter()
+        .map(|(at_ms, step)| match step {
+            MessageStep::Event(ev) => JourneyRow { at_ms, text: describe(e, ev), tone: tone(&ev.what, ev.attempt) },
+            MessageStep::Crash { consumer, before } => JourneyRow {
+                at_ms,
+                text: format!(
+                    "{} crashed while handling it (at its {} step)",
+                    consumer_name(e, consumer),
+                    crate::ui::geometry::step_label(before)
+                ),
+                tone: "bad",
+            },
+        })
+        .collect();
     let truncated = e.trace.total > e.trace.events.len() as u64
         && e.trace.events.front().is_some_and(|first| first.at_ms > m.produced_at);
     let names = e.subscriber_names();
@@ -446,7 +472,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
         };
         fates.push((format!("{name}: {text}"), tone));
     }
-    Some(Journey { title, rows: rows.into_iter().map(|(_, _, r)| r).collect(), fates, truncated })
+    Some(Journey { title, rows, fates, truncated })
 }
 
 /// One message's journey as a sequence diagram: who took part, and each traced step as an arrow from
@@ -476,8 +502,16 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
     let m = e.messages.get(message as usize).filter(|_| message > 0)?;
     let producer = m.producer;
     let broker = e.producers.get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
-    let mut rows: Vec<(u64, u64, String, String, String, bool)> = vec![];
-    for ev in e.trace.events.iter().filter(|ev| ev.message == Some(message)) {
+    let mut rows: Vec<(u64, String, String, String, bool)> = vec![];
+    for (at_ms, step) in message_steps(e, message) {
+        let ev = match step {
+            MessageStep::Event(ev) => ev,
+            MessageStep::Crash { consumer, before } => {
+                let text = format!("CRASH (at its {} step)", crate::ui::geometry::step_label(before));
+                rows.push((at_ms, format!("C{consumer}"), format!("C{consumer}"), text, false));
+                continue;
+            }
+        };
         let c = |c: u16| format!("C{c}");
         let (from, to) = match ev.what {
             What::Produced { .. } | What::ProducerRetry { .. } | What::RelayRepublish { .. } => {
@@ -507,19 +541,10 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
             ev.what,
             What::AckLost { .. } | What::ReadApiFailed { .. } | What::CommitRejected { .. } | What::AckRejected { .. }
         );
-        rows.push((ev.at_ms, ev.seq, from, to, describe(e, ev), failed));
+        rows.push((at_ms, from, to, describe(e, ev), failed));
     }
-    // Crashes are traced against the consumer, not the message: take them from the deliveries.
-    for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
-        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
-            let text = format!("CRASH (at its {} step)", crate::ui::geometry::step_label(before));
-            let c = format!("C{}", d.consumer);
-            rows.push((at, u64::MAX, c.clone(), c, text, false));
-        }
-    }
-    rows.sort_by_key(|r| (r.0, r.1));
     let mut ids: Vec<String> = vec!["P".into(), "B".into()];
-    for (_, _, from, to, _, _) in &rows {
+    for (_, from, to, _, _) in &rows {
         for p in [from, to] {
             if !ids.contains(p) {
                 ids.push(p.clone());
@@ -539,7 +564,7 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
     let index = |id: &str| ids.iter().position(|p| p == id).unwrap_or(0);
     let rows = rows
         .iter()
-        .map(|(at_ms, _, from, to, text, failed)| SequenceRow {
+        .map(|(at_ms, from, to, text, failed)| SequenceRow {
             at_ms: *at_ms,
             from: index(from),
             to: index(to),

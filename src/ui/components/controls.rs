@@ -219,8 +219,8 @@ pub fn Controls(props: &ActionProps) -> Html {
             </div>
             <div class="scrubber">
                 <label class="visually-hidden" for="scrubber">{"Virtual time"}</label>
-                <input id="scrubber" data-testid="scrubber" type="range" min="0" max={model.end_ms.to_string()} step="1"
-                    value={now.min(model.end_ms).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
+                <input id="scrubber" data-testid="scrubber" type="range" min="0" max={model.run_end().to_string()} step="1"
+                    value={now.min(model.run_end()).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
                 <span class="clock" data-testid="clock" aria-label="virtual time">{seconds(now)}</span>
             </div>
         </div>
