@@ -16,11 +16,19 @@ use yew::prelude::*;
 pub struct AppState {
     pub model: Rc<RefCell<Model>>,
     pub revision: u64,
+    /// The revision the panels around the canvas (controls, scoreboard, charts, anomalies, details) show.
+    /// While playing they follow the canvas at most every `PANEL_INTERVAL_MS`: nobody reads a figure
+    /// that changes 60 times a second, and re-rendering them every frame cost the canvas its frame rate.
+    /// Any other action, and the pause, brings them up to date at once.
+    pub panels_revision: u64,
+    since_panels_ms: f64,
 }
+
+const PANEL_INTERVAL_MS: f64 = 100.0;
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState { model: Rc::new(RefCell::new(Model::new())), revision: 0 }
+        AppState { model: Rc::new(RefCell::new(Model::new())), revision: 0, panels_revision: 0, since_panels_ms: 0.0 }
     }
 }
 
@@ -33,8 +41,19 @@ impl PartialEq for AppState {
 impl Reducible for AppState {
     type Action = Action;
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let tick_ms = match action {
+            Action::Tick { wall_ms } => Some(wall_ms),
+            _ => None,
+        };
         self.model.borrow_mut().update(action);
-        Rc::new(AppState { model: self.model.clone(), revision: self.revision + 1 })
+        let revision = self.revision + 1;
+        let playing = self.model.borrow().playing;
+        let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
+        let (panels_revision, since_panels_ms) = match tick_ms {
+            Some(_) if playing && since < PANEL_INTERVAL_MS => (self.panels_revision, since),
+            _ => (revision, 0.0),
+        };
+        Rc::new(AppState { model: self.model.clone(), revision, panels_revision, since_panels_ms })
     }
 }
 
@@ -165,6 +184,7 @@ pub fn App() -> Html {
     let embedded = *use_memo((), |_| browser::embedded());
     let model = state.model.borrow();
     let revision = state.revision;
+    let panels = state.panels_revision;
     let story = model.scenario.story.clone();
     let error_banner = model.error.clone().map(|error| {
         html! {
@@ -183,9 +203,9 @@ pub fn App() -> Html {
         // For an iframe in a slide deck: the picture and the controls, nothing else.
         return html! {
             <div class="app embed" data-testid="embed">
-                <Controls model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                 { error_banner }
-                <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} />
             </div>
         };
     }
@@ -195,28 +215,31 @@ pub fn App() -> Html {
                 <h1 class="app-title"><span class="mark">{"◆ "}</span>{"Brokerscope"}</h1>
                 <p class="app-tagline">{"See what asynchronous systems do to messages: events on logs, commands on queues, faults, and idempotency."}</p>
             </header>
-            <Controls model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+            <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
             <div class="app-main">
                 <div class="stage">
                     { error_banner }
-                    <LessonPanel model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                    <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                     <p class="story" data-testid="story">{story}</p>
                     if let Some(focus) = model.focus.clone() {
                         <p class="focus-banner" data-testid="focus">
                             <strong>{format!("At {}: ", crate::engine::observe::seconds(focus.at_ms))}</strong>{focus.explanation}
                         </p>
                     }
-                    <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} />
-                    <Canvas model={state.model.clone()} {revision} on_action={dispatch.clone()} lane_b=true />
-                    <Details model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                    <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} />
+                    <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} lane_b=true />
+                    <Details model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                 </div>
                 <aside class="side">
-                    <CompareBoard model={state.model.clone()} {revision} />
-                    <Scoreboard model={state.model.clone()} {revision} />
-                    <Charts model={state.model.clone()} {revision} />
-                    <AnomalyFeed model={state.model.clone()} {revision} on_action={dispatch.clone()} />
+                    <CompareBoard model={state.model.clone()} revision={panels} />
+                    <Scoreboard model={state.model.clone()} revision={panels} />
+                    <Charts model={state.model.clone()} revision={panels} />
+                    <AnomalyFeed model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                     <div class="visually-hidden" aria-live="polite" data-testid="narration">
-                        { for model.narration.iter().map(|line| html! { <p>{line.clone()}</p> }) }
+                        { for model.narration.iter().enumerate().map(|(i, line)| {
+                            let key = model.narration_said - model.narration.len() as u64 + i as u64;
+                            html! { <p {key}>{line.clone()}</p> }
+                        }) }
                     </div>
                 </aside>
             </div>

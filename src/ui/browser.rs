@@ -88,10 +88,14 @@ const CANVAS_STYLES: &str = concat!(include_str!("../../styles/tokens.css"), inc
 
 /// A drawing on the page (the canvas, a sequence diagram) as a standalone SVG document for slides: a deep
 /// copy with its styles inside and a size, serialized by the browser. Also its width and height.
-pub fn svg_document(selector: &str) -> Option<(String, f64, f64)> {
+pub fn svg_document(selector: &str, overlay: Option<&str>) -> Option<(String, f64, f64)> {
     let document = gloo::utils::document();
     let svg = document.query_selector(selector).ok()??;
     let copy: Element = svg.clone_node_with_deep(true).ok()?.dyn_into().ok()?;
+    // A layer drawn over the picture in an element of its own (the canvas's moving tokens) joins the copy.
+    if let Some(layer) = overlay.and_then(|o| document.query_selector(o).ok().flatten()) {
+        copy.append_child(&layer.clone_node_with_deep(true).ok()?).ok()?;
+    }
     let view_box = copy.get_attribute("viewBox")?;
     let mut numbers = view_box.split_whitespace().filter_map(|n| n.parse::<f64>().ok()).skip(2);
     let (width, height) = (numbers.next()?, numbers.next()?);

@@ -500,7 +500,8 @@ pub struct Token {
     /// Hue (0–359) from the message's key: the same key, the same colour.
     pub hue: u32,
     pub label: String,
-    /// Spoken and shown on hover.
+    /// Shown on hover, for the tokens that stay put (a crash, a message being handled); empty for a
+    /// token on the move.
     pub title: String,
 }
 
@@ -673,7 +674,8 @@ pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
             kind,
             command: producer.kind == MessageKind::Command,
             hue: key_hue(msg.key),
-            title: format!("{} #{id} ({} {}): {}", producer.message, producer.key_name, msg.key, kind.class()),
+            // Gone before a tooltip would show; the click opens the message's journey.
+            title: String::new(),
             label,
         });
     }
@@ -729,6 +731,50 @@ pub struct ChartSeries {
 }
 
 const DASHES: &[&str] = &["", "6 3", "2 3", "10 3 2 3", "1 2"];
+
+/// Up to this many tokens on screen, every token shows its "#id".
+pub const LABELLED_TOKENS_MAX: usize = 150;
+
+/// Beyond `LABELLED_TOKENS_MAX` tokens the plain "#id" labels overlap into an unreadable mass (and each
+/// costs the frame rate a text layout): those are dropped, and the labels that say something stay —
+/// a retry, a redelivery, a duplicate, a dead letter, a crash, a stage's output, the selected message.
+pub fn declutter(tokens: &mut [Token], selected: Option<u32>) {
+    if tokens.len() <= LABELLED_TOKENS_MAX {
+        return;
+    }
+    for t in tokens.iter_mut().filter(|t| Some(t.message) != selected) {
+        if t.label.strip_prefix('#').is_some_and(|id| id == t.message.to_string()) {
+            t.label.clear();
+        }
+    }
+}
+
+/// Which slot of the token layer draws each token this frame, given the token id each slot drew last
+/// frame (`None`: a spare slot). A token still on screen keeps its slot, so only its position changes;
+/// a new token takes a slot freed by one that left (rewriting an element is cheaper than creating one),
+/// and new slots are appended only when there are more tokens than slots. Slots left over are spares.
+pub fn assign_slots(previous: &[Option<u64>], tokens: &[Token]) -> Vec<usize> {
+    let kept: std::collections::HashMap<u64, usize> =
+        previous.iter().enumerate().filter_map(|(slot, id)| id.map(|id| (id, slot))).collect();
+    let mut taken = vec![false; previous.len()];
+    let mut out: Vec<Option<usize>> = tokens
+        .iter()
+        .map(|t| {
+            let slot = kept.get(&t.id).copied().filter(|&s| !taken[s])?;
+            taken[slot] = true;
+            Some(slot)
+        })
+        .collect();
+    let mut free = (0..previous.len()).filter(|&s| !taken[s]);
+    let mut next_new = previous.len();
+    for slot in out.iter_mut().filter(|s| s.is_none()) {
+        *slot = Some(free.next().unwrap_or_else(|| {
+            next_new += 1;
+            next_new - 1
+        }));
+    }
+    out.into_iter().flatten().collect()
+}
 
 /// Lag and depth over time so far; None before the first sample.
 pub fn chart(engine: &Engine, width: f64, height: f64) -> Option<Chart> {
@@ -834,6 +880,62 @@ pub fn sequence_layout(seq: &crate::ui::text::Sequence) -> SequenceLayout {
 
 #[cfg(test)]
 mod tests {
+    fn plain_token(id: u64) -> Token {
+        Token {
+            id,
+            message: id as u32,
+            x: 0.0,
+            y: 0.0,
+            kind: TokenKind::Send,
+            command: false,
+            hue: 0,
+            label: format!("#{id}"),
+            title: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_crowded_canvas_keeps_only_the_labels_that_say_something() {
+        let mut few: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64).map(plain_token).collect();
+        declutter(&mut few, None);
+        assert!(few.iter().all(|t| t.label == format!("#{}", t.id)), "up to the limit every token is labelled");
+
+        let mut many: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64 + 1).map(plain_token).collect();
+        many[0].kind = TokenKind::Redelivery;
+        many[0].label = "#1 ↻2".into();
+        many[1].kind = TokenKind::Duplicate;
+        many[1].label = "#2 ×2 dup".into();
+        declutter(&mut many, Some(7));
+        assert_eq!(many[0].label, "#1 ↻2");
+        assert_eq!(many[1].label, "#2 ×2 dup");
+        assert_eq!(many[6].label, "#7", "the selected message keeps its id");
+        assert_eq!(many.iter().filter(|t| t.label.is_empty()).count(), LABELLED_TOKENS_MAX + 1 - 3);
+    }
+
+    #[test]
+    fn a_token_keeps_its_slot_and_new_tokens_reuse_the_slots_of_those_that_left() {
+        let token = |id| Token {
+            id,
+            message: 1,
+            x: 0.0,
+            y: 0.0,
+            kind: TokenKind::Send,
+            command: false,
+            hue: 0,
+            label: String::new(),
+            title: String::new(),
+        };
+        // Slots drew tokens 10, 11, 12 and a spare; 11 left, 13 and 14 arrived, 10 and 12 stay.
+        let previous = [Some(10), Some(11), Some(12), None];
+        let slots = assign_slots(&previous, &[token(12), token(13), token(10), token(14)]);
+        assert_eq!(slots, vec![2, 1, 0, 3]);
+        // More tokens than slots: new slots are appended after the existing ones.
+        assert_eq!(assign_slots(&[Some(1)], &[token(2), token(1), token(3)]), vec![1, 0, 2]);
+        // A repeated id (never produced, but harmless) does not share a slot.
+        let twice = assign_slots(&[Some(5)], &[token(5), token(5)]);
+        assert_eq!(twice, vec![0, 1]);
+        assert!(assign_slots(&[Some(1), Some(2)], &[]).is_empty());
+    }
 
     #[test]
     fn a_sequence_lays_out_one_lifeline_per_participant_and_one_row_per_step() {

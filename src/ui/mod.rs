@@ -11,6 +11,8 @@ mod app;
 mod browser;
 #[cfg(target_arch = "wasm32")]
 mod components;
+#[cfg(target_arch = "wasm32")]
+mod token_layer;
 
 #[cfg(target_arch = "wasm32")]
 pub use app::App;

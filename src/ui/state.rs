@@ -196,6 +196,9 @@ pub struct Model {
     pub error: Option<String>,
     /// Recent happenings, spoken by the `aria-live` region.
     pub narration: VecDeque<String>,
+    /// Lines ever said: keys the narration's lines, so a new line is announced alone (rewriting all six
+    /// would have screen readers repeat them).
+    pub narration_said: u64,
     narrated_upto: u64,
     pub selection: Option<Selection>,
     pub focus: Option<Focus>,
@@ -245,6 +248,7 @@ impl Model {
             speed: 1.0,
             error: if errors.is_empty() { None } else { Some(errors.join("; ")) },
             narration: VecDeque::new(),
+            narration_said: 0,
             narrated_upto: 0,
             selection: None,
             focus: None,
@@ -487,6 +491,7 @@ impl Model {
             self.narration.pop_front();
         }
         self.narration.push_back(line);
+        self.narration_said += 1;
     }
 
     /// The run as a share link would carry it: the scenario and the moment on screen.
@@ -812,14 +817,17 @@ impl Model {
     /// Turns new trace events into short sentences for screen-reader users.
     fn narrate(&mut self) {
         let from = self.narrated_upto;
-        let lines: Vec<String> = self
+        // From the back: only the events since the last frame, not the whole trace buffer.
+        let mut lines: Vec<String> = self
             .engine
             .trace
             .events
             .iter()
-            .filter(|e| e.seq >= from)
+            .rev()
+            .take_while(|e| e.seq >= from)
             .filter_map(|e| narrate_event(&self.engine, e))
             .collect();
+        lines.reverse();
         self.narrated_upto = self.engine.trace.total;
         for line in lines {
             self.say(line);

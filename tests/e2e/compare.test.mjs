@@ -18,8 +18,8 @@ test('a log lane and a queue lane run in lockstep and show what each keeps', asy
   assert.match(await page.textContent('[data-testid=canvas-title]'), /^A: Events: one fact/);
   assert.match(await page.textContent('[data-testid=canvas-b-title]'), /^B: Events over queues/);
   await scrub(page, 14_000);
-  const tokensA = await page.locator('[data-testid=canvas] .token').count();
-  const tokensB = await page.locator('[data-testid=canvas-b] .token').count();
+  const tokensA = await page.locator('[data-testid=canvas-tokens] .token').count();
+  const tokensB = await page.locator('[data-testid=canvas-b-tokens] .token').count();
   assert.ok(tokensA + tokensB > 0, 'both lanes move at the same moment');
   await page.click('[data-testid=fast-forward]');
   await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { useBrowser, openApp, score } from './harness.mjs';
+import { useBrowser, openApp, score, scrub } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -76,6 +76,14 @@ test('the canvas exports as a standalone SVG and a double-size PNG for slides', 
   assert.ok(png.length > 10_000, 'a drawing, not a blank image');
   await fs.mkdir(new URL('./artifacts/', import.meta.url), { recursive: true });
   await fs.writeFile(new URL('./artifacts/exported-canvas.png', import.meta.url), png);
+
+  // Mid-run, the messages in flight are in the picture too (they are drawn in a layer of their own).
+  await scrub(page, 2_500);
+  const onScreen = await page.locator('[data-testid=tokens] .token').count();
+  assert.ok(onScreen > 0, 'messages are moving at 2.5 s');
+  const [midDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-svg]')]);
+  const mid = await fs.readFile(await midDownload.path(), 'utf8');
+  assert.equal((mid.match(/<g class="token /g) ?? []).length, onScreen);
   assert.deepEqual(problems, []);
   await context.close();
 });

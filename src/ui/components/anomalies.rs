@@ -31,7 +31,8 @@ pub fn AnomalyFeed(props: &ActionProps) -> Html {
                         let on_action = props.on_action.clone();
                         let onclick = Callback::from(move |_: MouseEvent| on_action.emit(Action::FocusAnomaly(i)));
                         html! {
-                            <li class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
+                            // Keyed: a new anomaly is one inserted item, not 200 rewritten ones.
+                            <li key={i} class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
                                 <button class="anomaly" {onclick} title="Jump to this moment and show the message's journey">
                                     <span class="time">{seconds(a.at_ms)}</span>
                                     <span class="kind">{kind_label(a.kind)}</span>

@@ -1,9 +1,10 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::ui::geometry::{curve_path, layout, tokens, NodeId, TokenKind};
+use crate::ui::geometry::{curve_path, declutter, layout, tokens, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
+use crate::ui::token_layer::TokenLayer;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -42,14 +43,14 @@ fn select(on_action: &Callback<Action>, selection: Selection) -> (Callback<Mouse
     (click, key)
 }
 
-/// Five-pointed burst around (0, 0): a crash is a shape, not only a colour.
-const BURST: &str = "0,-16 4,-6 15,-8 7,1 12,12 0,6 -12,12 -7,1 -15,-8 -4,-6";
-
 #[derive(Properties, Clone)]
 pub struct CanvasProps {
     pub model: Rc<RefCell<Model>>,
     pub revision: u64,
     pub on_action: OnAction,
+    /// The revision the picture under the tokens (nodes, edges, log cells) shows: while playing it follows
+    /// at the panels' pace (see `AppState::panels_revision`), while the tokens move every frame.
+    pub picture_revision: u64,
     /// Draw lane B of a comparison (read-only: its elements are not selectable).
     #[prop_or_default]
     pub lane_b: bool,
@@ -57,20 +58,105 @@ pub struct CanvasProps {
 
 impl PartialEq for CanvasProps {
     fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.model, &other.model)
+            && self.revision == other.revision
+            && self.picture_revision == other.picture_revision
+            && self.lane_b == other.lane_b
+    }
+}
+
+#[derive(Properties, Clone)]
+struct PictureProps {
+    model: Rc<RefCell<Model>>,
+    revision: u64,
+    on_action: OnAction,
+    lane_b: bool,
+}
+
+impl PartialEq for PictureProps {
+    fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.model, &other.model) && self.revision == other.revision && self.lane_b == other.lane_b
+    }
+}
+
+/// The lane's engine: lane A's, or lane B's of a comparison.
+fn lane_engine(model: &Model, lane_b: bool) -> Option<&crate::engine::Engine> {
+    match (lane_b, model.compare.as_ref()) {
+        (true, Some(lane)) => Some(&lane.engine),
+        (true, None) => None,
+        (false, _) => Some(&model.engine),
     }
 }
 
 #[component]
 pub fn Canvas(props: &CanvasProps) -> Html {
     let model = props.model.borrow();
-    let engine = match (props.lane_b, model.compare.as_ref()) {
-        (true, Some(lane)) => &lane.engine,
-        (true, None) => return html! {},
-        (false, _) => &model.engine,
-    };
+    let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
     let l = layout(engine);
-    let toks = tokens(engine, &l);
+    let mut toks = tokens(engine, &l);
+    let view_box = format!("0 0 {} {}", l.width, l.height);
+    // Selection belongs to lane A; lane B is only drawn.
+    let (selected_message, on_action) = match (props.lane_b, model.selection) {
+        (true, _) => (None, Callback::noop()),
+        (false, Some(Selection::Message(m))) => (Some(m), props.on_action.clone()),
+        (false, _) => (None, props.on_action.clone()),
+    };
+    declutter(&mut toks, selected_message);
+    let tokens_ref = use_node_ref();
+    let token_layer = use_memo((), |_| TokenLayer::default());
+    {
+        let tokens_ref = tokens_ref.clone();
+        use_effect_with((props.revision, props.lane_b), move |_| {
+            if let Some(root) = tokens_ref.cast::<web_sys::Element>() {
+                token_layer.draw(&root, &toks, selected_message);
+            }
+        });
+    }
+    // One listener for every token: the clicked token's message, from its `data-message`.
+    let on_token_click = {
+        let on_action = on_action.clone();
+        Callback::from(move |e: MouseEvent| {
+            let message = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|el| el.closest("[data-message]").ok().flatten())
+                .and_then(|el| el.get_attribute("data-message"))
+                .and_then(|m| m.parse::<u32>().ok())
+                .filter(|&m| m != 0);
+            if let Some(m) = message {
+                e.stop_propagation();
+                on_action.emit(Action::Select(Selection::Message(m)));
+            }
+        })
+    };
+    let (testid, lane_title) = match (props.lane_b, model.compare.is_some()) {
+        (true, _) => ("canvas-b", Some(format!("B: {}", engine.scenario().name))),
+        (false, true) => ("canvas", Some(format!("A: {}", engine.scenario().name))),
+        (false, false) => ("canvas", None),
+    };
+    html! {
+        <div class="canvas-wrap">
+            if let Some(title) = lane_title {
+                <p class="lane-title" data-testid={format!("{testid}-title")}>{title}</p>
+            }
+            <div class="canvas-stack">
+                <Picture model={props.model.clone()} revision={props.picture_revision} {on_action} lane_b={props.lane_b} />
+                // The moving tokens in an SVG of their own over the picture: the picture is then painted
+                // only when it changes, not every frame with the tokens. Yew owns the `<g>`; the token
+                // layer draws its children after each render.
+                <svg class="canvas token-overlay" data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
+                    <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
+                </svg>
+            </div>
+        </div>
+    }
+}
+
+/// The picture under the tokens: columns, edges, nodes, partitions with their cells and markers.
+#[component]
+fn Picture(props: &PictureProps) -> Html {
+    let model = props.model.borrow();
+    let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
+    let l = layout(engine);
     let view_box = format!("0 0 {} {}", l.width, l.height);
     // Selection, focus and highlights belong to lane A; lane B is only drawn.
     let (selection, on_action) =
@@ -91,120 +177,69 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         let on_action = on_action.clone();
         Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
     };
-    let (testid, lane_title) = match (props.lane_b, model.compare.is_some()) {
-        (true, _) => ("canvas-b", Some(format!("B: {}", engine.scenario().name))),
-        (false, true) => ("canvas", Some(format!("A: {}", engine.scenario().name))),
-        (false, false) => ("canvas", None),
-    };
+    let testid = if props.lane_b { "canvas-b" } else { "canvas" };
     html! {
-        <div class="canvas-wrap">
-            if let Some(title) = lane_title {
-                <p class="lane-title" data-testid={format!("{testid}-title")}>{title}</p>
-            }
-            <svg class="canvas" data-testid={testid} viewBox={view_box} role="group"
-                aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
-                onclick={clear}>
-                { for l.columns.iter().map(|(x, title)| html! {
-                    <text class="column-title" x={x.to_string()} y="24">{*title}</text>
-                }) }
-                { for l.edges.iter().map(|e| html! {
-                    <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
-                }) }
-                { for l.nodes.iter().map(|n| {
-                    let focused = matches!(n.id, NodeId::Consumer(c) if focus_consumers.contains(&c));
-                    let classes = classes!(
-                        "node",
-                        n.classes.clone(),
-                        (selected_node == Some(n.id)).then_some("selected"),
-                        focused.then_some("focus"),
-                        lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
-                    );
-                    let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
-                    let label = format!("{}: {}", n.title, n.lines.join(", "));
-                    html! {
-                        <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
-                            aria-label={label} {onclick} {onkeydown}>
-                            <rect class="box" x={n.x.to_string()} y={n.y.to_string()} width={n.w.to_string()} height={n.h.to_string()} rx="6" />
-                            <text x={(n.x + 10.0).to_string()} y={(n.y + 18.0).to_string()} font-weight="600">{n.title.clone()}</text>
-                            { for n.lines.iter().enumerate().map(|(i, line)| html! {
-                                <text class="sub" x={(n.x + 10.0).to_string()} y={(n.y + 34.0 + 14.0 * i as f64).to_string()}>{line.clone()}</text>
-                            }) }
-                        </g>
-                    }
-                }) }
-                { for l.partitions.iter().map(|row| html! {
-                    <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
-                        <text class="sub" x={(row.x + 10.0).to_string()} y={(row.y + 15.0).to_string()} font-size="11">{row.label.clone()}</text>
-                        { for row.cells.iter().map(|c| {
-                            let selected = c.message.is_some() && c.message == selected_message;
-                            let (onclick, onkeydown) = match c.message {
-                                Some(m) => {
-                                    let (a, b) = select(&on_action, Selection::Message(m));
-                                    (Some(a), Some(b))
-                                }
-                                None => (None, None),
-                            };
-                            html! {
-                                <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
-                                    x={c.x.to_string()} y={(row.y + 3.0).to_string()} width="18" height="16" rx="2"
-                                    data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
-                                    <title>{format!("offset {}: {}", c.offset, c.label)}</title>
-                                </rect>
-                            }
-                        }) }
-                        { for row.markers.iter().map(|m| html! {
-                            <g>
-                                <line class={classes!("marker", m.class)} x1={m.x.to_string()} x2={m.x.to_string()} y1={(row.y + 1.0).to_string()} y2={(row.y + 21.0).to_string()}>
-                                    <title>{m.title.clone()}</title>
-                                </line>
-                                <text class="sub" x={(m.x + 2.0).to_string()} y={(row.y + 2.0).to_string()} font-size="9">{m.label.clone()}</text>
-                            </g>
+        <svg class="canvas" data-testid={testid} viewBox={view_box} role="group"
+            aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
+            onclick={clear}>
+            { for l.columns.iter().map(|(x, title)| html! {
+                <text class="column-title" x={x.to_string()} y="24">{*title}</text>
+            }) }
+            { for l.edges.iter().map(|e| html! {
+                <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
+            }) }
+            { for l.nodes.iter().map(|n| {
+                let focused = matches!(n.id, NodeId::Consumer(c) if focus_consumers.contains(&c));
+                let classes = classes!(
+                    "node",
+                    n.classes.clone(),
+                    (selected_node == Some(n.id)).then_some("selected"),
+                    focused.then_some("focus"),
+                    lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
+                );
+                let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
+                let label = format!("{}: {}", n.title, n.lines.join(", "));
+                html! {
+                    <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
+                        aria-label={label} {onclick} {onkeydown}>
+                        <rect class="box" x={n.x.to_string()} y={n.y.to_string()} width={n.w.to_string()} height={n.h.to_string()} rx="6" />
+                        <text x={(n.x + 10.0).to_string()} y={(n.y + 18.0).to_string()} font-weight="600">{n.title.clone()}</text>
+                        { for n.lines.iter().enumerate().map(|(i, line)| html! {
+                            <text class="sub" x={(n.x + 10.0).to_string()} y={(n.y + 34.0 + 14.0 * i as f64).to_string()}>{line.clone()}</text>
                         }) }
                     </g>
-                }) }
-                <g class="tokens" data-testid="tokens">
-                    { for toks.iter().map(|t| {
-                        let classes = classes!(
-                            "token",
-                            t.kind.class(),
-                            t.command.then_some("command"),
-                            (t.message != 0 && Some(t.message) == selected_message).then_some("selected"),
-                        );
-                        let (onclick, onkeydown) = if t.message != 0 {
-                            let (a, b) = select(&on_action, Selection::Message(t.message));
-                            (Some(a), Some(b))
-                        } else {
-                            (None, None)
+                }
+            }) }
+            { for l.partitions.iter().map(|row| html! {
+                <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
+                    <text class="sub" x={(row.x + 10.0).to_string()} y={(row.y + 15.0).to_string()} font-size="11">{row.label.clone()}</text>
+                    { for row.cells.iter().map(|c| {
+                        let selected = c.message.is_some() && c.message == selected_message;
+                        let (onclick, onkeydown) = match c.message {
+                            Some(m) => {
+                                let (a, b) = select(&on_action, Selection::Message(m));
+                                (Some(a), Some(b))
+                            }
+                            None => (None, None),
                         };
                         html! {
-                            <g class={classes} key={t.id.to_string()} data-message={t.message.to_string()}
-                                transform={format!("translate({:.1},{:.1})", t.x, t.y)} style={format!("--key-hue:{}", t.hue)}
-                                {onclick} {onkeydown}>
-                                <title>{t.title.clone()}</title>
-                                if t.kind == TokenKind::Crash {
-                                    <polygon class="burst" points={BURST} />
-                                } else if t.command {
-                                    <rect class="shape" x="-7" y="-7" width="14" height="14" rx="2" />
-                                } else {
-                                    <circle class="shape" r="7.5" />
-                                }
-                                if t.kind == TokenKind::Retry {
-                                    <circle class="ring" r="11" />
-                                }
-                                if t.kind == TokenKind::Dropped {
-                                    <path class="cross" d="M-7,-7 L7,7 M7,-7 L-7,7" />
-                                }
-                                if t.kind == TokenKind::Handling {
-                                    // Inside its consumer's box: the label reads leftwards, clear of the edge to the sink.
-                                    <text class="token-label" x="-11" y="4" text-anchor="end">{t.label.clone()}</text>
-                                } else {
-                                    <text class="token-label" x="11" y="4">{t.label.clone()}</text>
-                                }
-                            </g>
+                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
+                                x={c.x.to_string()} y={(row.y + 3.0).to_string()} width="18" height="16" rx="2"
+                                data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
+                                <title>{format!("offset {}: {}", c.offset, c.label)}</title>
+                            </rect>
                         }
                     }) }
+                    { for row.markers.iter().map(|m| html! {
+                        <g>
+                            <line class={classes!("marker", m.class)} x1={m.x.to_string()} x2={m.x.to_string()} y1={(row.y + 1.0).to_string()} y2={(row.y + 21.0).to_string()}>
+                                <title>{m.title.clone()}</title>
+                            </line>
+                            <text class="sub" x={(m.x + 2.0).to_string()} y={(row.y + 2.0).to_string()} font-size="9">{m.label.clone()}</text>
+                        </g>
+                    }) }
                 </g>
-            </svg>
-        </div>
+            }) }
+        </svg>
     }
 }

@@ -91,7 +91,11 @@ pub fn Controls(props: &ActionProps) -> Html {
         let stem = stem.trim_end_matches(".json").to_string();
         let at = model.engine.now();
         Callback::from(move |_: MouseEvent| {
-            let Some((svg, width, height)) = crate::ui::browser::svg_document("[data-testid=canvas]") else { return };
+            let Some((svg, width, height)) =
+                crate::ui::browser::svg_document("[data-testid=canvas]", Some("[data-testid=canvas-tokens] .tokens"))
+            else {
+                return;
+            };
             let name = format!("{stem}-at-{at}ms");
             if png {
                 crate::ui::browser::download_png(&svg, width, height, format!("{name}.png"));

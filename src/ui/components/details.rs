@@ -284,7 +284,7 @@ fn message_details(e: &Engine, m: u32) -> Html {
         crate::ui::browser::download(blob, &format!("journey-message-{m}.mmd"));
     });
     let on_svg = Callback::from(move |_: MouseEvent| {
-        if let Some((svg, _, _)) = crate::ui::browser::svg_document("[data-testid=sequence]") {
+        if let Some((svg, _, _)) = crate::ui::browser::svg_document("[data-testid=sequence]", None) {
             let blob = gloo::file::Blob::new_with_options(svg.as_str(), Some("image/svg+xml"));
             crate::ui::browser::download(blob, &format!("journey-message-{m}.svg"));
         }

@@ -1,0 +1,244 @@
+//! The canvas's moving-token layer, drawn straight into the DOM after each render instead of through Yew's
+//! virtual DOM. Yew owns the `<g class="tokens">` element; this keeps one `<g>` per token in a pool and,
+//! each frame, only rewrites what changed (mostly the `transform`). With hundreds of tokens the virtual
+//! DOM rebuilt and diffed every token's five elements and recreated every entering one: the frame
+//! benchmark (`bench/frames.mjs`) measured 33 ms frames at 730 tokens that way.
+use crate::ui::geometry::{assign_slots, Token, TokenKind};
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, SvgGraphicsElement, SvgTransform, SvgsvgElement};
+
+/// Five-pointed burst around (0, 0): a crash is a shape, not only a colour.
+const BURST: &str = "0,-16 4,-6 15,-8 7,1 12,12 0,6 -12,12 -7,1 -15,-8 -4,-6";
+const SVG_NS: Option<&str> = Some("http://www.w3.org/2000/svg");
+
+/// What a slot's children look like; they are rebuilt only when this changes (a reused slot usually
+/// keeps its shape: a send, a delivery and an effect of a command are all the same square).
+#[derive(Clone, Copy, PartialEq)]
+struct Shape {
+    crash: bool,
+    command: bool,
+    ring: bool,
+    cross: bool,
+    /// Whether it has a label at all (a crowded canvas drops the plain "#id" ones).
+    labelled: bool,
+    label_leftwards: bool,
+}
+
+impl Shape {
+    fn of(t: &Token) -> Shape {
+        Shape {
+            crash: t.kind == TokenKind::Crash,
+            command: t.command,
+            ring: t.kind == TokenKind::Retry,
+            cross: t.kind == TokenKind::Dropped,
+            labelled: !t.label.is_empty(),
+            label_leftwards: t.kind == TokenKind::Handling,
+        }
+    }
+}
+
+/// One pooled token element and what it currently shows.
+struct Slot {
+    g: Element,
+    /// The `<g>`'s translation, moved with numbers (a `transform` string per token per frame cost more
+    /// in string passing than the rest of the layer).
+    translate: Option<SvgTransform>,
+    /// The text nodes of the label and the title, rewritten in place (replacing a text node re-lays it out).
+    label: Option<web_sys::Text>,
+    title: Option<web_sys::Text>,
+    shape: Option<Shape>,
+    id: Option<u64>,
+    class: String,
+    /// Position in tenths of a unit: a token moves only when it moved visibly.
+    at: Option<(i64, i64)>,
+    hue: u32,
+    label_text: String,
+    title_text: String,
+    message: u32,
+    attached: bool,
+}
+
+/// The pool, behind a `RefCell` so a view can keep it across renders and draw through `&self`.
+#[derive(Default)]
+pub struct TokenLayer(std::cell::RefCell<Pool>);
+
+#[derive(Default)]
+struct Pool {
+    /// The element the slots were drawn into; a different one (the canvas was remounted) starts afresh.
+    root: Option<Element>,
+    slots: Vec<Slot>,
+}
+
+fn set(el: &Element, name: &str, value: &str) {
+    let _ = el.set_attribute(name, value);
+}
+
+fn child(doc: &Document, parent: &Element, tag: &str, attrs: &[(&str, &str)]) -> Option<Element> {
+    let el = doc.create_element_ns(SVG_NS, tag).ok()?;
+    for (name, value) in attrs {
+        set(&el, name, value);
+    }
+    parent.append_child(&el).ok()?;
+    Some(el)
+}
+
+/// An empty text node inside `parent`, to be rewritten with `set_data`.
+fn text_node(doc: &Document, parent: &Element) -> Option<web_sys::Text> {
+    let text = doc.create_text_node("");
+    parent.append_child(&text).ok()?;
+    Some(text)
+}
+
+impl Slot {
+    fn new(doc: &Document, svg: &SvgsvgElement) -> Option<Slot> {
+        let g = doc.create_element_ns(SVG_NS, "g").ok()?;
+        let translate = svg.create_svg_transform();
+        let list = g.dyn_ref::<SvgGraphicsElement>()?.transform().base_val();
+        list.append_item(&translate).ok()?;
+        Some(Slot {
+            g,
+            translate: Some(translate),
+            label: None,
+            title: None,
+            shape: None,
+            id: None,
+            class: String::new(),
+            at: None,
+            hue: u32::MAX,
+            label_text: String::new(),
+            title_text: String::new(),
+            message: u32::MAX,
+            attached: false,
+        })
+    }
+
+    /// The token's children: a title (hover text), its shape, a ring for a producer retry, a cross for a
+    /// dropped copy, and its label. Distinctions are shapes and words, not only colour.
+    fn build(&mut self, doc: &Document, shape: Shape) {
+        self.g.set_text_content(None);
+        self.title = None;
+        let body: &[(&str, &str)] = if shape.crash {
+            &[("class", "burst"), ("points", BURST)]
+        } else if shape.command {
+            &[("class", "shape"), ("x", "-7"), ("y", "-7"), ("width", "14"), ("height", "14"), ("rx", "2")]
+        } else {
+            &[("class", "shape"), ("r", "7.5")]
+        };
+        let tag = match (shape.crash, shape.command) {
+            (true, _) => "polygon",
+            (false, true) => "rect",
+            (false, false) => "circle",
+        };
+        child(doc, &self.g, tag, body);
+        if shape.ring {
+            child(doc, &self.g, "circle", &[("class", "ring"), ("r", "11")]);
+        }
+        if shape.cross {
+            child(doc, &self.g, "path", &[("class", "cross"), ("d", "M-7,-7 L7,7 M7,-7 L-7,7")]);
+        }
+        // Inside its consumer's box a handled message's label reads leftwards, clear of the edge to the sink.
+        let label: &[(&str, &str)] = if shape.label_leftwards {
+            &[("class", "token-label"), ("x", "-11"), ("y", "4"), ("text-anchor", "end")]
+        } else {
+            &[("class", "token-label"), ("x", "11"), ("y", "4")]
+        };
+        self.label =
+            if shape.labelled { child(doc, &self.g, "text", label).and_then(|el| text_node(doc, &el)) } else { None };
+        self.shape = Some(shape);
+        self.label_text.clear();
+        self.title_text.clear();
+    }
+
+    /// `fresh`: the slot drew another token last frame (a crash burst then restarts its animation).
+    fn show(&mut self, doc: &Document, t: &Token, selected: bool, fresh: bool) {
+        let shape = Shape::of(t);
+        if self.shape != Some(shape) || (fresh && shape.crash) {
+            self.build(doc, shape);
+        }
+        self.id = Some(t.id);
+        let mut class = format!("token {}", t.kind.class());
+        if t.command {
+            class.push_str(" command");
+        }
+        if selected {
+            class.push_str(" selected");
+        }
+        if class != self.class {
+            set(&self.g, "class", &class);
+            self.class = class;
+        }
+        let at = ((t.x * 10.0).round() as i64, (t.y * 10.0).round() as i64);
+        if Some(at) != self.at {
+            if let Some(translate) = &self.translate {
+                let _ = translate.set_translate(at.0 as f32 / 10.0, at.1 as f32 / 10.0);
+            }
+            self.at = Some(at);
+        }
+        if t.hue != self.hue {
+            set(&self.g, "style", &format!("--key-hue:{}", t.hue));
+            self.hue = t.hue;
+        }
+        if t.message != self.message {
+            set(&self.g, "data-message", &t.message.to_string());
+            self.message = t.message;
+        }
+        if t.label != self.label_text {
+            if let Some(label) = &self.label {
+                label.set_data(&t.label);
+            }
+            self.label_text.clone_from(&t.label);
+        }
+        if t.title != self.title_text {
+            // Only the tokens that stay put have a title (a hover text); the others skip the element.
+            if self.title.is_none() {
+                self.title = child(doc, &self.g, "title", &[]).and_then(|el| text_node(doc, &el));
+            }
+            if let Some(title) = &self.title {
+                title.set_data(&t.title);
+            }
+            self.title_text.clone_from(&t.title);
+        }
+    }
+}
+
+impl TokenLayer {
+    /// Draws `tokens` into `root` (the `<g class="tokens">` Yew rendered), marking `selected`'s tokens.
+    pub fn draw(&self, root: &Element, tokens: &[Token], selected: Option<u32>) {
+        self.0.borrow_mut().draw(root, tokens, selected);
+    }
+}
+
+impl Pool {
+    fn draw(&mut self, root: &Element, tokens: &[Token], selected: Option<u32>) {
+        if self.root.as_ref() != Some(root) {
+            self.slots.clear();
+            root.set_text_content(None);
+            self.root = Some(root.clone());
+        }
+        let Some(doc) = root.owner_document() else { return };
+        let Some(svg) = root.dyn_ref::<web_sys::SvgElement>().and_then(|g| g.owner_svg_element()) else { return };
+        let previous: Vec<Option<u64>> = self.slots.iter().map(|s| s.id).collect();
+        let assigned = assign_slots(&previous, tokens);
+        for slot in &mut self.slots {
+            slot.id = None;
+        }
+        for (t, &index) in tokens.iter().zip(&assigned) {
+            while self.slots.len() <= index {
+                let Some(slot) = Slot::new(&doc, &svg) else { return };
+                self.slots.push(slot);
+            }
+            let slot = &mut self.slots[index];
+            let fresh = previous.get(index).copied().flatten() != Some(t.id);
+            slot.show(&doc, t, t.message != 0 && Some(t.message) == selected, fresh);
+            if !slot.attached {
+                let _ = root.append_child(&slot.g);
+                slot.attached = true;
+            }
+        }
+        // Spare slots leave the document (they stay pooled for the next tokens).
+        for slot in self.slots.iter_mut().filter(|s| s.id.is_none() && s.attached) {
+            slot.g.remove();
+            slot.attached = false;
+        }
+    }
+}
