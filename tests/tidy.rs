@@ -73,3 +73,26 @@ fn views_never_drive_the_engine_themselves() {
         }
     }
 }
+
+#[test]
+fn the_web_build_stays_clear_of_unicode_case_tables_and_float_parsing() {
+    // Each of these pulls a table into the wasm that the app does not need: Unicode case mapping
+    // (`to_lowercase`/`to_uppercase`, 17 KB gzipped) and core's float parser (14 KB gzipped); use the
+    // ASCII versions and `ui::text::parse_decimal` instead. Native-only code (src/bin) and tests may.
+    let mut files = vec![];
+    rust_files(Path::new("src"), &mut files);
+    let mut found = vec![];
+    for file in files.iter().filter(|f| !f.starts_with("src/bin")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let shipped = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, line) in shipped.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for call in [".to_lowercase()", ".to_uppercase()", "parse::<f64>", "parse::<f32>", "f64::from_str"] {
+                if code.contains(call) {
+                    found.push(format!("{}:{}: `{call}`", file.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "size regressions:\n{}", found.join("\n"));
+}

@@ -97,7 +97,7 @@ pub fn svg_document(selector: &str, overlay: Option<&str>) -> Option<(String, f6
         copy.append_child(&layer.clone_node_with_deep(true).ok()?).ok()?;
     }
     let view_box = copy.get_attribute("viewBox")?;
-    let mut numbers = view_box.split_whitespace().filter_map(|n| n.parse::<f64>().ok()).skip(2);
+    let mut numbers = view_box.split_whitespace().filter_map(crate::ui::text::parse_decimal).skip(2);
     let (width, height) = (numbers.next()?, numbers.next()?);
     copy.set_attribute("xmlns", SVG_NS).ok()?;
     copy.set_attribute("width", &width.to_string()).ok()?;

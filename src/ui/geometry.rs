@@ -208,7 +208,7 @@ pub fn layout(engine: &Engine) -> Layout {
             let mut markers = vec![];
             for &gi in &t.groups {
                 let g = &engine.groups[gi as usize];
-                let initial = g.spec.name.chars().next().unwrap_or('?').to_uppercase().to_string();
+                let initial = g.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
                 if let Some(c) = g.committed[pi] {
                     markers.push(Marker {
                         x: offset_x(c.max(first)),

@@ -18,13 +18,28 @@ fn group_name(e: &Engine, g: u16) -> &str {
     e.groups.get(g as usize).map_or("?", |g| g.spec.name.as_str())
 }
 
+/// A decimal number typed in a field or read from an attribute ("5", "0.25", ".5", "1e-3"), through
+/// serde_json's number parser, which the build has anyway: `str::parse::<f64>` would add core's 10 KB
+/// table of powers of five to the download.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let text = match (text.strip_prefix('.'), text.strip_prefix("-.")) {
+        (Some(rest), _) => format!("0.{rest}"),
+        (_, Some(rest)) => format!("-0.{rest}"),
+        _ => text.to_string(),
+    };
+    serde_json::from_str::<f64>(&text).ok()
+}
+
 /// A file name for a scenario's export: its name in lowercase words joined by dashes.
 pub fn export_file_name(scenario_name: &str) -> String {
+    // ASCII case folding (a letter outside ASCII is kept as it is): Unicode's case tables would add
+    // 10 KB to the download for a file name.
     let words: Vec<String> = scenario_name
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(8)
-        .map(|w| w.to_lowercase())
+        .map(|w| w.to_ascii_lowercase())
         .collect();
     if words.is_empty() {
         "scenario.json".into()
@@ -681,6 +696,19 @@ mod tests {
     use crate::scenario::presets::PRESETS;
 
     #[test]
+    fn decimals_parse_as_a_number_field_gives_them() {
+        assert_eq!(parse_decimal("5"), Some(5.0));
+        assert_eq!(parse_decimal(" 0.25 "), Some(0.25));
+        assert_eq!(parse_decimal(".5"), Some(0.5));
+        assert_eq!(parse_decimal("-.5"), Some(-0.5));
+        assert_eq!(parse_decimal("1e-3"), Some(0.001));
+        assert_eq!(parse_decimal("0.1"), Some("0.1".parse::<f64>().unwrap()), "the same bits as core's parser");
+        for bad in ["", "abc", "NaN", "inf", "1,5", "5 5", "--1"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn export_file_names_are_safe_and_readable() {
         assert_eq!(
             export_file_name("Kafka transactions: an exactly-once stage"),
@@ -688,6 +716,8 @@ mod tests {
         );
         assert_eq!(export_file_name("../../etc/passwd"), "etc-passwd.json");
         assert_eq!(export_file_name("  ::  "), "scenario.json");
+        // Letters outside ASCII stay in the word (and keep their case).
+        assert_eq!(export_file_name("Bestellungen für Kunden"), "bestellungen-für-kunden.json");
     }
 
     fn preset(prefix: &str) -> Engine {

@@ -62,7 +62,7 @@ pub fn Controls(props: &ActionProps) -> Html {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Ok(s) = select.value().parse::<f64>() {
+            if let Some(s) = crate::ui::text::parse_decimal(&select.value()) {
                 on_action.emit(Action::SetSpeed(s));
             }
         })

@@ -323,7 +323,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         let on_action = on_action.clone();
         let onchange = Callback::from(move |ev: Event| {
             let input: HtmlInputElement = ev.target_unchecked_into();
-            if let Ok(v) = input.value().trim().parse::<f64>() {
+            if let Some(v) = crate::ui::text::parse_decimal(&input.value()) {
                 on_action.emit(Action::Edit(edit(v)));
             }
         });
