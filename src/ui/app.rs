@@ -182,6 +182,9 @@ pub fn App() -> Html {
     }
     use_share_link(&state, dispatch.clone());
     let embedded = *use_memo((), |_| browser::embedded());
+    let story_state = use_state(|| false);
+    let story_open = *story_state;
+    let toggle_story = Callback::from(move |_: MouseEvent| story_state.set(!*story_state));
     let model = state.model.borrow();
     let revision = state.revision;
     let panels = state.panels_revision;
@@ -220,7 +223,12 @@ pub fn App() -> Html {
                 <div class="stage">
                     { error_banner }
                     <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-                    <p class="story" data-testid="story">{story}</p>
+                    // Two lines of the story, so the canvas stays in view on a 720-pixel projector; More shows it all.
+                    <div class={classes!("story", story_open.then_some("open"))}>
+                        <p data-testid="story">{story}</p>
+                        <button class="quiet" data-testid="story-toggle" aria-expanded={story_open.to_string()}
+                            onclick={toggle_story}>{if story_open { "Less" } else { "More" }}</button>
+                    </div>
                     if let Some(focus) = model.focus.clone() {
                         <p class="focus-banner" data-testid="focus">
                             <strong>{format!("At {}: ", crate::engine::observe::seconds(focus.at_ms))}</strong>{focus.explanation}

@@ -174,18 +174,18 @@ pub fn Controls(props: &ActionProps) -> Html {
                 </select>
             </div>
             <div class="group">
-                <label class="inline" for="lesson">{"Lesson"}</label>
+                <label class="visually-hidden" for="lesson">{"Lesson"}</label>
                 <select id="lesson" data-testid="lesson-select" onchange={on_lesson}>
-                    <option value="" selected={model.lesson.is_none()}>{"None"}</option>
+                    <option value="" selected={model.lesson.is_none()}>{"Lesson: none"}</option>
                     { for model.lessons.iter().enumerate().map(|(i, (_, l))| html! {
-                        <option value={i.to_string()} selected={model.lesson.as_ref().is_some_and(|p| p.lesson == i)}>{format!("{}. {}", i + 1, l.title)}</option>
+                        <option value={i.to_string()} selected={model.lesson.as_ref().is_some_and(|p| p.lesson == i)}>{format!("Lesson {}: {}", i + 1, l.title)}</option>
                     }) }
                 </select>
             </div>
             <div class="group">
-                <label class="inline" for="compare">{"Compare"}</label>
+                <label class="visually-hidden" for="compare">{"Compare"}</label>
                 <select id="compare" data-testid="compare-select" onchange={on_compare}>
-                    <option value="" selected={model.compare.is_none()}>{"Off"}</option>
+                    <option value="" selected={model.compare.is_none()}>{"Compare: off"}</option>
                     <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Pin this run as B, then change A"}</option>
                     { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
                         <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {} (same seed and faults)", i + 1, s.name)}</option>
@@ -194,14 +194,15 @@ pub fn Controls(props: &ActionProps) -> Html {
             </div>
             <div class="group">
                 <button data-testid="copy-link" title="Copy a link that opens this scenario at this moment" onclick={on_copy_link}>{"Copy link"}</button>
-                <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Export JSON"}</button>
+                <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Save JSON"}</button>
                 <button data-testid="export-svg" title="Download the canvas as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
                 <button data-testid="export-png" title="Download the canvas as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
                 <label class="button" title="Open a scenario JSON file">{"Open JSON…"}
                     <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />
                 </label>
             </div>
-            <span class="sep" aria-hidden="true"></span>
+            // Two rows on a 1280-pixel screen: choosing and sharing, then running the clock.
+            <span class="break" aria-hidden="true"></span>
             <div class="group">
                 <button class="primary" data-testid="play" aria-keyshortcuts="Space" onclick={send(Action::TogglePlay)}>{play_label}</button>
                 <button data-testid="step" aria-keyshortcuts="ArrowRight" title="Run the next engine event (→)" onclick={send(Action::Step)} disabled={finished}>{"Step ▸"}</button>
