@@ -118,6 +118,16 @@ pub enum Edit {
     MaxReceives(usize, u32),
     ProducerIdempotent(usize, bool),
     SinkAcceptsKey(usize, bool),
+    /// Add a producer like this one (a fresh name, the same target and settings).
+    CopyProducer(usize),
+    /// Remove a producer (and the scripted faults that name it) while one stays.
+    RemoveProducer(usize),
+    /// Add a group like this one: a new team reading the same topic, with its own copy of the sink (so its
+    /// emails are not counted as the first group's duplicates).
+    CopyGroup(usize),
+    /// Remove a group, the scripted faults that name it or its consumers, and its sink if nothing else
+    /// uses it.
+    RemoveGroup(usize),
     /// Per handler run, in percent.
     CrashPercent(f64),
     /// Per producer send, in percent.
@@ -310,7 +320,13 @@ impl Model {
             self.error = Some(e);
             return;
         }
-        let selection = self.selection;
+        // A copy is selected (its settings are what the user wants next); a removal leaves nothing selected.
+        let selection = match edit {
+            Edit::CopyProducer(_) => Some(Selection::Node(NodeId::Producer(scenario.producers.len() as u16 - 1))),
+            Edit::CopyGroup(_) => Some(Selection::Node(NodeId::Group(scenario.groups.len() as u16 - 1))),
+            Edit::RemoveProducer(_) | Edit::RemoveGroup(_) => None,
+            _ => self.selection,
+        };
         match self.load(scenario) {
             Ok(()) => {
                 self.selection = selection.filter(|s| matches!(s, Selection::Node(_)));
@@ -846,15 +862,15 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
     fn get<'a, T>(list: &'a mut [T], i: usize, what: &str) -> Result<&'a mut T, String> {
         list.get_mut(i).ok_or_else(|| format!("There is no {what} {}.", i + 1))
     }
+    fn consumer_taken(s: &Scenario, name: &str) -> bool {
+        s.groups
+            .iter()
+            .flat_map(|g| g.consumers.iter())
+            .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
+            .any(|c| c == name)
+    }
     fn fresh_name(s: &Scenario, prefix: &str) -> String {
-        let taken = |n: &str| {
-            s.groups
-                .iter()
-                .flat_map(|g| g.consumers.iter())
-                .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
-                .any(|c| c == n)
-        };
-        (1..).map(|k| format!("{prefix}{k}")).find(|n| !taken(n)).unwrap_or_default()
+        (1..).map(|k| format!("{prefix}{k}")).find(|n| !consumer_taken(s, n)).unwrap_or_default()
     }
     match *edit {
         Edit::GroupStrategy(i, strategy) => get(&mut s.groups, i, "group")?.handler.strategy = strategy,
@@ -895,10 +911,72 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
         Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
         Edit::SinkAcceptsKey(i, on) => get(&mut s.sinks, i, "sink")?.accepts_idempotency_key = on,
+        Edit::CopyProducer(i) => {
+            let mut copy = get(&mut s.producers, i, "producer")?.clone();
+            copy.name = copy_name(&copy.name, |n| s.producers.iter().any(|p| p.name == n));
+            s.producers.push(copy);
+        }
+        Edit::RemoveProducer(i) => {
+            if s.producers.len() <= 1 {
+                return Err("A scenario needs at least one producer.".into());
+            }
+            let name = get(&mut s.producers, i, "producer")?.name.clone();
+            s.producers.remove(i);
+            s.faults
+                .scripted
+                .retain(|f| !matches!(&f.action, FaultAction::DropAcks { producer, .. } if *producer == name));
+        }
+        Edit::CopyGroup(i) => {
+            let mut copy = get(&mut s.groups, i, "group")?.clone();
+            if copy.produce_to.is_some() {
+                return Err(format!(
+                    "{} is a stage (it produces to a topic): a copy would write every record twice. Copy a group with a side effect instead.",
+                    copy.name
+                ));
+            }
+            copy.name = copy_name(&copy.name, |n| s.groups.iter().any(|g| g.name == n));
+            let prefix = copy.name.chars().next().filter(char::is_ascii_alphabetic).unwrap_or('c');
+            let mut members: Vec<String> = vec![];
+            for _ in 0..copy.consumers.len() {
+                let name = (1..)
+                    .map(|k| format!("{prefix}{k}"))
+                    .find(|n| !members.contains(n) && !consumer_taken(s, n))
+                    .unwrap_or_default();
+                members.push(name);
+            }
+            copy.consumers = members;
+            if let Some(sink) = s.sinks.iter().find(|k| k.name == copy.handler.sink).cloned() {
+                let name = copy_name(&sink.name, |n| s.sinks.iter().any(|k| k.name == n));
+                copy.handler.sink = name.clone();
+                s.sinks.push(crate::scenario::model::Sink { name, ..sink });
+            }
+            s.groups.push(copy);
+        }
+        Edit::RemoveGroup(i) => {
+            let group = get(&mut s.groups, i, "group")?.clone();
+            s.groups.remove(i);
+            s.faults.scripted.retain(|f| match &f.action {
+                FaultAction::CrashConsumer { consumer, .. } | FaultAction::SlowConsumer { consumer, .. } => {
+                    !group.consumers.contains(consumer)
+                }
+                FaultAction::ResetGroup { group: name, .. } => *name != group.name,
+                _ => true,
+            });
+            let used = s.groups.iter().map(|g| &g.handler).chain(s.queues.iter().map(|q| &q.handler));
+            if !used.into_iter().any(|h| h.sink == group.handler.sink) {
+                s.sinks.retain(|k| k.name != group.handler.sink);
+            }
+        }
         Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
         Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
     }
     Ok(())
+}
+
+/// "name-2" (or -3, …) for a copy: the first not `taken`, within the 64-character limit on names.
+fn copy_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base: String = name.chars().take(crate::scenario::validate::MAX_NAME_CHARS - 4).collect();
+    (2..).map(|k| format!("{base}-{k}")).find(|n| !taken(n)).unwrap_or_default()
 }
 
 /// Adds a consumer by a fresh name, or removes the last one while one stays.
@@ -1121,6 +1199,63 @@ mod tests {
         assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
         m.update(Action::Edit(Edit::GroupMembers(9, true)));
         assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+    }
+
+    #[test]
+    fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
+        let mut m = Model::new();
+        // Preset 1: a copy of the notifications group is a new team with its own members and email sink.
+        m.update(Action::SelectPreset(0));
+        let before = m.scenario.clone();
+        m.update(Action::Edit(Edit::CopyGroup(0)));
+        assert_eq!(m.error, None);
+        let copy = m.scenario.groups.last().unwrap().clone();
+        assert_eq!(copy.name, "notifications-2");
+        assert_eq!(copy.topic, before.groups[0].topic);
+        assert_eq!(copy.consumers.len(), before.groups[0].consumers.len());
+        assert!(copy.consumers.iter().all(|c| !before.groups.iter().any(|g| g.consumers.contains(c))), "{copy:?}");
+        assert_eq!(copy.handler.sink, "email-2");
+        assert_eq!(m.selection, Some(Selection::Node(NodeId::Group(before.groups.len() as u16))));
+        m.update(Action::FastForward);
+        let copy_sink = m.engine.sinks.iter().find(|k| k.spec.name == "email-2").unwrap();
+        assert!(copy_sink.applied >= 60, "the new team emails every user once or more: {}", copy_sink.applied);
+        // Removing the copy gives the preset back, sink included.
+        m.update(Action::Edit(Edit::RemoveGroup(before.groups.len())));
+        assert_eq!(m.scenario, before);
+        assert_eq!(m.selection, None);
+
+        // Preset 10 replays both groups by scripted resets: removing a group drops its reset with it.
+        m.update(Action::SelectPreset(9));
+        m.update(Action::Edit(Edit::RemoveGroup(1)));
+        assert_eq!(m.error, None);
+        assert_eq!(m.scenario.groups.len(), 1);
+        assert_eq!(m.scenario.faults.scripted.len(), 1);
+        // Preset 12's stages are not copied: two stages would write every record twice.
+        m.update(Action::SelectPreset(11));
+        let stages = m.scenario.clone();
+        m.update(Action::Edit(Edit::CopyGroup(0)));
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("stage")), "{:?}", m.error);
+        assert_eq!(m.scenario, stages);
+        // Removing a group whose consumers scripted crashes name: those crashes go too, the rest stay.
+        m.update(Action::Edit(Edit::RemoveGroup(0)));
+        assert_eq!(m.error, None);
+        let members = &stages.groups[0].consumers;
+        let names_member = |f: &ScriptedFault| matches!(&f.action, FaultAction::CrashConsumer { consumer, .. } if members.contains(consumer));
+        assert!(stages.faults.scripted.iter().any(names_member));
+        let kept: Vec<&ScriptedFault> = stages.faults.scripted.iter().filter(|f| !names_member(f)).collect();
+        assert_eq!(m.scenario.faults.scripted.iter().collect::<Vec<_>>(), kept);
+
+        // Producers: a copy doubles the traffic; the last one cannot go.
+        m.update(Action::SelectPreset(4));
+        m.update(Action::Edit(Edit::CopyProducer(0)));
+        assert_eq!(m.scenario.producers.len(), 2);
+        assert_eq!(m.scenario.producers[1].name, format!("{}-2", m.scenario.producers[0].name));
+        m.update(Action::FastForward);
+        assert_eq!(m.engine.counters.produced, 2 * m.scenario.producers[0].count as u64);
+        m.update(Action::Edit(Edit::RemoveProducer(1)));
+        m.update(Action::Edit(Edit::RemoveProducer(0)));
+        assert!(m.error.as_deref().is_some_and(|e| e.contains("at least one producer")));
+        assert_eq!(m.scenario.producers.len(), 1);
     }
 
     /// A model showing someone's own work: preset 6, a new seed, an injected crash, stepped mid-moment.

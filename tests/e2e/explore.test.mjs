@@ -109,6 +109,39 @@ test('editing the idempotency strategy restarts the run and changes the outcome'
   await context.close();
 });
 
+test('a group and a producer are added as copies and removed from the canvas', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await preset(page, 1);
+  const groups = await page.locator('[data-node^=group-]').count();
+  const onTitle = { position: { x: 30, y: 8 } }; // a group's box holds its members' boxes
+  await page.click('[data-node=group-0]', onTitle);
+  await page.click('[data-testid=copy-group]');
+  await page.waitForSelector(`[data-node=group-${groups}]`);
+  assert.match(await page.textContent(`[data-node=group-${groups}]`), /notifications-2/);
+  assert.match(await page.textContent('[data-testid=canvas]'), /email-2/, 'the new team has its own email service');
+  await toEnd(page);
+  assert.match(await page.textContent('[data-testid=details]'), /Group notifications-2 settings/);
+  await page.click(`[data-node=group-${groups}]`, onTitle);
+  await page.click('[data-testid=remove-group]');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-node^=group-]').length === n, groups);
+  assert.doesNotMatch(await page.textContent('[data-testid=canvas]'), /email-2/);
+
+  await page.click('[data-node=producer-0]');
+  await page.click('[data-testid=copy-producer]');
+  await page.waitForSelector('[data-node=producer-1]');
+  await toEnd(page);
+  assert.equal(await score(page, 'produced'), 120, 'two producers of 60');
+  await page.click('[data-node=producer-1]');
+  await page.click('[data-testid=remove-producer]');
+  await page.click('[data-node=producer-0]');
+  await page.click('[data-testid=remove-producer]');
+  await page.waitForSelector('[role=alert]');
+  assert.match(await page.textContent('[role=alert]'), /at least one producer/);
+  assert.equal(await page.locator('[data-node^=producer-]').count(), 1);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('a bad edit keeps the run and says why', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.click('[data-node=topic-0]');

@@ -33,7 +33,7 @@ fn commit_value(c: CommitPolicy) -> &'static str {
 fn button(on_action: &Callback<Action>, action: Action, label: &str, testid: &str) -> Html {
     let on_action = on_action.clone();
     let onclick = Callback::from(move |_: MouseEvent| on_action.emit(action.clone()));
-    html! { <button class="inject" data-testid={testid.to_string()} {onclick}>{label.to_string()}</button> }
+    html! { <button data-testid={testid.to_string()} {onclick}>{label.to_string()}</button> }
 }
 
 fn strategy_select(
@@ -147,6 +147,10 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
             }
             { checkbox(on_action, "read_committed (skip records of aborted transactions)", spec.isolation == Isolation::ReadCommitted, "edit-read-committed", Box::new(move |on| Edit::GroupReadCommitted(g, on))) }
             { plus_minus(on_action, "members", spec.consumers.len(), Rc::new(move |add| Edit::GroupMembers(g, add))) }
+            <div class="buttons">
+                { button(on_action, Action::Edit(Edit::CopyGroup(g)), "Add a group like this (a new team)", "copy-group") }
+                { button(on_action, Action::Edit(Edit::RemoveGroup(g)), "Remove this group", "remove-group") }
+            </div>
             <div class="buttons">
                 { button(on_action, Action::Inject(FaultAction::ResetGroup { group: spec.name.clone(), to: ResetTarget::Earliest }),
                     "Replay from the earliest offset", "inject-replay") }
@@ -438,6 +442,10 @@ pub fn Details(props: &ActionProps) -> Html {
                     <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
                     <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
                     { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", Box::new(move |on| Edit::ProducerIdempotent(i, on))) }
+                    <div class="buttons">
+                        { button(on_action, Action::Edit(Edit::CopyProducer(i)), "Add a producer like this", "copy-producer") }
+                        { button(on_action, Action::Edit(Edit::RemoveProducer(i)), "Remove this producer", "remove-producer") }
+                    </div>
                     <div class="buttons">
                         { button(on_action, Action::Inject(FaultAction::DropAcks { producer: ps.spec.name.clone(), duration_ms: 2_000 }), "Drop its acks for 2 s", "inject-drop-acks") }
                         if ps.spec.payload == Payload::Notification {
