@@ -551,10 +551,19 @@ impl Layout {
 /// One hop of a token: from, to, what it shows, and the word added to its label.
 type Hop = ((f64, f64), (f64, f64), TokenKind, String);
 
+/// How tokens travel a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Motion {
+    /// Gliding along the edge.
+    Smooth,
+    /// `prefers-reduced-motion`: still, halfway along the edge, for as long as the hop lasts.
+    Reduced,
+}
+
 /// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
 /// the event), messages being handled inside consumers, and recent crashes. A pure function of the
 /// engine's state and trace, so the same virtual time always draws the same picture.
-pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
+pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     let now = engine.now();
     let mut out = vec![];
     let window_start = now.saturating_sub(HOP_MS.max(CRASH_BURST_MS));
@@ -562,7 +571,10 @@ pub fn tokens(engine: &Engine, l: &Layout) -> Vec<Token> {
         engine.trace.events.iter().rev().take_while(|ev| ev.at_ms >= window_start).collect();
     for ev in recent.into_iter().rev() {
         let age = now.saturating_sub(ev.at_ms);
-        let t = ease(age as f64 / HOP_MS as f64);
+        let t = match motion {
+            Motion::Smooth => ease(age as f64 / HOP_MS as f64),
+            Motion::Reduced => 0.5,
+        };
         if let What::Crashed { consumer, step } = ev.what {
             if let Some(n) = l.node(NodeId::Consumer(consumer)) {
                 if age <= CRASH_BURST_MS {
@@ -1019,7 +1031,7 @@ mod tests {
         while t < 16_000 && !(to_exchange && from_exchange) {
             t += 40;
             engine.run_until(t);
-            for tok in tokens(&engine, &l) {
+            for tok in tokens(&engine, &l, Motion::Smooth) {
                 let on_first_hop = tok.x > producer.0 && tok.x < x.x;
                 to_exchange |= tok.kind == TokenKind::Send && on_first_hop;
                 from_exchange |= tok.kind == TokenKind::Send && tok.x > x.x + x.w && tok.x < BROKER_X + BROKER_W;
@@ -1047,6 +1059,32 @@ mod tests {
     }
 
     #[test]
+    fn with_reduced_motion_a_token_sits_still_for_its_hop() {
+        // Preset 02 (queues: no log cells that scroll), 10 ms apart: gliding tokens move, still ones do not.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("02")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let (mut compared, mut glided) = (0, 0);
+        for t in (100..6_000).step_by(50) {
+            engine.run_until(t);
+            let (smooth, still) =
+                (tokens(&engine, &layout(&engine), Motion::Smooth), tokens(&engine, &layout(&engine), Motion::Reduced));
+            engine.run_until(t + 10);
+            let l = layout(&engine);
+            let (smooth_later, still_later) =
+                (tokens(&engine, &l, Motion::Smooth), tokens(&engine, &l, Motion::Reduced));
+            for x in &still {
+                if let Some(y) = still_later.iter().find(|y| y.id == x.id) {
+                    assert_eq!((x.x, x.y), (y.x, y.y), "{x:?} moved with reduced motion");
+                    compared += 1;
+                }
+            }
+            glided +=
+                smooth.iter().filter(|x| smooth_later.iter().any(|y| y.id == x.id && (y.x, y.y) != (x.x, x.y))).count();
+        }
+        assert!(compared > 20 && glided > 20, "{compared} compared, {glided} glided");
+    }
+
+    #[test]
     fn tokens_travel_with_virtual_time_and_are_told_apart_without_colour() {
         // Preset 08: lost acks ⇒ producer retries ⇒ duplicate appends, later duplicate effects.
         let json = PRESETS.iter().find(|(s, _)| s.starts_with("08")).unwrap().1;
@@ -1058,14 +1096,14 @@ mod tests {
             t += 40;
             engine.run_until(t);
             let l = layout(&engine);
-            let a = tokens(&engine, &l);
+            let a = tokens(&engine, &l, Motion::Smooth);
             for tok in &a {
                 kinds.insert(tok.kind.class());
                 assert!(tok.x >= 0.0 && tok.x <= l.width && tok.y >= 0.0 && tok.y <= l.height, "{tok:?}");
                 assert!(tok.label.starts_with('#') || tok.kind == TokenKind::Crash);
             }
             engine.run_until(t + 20);
-            let b = tokens(&engine, &layout(&engine));
+            let b = tokens(&engine, &layout(&engine), Motion::Smooth);
             // The same token, 20 ms later, has moved along its hop.
             moved |= a
                 .iter()
@@ -1090,7 +1128,7 @@ mod tests {
         let mut b = Engine::new(scenario).unwrap();
         b.run_until(3_000);
         b.run_until(7_345);
-        assert_eq!(tokens(&a, &layout(&a)), tokens(&b, &layout(&b)));
+        assert_eq!(tokens(&a, &layout(&a), Motion::Smooth), tokens(&b, &layout(&b), Motion::Smooth));
     }
 
     #[test]

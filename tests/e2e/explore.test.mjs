@@ -142,6 +142,35 @@ test('a group and a producer are added as copies and removed from the canvas', a
   await context.close();
 });
 
+test('with prefers-reduced-motion the tokens sit still instead of gliding', async () => {
+  // The same moments, 20 ms apart: the tokens on screen at both move only when motion is welcome.
+  const moved = async (reducedMotion) => {
+    const { page, context, problems } = await openApp(env.browser, env.srv.url, { reducedMotion });
+    await preset(page, 2);
+    const at = async (ms) => {
+      await scrub(page, ms);
+      return page.$$eval('[data-testid=tokens] .token', (els) => els.map((e) => [e.dataset.message + ' ' + e.getAttribute('class'), e.getAttribute('transform')]));
+    };
+    let both = 0, changed = 0;
+    for (const ms of [2_000, 3_000, 4_000, 5_000]) {
+      const before = new Map(await at(ms));
+      for (const [token, transform] of await at(ms + 20)) {
+        if (!before.has(token)) continue;
+        both += 1;
+        if (before.get(token) !== transform) changed += 1;
+      }
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+    return { both, changed };
+  };
+  const still = await moved('reduce');
+  const gliding = await moved('no-preference');
+  assert.ok(still.both > 0 && gliding.both > 0, JSON.stringify({ still, gliding }));
+  assert.equal(still.changed, 0);
+  assert.ok(gliding.changed > 0);
+});
+
 test('a bad edit keeps the run and says why', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.click('[data-node=topic-0]');

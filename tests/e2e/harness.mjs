@@ -68,8 +68,8 @@ export async function launch() {
 }
 
 /** A page that records everything a test must fail on. */
-export async function openApp(browser, url, { viewport = { width: 1280, height: 720 }, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, reducedMotion: 'no-preference' });
+export async function openApp(browser, url, { viewport = { width: 1280, height: 720 }, colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, reducedMotion });
   const page = await context.newPage();
   const problems = [];
   const origin = new URL(url).origin;

@@ -1,7 +1,7 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::ui::geometry::{curve_path, declutter, layout, tokens, NodeId};
+use crate::ui::geometry::{curve_path, declutter, layout, tokens, Motion, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
@@ -93,7 +93,20 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     let model = props.model.borrow();
     let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
     let l = layout(engine);
-    let mut toks = tokens(engine, &l);
+    // prefers-reduced-motion: tokens sit still halfway along their edge instead of gliding.
+    let motion = *use_memo((), |_| {
+        let reduced = gloo::utils::window()
+            .match_media("(prefers-reduced-motion: reduce)")
+            .ok()
+            .flatten()
+            .is_some_and(|query| query.matches());
+        if reduced {
+            Motion::Reduced
+        } else {
+            Motion::Smooth
+        }
+    });
+    let mut toks = tokens(engine, &l, motion);
     let view_box = format!("0 0 {} {}", l.width, l.height);
     // Selection belongs to lane A; lane B is only drawn.
     let (selected_message, on_action) = match (props.lane_b, model.selection) {
