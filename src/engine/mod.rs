@@ -113,6 +113,26 @@ enum Ev {
     },
 }
 
+/// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
+#[derive(Clone, Copy)]
+enum Lane {
+    Visibility(u16),
+    AckTimeout(u16),
+    PollTimeout(u16),
+    SessionTimeout(u16),
+}
+
+impl Lane {
+    fn index(self) -> usize {
+        match self {
+            Lane::Visibility(q) => 4 * q as usize,
+            Lane::AckTimeout(p) => 4 * p as usize + 1,
+            Lane::PollTimeout(g) => 4 * g as usize + 2,
+            Lane::SessionTimeout(g) => 4 * g as usize + 3,
+        }
+    }
+}
+
 /// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
 #[derive(Clone, Debug, Serialize)]
 pub struct Message {
@@ -1038,7 +1058,8 @@ impl Engine {
         }
         // The producer's request timeout only matters when the ack did not arrive in time.
         if !self.messages[m as usize].acked && session == 0 {
-            self.scheduler.schedule(
+            self.scheduler.schedule_in_lane(
+                Lane::AckTimeout(p).index(),
                 (sent_at + timeout).max(self.now),
                 Ev::AckTimeout { producer: p, message: m, attempt, session },
             );
@@ -1423,7 +1444,11 @@ impl Engine {
                 self.commit(c, g, p, pos + n);
             }
             let max_poll = self.groups[gi].spec.max_poll_interval_ms;
-            self.scheduler.schedule(self.now + max_poll, Ev::PollTimeout { consumer: c, epoch, poll_seq });
+            self.scheduler.schedule_in_lane(
+                Lane::PollTimeout(g).index(),
+                self.now + max_poll,
+                Ev::PollTimeout { consumer: c, epoch, poll_seq },
+            );
             self.start_next_record(c, self.now + self.scenario.network_latency_ms);
             return true;
         }
@@ -1508,7 +1533,11 @@ impl Engine {
                 *store.group_busy.entry(key).or_insert(0) += 1;
             }
             let vt = self.queues[qi].spec.visibility_timeout_ms;
-            self.scheduler.schedule(self.now + vt, Ev::Visibility { queue: q, entry: e, receipt });
+            self.scheduler.schedule_in_lane(
+                Lane::Visibility(q).index(),
+                self.now + vt,
+                Ev::Visibility { queue: q, entry: e, receipt },
+            );
             // A standard queue may deliver a message more than once.
             let duplicate = !fifo
                 && self.faulty()
@@ -2281,7 +2310,11 @@ impl Engine {
         let epoch = cons.epoch;
         if let Role::Member { group } = role {
             let timeout = self.groups[group as usize].spec.session_timeout_ms;
-            self.scheduler.schedule(self.now + timeout, Ev::SessionTimeout { consumer: c, epoch });
+            self.scheduler.schedule_in_lane(
+                Lane::SessionTimeout(group).index(),
+                self.now + timeout,
+                Ev::SessionTimeout { consumer: c, epoch },
+            );
             if self.groups[group as usize].rebalancing {
                 self.try_complete_rebalance(group);
             }
