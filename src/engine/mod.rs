@@ -1091,8 +1091,7 @@ impl Engine {
             msg.first_append = Some(place);
         } else {
             self.counters.duplicate_appends += 1;
-            let text = explain::duplicate_append(self, m, place, cause);
-            self.push_anomaly(AnomalyKind::DuplicateAppend, m, text, vec![]);
+            self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[], |e| explain::duplicate_append(e, m, place, cause));
         }
     }
 
@@ -1573,8 +1572,7 @@ impl Engine {
         if ob.fate == Fate::Pending {
             ob.fate = Fate::DeadLettered;
             self.counters.dead_lettered += 1;
-            let text = explain::dead_lettered(self, sub, m, receives);
-            self.push_anomaly(AnomalyKind::DeadLettered, m, text, vec![]);
+            self.push_anomaly(AnomalyKind::DeadLettered, m, &[], |e| explain::dead_lettered(e, sub, m, receives));
         }
     }
 
@@ -1794,8 +1792,9 @@ impl Engine {
         outputs[m as usize] += 1;
         if outputs[m as usize] > 1 {
             self.counters.duplicate_appends += 1;
-            let text = explain::duplicate_stage_output(self, sub, m, d, place);
-            self.push_anomaly(AnomalyKind::DuplicateAppend, m, text, vec![d]);
+            self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[d], |e| {
+                explain::duplicate_stage_output(e, sub, m, d, place)
+            });
         } else if self.subs[si].sink == NO_SINK {
             self.counters.effects_applied += 1;
             self.subs[si].obligations[m as usize].effects += 1;
@@ -1896,8 +1895,7 @@ impl Engine {
                     }
                     if stale {
                         self.counters.stale_reads += 1;
-                        let text = explain::stale_read(self, m, d, version);
-                        self.push_anomaly(AnomalyKind::StaleRead, m, text, vec![d]);
+                        self.push_anomaly(AnomalyKind::StaleRead, m, &[d], |e| explain::stale_read(e, m, d, version));
                     }
                 }
                 let processing = self.consumers[ci].slots[slot as usize].map_or(0, |a| a.processing_ms);
@@ -2061,8 +2059,9 @@ impl Engine {
         if !first {
             if harmful {
                 self.counters.duplicate_effects += 1;
-                let text = explain::duplicate_effect(self, sub, m, previous_effect, d);
-                self.push_anomaly(AnomalyKind::DuplicateEffect, m, text, vec![previous_effect, d]);
+                self.push_anomaly(AnomalyKind::DuplicateEffect, m, &[previous_effect, d], |e| {
+                    explain::duplicate_effect(e, sub, m, previous_effect, d)
+                });
             } else {
                 self.counters.harmless_repeats += 1;
             }
@@ -2075,8 +2074,9 @@ impl Engine {
         let (newest, newest_msg, newest_at) = s.last_applied[key as usize];
         if version < newest {
             self.counters.out_of_order += 1;
-            let text = explain::out_of_order(self, sub, m, d, version, newest, newest_msg, newest_at);
-            self.push_anomaly(AnomalyKind::OutOfOrder, m, text, vec![d]);
+            self.push_anomaly(AnomalyKind::OutOfOrder, m, &[d], |e| {
+                explain::out_of_order(e, sub, m, d, version, newest, newest_msg, newest_at)
+            });
         } else if first || version > newest {
             self.subs[si].last_applied[key as usize] = (version, m, self.now);
         }
@@ -2443,12 +2443,16 @@ impl Engine {
         true
     }
 
-    fn push_anomaly(&mut self, kind: AnomalyKind, m: u32, explanation: String, deliveries: Vec<u32>) {
+    /// Counts an anomaly, and keeps it with its explanation while fewer than `MAX_ANOMALIES` are kept:
+    /// the explanation is written (at this moment, from this state) only then, not for every anomaly of a
+    /// long run.
+    fn push_anomaly(&mut self, kind: AnomalyKind, m: u32, deliveries: &[u32], explain: impl FnOnce(&Engine) -> String) {
         self.anomaly_count += 1;
         if self.anomalies.len() < MAX_ANOMALIES {
+            let explanation = explain(self);
             // Anomalies found when the run ends (losses) are dated at its last real event.
             let at_ms = if self.finished { self.last_event_at } else { self.now };
-            self.anomalies.push(Anomaly { kind, message_id: m, at_ms, explanation, deliveries });
+            self.anomalies.push(Anomaly { kind, message_id: m, at_ms, explanation, deliveries: deliveries.to_vec() });
         }
     }
 
@@ -2499,16 +2503,16 @@ impl Engine {
                 } else {
                     AnomalyKind::LostMessage
                 };
-                let text = explain::lost(self, si as u16, m as u32, ob.hint);
-                let chain = match ob.hint {
+                let chain: &[u32] = match &ob.hint {
                     LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
-                        if delivery != 0 =>
+                        if *delivery != 0 =>
                     {
-                        vec![delivery]
+                        std::slice::from_ref(delivery)
                     }
-                    _ => vec![],
+                    _ => &[],
                 };
-                self.push_anomaly(kind, m as u32, text, chain);
+                let hint = ob.hint;
+                self.push_anomaly(kind, m as u32, chain, |e| explain::lost(e, si as u16, m as u32, hint));
             }
         }
     }
