@@ -744,14 +744,21 @@ pub struct ChartSeries {
 
 const DASHES: &[&str] = &["", "6 3", "2 3", "10 3 2 3", "1 2"];
 
-/// Up to this many tokens on screen, every token shows its "#id".
+/// Up to this many tokens on screen, every token shows its "#id" and its outline.
 pub const LABELLED_TOKENS_MAX: usize = 150;
 
-/// Beyond `LABELLED_TOKENS_MAX` tokens the plain "#id" labels overlap into an unreadable mass (and each
-/// costs the frame rate a text layout): those are dropped, and the labels that say something stay —
-/// a retry, a redelivery, a duplicate, a dead letter, a crash, a stage's output, the selected message.
+/// More tokens than `LABELLED_TOKENS_MAX`: the canvas draws the plain ones lighter (see `declutter`).
+pub fn crowded(tokens: &[Token]) -> bool {
+    tokens.len() > LABELLED_TOKENS_MAX
+}
+
+/// On a crowded canvas the plain "#id" labels overlap into an unreadable mass (and each costs the frame
+/// rate a text layout): those are dropped, and the labels that say something stay — a retry, a
+/// redelivery, a duplicate, a dead letter, a crash, a stage's output, the selected message. (The canvas
+/// also drops the outline of plain sends, deliveries and effects then: rasterising a thousand outlines
+/// cost the 2-core benchmark machine its 60 fps.)
 pub fn declutter(tokens: &mut [Token], selected: Option<u32>) {
-    if tokens.len() <= LABELLED_TOKENS_MAX {
+    if !crowded(tokens) {
         return;
     }
     for t in tokens.iter_mut().filter(|t| Some(t.message) != selected) {

@@ -24,10 +24,10 @@ async function toEnd(page) {
 test('a message token is drawn with its id and clicking it shows its journey', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   // Step until the first record is appended: its token leaves the producer.
-  for (let i = 0; i < 60 && (await page.locator('[data-testid=tokens] .token.send').count()) === 0; i++) {
+  for (let i = 0; i < 60 && (await page.locator('[data-testid=tokens] .token[data-kind=send]').count()) === 0; i++) {
     await page.click('[data-testid=step]');
   }
-  const token = page.locator('[data-testid=tokens] .token.send').first();
+  const token = page.locator('[data-testid=tokens] .token[data-kind=send]').first();
   assert.match(await token.locator('.token-label').textContent(), /^#1$/);
   await token.click();
   await page.waitForSelector('[data-testid=journey-title]');
@@ -61,7 +61,7 @@ test('crash now is recorded, shown, and replays the same after a restart', async
   await page.waitForSelector('[data-testid=notice]');
   assert.match(await page.textContent('[data-testid=notice]'), /Injected at 4\.000 s: crash c1 now/);
   assert.match(await page.getAttribute('[data-node=consumer-0]', 'class'), /crashed/);
-  assert.ok((await page.locator('[data-testid=tokens] .token.crash').count()) >= 1, 'a crash burst is drawn');
+  assert.ok((await page.locator('[data-testid=tokens] .token[data-kind=crash]').count()) >= 1, 'a crash burst is drawn');
   await page.screenshot({ path: screenshotPath('inject-crash') });
   await toEnd(page);
   const live = await scores(page);
@@ -149,7 +149,7 @@ test('with prefers-reduced-motion the tokens sit still instead of gliding', asyn
     await preset(page, 2);
     const at = async (ms) => {
       await scrub(page, ms);
-      return page.$$eval('[data-testid=tokens] .token', (els) => els.map((e) => [e.dataset.message + ' ' + e.getAttribute('class'), e.getAttribute('transform')]));
+      return page.$$eval('[data-testid=tokens] .token', (els) => els.map((e) => [e.dataset.message + ' ' + e.dataset.kind, e.getAttribute('transform')]));
     };
     let both = 0, changed = 0;
     for (const ms of [2_000, 3_000, 4_000, 5_000]) {

@@ -83,7 +83,7 @@ test('the canvas exports as a standalone SVG and a double-size PNG for slides', 
   assert.ok(onScreen > 0, 'messages are moving at 2.5 s');
   const [midDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-svg]')]);
   const mid = await fs.readFile(await midDownload.path(), 'utf8');
-  assert.equal((mid.match(/<g class="token /g) ?? []).length, onScreen);
+  assert.equal((mid.match(/<g class="token"/g) ?? []).length, onScreen);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -1,7 +1,7 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::ui::geometry::{curve_path, declutter, layout, tokens, Motion, NodeId};
+use crate::ui::geometry::{crowded, curve_path, declutter, layout, tokens, Motion, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
@@ -115,6 +115,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         (false, _) => (None, props.on_action.clone()),
     };
     declutter(&mut toks, selected_message);
+    let overlay_class = classes!("canvas", "token-overlay", crowded(&toks).then_some("crowded"));
     let tokens_ref = use_node_ref();
     let token_layer = use_memo((), |_| TokenLayer::default());
     {
@@ -156,7 +157,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
                 // The moving tokens in an SVG of their own over the picture: the picture is then painted
                 // only when it changes, not every frame with the tokens. Yew owns the `<g>`; the token
                 // layer draws its children after each render.
-                <svg class="canvas token-overlay" data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
+                <svg class={overlay_class} data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
                     <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
                 </svg>
             </div>
