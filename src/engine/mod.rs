@@ -765,19 +765,20 @@ impl Engine {
     /// way are dropped. Finishes the run when nothing is left (drained) or the horizon is passed.
     fn advance(&mut self, limit: SimTime) -> bool {
         while !self.finished {
-            let Some(due) = self.scheduler.next_due() else {
-                self.drained = true;
-                self.finish();
-                return false;
+            let (at, ev) = match self.scheduler.pop_due(limit.min(self.horizon())) {
+                Ok(next) => next,
+                Err(None) => {
+                    self.drained = true;
+                    self.finish();
+                    return false;
+                }
+                Err(Some(due)) => {
+                    if due > self.horizon() {
+                        self.finish();
+                    }
+                    return false;
+                }
             };
-            if due > self.horizon() {
-                self.finish();
-                return false;
-            }
-            if due > limit {
-                return false;
-            }
-            let (at, ev) = self.scheduler.pop().expect("peeked");
             self.sample_until(at);
             self.now = at;
             if self.handle(ev) {
