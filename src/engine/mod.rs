@@ -910,7 +910,7 @@ impl Engine {
             return false;
         }
         let faulty = self.faulty();
-        let faults = self.scenario.faults.clone();
+        let (poison_chance, producer_crash_chance) = (self.scenario.faults.poison, self.scenario.faults.producer_crash);
         let prod = &mut self.producers[pi];
         prod.produced += 1;
         let key = match prod.spec.key_choice {
@@ -919,9 +919,9 @@ impl Engine {
         };
         prod.db_version[key as usize] += 1;
         let version = prod.db_version[key as usize];
-        let poison = faulty && prod.fault_rng.chance(faults.poison);
+        let poison = faulty && prod.fault_rng.chance(poison_chance);
         let crash_between =
-            faulty && prod.spec.publish_mode == PublishMode::DualWrite && prod.fault_rng.chance(faults.producer_crash);
+            faulty && prod.spec.publish_mode == PublishMode::DualWrite && prod.fault_rng.chance(producer_crash_chance);
         let bytes = match prod.spec.payload {
             Payload::Notification => NOTIFICATION_BYTES as u32,
             Payload::StateCarried { bytes } => bytes,
@@ -1123,7 +1123,9 @@ impl Engine {
     /// Long polling: the owner of this partition in each group wakes up (new or newly readable records).
     fn wake_partition_owners(&mut self, t: u16, partition: u32) {
         let ti = t as usize;
-        for gi in self.topics[ti].groups.clone() {
+        // By index, not over a clone: this runs for every append.
+        for k in 0..self.topics[ti].groups.len() {
+            let gi = self.topics[ti].groups[k];
             if let Some(owner) = self.groups[gi as usize].assignment[partition as usize] {
                 let c = &mut self.consumers[owner as usize];
                 if c.parked && c.alive {
@@ -1141,7 +1143,7 @@ impl Engine {
     /// Message `m` was just appended to topic `t`: every group that reads it from here on owes it (an
     /// earliest group, or a latest one that has joined), unless it already did.
     fn owe_to_readers(&mut self, t: u16, m: u32) {
-        for gi in self.topics[t as usize].groups.clone() {
+        for &gi in &self.topics[t as usize].groups {
             let g = &self.groups[gi as usize];
             if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
                 let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
@@ -1222,11 +1224,12 @@ impl Engine {
         if self.messages[m as usize].acked {
             return false;
         }
-        let spec = self.producers[p as usize].spec.clone();
-        if attempt <= spec.retries {
+        let (retries, retry_backoff_ms) =
+            (self.producers[p as usize].spec.retries, self.producers[p as usize].spec.retry_backoff_ms);
+        if attempt <= retries {
             self.counters.producer_retries += 1;
             self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, None);
-            self.send(p, m, attempt + 1, session, self.now + spec.retry_backoff_ms);
+            self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
         } else {
             self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, None);
             if !self.messages[m as usize].published {
@@ -1431,10 +1434,13 @@ impl Engine {
             let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
             let cons = &mut self.consumers[ci];
             let part = &self.topics[t as usize].partitions[pu];
-            cons.batch = (pos..pos + n)
-                .filter_map(|o| part.get(o).map(|r| (o, *r)))
-                .filter(|(_, r)| !(read_committed && r.txn == TxnMark::Aborted))
-                .collect();
+            // Refilled in place: a fresh buffer per poll was an allocation per 50 records.
+            cons.batch.clear();
+            cons.batch.extend(
+                (pos..pos + n)
+                    .filter_map(|o| part.get(o).map(|r| (o, *r)))
+                    .filter(|(_, r)| !(read_committed && r.txn == TxnMark::Aborted)),
+            );
             cons.batch_partition = p;
             cons.next_partition = (p + 1) % partitions;
             cons.poll_seq += 1;
