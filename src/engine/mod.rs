@@ -45,6 +45,8 @@ const NOTIFICATION_BYTES: u64 = 64;
 const MAX_ANOMALIES: usize = 2_000;
 const LEDGER_LEN: usize = 200;
 pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
+/// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
+const RESERVE_ROWS_MAX: usize = 1 << 22;
 
 /// A step of a consumer's handler, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -690,6 +692,7 @@ impl Engine {
         for (i, f) in engine.scenario.faults.scripted.iter().enumerate() {
             engine.scheduler.schedule(f.at_ms, Ev::Scripted { index: i as u32 });
         }
+        engine.reserve_for_run();
         for ci in 0..engine.consumers.len() {
             if let Role::Worker { .. } = engine.consumers[ci].role {
                 for slot in 0..engine.consumers[ci].slots.len() {
@@ -698,6 +701,30 @@ impl Engine {
             }
         }
         Ok(engine)
+    }
+
+    /// Sizes the per-message tables for the messages the scenario will produce. Grown a push at a time
+    /// they doubled, and in wasm (no `mremap`) every doubling copied them and touched fresh pages again:
+    /// ~10 % of a long run. Best effort: a failed reservation just leaves growth to the pushes.
+    fn reserve_for_run(&mut self) {
+        let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
+        let rows = produced.min(RESERVE_ROWS_MAX);
+        let _ = self.messages.try_reserve_exact(rows);
+        // Every subscriber may receive every message, some more than once (crashes, redelivery).
+        let deliveries = rows.saturating_mul(self.subs.len()).saturating_add(rows / 8).min(RESERVE_ROWS_MAX);
+        let _ = self.deliveries.try_reserve_exact(deliveries);
+        for sub in &mut self.subs {
+            let _ = sub.obligations.try_reserve_exact(rows);
+        }
+        for queue in &mut self.queues {
+            let _ = queue.store.entries.try_reserve_exact(rows);
+        }
+        for topic in &mut self.topics {
+            let per_partition = rows / topic.partitions.len().max(1);
+            for partition in &mut topic.partitions {
+                let _ = partition.records.try_reserve_exact(per_partition + per_partition / 8);
+            }
+        }
     }
 
     /// Keep the last `capacity` trace events (0: none, for fast runs; hash and counters stay exact).
