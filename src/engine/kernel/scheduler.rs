@@ -8,60 +8,113 @@
 //! per delivery kept thousands of dead entries in the heap, and every pop sifted through them. Such
 //! timers go to a FIFO *lane* instead (a timer set earlier than its lane's last one goes to the heap), and
 //! `pop` takes the smallest (due, sequence) of the heap's top and the lanes' fronts: exactly the order
-//! one heap would give, so traces do not change.
+//! one heap would give, so traces do not change. Events due *now* (the next handler step, a poll after a
+//! commit) are a lane of their own: nothing can be due earlier, so they never touch the heap.
 use super::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
+#[derive(Clone, Copy)]
 struct Entry<E> {
     due: SimTime,
     seq: u64,
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.due == other.due && self.seq == other.seq
+impl<E> Entry<E> {
+    /// Sequences are unique, so keys are too: any correct heap pops the same order.
+    fn key(&self) -> (SimTime, u64) {
+        (self.due, self.seq)
     }
 }
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+
+/// A binary min-heap on (due, seq). Hand-written rather than `std`'s `BinaryHeap`, whose `pop` swaps the
+/// last entry into the root and reads it straight back (a store-forwarding stall on every event); here the
+/// last entry stays in registers while the hole sifts down.
+struct Heap<E> {
+    data: Vec<Entry<E>>,
 }
-impl<E> Ord for Entry<E> {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest (due, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.due, other.seq).cmp(&(self.due, self.seq))
+
+impl<E: Copy> Heap<E> {
+    fn push(&mut self, entry: Entry<E>) {
+        let mut pos = self.data.len();
+        self.data.push(entry);
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if self.data[parent].key() <= entry.key() {
+                break;
+            }
+            self.data[pos] = self.data[parent];
+            pos = parent;
+        }
+        self.data[pos] = entry;
+    }
+
+    fn peek(&self) -> Option<&Entry<E>> {
+        self.data.first()
+    }
+
+    fn pop(&mut self) -> Option<Entry<E>> {
+        let last = self.data.pop()?;
+        let Some(&top) = self.data.first() else { return Some(last) };
+        let len = self.data.len();
+        let mut pos = 0;
+        loop {
+            let mut child = 2 * pos + 1;
+            if child >= len {
+                break;
+            }
+            if child + 1 < len && self.data[child + 1].key() < self.data[child].key() {
+                child += 1;
+            }
+            if last.key() <= self.data[child].key() {
+                break;
+            }
+            self.data[pos] = self.data[child];
+            pos = child;
+        }
+        self.data[pos] = last;
+        Some(top)
+    }
+
+    fn len(&self) -> usize {
+        self.data.len()
     }
 }
 
 pub struct Scheduler<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Heap<E>,
     /// Each sorted by (due, seq): entries are appended only when not earlier than the last one.
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// Events due at `now`, in the order scheduled.
+    immediate: VecDeque<Entry<E>>,
+    /// The due time of the last event popped: nothing can be scheduled earlier.
+    now: SimTime,
     next_seq: u64,
 }
 
 impl<E> Default for Scheduler<E> {
     fn default() -> Self {
-        Scheduler { heap: BinaryHeap::new(), lanes: vec![], next_seq: 0 }
+        Scheduler { heap: Heap { data: vec![] }, lanes: vec![], immediate: VecDeque::new(), now: 0, next_seq: 0 }
     }
 }
 
-/// Where the next event is: the heap, or the front of a lane.
+/// Where the next event is: the heap, the immediate lane, or the front of a lane.
 #[derive(Clone, Copy)]
 enum Source {
     Heap,
+    Immediate,
     Lane(usize),
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     pub fn schedule(&mut self, due: SimTime, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { due, seq, event });
+        if due == self.now {
+            self.immediate.push_back(Entry { due, seq, event });
+        } else {
+            self.heap.push(Entry { due, seq, event });
+        }
     }
 
     /// Schedules a timer whose due times in `lane` are (nearly always) non-decreasing.
@@ -80,6 +133,11 @@ impl<E> Scheduler<E> {
     /// The earliest (due, seq) of the heap's top and the lanes' fronts.
     fn next(&self) -> Option<(SimTime, u64, Source)> {
         let mut best = self.heap.peek().map(|e| (e.due, e.seq, Source::Heap));
+        if let Some(e) = self.immediate.front() {
+            if best.is_none_or(|(due, seq, _)| (e.due, e.seq) < (due, seq)) {
+                best = Some((e.due, e.seq, Source::Immediate));
+            }
+        }
         for (i, lane) in self.lanes.iter().enumerate() {
             if let Some(e) = lane.front() {
                 if best.is_none_or(|(due, seq, _)| (e.due, e.seq) < (due, seq)) {
@@ -107,13 +165,17 @@ impl<E> Scheduler<E> {
         }
         let entry = match source {
             Source::Heap => self.heap.pop(),
+            Source::Immediate => self.immediate.pop_front(),
             Source::Lane(i) => self.lanes[i].pop_front(),
         };
-        entry.map(|e| (e.due, e.event)).ok_or(None)
+        let entry = entry.ok_or(None)?;
+        // `max`: an event scheduled in the past (no caller does) must not let `immediate` go unsorted.
+        self.now = self.now.max(entry.due);
+        Ok((entry.due, entry.event))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+        self.heap.len() + self.immediate.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -137,8 +199,10 @@ mod tests {
     }
 
     #[test]
-    fn lanes_give_exactly_the_order_of_one_heap() {
-        // The same random schedule, pushed and popped interleaved, through lanes and through the heap alone.
+    fn lanes_and_the_immediate_lane_give_exactly_the_order_of_one_heap() {
+        // A random schedule, pushed and popped interleaved, through the scheduler and through std's heap
+        // on (due, schedule order): the reference order.
+        use std::cmp::Reverse;
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = move || {
             x ^= x << 13;
@@ -146,34 +210,38 @@ mod tests {
             x ^= x << 17;
             x
         };
-        let (mut laned, mut plain) = (Scheduler::default(), Scheduler::default());
+        let mut scheduler = Scheduler::default();
+        let mut reference = std::collections::BinaryHeap::new();
         let (mut a, mut b) = (vec![], vec![]);
         let mut now = 0;
-        for i in 0..20_000u32 {
+        for i in 0..40_000u32 {
             let r = next();
             if r % 3 == 0 {
-                if let (Some(p), Some(q)) = (laned.pop(), plain.pop()) {
+                if let (Some(p), Some(Reverse(q))) = (scheduler.pop(), reference.pop()) {
                     now = p.0;
                     a.push(p);
                     b.push(q);
                 }
                 continue;
             }
-            // Lane 0: a constant delay (monotonic); lane 1: jittery (sometimes earlier than its last).
-            let (lane, due) = match r % 5 {
+            // Lane 0: a constant delay (monotonic); lane 1: jittery (sometimes earlier than its last);
+            // the heap with and without zero delays (the immediate lane).
+            let (lane, due) = match r % 7 {
                 0 | 1 => (Some(0), now + 1_000),
                 2 => (Some(1), now + (r >> 8) % 50),
+                3 => (None, now),
                 _ => (None, now + (r >> 8) % 700),
             };
             match lane {
-                Some(l) => laned.schedule_in_lane(l, due, i),
-                None => laned.schedule(due, i),
+                Some(l) => scheduler.schedule_in_lane(l, due, i),
+                None => scheduler.schedule(due, i),
             }
-            plain.schedule(due, i);
+            reference.push(Reverse((due, i)));
         }
-        a.extend(std::iter::from_fn(|| laned.pop()));
-        b.extend(std::iter::from_fn(|| plain.pop()));
-        assert!(a.len() > 10_000);
+        a.extend(std::iter::from_fn(|| scheduler.pop()));
+        b.extend(std::iter::from_fn(|| reference.pop().map(|Reverse(q)| q)));
+        assert!(a.len() > 20_000);
+        assert!(a.windows(2).filter(|w| w[0].0 == w[1].0).count() > 2_000, "many same-time ties");
         assert_eq!(a, b);
     }
 }
