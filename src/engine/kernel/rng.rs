@@ -7,14 +7,40 @@ use rand::Rng as _;
 use rand::SeedableRng as _;
 use rand_pcg::Pcg64Mcg;
 
+/// How many draws are made ahead.
+const AHEAD: usize = 32;
+
+/// The generator's stream, drawn `AHEAD` at a time with `ln` of each draw's unit value computed alongside.
+/// An exponential sample was one long dependent chain (128-bit multiply, float conversion, `ln`) that the
+/// next event waited on; computed in a batch, the chains overlap. Every draw still comes from the stream
+/// in order, whatever it is used for, so the numbers are unchanged.
 #[derive(Clone, Debug)]
 pub struct SimRng {
     inner: Pcg64Mcg,
+    ahead: [u64; AHEAD],
+    /// `ln_unit(1 - unit)` of the same position in `ahead`.
+    ahead_ln: [f64; AHEAD],
+    /// The next unused position in `ahead` (`AHEAD`: none left).
+    next: usize,
 }
 
 impl SimRng {
     pub fn new(seed: u64) -> Self {
-        SimRng { inner: Pcg64Mcg::seed_from_u64(seed) }
+        SimRng { inner: Pcg64Mcg::seed_from_u64(seed), ahead: [0; AHEAD], ahead_ln: [0.0; AHEAD], next: AHEAD }
+    }
+
+    fn draw(&mut self) -> (u64, f64) {
+        if self.next == AHEAD {
+            for i in 0..AHEAD {
+                let raw = self.inner.next_u64();
+                self.ahead[i] = raw;
+                self.ahead_ln[i] = ln_unit(1.0 - unit_of(raw));
+            }
+            self.next = 0;
+        }
+        let i = self.next;
+        self.next += 1;
+        (self.ahead[i], self.ahead_ln[i])
     }
 
     /// An independent stream for one subsystem, so an extra draw in one place does not reshuffle the rest.
@@ -24,12 +50,12 @@ impl SimRng {
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.inner.next_u64()
+        self.draw().0
     }
 
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        unit_of(self.next_u64())
     }
 
     /// True with probability `p` (0 ⇒ never draws nothing different; 1 ⇒ always).
@@ -54,11 +80,69 @@ impl SimRng {
     }
 
     /// An exponential sample with the given mean, in milliseconds (rounded, at least 0).
+    ///
+    /// Defined as `round(-mean · libm::log(u))`. `ln_unit` is four times cheaper than `libm::log` and within
+    /// 3e-14 of it; the two can only round differently when the product lands next to a half-integer, and
+    /// there (about once in 10^9 draws) the definition itself is evaluated. Same sample, bit for bit.
     pub fn exponential_ms(&mut self, mean_ms: f64) -> u64 {
-        let u = 1.0 - self.unit(); // in (0, 1]
-        let x = -mean_ms * libm::log(u);
-        libm::round(x) as u64
+        let (raw, ln_u) = self.draw();
+        exponential_from_unit(1.0 - unit_of(raw), ln_u, mean_ms) // u in (0, 1]
     }
+}
+
+/// Uniform in [0, 1) from the top 53 bits.
+fn unit_of(raw: u64) -> f64 {
+    (raw >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+/// `round(-mean · libm::log(u))`, given `ln_u = ln_unit(u)`.
+fn exponential_from_unit(u: f64, ln_u: f64, mean_ms: f64) -> u64 {
+    let x = -mean_ms * ln_u;
+    // 30 times the worst disagreement of the two products.
+    let margin = (mean_ms.abs() + x.abs()) * 1e-12;
+    // Truncate and compare the fraction (libm's floor and round are bit manipulation, not one instruction).
+    let whole = x as i64;
+    let fraction = x - whole as f64;
+    if !(0.0..4.5e15).contains(&x) || (fraction - 0.5).abs() <= margin {
+        return libm::round(-mean_ms * libm::log(u)) as u64;
+    }
+    whole as u64 + (fraction > 0.5) as u64
+}
+
+/// 1/c for the centres c = 1 + (i + ½)/128 of 128 slices of [1, 2), and −ln of each stored value, to
+/// within a few ulps (computed at compile time by the atanh series, which converges fast on (½, 1]).
+const LN_TABLE_BITS: u32 = 7;
+const LN_TABLE: [(f64, f64); 1 << LN_TABLE_BITS] = {
+    let mut table = [(0.0, 0.0); 1 << LN_TABLE_BITS];
+    let mut i = 0;
+    while i < table.len() {
+        let inverse = 1.0 / (1.0 + (i as f64 + 0.5) / (1 << LN_TABLE_BITS) as f64);
+        let s = (inverse - 1.0) / (inverse + 1.0);
+        let (mut term, mut sum, mut k) = (s, 0.0, 1.0);
+        while k < 80.0 {
+            sum += term / k;
+            term *= s * s;
+            k += 2.0;
+        }
+        table[i] = (inverse, -2.0 * sum);
+        i += 1;
+    }
+    table
+};
+
+/// ln(u) for u in [2^-53, 1], the range of `1 - unit()`, within 3e-14 (absolute) of `libm::log`.
+/// u = 2^e · m with m in [1, 2); ln m = ln(m/c) + ln c for the table's nearest centre c, where
+/// |m/c − 1| < 1/256 and a degree-6 series for ln(1 + r) is accurate to 2e-18.
+fn ln_unit(u: f64) -> f64 {
+    const LN_2: f64 = std::f64::consts::LN_2;
+    let bits = u.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let slice = ((bits >> (52 - LN_TABLE_BITS)) & ((1 << LN_TABLE_BITS) - 1)) as usize;
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    let (inverse, ln_centre) = LN_TABLE[slice];
+    let r = m * inverse - 1.0;
+    let series = r - r * r * (0.5 - r * (1.0 / 3.0 - r * (0.25 - r * (0.2 - r * (1.0 / 6.0)))));
+    exponent as f64 * LN_2 + (ln_centre + series)
 }
 
 #[cfg(test)]
@@ -73,6 +157,65 @@ mod tests {
         let ys: Vec<u64> = (0..8).map(|_| b.next_u64()).collect();
         assert_eq!(xs, ys);
         assert_ne!(xs[0], SimRng::new(43).next_u64());
+    }
+
+    #[test]
+    fn fast_ln_is_within_its_bound_of_libm() {
+        let mut r = SimRng::new(11);
+        let edges = [1.0, 1.0 - f64::EPSILON / 2.0, 0.5, 0.75, f64::powi(2.0, -53), 0.999, 1.0 / 3.0];
+        let sampled = (0..1_000_000).map(|_| 1.0 - r.unit());
+        // Also the smallest draws, where the exponent term dominates.
+        let small = (0..200_000).map(|i| f64::powi(0.5, 20 + i % 34) * (1.0 + (i as f64) / 200_000.0));
+        let mut worst: f64 = 0.0;
+        for u in edges.into_iter().chain(sampled).chain(small) {
+            worst = worst.max((ln_unit(u) - libm::log(u)).abs());
+        }
+        assert!(worst < 3e-14, "worst difference {worst:e}");
+        assert!(worst > 0.0, "the fast path is a different computation, not libm again");
+    }
+
+    #[test]
+    fn draws_are_the_generators_stream_in_order_and_exponentials_the_libm_definition() {
+        // Against PCG itself, with draws of every kind interleaved across many refills of the batch.
+        for (seed, mean) in [(1, 1000.0 / 0.9), (2, 1000.0), (3, 2.0), (4, 0.5), (5, 1.0), (6, 3.6e6), (7, 1e-3)] {
+            let mut rng = SimRng::new(seed);
+            let mut pcg = Pcg64Mcg::seed_from_u64(seed);
+            let mut unit = || unit_of(pcg.next_u64());
+            for i in 0..300_000u32 {
+                match i % 7 {
+                    0 => assert_eq!(rng.unit(), unit()),
+                    1 => assert_eq!(rng.chance(0.3), unit() < 0.3),
+                    _ => {
+                        let expected = libm::round(-mean * libm::log(1.0 - unit())) as u64;
+                        assert_eq!(rng.exponential_ms(mean), expected, "mean {mean}, draw {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn exponential_samples_next_to_a_half_integer_round_as_the_definition_does() {
+        // Where rounding is decided by the last bits: the slow path's territory.
+        let mut checked = 0;
+        for mean in [1000.0, 1000.0 / 0.9, 2.0, 7.0] {
+            for k in 0..400 {
+                let centre = libm::exp(-(k as f64 + 0.5) / mean);
+                let mut u = centre;
+                for _ in 0..8 {
+                    u = f64::from_bits(u.to_bits() - 1);
+                }
+                for _ in 0..16 {
+                    if u > 0.0 && u <= 1.0 {
+                        let expected = libm::round(-mean * libm::log(u)) as u64;
+                        assert_eq!(exponential_from_unit(u, ln_unit(u), mean), expected, "mean {mean}, u {u:e}");
+                        checked += 1;
+                    }
+                    u = f64::from_bits(u.to_bits() + 1);
+                }
+            }
+        }
+        assert!(checked > 20_000);
     }
 
     #[test]
