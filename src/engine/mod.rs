@@ -117,9 +117,9 @@ enum Ev {
     },
 }
 
-/// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 const _: () = assert!(std::mem::size_of::<Ev>() == 16);
 
+/// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
 enum Lane {
     Visibility(u16),
@@ -891,7 +891,7 @@ impl Engine {
             Ev::Produce { producer } => self.on_produce(producer),
             Ev::Publish { producer, message, attempt, session } => {
                 // Sent one network latency ago (a constant of the scenario), so the event needs no time.
-                let sent_at = self.now - self.scenario.network_latency_ms;
+                let sent_at = self.now.saturating_sub(self.scenario.network_latency_ms);
                 self.on_publish(producer, message, attempt, session, sent_at)
             }
             Ev::AckTimeout { producer, message, attempt, session } => {
