@@ -130,20 +130,19 @@ impl<E: Copy> Scheduler<E> {
         self.lanes[lane].push_back(Entry { due, seq, event });
     }
 
-    /// The earliest (due, seq) of the heap's top and the lanes' fronts.
+    /// The earliest (due, seq) of the heap's top, the immediate lane's front and the lanes' fronts.
     fn next(&self) -> Option<(SimTime, u64, Source)> {
         let mut best = self.heap.peek().map(|e| (e.due, e.seq, Source::Heap));
-        if let Some(e) = self.immediate.front() {
-            if best.is_none_or(|(due, seq, _)| (e.due, e.seq) < (due, seq)) {
-                best = Some((e.due, e.seq, Source::Immediate));
-            }
-        }
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(e) = lane.front() {
-                if best.is_none_or(|(due, seq, _)| (e.due, e.seq) < (due, seq)) {
-                    best = Some((e.due, e.seq, Source::Lane(i)));
+        let mut consider = |front: Option<&Entry<E>>, source| {
+            if let Some(e) = front {
+                if best.is_none_or(|(due, seq, _)| e.key() < (due, seq)) {
+                    best = Some((e.due, e.seq, source));
                 }
             }
+        };
+        consider(self.immediate.front(), Source::Immediate);
+        for (i, lane) in self.lanes.iter().enumerate() {
+            consider(lane.front(), Source::Lane(i));
         }
         best
     }
