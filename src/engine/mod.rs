@@ -713,15 +713,16 @@ impl Engine {
     fn reserve_for_run(&mut self) {
         let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
         let rows = produced.min(RESERVE_ROWS_MAX);
-        let _ = self.messages.try_reserve_exact(rows);
+        let _ = self.messages.try_reserve_exact(rows + 1);
         // Every subscriber may receive every message, some more than once (crashes, redelivery).
         let deliveries = rows.saturating_mul(self.subs.len()).saturating_add(rows / 8).min(RESERVE_ROWS_MAX);
         let _ = self.deliveries.try_reserve_exact(deliveries);
         for sub in &mut self.subs {
-            let _ = sub.obligations.try_reserve_exact(rows);
+            // Indexed by message id, and ids start at 1: one row more, or the last message doubled the table.
+            let _ = sub.obligations.try_reserve_exact(rows + 1);
         }
         for queue in &mut self.queues {
-            let _ = queue.store.entries.try_reserve_exact(rows);
+            let _ = queue.store.entries.try_reserve_exact(rows + 1);
         }
         for topic in &mut self.topics {
             let per_partition = rows / topic.partitions.len().max(1);
@@ -2180,6 +2181,7 @@ impl Engine {
                 *n = n.saturating_sub(1);
             }
             self.trace(What::Acked { consumer: c }, Some(m), 0, None);
+            self.cancel_visibility_timer(q, entry, receipt);
             if self.queues[qi].spec.kind == QueueKind::Fifo {
                 self.wake_worker(q);
             }
@@ -2190,6 +2192,14 @@ impl Engine {
         }
         let epoch = self.consumers[c as usize].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+    }
+
+    /// The visibility timer of this receipt can only find it stale now (acked or nacked): drop it if it is
+    /// still its lane's newest, so a long visibility timeout does not keep a timer per delivery.
+    fn cancel_visibility_timer(&mut self, q: u16, entry: u32, receipt: u32) {
+        self.scheduler.cancel_newest_in_lane(Lane::Visibility(q).index(), |ev| {
+            matches!(*ev, Ev::Visibility { queue, entry: e, receipt: r } if queue == q && e == entry && r == receipt)
+        });
     }
 
     fn handler_failed(&mut self, c: u16, slot: u16, poison: bool) -> bool {
@@ -2306,6 +2316,7 @@ impl Engine {
                     } else {
                         store.visible.push_back(entry);
                     }
+                    self.cancel_visibility_timer(queue, entry, receipt);
                     self.wake_worker(queue);
                 }
                 self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
@@ -2705,5 +2716,39 @@ fn placeholder_delivery() -> Delivery {
         visibility_expired_while_running: false,
         member_removed_while_running: false,
         trace_seq: 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_acked_delivery_leaves_no_visibility_timer_behind() {
+        // The M/M/1 benchmark's queue: an hour-long visibility timeout, one worker, every delivery acked
+        // long before its timer. Stale timers used to wait in the lane for the whole hour.
+        let mut engine = Engine::new(crate::benchmarks::mm1(5_000)).expect("valid");
+        engine.set_trace_capacity(0);
+        let mut most = 0;
+        while engine.step() {
+            most = most.max(engine.scheduler.len());
+        }
+        assert_eq!(engine.report().processed, 5_000);
+        assert!(most <= 4, "at most {most} events were scheduled at once");
+    }
+
+    #[test]
+    fn the_per_message_tables_never_outgrow_their_reservation() {
+        // A doubling at the last message copies the table; in wasm that is fresh memory touched again.
+        for scenario in [crate::benchmarks::mm1(3_000), crate::benchmarks::notification_flow(3_000)] {
+            let mut engine = Engine::new(scenario).expect("valid");
+            let reserved = |e: &Engine| {
+                (e.messages.capacity(), e.subs.iter().map(|s| s.obligations.capacity()).collect::<Vec<_>>())
+            };
+            let before = reserved(&engine);
+            engine.run_to_end();
+            assert_eq!(engine.report().produced, 3_000);
+            assert_eq!(reserved(&engine), before);
+        }
     }
 }

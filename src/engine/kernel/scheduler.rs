@@ -130,6 +130,19 @@ impl<E: Copy> Scheduler<E> {
         self.lanes[lane].push_back(Entry { due, seq, event });
     }
 
+    /// Drops the newest timer of `lane` if `stale` says it can no longer do anything (a delivery acked
+    /// before its visibility timeout). Popped, such a timer did nothing; left in the lane it cost memory
+    /// for the whole timeout (an hour-long visibility timeout kept a timer per delivery of that hour).
+    /// Only the newest is looked at: O(1), and a timer set by someone else since stays where it is.
+    pub fn cancel_newest_in_lane(&mut self, lane: usize, stale: impl FnOnce(&E) -> bool) -> bool {
+        let Some(queue) = self.lanes.get_mut(lane) else { return false };
+        if queue.back().is_some_and(|last| stale(&last.event)) {
+            queue.pop_back();
+            return true;
+        }
+        false
+    }
+
     /// The earliest (due, seq) of the heap's top, the immediate lane's front and the lanes' fronts.
     fn next(&self) -> Option<(SimTime, u64, Source)> {
         let mut best = self.heap.peek().map(|e| (e.due, e.seq, Source::Heap));
@@ -195,6 +208,20 @@ mod tests {
         s.schedule(3, "x");
         let order: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
         assert_eq!(order, vec![(1, "a"), (3, "x"), (5, "b"), (5, "c")]);
+    }
+
+    #[test]
+    fn cancelling_a_lanes_newest_timer_removes_only_it_and_only_when_stale() {
+        let mut s = Scheduler::default();
+        s.schedule_in_lane(0, 10, "a");
+        s.schedule_in_lane(0, 20, "b");
+        s.schedule(15, "x");
+        assert!(!s.cancel_newest_in_lane(0, |e| *e == "a"), "only the newest is looked at");
+        assert!(!s.cancel_newest_in_lane(7, |_| true), "a lane never used has nothing to cancel");
+        assert!(s.cancel_newest_in_lane(0, |e| *e == "b"));
+        assert_eq!(s.len(), 2);
+        let order: Vec<_> = std::iter::from_fn(|| s.pop()).collect();
+        assert_eq!(order, vec![(10, "a"), (15, "x")]);
     }
 
     #[test]
