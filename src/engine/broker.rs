@@ -121,15 +121,15 @@ pub enum EntryState {
 }
 
 #[derive(Clone, Copy, Debug)]
+/// One row per enqueued copy (28 bytes): a long run keeps one per message, so nothing here is derivable
+/// (the key is the message's; the FIFO group looks it up there).
 pub struct Entry {
     pub message: u32,
-    pub key: u32,
     pub state: EntryState,
     pub receive_count: u32,
     pub cause: AppendCause,
-    pub enqueued_at: SimTime,
-    /// The delivery that last received it.
-    pub last_delivery: Option<u32>,
+    /// The delivery that last received it (0 = none; delivery ids start at 1).
+    pub last_delivery: u32,
 }
 
 /// A queue's entries by id; `visible` holds the ids ready to be received, in order.

@@ -66,7 +66,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
     let a = &e.deliveries[early as usize];
     let b = &e.deliveries[late as usize];
     let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
-    let (ta, tb) = (seconds(a.effect_at_ms.unwrap_or(a.at_ms)), seconds(b.effect_at_ms.unwrap_or(b.at_ms)));
+    let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
     let topic = matches!(b.source, DeliverySource::Record { .. });
     let same_copy = match (a.source, b.source) {
         (
@@ -79,7 +79,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
     // Both effects in the order they happened (concurrent runs can finish in either order).
     let effects_in_order = || {
         let (first, second) =
-            if a.effect_at_ms <= b.effect_at_ms { ((ca, &ta), (cb, &tb)) } else { ((cb, &tb), (ca, &ta)) };
+            if a.effect_at_ms.get() <= b.effect_at_ms.get() { ((ca, &ta), (cb, &tb)) } else { ((cb, &tb), (ca, &ta)) };
         format!("{} {verb} at {} and {} {verb} again at {}", first.0, first.1, second.0, second.1)
     };
     if !same_copy {
@@ -132,7 +132,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
     if b.after_replay {
         return (format!("{ca} {verb} at {ta}. Then the group was reset to replay history, and {cb} read {} again and {verb} again at {tb}.", where_it_was(e, b.source)), Window::Replay);
     }
-    let concurrent = a.ended_at_ms.is_none_or(|end| b.at_ms < end);
+    let concurrent = a.ended_at_ms.get().is_none_or(|end| b.at_ms < end);
     let window_after = |crashed_before_record| {
         if concurrent {
             Window::Concurrent
@@ -179,7 +179,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
                 format!(
                     "{ca} {verb} at {ta} and crashed {} at {}; {again} at {} and {verb} again at {tb}.",
                     step_phrase(before, topic),
-                    seconds(a.ended_at_ms.unwrap_or(a.at_ms)),
+                    seconds(a.ended_at_ms.get().unwrap_or(a.at_ms)),
                     seconds(b.at_ms)
                 ),
                 Window::Sequential { crashed_before_record: before <= Step::Record },
@@ -258,7 +258,7 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
     let msg = &e.messages[m as usize];
     let p = &e.producers[msg.producer as usize].spec;
-    let first = msg.first_append.unwrap_or((0, 0));
+    let first = msg.first_append().unwrap_or((0, 0));
     let target = &p.target;
     let exchange = e.exchanges.iter().find(|x| &x.spec.name == target);
     let (first_at, again_at) = if e.topics.iter().any(|t| &t.spec.name == target) {
@@ -310,7 +310,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
             format!(
                 "{} produced it at {}{why} {} read {} again and produced it again at {}",
                 consumer(e, a.consumer),
-                seconds(a.effect_at_ms.unwrap_or(a.at_ms)),
+                seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)),
                 consumer(e, this.consumer),
                 where_it_was(e, this.source),
                 seconds(e.now)
@@ -390,7 +390,7 @@ pub fn out_of_order(
         "{} (version {version}) was applied to {sink_name} by {} at {}, after {} (version {newest}) had been applied at {}: key {} went backwards. {why}",
         e.message_label(m),
         consumer(e, del.consumer),
-        seconds(del.effect_at_ms.unwrap_or(del.at_ms)),
+        seconds(del.effect_at_ms.get().unwrap_or(del.at_ms)),
         e.message_label(newest_msg),
         seconds(newest_at),
         e.messages[m as usize].key
@@ -416,7 +416,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
                 format!(
                     " {} had committed its offset and {what} at {} before the side effect;",
                     consumer(e, d.consumer),
-                    seconds(d.ended_at_ms.unwrap_or(d.at_ms))
+                    seconds(d.ended_at_ms.get().unwrap_or(d.at_ms))
                 )
             });
             format!("{label} was lost by '{who}':{detail} the group resumed after the committed offset, so nobody processed it. Committing before processing is at-most-once: no duplicates, but loss.")
@@ -428,7 +428,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
                     Outcome::Failed { .. } => "its handler failed",
                     _ => "it crashed",
                 };
-                format!("{} claimed its id and {what} at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.unwrap_or(d.at_ms)))
+                format!("{} claimed its id and {what} at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
             });
             format!(
                 "{label} was lost by '{who}': {detail}, while another delivery found the claim, skipped the message and acknowledged it. 'claim_first' trades duplicates for loss unless the claim expires (TTL) and is released on failure before anyone skips."

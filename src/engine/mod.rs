@@ -26,10 +26,10 @@ use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
-use kernel::SimTime;
+use kernel::{MaybeTime, SimTime};
 use observe::*;
 use serde::Serialize;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Time one idempotency-store or database round trip takes inside a handler.
 const STORE_MS: u64 = 1;
@@ -118,6 +118,12 @@ enum Ev {
 }
 
 const _: () = assert!(std::mem::size_of::<Ev>() == 16);
+// The rows a run keeps per message (and per delivery, obligation, queue entry): their size is the memory a
+// long run touches for the first time, which in wasm costs more than the work done with it.
+const _: () = assert!(std::mem::size_of::<Message>() == 40);
+const _: () = assert!(std::mem::size_of::<Entry>() == 28);
+const _: () = assert!(std::mem::size_of::<Obligation>() == 20);
+const _: () = assert!(std::mem::size_of::<Delivery>() == 72);
 
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
@@ -140,6 +146,8 @@ impl Lane {
 }
 
 /// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
+/// A run keeps one per message (40 bytes, checked below): what the producer's settings say (the payload
+/// size) is not copied here, and the first append's place needs no `Option` (`appends` says if it exists).
 #[derive(Clone, Debug, Serialize)]
 pub struct Message {
     pub producer: u16,
@@ -148,13 +156,20 @@ pub struct Message {
     pub version: u32,
     pub produced_at: SimTime,
     pub poison: bool,
-    pub bytes: u32,
     pub appends: u32,
     pub acked: bool,
     pub published: bool,
     pub relay_republished: bool,
-    /// Where the first append landed: (partition or queue entry, offset).
-    pub first_append: Option<(u32, u64)>,
+    /// See `first_append()`: set by the first append.
+    first_append_place: u32,
+    first_append_offset: u64,
+}
+
+impl Message {
+    /// Where the first append landed: (partition or queue entry, offset), once it was appended.
+    pub fn first_append(&self) -> Option<(u32, u64)> {
+        (self.appends > 0).then_some((self.first_append_place, self.first_append_offset))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -191,8 +206,8 @@ pub struct Delivery {
     pub at_ms: SimTime,
     pub source: DeliverySource,
     pub outcome: Outcome,
-    pub effect_at_ms: Option<SimTime>,
-    pub ended_at_ms: Option<SimTime>,
+    pub effect_at_ms: MaybeTime,
+    pub ended_at_ms: MaybeTime,
     /// The previous delivery of the same message to the same subscriber (0 = none).
     pub previous: u32,
     /// The group was reset (a replay) between the previous delivery and this one.
@@ -243,7 +258,8 @@ pub enum Fate {
     Lost,
 }
 
-/// What a subscriber owes one message.
+/// What a subscriber owes one message. A run keeps one per message and subscriber (20 bytes); why a
+/// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
     pub fate: Fate,
@@ -251,7 +267,6 @@ pub struct Obligation {
     pub deliveries: u32,
     pub first_effect_delivery: u32,
     pub last_delivery: u32,
-    pub hint: LossReason,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,6 +293,8 @@ struct Sub {
     /// Idempotency keys this subscriber has had accepted by its sink (key = subscriber + message id).
     keys_accepted: Vec<bool>,
     obligations: Vec<Obligation>,
+    /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
+    loss_reasons: BTreeMap<u32, LossReason>,
     /// Per key: (highest version applied, message, time).
     last_applied: Vec<(u32, u32, SimTime)>,
     /// A stage's output topic, and whether it writes it in transactions.
@@ -285,6 +302,31 @@ struct Sub {
     transactional: bool,
     /// Per message: visible (plain or committed) records this stage has written to its output topic.
     outputs: Vec<u32>,
+}
+
+impl Sub {
+    fn loss_reason(&self, m: u32) -> LossReason {
+        self.loss_reasons.get(&m).copied().unwrap_or_default()
+    }
+
+    fn pending(&self, m: u32) -> bool {
+        self.obligations.get(m as usize).is_some_and(|ob| ob.fate == Fate::Pending)
+    }
+
+    /// Notes why pending message `m` may be lost, unless a reason was noted before (the first cause stands).
+    fn note_loss(&mut self, m: u32, reason: LossReason) {
+        if self.pending(m) {
+            self.loss_reasons.entry(m).or_insert(reason);
+        }
+    }
+
+    /// Notes why pending message `m` may be lost, in place of any reason noted before (a later skip is
+    /// where it is lost, whatever happened earlier).
+    fn renote_loss(&mut self, m: u32, reason: LossReason) {
+        if self.pending(m) {
+            self.loss_reasons.insert(m, reason);
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -544,6 +586,7 @@ impl Engine {
                 store: vec![],
                 keys_accepted: vec![],
                 obligations: vec![],
+                loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
                 output: g
                     .produce_to
@@ -593,6 +636,7 @@ impl Engine {
                 store: vec![],
                 keys_accepted: vec![],
                 obligations: vec![],
+                loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
                 output: None,
                 transactional: false,
@@ -776,6 +820,10 @@ impl Engine {
     pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
         self.subs.get(sub as usize)?.obligations.get(message as usize)
     }
+    /// Why `sub` lost (or, while the run goes on, may lose) `message`: `Unknown` when nothing was noted.
+    pub fn loss_reason(&self, sub: u16, message: u32) -> LossReason {
+        self.subs.get(sub as usize).map_or(LossReason::Unknown, |s| s.loss_reason(message))
+    }
     /// The sink a subscriber's handler writes to.
     pub fn sink_of(&self, sub: u16) -> u16 {
         self.subs.get(sub as usize).map_or(0, |s| s.sink)
@@ -956,10 +1004,6 @@ impl Engine {
         let poison = faulty && prod.fault_rng.chance(poison_chance);
         let crash_between =
             faulty && prod.spec.publish_mode == PublishMode::DualWrite && prod.fault_rng.chance(producer_crash_chance);
-        let bytes = match prod.spec.payload {
-            Payload::Notification => NOTIFICATION_BYTES as u32,
-            Payload::StateCarried { bytes } => bytes,
-        };
         let next_gap = match prod.spec.rate {
             Rate::Fixed { interval_ms } => interval_ms,
             Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
@@ -973,12 +1017,12 @@ impl Engine {
             version,
             produced_at: self.now,
             poison,
-            bytes,
             appends: 0,
             acked: false,
             published: false,
             relay_republished: false,
-            first_append: None,
+            first_append_place: 0,
+            first_append_offset: 0,
         });
         self.counters.produced += 1;
         let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
@@ -1017,16 +1061,20 @@ impl Engine {
 
     fn hint_all(&mut self, message: u32, reason: LossReason) {
         for sub in &mut self.subs {
-            if let Some(ob) = sub.obligations.get_mut(message as usize) {
-                if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
-                    ob.hint = reason;
-                }
-            }
+            sub.note_loss(message, reason);
+        }
+    }
+
+    /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
+    fn message_bytes(&self, m: u32) -> u64 {
+        match self.producers[self.messages[m as usize].producer as usize].spec.payload {
+            Payload::Notification => NOTIFICATION_BYTES,
+            Payload::StateCarried { bytes } => bytes as u64,
         }
     }
 
     fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
-        self.counters.bytes_on_wire += self.messages[message as usize].bytes as u64;
+        self.counters.bytes_on_wire += self.message_bytes(message);
         let due = at + self.scenario.network_latency_ms;
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
     }
@@ -1122,8 +1170,8 @@ impl Engine {
         msg.published = true;
         msg.appends += 1;
         self.counters.appended += 1;
-        if msg.first_append.is_none() {
-            msg.first_append = Some(place);
+        if msg.appends == 1 {
+            (msg.first_append_place, msg.first_append_offset) = place;
         } else {
             self.counters.duplicate_appends += 1;
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[], |e| explain::duplicate_append(e, m, place, cause));
@@ -1206,10 +1254,8 @@ impl Engine {
             let sub = g.sub as usize;
             for (offset, record) in &removed {
                 if *offset >= read_from {
-                    let ob = &mut self.subs[sub].obligations[record.message as usize];
-                    if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
-                        ob.hint = LossReason::DeletedByRetention { partition, offset: *offset };
-                    }
+                    let reason = LossReason::DeletedByRetention { partition, offset: *offset };
+                    self.subs[sub].note_loss(record.message, reason);
                 }
             }
         }
@@ -1232,20 +1278,11 @@ impl Engine {
     /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append.
     fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause) -> u32 {
         let qi = q as usize;
-        let key = self.messages[m as usize].key;
         let entry = self.queues[qi].store.entries.len() as u32;
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         self.trace(What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original }, Some(m), 0, None);
         let store = &mut self.queues[qi].store;
-        store.entries.push(Entry {
-            message: m,
-            key,
-            state: EntryState::Visible,
-            receive_count: 0,
-            cause,
-            enqueued_at: self.now,
-            last_delivery: None,
-        });
+        store.entries.push(Entry { message: m, state: EntryState::Visible, receive_count: 0, cause, last_delivery: 0 });
         store.visible.push_back(entry);
         if fifo {
             store.dedup_seen.entry(m).or_insert(self.now);
@@ -1374,10 +1411,7 @@ impl Engine {
         let sub = self.groups[gi].sub as usize;
         for offset in from..to {
             if let Some(r) = self.topics[t].partitions[partition as usize].get(offset) {
-                let ob = &mut self.subs[sub].obligations[r.message as usize];
-                if ob.fate == Fate::Pending && ob.hint == LossReason::Unknown {
-                    ob.hint = reason;
-                }
+                self.subs[sub].note_loss(r.message, reason);
             }
         }
     }
@@ -1563,9 +1597,9 @@ impl Engine {
         loop {
             let store = &mut self.queues[qi].store;
             let pick = if fifo {
-                let busy = &store.group_busy;
-                let entries = &store.entries;
-                store.visible.iter().position(|&e| busy.get(&entries[e as usize].key).copied().unwrap_or(0) == 0)
+                let (busy, entries, messages) = (&store.group_busy, &store.entries, &self.messages);
+                let key = |e: u32| messages[entries[e as usize].message as usize].key;
+                store.visible.iter().position(|&e| busy.get(&key(e)).copied().unwrap_or(0) == 0)
             } else if store.visible.is_empty() {
                 None
             } else {
@@ -1590,8 +1624,8 @@ impl Engine {
             }
             let receipt = self.queues[qi].next_receipt;
             self.queues[qi].next_receipt += 1;
+            let key = self.messages[m as usize].key;
             let store = &mut self.queues[qi].store;
-            let key = store.entries[e as usize].key;
             store.entries[e as usize].state = EntryState::InFlight { receipt, consumer: c };
             store.in_flight += 1;
             if fifo {
@@ -1618,7 +1652,7 @@ impl Engine {
                     state: EntryState::Visible,
                     receive_count: 0,
                     cause: AppendCause::QueueCopy,
-                    last_delivery: None,
+                    last_delivery: 0,
                     ..original
                 });
                 store.visible.push_front(copy);
@@ -1627,7 +1661,7 @@ impl Engine {
             }
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
             let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
-            self.queues[qi].store.entries[e as usize].last_delivery = Some(d);
+            self.queues[qi].store.entries[e as usize].last_delivery = d;
             return true;
         }
     }
@@ -1650,7 +1684,8 @@ impl Engine {
             return false;
         }
         entry.state = EntryState::Visible;
-        let (m, key, last) = (entry.message, entry.key, entry.last_delivery);
+        let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
+        let key = self.messages[m as usize].key;
         store.in_flight -= 1;
         if let Some(n) = store.group_busy.get_mut(&key) {
             *n = n.saturating_sub(1);
@@ -1702,8 +1737,8 @@ impl Engine {
             at_ms: at,
             source,
             outcome: Outcome::Running,
-            effect_at_ms: None,
-            ended_at_ms: None,
+            effect_at_ms: MaybeTime::NOT_YET,
+            ended_at_ms: MaybeTime::NOT_YET,
             previous: ob.last_delivery,
             after_replay,
             visibility_expired_while_running: false,
@@ -1794,7 +1829,7 @@ impl Engine {
         let cause = Some(self.deliveries[d as usize].trace_seq);
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
         let seq = self.trace(what, Some(m), attempt, cause);
-        self.counters.bytes_on_wire += self.messages[m as usize].bytes as u64;
+        self.counters.bytes_on_wire += self.message_bytes(m);
         self.topics[t as usize].partitions[partition as usize].records.push_back(Record {
             message: m,
             appended_at: self.now,
@@ -1865,7 +1900,7 @@ impl Engine {
             self.counters.effects_applied += 1;
             self.subs[si].obligations[m as usize].effects += 1;
             self.first_effect(sub, m, d);
-            self.deliveries[d as usize].effect_at_ms = Some(self.now);
+            self.deliveries[d as usize].effect_at_ms = MaybeTime::at(self.now);
         }
     }
 
@@ -1911,7 +1946,7 @@ impl Engine {
                 if attempt > 1 {
                     self.counters.redeliveries += 1;
                 }
-                self.counters.bytes_on_wire += self.messages[m as usize].bytes as u64;
+                self.counters.bytes_on_wire += self.message_bytes(m);
                 let cause = Some(self.deliveries[d as usize].trace_seq);
                 let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
                 self.deliveries[d as usize].trace_seq = seq;
@@ -1981,23 +2016,20 @@ impl Engine {
                             a.claim_taken = true;
                         }
                     } else {
-                        let claimant = self.subs[sub as usize].store[m as usize].by_delivery;
-                        let ob = &mut self.subs[sub as usize].obligations[m as usize];
-                        if ob.fate == Fate::Pending {
-                            // Skipping is only right if the claimant applies the effect; if it crashes or
-                            // fails instead, this skip (and its commit or ack) is where the message is lost.
-                            ob.hint = LossReason::SkippedByClaim { delivery: claimant };
-                        }
+                        let s = &mut self.subs[sub as usize];
+                        let claimant = s.store[m as usize].by_delivery;
+                        // Skipping is only right if the claimant applies the effect; if it crashes or
+                        // fails instead, this skip (and its commit or ack) is where the message is lost.
+                        s.renote_loss(m, LossReason::SkippedByClaim { delivery: claimant });
                     }
                 } else {
                     self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, None);
                     let s = &mut self.subs[sub as usize];
                     let recorded_by = s.store.get(m as usize).map_or(0, |e| e.by_delivery);
-                    let ob = &mut s.obligations[m as usize];
-                    if seen && ob.fate == Fate::Pending {
+                    if seen {
                         // The id was recorded but the effect never counted (its transaction was aborted
                         // after the record): this skip is where the message is lost.
-                        ob.hint = LossReason::SkippedByRecord { delivery: recorded_by };
+                        s.renote_loss(m, LossReason::SkippedByRecord { delivery: recorded_by });
                     }
                 }
                 if seen {
@@ -2071,7 +2103,7 @@ impl Engine {
                     return self.crash(c, active.crash_at);
                 }
                 self.counters.processed += 1;
-                self.deliveries[d as usize].ended_at_ms = Some(self.now);
+                self.deliveries[d as usize].ended_at_ms = MaybeTime::at(self.now);
                 if self.deliveries[d as usize].outcome == Outcome::Running {
                     self.deliveries[d as usize].outcome = Outcome::Done;
                 }
@@ -2101,7 +2133,7 @@ impl Engine {
             self.first_effect(sub, m, d);
         }
         self.counters.effects_applied += 1;
-        self.deliveries[d as usize].effect_at_ms = Some(self.now);
+        self.deliveries[d as usize].effect_at_ms = MaybeTime::at(self.now);
         let harmful = !first && kind != SinkKind::DbUpsert;
         let state = &mut self.sinks[sink as usize];
         state.applied += 1;
@@ -2175,7 +2207,7 @@ impl Engine {
         let e = &mut store.entries[entry as usize];
         if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
             e.state = EntryState::Deleted;
-            let key = e.key;
+            let key = self.messages[e.message as usize].key;
             store.in_flight -= 1;
             if let Some(n) = store.group_busy.get_mut(&key) {
                 *n = n.saturating_sub(1);
@@ -2212,7 +2244,7 @@ impl Engine {
             self.abort_transaction(c, place);
         }
         self.deliveries[d as usize].outcome = Outcome::Failed { poison };
-        self.deliveries[d as usize].ended_at_ms = Some(self.now);
+        self.deliveries[d as usize].ended_at_ms = MaybeTime::at(self.now);
         self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d as usize].attempt, None);
         if active.claim_taken {
             // A handled failure releases the claim (the `finally` of a careful claim-first handler).
@@ -2306,7 +2338,7 @@ impl Engine {
                 if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
                     // Nack: visible again at once (ChangeMessageVisibility 0 / basic.nack requeue).
                     e.state = EntryState::Visible;
-                    let key = e.key;
+                    let key = self.messages[e.message as usize].key;
                     store.in_flight -= 1;
                     if let Some(n) = store.group_busy.get_mut(&key) {
                         *n = n.saturating_sub(1);
@@ -2343,14 +2375,11 @@ impl Engine {
             }
             let del = &mut self.deliveries[a.delivery as usize];
             del.outcome = Outcome::Crashed { before: a.step };
-            del.ended_at_ms = Some(self.now);
+            del.ended_at_ms = MaybeTime::at(self.now);
             if a.claim_taken && !a.effect_applied {
                 // The claim outlives the process: every later delivery will find it and skip the message.
                 let sub = self.consumers[ci].sub as usize;
-                let ob = &mut self.subs[sub].obligations[a.message as usize];
-                if ob.fate == Fate::Pending {
-                    ob.hint = LossReason::SkippedByClaim { delivery: a.delivery };
-                }
+                self.subs[sub].renote_loss(a.message, LossReason::SkippedByClaim { delivery: a.delivery });
             }
         }
         if let Role::Member { group } = role {
@@ -2556,30 +2585,32 @@ impl Engine {
                     self.counters.in_flight_at_end += 1;
                     continue;
                 }
-                let mut ob = ob;
-                if ob.hint == LossReason::Unknown {
+                let mut hint = self.subs[si].loss_reason(m as u32);
+                if hint == LossReason::Unknown {
                     if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m as u32) {
-                        ob.hint = LossReason::UpstreamStage { stage };
+                        hint = LossReason::UpstreamStage { stage };
                     }
                 }
-                if ob.hint == LossReason::Unknown {
+                if hint == LossReason::Unknown {
                     // At-most-once: a group that commits before processing can skip a record in ways too
                     // many to hint one by one (a dropped batch, a reset after a failure); that is the reason.
                     if let SubSource::Group(g) = self.subs[si].source {
                         if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
-                            ob.hint = LossReason::CommittedBeforeProcessing { delivery: ob.last_delivery };
+                            hint = LossReason::CommittedBeforeProcessing { delivery: ob.last_delivery };
                         }
                     }
                 }
                 self.subs[si].obligations[m].fate = Fate::Lost;
-                self.subs[si].obligations[m].hint = ob.hint;
+                if hint != LossReason::Unknown {
+                    self.subs[si].loss_reasons.insert(m as u32, hint);
+                }
                 self.counters.lost_messages += 1;
-                let kind = if matches!(ob.hint, LossReason::DeletedByRetention { .. }) {
+                let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
                     AnomalyKind::LostToRetention
                 } else {
                     AnomalyKind::LostMessage
                 };
-                let chain: &[u32] = match &ob.hint {
+                let chain: &[u32] = match &hint {
                     LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
                         if *delivery != 0 =>
                     {
@@ -2587,7 +2618,6 @@ impl Engine {
                     }
                     _ => &[],
                 };
-                let hint = ob.hint;
                 self.push_anomaly(kind, m as u32, chain, |e| explain::lost(e, si as u16, m as u32, hint));
             }
         }
@@ -2691,12 +2721,12 @@ fn placeholder_message() -> Message {
         version: 0,
         produced_at: 0,
         poison: false,
-        bytes: 0,
         appends: 0,
         acked: true,
         published: false,
         relay_republished: false,
-        first_append: None,
+        first_append_place: 0,
+        first_append_offset: 0,
     }
 }
 
@@ -2709,8 +2739,8 @@ fn placeholder_delivery() -> Delivery {
         at_ms: 0,
         source: DeliverySource::Entry { queue: 0, entry: 0, receipt: 0 },
         outcome: Outcome::Done,
-        effect_at_ms: None,
-        ended_at_ms: None,
+        effect_at_ms: MaybeTime::NOT_YET,
+        ended_at_ms: MaybeTime::NOT_YET,
         previous: 0,
         after_replay: false,
         visibility_expired_while_running: false,

@@ -443,7 +443,7 @@ fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
         .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
         .collect();
     for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
-        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms) {
+        if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
             steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer, before }));
         }
     }
@@ -483,7 +483,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
             Fate::Effected if ob.effects > 1 => (format!("effect applied {} times — duplicate", ob.effects), "bad"),
             Fate::Effected => ("effect applied once".to_string(), ""),
             Fate::DeadLettered => ("parked in the dead-letter queue".to_string(), "warn"),
-            Fate::Lost => (loss_reason(ob.hint).to_string(), "bad"),
+            Fate::Lost => (loss_reason(e.loss_reason(sub as u16, message)).to_string(), "bad"),
         };
         fates.push((format!("{name}: {text}"), tone));
     }
