@@ -1,5 +1,7 @@
 //! Anomalies explain themselves: each function walks the deliveries behind an anomaly and writes one plain
 //! paragraph — what happened to which message, which fault opened which window, which strategy closes it.
+//! They run only for the anomalies kept, so each is `#[cold]` and out of line: their formatting stays out
+//! of the engine's hot functions.
 use super::broker::AppendCause;
 use super::observe::seconds;
 use super::{DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
@@ -236,6 +238,8 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
     format!("{outside_txn}{why_not}; {fix}.")
 }
 
+#[cold]
+#[inline(never)]
 pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u32) -> String {
     let s = &e.subs[sub as usize];
     let (sink_name, verb) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
@@ -255,6 +259,8 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
     )
 }
 
+#[cold]
+#[inline(never)]
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
     let msg = &e.messages[m as usize];
     let p = &e.producers[msg.producer as usize].spec;
@@ -294,6 +300,8 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
 }
 
 /// A consume→transform→produce stage made a second visible record of the same message in its output topic.
+#[cold]
+#[inline(never)]
 pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32, u64)) -> String {
     let s = &e.subs[sub as usize];
     let out = s.output.map_or("?", |t| e.topics[t as usize].spec.name.as_str());
@@ -332,6 +340,8 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
     )
 }
 
+#[cold]
+#[inline(never)]
 pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
     let s = &e.subs[sub as usize];
     let poison = e.messages.get(m as usize).is_some_and(|x| x.poison);
@@ -352,6 +362,8 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
     }
 }
 
+#[cold]
+#[inline(never)]
 pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
     let msg = &e.messages[m as usize];
     let del = &e.deliveries[d as usize];
@@ -366,6 +378,8 @@ pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[cold]
+#[inline(never)]
 pub fn out_of_order(
     e: &Engine,
     sub: u16,
@@ -397,6 +411,8 @@ pub fn out_of_order(
     )
 }
 
+#[cold]
+#[inline(never)]
 pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
     let s = &e.subs[sub as usize];
     let label = e.message_label(m);

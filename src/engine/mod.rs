@@ -935,6 +935,10 @@ impl Engine {
         self.trace.push(self.now, what, message, attempt, cause)
     }
 
+    /// Dispatches to one function per kind of event, each kept out of line (`#[inline(never)]`), as are the
+    /// rare paths (crashes, rebalances, explanations). Inlined, this was one 20,000-instruction function:
+    /// V8 optimises a wasm function only once it is hot, in the background, and a function that size ran
+    /// unoptimised for the first ~100 ms of a run. Small functions get optimised sooner, natively too.
     fn handle(&mut self, ev: Ev) -> bool {
         match ev {
             Ev::Produce { producer } => self.on_produce(producer),
@@ -986,6 +990,7 @@ impl Engine {
 
     // ───────────────────────────── producers ─────────────────────────────
 
+    #[inline(never)]
     fn on_produce(&mut self, p: u16) -> bool {
         let pi = p as usize;
         if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
@@ -1079,6 +1084,7 @@ impl Engine {
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
     }
 
+    #[inline(never)]
     fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
         let pi = p as usize;
         let idempotent = self.producers[pi].spec.idempotent;
@@ -1291,6 +1297,7 @@ impl Engine {
         entry
     }
 
+    #[inline(never)]
     fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
         if self.messages[m as usize].acked {
             return false;
@@ -1312,6 +1319,7 @@ impl Engine {
 
     // ───────────────────────────── topic consumers ─────────────────────────────
 
+    #[inline(never)]
     fn trigger_rebalance(&mut self, g: u16) {
         let group = &mut self.groups[g as usize];
         if !group.joined {
@@ -1325,6 +1333,7 @@ impl Engine {
     }
 
     /// Eager (stop-the-world) rebalance: it completes once every live member has finished its batch.
+    #[inline(never)]
     fn try_complete_rebalance(&mut self, g: u16) {
         let gi = g as usize;
         if !self.groups[gi].rebalancing {
@@ -1430,6 +1439,7 @@ impl Engine {
         }
     }
 
+    #[inline(never)]
     fn member_poll(&mut self, c: u16, g: u16) -> bool {
         let gi = g as usize;
         let ci = c as usize;
@@ -1586,6 +1596,7 @@ impl Engine {
         }
     }
 
+    #[inline(never)]
     fn worker_receive(&mut self, c: u16, slot: u16, q: u16) -> bool {
         let ci = c as usize;
         let qi = q as usize;
@@ -1666,6 +1677,7 @@ impl Engine {
         }
     }
 
+    #[inline(never)]
     fn dead_letter(&mut self, sub: u16, m: u32, receives: u32) {
         self.trace(What::DeadLettered { sub }, Some(m), receives, None);
         let ob = &mut self.subs[sub as usize].obligations[m as usize];
@@ -1676,6 +1688,7 @@ impl Engine {
         }
     }
 
+    #[inline(never)]
     fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
         let qi = q as usize;
         let store = &mut self.queues[qi].store;
@@ -1933,6 +1946,7 @@ impl Engine {
         s.store[m as usize] = StoreEntry { expires_at, by_delivery: delivery };
     }
 
+    #[inline(never)]
     fn on_step(&mut self, c: u16, slot: u16, step: Step) -> bool {
         let ci = c as usize;
         let Some(active) = self.consumers[ci].slots[slot as usize] else { return false };
@@ -2234,6 +2248,7 @@ impl Engine {
         });
     }
 
+    #[inline(never)]
     fn handler_failed(&mut self, c: u16, slot: u16, poison: bool) -> bool {
         let ci = c as usize;
         let Some(active) = self.consumers[ci].slots[slot as usize].take() else { return false };
@@ -2357,6 +2372,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn crash(&mut self, c: u16, step: Option<CrashPoint>) -> bool {
         let ci = c as usize;
         if !self.consumers[ci].alive {
@@ -2428,6 +2444,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn on_session_timeout(&mut self, c: u16, epoch: u32) -> bool {
         let cons = &mut self.consumers[c as usize];
         if cons.epoch != epoch || cons.alive || !cons.in_group {
@@ -2441,6 +2458,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn on_poll_timeout(&mut self, c: u16, epoch: u32, poll_seq: u32) -> bool {
         let cons = &mut self.consumers[c as usize];
         if !cons.alive || cons.epoch != epoch || cons.poll_seq != poll_seq || !cons.busy() || !cons.in_group {
@@ -2465,6 +2483,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn on_restart(&mut self, c: u16, epoch: u32) -> bool {
         let cons = &mut self.consumers[c as usize];
         if cons.epoch != epoch || cons.alive {
@@ -2491,6 +2510,7 @@ impl Engine {
         true
     }
 
+    #[inline(never)]
     fn on_scripted(&mut self, index: u32) -> bool {
         let Some(fault) = self.scenario.faults.scripted.get(index as usize).cloned() else { return false };
         self.trace(What::FaultInjected { index }, None, 0, None);
