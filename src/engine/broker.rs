@@ -115,13 +115,16 @@ pub fn partition_for_key(key: u32, partitions: u32) -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {
     Visible,
-    InFlight { receipt: u32, consumer: u16 },
+    /// Received and not yet acked; its receipt handle is the entry's `last_delivery`.
+    InFlight {
+        consumer: u16,
+    },
     Deleted,
     DeadLettered,
 }
 
 #[derive(Clone, Copy, Debug)]
-/// One row per enqueued copy (28 bytes): a long run keeps one per message, so nothing here is derivable
+/// One row per enqueued copy (24 bytes): a long run keeps one per message, so nothing here is derivable
 /// (the key is the message's; the FIFO group looks it up there).
 pub struct Entry {
     pub message: u32,
@@ -130,6 +133,13 @@ pub struct Entry {
     pub cause: AppendCause,
     /// The delivery that last received it (0 = none; delivery ids start at 1).
     pub last_delivery: u32,
+}
+
+impl Entry {
+    /// Whether the receive with this receipt handle still holds the entry (not acked, not expired since).
+    pub fn held_by(&self, receipt: u32) -> bool {
+        matches!(self.state, EntryState::InFlight { .. }) && self.last_delivery == receipt
+    }
 }
 
 /// A queue's entries by id; `visible` holds the ids ready to be received, in order.

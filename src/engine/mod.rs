@@ -121,8 +121,8 @@ const _: () = assert!(std::mem::size_of::<Ev>() == 16);
 // The rows a run keeps per message (and per delivery, obligation, queue entry): their size is the memory a
 // long run touches for the first time, which in wasm costs more than the work done with it.
 const _: () = assert!(std::mem::size_of::<Message>() == 40);
-const _: () = assert!(std::mem::size_of::<Entry>() == 28);
-const _: () = assert!(std::mem::size_of::<Obligation>() == 20);
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+const _: () = assert!(std::mem::size_of::<Obligation>() == 16);
 const _: () = assert!(std::mem::size_of::<Delivery>() == 72);
 
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
@@ -258,14 +258,15 @@ pub enum Fate {
     Lost,
 }
 
-/// What a subscriber owes one message. A run keeps one per message and subscriber (20 bytes); why a
-/// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them.
+/// What a subscriber owes one message. A run keeps one per message and subscriber (16 bytes); why a
+/// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them,
+/// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
     pub fate: Fate,
     pub effects: u32,
-    pub deliveries: u32,
     pub first_effect_delivery: u32,
+    /// The latest delivery (0 = none yet); earlier ones are reached through `Delivery::previous`.
     pub last_delivery: u32,
 }
 
@@ -438,7 +439,6 @@ pub struct QueueState {
     pub sub: u16,
     pub workers: Vec<u16>,
     rng: SimRng,
-    next_receipt: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -659,7 +659,6 @@ impl Engine {
                 sub,
                 workers,
                 rng: root.fork(5000 + qi as u64),
-                next_receipt: 1,
             });
         }
         let queue_index = |name: &str| scenario.queues.iter().position(|q| q.name == name).unwrap_or(0) as u16;
@@ -820,6 +819,11 @@ impl Engine {
     pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
         self.subs.get(sub as usize)?.obligations.get(message as usize)
     }
+    /// How many times `sub` has received `message` so far (its latest delivery's attempt number).
+    pub fn deliveries_of(&self, sub: u16, message: u32) -> u32 {
+        let last = self.obligation(sub, message).map_or(0, |ob| ob.last_delivery);
+        self.delivery(last).map_or(0, |d| d.attempt)
+    }
     /// Why `sub` lost (or, while the run goes on, may lose) `message`: `Unknown` when nothing was noted.
     pub fn loss_reason(&self, sub: u16, message: u32) -> LossReason {
         self.subs.get(sub as usize).map_or(LossReason::Unknown, |s| s.loss_reason(message))
@@ -843,6 +847,11 @@ impl Engine {
 
     /// Runs the next event that does something, if it is due at or before `limit`; stale timers on the
     /// way are dropped. Finishes the run when nothing is left (drained) or the horizon is passed.
+    ///
+    /// Out of line, so a whole run's loop is a call per event: V8 cannot swap optimised code into a wasm
+    /// function that is already running, and with this inlined into `run_to_end` (called once) a first
+    /// run popped every event with unoptimised code.
+    #[inline(never)]
     fn advance(&mut self, limit: SimTime) -> bool {
         while !self.finished {
             let (at, ev) = match self.scheduler.pop_due(limit.min(self.horizon())) {
@@ -1552,7 +1561,7 @@ impl Engine {
         // Two passes: the per-key rows are found through the message, so the first pass fetches messages.
         for (_, record) in &cons.batch {
             let m = record.message as usize;
-            touched ^= sub.obligations.get(m).map_or(0, |ob| ob.deliveries as u64);
+            touched ^= sub.obligations.get(m).map_or(0, |ob| ob.last_delivery as u64);
             touched ^= self.messages.get(m).map_or(0, |message| message.key as u64);
         }
         for (_, record) in &cons.batch {
@@ -1633,11 +1642,12 @@ impl Engine {
                 self.dead_letter(sub, m, count - 1);
                 continue;
             }
-            let receipt = self.queues[qi].next_receipt;
-            self.queues[qi].next_receipt += 1;
+            // The receipt handle is the id of the delivery this receive begins: unique, and already kept
+            // in the entry as its last delivery.
+            let receipt = self.deliveries.len() as u32;
             let key = self.messages[m as usize].key;
             let store = &mut self.queues[qi].store;
-            store.entries[e as usize].state = EntryState::InFlight { receipt, consumer: c };
+            store.entries[e as usize].state = EntryState::InFlight { consumer: c };
             store.in_flight += 1;
             if fifo {
                 *store.group_busy.entry(key).or_insert(0) += 1;
@@ -1672,6 +1682,7 @@ impl Engine {
             }
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
             let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
+            debug_assert_eq!(d, receipt);
             self.queues[qi].store.entries[e as usize].last_delivery = d;
             return true;
         }
@@ -1693,7 +1704,7 @@ impl Engine {
         let qi = q as usize;
         let store = &mut self.queues[qi].store;
         let entry = &mut store.entries[e as usize];
-        if !matches!(entry.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+        if !entry.held_by(receipt) {
             return false;
         }
         entry.state = EntryState::Visible;
@@ -1742,11 +1753,12 @@ impl Engine {
             _ => false,
         };
         let d = self.deliveries.len() as u32;
+        let attempt = self.deliveries_of(sub, m) + 1;
         self.deliveries.push(Delivery {
             message: m,
             sub,
             consumer: c,
-            attempt: ob.deliveries + 1,
+            attempt,
             at_ms: at,
             source,
             outcome: Outcome::Running,
@@ -1758,9 +1770,7 @@ impl Engine {
             member_removed_while_running: false,
             trace_seq: cause_seq,
         });
-        let ob = &mut self.subs[sub as usize].obligations[m as usize];
-        ob.deliveries += 1;
-        ob.last_delivery = d;
+        self.subs[sub as usize].obligations[m as usize].last_delivery = d;
         self.consumers[ci].slots[slot as usize] = Some(Active {
             delivery: d,
             message: m,
@@ -2219,7 +2229,7 @@ impl Engine {
         let m = self.deliveries[d as usize].message;
         let store = &mut self.queues[qi].store;
         let e = &mut store.entries[entry as usize];
-        if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+        if e.held_by(receipt) {
             e.state = EntryState::Deleted;
             let key = self.messages[e.message as usize].key;
             store.in_flight -= 1;
@@ -2350,7 +2360,7 @@ impl Engine {
                 let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
                 let store = &mut self.queues[qi].store;
                 let e = &mut store.entries[entry as usize];
-                if matches!(e.state, EntryState::InFlight { receipt: r, .. } if r == receipt) {
+                if e.held_by(receipt) {
                     // Nack: visible again at once (ChangeMessageVisibility 0 / basic.nack requeue).
                     e.state = EntryState::Visible;
                     let key = self.messages[e.message as usize].key;

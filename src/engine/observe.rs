@@ -198,6 +198,7 @@ pub enum What {
 
 impl What {
     /// A stable small number per variant, for the trace hash.
+    #[inline(always)]
     fn code(&self) -> u64 {
         match self {
             What::Produced { .. } => 1,
@@ -243,7 +244,9 @@ impl What {
         }
     }
 
-    /// The numbers that identify this event, fed to the hash after the code.
+    /// The numbers that identify this event, fed to the hash after the code. Inlined into the hash, so the
+    /// array never goes through memory (in wasm it was written to the stack and read back, every event).
+    #[inline(always)]
     fn fields(&self) -> [u64; 4] {
         let b = |x: bool| x as u64;
         match *self {
@@ -312,6 +315,7 @@ impl TraceHash {
     pub fn add(&mut self, x: u64) {
         self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
+    #[inline]
     pub fn add_event(&mut self, e: &TraceEvent) {
         self.add(e.at_ms);
         self.add(e.what.code());

@@ -479,7 +479,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
         let Some(ob) = e.obligation(sub as u16, message) else { continue };
         let (text, tone) = match ob.fate {
             Fate::NotOwed => continue,
-            Fate::Pending => (format!("in flight ({} deliveries so far)", ob.deliveries), ""),
+            Fate::Pending => (format!("in flight ({} deliveries so far)", e.deliveries_of(sub as u16, message)), ""),
             Fate::Effected if ob.effects > 1 => (format!("effect applied {} times — duplicate", ob.effects), "bad"),
             Fate::Effected => ("effect applied once".to_string(), ""),
             Fate::DeadLettered => ("parked in the dead-letter queue".to_string(), "warn"),
