@@ -409,8 +409,8 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     let sub = e.groups[billing as usize].sub;
     let aborted = e.trace.events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
-    for d in e.deliveries.iter().skip(1).filter(|d| d.sub == sub) {
-        let DeliverySource::Record { topic, partition, offset } = d.source else { panic!("a group reads records") };
+    for d in e.deliveries.iter().skip(1).filter(|d| e.consumers[d.consumer as usize].sub == sub) {
+        let DeliverySource::Record { topic, partition, offset } = d.source() else { panic!("a group reads records") };
         let record = e.topics[topic as usize].partitions[partition as usize].get(offset).unwrap();
         assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);
         let committed_at = e.trace.events.iter().find(|ev| {

@@ -69,8 +69,8 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
     let b = &e.deliveries[late as usize];
     let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
     let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
-    let topic = matches!(b.source, DeliverySource::Record { .. });
-    let same_copy = match (a.source, b.source) {
+    let topic = matches!(b.source(), DeliverySource::Record { .. });
+    let same_copy = match (a.source(), b.source()) {
         (
             DeliverySource::Record { partition: p1, offset: o1, .. },
             DeliverySource::Record { partition: p2, offset: o2, .. },
@@ -85,7 +85,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
         format!("{} {verb} at {} and {} {verb} again at {}", first.0, first.1, second.0, second.1)
     };
     if !same_copy {
-        let cause = match b.source {
+        let cause = match b.source() {
             DeliverySource::Record { topic, partition, offset } => {
                 e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
             }
@@ -95,8 +95,8 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
         };
         let stage_copy = |delivery: u32| {
             let writer = &e.deliveries[delivery as usize];
-            let stage = &e.subs[writer.sub as usize].name;
-            let aborted = [a.source, b.source].into_iter().any(|src| match src {
+            let stage = &e.subs[e.consumers[writer.consumer as usize].sub as usize].name;
+            let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
                 DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions
                     [partition as usize]
                     .get(offset)
@@ -114,7 +114,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
                 format!(
                     "{ca} {verb} at {ta}. But {}: {cb} processed that copy ({}) and {verb} again at {tb}.",
                     stage_copy(delivery),
-                    where_it_was(e, b.source)
+                    where_it_was(e, b.source())
                 ),
                 Window::SourceCopy,
             ),
@@ -126,13 +126,13 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
         return (
             format!(
                 "{ca} {verb} at {ta}. But {why}: {cb} processed that copy ({}) and {verb} again at {tb}.",
-                where_it_was(e, b.source)
+                where_it_was(e, b.source())
             ),
             Window::SourceCopy,
         );
     }
-    if b.after_replay {
-        return (format!("{ca} {verb} at {ta}. Then the group was reset to replay history, and {cb} read {} again and {verb} again at {tb}.", where_it_was(e, b.source)), Window::Replay);
+    if b.after_replay() {
+        return (format!("{ca} {verb} at {ta}. Then the group was reset to replay history, and {cb} read {} again and {verb} again at {tb}.", where_it_was(e, b.source())), Window::Replay);
     }
     let concurrent = a.ended_at_ms.get().is_none_or(|end| b.at_ms < end);
     let window_after = |crashed_before_record| {
@@ -142,20 +142,20 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
             Window::Sequential { crashed_before_record }
         }
     };
-    if a.member_removed_while_running {
+    if a.member_removed_while_running() {
         return (
             format!(
                 "{ca} received it at {} but took longer than max.poll.interval.ms, so the group removed {ca} and rebalanced while it was still processing; its commit was rejected and {cb} read {} again at {}. {}.",
                 seconds(a.at_ms),
-                where_it_was(e, b.source),
+                where_it_was(e, b.source()),
                 seconds(b.at_ms),
                 effects_in_order()
             ),
             window_after(false),
         );
     }
-    if a.visibility_expired_while_running {
-        let vt = match b.source {
+    if a.visibility_expired_while_running() {
+        let vt = match b.source() {
             DeliverySource::Entry { queue, .. } => e.queues[queue as usize].spec.visibility_timeout_ms,
             _ => 0,
         };
@@ -173,7 +173,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
     match a.outcome {
         Outcome::Crashed { before } => {
             let again = if topic {
-                format!("after the rebalance {cb} read {} again", where_it_was(e, b.source))
+                format!("after the rebalance {cb} read {} again", where_it_was(e, b.source()))
             } else {
                 format!("after the visibility timeout the queue delivered it again to {cb}")
             };
@@ -264,7 +264,7 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
     let msg = &e.messages[m as usize];
     let p = &e.producers[msg.producer as usize].spec;
-    let first = msg.first_append().unwrap_or((0, 0));
+    let first = e.first_append(m).unwrap_or((0, 0));
     let target = &p.target;
     let exchange = e.exchanges.iter().find(|x| &x.spec.name == target);
     let (first_at, again_at) = if e.topics.iter().any(|t| &t.spec.name == target) {
@@ -320,7 +320,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
                 consumer(e, a.consumer),
                 seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)),
                 consumer(e, this.consumer),
-                where_it_was(e, this.source),
+                where_it_was(e, this.source()),
                 seconds(e.now)
             )
         }
@@ -344,7 +344,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
 #[inline(never)]
 pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
     let s = &e.subs[sub as usize];
-    let poison = e.messages.get(m as usize).is_some_and(|x| x.poison);
+    let poison = e.messages.get(m as usize).is_some_and(|x| x.poison());
     let why =
         if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
     match s.source {

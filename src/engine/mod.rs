@@ -120,10 +120,10 @@ enum Ev {
 const _: () = assert!(std::mem::size_of::<Ev>() == 16);
 // The rows a run keeps per message (and per delivery, obligation, queue entry): their size is the memory a
 // long run touches for the first time, which in wasm costs more than the work done with it.
-const _: () = assert!(std::mem::size_of::<Message>() == 40);
+const _: () = assert!(std::mem::size_of::<Message>() == 32);
 const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 const _: () = assert!(std::mem::size_of::<Obligation>() == 16);
-const _: () = assert!(std::mem::size_of::<Delivery>() == 72);
+const _: () = assert!(std::mem::size_of::<Delivery>() == 64);
 
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
@@ -146,29 +146,51 @@ impl Lane {
 }
 
 /// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
-/// A run keeps one per message (40 bytes, checked below): what the producer's settings say (the payload
-/// size) is not copied here, and the first append's place needs no `Option` (`appends` says if it exists).
-#[derive(Clone, Debug, Serialize)]
+/// A run keeps one per message (32 bytes, checked below): what the producer's settings say (the payload
+/// size, whether it writes a topic) is not copied here, the first append's place needs no `Option`
+/// (`appends` says if it exists), and four yes-or-no facts share a byte.
+#[derive(Clone, Debug)]
 pub struct Message {
-    pub producer: u16,
+    pub produced_at: SimTime,
+    /// The first append's offset in its partition, or its queue entry's id (see `Engine::first_append`).
+    first_append_offset: u64,
     pub key: u32,
     /// Version of the entity this message describes (1 for a new user, 2 after its first update, …).
     pub version: u32,
-    pub produced_at: SimTime,
-    pub poison: bool,
     pub appends: u32,
-    pub acked: bool,
-    pub published: bool,
-    pub relay_republished: bool,
-    /// See `first_append()`: set by the first append.
-    first_append_place: u32,
-    first_append_offset: u64,
+    pub producer: u16,
+    /// The first append's partition, for a producer that writes a topic (at most `MAX_PARTITIONS`).
+    first_append_partition: u8,
+    flags: u8,
 }
 
 impl Message {
-    /// Where the first append landed: (partition or queue entry, offset), once it was appended.
-    pub fn first_append(&self) -> Option<(u32, u64)> {
-        (self.appends > 0).then_some((self.first_append_place, self.first_append_offset))
+    const POISON: u8 = 1;
+    const ACKED: u8 = 2;
+    const PUBLISHED: u8 = 4;
+    const RELAY_REPUBLISHED: u8 = 8;
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+    fn set(&mut self, flag: u8) {
+        self.flags |= flag;
+    }
+    /// Its handler fails on every delivery.
+    pub fn poison(&self) -> bool {
+        self.has(Self::POISON)
+    }
+    /// An ack reached the producer in time: it will not resend.
+    pub fn acked(&self) -> bool {
+        self.has(Self::ACKED)
+    }
+    /// At least one append reached a topic or queue.
+    pub fn published(&self) -> bool {
+        self.has(Self::PUBLISHED)
+    }
+    /// The outbox relay crashed after publishing it and publishes it again.
+    pub fn relay_republished(&self) -> bool {
+        self.has(Self::RELAY_REPUBLISHED)
     }
 }
 
@@ -197,26 +219,89 @@ pub enum Outcome {
 }
 
 /// One delivery of a message to a consumer: the unit of the journey view and of causal explanations.
-#[derive(Clone, Debug, Serialize)]
+/// A run keeps one per delivery (64 bytes, checked below), so its source is kept flat (`source()` puts it
+/// together), its subscriber is its consumer's, and three yes-or-no facts share a byte with the source's kind.
+#[derive(Clone, Debug)]
 pub struct Delivery {
     pub message: u32,
-    pub sub: u16,
-    pub consumer: u16,
     pub attempt: u32,
-    pub at_ms: SimTime,
-    pub source: DeliverySource,
-    pub outcome: Outcome,
-    pub effect_at_ms: MaybeTime,
-    pub ended_at_ms: MaybeTime,
     /// The previous delivery of the same message to the same subscriber (0 = none).
     pub previous: u32,
-    /// The group was reset (a replay) between the previous delivery and this one.
-    pub after_replay: bool,
-    /// Its visibility timeout expired while it was still being processed.
-    pub visibility_expired_while_running: bool,
-    /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
-    pub member_removed_while_running: bool,
+    /// The source's partition, or its queue entry.
+    source_place: u32,
+    pub consumer: u16,
+    /// The source's topic, or its queue.
+    source_entity: u16,
+    pub outcome: Outcome,
+    flags: u8,
+    pub at_ms: SimTime,
+    pub effect_at_ms: MaybeTime,
+    pub ended_at_ms: MaybeTime,
     pub trace_seq: u64,
+    /// The source's offset, or its receipt handle.
+    source_position: u64,
+}
+
+impl Delivery {
+    const FROM_RECORD: u8 = 1;
+    const AFTER_REPLAY: u8 = 2;
+    const VISIBILITY_EXPIRED: u8 = 4;
+    const MEMBER_REMOVED: u8 = 8;
+
+    fn new(message: u32, consumer: u16, attempt: u32, at_ms: SimTime, source: DeliverySource) -> Delivery {
+        let (flags, source_entity, source_place, source_position) = match source {
+            DeliverySource::Record { topic, partition, offset } => (Self::FROM_RECORD, topic, partition, offset),
+            DeliverySource::Entry { queue, entry, receipt } => (0, queue, entry, receipt as u64),
+        };
+        Delivery {
+            message,
+            attempt,
+            previous: 0,
+            source_place,
+            consumer,
+            source_entity,
+            outcome: Outcome::Running,
+            flags,
+            at_ms,
+            effect_at_ms: MaybeTime::NOT_YET,
+            ended_at_ms: MaybeTime::NOT_YET,
+            trace_seq: 0,
+            source_position,
+        }
+    }
+
+    /// The record or queue entry this delivery carried.
+    pub fn source(&self) -> DeliverySource {
+        if self.flags & Self::FROM_RECORD != 0 {
+            DeliverySource::Record {
+                topic: self.source_entity,
+                partition: self.source_place,
+                offset: self.source_position,
+            }
+        } else {
+            DeliverySource::Entry {
+                queue: self.source_entity,
+                entry: self.source_place,
+                receipt: self.source_position as u32,
+            }
+        }
+    }
+
+    fn set(&mut self, flag: u8) {
+        self.flags |= flag;
+    }
+    /// The group was reset (a replay) between the previous delivery and this one.
+    pub fn after_replay(&self) -> bool {
+        self.flags & Self::AFTER_REPLAY != 0
+    }
+    /// Its visibility timeout expired while it was still being processed.
+    pub fn visibility_expired_while_running(&self) -> bool {
+        self.flags & Self::VISIBILITY_EXPIRED != 0
+    }
+    /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
+    pub fn member_removed_while_running(&self) -> bool {
+        self.flags & Self::MEMBER_REMOVED != 0
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -1030,13 +1115,10 @@ impl Engine {
             key,
             version,
             produced_at: self.now,
-            poison,
             appends: 0,
-            acked: false,
-            published: false,
-            relay_republished: false,
-            first_append_place: 0,
             first_append_offset: 0,
+            first_append_partition: 0,
+            flags: if poison { Message::POISON } else { 0 },
         });
         self.counters.produced += 1;
         let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
@@ -1076,6 +1158,16 @@ impl Engine {
     fn hint_all(&mut self, message: u32, reason: LossReason) {
         for sub in &mut self.subs {
             sub.note_loss(message, reason);
+        }
+    }
+
+    /// Where message `m`'s first append landed: (partition, offset) in a topic, (entry, entry) in a queue.
+    pub fn first_append(&self, m: u32) -> Option<(u32, u64)> {
+        let msg = self.messages.get(m as usize).filter(|msg| m > 0 && msg.appends > 0)?;
+        let offset = msg.first_append_offset;
+        match self.producers[msg.producer as usize].target {
+            Target::Topic(_) => Some((msg.first_append_partition as u32, offset)),
+            Target::Queue(_) | Target::Exchange(_) => Some((offset as u32, offset)),
         }
     }
 
@@ -1152,10 +1244,10 @@ impl Engine {
         if drop {
             self.trace(What::AckLost { producer: p }, Some(m), attempt, None);
         } else if self.now + latency < sent_at + timeout {
-            self.messages[m as usize].acked = true;
+            self.messages[m as usize].set(Message::ACKED);
         }
         // The producer's request timeout only matters when the ack did not arrive in time.
-        if !self.messages[m as usize].acked && session == 0 {
+        if !self.messages[m as usize].acked() && session == 0 {
             self.scheduler.schedule_in_lane(
                 Lane::AckTimeout(p).index(),
                 (sent_at + timeout).max(self.now),
@@ -1167,11 +1259,11 @@ impl Engine {
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
             && self.faulty()
-            && !self.messages[m as usize].relay_republished
+            && !self.messages[m as usize].relay_republished()
         {
             let relay_crash = self.scenario.faults.relay_crash;
             if self.producers[pi].fault_rng.chance(relay_crash) {
-                self.messages[m as usize].relay_republished = true;
+                self.messages[m as usize].set(Message::RELAY_REPUBLISHED);
                 self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, None);
                 let at = self.now + self.scenario.faults.restart_after_ms;
                 self.send(p, m, 1, 1, at);
@@ -1182,11 +1274,13 @@ impl Engine {
 
     fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {
         let msg = &mut self.messages[m as usize];
-        msg.published = true;
+        msg.set(Message::PUBLISHED);
         msg.appends += 1;
         self.counters.appended += 1;
         if msg.appends == 1 {
-            (msg.first_append_place, msg.first_append_offset) = place;
+            // A queue entry's id is its offset; a topic's partition fits a byte (MAX_PARTITIONS).
+            msg.first_append_offset = place.1;
+            msg.first_append_partition = u8::try_from(place.0).unwrap_or(u8::MAX);
         } else {
             self.counters.duplicate_appends += 1;
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[], |e| explain::duplicate_append(e, m, place, cause));
@@ -1308,7 +1402,7 @@ impl Engine {
 
     #[inline(never)]
     fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
-        if self.messages[m as usize].acked {
+        if self.messages[m as usize].acked() {
             return false;
         }
         let (retries, retry_backoff_ms) =
@@ -1319,7 +1413,7 @@ impl Engine {
             self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
         } else {
             self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, None);
-            if !self.messages[m as usize].published {
+            if !self.messages[m as usize].published() {
                 self.hint_all(m, LossReason::ProducerGaveUp);
             }
         }
@@ -1719,7 +1813,7 @@ impl Engine {
         if let Some(d) = last {
             let del = &mut self.deliveries[d as usize];
             if del.outcome == Outcome::Running {
-                del.visibility_expired_while_running = true;
+                del.set(Delivery::VISIBILITY_EXPIRED);
             }
         }
         self.trace(What::VisibilityExpired { queue: q, entry: e }, Some(m), 0, cause);
@@ -1754,22 +1848,13 @@ impl Engine {
         };
         let d = self.deliveries.len() as u32;
         let attempt = self.deliveries_of(sub, m) + 1;
-        self.deliveries.push(Delivery {
-            message: m,
-            sub,
-            consumer: c,
-            attempt,
-            at_ms: at,
-            source,
-            outcome: Outcome::Running,
-            effect_at_ms: MaybeTime::NOT_YET,
-            ended_at_ms: MaybeTime::NOT_YET,
-            previous: ob.last_delivery,
-            after_replay,
-            visibility_expired_while_running: false,
-            member_removed_while_running: false,
-            trace_seq: cause_seq,
-        });
+        let mut delivery = Delivery::new(m, c, attempt, at, source);
+        delivery.previous = ob.last_delivery;
+        delivery.trace_seq = cause_seq;
+        if after_replay {
+            delivery.set(Delivery::AFTER_REPLAY);
+        }
+        self.deliveries.push(delivery);
         self.subs[sub as usize].obligations[m as usize].last_delivery = d;
         self.consumers[ci].slots[slot as usize] = Some(Active {
             delivery: d,
@@ -1877,7 +1962,7 @@ impl Engine {
     /// Commits the delivery's open transaction if its consumer still owns the input partition (Kafka
     /// fences a zombie through the group's generation), and aborts it otherwise.
     fn end_transaction(&mut self, c: u16, d: u32, (t, partition, offset): (u16, u32, u64)) {
-        let owner = match (self.consumers[c as usize].role, self.deliveries[d as usize].source) {
+        let owner = match (self.consumers[c as usize].role, self.deliveries[d as usize].source()) {
             (Role::Member { group }, DeliverySource::Record { partition: input, .. }) => {
                 self.groups[group as usize].assignment[input as usize] == Some(c) && self.consumers[c as usize].in_group
             }
@@ -2068,7 +2153,7 @@ impl Engine {
                 if active.crash_at == Some(CrashPoint::BeforeEffect) {
                     return self.crash(c, Some(CrashPoint::BeforeEffect));
                 }
-                if self.messages[m as usize].poison {
+                if self.messages[m as usize].poison() {
                     return self.handler_failed(c, slot, true);
                 }
                 if let Some(out) = self.subs[sub as usize].output {
@@ -2206,7 +2291,7 @@ impl Engine {
 
     fn finish_record(&mut self, c: u16, g: u16, d: u32) {
         let gi = g as usize;
-        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source else { return };
+        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source() else { return };
         self.groups[gi].head_failures[partition as usize] = 0;
         if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
             let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
@@ -2225,7 +2310,7 @@ impl Engine {
 
     fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
         let qi = q as usize;
-        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source else { return };
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source() else { return };
         let m = self.deliveries[d as usize].message;
         let store = &mut self.queues[qi].store;
         let e = &mut store.entries[entry as usize];
@@ -2281,7 +2366,7 @@ impl Engine {
         match self.consumers[ci].role {
             Role::Member { group } => {
                 let gi = group as usize;
-                let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source else {
+                let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source() else {
                     return true;
                 };
                 let pu = partition as usize;
@@ -2354,7 +2439,7 @@ impl Engine {
             }
             Role::Worker { queue } => {
                 let qi = queue as usize;
-                let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source else {
+                let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source() else {
                     return true;
                 };
                 let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
@@ -2418,7 +2503,7 @@ impl Engine {
                 }
             }
             // Everything committed but not yet processed on this member's partitions is lost.
-            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery as usize].source {
+            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery as usize].source() {
                 DeliverySource::Record { offset, .. } => offset,
                 DeliverySource::Entry { .. } => 0,
             });
@@ -2477,7 +2562,7 @@ impl Engine {
         cons.in_group = false;
         cons.removed_slow = true;
         if let Some(a) = cons.slots[0] {
-            self.deliveries[a.delivery as usize].member_removed_while_running = true;
+            self.deliveries[a.delivery as usize].set(Delivery::MEMBER_REMOVED);
         }
         self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
         if let Role::Member { group } = self.consumers[c as usize].role {
@@ -2750,33 +2835,17 @@ fn placeholder_message() -> Message {
         key: 0,
         version: 0,
         produced_at: 0,
-        poison: false,
         appends: 0,
-        acked: true,
-        published: false,
-        relay_republished: false,
-        first_append_place: 0,
         first_append_offset: 0,
+        first_append_partition: 0,
+        flags: Message::ACKED,
     }
 }
 
 fn placeholder_delivery() -> Delivery {
-    Delivery {
-        message: 0,
-        sub: 0,
-        consumer: 0,
-        attempt: 0,
-        at_ms: 0,
-        source: DeliverySource::Entry { queue: 0, entry: 0, receipt: 0 },
-        outcome: Outcome::Done,
-        effect_at_ms: MaybeTime::NOT_YET,
-        ended_at_ms: MaybeTime::NOT_YET,
-        previous: 0,
-        after_replay: false,
-        visibility_expired_while_running: false,
-        member_removed_while_running: false,
-        trace_seq: 0,
-    }
+    let mut d = Delivery::new(0, 0, 0, 0, DeliverySource::Entry { queue: 0, entry: 0, receipt: 0 });
+    d.outcome = Outcome::Done;
+    d
 }
 
 #[cfg(test)]

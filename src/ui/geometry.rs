@@ -637,7 +637,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
                 producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
             }
             What::Delivered { consumer, delivery } => {
-                let from = engine.delivery(delivery).and_then(|d| match d.source {
+                let from = engine.delivery(delivery).and_then(|d| match d.source() {
                     crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
                     crate::engine::DeliverySource::Entry { queue, .. } => {
                         l.node(NodeId::Queue(queue)).map(|n| n.right())
