@@ -162,6 +162,20 @@ impl QueueStore {
     pub fn depth(&self) -> u64 {
         self.visible.len() as u64 + self.in_flight as u64
     }
+
+    /// FIFO: one more message of group `key` is in flight (the group is blocked while any is).
+    #[cold]
+    pub fn hold_group(&mut self, key: u32) {
+        *self.group_busy.entry(key).or_insert(0) += 1;
+    }
+
+    /// FIFO: one message of group `key` is no longer in flight.
+    #[cold]
+    pub fn release_group(&mut self, key: u32) {
+        if let Some(n) = self.group_busy.get_mut(&key) {
+            *n = n.saturating_sub(1);
+        }
+    }
 }
 
 #[cfg(test)]

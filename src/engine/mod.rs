@@ -1009,7 +1009,17 @@ impl Engine {
         self.now < self.scenario.until_ms
     }
 
+    /// Runs on every event: the test stays inline, the sampling (every `sample_every_ms`) does not.
+    #[inline(always)]
     fn sample_until(&mut self, t: SimTime) {
+        if self.next_sample_at <= t {
+            self.take_samples_until(t);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn take_samples_until(&mut self, t: SimTime) {
         while self.next_sample_at <= t {
             let at_ms = self.next_sample_at;
             let group_lag = (0..self.groups.len()).map(|g| self.group_lag(g as u16)).collect();
@@ -1373,15 +1383,21 @@ impl Engine {
     /// Stores a copy in queue `q` unless it is a FIFO queue that saw this message within its de-duplication
     /// window. Returns the new entry.
     fn enqueue_unless_duplicate(&mut self, p: u16, q: u16, m: u32, attempt: u32, cause: AppendCause) -> Option<u32> {
-        let queue = &self.queues[q as usize];
-        let fifo = queue.spec.kind == QueueKind::Fifo;
-        let seen = queue.store.dedup_seen.get(&m).copied();
-        if fifo && seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms) {
+        if self.queues[q as usize].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
             self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
             None
         } else {
             Some(self.enqueue(q, m, cause))
         }
+    }
+
+    /// A FIFO queue's de-duplication: message `m` was enqueued within the window (SQS's 5 minutes).
+    #[cold]
+    #[inline(never)]
+    fn fifo_saw_recently(&self, q: u16, m: u32) -> bool {
+        let queue = &self.queues[q as usize];
+        let seen = queue.store.dedup_seen.get(&m).copied();
+        seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
     }
 
     /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append.
@@ -1709,16 +1725,14 @@ impl Engine {
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         let max_receives = self.queues[qi].spec.max_receives;
         loop {
-            let store = &mut self.queues[qi].store;
             let pick = if fifo {
-                let (busy, entries, messages) = (&store.group_busy, &store.entries, &self.messages);
-                let key = |e: u32| messages[entries[e as usize].message as usize].key;
-                store.visible.iter().position(|&e| busy.get(&key(e)).copied().unwrap_or(0) == 0)
-            } else if store.visible.is_empty() {
+                self.fifo_pick(q)
+            } else if self.queues[qi].store.visible.is_empty() {
                 None
             } else {
                 Some(0)
             };
+            let store = &mut self.queues[qi].store;
             let Some(index) = pick else {
                 if !store.waiting.contains(&(c, slot)) {
                     store.waiting.push_back((c, slot));
@@ -1744,7 +1758,7 @@ impl Engine {
             store.entries[e as usize].state = EntryState::InFlight { consumer: c };
             store.in_flight += 1;
             if fifo {
-                *store.group_busy.entry(key).or_insert(0) += 1;
+                store.hold_group(key);
             }
             let vt = self.queues[qi].spec.visibility_timeout_ms;
             self.scheduler.schedule_in_lane(
@@ -1760,19 +1774,7 @@ impl Engine {
                     self.queues[qi].rng.chance(p)
                 });
             if duplicate {
-                let store = &mut self.queues[qi].store;
-                let copy = store.entries.len() as u32;
-                let original = store.entries[e as usize];
-                store.entries.push(Entry {
-                    state: EntryState::Visible,
-                    receive_count: 0,
-                    cause: AppendCause::QueueCopy,
-                    last_delivery: 0,
-                    ..original
-                });
-                store.visible.push_front(copy);
-                self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
-                self.wake_worker(q);
+                self.duplicate_delivery(q, e, m);
             }
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
             let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
@@ -1780,6 +1782,35 @@ impl Engine {
             self.queues[qi].store.entries[e as usize].last_delivery = d;
             return true;
         }
+    }
+
+    /// FIFO: the first visible entry whose message group has nothing in flight (the group is blocked
+    /// until then), as an index into `visible`.
+    #[cold]
+    #[inline(never)]
+    fn fifo_pick(&self, q: u16) -> Option<usize> {
+        let store = &self.queues[q as usize].store;
+        let key = |e: u32| self.messages[store.entries[e as usize].message as usize].key;
+        store.visible.iter().position(|&e| store.group_busy.get(&key(e)).copied().unwrap_or(0) == 0)
+    }
+
+    /// A standard queue delivers a second copy of entry `e` (at-least-once): visible at once.
+    #[cold]
+    #[inline(never)]
+    fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32) {
+        let store = &mut self.queues[q as usize].store;
+        let copy = store.entries.len() as u32;
+        let original = store.entries[e as usize];
+        store.entries.push(Entry {
+            state: EntryState::Visible,
+            receive_count: 0,
+            cause: AppendCause::QueueCopy,
+            last_delivery: 0,
+            ..original
+        });
+        store.visible.push_front(copy);
+        self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
+        self.wake_worker(q);
     }
 
     #[inline(never)]
@@ -1803,10 +1834,9 @@ impl Engine {
         }
         entry.state = EntryState::Visible;
         let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
-        let key = self.messages[m as usize].key;
         store.in_flight -= 1;
-        if let Some(n) = store.group_busy.get_mut(&key) {
-            *n = n.saturating_sub(1);
+        if !store.group_busy.is_empty() {
+            store.release_group(self.messages[m as usize].key);
         }
         store.visible.push_front(e);
         let cause = last.map(|d| self.deliveries[d as usize].trace_seq);
@@ -2316,10 +2346,9 @@ impl Engine {
         let e = &mut store.entries[entry as usize];
         if e.held_by(receipt) {
             e.state = EntryState::Deleted;
-            let key = self.messages[e.message as usize].key;
             store.in_flight -= 1;
-            if let Some(n) = store.group_busy.get_mut(&key) {
-                *n = n.saturating_sub(1);
+            if !store.group_busy.is_empty() {
+                store.release_group(self.messages[m as usize].key);
             }
             self.trace(What::Acked { consumer: c }, Some(m), 0, None);
             self.cancel_visibility_timer(q, entry, receipt);
@@ -2448,10 +2477,9 @@ impl Engine {
                 if e.held_by(receipt) {
                     // Nack: visible again at once (ChangeMessageVisibility 0 / basic.nack requeue).
                     e.state = EntryState::Visible;
-                    let key = self.messages[e.message as usize].key;
                     store.in_flight -= 1;
-                    if let Some(n) = store.group_busy.get_mut(&key) {
-                        *n = n.saturating_sub(1);
+                    if !store.group_busy.is_empty() {
+                        store.release_group(self.messages[m as usize].key);
                     }
                     if fifo {
                         store.visible.push_front(entry);
