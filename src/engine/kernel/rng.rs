@@ -31,10 +31,11 @@ impl SimRng {
 
     fn draw(&mut self) -> (u64, f64) {
         if self.next == AHEAD {
+            let table = LN_TABLE.get_or_init(ln_table);
             for i in 0..AHEAD {
                 let raw = self.inner.next_u64();
                 self.ahead[i] = raw;
-                self.ahead_ln[i] = ln_unit(1.0 - unit_of(raw));
+                self.ahead_ln[i] = ln_unit_with(table, 1.0 - unit_of(raw));
             }
             self.next = 0;
         }
@@ -110,9 +111,16 @@ fn exponential_from_unit(u: f64, ln_u: f64, mean_ms: f64) -> u64 {
 }
 
 /// 1/c for the centres c = 1 + (i + ½)/128 of 128 slices of [1, 2), and −ln of each stored value, to
-/// within a few ulps (computed at compile time by the atanh series, which converges fast on (½, 1]).
+/// within a few ulps (by the atanh series, which converges fast on (½, 1]).
 const LN_TABLE_BITS: u32 = 7;
-const LN_TABLE: [(f64, f64); 1 << LN_TABLE_BITS] = {
+type LnTable = [(f64, f64); 1 << LN_TABLE_BITS];
+
+/// Built on first use, not at compile time: as data the table was 2 KiB of incompressible floats in the
+/// shipped wasm, and computed it is a short loop. IEEE arithmetic gives the same bits either way (a test
+/// compares the two).
+static LN_TABLE: std::sync::OnceLock<LnTable> = std::sync::OnceLock::new();
+
+const fn ln_table() -> LnTable {
     let mut table = [(0.0, 0.0); 1 << LN_TABLE_BITS];
     let mut i = 0;
     while i < table.len() {
@@ -128,18 +136,18 @@ const LN_TABLE: [(f64, f64); 1 << LN_TABLE_BITS] = {
         i += 1;
     }
     table
-};
+}
 
 /// ln(u) for u in [2^-53, 1], the range of `1 - unit()`, within 3e-14 (absolute) of `libm::log`.
 /// u = 2^e · m with m in [1, 2); ln m = ln(m/c) + ln c for the table's nearest centre c, where
 /// |m/c − 1| < 1/256 and a degree-6 series for ln(1 + r) is accurate to 2e-18.
-fn ln_unit(u: f64) -> f64 {
+fn ln_unit_with(table: &LnTable, u: f64) -> f64 {
     const LN_2: f64 = std::f64::consts::LN_2;
     let bits = u.to_bits();
     let exponent = ((bits >> 52) & 0x7ff) as i64 - 1023;
     let slice = ((bits >> (52 - LN_TABLE_BITS)) & ((1 << LN_TABLE_BITS) - 1)) as usize;
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
-    let (inverse, ln_centre) = LN_TABLE[slice];
+    let (inverse, ln_centre) = table[slice];
     let r = m * inverse - 1.0;
     let series = r - r * r * (0.5 - r * (1.0 / 3.0 - r * (0.25 - r * (0.2 - r * (1.0 / 6.0)))));
     exponent as f64 * LN_2 + (ln_centre + series)
@@ -148,6 +156,19 @@ fn ln_unit(u: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ln_unit(u: f64) -> f64 {
+        ln_unit_with(LN_TABLE.get_or_init(ln_table), u)
+    }
+
+    #[test]
+    fn the_table_built_at_run_time_is_the_compile_time_one_bit_for_bit() {
+        const AT_COMPILE_TIME: LnTable = ln_table();
+        let at_run_time = std::hint::black_box(ln_table as fn() -> LnTable)();
+        let bits = |t: &LnTable| t.iter().map(|(a, b)| (a.to_bits(), b.to_bits())).collect::<Vec<_>>();
+        assert_eq!(bits(&at_run_time), bits(&AT_COMPILE_TIME));
+        assert_eq!(bits(LN_TABLE.get_or_init(ln_table)), bits(&AT_COMPILE_TIME));
+    }
 
     #[test]
     fn same_seed_same_stream_and_known_first_value() {
