@@ -2895,6 +2895,41 @@ mod tests {
     }
 
     #[test]
+    fn packed_rows_give_back_what_went_in() {
+        // Message::first_append and Delivery::source are put together from packed fields: check them
+        // against the trace and the broker, for a topic (partition, offset) and a queue (entry, receipt).
+        for scenario in [crate::benchmarks::notification_flow(2_000), crate::benchmarks::mm1(2_000)] {
+            let mut engine = Engine::new(scenario).expect("valid");
+            engine.set_trace_capacity(1_000_000);
+            engine.run_to_end();
+            let mut firsts = 0;
+            for ev in &engine.trace.events {
+                let first = match ev.what {
+                    What::Appended { partition, offset, retry: false, .. } => (partition, offset),
+                    What::Enqueued { entry, retry: false, .. } => (entry, entry as u64),
+                    _ => continue,
+                };
+                let m = ev.message.expect("an append names its message");
+                assert_eq!(engine.first_append(m), Some(first), "message {m}");
+                firsts += 1;
+            }
+            assert_eq!(firsts, 2_000);
+            for (id, d) in engine.deliveries.iter().enumerate().skip(1) {
+                match d.source() {
+                    DeliverySource::Record { topic, partition, offset } => {
+                        let part = &engine.topics[topic as usize].partitions[partition as usize];
+                        assert_eq!(part.get(offset).map(|r| r.message), Some(d.message));
+                    }
+                    DeliverySource::Entry { queue, entry, receipt } => {
+                        let e = &engine.queues[queue as usize].store.entries[entry as usize];
+                        assert_eq!((e.message, receipt), (d.message, id as u32));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_per_message_tables_never_outgrow_their_reservation() {
         // A doubling at the last message copies the table; in wasm that is fresh memory touched again.
         for scenario in [crate::benchmarks::mm1(3_000), crate::benchmarks::notification_flow(3_000)] {
