@@ -26,7 +26,7 @@ use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
-use kernel::{MaybeTime, SimTime};
+use kernel::{Flags, MaybeTime, SimTime};
 use observe::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -161,7 +161,7 @@ pub struct Message {
     pub producer: u16,
     /// The first append's partition, for a producer that writes a topic (at most `MAX_PARTITIONS`).
     first_append_partition: u8,
-    flags: u8,
+    flags: Flags,
 }
 
 impl Message {
@@ -170,27 +170,24 @@ impl Message {
     const PUBLISHED: u8 = 4;
     const RELAY_REPUBLISHED: u8 = 8;
 
-    fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
-    }
     fn set(&mut self, flag: u8) {
-        self.flags |= flag;
+        self.flags.set(flag);
     }
     /// Its handler fails on every delivery.
     pub fn poison(&self) -> bool {
-        self.has(Self::POISON)
+        self.flags.has(Self::POISON)
     }
     /// An ack reached the producer in time: it will not resend.
     pub fn acked(&self) -> bool {
-        self.has(Self::ACKED)
+        self.flags.has(Self::ACKED)
     }
     /// At least one append reached a topic or queue.
     pub fn published(&self) -> bool {
-        self.has(Self::PUBLISHED)
+        self.flags.has(Self::PUBLISHED)
     }
     /// The outbox relay crashed after publishing it and publishes it again.
     pub fn relay_republished(&self) -> bool {
-        self.has(Self::RELAY_REPUBLISHED)
+        self.flags.has(Self::RELAY_REPUBLISHED)
     }
 }
 
@@ -233,7 +230,7 @@ pub struct Delivery {
     /// The source's topic, or its queue.
     source_entity: u16,
     pub outcome: Outcome,
-    flags: u8,
+    flags: Flags,
     pub at_ms: SimTime,
     pub effect_at_ms: MaybeTime,
     pub ended_at_ms: MaybeTime,
@@ -261,7 +258,7 @@ impl Delivery {
             consumer,
             source_entity,
             outcome: Outcome::Running,
-            flags,
+            flags: Flags::of(flags),
             at_ms,
             effect_at_ms: MaybeTime::NOT_YET,
             ended_at_ms: MaybeTime::NOT_YET,
@@ -272,7 +269,7 @@ impl Delivery {
 
     /// The record or queue entry this delivery carried.
     pub fn source(&self) -> DeliverySource {
-        if self.flags & Self::FROM_RECORD != 0 {
+        if self.flags.has(Self::FROM_RECORD) {
             DeliverySource::Record {
                 topic: self.source_entity,
                 partition: self.source_place,
@@ -288,19 +285,19 @@ impl Delivery {
     }
 
     fn set(&mut self, flag: u8) {
-        self.flags |= flag;
+        self.flags.set(flag);
     }
     /// The group was reset (a replay) between the previous delivery and this one.
     pub fn after_replay(&self) -> bool {
-        self.flags & Self::AFTER_REPLAY != 0
+        self.flags.has(Self::AFTER_REPLAY)
     }
     /// Its visibility timeout expired while it was still being processed.
     pub fn visibility_expired_while_running(&self) -> bool {
-        self.flags & Self::VISIBILITY_EXPIRED != 0
+        self.flags.has(Self::VISIBILITY_EXPIRED)
     }
     /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
     pub fn member_removed_while_running(&self) -> bool {
-        self.flags & Self::MEMBER_REMOVED != 0
+        self.flags.has(Self::MEMBER_REMOVED)
     }
 }
 
@@ -1128,7 +1125,7 @@ impl Engine {
             appends: 0,
             first_append_offset: 0,
             first_append_partition: 0,
-            flags: if poison { Message::POISON } else { 0 },
+            flags: Flags::of(if poison { Message::POISON } else { 0 }),
         });
         self.counters.produced += 1;
         let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
@@ -2866,7 +2863,7 @@ fn placeholder_message() -> Message {
         appends: 0,
         first_append_offset: 0,
         first_append_partition: 0,
-        flags: Message::ACKED,
+        flags: Flags::of(Message::ACKED),
     }
 }
 

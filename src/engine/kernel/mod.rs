@@ -30,6 +30,23 @@ impl serde::Serialize for MaybeTime {
     }
 }
 
+/// A row's yes-or-no facts in one byte (a run keeps a row per message and per delivery); each row type
+/// names its bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flags(u8);
+
+impl Flags {
+    pub const fn of(bits: u8) -> Flags {
+        Flags(bits)
+    }
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+    pub fn set(&mut self, bit: u8) {
+        self.0 |= bit;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
