@@ -789,7 +789,7 @@ impl Model {
                 self.focus = Some(focus);
             }
             Action::FastForward => {
-                self.engine.run_to_end();
+                self.fast_forward(END_PROBE_EVENTS);
                 self.playing = false;
             }
         }
@@ -810,6 +810,19 @@ impl Model {
         }
     }
 
+    /// Runs towards the end of the healing phase, at most `max_events` at a time (the scrubber's probe has
+    /// the same bound): a scenario of millions of messages advances a slice per press, with a word on
+    /// where it stopped, instead of freezing the page until its last event.
+    fn fast_forward(&mut self, max_events: u64) {
+        self.engine.run_until_bounded(SimTime::MAX, max_events);
+        if !self.engine.is_finished() {
+            self.notice = Some(format!(
+                "This run is long: stopped at {} to keep the page responsive. Press To end » again to go on.",
+                crate::engine::observe::seconds(self.engine.now())
+            ));
+        }
+    }
+
     /// Brings lane B to lane A's moment: forward by running, backward by recomputing from t = 0 (the same
     /// way scrubbing stays exact); when A has run to its end, B does too.
     fn keep_lanes_in_step(&mut self) {
@@ -823,7 +836,7 @@ impl Model {
         }
         if done {
             if !lane.engine.is_finished() {
-                lane.engine.run_to_end();
+                lane.engine.run_until_bounded(SimTime::MAX, END_PROBE_EVENTS);
             }
         } else if lane.engine.now() < now {
             lane.engine.run_until(now);
@@ -1199,6 +1212,35 @@ mod tests {
         assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
         m.update(Action::Edit(Edit::GroupMembers(9, true)));
         assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+    }
+
+    #[test]
+    fn to_end_runs_an_enormous_scenario_a_bounded_slice_at_a_time() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(1));
+        let mut big = m.scenario.clone();
+        big.producers[0].count = 5_000;
+        big.until_ms = big.until_ms.max(5_000 * 1_000);
+        m.load(big).unwrap();
+        let mut whole = Engine::new(m.scenario.clone()).unwrap();
+        whole.run_to_end();
+        assert!(whole.events_processed() > 30_000);
+        let mut presses = 0;
+        while !m.engine.is_finished() {
+            let before = m.engine.events_processed();
+            m.fast_forward(10_000);
+            assert!(m.engine.events_processed() - before <= 10_000);
+            presses += 1;
+            if !m.engine.is_finished() {
+                assert!(m.notice.as_deref().is_some_and(|n| n.contains("again")), "{:?}", m.notice);
+            }
+        }
+        assert!(presses > 3);
+        assert_eq!(m.engine.report().trace_hash, whole.report().trace_hash, "the same run, in slices");
+        // A preset is far below the bound: one press reaches its end.
+        m.update(Action::SelectPreset(1));
+        m.update(Action::FastForward);
+        assert!(m.engine.is_finished());
     }
 
     #[test]
