@@ -3,7 +3,6 @@
 //! A named, portable generator (PCG-64 MCG from `rand_pcg`): its stream is specified, so the same seed
 //! gives the same numbers natively and in wasm32 (unlike `SmallRng`/`StdRng`). Floats are built from the
 //! top 53 bits, and `ln` comes from the pure-Rust `libm`, so every draw is bit-identical on both targets.
-use rand::Rng as _;
 use rand::SeedableRng as _;
 use rand_pcg::Pcg64Mcg;
 
@@ -16,7 +15,8 @@ const AHEAD: usize = 32;
 /// in order, whatever it is used for, so the numbers are unchanged.
 #[derive(Clone, Debug)]
 pub struct SimRng {
-    inner: Pcg64Mcg,
+    /// PCG-64 MCG's state, stepped here (see `pcg_next`); seeded by `rand_pcg`.
+    state: u128,
     ahead: [u64; AHEAD],
     /// `ln_unit(1 - unit)` of the same position in `ahead`.
     ahead_ln: [f64; AHEAD],
@@ -26,14 +26,15 @@ pub struct SimRng {
 
 impl SimRng {
     pub fn new(seed: u64) -> Self {
-        SimRng { inner: Pcg64Mcg::seed_from_u64(seed), ahead: [0; AHEAD], ahead_ln: [0.0; AHEAD], next: AHEAD }
+        let state = Pcg64Mcg::seed_from_u64(seed).state();
+        SimRng { state, ahead: [0; AHEAD], ahead_ln: [0.0; AHEAD], next: AHEAD }
     }
 
     fn draw(&mut self) -> (u64, f64) {
         if self.next == AHEAD {
             let table = LN_TABLE.get_or_init(ln_table);
             for i in 0..AHEAD {
-                let raw = self.inner.next_u64();
+                let raw = pcg_next(&mut self.state);
                 self.ahead[i] = raw;
                 self.ahead_ln[i] = ln_unit_with(table, 1.0 - unit_of(raw));
             }
@@ -89,6 +90,40 @@ impl SimRng {
         let (raw, ln_u) = self.draw();
         exponential_from_unit(1.0 - unit_of(raw), ln_u, mean_ms) // u in (0, 1]
     }
+}
+
+/// `Pcg64Mcg::next_u64`: the state times the MCG multiplier, then XSL-RR of the new state. In wasm a
+/// `u128` product is a call to `__multi3`, which works for any two `u128`s; the multiplier here is a
+/// constant, and 64-bit halves with one widening product take fewer steps.
+fn pcg_next(state: &mut u128) -> u64 {
+    const MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
+    *state = mul_mod_2_128(*state, MULTIPLIER);
+    let rot = (*state >> 122) as u32;
+    (((*state >> 64) as u64) ^ (*state as u64)).rotate_right(rot)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn mul_mod_2_128(a: u128, b: u128) -> u128 {
+    a.wrapping_mul(b)
+}
+
+#[cfg(target_arch = "wasm32")]
+fn mul_mod_2_128(a: u128, b: u128) -> u128 {
+    let (a_lo, a_hi, b_lo, b_hi) = (a as u64, (a >> 64) as u64, b as u64, (b >> 64) as u64);
+    let (lo, carry) = widening_mul(a_lo, b_lo);
+    let hi = carry.wrapping_add(a_lo.wrapping_mul(b_hi)).wrapping_add(a_hi.wrapping_mul(b_lo));
+    (hi as u128) << 64 | lo as u128
+}
+
+/// The full 128-bit product of two `u64`s, from four 32-bit products.
+#[cfg(any(target_arch = "wasm32", test))]
+fn widening_mul(a: u64, b: u64) -> (u64, u64) {
+    let (a0, a1, b0, b1) = (a & 0xffff_ffff, a >> 32, b & 0xffff_ffff, b >> 32);
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let middle = (p00 >> 32) + (p01 & 0xffff_ffff) + (p10 & 0xffff_ffff);
+    let lo = (p00 & 0xffff_ffff) | (middle << 32);
+    let hi = p11 + (p01 >> 32) + (p10 >> 32) + (middle >> 32);
+    (lo, hi)
 }
 
 /// Uniform in [0, 1) from the top 53 bits.
@@ -156,6 +191,7 @@ fn ln_unit_with(table: &LnTable, u: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng as _;
 
     fn ln_unit(u: f64) -> f64 {
         ln_unit_with(LN_TABLE.get_or_init(ln_table), u)
@@ -178,6 +214,24 @@ mod tests {
         let ys: Vec<u64> = (0..8).map(|_| b.next_u64()).collect();
         assert_eq!(xs, ys);
         assert_ne!(xs[0], SimRng::new(43).next_u64());
+    }
+
+    #[test]
+    fn the_widening_product_is_the_u128_one() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for (a, b) in [(0, 0), (u64::MAX, u64::MAX), (u64::MAX, 1), (1 << 32, 1 << 32)]
+            .into_iter()
+            .chain((0..100_000).map(|_| (next(), next())))
+        {
+            let full = a as u128 * b as u128;
+            assert_eq!(widening_mul(a, b), (full as u64, (full >> 64) as u64), "{a:x} × {b:x}");
+        }
     }
 
     #[test]
