@@ -218,13 +218,8 @@ mod tests {
 
     #[test]
     fn the_widening_product_is_the_u128_one() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut pcg = Pcg64Mcg::seed_from_u64(9);
+        let mut next = move || pcg.next_u64();
         for (a, b) in [(0, 0), (u64::MAX, u64::MAX), (u64::MAX, 1), (1 << 32, 1 << 32)]
             .into_iter()
             .chain((0..100_000).map(|_| (next(), next())))
