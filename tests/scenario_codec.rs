@@ -95,6 +95,22 @@ fn absurd_sizes_are_rejected_before_anything_runs() {
     let mut v: serde_json::Value = serde_json::from_str(preset(0)).unwrap();
     v["topics"][0]["partitions"] = 100_000.into();
     assert!(error_for(&v.to_string()).starts_with("topics[0].partitions"));
+    // Each count within range, but together more than a browser tab can hold.
+    let mut v: serde_json::Value = serde_json::from_str(preset(0)).unwrap();
+    let producer = v["producers"][0].clone();
+    v["producers"] = (0..8)
+        .map(|i| {
+            let mut p = producer.clone();
+            p["name"] = format!("producer-{i}").into();
+            p["count"] = 2_000_000.into();
+            p
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let error = error_for(&v.to_string());
+    assert!(error.starts_with("producers: 16000000 messages"), "{error}");
+    v["producers"].as_array_mut().unwrap().truncate(1);
+    assert!(parse_scenario(&v.to_string()).is_ok(), "one producer of 2,000,000 is within the limit");
 }
 
 #[test]

@@ -20,6 +20,9 @@ pub const MAX_RETRIES: u32 = 100;
 pub const MAX_PAYLOAD_BYTES: u32 = 10_000_000;
 pub const MAX_SCRIPTED: usize = 1_000;
 pub const MAX_NAME_CHARS: usize = 64;
+/// Messages × subscribers in all. A run keeps a row per message and subscriber (about 100 bytes with its
+/// deliveries) until it ends, in a browser tab; past this the tab runs out of memory before the run ends.
+pub const MAX_OWED: u64 = 12_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
@@ -273,6 +276,17 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         c.range_u64(&format!("{at}.request_timeout_ms"), p.request_timeout_ms, 1, MAX_DURATION_MS);
         c.range_u64(&format!("{at}.retries"), p.retries as u64, 0, MAX_RETRIES as u64);
         c.range_u64(&format!("{at}.retry_backoff_ms"), p.retry_backoff_ms, 0, MAX_DURATION_MS);
+    }
+    let messages: u64 = s.producers.iter().map(|p| p.count as u64).sum();
+    let subscribers = (s.groups.len() + s.queues.len()).max(1) as u64;
+    if messages.saturating_mul(subscribers) > MAX_OWED {
+        c.fail(
+            "producers",
+            format!(
+                "{messages} messages for {subscribers} subscribers: at most {MAX_OWED} messages × subscribers in all \
+                 (a run keeps about 100 bytes for each, in the browser tab's memory)"
+            ),
+        );
     }
     for (i, t) in s.topics.iter().enumerate() {
         let at = format!("topics[{i}]");
