@@ -92,12 +92,14 @@ impl SimRng {
     }
 }
 
+/// PCG-64 MCG's multiplier (`rand_pcg`'s, from the PCG paper).
+const PCG_MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
+
 /// `Pcg64Mcg::next_u64`: the state times the MCG multiplier, then XSL-RR of the new state. In wasm a
 /// `u128` product is a call to `__multi3`, which works for any two `u128`s; the multiplier here is a
 /// constant, and 64-bit halves with one widening product take fewer steps.
 fn pcg_next(state: &mut u128) -> u64 {
-    const MULTIPLIER: u128 = 0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645;
-    *state = mul_mod_2_128(*state, MULTIPLIER);
+    *state = mul_mod_2_128(*state, PCG_MULTIPLIER);
     let rot = (*state >> 122) as u32;
     (((*state >> 64) as u64) ^ (*state as u64)).rotate_right(rot)
 }
@@ -109,6 +111,12 @@ fn mul_mod_2_128(a: u128, b: u128) -> u128 {
 
 #[cfg(target_arch = "wasm32")]
 fn mul_mod_2_128(a: u128, b: u128) -> u128 {
+    mul_by_halves(a, b)
+}
+
+/// `a · b mod 2^128` from 64-bit halves: one widening product and two wrapping ones.
+#[cfg(any(target_arch = "wasm32", test))]
+fn mul_by_halves(a: u128, b: u128) -> u128 {
     let (a_lo, a_hi, b_lo, b_hi) = (a as u64, (a >> 64) as u64, b as u64, (b >> 64) as u64);
     let (lo, carry) = widening_mul(a_lo, b_lo);
     let hi = carry.wrapping_add(a_lo.wrapping_mul(b_hi)).wrapping_add(a_hi.wrapping_mul(b_lo));
@@ -217,9 +225,15 @@ mod tests {
     }
 
     #[test]
-    fn the_widening_product_is_the_u128_one() {
+    fn the_wasm_products_are_the_u128_ones() {
         let mut pcg = Pcg64Mcg::seed_from_u64(9);
         let mut next = move || pcg.next_u64();
+        let mut state = Pcg64Mcg::seed_from_u64(3).state();
+        for _ in 0..100_000 {
+            let other = (next() as u128) << 64 | next() as u128;
+            assert_eq!(mul_by_halves(state, other), state.wrapping_mul(other));
+            state = mul_by_halves(state, PCG_MULTIPLIER);
+        }
         for (a, b) in [(0, 0), (u64::MAX, u64::MAX), (u64::MAX, 1), (1 << 32, 1 << 32)]
             .into_iter()
             .chain((0..100_000).map(|_| (next(), next())))
