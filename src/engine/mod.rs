@@ -146,7 +146,7 @@ impl Lane {
 }
 
 /// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
-/// A run keeps one per message (32 bytes, checked below): what the producer's settings say (the payload
+/// A run keeps one per message (32 bytes, checked above, after `Ev`): what the producer's settings say (the payload
 /// size, whether it writes a topic) is not copied here, the first append's place needs no `Option`
 /// (`appends` says if it exists), and four yes-or-no facts share a byte.
 #[derive(Clone, Debug)]
@@ -216,7 +216,7 @@ pub enum Outcome {
 }
 
 /// One delivery of a message to a consumer: the unit of the journey view and of causal explanations.
-/// A run keeps one per delivery (64 bytes, checked below), so its source is kept flat (`source()` puts it
+/// A run keeps one per delivery (64 bytes, checked above, after `Ev`), so its source is kept flat (`source()` puts it
 /// together), its subscriber is its consumer's, and three yes-or-no facts share a byte with the source's kind.
 #[derive(Clone, Debug)]
 pub struct Delivery {
@@ -838,7 +838,7 @@ impl Engine {
     fn reserve_for_run(&mut self) {
         let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
         let rows = produced.min(RESERVE_ROWS_MAX);
-        let _ = self.messages.try_reserve_exact(rows + 1);
+        let _ = self.messages.try_reserve_exact(rows);
         // Every subscriber may receive every message, some more than once (crashes, redelivery).
         let deliveries = rows.saturating_mul(self.subs.len()).saturating_add(rows / 8).min(RESERVE_ROWS_MAX);
         let _ = self.deliveries.try_reserve_exact(deliveries);
@@ -847,7 +847,7 @@ impl Engine {
             let _ = sub.obligations.try_reserve_exact(rows + 1);
         }
         for queue in &mut self.queues {
-            let _ = queue.store.entries.try_reserve_exact(rows + 1);
+            let _ = queue.store.entries.try_reserve_exact(rows);
         }
         for topic in &mut self.topics {
             let per_partition = rows / topic.partitions.len().max(1);
@@ -1874,7 +1874,7 @@ impl Engine {
             _ => false,
         };
         let d = self.deliveries.len() as u32;
-        let attempt = self.deliveries_of(sub, m) + 1;
+        let attempt = self.delivery(ob.last_delivery).map_or(0, |last| last.attempt) + 1;
         let mut delivery = Delivery::new(m, c, attempt, at, source);
         delivery.previous = ob.last_delivery;
         delivery.trace_seq = cause_seq;
