@@ -409,7 +409,7 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     let sub = e.groups[billing as usize].sub;
     let aborted = e.trace.events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
-    for d in e.deliveries.iter().skip(1).filter(|d| e.consumers[d.consumer as usize].sub == sub) {
+    for (_, d) in e.deliveries.iter().filter(|&(id, d)| id > 0 && e.consumers[d.consumer as usize].sub == sub) {
         let DeliverySource::Record { topic, partition, offset } = d.source() else { panic!("a group reads records") };
         let record = e.topics[topic as usize].partitions[partition as usize].get(offset).unwrap();
         assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);

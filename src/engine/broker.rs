@@ -1,5 +1,6 @@
 //! Broker-side state: partitioned logs and queues. Plain data with small, obviously-correct methods;
 //! the engine decides when they are called.
+use super::kernel::table::Table;
 use super::kernel::SimTime;
 use std::collections::VecDeque;
 
@@ -145,7 +146,7 @@ impl Entry {
 /// A queue's entries by id; `visible` holds the ids ready to be received, in order.
 #[derive(Clone, Debug, Default)]
 pub struct QueueStore {
-    pub entries: Vec<Entry>,
+    pub entries: Table<Entry>,
     pub visible: VecDeque<u32>,
     pub in_flight: u32,
     pub dead_letter: Vec<u32>,

@@ -65,8 +65,8 @@ enum Window {
 /// The story of two deliveries that both applied the effect, `early` having started first, told in
 /// time order: `(sentences, window)`.
 fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Window) {
-    let a = &e.deliveries[early as usize];
-    let b = &e.deliveries[late as usize];
+    let a = &e.deliveries[early];
+    let b = &e.deliveries[late];
     let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
     let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
     let topic = matches!(b.source(), DeliverySource::Record { .. });
@@ -90,11 +90,11 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
                 e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
             }
             DeliverySource::Entry { queue, entry, .. } => {
-                e.queues[queue as usize].store.entries.get(entry as usize).map(|x| x.cause)
+                e.queues[queue as usize].store.entries.get(entry).map(|x| x.cause)
             }
         };
         let stage_copy = |delivery: u32| {
-            let writer = &e.deliveries[delivery as usize];
+            let writer = &e.deliveries[delivery];
             let stage = &e.subs[e.consumers[writer.consumer as usize].sub as usize].name;
             let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
                 DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions
@@ -246,7 +246,7 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
     // Delivery ids grow with start time: tell the two runs in the order they began.
     let (early, late) = if first_effect <= this { (first_effect, this) } else { (this, first_effect) };
     let (story, window) = two_deliveries(e, early, late, verb);
-    let effects = s.obligations.get(m as usize).map_or(2, |o| o.effects);
+    let effects = s.obligations.get(m).map_or(2, |o| o.effects);
     let times = match effects {
         2 => "twice".to_string(),
         n => format!("{n} times"),
@@ -262,7 +262,7 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
 #[cold]
 #[inline(never)]
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
-    let msg = &e.messages[m as usize];
+    let msg = &e.messages[m];
     let p = &e.producers[msg.producer as usize].spec;
     let first = e.first_append(m).unwrap_or((0, 0));
     let target = &p.target;
@@ -305,9 +305,9 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
 pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32, u64)) -> String {
     let s = &e.subs[sub as usize];
     let out = s.output.map_or("?", |t| e.topics[t as usize].spec.name.as_str());
-    let this = &e.deliveries[d as usize];
-    let first = s.obligations.get(m as usize).map_or(0, |o| o.first_effect_delivery);
-    let earlier = e.deliveries.get(first as usize).filter(|_| first != 0 && first != d);
+    let this = &e.deliveries[d];
+    let first = s.obligations.get(m).map_or(0, |o| o.first_effect_delivery);
+    let earlier = e.deliveries.get(first).filter(|_| first != 0 && first != d);
     let story = match earlier {
         Some(a) => {
             let why = if matches!(a.outcome, Outcome::Crashed { .. }) {
@@ -344,7 +344,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
 #[inline(never)]
 pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
     let s = &e.subs[sub as usize];
-    let poison = e.messages.get(m as usize).is_some_and(|x| x.poison());
+    let poison = e.messages.get(m).is_some_and(|x| x.poison());
     let why =
         if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
     match s.source {
@@ -365,8 +365,8 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
 #[cold]
 #[inline(never)]
 pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
-    let msg = &e.messages[m as usize];
-    let del = &e.deliveries[d as usize];
+    let msg = &e.messages[m];
+    let del = &e.deliveries[d];
     format!(
         "{} announced version {} of the entity, but when {} read it back from the source's API at {} it got version {version}: the consumer acts on newer state than the event describes (and the API carries the read load). Event-carried state transfer would have put version {} in the event itself.",
         e.message_label(m),
@@ -392,7 +392,7 @@ pub fn out_of_order(
 ) -> String {
     let s = &e.subs[sub as usize];
     let (sink_name, _) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
-    let del = &e.deliveries[d as usize];
+    let del = &e.deliveries[d];
     let why = match s.source {
         SubSource::Queue(q) if e.queues[q as usize].spec.kind == crate::scenario::model::QueueKind::Standard => {
             "Competing consumers on a standard queue keep no per-key order; a FIFO queue with the key as message group would."
@@ -407,7 +407,7 @@ pub fn out_of_order(
         seconds(del.effect_at_ms.get().unwrap_or(del.at_ms)),
         e.message_label(newest_msg),
         seconds(newest_at),
-        e.messages[m as usize].key
+        e.messages[m].key
     )
 }
 

@@ -26,6 +26,7 @@ use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
+use kernel::table::Table;
 use kernel::{Flags, MaybeTime, SimTime};
 use observe::*;
 use serde::Serialize;
@@ -372,10 +373,10 @@ struct Sub {
     source: SubSource,
     handler: Handler,
     sink: u16,
-    store: Vec<StoreEntry>,
+    store: Table<StoreEntry>,
     /// Idempotency keys this subscriber has had accepted by its sink (key = subscriber + message id).
-    keys_accepted: Vec<bool>,
-    obligations: Vec<Obligation>,
+    keys_accepted: Table<bool>,
+    obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
     loss_reasons: BTreeMap<u32, LossReason>,
     /// Per key: (highest version applied, message, time).
@@ -384,7 +385,7 @@ struct Sub {
     output: Option<u16>,
     transactional: bool,
     /// Per message: visible (plain or committed) records this stage has written to its output topic.
-    outputs: Vec<u32>,
+    outputs: Table<u32>,
 }
 
 impl Sub {
@@ -393,7 +394,7 @@ impl Sub {
     }
 
     fn pending(&self, m: u32) -> bool {
-        self.obligations.get(m as usize).is_some_and(|ob| ob.fate == Fate::Pending)
+        self.obligations.get(m).is_some_and(|ob| ob.fate == Fate::Pending)
     }
 
     /// Notes why pending message `m` may be lost, unless a reason was noted before (the first cause stands).
@@ -610,8 +611,8 @@ pub struct Engine {
     pub latency: LatencyHistogram,
     pub anomalies: Vec<Anomaly>,
     pub anomaly_count: u64,
-    pub messages: Vec<Message>,
-    pub deliveries: Vec<Delivery>,
+    pub messages: Table<Message>,
+    pub deliveries: Table<Delivery>,
     subs: Vec<Sub>,
     pub sinks: Vec<SinkState>,
     pub producers: Vec<ProducerState>,
@@ -665,9 +666,9 @@ impl Engine {
                 source: SubSource::Group(gi as u16),
                 handler: g.handler.clone(),
                 sink: sink_index(&scenario, &g.handler.sink),
-                store: vec![],
-                keys_accepted: vec![],
-                obligations: vec![],
+                store: Table::default(),
+                keys_accepted: Table::default(),
+                obligations: Table::default(),
                 loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
                 output: g
@@ -676,7 +677,7 @@ impl Engine {
                     .and_then(|out| scenario.topics.iter().position(|t| &t.name == out))
                     .map(|t| t as u16),
                 transactional: g.transactional,
-                outputs: vec![],
+                outputs: Table::default(),
             });
             let mut members = vec![];
             for name in &g.consumers {
@@ -715,14 +716,14 @@ impl Engine {
                 source: SubSource::Queue(qi as u16),
                 handler: q.handler.clone(),
                 sink: sink_index(&scenario, &q.handler.sink),
-                store: vec![],
-                keys_accepted: vec![],
-                obligations: vec![],
+                store: Table::default(),
+                keys_accepted: Table::default(),
+                obligations: Table::default(),
                 loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
                 output: None,
                 transactional: false,
-                outputs: vec![],
+                outputs: Table::default(),
             });
             let mut workers = vec![];
             for name in &q.consumers {
@@ -795,8 +796,8 @@ impl Engine {
             latency: LatencyHistogram::default(),
             anomalies: vec![],
             anomaly_count: 0,
-            messages: vec![placeholder_message()],
-            deliveries: vec![placeholder_delivery()],
+            messages: Table::with_first(placeholder_message()),
+            deliveries: Table::with_first(placeholder_delivery()),
             subs,
             sinks,
             producers,
@@ -892,14 +893,14 @@ impl Engine {
         if id == 0 {
             None
         } else {
-            self.deliveries.get(id as usize)
+            self.deliveries.get(id)
         }
     }
     pub fn subscriber_names(&self) -> Vec<&str> {
         self.subs.iter().map(|s| s.name.as_str()).collect()
     }
     pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
-        self.subs.get(sub as usize)?.obligations.get(message as usize)
+        self.subs.get(sub as usize)?.obligations.get(message)
     }
     /// How many times `sub` has received `message` so far (its latest delivery's attempt number).
     pub fn deliveries_of(&self, sub: u16, message: u32) -> u32 {
@@ -1143,10 +1144,9 @@ impl Engine {
                 }
                 _ => false,
             };
-            let obs = &mut self.subs[si].obligations;
-            obs.resize(id as usize + 1, Obligation::default());
-            if owed {
-                obs[id as usize].fate = Fate::Pending;
+            let ob = self.subs[si].obligations.grow_to(id, Obligation::default());
+            if let Some(ob) = ob.filter(|_| owed) {
+                ob.fate = Fate::Pending;
                 self.counters.obligations += 1;
             }
         }
@@ -1170,7 +1170,7 @@ impl Engine {
 
     /// Where message `m`'s first append landed: (partition, offset) in a topic, (entry, entry) in a queue.
     pub fn first_append(&self, m: u32) -> Option<(u32, u64)> {
-        let msg = self.messages.get(m as usize).filter(|msg| m > 0 && msg.appends > 0)?;
+        let msg = self.messages.get(m).filter(|msg| m > 0 && msg.appends > 0)?;
         let offset = msg.first_append_offset;
         match self.producers[msg.producer as usize].target {
             Target::Topic(_) => Some((msg.first_append_partition as u32, offset)),
@@ -1180,7 +1180,7 @@ impl Engine {
 
     /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
     fn message_bytes(&self, m: u32) -> u64 {
-        match self.producers[self.messages[m as usize].producer as usize].spec.payload {
+        match self.producers[self.messages[m].producer as usize].spec.payload {
             Payload::Notification => NOTIFICATION_BYTES,
             Payload::StateCarried { bytes } => bytes as u64,
         }
@@ -1203,7 +1203,7 @@ impl Engine {
         } else {
             AppendCause::Original
         };
-        let already = self.messages[m as usize].appends > 0;
+        let already = self.messages[m].appends > 0;
         match self.producers[pi].target {
             Target::Topic(t) => {
                 // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
@@ -1251,10 +1251,10 @@ impl Engine {
         if drop {
             self.trace(What::AckLost { producer: p }, Some(m), attempt, None);
         } else if self.now + latency < sent_at + timeout {
-            self.messages[m as usize].set(Message::ACKED);
+            self.messages[m].set(Message::ACKED);
         }
         // The producer's request timeout only matters when the ack did not arrive in time.
-        if !self.messages[m as usize].acked() && session == 0 {
+        if !self.messages[m].acked() && session == 0 {
             self.scheduler.schedule_in_lane(
                 Lane::AckTimeout(p).index(),
                 (sent_at + timeout).max(self.now),
@@ -1266,11 +1266,11 @@ impl Engine {
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
             && self.faulty()
-            && !self.messages[m as usize].relay_republished()
+            && !self.messages[m].relay_republished()
         {
             let relay_crash = self.scenario.faults.relay_crash;
             if self.producers[pi].fault_rng.chance(relay_crash) {
-                self.messages[m as usize].set(Message::RELAY_REPUBLISHED);
+                self.messages[m].set(Message::RELAY_REPUBLISHED);
                 self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, None);
                 let at = self.now + self.scenario.faults.restart_after_ms;
                 self.send(p, m, 1, 1, at);
@@ -1280,7 +1280,7 @@ impl Engine {
     }
 
     fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {
-        let msg = &mut self.messages[m as usize];
+        let msg = &mut self.messages[m];
         msg.set(Message::PUBLISHED);
         msg.appends += 1;
         self.counters.appended += 1;
@@ -1295,7 +1295,7 @@ impl Engine {
     }
 
     fn append_to_topic(&mut self, t: u16, m: u32, cause: AppendCause) {
-        let key = self.messages[m as usize].key;
+        let key = self.messages[m].key;
         let ti = t as usize;
         let partition = partition_for_key(key, self.topics[ti].spec.partitions);
         let offset = self.topics[ti].partitions[partition as usize].end_offset();
@@ -1344,7 +1344,7 @@ impl Engine {
         for &gi in &self.topics[t as usize].groups {
             let g = &self.groups[gi as usize];
             if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
-                let ob = &mut self.subs[g.sub as usize].obligations[m as usize];
+                let ob = &mut self.subs[g.sub as usize].obligations[m];
                 if ob.fate == Fate::NotOwed {
                     ob.fate = Fate::Pending;
                     self.counters.obligations += 1;
@@ -1415,7 +1415,7 @@ impl Engine {
 
     #[inline(never)]
     fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
-        if self.messages[m as usize].acked() {
+        if self.messages[m].acked() {
             return false;
         }
         let (retries, retry_backoff_ms) =
@@ -1426,7 +1426,7 @@ impl Engine {
             self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
         } else {
             self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, None);
-            if !self.messages[m as usize].published() {
+            if !self.messages[m].published() {
                 self.hint_all(m, LossReason::ProducerGaveUp);
             }
         }
@@ -1667,12 +1667,12 @@ impl Engine {
         let mut touched = 0u64;
         // Two passes: the per-key rows are found through the message, so the first pass fetches messages.
         for (_, record) in &cons.batch {
-            let m = record.message as usize;
+            let m = record.message;
             touched ^= sub.obligations.get(m).map_or(0, |ob| ob.last_delivery as u64);
             touched ^= self.messages.get(m).map_or(0, |message| message.key as u64);
         }
         for (_, record) in &cons.batch {
-            if let Some(message) = self.messages.get(record.message as usize) {
+            if let Some(message) = self.messages.get(record.message) {
                 let key = message.key as usize;
                 touched ^= sub.last_applied.get(key).map_or(0, |applied| applied.0 as u64);
                 touched ^= self.producers[message.producer as usize].db_version.get(key).map_or(0, |&v| v as u64);
@@ -1737,7 +1737,7 @@ impl Engine {
                 return false;
             };
             let e = store.visible.remove(index).expect("index from position");
-            let entry = &mut store.entries[e as usize];
+            let entry = &mut store.entries[e];
             entry.receive_count += 1;
             let (m, count) = (entry.message, entry.receive_count);
             if count > max_receives {
@@ -1750,9 +1750,9 @@ impl Engine {
             // The receipt handle is the id of the delivery this receive begins: unique, and already kept
             // in the entry as its last delivery.
             let receipt = self.deliveries.len() as u32;
-            let key = self.messages[m as usize].key;
+            let key = self.messages[m].key;
             let store = &mut self.queues[qi].store;
-            store.entries[e as usize].state = EntryState::InFlight { consumer: c };
+            store.entries[e].state = EntryState::InFlight { consumer: c };
             store.in_flight += 1;
             if fifo {
                 store.hold_group(key);
@@ -1776,7 +1776,7 @@ impl Engine {
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
             let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
             debug_assert_eq!(d, receipt);
-            self.queues[qi].store.entries[e as usize].last_delivery = d;
+            self.queues[qi].store.entries[e].last_delivery = d;
             return true;
         }
     }
@@ -1787,7 +1787,7 @@ impl Engine {
     #[inline(never)]
     fn fifo_pick(&self, q: u16) -> Option<usize> {
         let store = &self.queues[q as usize].store;
-        let key = |e: u32| self.messages[store.entries[e as usize].message as usize].key;
+        let key = |e: u32| self.messages[store.entries[e].message].key;
         store.visible.iter().position(|&e| store.group_busy.get(&key(e)).copied().unwrap_or(0) == 0)
     }
 
@@ -1797,7 +1797,7 @@ impl Engine {
     fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32) {
         let store = &mut self.queues[q as usize].store;
         let copy = store.entries.len() as u32;
-        let original = store.entries[e as usize];
+        let original = store.entries[e];
         store.entries.push(Entry {
             state: EntryState::Visible,
             receive_count: 0,
@@ -1813,7 +1813,7 @@ impl Engine {
     #[inline(never)]
     fn dead_letter(&mut self, sub: u16, m: u32, receives: u32) {
         self.trace(What::DeadLettered { sub }, Some(m), receives, None);
-        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+        let ob = &mut self.subs[sub as usize].obligations[m];
         if ob.fate == Fate::Pending {
             ob.fate = Fate::DeadLettered;
             self.counters.dead_lettered += 1;
@@ -1825,7 +1825,7 @@ impl Engine {
     fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
         let qi = q as usize;
         let store = &mut self.queues[qi].store;
-        let entry = &mut store.entries[e as usize];
+        let entry = &mut store.entries[e];
         if !entry.held_by(receipt) {
             return false;
         }
@@ -1833,12 +1833,12 @@ impl Engine {
         let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
         store.in_flight -= 1;
         if !store.group_busy.is_empty() {
-            store.release_group(self.messages[m as usize].key);
+            store.release_group(self.messages[m].key);
         }
         store.visible.push_front(e);
-        let cause = last.map(|d| self.deliveries[d as usize].trace_seq);
+        let cause = last.map(|d| self.deliveries[d].trace_seq);
         if let Some(d) = last {
-            let del = &mut self.deliveries[d as usize];
+            let del = &mut self.deliveries[d];
             if del.outcome == Outcome::Running {
                 del.set(Delivery::VISIBILITY_EXPIRED);
             }
@@ -1861,15 +1861,15 @@ impl Engine {
     ) -> u32 {
         let ci = c as usize;
         let sub = self.consumers[ci].sub;
-        if self.subs[sub as usize].obligations[m as usize].fate == Fate::NotOwed {
+        if self.subs[sub as usize].obligations[m].fate == Fate::NotOwed {
             // A record from before the group joined, read anyway (a replay from earliest): owed from now on.
-            self.subs[sub as usize].obligations[m as usize].fate = Fate::Pending;
+            self.subs[sub as usize].obligations[m].fate = Fate::Pending;
             self.counters.obligations += 1;
         }
-        let ob = self.subs[sub as usize].obligations[m as usize];
+        let ob = self.subs[sub as usize].obligations[m];
         let after_replay = match (self.consumers[ci].role, ob.last_delivery) {
             (Role::Member { group }, prev) if prev != 0 => {
-                self.groups[group as usize].last_reset_at.is_some_and(|t| t >= self.deliveries[prev as usize].at_ms)
+                self.groups[group as usize].last_reset_at.is_some_and(|t| t >= self.deliveries[prev].at_ms)
             }
             _ => false,
         };
@@ -1882,14 +1882,14 @@ impl Engine {
             delivery.set(Delivery::AFTER_REPLAY);
         }
         self.deliveries.push(delivery);
-        self.subs[sub as usize].obligations[m as usize].last_delivery = d;
+        self.subs[sub as usize].obligations[m].last_delivery = d;
         self.consumers[ci].slots[slot as usize] = Some(Active {
             delivery: d,
             message: m,
             step: Step::Receive,
             crash_at: None,
             processing_ms: 0,
-            version: self.messages[m as usize].version,
+            version: self.messages[m].version,
             claim_taken: false,
             effect_applied: false,
             open_txn: None,
@@ -1957,11 +1957,11 @@ impl Engine {
         let (m, d) = (active.message, active.delivery);
         let sub = self.consumers[ci].sub as usize;
         let transactional = self.subs[sub].transactional;
-        let partition = partition_for_key(self.messages[m as usize].key, self.topics[t as usize].spec.partitions);
+        let partition = partition_for_key(self.messages[m].key, self.topics[t as usize].spec.partitions);
         let part = &self.topics[t as usize].partitions[partition as usize];
         let offset = part.end_offset();
-        let attempt = self.deliveries[d as usize].attempt;
-        let cause = Some(self.deliveries[d as usize].trace_seq);
+        let attempt = self.deliveries[d].attempt;
+        let cause = Some(self.deliveries[d].trace_seq);
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
         let seq = self.trace(what, Some(m), attempt, cause);
         self.counters.bytes_on_wire += self.message_bytes(m);
@@ -1989,7 +1989,7 @@ impl Engine {
     /// Commits the delivery's open transaction if its consumer still owns the input partition (Kafka
     /// fences a zombie through the group's generation), and aborts it otherwise.
     fn end_transaction(&mut self, c: u16, d: u32, (t, partition, offset): (u16, u32, u64)) {
-        let owner = match (self.consumers[c as usize].role, self.deliveries[d as usize].source()) {
+        let owner = match (self.consumers[c as usize].role, self.deliveries[d].source()) {
             (Role::Member { group }, DeliverySource::Record { partition: input, .. }) => {
                 self.groups[group as usize].assignment[input as usize] == Some(c) && self.consumers[c as usize].in_group
             }
@@ -1999,7 +1999,7 @@ impl Engine {
             self.abort_transaction(c, (t, partition, offset));
             return;
         }
-        let m = self.deliveries[d as usize].message;
+        let m = self.deliveries[d].message;
         if let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) {
             r.txn = TxnMark::Committed;
         }
@@ -2021,28 +2021,27 @@ impl Engine {
     /// is the stage's effect; any later one is a duplicate record in the output topic.
     fn stage_output_visible(&mut self, sub: u16, m: u32, d: u32, place: (u32, u64)) {
         let si = sub as usize;
-        let outputs = &mut self.subs[si].outputs;
-        if outputs.len() <= m as usize {
-            outputs.resize(m as usize + 1, 0);
-        }
-        outputs[m as usize] += 1;
-        if outputs[m as usize] > 1 {
+        let written = self.subs[si].outputs.grow_to(m, 0).map_or(1, |n| {
+            *n += 1;
+            *n
+        });
+        if written > 1 {
             self.counters.duplicate_appends += 1;
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[d], |e| {
                 explain::duplicate_stage_output(e, sub, m, d, place)
             });
         } else if self.subs[si].sink == NO_SINK {
             self.counters.effects_applied += 1;
-            self.subs[si].obligations[m as usize].effects += 1;
+            self.subs[si].obligations[m].effects += 1;
             self.first_effect(sub, m, d);
-            self.deliveries[d as usize].effect_at_ms = MaybeTime::at(self.now);
+            self.deliveries[d].effect_at_ms = MaybeTime::at(self.now);
         }
     }
 
     /// Delivery `d` applied the first effect `sub` owed message `m`: the obligation is met (a message
     /// dead-lettered earlier and effected after all is no longer counted as parked).
     fn first_effect(&mut self, sub: u16, m: u32, d: u32) {
-        let ob = &mut self.subs[sub as usize].obligations[m as usize];
+        let ob = &mut self.subs[sub as usize].obligations[m];
         ob.first_effect_delivery = d;
         if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
             if ob.fate == Fate::DeadLettered {
@@ -2051,21 +2050,20 @@ impl Engine {
             ob.fate = Fate::Effected;
             self.counters.effected += 1;
         }
-        let produced_at = self.messages[m as usize].produced_at;
+        let produced_at = self.messages[m].produced_at;
         self.latency.record(self.now - produced_at);
     }
 
     fn store_has(&self, sub: u16, m: u32) -> bool {
-        self.subs[sub as usize].store.get(m as usize).is_some_and(|e| e.expires_at > self.now)
+        self.subs[sub as usize].store.get(m).is_some_and(|e| e.expires_at > self.now)
     }
 
     fn store_set(&mut self, sub: u16, m: u32, delivery: u32) {
         let s = &mut self.subs[sub as usize];
         let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
-        if s.store.len() <= m as usize {
-            s.store.resize(m as usize + 1, StoreEntry::default());
+        if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
+            *row = StoreEntry { expires_at, by_delivery: delivery };
         }
-        s.store[m as usize] = StoreEntry { expires_at, by_delivery: delivery };
     }
 
     #[inline(never)]
@@ -2075,7 +2073,7 @@ impl Engine {
         let sub = self.consumers[ci].sub;
         let m = active.message;
         let d = active.delivery;
-        let attempt = self.deliveries[d as usize].attempt;
+        let attempt = self.deliveries[d].attempt;
         match step {
             Step::Receive => {
                 self.counters.deliveries += 1;
@@ -2083,9 +2081,9 @@ impl Engine {
                     self.counters.redeliveries += 1;
                 }
                 self.counters.bytes_on_wire += self.message_bytes(m);
-                let cause = Some(self.deliveries[d as usize].trace_seq);
+                let cause = Some(self.deliveries[d].trace_seq);
                 let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
-                self.deliveries[d as usize].trace_seq = seq;
+                self.deliveries[d].trace_seq = seq;
                 let faulty = self.faulty();
                 let faults = &self.scenario.faults;
                 let cons = &mut self.consumers[ci];
@@ -2115,7 +2113,7 @@ impl Engine {
                     a.crash_at = crash_at;
                     a.processing_ms = base.saturating_mul(slow);
                 }
-                let producer = self.messages[m as usize].producer as usize;
+                let producer = self.messages[m].producer as usize;
                 if self.producers[producer].spec.payload == Payload::Notification {
                     // Thin event: read the entity back from the source's API.
                     self.counters.read_api_calls += 1;
@@ -2123,9 +2121,9 @@ impl Engine {
                         self.trace(What::ReadApiFailed { consumer: c }, Some(m), attempt, Some(seq));
                         return self.handler_failed(c, slot, false);
                     }
-                    let key = self.messages[m as usize].key;
+                    let key = self.messages[m].key;
                     let version = self.producers[producer].db_version[key as usize];
-                    let stale = version > self.messages[m as usize].version;
+                    let stale = version > self.messages[m].version;
                     self.trace(What::ReadBack { consumer: c, version, stale }, Some(m), attempt, Some(seq));
                     if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
                         a.version = version;
@@ -2153,7 +2151,7 @@ impl Engine {
                         }
                     } else {
                         let s = &mut self.subs[sub as usize];
-                        let claimant = s.store[m as usize].by_delivery;
+                        let claimant = s.store[m].by_delivery;
                         // Skipping is only right if the claimant applies the effect; if it crashes or
                         // fails instead, this skip (and its commit or ack) is where the message is lost.
                         s.renote_loss(m, LossReason::SkippedByClaim { delivery: claimant });
@@ -2161,7 +2159,7 @@ impl Engine {
                 } else {
                     self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, None);
                     let s = &mut self.subs[sub as usize];
-                    let recorded_by = s.store.get(m as usize).map_or(0, |e| e.by_delivery);
+                    let recorded_by = s.store.get(m).map_or(0, |e| e.by_delivery);
                     if seen {
                         // The id was recorded but the effect never counted (its transaction was aborted
                         // after the record): this skip is where the message is lost.
@@ -2169,7 +2167,7 @@ impl Engine {
                     }
                 }
                 if seen {
-                    self.deliveries[d as usize].outcome = Outcome::Suppressed;
+                    self.deliveries[d].outcome = Outcome::Suppressed;
                     self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
                 } else {
                     let processing = active.processing_ms;
@@ -2180,7 +2178,7 @@ impl Engine {
                 if active.crash_at == Some(CrashPoint::BeforeEffect) {
                     return self.crash(c, Some(CrashPoint::BeforeEffect));
                 }
-                if self.messages[m as usize].poison() {
+                if self.messages[m].poison() {
                     return self.handler_failed(c, slot, true);
                 }
                 if let Some(out) = self.subs[sub as usize].output {
@@ -2193,11 +2191,8 @@ impl Engine {
                     && self.sinks.get(sink as usize).is_some_and(|k| k.spec.accepts_idempotency_key);
                 let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
                 let deduplicated = if by_key {
-                    let seen = &mut self.subs[sub as usize].keys_accepted;
-                    if seen.len() <= m as usize {
-                        seen.resize(m as usize + 1, false);
-                    }
-                    std::mem::replace(&mut seen[m as usize], true)
+                    let seen = self.subs[sub as usize].keys_accepted.grow_to(m, false);
+                    seen.is_some_and(|seen| std::mem::replace(seen, true))
                 } else if inbox {
                     // One transaction: check the inbox, apply, insert the inbox row; a duplicate conflicts.
                     let hit = self.store_has(sub, m);
@@ -2212,7 +2207,7 @@ impl Engine {
                     // A pure transform stage: its output record is its effect.
                 } else if deduplicated {
                     self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
-                    self.deliveries[d as usize].outcome = Outcome::Suppressed;
+                    self.deliveries[d].outcome = Outcome::Suppressed;
                     self.trace(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, None);
                 } else {
                     self.apply_effect(c, sub, m, d, active.version);
@@ -2239,9 +2234,9 @@ impl Engine {
                     return self.crash(c, active.crash_at);
                 }
                 self.counters.processed += 1;
-                self.deliveries[d as usize].ended_at_ms = MaybeTime::at(self.now);
-                if self.deliveries[d as usize].outcome == Outcome::Running {
-                    self.deliveries[d as usize].outcome = Outcome::Done;
+                self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
+                if self.deliveries[d].outcome == Outcome::Running {
+                    self.deliveries[d].outcome = Outcome::Done;
                 }
                 self.consumers[ci].slots[slot as usize] = None;
                 if let Some(place) = active.open_txn {
@@ -2260,8 +2255,8 @@ impl Engine {
         let si = sub as usize;
         let sink = self.subs[si].sink;
         let kind = self.sinks[sink as usize].spec.kind;
-        let key = self.messages[m as usize].key;
-        let ob = &mut self.subs[si].obligations[m as usize];
+        let key = self.messages[m].key;
+        let ob = &mut self.subs[si].obligations[m];
         ob.effects += 1;
         let first = ob.effects == 1;
         let previous_effect = ob.first_effect_delivery;
@@ -2269,7 +2264,7 @@ impl Engine {
             self.first_effect(sub, m, d);
         }
         self.counters.effects_applied += 1;
-        self.deliveries[d as usize].effect_at_ms = MaybeTime::at(self.now);
+        self.deliveries[d].effect_at_ms = MaybeTime::at(self.now);
         let harmful = !first && kind != SinkKind::DbUpsert;
         let state = &mut self.sinks[sink as usize];
         state.applied += 1;
@@ -2287,8 +2282,8 @@ impl Engine {
             consumer: c,
             duplicate: !first,
         });
-        let cause = Some(self.deliveries[d as usize].trace_seq);
-        let attempt = self.deliveries[d as usize].attempt;
+        let cause = Some(self.deliveries[d].trace_seq);
+        let attempt = self.deliveries[d].attempt;
         self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
         if !first {
             if harmful {
@@ -2318,18 +2313,18 @@ impl Engine {
 
     fn finish_record(&mut self, c: u16, g: u16, d: u32) {
         let gi = g as usize;
-        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source() else { return };
+        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
         self.groups[gi].head_failures[partition as usize] = 0;
         if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
             let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
             self.commit(c, g, partition, offset + 1);
             if !ok {
-                self.deliveries[d as usize].outcome = Outcome::CommitRejected;
+                self.deliveries[d].outcome = Outcome::CommitRejected;
             }
         }
         // Like Kafka's poll loop, a member works through the whole batch it holds, even while a rebalance
         // waits for it or after it was removed; only a failed commit (CommitFailedException) breaks the loop.
-        if self.deliveries[d as usize].outcome == Outcome::CommitRejected {
+        if self.deliveries[d].outcome == Outcome::CommitRejected {
             self.consumers[c as usize].batch.clear();
         }
         self.start_next_record(c, self.now);
@@ -2337,15 +2332,15 @@ impl Engine {
 
     fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
         let qi = q as usize;
-        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source() else { return };
-        let m = self.deliveries[d as usize].message;
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        let m = self.deliveries[d].message;
         let store = &mut self.queues[qi].store;
-        let e = &mut store.entries[entry as usize];
+        let e = &mut store.entries[entry];
         if e.held_by(receipt) {
             e.state = EntryState::Deleted;
             store.in_flight -= 1;
             if !store.group_busy.is_empty() {
-                store.release_group(self.messages[m as usize].key);
+                store.release_group(self.messages[m].key);
             }
             self.trace(What::Acked { consumer: c }, Some(m), 0, None);
             self.cancel_visibility_timer(q, entry, receipt);
@@ -2354,7 +2349,7 @@ impl Engine {
             }
         } else {
             // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
-            self.deliveries[d as usize].outcome = Outcome::AckRejected;
+            self.deliveries[d].outcome = Outcome::AckRejected;
             self.trace(What::AckRejected { consumer: c }, Some(m), 0, None);
         }
         let epoch = self.consumers[c as usize].epoch;
@@ -2379,12 +2374,12 @@ impl Engine {
         if let Some(place) = active.open_txn {
             self.abort_transaction(c, place);
         }
-        self.deliveries[d as usize].outcome = Outcome::Failed { poison };
-        self.deliveries[d as usize].ended_at_ms = MaybeTime::at(self.now);
-        self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d as usize].attempt, None);
+        self.deliveries[d].outcome = Outcome::Failed { poison };
+        self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
+        self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d].attempt, None);
         if active.claim_taken {
             // A handled failure releases the claim (the `finally` of a careful claim-first handler).
-            if let Some(e) = self.subs[sub as usize].store.get_mut(m as usize) {
+            if let Some(e) = self.subs[sub as usize].store.get_mut(m) {
                 e.expires_at = 0;
             }
         }
@@ -2392,7 +2387,7 @@ impl Engine {
         match self.consumers[ci].role {
             Role::Member { group } => {
                 let gi = group as usize;
-                let DeliverySource::Record { partition, offset, .. } = self.deliveries[d as usize].source() else {
+                let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else {
                     return true;
                 };
                 let pu = partition as usize;
@@ -2465,18 +2460,18 @@ impl Engine {
             }
             Role::Worker { queue } => {
                 let qi = queue as usize;
-                let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d as usize].source() else {
+                let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else {
                     return true;
                 };
                 let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
                 let store = &mut self.queues[qi].store;
-                let e = &mut store.entries[entry as usize];
+                let e = &mut store.entries[entry];
                 if e.held_by(receipt) {
                     // Nack: visible again at once (ChangeMessageVisibility 0 / basic.nack requeue).
                     e.state = EntryState::Visible;
                     store.in_flight -= 1;
                     if !store.group_busy.is_empty() {
-                        store.release_group(self.messages[m as usize].key);
+                        store.release_group(self.messages[m].key);
                     }
                     if fifo {
                         store.visible.push_front(entry);
@@ -2509,7 +2504,7 @@ impl Engine {
                 // transaction.timeout.ms); the wait is not modelled.
                 self.abort_transaction(c, place);
             }
-            let del = &mut self.deliveries[a.delivery as usize];
+            let del = &mut self.deliveries[a.delivery];
             del.outcome = Outcome::Crashed { before: a.step };
             del.ended_at_ms = MaybeTime::at(self.now);
             if a.claim_taken && !a.effect_applied {
@@ -2528,7 +2523,7 @@ impl Engine {
                 }
             }
             // Everything committed but not yet processed on this member's partitions is lost.
-            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery as usize].source() {
+            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery].source() {
                 DeliverySource::Record { offset, .. } => offset,
                 DeliverySource::Entry { .. } => 0,
             });
@@ -2587,7 +2582,7 @@ impl Engine {
         cons.in_group = false;
         cons.removed_slow = true;
         if let Some(a) = cons.slots[0] {
-            self.deliveries[a.delivery as usize].set(Delivery::MEMBER_REMOVED);
+            self.deliveries[a.delivery].set(Delivery::MEMBER_REMOVED);
         }
         self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
         if let Role::Member { group } = self.consumers[c as usize].role {
@@ -2716,18 +2711,22 @@ impl Engine {
             self.samples.retain(|s| s.at_ms <= end);
         }
         for si in 0..self.subs.len() {
-            for m in 1..self.subs[si].obligations.len() {
+            // Folded rows are never pending (a pending message is kept), so the kept rows are every candidate.
+            let pending: Vec<u32> = self.subs[si]
+                .obligations
+                .iter()
+                .filter(|&(m, ob)| m > 0 && ob.fate == Fate::Pending)
+                .map(|(m, _)| m)
+                .collect();
+            for m in pending {
                 let ob = self.subs[si].obligations[m];
-                if ob.fate != Fate::Pending {
-                    continue;
-                }
                 if !self.drained {
                     self.counters.in_flight_at_end += 1;
                     continue;
                 }
-                let mut hint = self.subs[si].loss_reason(m as u32);
+                let mut hint = self.subs[si].loss_reason(m);
                 if hint == LossReason::Unknown {
-                    if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m as u32) {
+                    if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m) {
                         hint = LossReason::UpstreamStage { stage };
                     }
                 }
@@ -2742,7 +2741,7 @@ impl Engine {
                 }
                 self.subs[si].obligations[m].fate = Fate::Lost;
                 if hint != LossReason::Unknown {
-                    self.subs[si].loss_reasons.insert(m as u32, hint);
+                    self.subs[si].loss_reasons.insert(m, hint);
                 }
                 self.counters.lost_messages += 1;
                 let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
@@ -2758,7 +2757,7 @@ impl Engine {
                     }
                     _ => &[],
                 };
-                self.push_anomaly(kind, m as u32, chain, |e| explain::lost(e, si as u16, m as u32, hint));
+                self.push_anomaly(kind, m, chain, |e| explain::lost(e, si as u16, m, hint));
             }
         }
     }
@@ -2769,7 +2768,7 @@ impl Engine {
         let topic = self.groups[g as usize].topic;
         self.subs
             .iter()
-            .position(|s| s.output == Some(topic) && s.outputs.get(m as usize).copied().unwrap_or(0) == 0)
+            .position(|s| s.output == Some(topic) && s.outputs.get(m).copied().unwrap_or(0) == 0)
             .map(|s| s as u16)
     }
 
@@ -2820,7 +2819,7 @@ impl Engine {
 
     /// Label used in explanations and the UI: `UserRegistered #17 (user 4)`.
     pub fn message_label(&self, m: u32) -> String {
-        match self.messages.get(m as usize) {
+        match self.messages.get(m) {
             Some(msg) if m > 0 => {
                 let p = &self.producers[msg.producer as usize].spec;
                 format!("{} #{} ({} {})", p.message, m, p.key_name, msg.key)
@@ -2911,15 +2910,15 @@ mod tests {
                 firsts += 1;
             }
             assert_eq!(firsts, 2_000);
-            for (id, d) in engine.deliveries.iter().enumerate().skip(1) {
+            for (id, d) in engine.deliveries.iter().skip(1) {
                 match d.source() {
                     DeliverySource::Record { topic, partition, offset } => {
                         let part = &engine.topics[topic as usize].partitions[partition as usize];
                         assert_eq!(part.get(offset).map(|r| r.message), Some(d.message));
                     }
                     DeliverySource::Entry { queue, entry, receipt } => {
-                        let e = &engine.queues[queue as usize].store.entries[entry as usize];
-                        assert_eq!((e.message, receipt), (d.message, id as u32));
+                        let e = &engine.queues[queue as usize].store.entries[entry];
+                        assert_eq!((e.message, receipt), (d.message, id));
                     }
                 }
             }

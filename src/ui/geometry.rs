@@ -1,6 +1,6 @@
 //! Canvas layout and labels, computed from the engine as plain data (tested natively); the SVG component
 //! only draws what this returns.
-use crate::engine::broker::{EntryState, TxnMark};
+use crate::engine::broker::TxnMark;
 use crate::engine::observe::What;
 use crate::engine::{Engine, Role, Step};
 use crate::scenario::model::{MessageKind, SinkKind};
@@ -188,7 +188,7 @@ pub fn layout(engine: &Engine) -> Layout {
                     let x = BROKER_X + CELL_X0 + CELL_W * k as f64;
                     match part.get(offset) {
                         Some(r) => {
-                            let command = engine.messages.get(r.message as usize).is_some_and(|m| {
+                            let command = engine.messages.get(r.message).is_some_and(|m| {
                                 engine.producers[m.producer as usize].spec.kind == MessageKind::Command
                             });
                             // Transaction state is in the label too (never colour alone).
@@ -244,7 +244,7 @@ pub fn layout(engine: &Engine) -> Layout {
         let q = &engine.queues[qi];
         let store = &q.store;
         let dlq = store.dead_letter.len() as u64;
-        let countdown = store.entries.iter().filter(|e| matches!(e.state, EntryState::InFlight { .. })).count();
+        let countdown = store.in_flight as usize;
         let h = HEADER_H + 3.0 * 20.0;
         let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
         nodes.push(NodeBox {
@@ -600,7 +600,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         if age > HOP_MS {
             continue;
         }
-        let Some(m) = ev.message.and_then(|m| engine.messages.get(m as usize).map(|msg| (m, msg))) else { continue };
+        let Some(m) = ev.message.and_then(|m| engine.messages.get(m).map(|msg| (m, msg))) else { continue };
         let (id, msg) = m;
         let producer = &engine.producers[msg.producer as usize].spec;
         let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
@@ -695,7 +695,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     for (ci, c) in engine.consumers.iter().enumerate() {
         let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
         for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
-            let msg = &engine.messages[a.message as usize];
+            let Some(msg) = engine.messages.get(a.message) else { continue };
             let producer = &engine.producers[msg.producer as usize].spec;
             let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
             out.push(Token {

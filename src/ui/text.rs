@@ -442,7 +442,7 @@ fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
         .filter(|ev| ev.message == Some(message))
         .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
         .collect();
-    for d in e.deliveries.iter().skip(1).filter(|d| d.message == message) {
+    for (_, d) in e.deliveries.iter().filter(|&(id, d)| id > 0 && d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
             steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer, before }));
         }
@@ -453,7 +453,7 @@ fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
 
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).
 pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
-    let m = e.messages.get(message as usize).filter(|_| message > 0)?;
+    let m = e.messages.get(message).filter(|_| message > 0)?;
     let producer = &e.producers[m.producer as usize].spec;
     let title = format!("{} #{message} ({} {}, version {})", producer.message, producer.key_name, m.key, m.version);
     let rows = message_steps(e, message)
@@ -514,7 +514,7 @@ pub struct SequenceRow {
 /// The participants are the producer, the broker, each consumer that handled the message, the idempotency
 /// store, the read API and the sinks, in the order a reader meets them.
 pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
-    let m = e.messages.get(message as usize).filter(|_| message > 0)?;
+    let m = e.messages.get(message).filter(|_| message > 0)?;
     let producer = m.producer;
     let broker = e.producers.get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
     let mut rows: Vec<(u64, String, String, String, bool)> = vec![];

@@ -1,0 +1,220 @@
+//! Rows by id (messages, deliveries, queue entries, a subscriber's obligations) of which only the recent
+//! ones and the few still needed are kept: a long run's memory follows what is live, not how long it ran.
+//!
+//! Ids grow by one with each row pushed. Rows from `base` on are kept densely, in a `Vec`; rows below it
+//! have been *folded*: dropped, unless the engine said they were still needed (a message still owed, an
+//! anomaly's deliveries), which then live in a small ordered map. Reading a dropped row is an engine bug,
+//! like reading past the end of a `Vec`; `get` answers `None` for it.
+use std::collections::BTreeMap;
+use std::ops::{Index, IndexMut};
+
+#[derive(Clone, Debug)]
+pub struct Table<T> {
+    /// The id of `dense[0]`; every id below it is folded.
+    base: u32,
+    dense: Vec<T>,
+    /// Folded rows kept because they are still needed.
+    kept: BTreeMap<u32, T>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table { base: 0, dense: Vec::new(), kept: BTreeMap::new() }
+    }
+}
+
+impl<T> Table<T> {
+    /// A table whose id 0 is `placeholder` (ids shown to users start at 1).
+    pub fn with_first(placeholder: T) -> Self {
+        Table { base: 0, dense: vec![placeholder], kept: BTreeMap::new() }
+    }
+
+    /// The id the next pushed row gets (rows are never removed from the id space, so this counts every
+    /// row ever pushed, folded or not).
+    pub fn len(&self) -> usize {
+        self.base as usize + self.dense.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The first id kept densely: rows below it are folded (dropped, or kept in the map).
+    pub fn base(&self) -> u32 {
+        self.base
+    }
+
+    /// How many rows are kept (dense and folded-but-kept): what the table costs.
+    pub fn rows_kept(&self) -> usize {
+        self.dense.len() + self.kept.len()
+    }
+
+    /// Pushes a row; returns its id.
+    pub fn push(&mut self, row: T) -> u32 {
+        self.dense.push(row);
+        (self.len() - 1) as u32
+    }
+
+    pub fn get(&self, id: u32) -> Option<&T> {
+        match id.checked_sub(self.base) {
+            Some(i) => self.dense.get(i as usize),
+            None => self.kept.get(&id),
+        }
+    }
+
+    pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
+        match id.checked_sub(self.base) {
+            Some(i) => self.dense.get_mut(i as usize),
+            None => self.kept.get_mut(&id),
+        }
+    }
+
+    /// The kept rows with their ids, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+        let base = self.base;
+        self.kept
+            .iter()
+            .map(|(&id, row)| (id, row))
+            .chain(self.dense.iter().enumerate().map(move |(i, row)| (base + i as u32, row)))
+    }
+
+    /// The dense rows (ids `base()..len()`), for loops on the hot path.
+    pub fn recent(&self) -> &[T] {
+        &self.dense
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.dense.capacity()
+    }
+
+    /// Best effort, as `Vec::try_reserve_exact`.
+    pub fn try_reserve_exact(&mut self, additional: usize) -> bool {
+        self.dense.try_reserve_exact(additional).is_ok()
+    }
+
+    /// Folds every row below `new_base`: a row is kept (in the map) if `keep(id, row)` says so, and
+    /// dropped otherwise. Rows already folded are asked again, so a row kept once can be dropped later.
+    /// A `new_base` at or below the current one only re-asks the kept rows.
+    pub fn fold_below(&mut self, new_base: u32, mut keep: impl FnMut(u32, &T) -> bool) {
+        self.kept.retain(|&id, row| keep(id, row));
+        let new_base = new_base.min(self.len() as u32);
+        if new_base <= self.base {
+            return;
+        }
+        let folded = (new_base - self.base) as usize;
+        for (i, row) in self.dense.drain(..folded).enumerate() {
+            let id = self.base + i as u32;
+            if keep(id, &row) {
+                self.kept.insert(id, row);
+            }
+        }
+        self.base = new_base;
+    }
+}
+
+impl<T: Clone> Table<T> {
+    /// Makes row `id` exist (filling any gap with `fill`) and returns it; for tables grown lazily, by
+    /// message id. `None` for a folded id that was not kept.
+    pub fn grow_to(&mut self, id: u32, fill: T) -> Option<&mut T> {
+        if let Some(i) = id.checked_sub(self.base) {
+            if self.dense.len() <= i as usize {
+                self.dense.resize(i as usize + 1, fill);
+            }
+        }
+        self.get_mut(id)
+    }
+}
+
+impl<T> Index<u32> for Table<T> {
+    type Output = T;
+    #[inline]
+    fn index(&self, id: u32) -> &T {
+        match id.checked_sub(self.base) {
+            Some(i) => &self.dense[i as usize],
+            None => folded(&self.kept, id),
+        }
+    }
+}
+
+impl<T> IndexMut<u32> for Table<T> {
+    #[inline]
+    fn index_mut(&mut self, id: u32) -> &mut T {
+        match id.checked_sub(self.base) {
+            Some(i) => &mut self.dense[i as usize],
+            None => folded_mut(&mut self.kept, id),
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn folded<T>(kept: &BTreeMap<u32, T>, id: u32) -> &T {
+    kept.get(&id).unwrap_or_else(|| panic!("row {id} was folded away while still in use"))
+}
+
+#[cold]
+#[inline(never)]
+fn folded_mut<T>(kept: &mut BTreeMap<u32, T>, id: u32) -> &mut T {
+    kept.get_mut(&id).unwrap_or_else(|| panic!("row {id} was folded away while still in use"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(rows: u32) -> Table<u32> {
+        let mut t = Table::default();
+        for i in 0..rows {
+            assert_eq!(t.push(i * 10), i);
+        }
+        t
+    }
+
+    #[test]
+    fn folding_keeps_ids_and_only_the_rows_asked_for() {
+        let mut t = table(10);
+        t.fold_below(6, |id, _| id == 2 || id == 4);
+        assert_eq!((t.base(), t.len(), t.rows_kept()), (6, 10, 6));
+        assert_eq!(t.get(2), Some(&20));
+        assert_eq!(t[4], 40);
+        assert_eq!(t.get(3), None);
+        assert_eq!(t.get(5), None);
+        assert_eq!(t[7], 70);
+        assert_eq!(t.push(100), 10);
+        assert_eq!(t.iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![2, 4, 6, 7, 8, 9, 10]);
+        assert_eq!(t.recent(), &[60, 70, 80, 90, 100]);
+        t[2] += 1;
+        assert_eq!(t.get(2), Some(&21));
+    }
+
+    #[test]
+    fn kept_rows_are_asked_again_and_a_base_never_moves_back_or_past_the_end() {
+        let mut t = table(10);
+        t.fold_below(5, |id, _| id == 1 || id == 3);
+        t.fold_below(3, |id, _| id == 3);
+        assert_eq!((t.base(), t.get(1), t.get(3)), (5, None, Some(&30)));
+        t.fold_below(50, |_, _| false);
+        assert_eq!((t.base(), t.len(), t.rows_kept()), (10, 10, 0));
+        assert_eq!(t.push(7), 10);
+        assert_eq!(t[10], 7);
+    }
+
+    #[test]
+    fn lazily_grown_rows_fill_gaps_and_refuse_folded_ids() {
+        let mut t: Table<u8> = Table::default();
+        *t.grow_to(3, 0).expect("grown") = 9;
+        assert_eq!(t.recent(), &[0, 0, 0, 9]);
+        t.fold_below(2, |_, _| false);
+        assert!(t.grow_to(1, 0).is_none());
+        assert_eq!(t.grow_to(5, 0).copied(), Some(0));
+        assert_eq!(t.len(), 6);
+    }
+
+    #[test]
+    #[should_panic(expected = "folded away")]
+    fn reading_a_dropped_row_by_index_is_a_loud_bug() {
+        let mut t = table(4);
+        t.fold_below(2, |_, _| false);
+        let _ = t[1];
+    }
+}
