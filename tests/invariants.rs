@@ -206,16 +206,26 @@ pub fn random_scenario(seed: u64) -> Scenario {
 }
 
 fn run(s: &Scenario) -> (Engine, Report) {
+    run_keeping(s, None)
+}
+
+/// A run that keeps only the latest `history` messages' rows beyond those still in use (`None`: the
+/// default), and only the last few trace events (the trace kept also holds rows back).
+fn run_keeping(s: &Scenario, history: Option<u32>) -> (Engine, Report) {
     let mut e = Engine::new(s.clone()).unwrap_or_else(|err| {
         panic!("generator made an invalid scenario: {err}\n{}", serde_json::to_string_pretty(s).unwrap())
     });
     e.set_trace_capacity(0);
+    if let Some(history) = history {
+        e.set_trace_capacity(3);
+        e.set_history_messages(history);
+    }
     e.run_to_end();
     let r = e.report();
     (e, r)
 }
 
-fn check(seed: u64) -> Result<Report, String> {
+fn check(seed: u64) -> Result<Sweep, String> {
     let s = random_scenario(seed);
     let (engine, r) = run(&s);
     let fail = |what: &str| Err(format!("{what}\nreport: {}", serde_json::to_string(&r).unwrap()));
@@ -247,7 +257,22 @@ fn check(seed: u64) -> Result<Report, String> {
     {
         return fail("determinism: the same scenario and seed gave a different run");
     }
-    Ok(r)
+    // Folding old rows after every message must change nothing: not a count, not an explanation.
+    let (folded, again) = run_keeping(&s, Some(0));
+    if serde_json::to_string(&again).unwrap() != serde_json::to_string(&r).unwrap() {
+        return fail(&format!(
+            "folding: a run folding old rows reported differently:\n{}",
+            serde_json::to_string(&again).unwrap()
+        ));
+    }
+    let (kept, ever) = folded.table_rows();
+    Ok(Sweep { report: r, folded_rows: ever - kept })
+}
+
+struct Sweep {
+    report: Report,
+    /// Rows the folding run dropped.
+    folded_rows: u64,
 }
 
 #[test]
@@ -260,9 +285,13 @@ fn invariants_hold_over_a_seed_sweep() {
         }
     };
     let mut reports = vec![];
+    let mut folded_runs = 0;
     for &seed in &seeds {
         match check(seed) {
-            Ok(r) => reports.push(r),
+            Ok(sweep) => {
+                folded_runs += (sweep.folded_rows > 0) as usize;
+                reports.push(sweep.report);
+            }
             Err(e) => panic!("seed {seed}: {e}\nreproduce: SIM_SEED={seed} cargo test --test invariants (print_scenario -- --ignored --nocapture shows it)"),
         }
     }
@@ -274,6 +303,9 @@ fn invariants_hold_over_a_seed_sweep() {
         assert!(reports.iter().any(|r| r.duplicate_appends > 0), "no seed duplicated an append");
         assert!(reports.iter().any(|r| r.stale_reads > 0), "no seed read back newer state");
         assert!(reports.iter().any(|r| r.out_of_order > 0), "no seed applied effects out of order");
+        // The folding comparison means something only if runs really fold (queues, limited retention).
+        println!("{folded_runs} of {} runs folded", seeds.len());
+        assert!(folded_runs * 4 > seeds.len(), "only {folded_runs} of {} runs folded any row", seeds.len());
         println!(
             "sweep of {} seeds: {} events in all",
             seeds.len(),

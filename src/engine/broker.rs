@@ -45,13 +45,38 @@ pub struct Record {
 }
 
 /// An append-only log. Offsets never change; retention moves `start_offset` forward.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Partition {
     pub start_offset: u64,
     pub records: VecDeque<Record>,
+    /// The smallest message id among `records` (u32::MAX: none), when `min_known`; retention deleting that
+    /// record makes it unknown until `min_message` looks again. Retained records keep their messages'
+    /// rows (a replay reads them again), so this bounds how far the engine may fold.
+    min_message: u32,
+    min_known: bool,
+}
+
+impl Default for Partition {
+    fn default() -> Self {
+        Partition { start_offset: 0, records: VecDeque::new(), min_message: u32::MAX, min_known: true }
+    }
 }
 
 impl Partition {
+    pub fn push(&mut self, record: Record) {
+        self.min_message = self.min_message.min(record.message);
+        self.records.push_back(record);
+    }
+
+    /// The smallest message id still retained (u32::MAX: none).
+    pub fn min_message(&mut self) -> u32 {
+        if !self.min_known {
+            self.min_message = self.records.iter().map(|r| r.message).min().unwrap_or(u32::MAX);
+            self.min_known = true;
+        }
+        self.min_message
+    }
+
     pub fn end_offset(&self) -> u64 {
         self.start_offset + self.records.len() as u64
     }
@@ -79,6 +104,9 @@ impl Partition {
                 break;
             }
             let record = self.records.pop_front().expect("front exists");
+            if record.message == self.min_message {
+                self.min_known = false;
+            }
             removed.push((self.start_offset, record));
             self.start_offset += 1;
         }
@@ -191,7 +219,7 @@ mod tests {
     fn retention_by_count_and_time_moves_start_offset() {
         let mut p = Partition::default();
         for i in 0..5 {
-            p.records.push_back(rec(i, i as u64 * 100));
+            p.push(rec(i, i as u64 * 100));
         }
         let removed = p.apply_retention(450, Some(3), None);
         assert_eq!(removed.iter().map(|r| r.0).collect::<Vec<_>>(), vec![0, 1]);
@@ -202,6 +230,23 @@ mod tests {
         assert_eq!(removed.len(), 1); // offset 2 (appended at 200) is 250 ms old
         assert_eq!(p.offset_for_time(350), 4);
         assert_eq!(p.offset_for_time(10_000), 5);
+    }
+
+    #[test]
+    fn the_smallest_retained_message_follows_appends_and_retention() {
+        let mut p = Partition::default();
+        assert_eq!(p.min_message(), u32::MAX);
+        // A retry appends an older message after newer ones.
+        for (i, m) in [5, 6, 3, 7, 8].into_iter().enumerate() {
+            p.push(rec(m, i as u64 * 100));
+        }
+        assert_eq!(p.min_message(), 3);
+        p.apply_retention(1_000, Some(3), None); // drops 5 and 6
+        assert_eq!(p.min_message(), 3);
+        p.apply_retention(1_000, Some(2), None); // drops 3
+        assert_eq!(p.min_message(), 7);
+        p.apply_retention(1_000, Some(0), None);
+        assert_eq!(p.min_message(), u32::MAX);
     }
 
     #[test]

@@ -387,7 +387,7 @@ pub fn out_of_order(
     d: u32,
     version: u32,
     newest: u32,
-    newest_msg: u32,
+    newest_label: &str,
     newest_at: u64,
 ) -> String {
     let s = &e.subs[sub as usize];
@@ -405,7 +405,7 @@ pub fn out_of_order(
         e.message_label(m),
         consumer(e, del.consumer),
         seconds(del.effect_at_ms.get().unwrap_or(del.at_ms)),
-        e.message_label(newest_msg),
+        newest_label,
         seconds(newest_at),
         e.messages[m].key
     )

@@ -46,6 +46,9 @@ const NOTIFICATION_BYTES: u64 = 64;
 const MAX_ANOMALIES: usize = 2_000;
 const LEDGER_LEN: usize = 200;
 pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
+/// How many of the latest messages keep their rows even when nothing needs them any more (see
+/// `Engine::fold_history`): a run holds at most about twice this many, plus the ones still in use.
+pub const DEFAULT_HISTORY_MESSAGES: u32 = 16_384;
 /// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
 const RESERVE_ROWS_MAX: usize = 1 << 22;
 
@@ -379,8 +382,9 @@ struct Sub {
     obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
     loss_reasons: BTreeMap<u32, LossReason>,
-    /// Per key: (highest version applied, message, time).
-    last_applied: Vec<(u32, u32, SimTime)>,
+    /// Per key: (highest version applied, message, time, the message's producer): the producer names the
+    /// message in an explanation long after its own row may have been folded.
+    last_applied: Vec<(u32, u32, SimTime, u16)>,
     /// A stage's output topic, and whether it writes it in transactions.
     output: Option<u16>,
     transactional: bool,
@@ -625,6 +629,9 @@ pub struct Engine {
     events_processed: u64,
     /// Time of the last event that did something (stale timers after it do not extend the run).
     last_event_at: SimTime,
+    /// See `fold_history`.
+    history_messages: u32,
+    next_fold_at: u32,
     finished: bool,
     drained: bool,
 }
@@ -809,6 +816,8 @@ impl Engine {
             read_api_down_until: 0,
             events_processed: 0,
             last_event_at: 0,
+            history_messages: DEFAULT_HISTORY_MESSAGES,
+            next_fold_at: DEFAULT_HISTORY_MESSAGES.saturating_mul(2),
             finished: false,
             drained: false,
             scenario,
@@ -838,7 +847,15 @@ impl Engine {
     /// ~10 % of a long run. Best effort: a failed reservation just leaves growth to the pushes.
     fn reserve_for_run(&mut self) {
         let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
-        let rows = produced.min(RESERVE_ROWS_MAX);
+        let mut rows = produced.min(RESERVE_ROWS_MAX);
+        // A log of unlimited retention keeps every message it holds (`fold_history`); otherwise old rows
+        // are folded and the tables stay near twice the history kept (beyond what is still in use).
+        let logs_forget =
+            self.scenario.topics.iter().all(|t| t.retention_records.is_some() || t.retention_ms.is_some());
+        if logs_forget {
+            let window = self.history_messages as usize * 2;
+            rows = rows.min(window + window / 4);
+        }
         let _ = self.messages.try_reserve_exact(rows);
         // Every subscriber may receive every message, some more than once (crashes, redelivery).
         let deliveries = rows.saturating_mul(self.subs.len()).saturating_add(rows / 8).min(RESERVE_ROWS_MAX);
@@ -1159,7 +1176,127 @@ impl Engine {
         if more {
             self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
         }
+        if id >= self.next_fold_at {
+            self.fold_history();
+        }
         true
+    }
+
+    /// Rows of the per-message tables (messages, deliveries, obligations, queue entries): (kept now, ever
+    /// made). Folding (`fold_history`) makes the first follow what is live rather than the run's length.
+    pub fn table_rows(&self) -> (u64, u64) {
+        let mut kept = (self.messages.rows_kept() + self.deliveries.rows_kept()) as u64;
+        let mut ever = (self.messages.len() + self.deliveries.len()) as u64;
+        for sub in &self.subs {
+            kept += sub.obligations.rows_kept() as u64;
+            ever += sub.obligations.len() as u64;
+        }
+        for queue in &self.queues {
+            kept += queue.store.entries.rows_kept() as u64;
+            ever += queue.store.entries.len() as u64;
+        }
+        (kept, ever)
+    }
+
+    /// Keeps the latest `messages` messages' rows even when nothing needs them any more (the default is
+    /// `DEFAULT_HISTORY_MESSAGES`); tests fold after every few messages to show folding changes no run.
+    pub fn set_history_messages(&mut self, messages: u32) {
+        self.history_messages = messages;
+        self.next_fold_at = self.next_fold_at.min(self.messages.len() as u32 + messages.max(1));
+    }
+
+    /// Drops the rows of old messages nothing can reach any more, so a long run's memory follows what is
+    /// still live instead of how long it ran. A message's rows (its message, obligations, idempotency-store
+    /// rows, deliveries and queue entries) go together, and only when all of these hold:
+    /// - it is older than the latest `history_messages` ones;
+    /// - no topic still retains a record of it and no consumer holds one in a fetched batch (a replay or
+    ///   a late group would read it again: a log with unlimited retention folds nothing, by design);
+    /// - the trace still kept mentions no message as old (the UI's journeys read those rows);
+    /// - no event still scheduled names it (a producer's send or retry), no queue holds a copy visible or
+    ///   in flight, no consumer is handling it, no subscriber still owes it (a loss is explained when
+    ///   the run ends), and no anomaly kept for the UI points at it; such rows are kept aside until
+    ///   they are free.
+    ///
+    /// Dropped rows are the ones no later event reads: every counter stays exact and every run is the
+    /// same with or without folding (tests fold after every few messages and compare the whole report).
+    #[cold]
+    #[inline(never)]
+    fn fold_history(&mut self) {
+        let newest = self.messages.len() as u32;
+        self.next_fold_at = newest.saturating_add(self.history_messages.max(1));
+        let mut base = newest.saturating_sub(self.history_messages);
+        for part in self.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+            base = base.min(part.min_message());
+        }
+        for (_, record) in self.consumers.iter().flat_map(|c| c.batch.iter()) {
+            base = base.min(record.message);
+        }
+        for ev in &self.trace.events {
+            base = base.min(ev.message.unwrap_or(u32::MAX));
+        }
+        if base <= self.messages.base() {
+            return;
+        }
+        // The messages below the base still in use.
+        let mut in_use = std::collections::BTreeSet::from([0]);
+        let mut note = |m: u32| {
+            if m < base {
+                in_use.insert(m);
+            }
+        };
+        self.scheduler.for_each_pending(|ev| {
+            if let Ev::Publish { message, .. } | Ev::AckTimeout { message, .. } = *ev {
+                note(message);
+            }
+        });
+        for (_, entry) in self.queues.iter().flat_map(|q| q.store.entries.iter()) {
+            if matches!(entry.state, EntryState::Visible | EntryState::InFlight { .. }) {
+                note(entry.message);
+            }
+        }
+        for active in self.consumers.iter().flat_map(|c| c.slots.iter().flatten()) {
+            note(active.message);
+        }
+        for sub in &self.subs {
+            let owed = sub.obligations.iter().take_while(|&(m, _)| m < base).filter(|(_, ob)| ob.fate == Fate::Pending);
+            for (m, _) in owed {
+                note(m);
+            }
+        }
+        let mut pointed_at = std::collections::BTreeSet::from([0]);
+        for anomaly in &self.anomalies {
+            note(anomaly.message_id);
+            pointed_at.extend(anomaly.deliveries.iter().copied());
+        }
+        let keep = |m: u32| m >= base || in_use.contains(&m);
+        self.messages.fold_below(base, |m, _| keep(m));
+        for sub in &mut self.subs {
+            sub.obligations.fold_below(base, |m, _| keep(m));
+            sub.store.fold_below(base, |m, _| keep(m));
+            sub.keys_accepted.fold_below(base, |m, _| keep(m));
+            sub.outputs.fold_below(base, |m, _| keep(m));
+            sub.loss_reasons.retain(|&m, _| keep(m));
+            // A loss may be explained by a delivery of another message: the one whose crash or claim
+            // skipped a range of records.
+            for reason in sub.loss_reasons.values() {
+                if let LossReason::CommittedBeforeProcessing { delivery }
+                | LossReason::SkippedByClaim { delivery }
+                | LossReason::SkippedByRecord { delivery } = *reason
+                {
+                    pointed_at.insert(delivery);
+                }
+            }
+        }
+        // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
+        let recent = self.deliveries.recent().iter().position(|d| d.message >= base);
+        let delivery_base = self.deliveries.base() + recent.unwrap_or(self.deliveries.recent().len()) as u32;
+        self.deliveries.fold_below(delivery_base, |d, row| keep(row.message) || pointed_at.contains(&d));
+        for queue in &mut self.queues {
+            let entries = &mut queue.store.entries;
+            let recent = entries.recent().iter().position(|e| e.message >= base);
+            let entry_base = entries.base() + recent.unwrap_or(entries.recent().len()) as u32;
+            entries.fold_below(entry_base, |_, row| keep(row.message));
+        }
     }
 
     fn hint_all(&mut self, message: u32, reason: LossReason) {
@@ -1305,7 +1442,7 @@ impl Engine {
             0,
             None,
         );
-        self.topics[ti].partitions[partition as usize].records.push_back(Record {
+        self.topics[ti].partitions[partition as usize].push(Record {
             message: m,
             appended_at: self.now,
             cause,
@@ -1825,10 +1962,8 @@ impl Engine {
     fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
         let qi = q as usize;
         let store = &mut self.queues[qi].store;
-        let entry = &mut store.entries[e];
-        if !entry.held_by(receipt) {
-            return false;
-        }
+        // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
+        let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
         entry.state = EntryState::Visible;
         let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
         store.in_flight -= 1;
@@ -1965,7 +2100,7 @@ impl Engine {
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
         let seq = self.trace(what, Some(m), attempt, cause);
         self.counters.bytes_on_wire += self.message_bytes(m);
-        self.topics[t as usize].partitions[partition as usize].records.push_back(Record {
+        self.topics[t as usize].partitions[partition as usize].push(Record {
             message: m,
             appended_at: self.now,
             cause: AppendCause::Stage { delivery: d },
@@ -2298,16 +2433,18 @@ impl Engine {
         // Per-key order: an older version applied after a newer one.
         let s = &mut self.subs[si];
         if s.last_applied.len() <= key as usize {
-            s.last_applied.resize(key as usize + 1, (0, 0, 0));
+            s.last_applied.resize(key as usize + 1, (0, 0, 0, 0));
         }
-        let (newest, newest_msg, newest_at) = s.last_applied[key as usize];
+        let (newest, newest_msg, newest_at, newest_producer) = s.last_applied[key as usize];
         if version < newest {
             self.counters.out_of_order += 1;
             self.push_anomaly(AnomalyKind::OutOfOrder, m, &[d], |e| {
-                explain::out_of_order(e, sub, m, d, version, newest, newest_msg, newest_at)
+                let newest_label = e.label(newest_producer, newest_msg, key);
+                explain::out_of_order(e, sub, m, d, version, newest, &newest_label, newest_at)
             });
         } else if first || version > newest {
-            self.subs[si].last_applied[key as usize] = (version, m, self.now);
+            let producer = self.messages[m].producer;
+            self.subs[si].last_applied[key as usize] = (version, m, self.now, producer);
         }
     }
 
@@ -2820,11 +2957,16 @@ impl Engine {
     /// Label used in explanations and the UI: `UserRegistered #17 (user 4)`.
     pub fn message_label(&self, m: u32) -> String {
         match self.messages.get(m) {
-            Some(msg) if m > 0 => {
-                let p = &self.producers[msg.producer as usize].spec;
-                format!("{} #{} ({} {})", p.message, m, p.key_name, msg.key)
-            }
+            Some(msg) if m > 0 => self.label(msg.producer, m, msg.key),
             _ => format!("message #{m}"),
+        }
+    }
+
+    /// The label of message `m`, from what it is (its row may have been folded).
+    pub fn label(&self, producer: u16, m: u32, key: u32) -> String {
+        match self.producers.get(producer as usize) {
+            Some(p) => format!("{} #{} ({} {})", p.spec.message, m, p.spec.key_name, key),
+            None => format!("message #{m}"),
         }
     }
 }

@@ -186,6 +186,14 @@ impl<E: Copy> Scheduler<E> {
         Ok((entry.due, entry.event))
     }
 
+    /// Every pending event, in no particular order (to find what they still refer to).
+    pub fn for_each_pending(&self, mut f: impl FnMut(&E)) {
+        let lanes = self.lanes.iter().flatten();
+        for entry in self.heap.data.iter().chain(self.immediate.iter()).chain(lanes) {
+            f(&entry.event);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len() + self.immediate.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
     }
