@@ -128,6 +128,9 @@ const _: () = assert!(std::mem::size_of::<Message>() == 32);
 const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 const _: () = assert!(std::mem::size_of::<Obligation>() == 16);
 const _: () = assert!(std::mem::size_of::<Delivery>() == 64);
+const _: () = assert!(std::mem::size_of::<Applied>() == 16);
+// `Applied` keeps a time in 48 bits.
+const _: () = assert!(crate::scenario::validate::MAX_UNTIL_MS + DRAIN_LIMIT_MS < 1 << 48);
 
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
@@ -369,6 +372,29 @@ struct StoreEntry {
     by_delivery: u32,
 }
 
+/// The newest version of one key a subscriber applied: which message, when, and from which producer (to
+/// name the message in an explanation long after its own row was folded). A run keeps one per key and
+/// subscriber, read on every effect, so it stays 16 bytes: times fit 48 bits (a run ends within
+/// `MAX_UNTIL_MS` plus the drain limit) and producers 16.
+#[derive(Clone, Copy, Debug, Default)]
+struct Applied {
+    version: u32,
+    message: u32,
+    at_and_producer: u64,
+}
+
+impl Applied {
+    fn new(version: u32, message: u32, at: SimTime, producer: u16) -> Applied {
+        Applied { version, message, at_and_producer: (at << 16) | producer as u64 }
+    }
+    fn at(&self) -> SimTime {
+        self.at_and_producer >> 16
+    }
+    fn producer(&self) -> u16 {
+        self.at_and_producer as u16
+    }
+}
+
 /// A subscriber: a consumer group on a topic, or a queue with its workers; owns one handler and store.
 #[derive(Clone, Debug)]
 struct Sub {
@@ -382,9 +408,8 @@ struct Sub {
     obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
     loss_reasons: BTreeMap<u32, LossReason>,
-    /// Per key: (highest version applied, message, time, the message's producer): the producer names the
-    /// message in an explanation long after its own row may have been folded.
-    last_applied: Vec<(u32, u32, SimTime, u16)>,
+    /// Per key: the newest version applied.
+    last_applied: Vec<Applied>,
     /// A stage's output topic, and whether it writes it in transactions.
     output: Option<u16>,
     transactional: bool,
@@ -1237,11 +1262,11 @@ impl Engine {
         if base <= self.messages.base() {
             return;
         }
-        // The messages below the base still in use.
-        let mut in_use = std::collections::BTreeSet::from([0]);
+        // The messages below the base still in use (id 0, the placeholder, always is).
+        let mut in_use = vec![0];
         let mut note = |m: u32| {
             if m < base {
-                in_use.insert(m);
+                in_use.push(m);
             }
         };
         self.scheduler.for_each_pending(|ev| {
@@ -1263,18 +1288,20 @@ impl Engine {
                 note(m);
             }
         }
-        let mut pointed_at = std::collections::BTreeSet::from([0]);
+        let mut pointed_at = vec![0];
         for anomaly in &self.anomalies {
             note(anomaly.message_id);
             pointed_at.extend(anomaly.deliveries.iter().copied());
         }
-        let keep = |m: u32| m >= base || in_use.contains(&m);
-        self.messages.fold_below(base, |m, _| keep(m));
+        in_use.sort_unstable();
+        in_use.dedup();
+        let keep = |m: u32| m >= base || in_use.binary_search(&m).is_ok();
+        self.messages.fold_below_except(base, &in_use);
         for sub in &mut self.subs {
-            sub.obligations.fold_below(base, |m, _| keep(m));
-            sub.store.fold_below(base, |m, _| keep(m));
-            sub.keys_accepted.fold_below(base, |m, _| keep(m));
-            sub.outputs.fold_below(base, |m, _| keep(m));
+            sub.obligations.fold_below_except(base, &in_use);
+            sub.store.fold_below_except(base, &in_use);
+            sub.keys_accepted.fold_below_except(base, &in_use);
+            sub.outputs.fold_below_except(base, &in_use);
             sub.loss_reasons.retain(|&m, _| keep(m));
             // A loss may be explained by a delivery of another message: the one whose crash or claim
             // skipped a range of records.
@@ -1283,14 +1310,16 @@ impl Engine {
                 | LossReason::SkippedByClaim { delivery }
                 | LossReason::SkippedByRecord { delivery } = *reason
                 {
-                    pointed_at.insert(delivery);
+                    pointed_at.push(delivery);
                 }
             }
         }
+        pointed_at.sort_unstable();
+        pointed_at.dedup();
         // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
         let recent = self.deliveries.recent().iter().position(|d| d.message >= base);
         let delivery_base = self.deliveries.base() + recent.unwrap_or(self.deliveries.recent().len()) as u32;
-        self.deliveries.fold_below(delivery_base, |d, row| keep(row.message) || pointed_at.contains(&d));
+        self.deliveries.fold_below(delivery_base, |d, row| keep(row.message) || pointed_at.binary_search(&d).is_ok());
         for queue in &mut self.queues {
             let entries = &mut queue.store.entries;
             let recent = entries.recent().iter().position(|e| e.message >= base);
@@ -1811,7 +1840,7 @@ impl Engine {
         for (_, record) in &cons.batch {
             if let Some(message) = self.messages.get(record.message) {
                 let key = message.key as usize;
-                touched ^= sub.last_applied.get(key).map_or(0, |applied| applied.0 as u64);
+                touched ^= sub.last_applied.get(key).map_or(0, |applied| applied.version as u64);
                 touched ^= self.producers[message.producer as usize].db_version.get(key).map_or(0, |&v| v as u64);
             }
         }
@@ -2390,7 +2419,7 @@ impl Engine {
         let si = sub as usize;
         let sink = self.subs[si].sink;
         let kind = self.sinks[sink as usize].spec.kind;
-        let key = self.messages[m].key;
+        let (key, producer) = (self.messages[m].key, self.messages[m].producer);
         let ob = &mut self.subs[si].obligations[m];
         ob.effects += 1;
         let first = ob.effects == 1;
@@ -2433,9 +2462,11 @@ impl Engine {
         // Per-key order: an older version applied after a newer one.
         let s = &mut self.subs[si];
         if s.last_applied.len() <= key as usize {
-            s.last_applied.resize(key as usize + 1, (0, 0, 0, 0));
+            s.last_applied.resize(key as usize + 1, Applied::default());
         }
-        let (newest, newest_msg, newest_at, newest_producer) = s.last_applied[key as usize];
+        let newest = s.last_applied[key as usize];
+        let (newest, newest_msg, newest_at, newest_producer) =
+            (newest.version, newest.message, newest.at(), newest.producer());
         if version < newest {
             self.counters.out_of_order += 1;
             self.push_anomaly(AnomalyKind::OutOfOrder, m, &[d], |e| {
@@ -2443,8 +2474,7 @@ impl Engine {
                 explain::out_of_order(e, sub, m, d, version, newest, &newest_label, newest_at)
             });
         } else if first || version > newest {
-            let producer = self.messages[m].producer;
-            self.subs[si].last_applied[key as usize] = (version, m, self.now, producer);
+            self.subs[si].last_applied[key as usize] = Applied::new(version, m, self.now, producer);
         }
     }
 
@@ -3065,6 +3095,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_long_queue_run_keeps_rows_for_what_is_live_not_for_every_message() {
+        let mut engine = Engine::new(crate::benchmarks::mm1(200_000)).expect("valid");
+        engine.set_trace_capacity(0);
+        engine.run_to_end();
+        let (kept, ever) = engine.table_rows();
+        // Four tables (messages, deliveries, obligations, entries), each under about twice the history.
+        let bound = 4 * 3 * DEFAULT_HISTORY_MESSAGES as u64;
+        assert!(ever > 800_000 && kept < bound, "kept {kept} of {ever} rows (bound {bound})");
+        assert_eq!(engine.report().produced, 200_000);
+    }
+
+    #[test]
+    fn a_log_keeps_the_rows_of_every_message_it_still_retains() {
+        // Unlimited retention: a replay may read any record again, so nothing may fold.
+        let mut engine = Engine::new(crate::benchmarks::notification_flow(3_000)).expect("valid");
+        engine.set_trace_capacity(0);
+        engine.set_history_messages(10);
+        engine.run_to_end();
+        let (kept, ever) = engine.table_rows();
+        assert_eq!(kept, ever);
+        // Limited retention, read by groups that keep up: the log forgets, and so may the engine.
+        let mut scenario = crate::benchmarks::notification_flow(5_000);
+        scenario.producers[0].rate = Rate::Poisson { mean_interval_ms: 10.0 };
+        scenario.topics[0].retention_records = Some(100);
+        let mut engine = Engine::new(scenario).expect("valid");
+        engine.set_trace_capacity(0);
+        engine.set_history_messages(10);
+        engine.run_to_end();
+        let (kept, ever) = engine.table_rows();
+        assert_eq!(engine.report().lost_messages, 0);
+        assert!(kept * 4 < ever, "kept {kept} of {ever} rows");
     }
 
     #[test]
