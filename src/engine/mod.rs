@@ -1207,6 +1207,11 @@ impl Engine {
         true
     }
 
+    /// Whether message `m` was produced and its rows have since been folded (see `fold_history`).
+    pub fn is_folded(&self, m: u32) -> bool {
+        m > 0 && (m as usize) < self.messages.len() && self.messages.get(m).is_none()
+    }
+
     /// Rows of the per-message tables (messages, deliveries, obligations, queue entries): (kept now, ever
     /// made). Folding (`fold_history`) makes the first follow what is live rather than the run's length.
     pub fn table_rows(&self) -> (u64, u64) {
@@ -3107,6 +3112,10 @@ mod tests {
         let bound = 4 * 3 * DEFAULT_HISTORY_MESSAGES as u64;
         assert!(ever > 800_000 && kept < bound, "kept {kept} of {ever} rows (bound {bound})");
         assert_eq!(engine.report().produced, 200_000);
+        // The UI tells a folded message from one not produced yet.
+        assert!(engine.is_folded(1) && engine.messages.get(1).is_none());
+        assert!(!engine.is_folded(200_000) && engine.messages.get(200_000).is_some());
+        assert!(!engine.is_folded(0) && !engine.is_folded(200_001));
     }
 
     #[test]

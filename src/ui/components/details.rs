@@ -278,6 +278,9 @@ fn sequence_svg(l: &crate::ui::geometry::SequenceLayout) -> Html {
 
 fn message_details(e: &Engine, m: u32) -> Html {
     let Some(j) = journey(e, m) else {
+        if e.is_folded(m) {
+            return html! { <p class="empty">{format!("Message #{m}'s journey is no longer kept: its events left the trace the page keeps, and nothing in the run still refers to it. It still counts in every total.")}</p> };
+        }
         return html! { <p class="empty">{format!("Message #{m} does not exist (yet) at this moment.")}</p> };
     };
     // The same journey as a sequence diagram, drawn here and downloadable as Mermaid text or SVG for slides.
