@@ -182,7 +182,7 @@ pub struct QueueStore {
     pub waiting: VecDeque<(u16, u16)>,
     /// FIFO: per key, whether a message of that group is in flight (blocks the group).
     pub group_busy: std::collections::BTreeMap<u32, u32>,
-    /// FIFO de-duplication: message id → time first enqueued.
+    /// FIFO de-duplication: message id → when its window began (ids whose window has passed are dropped).
     pub dedup_seen: std::collections::BTreeMap<u32, SimTime>,
     pub duplicate_next: bool,
 }

@@ -1264,6 +1264,12 @@ impl Engine {
         for ev in &self.trace.events {
             base = base.min(ev.message.unwrap_or(u32::MAX));
         }
+        // A FIFO queue forgets ids whose de-duplication window has passed: they would be accepted anyway.
+        let now = self.now;
+        for queue in self.queues.iter_mut().filter(|q| !q.store.dedup_seen.is_empty()) {
+            let window = queue.spec.dedup_window_ms;
+            queue.store.dedup_seen.retain(|_, &mut seen| now.saturating_sub(seen) < window);
+        }
         if base <= self.messages.base() {
             return;
         }
@@ -1578,7 +1584,8 @@ impl Engine {
         store.entries.push(Entry { message: m, state: EntryState::Visible, receive_count: 0, cause, last_delivery: 0 });
         store.visible.push_back(entry);
         if fifo {
-            store.dedup_seen.entry(m).or_insert(self.now);
+            // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
+            store.dedup_seen.insert(m, self.now);
         }
         self.wake_worker(q);
         entry
@@ -3116,6 +3123,20 @@ mod tests {
         assert!(engine.is_folded(1) && engine.messages.get(1).is_none());
         assert!(!engine.is_folded(200_000) && engine.messages.get(200_000).is_some());
         assert!(!engine.is_folded(0) && !engine.is_folded(200_001));
+    }
+
+    #[test]
+    fn a_fifo_queue_forgets_ids_whose_deduplication_window_has_passed() {
+        let mut scenario = crate::benchmarks::mm1(5_000);
+        scenario.queues[0].kind = QueueKind::Fifo;
+        scenario.queues[0].dedup_window_ms = 60_000; // about 54 arrivals
+        let mut engine = Engine::new(scenario).expect("valid");
+        engine.set_trace_capacity(0);
+        engine.set_history_messages(100);
+        engine.run_to_end();
+        let seen = engine.queues[0].store.dedup_seen.len();
+        assert!(seen < 200, "{seen} ids remembered");
+        assert_eq!(engine.report().appended, 5_000);
     }
 
     #[test]
