@@ -101,6 +101,8 @@ pub struct BenchRun {
     pub messages: u64,
     pub mean_time_in_system_ms: f64,
     pub trace_hash: String,
+    /// Rows of the per-message tables at the end: (kept, ever made); see `Engine::table_rows`.
+    pub table_rows: (u64, u64),
 }
 
 /// Runs a benchmark scenario to its end with the trace off.
@@ -112,7 +114,9 @@ pub fn run(scenario: Scenario) -> BenchRun {
     engine.set_trace_capacity(0);
     engine.run_to_end();
     let r = engine.report();
+    let table_rows = engine.table_rows();
     BenchRun {
+        table_rows,
         events: r.events_processed,
         messages: r.produced,
         mean_time_in_system_ms: r.latency_ms.mean,

@@ -29,6 +29,7 @@ fn bench_wasm() {
         r.mean_time_in_system_ms / 1000.0,
         r.trace_hash
     );
+    memory("mm1", &r);
     second_run("mm1", || run(mm1(mm1_messages)));
     let start = now_ms();
     let r = run(notification_flow(flow_messages));
@@ -41,7 +42,20 @@ fn bench_wasm() {
         r.messages as f64 / secs,
         r.trace_hash
     );
+    memory("flow", &r);
     second_run("flow", || run(notification_flow(flow_messages)));
+}
+
+/// The rows the run kept, and the wasm memory grown so far (it never shrinks, so the flow's figure is the
+/// larger of the two runs').
+fn memory(name: &str, r: &brokerscope::benchmarks::BenchRun) {
+    let pages = core::arch::wasm32::memory_size(0);
+    console_log!(
+        "bench {name} wasm memory: {} of {} table rows kept at the end; wasm memory {} MB",
+        r.table_rows.0,
+        r.table_rows.1,
+        pages * 64 / 1024
+    );
 }
 
 /// The same scenario again in this instance: V8 has optimised the hot functions by now, and the memory the

@@ -27,6 +27,7 @@ fn main() {
         r.trace_hash
     );
     let native_mm1 = r.messages as f64 / secs;
+    memory("mm1", &r);
     second_run("mm1", || run(mm1(mm1_messages)));
 
     match std::process::Command::new("python3").args(["bench/mm1_simpy.py", &mm1_messages.to_string()]).output() {
@@ -52,7 +53,21 @@ fn main() {
         r.messages as f64 / secs,
         r.trace_hash
     );
+    memory("flow", &r);
     second_run("flow", || run(notification_flow(flow_messages)));
+}
+
+/// The rows the run kept, and the process's peak resident memory so far (Linux; it only grows, so the
+/// flow's figure is the larger of the two runs').
+fn memory(name: &str, r: &brokerscope::benchmarks::BenchRun) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let peak_kb =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:")).map(|v| v.trim().trim_end_matches(" kB").trim());
+    let peak = peak_kb.and_then(|kb| kb.parse::<f64>().ok()).map_or("?".into(), |kb| format!("{:.0} MB", kb / 1024.0));
+    println!(
+        "bench {name} native memory: {} of {} table rows kept at the end; peak resident {peak}",
+        r.table_rows.0, r.table_rows.1
+    );
 }
 
 fn second_run(name: &str, run: impl FnOnce() -> brokerscope::benchmarks::BenchRun) {
