@@ -20,8 +20,10 @@ pub const MAX_RETRIES: u32 = 100;
 pub const MAX_PAYLOAD_BYTES: u32 = 10_000_000;
 pub const MAX_SCRIPTED: usize = 1_000;
 pub const MAX_NAME_CHARS: usize = 64;
-/// Messages × subscribers in all. A run keeps a row per message and subscriber (about 100 bytes with its
-/// deliveries) until it ends, in a browser tab; past this the tab runs out of memory before the run ends.
+/// Messages × subscribers in all. A run may keep a row per message and subscriber (about 100 bytes with
+/// its deliveries) until it ends, in a browser tab: a topic of unlimited retention keeps every message it
+/// holds (queues and limited retention let old rows go, see `Engine::fold_history`); past this the tab
+/// would run out of memory before the run ends.
 pub const MAX_OWED: u64 = 12_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -284,7 +286,7 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
             "producers",
             format!(
                 "{messages} messages for {subscribers} subscribers: at most {MAX_OWED} messages × subscribers in all \
-                 (a run keeps about 100 bytes for each, in the browser tab's memory)"
+                 (a run may keep about 100 bytes for each, in the browser tab's memory)"
             ),
         );
     }
