@@ -26,7 +26,7 @@ use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
-use kernel::table::Table;
+use kernel::table::{IdSet, Table};
 use kernel::{Flags, MaybeTime, SimTime};
 use observe::*;
 use serde::Serialize;
@@ -156,7 +156,7 @@ impl Lane {
 /// A run keeps one per message (32 bytes, checked above, after `Ev`): what the producer's settings say (the payload
 /// size, whether it writes a topic) is not copied here, the first append's place needs no `Option`
 /// (`appends` says if it exists), and four yes-or-no facts share a byte.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Message {
     pub produced_at: SimTime,
     /// The first append's offset in its partition, or its queue entry's id (see `Engine::first_append`).
@@ -225,7 +225,7 @@ pub enum Outcome {
 /// One delivery of a message to a consumer: the unit of the journey view and of causal explanations.
 /// A run keeps one per delivery (64 bytes, checked above, after `Ev`), so its source is kept flat (`source()` puts it
 /// together), its subscriber is its consumer's, and three yes-or-no facts share a byte with the source's kind.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct Delivery {
     pub message: u32,
     pub attempt: u32,
@@ -349,10 +349,18 @@ pub enum Fate {
 
 /// What a subscriber owes one message. A run keeps one per message and subscriber (16 bytes); why a
 /// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them,
-/// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`).
+/// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`). Two rarer facts fill
+/// the bytes `fate` leaves: whether the sink accepted this subscriber's idempotency key for the message, and
+/// how many records a stage wrote for it.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
     pub fate: Fate,
+    /// The sink has accepted this subscriber's idempotency key for the message (key = subscriber + id).
+    #[serde(skip)]
+    key_accepted: bool,
+    /// A stage's visible (plain or committed) records of this message in its output topic (saturating).
+    #[serde(skip)]
+    stage_outputs: u16,
     pub effects: u32,
     pub first_effect_delivery: u32,
     /// The latest delivery (0 = none yet); earlier ones are reached through `Delivery::previous`.
@@ -403,8 +411,6 @@ struct Sub {
     handler: Handler,
     sink: u16,
     store: Table<StoreEntry>,
-    /// Idempotency keys this subscriber has had accepted by its sink (key = subscriber + message id).
-    keys_accepted: Table<bool>,
     obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
     loss_reasons: BTreeMap<u32, LossReason>,
@@ -413,8 +419,6 @@ struct Sub {
     /// A stage's output topic, and whether it writes it in transactions.
     output: Option<u16>,
     transactional: bool,
-    /// Per message: visible (plain or committed) records this stage has written to its output topic.
-    outputs: Table<u32>,
 }
 
 impl Sub {
@@ -699,7 +703,6 @@ impl Engine {
                 handler: g.handler.clone(),
                 sink: sink_index(&scenario, &g.handler.sink),
                 store: Table::default(),
-                keys_accepted: Table::default(),
                 obligations: Table::default(),
                 loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
@@ -709,7 +712,6 @@ impl Engine {
                     .and_then(|out| scenario.topics.iter().position(|t| &t.name == out))
                     .map(|t| t as u16),
                 transactional: g.transactional,
-                outputs: Table::default(),
             });
             let mut members = vec![];
             for name in &g.consumers {
@@ -749,13 +751,11 @@ impl Engine {
                 handler: q.handler.clone(),
                 sink: sink_index(&scenario, &q.handler.sink),
                 store: Table::default(),
-                keys_accepted: Table::default(),
                 obligations: Table::default(),
                 loss_reasons: BTreeMap::new(),
                 last_applied: vec![],
                 output: None,
                 transactional: false,
-                outputs: Table::default(),
             });
             let mut workers = vec![];
             for name in &q.consumers {
@@ -1232,7 +1232,7 @@ impl Engine {
     /// `DEFAULT_HISTORY_MESSAGES`); tests fold after every few messages to show folding changes no run.
     pub fn set_history_messages(&mut self, messages: u32) {
         self.history_messages = messages;
-        self.next_fold_at = self.next_fold_at.min(self.messages.len() as u32 + messages.max(1));
+        self.next_fold_at = self.next_fold_at.min((self.messages.len() as u32).saturating_add(messages.max(1)));
     }
 
     /// Drops the rows of old messages nothing can reach any more, so a long run's memory follows what is
@@ -1255,20 +1255,18 @@ impl Engine {
         let newest = self.messages.len() as u32;
         self.next_fold_at = newest.saturating_add(self.history_messages.max(1));
         let mut base = newest.saturating_sub(self.history_messages);
-        for part in self.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
-            base = base.min(part.min_message());
+        for topic in &mut self.topics {
+            for part in &mut topic.partitions {
+                base = base.min(part.min_message());
+            }
         }
-        for (_, record) in self.consumers.iter().flat_map(|c| c.batch.iter()) {
-            base = base.min(record.message);
+        for consumer in &self.consumers {
+            for (_, record) in &consumer.batch {
+                base = base.min(record.message);
+            }
         }
         for ev in &self.trace.events {
             base = base.min(ev.message.unwrap_or(u32::MAX));
-        }
-        // A FIFO queue forgets ids whose de-duplication window has passed: they would be accepted anyway.
-        let now = self.now;
-        for queue in self.queues.iter_mut().filter(|q| !q.store.dedup_seen.is_empty()) {
-            let window = queue.spec.dedup_window_ms;
-            queue.store.dedup_seen.retain(|_, &mut seen| now.saturating_sub(seen) < window);
         }
         if base <= self.messages.base() {
             return;
@@ -1285,37 +1283,40 @@ impl Engine {
                 note(message);
             }
         });
-        for (_, entry) in self.queues.iter().flat_map(|q| q.store.entries.iter()) {
-            if matches!(entry.state, EntryState::Visible | EntryState::InFlight { .. }) {
-                note(entry.message);
+        for queue in &self.queues {
+            let entries = &queue.store.entries;
+            for entry in entries.kept_rows().iter().map(|(_, e)| e).chain(entries.recent()) {
+                if matches!(entry.state, EntryState::Visible | EntryState::InFlight { .. }) {
+                    note(entry.message);
+                }
             }
         }
-        for active in self.consumers.iter().flat_map(|c| c.slots.iter().flatten()) {
-            note(active.message);
+        for consumer in &self.consumers {
+            for active in consumer.slots.iter().flatten() {
+                note(active.message);
+            }
         }
         for sub in &self.subs {
-            let owed = sub.obligations.iter().take_while(|&(m, _)| m < base).filter(|(_, ob)| ob.fate == Fate::Pending);
-            for (m, _) in owed {
-                note(m);
+            let obligations = &sub.obligations;
+            for &(m, ob) in obligations.kept_rows() {
+                if ob.fate == Fate::Pending {
+                    note(m);
+                }
+            }
+            for (i, ob) in obligations.recent().iter().enumerate() {
+                if ob.fate == Fate::Pending {
+                    note(obligations.base() + i as u32);
+                }
             }
         }
-        let mut pointed_at = vec![0];
+        // An anomaly, or a loss reason, may point at a delivery of another message (the one whose crash or
+        // claim skipped a range of records): that message stays too.
+        let mut pointed_at = vec![];
         for anomaly in &self.anomalies {
             note(anomaly.message_id);
-            pointed_at.extend(anomaly.deliveries.iter().copied());
+            pointed_at.extend_from_slice(&anomaly.deliveries);
         }
-        in_use.sort_unstable();
-        in_use.dedup();
-        let keep = |m: u32| m >= base || in_use.binary_search(&m).is_ok();
-        self.messages.fold_below_except(base, &in_use);
-        for sub in &mut self.subs {
-            sub.obligations.fold_below_except(base, &in_use);
-            sub.store.fold_below_except(base, &in_use);
-            sub.keys_accepted.fold_below_except(base, &in_use);
-            sub.outputs.fold_below_except(base, &in_use);
-            sub.loss_reasons.retain(|&m, _| keep(m));
-            // A loss may be explained by a delivery of another message: the one whose crash or claim
-            // skipped a range of records.
+        for sub in &self.subs {
             for reason in sub.loss_reasons.values() {
                 if let LossReason::CommittedBeforeProcessing { delivery }
                 | LossReason::SkippedByClaim { delivery }
@@ -1325,13 +1326,27 @@ impl Engine {
                 }
             }
         }
-        pointed_at.sort_unstable();
-        pointed_at.dedup();
+        for d in pointed_at {
+            note(self.deliveries.get(d).map_or(0, |d| d.message));
+        }
+        let in_use = IdSet::of(&in_use);
+        let keep = |m: u32| m >= base || in_use.contains(m);
+        self.messages.fold_below(base, |m, _| keep(m));
+        for sub in &mut self.subs {
+            sub.obligations.fold_below(base, |m, _| keep(m));
+            sub.store.fold_below(base, |m, _| keep(m));
+            for (m, reason) in std::mem::take(&mut sub.loss_reasons) {
+                if keep(m) {
+                    sub.loss_reasons.insert(m, reason);
+                }
+            }
+        }
         // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
         let recent = self.deliveries.recent().iter().position(|d| d.message >= base);
         let delivery_base = self.deliveries.base() + recent.unwrap_or(self.deliveries.recent().len()) as u32;
-        self.deliveries.fold_below(delivery_base, |d, row| keep(row.message) || pointed_at.binary_search(&d).is_ok());
+        self.deliveries.fold_below(delivery_base, |_, row| keep(row.message));
         for queue in &mut self.queues {
+            queue.store.dedup_seen.fold_below(base, |m, _| keep(m));
             let entries = &mut queue.store.entries;
             let recent = entries.recent().iter().position(|e| e.message >= base);
             let entry_base = entries.base() + recent.unwrap_or(entries.recent().len()) as u32;
@@ -1570,7 +1585,7 @@ impl Engine {
     #[inline(never)]
     fn fifo_saw_recently(&self, q: u16, m: u32) -> bool {
         let queue = &self.queues[q as usize];
-        let seen = queue.store.dedup_seen.get(&m).copied();
+        let seen = queue.store.dedup_seen.get(m).and_then(|t| t.get());
         seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
     }
 
@@ -1585,7 +1600,9 @@ impl Engine {
         store.visible.push_back(entry);
         if fifo {
             // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
-            store.dedup_seen.insert(m, self.now);
+            if let Some(seen) = store.dedup_seen.grow_to(m, MaybeTime::NOT_YET) {
+                *seen = MaybeTime::at(self.now);
+            }
         }
         self.wake_worker(q);
         entry
@@ -2197,11 +2214,9 @@ impl Engine {
     /// is the stage's effect; any later one is a duplicate record in the output topic.
     fn stage_output_visible(&mut self, sub: u16, m: u32, d: u32, place: (u32, u64)) {
         let si = sub as usize;
-        let written = self.subs[si].outputs.grow_to(m, 0).map_or(1, |n| {
-            *n += 1;
-            *n
-        });
-        if written > 1 {
+        let ob = &mut self.subs[si].obligations[m];
+        ob.stage_outputs = ob.stage_outputs.saturating_add(1);
+        if ob.stage_outputs > 1 {
             self.counters.duplicate_appends += 1;
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[d], |e| {
                 explain::duplicate_stage_output(e, sub, m, d, place)
@@ -2367,8 +2382,7 @@ impl Engine {
                     && self.sinks.get(sink as usize).is_some_and(|k| k.spec.accepts_idempotency_key);
                 let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
                 let deduplicated = if by_key {
-                    let seen = self.subs[sub as usize].keys_accepted.grow_to(m, false);
-                    seen.is_some_and(|seen| std::mem::replace(seen, true))
+                    std::mem::replace(&mut self.subs[sub as usize].obligations[m].key_accepted, true)
                 } else if inbox {
                     // One transaction: check the inbox, apply, insert the inbox row; a duplicate conflicts.
                     let hit = self.store_has(sub, m);
@@ -2947,7 +2961,7 @@ impl Engine {
         let topic = self.groups[g as usize].topic;
         self.subs
             .iter()
-            .position(|s| s.output == Some(topic) && s.outputs.get(m).copied().unwrap_or(0) == 0)
+            .position(|s| s.output == Some(topic) && s.obligations.get(m).map_or(0, |ob| ob.stage_outputs) == 0)
             .map(|s| s as u16)
     }
 
@@ -3126,17 +3140,26 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_queue_forgets_ids_whose_deduplication_window_has_passed() {
+    fn a_fifo_queue_forgets_the_ids_of_messages_no_send_can_name_any_more() {
         let mut scenario = crate::benchmarks::mm1(5_000);
         scenario.queues[0].kind = QueueKind::Fifo;
-        scenario.queues[0].dedup_window_ms = 60_000; // about 54 arrivals
-        let mut engine = Engine::new(scenario).expect("valid");
-        engine.set_trace_capacity(0);
-        engine.set_history_messages(100);
-        engine.run_to_end();
-        let seen = engine.queues[0].store.dedup_seen.len();
-        assert!(seen < 200, "{seen} ids remembered");
-        assert_eq!(engine.report().appended, 5_000);
+        scenario.queues[0].dedup_window_ms = 60_000;
+        // Lost acks make the producer resend: the window must still catch every resend.
+        scenario.faults.lost_ack = 0.2;
+        scenario.producers[0].retries = 3;
+        let run = |history: u32| {
+            let mut engine = Engine::new(scenario.clone()).expect("valid");
+            engine.set_trace_capacity(0);
+            engine.set_history_messages(history);
+            engine.run_to_end();
+            engine
+        };
+        let (folding, keeping) = (run(100), run(u32::MAX));
+        let seen = folding.queues[0].store.dedup_seen.rows_kept();
+        assert!(seen < 300, "{seen} ids remembered");
+        let report = folding.report();
+        assert!(report.appended == 5_000 && folding.counters.producer_retries > 500);
+        assert_eq!(serde_json::to_string(&report).ok(), serde_json::to_string(&keeping.report()).ok());
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //! ones and the few still needed are kept: a long run's memory follows what is live, not how long it ran.
 //!
 //! Ids grow by one with each row pushed. Rows from `base` on are kept densely, in a `Vec`; rows below it
-//! have been *folded*: dropped, unless the engine said they were still needed (a message still owed, an
-//! anomaly's deliveries), which then live in a small ordered map. Reading a dropped row is an engine bug,
-//! like reading past the end of a `Vec`; `get` answers `None` for it.
-use std::collections::BTreeMap;
+//! have been *folded*: dropped, unless the engine said they were still needed (a message still owed, a
+//! delivery an anomaly points at), which then wait aside, sorted by id (few, and each fold adds ids above
+//! the earlier ones). Reading a dropped row through `get` answers `None`; through `[]` it is an engine
+//! bug, like reading past the end of a `Vec`.
+//!
+//! The shipped wasm carries a copy of this code per row type, so it is kept plain: `Vec`s of `Copy` rows
+//! and loops (a `BTreeMap` of kept rows per type cost 20 KiB of it, gzipped).
 use std::ops::{Index, IndexMut};
 
 #[derive(Clone, Debug)]
@@ -13,20 +16,20 @@ pub struct Table<T> {
     /// The id of `dense[0]`; every id below it is folded.
     base: u32,
     dense: Vec<T>,
-    /// Folded rows kept because they are still needed.
-    kept: BTreeMap<u32, T>,
+    /// Folded rows kept because they are still needed, by id, sorted.
+    kept: Vec<(u32, T)>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
-        Table { base: 0, dense: Vec::new(), kept: BTreeMap::new() }
+        Table { base: 0, dense: Vec::new(), kept: Vec::new() }
     }
 }
 
 impl<T> Table<T> {
     /// A table whose id 0 is `placeholder` (ids shown to users start at 1).
     pub fn with_first(placeholder: T) -> Self {
-        Table { base: 0, dense: vec![placeholder], kept: BTreeMap::new() }
+        Table { base: 0, dense: vec![placeholder], kept: Vec::new() }
     }
 
     /// The id the next pushed row gets (rows are never removed from the id space, so this counts every
@@ -39,7 +42,7 @@ impl<T> Table<T> {
         self.len() == 0
     }
 
-    /// The first id kept densely: rows below it are folded (dropped, or kept in the map).
+    /// The first id kept densely: rows below it are folded (dropped, or kept aside).
     pub fn base(&self) -> u32 {
         self.base
     }
@@ -62,7 +65,7 @@ impl<T> Table<T> {
     pub fn get(&self, id: u32) -> Option<&T> {
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => Some(row),
-            None => self.kept.get(&id),
+            None => kept(&self.kept, id),
         }
     }
 
@@ -70,7 +73,7 @@ impl<T> Table<T> {
     pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => Some(row),
-            None => self.kept.get_mut(&id),
+            None => kept_mut(&mut self.kept, id),
         }
     }
 
@@ -79,8 +82,13 @@ impl<T> Table<T> {
         let base = self.base;
         self.kept
             .iter()
-            .map(|(&id, row)| (id, row))
+            .map(|(id, row)| (*id, row))
             .chain(self.dense.iter().enumerate().map(move |(i, row)| (base + i as u32, row)))
+    }
+
+    /// The folded rows kept aside, with their ids (sorted).
+    pub fn kept_rows(&self) -> &[(u32, T)] {
+        &self.kept
     }
 
     /// The dense rows (ids `base()..len()`), for loops on the hot path.
@@ -98,41 +106,36 @@ impl<T> Table<T> {
     }
 }
 
-impl<T: Clone> Table<T> {
-    /// Folds every row below `new_base`: a row is kept (in the map) if `keep(id, row)` says so, and
-    /// dropped otherwise. Rows already folded are asked again, so a row kept once can be dropped later.
-    /// A `new_base` at or below the current one only re-asks the kept rows.
-    pub fn fold_below(&mut self, new_base: u32, mut keep: impl FnMut(u32, &T) -> bool) {
-        self.kept.retain(|&id, row| keep(id, row));
+impl<T: Copy> Table<T> {
+    /// Folds every row below `new_base`: a row is kept aside if `keep(id, row)` says so, and dropped
+    /// otherwise. Rows already kept aside are asked again, so a row kept once can be dropped later. A
+    /// `new_base` at or below the current one only asks the kept rows again.
+    pub fn fold_below(&mut self, new_base: u32, keep: impl Fn(u32, &T) -> bool) {
+        let mut kept = 0;
+        for i in 0..self.kept.len() {
+            let (id, row) = self.kept[i];
+            if keep(id, &row) {
+                self.kept[kept] = (id, row);
+                kept += 1;
+            }
+        }
+        self.kept.truncate(kept);
         let new_base = new_base.min(self.len() as u32);
         if new_base <= self.base {
             return;
         }
+        // Asked in place and only the few kept copied: most rows are simply dropped, and the rest moves
+        // down with one `memmove`.
         let folded = (new_base - self.base) as usize;
-        // Asked in place and only the few kept copied: most rows are simply dropped.
         for (i, row) in self.dense[..folded].iter().enumerate() {
             let id = self.base + i as u32;
             if keep(id, row) {
-                self.kept.insert(id, row.clone());
+                self.kept.push((id, *row));
             }
         }
-        self.dense.drain(..folded);
-        self.base = new_base;
-    }
-
-    /// `fold_below`, keeping just the rows whose ids are in `keep` (sorted): no question per row.
-    pub fn fold_below_except(&mut self, new_base: u32, keep: &[u32]) {
-        let kept = |id: &u32| keep.binary_search(id).is_ok();
-        self.kept.retain(|id, _| kept(id));
-        let new_base = new_base.min(self.len() as u32);
-        if new_base <= self.base {
-            return;
-        }
-        let from = keep.partition_point(|&id| id < self.base);
-        for &id in keep[from..].iter().take_while(|&&id| id < new_base) {
-            self.kept.insert(id, self.dense[(id - self.base) as usize].clone());
-        }
-        self.dense.drain(..(new_base - self.base) as usize);
+        let len = self.dense.len();
+        self.dense.copy_within(folded.., 0);
+        self.dense.truncate(len - folded);
         self.base = new_base;
     }
 
@@ -148,13 +151,38 @@ impl<T: Clone> Table<T> {
     }
 }
 
+/// A set of ids, as bits from its smallest id to its largest: asked once per row folded, so a test costs a
+/// shift (no sort, no tree: their code would weigh on the shipped wasm).
+#[derive(Clone, Debug, Default)]
+pub struct IdSet {
+    lo: u32,
+    words: Vec<u64>,
+}
+
+impl IdSet {
+    pub fn of(ids: &[u32]) -> IdSet {
+        let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else { return IdSet::default() };
+        let mut words = vec![0u64; ((hi - lo) / 64 + 1) as usize];
+        for &id in ids {
+            let i = id - lo;
+            words[(i / 64) as usize] |= 1 << (i % 64);
+        }
+        IdSet { lo, words }
+    }
+
+    pub fn contains(&self, id: u32) -> bool {
+        let Some(i) = id.checked_sub(self.lo) else { return false };
+        self.words.get((i / 64) as usize).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
 impl<T> Index<u32> for Table<T> {
     type Output = T;
     #[inline]
     fn index(&self, id: u32) -> &T {
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => folded(&self.kept, id),
+            None => kept(&self.kept, id).unwrap_or_else(|| folded(id)),
         }
     }
 }
@@ -164,21 +192,23 @@ impl<T> IndexMut<u32> for Table<T> {
     fn index_mut(&mut self, id: u32) -> &mut T {
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => folded_mut(&mut self.kept, id),
+            None => kept_mut(&mut self.kept, id).unwrap_or_else(|| folded(id)),
         }
     }
 }
 
-#[cold]
-#[inline(never)]
-fn folded<T>(kept: &BTreeMap<u32, T>, id: u32) -> &T {
-    kept.get(&id).unwrap_or_else(|| panic!("row {id} is past the end or was folded away while still in use"))
+fn kept<T>(rows: &[(u32, T)], id: u32) -> Option<&T> {
+    rows.binary_search_by_key(&id, |(k, _)| *k).ok().map(|i| &rows[i].1)
+}
+
+fn kept_mut<T>(rows: &mut [(u32, T)], id: u32) -> Option<&mut T> {
+    rows.binary_search_by_key(&id, |(k, _)| *k).ok().map(|i| &mut rows[i].1)
 }
 
 #[cold]
 #[inline(never)]
-fn folded_mut<T>(kept: &mut BTreeMap<u32, T>, id: u32) -> &mut T {
-    kept.get_mut(&id).unwrap_or_else(|| panic!("row {id} is past the end or was folded away while still in use"))
+fn folded(id: u32) -> ! {
+    panic!("row {id} is past the end or was folded away while still in use")
 }
 
 #[cfg(test)]
@@ -223,15 +253,12 @@ mod tests {
     }
 
     #[test]
-    fn folding_by_a_sorted_id_list_keeps_exactly_those() {
-        let mut t = table(10);
-        t.fold_below_except(6, &[0, 3, 8]);
-        assert_eq!(
-            t.iter().map(|(id, &row)| (id, row)).collect::<Vec<_>>(),
-            vec![(0, 0), (3, 30), (6, 60), (7, 70), (8, 80), (9, 90)]
-        );
-        t.fold_below_except(9, &[3]);
-        assert_eq!(t.iter().map(|(id, _)| id).collect::<Vec<_>>(), vec![3, 9]);
+    fn an_id_set_holds_exactly_its_ids() {
+        let set = IdSet::of(&[70, 3, 200, 3]);
+        let members: Vec<u32> = (0..300).filter(|&id| set.contains(id)).collect();
+        assert_eq!(members, vec![3, 70, 200]);
+        assert!(!IdSet::of(&[]).contains(0));
+        assert!(IdSet::of(&[u32::MAX]).contains(u32::MAX));
     }
 
     #[test]
