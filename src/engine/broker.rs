@@ -1,7 +1,7 @@
 //! Broker-side state: partitioned logs and queues. Plain data with small, obviously-correct methods;
 //! the engine decides when they are called.
 use super::kernel::table::Table;
-use super::kernel::{MaybeTime, SimTime};
+use super::kernel::SimTime;
 use std::collections::VecDeque;
 
 /// Why a record or queue entry exists: the original send, or a repeat of it.
@@ -182,9 +182,6 @@ pub struct QueueStore {
     pub waiting: VecDeque<(u16, u16)>,
     /// FIFO: per key, whether a message of that group is in flight (blocks the group).
     pub group_busy: std::collections::BTreeMap<u32, u32>,
-    /// FIFO de-duplication, by message id: when its window began (not yet: never enqueued here). Folded
-    /// with the message's other rows: a message no send can name any more is never enqueued again.
-    pub dedup_seen: Table<MaybeTime>,
     pub duplicate_next: bool,
 }
 

@@ -131,6 +131,9 @@ const _: () = assert!(std::mem::size_of::<Delivery>() == 64);
 const _: () = assert!(std::mem::size_of::<Applied>() == 16);
 // `Applied` keeps a time in 48 bits.
 const _: () = assert!(crate::scenario::validate::MAX_UNTIL_MS + DRAIN_LIMIT_MS < 1 << 48);
+// `StoreEntry` keeps a time in 32 bits (plus one).
+const _: () = assert!(crate::scenario::validate::MAX_UNTIL_MS + DRAIN_LIMIT_MS < u32::MAX as u64);
+const _: () = assert!(std::mem::size_of::<StoreEntry>() == 16);
 
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
@@ -373,11 +376,16 @@ enum SubSource {
     Queue(u16),
 }
 
+/// A subscriber's row for one message beside its obligation, made only when needed: the idempotency
+/// store's entry, and for a FIFO queue's subscriber the start of the message's de-duplication window.
 #[derive(Clone, Copy, Debug, Default)]
 struct StoreEntry {
     /// 0 = absent; otherwise the time it expires (u64::MAX = never).
     expires_at: u64,
     by_delivery: u32,
+    /// FIFO queue: 0 = never enqueued; otherwise 1 + when its de-duplication window began (run times fit
+    /// 32 bits, checked below `Ev`).
+    fifo_window_from: u32,
 }
 
 /// The newest version of one key a subscriber applied: which message, when, and from which producer (to
@@ -1346,7 +1354,6 @@ impl Engine {
         let delivery_base = self.deliveries.base() + recent.unwrap_or(self.deliveries.recent().len()) as u32;
         self.deliveries.fold_below(delivery_base, |_, row| keep(row.message));
         for queue in &mut self.queues {
-            queue.store.dedup_seen.fold_below(base, |m, _| keep(m));
             let entries = &mut queue.store.entries;
             let recent = entries.recent().iter().position(|e| e.message >= base);
             let entry_base = entries.base() + recent.unwrap_or(entries.recent().len()) as u32;
@@ -1585,7 +1592,8 @@ impl Engine {
     #[inline(never)]
     fn fifo_saw_recently(&self, q: u16, m: u32) -> bool {
         let queue = &self.queues[q as usize];
-        let seen = queue.store.dedup_seen.get(m).and_then(|t| t.get());
+        let row = self.subs[queue.sub as usize].store.get(m).map_or(0, |row| row.fifo_window_from);
+        let seen = row.checked_sub(1).map(SimTime::from);
         seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
     }
 
@@ -1600,8 +1608,9 @@ impl Engine {
         store.visible.push_back(entry);
         if fifo {
             // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
-            if let Some(seen) = store.dedup_seen.grow_to(m, MaybeTime::NOT_YET) {
-                *seen = MaybeTime::at(self.now);
+            let sub = self.queues[qi].sub as usize;
+            if let Some(row) = self.subs[sub].store.grow_to(m, StoreEntry::default()) {
+                row.fifo_window_from = self.now as u32 + 1;
             }
         }
         self.wake_worker(q);
@@ -2253,7 +2262,7 @@ impl Engine {
         let s = &mut self.subs[sub as usize];
         let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
         if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
-            *row = StoreEntry { expires_at, by_delivery: delivery };
+            (row.expires_at, row.by_delivery) = (expires_at, delivery);
         }
     }
 
@@ -3155,7 +3164,7 @@ mod tests {
             engine
         };
         let (folding, keeping) = (run(100), run(u32::MAX));
-        let seen = folding.queues[0].store.dedup_seen.rows_kept();
+        let seen = folding.subs[0].store.rows_kept();
         assert!(seen < 300, "{seen} ids remembered");
         let report = folding.report();
         assert!(report.appended == 5_000 && folding.counters.producer_retries > 500);

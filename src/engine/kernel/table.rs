@@ -182,7 +182,7 @@ impl<T> Index<u32> for Table<T> {
     fn index(&self, id: u32) -> &T {
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => kept(&self.kept, id).unwrap_or_else(|| folded(id)),
+            None => kept_or_panic(&self.kept, id),
         }
     }
 }
@@ -192,17 +192,34 @@ impl<T> IndexMut<u32> for Table<T> {
     fn index_mut(&mut self, id: u32) -> &mut T {
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => kept_mut(&mut self.kept, id).unwrap_or_else(|| folded(id)),
+            None => kept_mut_or_panic(&mut self.kept, id),
         }
     }
 }
 
+// Out of line: `get` and `[]` are inlined wherever a row is read, and the search for a kept row is rare.
+#[cold]
+#[inline(never)]
 fn kept<T>(rows: &[(u32, T)], id: u32) -> Option<&T> {
     rows.binary_search_by_key(&id, |(k, _)| *k).ok().map(|i| &rows[i].1)
 }
 
+#[cold]
+#[inline(never)]
 fn kept_mut<T>(rows: &mut [(u32, T)], id: u32) -> Option<&mut T> {
     rows.binary_search_by_key(&id, |(k, _)| *k).ok().map(|i| &mut rows[i].1)
+}
+
+#[cold]
+#[inline(never)]
+fn kept_or_panic<T>(rows: &[(u32, T)], id: u32) -> &T {
+    kept(rows, id).unwrap_or_else(|| folded(id))
+}
+
+#[cold]
+#[inline(never)]
+fn kept_mut_or_panic<T>(rows: &mut [(u32, T)], id: u32) -> &mut T {
+    kept_mut(rows, id).unwrap_or_else(|| folded(id))
 }
 
 #[cold]
