@@ -7,3 +7,5 @@ files=$(find . -type f ! -name sw.js | sed 's|^\./||' | LC_ALL=C sort)
 build=$(printf '%s\n' $files | xargs cat | sha256sum | cut -c1-16)
 list=$(printf '"./%s", ' $files)
 sed -i "s|__BUILD__|$build|; s|/\* __FILES__ \*/|$list|" sw.js
+# The comments are for readers of assets/sw.js; the shipped copy goes without its comment lines.
+sed -i '/^[[:space:]]*\/\//d' sw.js

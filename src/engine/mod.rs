@@ -30,7 +30,7 @@ use kernel::table::{IdSet, Table};
 use kernel::{Flags, MaybeTime, SimTime};
 use observe::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Time one idempotency-store or database round trip takes inside a handler.
 const STORE_MS: u64 = 1;
@@ -421,7 +421,7 @@ struct Sub {
     store: Table<StoreEntry>,
     obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
-    loss_reasons: BTreeMap<u32, LossReason>,
+    loss_reasons: Table<LossReason>,
     /// Per key: the newest version applied.
     last_applied: Vec<Applied>,
     /// A stage's output topic, and whether it writes it in transactions.
@@ -431,7 +431,7 @@ struct Sub {
 
 impl Sub {
     fn loss_reason(&self, m: u32) -> LossReason {
-        self.loss_reasons.get(&m).copied().unwrap_or_default()
+        self.loss_reasons.get(m).copied().unwrap_or_default()
     }
 
     fn pending(&self, m: u32) -> bool {
@@ -441,7 +441,11 @@ impl Sub {
     /// Notes why pending message `m` may be lost, unless a reason was noted before (the first cause stands).
     fn note_loss(&mut self, m: u32, reason: LossReason) {
         if self.pending(m) {
-            self.loss_reasons.entry(m).or_insert(reason);
+            if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
+                if *noted == LossReason::Unknown {
+                    *noted = reason;
+                }
+            }
         }
     }
 
@@ -449,7 +453,9 @@ impl Sub {
     /// where it is lost, whatever happened earlier).
     fn renote_loss(&mut self, m: u32, reason: LossReason) {
         if self.pending(m) {
-            self.loss_reasons.insert(m, reason);
+            if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
+                *noted = reason;
+            }
         }
     }
 }
@@ -712,7 +718,7 @@ impl Engine {
                 sink: sink_index(&scenario, &g.handler.sink),
                 store: Table::default(),
                 obligations: Table::default(),
-                loss_reasons: BTreeMap::new(),
+                loss_reasons: Table::default(),
                 last_applied: vec![],
                 output: g
                     .produce_to
@@ -760,7 +766,7 @@ impl Engine {
                 sink: sink_index(&scenario, &q.handler.sink),
                 store: Table::default(),
                 obligations: Table::default(),
-                loss_reasons: BTreeMap::new(),
+                loss_reasons: Table::default(),
                 last_applied: vec![],
                 output: None,
                 transactional: false,
@@ -1325,7 +1331,7 @@ impl Engine {
             pointed_at.extend_from_slice(&anomaly.deliveries);
         }
         for sub in &self.subs {
-            for reason in sub.loss_reasons.values() {
+            for reason in sub.loss_reasons.kept_rows().iter().map(|(_, r)| r).chain(sub.loss_reasons.recent()) {
                 if let LossReason::CommittedBeforeProcessing { delivery }
                 | LossReason::SkippedByClaim { delivery }
                 | LossReason::SkippedByRecord { delivery } = *reason
@@ -1343,11 +1349,7 @@ impl Engine {
         for sub in &mut self.subs {
             sub.obligations.fold_below(base, |m, _| keep(m));
             sub.store.fold_below(base, |m, _| keep(m));
-            for (m, reason) in std::mem::take(&mut sub.loss_reasons) {
-                if keep(m) {
-                    sub.loss_reasons.insert(m, reason);
-                }
-            }
+            sub.loss_reasons.fold_below(base, |m, _| keep(m));
         }
         // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
         let recent = self.deliveries.recent().iter().position(|d| d.message >= base);
@@ -2943,7 +2945,9 @@ impl Engine {
                 }
                 self.subs[si].obligations[m].fate = Fate::Lost;
                 if hint != LossReason::Unknown {
-                    self.subs[si].loss_reasons.insert(m, hint);
+                    if let Some(noted) = self.subs[si].loss_reasons.grow_to(m, LossReason::Unknown) {
+                        *noted = hint;
+                    }
                 }
                 self.counters.lost_messages += 1;
                 let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
