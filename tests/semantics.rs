@@ -242,6 +242,37 @@ fn lost_ack_duplicates_appends_unless_the_producer_is_idempotent() {
     }
 }
 
+/// SQS FIFO: a send accepted after the de-duplication window starts a new window, so a retry soon after
+/// it is dropped. One message, every ack lost: the relay republishes at 150 ms (after the 100 ms window:
+/// accepted), and the producer's retry follows at 160 ms (within the new window: dropped; counted from
+/// the first send it would have been accepted).
+#[test]
+fn a_fifo_send_accepted_after_the_window_starts_a_new_one() {
+    let mut s = queue_scenario(QueueKind::Fifo, SinkKind::Email, Strategy::None);
+    s.network_latency_ms = 0;
+    s.queues[0].dedup_window_ms = 100;
+    let p = &mut s.producers[0];
+    (p.count, p.publish_mode, p.request_timeout_ms, p.retry_backoff_ms, p.retries) =
+        (1, PublishMode::Outbox, 100, 60, 1);
+    s.faults.lost_ack = 1.0;
+    s.faults.relay_crash = 1.0;
+    s.faults.restart_after_ms = 150;
+    let mut engine = brokerscope::engine::Engine::new(s).expect("valid");
+    engine.run_to_end();
+    let r = engine.report();
+    let appends: Vec<_> =
+        engine.trace.events.iter().filter(|e| matches!(e.what, What::Enqueued { .. })).map(|e| e.at_ms).collect();
+    let dropped: Vec<_> = engine
+        .trace
+        .events
+        .iter()
+        .filter(|e| matches!(e.what, What::AppendDeduplicated { .. }))
+        .map(|e| e.at_ms)
+        .collect();
+    assert_eq!((appends, dropped), (vec![0, 150], vec![160]));
+    assert_eq!((r.appended, r.duplicate_appends), (2, 1));
+}
+
 #[test]
 fn relay_crash_publishes_twice_even_with_the_idempotent_producer() {
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
