@@ -456,7 +456,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::BlockedByPoison { partition, offset } => format!(
             "{label} was never processed by '{who}': a poison record at offset {offset} of partition {partition} blocks the partition (head-of-line), and nothing behind it moves until it is skipped."
         ),
-        LossReason::SkippedByReset => format!("{label} was skipped by '{who}': its offset was reset past the record (auto.offset.reset = latest)."),
+        LossReason::SkippedByReset => format!("{label} was skipped by '{who}': its offset was reset past the record (auto.offset.reset = latest, or a reset of the group's offsets to latest, to a later offset or to a later time)."),
         LossReason::SkippedByRecord { delivery } => {
             let who_recorded = e.delivery(delivery).map_or("an earlier delivery".to_string(), |d| consumer(e, d.consumer).to_string());
             format!("{label} was lost by '{who}': {who_recorded} recorded its id in the idempotency store, but its transaction was then aborted, so its output never counted; a later delivery found the id, skipped the message and committed. The id was recorded outside the transaction: it must commit with the output, or a retry turns into a loss.")

@@ -332,7 +332,8 @@ pub enum LossReason {
     DeletedByRetention { partition: u32, offset: u64 },
     /// A poison record blocks its partition (head-of-line) and this record is behind it (or is it).
     BlockedByPoison { partition: u32, offset: u64 },
-    /// The group's offset was reset past the record (auto.offset.reset=latest or a reset to latest).
+    /// The group's offset was reset past the record (auto.offset.reset=latest, or a reset to latest, to an
+    /// offset or to a time past it).
     SkippedByReset,
     /// The consume→transform→produce stage (subscriber `stage`) that writes this group's topic never
     /// produced the message: it lost or dead-lettered it upstream.
@@ -2874,6 +2875,12 @@ impl Engine {
                             ResetTarget::Offset { offset } => offset.clamp(part.start_offset, part.end_offset()),
                             ResetTarget::Time { ms } => part.offset_for_time(ms),
                         };
+                        // A reset forward skips whatever the group had not read or committed yet.
+                        let read_from =
+                            self.groups[g].committed[p].unwrap_or(part.start_offset).min(self.groups[g].position[p]);
+                        if offset > read_from {
+                            self.hint_range(g as u16, p as u32, read_from, offset, LossReason::SkippedByReset);
+                        }
                         self.groups[g].committed[p] = Some(offset);
                         // Members must not commit their old positions over the reset.
                         self.groups[g].position[p] = offset;
