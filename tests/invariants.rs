@@ -78,7 +78,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
             name: "t".into(),
             partitions: rng.range_inclusive(1, 4) as u32,
             retention_records: if rng.chance(0.2) { Some(rng.range_inclusive(3, 30)) } else { None },
-            retention_ms: None,
+            retention_ms: if rng.chance(0.15) { Some(rng.range_inclusive(200, 3_000)) } else { None },
         });
         for g in 0..rng.range_inclusive(1, 3) {
             s.groups.push(Group {
@@ -101,6 +101,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
             s.topics.push(Topic {
                 name: "t2".into(),
                 partitions: rng.range_inclusive(1, 3) as u32,
+                retention_records: if rng.chance(0.3) { Some(rng.range_inclusive(3, 30)) } else { None },
                 ..Topic::default()
             });
             let stage = &mut s.groups[0];
@@ -131,7 +132,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
             kind: pick(&mut rng, &[QueueKind::Standard, QueueKind::Fifo]),
             visibility_timeout_ms: rng.range_inclusive(100, 2_000),
             max_receives: rng.range_inclusive(1, 5) as u32,
-            dedup_window_ms: 300_000,
+            dedup_window_ms: pick(&mut rng, &[300_000, 150]),
             consumers: names(&mut rng),
             concurrency: rng.range_inclusive(1, 3) as u32,
             subscribe_at_ms: 0,
@@ -190,14 +191,23 @@ pub fn random_scenario(seed: u64) -> Scenario {
         .collect();
     for _ in 0..rng.range_inclusive(0, 3) {
         let at_ms = rng.range_inclusive(0, s.until_ms);
-        let action = match rng.range_inclusive(0, 4) {
+        let action = match rng.range_inclusive(0, 5) {
             0 => FaultAction::CrashConsumer {
                 consumer: pick(&mut rng, &consumers.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string(),
-                at_step: None,
+                at_step: pick(&mut rng, &[None, Some(CrashPoint::AfterEffect), Some(CrashPoint::AfterRecord)]),
             },
             1 => FaultAction::DropAcks { producer: "p0".into(), duration_ms: rng.range_inclusive(1, 1_000) },
             2 => FaultAction::ReadApiDown { duration_ms: rng.range_inclusive(1, 1_000) },
-            3 if !s.groups.is_empty() => FaultAction::ResetGroup { group: "g0".into(), to: ResetTarget::Earliest },
+            3 if !s.groups.is_empty() => {
+                let to = match rng.range_inclusive(0, 3) {
+                    0 => ResetTarget::Earliest,
+                    1 => ResetTarget::Latest,
+                    2 => ResetTarget::Offset { offset: rng.range_inclusive(0, 20) },
+                    _ => ResetTarget::Time { ms: rng.range_inclusive(0, s.until_ms) },
+                };
+                FaultAction::ResetGroup { group: "g0".into(), to }
+            }
+            4 if use_queue => FaultAction::DuplicateNextDelivery { queue: "q".into() },
             _ => FaultAction::SlowConsumer { consumer: consumers[0].clone(), factor: 5, duration_ms: 500 },
         };
         s.faults.scripted.push(ScriptedFault { at_ms, action });
