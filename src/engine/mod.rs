@@ -1251,8 +1251,9 @@ impl Engine {
     }
 
     /// Drops the rows of old messages nothing can reach any more, so a long run's memory follows what is
-    /// still live instead of how long it ran. A message's rows (its message, obligations, idempotency-store
-    /// rows, deliveries and queue entries) go together, and only when all of these hold:
+    /// still live instead of how long it ran. A message's rows (the message, and per subscriber its
+    /// obligation, its store row — idempotency entry, FIFO de-duplication window — and its loss reason;
+    /// its deliveries and queue entries) go together, and only when all of these hold:
     /// - it is older than the latest `history_messages` ones;
     /// - no topic still retains a record of it and no consumer holds one in a fetched batch (a replay or
     ///   a late group would read it again: a log with unlimited retention folds nothing, by design);
@@ -1286,10 +1287,11 @@ impl Engine {
         if base <= self.messages.base() {
             return;
         }
-        // The messages below the base still in use (id 0, the placeholder, always is).
-        let mut in_use = vec![0];
+        // The messages below the base still in use (and id 0, the placeholder, always: see `keep`). The
+        // set spans the ids noted, so it stays small unless an old message is still owed.
+        let mut in_use = vec![];
         let mut note = |m: u32| {
-            if m < base {
+            if m != 0 && m < base {
                 in_use.push(m);
             }
         };
@@ -1345,7 +1347,7 @@ impl Engine {
             note(self.deliveries.get(d).map_or(0, |d| d.message));
         }
         let in_use = IdSet::of(&in_use);
-        let keep = |m: u32| m >= base || in_use.contains(m);
+        let keep = |m: u32| m == 0 || m >= base || in_use.contains(m);
         self.messages.fold_below(base, |m, _| keep(m));
         for sub in &mut self.subs {
             sub.obligations.fold_below(base, |m, _| keep(m));
