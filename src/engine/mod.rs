@@ -1326,7 +1326,9 @@ impl Engine {
                     note(m);
                 }
             }
-            for (i, ob) in obligations.recent().iter().enumerate() {
+            // Only the rows about to fold: an owed message at or above the base stays anyway.
+            let folding = base.saturating_sub(obligations.base()) as usize;
+            for (i, ob) in obligations.recent().iter().take(folding).enumerate() {
                 if ob.fate == Fate::Pending {
                     note(obligations.base() + i as u32);
                 }
