@@ -1307,8 +1307,7 @@ impl Engine {
             }
         });
         for queue in &self.queues {
-            let entries = &queue.store.entries;
-            for entry in entries.kept_rows().iter().map(|(_, e)| e).chain(entries.recent()) {
+            for (_, entry) in queue.store.entries.iter() {
                 if matches!(entry.state, EntryState::Visible | EntryState::InFlight { .. }) {
                     note(entry.message);
                 }
@@ -1320,17 +1319,10 @@ impl Engine {
             }
         }
         for sub in &self.subs {
-            let obligations = &sub.obligations;
-            for &(m, ob) in obligations.kept_rows() {
+            // Only the rows about to fold: an owed message at or above the base stays anyway.
+            for (m, ob) in sub.obligations.iter().take_while(|&(m, _)| m < base) {
                 if ob.fate == Fate::Pending {
                     note(m);
-                }
-            }
-            // Only the rows about to fold: an owed message at or above the base stays anyway.
-            let folding = base.saturating_sub(obligations.base()) as usize;
-            for (i, ob) in obligations.recent().iter().take(folding).enumerate() {
-                if ob.fate == Fate::Pending {
-                    note(obligations.base() + i as u32);
                 }
             }
         }
@@ -1342,7 +1334,7 @@ impl Engine {
             pointed_at.extend_from_slice(&anomaly.deliveries);
         }
         for sub in &self.subs {
-            for reason in sub.loss_reasons.kept_rows().iter().map(|(_, r)| r).chain(sub.loss_reasons.recent()) {
+            for (_, reason) in sub.loss_reasons.iter() {
                 if let LossReason::CommittedBeforeProcessing { delivery }
                 | LossReason::SkippedByClaim { delivery }
                 | LossReason::SkippedByRecord { delivery } = *reason
@@ -1363,14 +1355,11 @@ impl Engine {
             sub.loss_reasons.fold_below(base, |m, _| keep(m));
         }
         // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
-        let recent = self.deliveries.recent().iter().position(|d| d.message >= base);
-        let delivery_base = self.deliveries.base() + recent.unwrap_or(self.deliveries.recent().len()) as u32;
+        let delivery_base = self.deliveries.first_recent_id(|d| d.message >= base);
         self.deliveries.fold_below(delivery_base, |_, row| keep(row.message));
         for queue in &mut self.queues {
             let entries = &mut queue.store.entries;
-            let recent = entries.recent().iter().position(|e| e.message >= base);
-            let entry_base = entries.base() + recent.unwrap_or(entries.recent().len()) as u32;
-            entries.fold_below(entry_base, |_, row| keep(row.message));
+            entries.fold_below(entries.first_recent_id(|e| e.message >= base), |_, row| keep(row.message));
         }
     }
 

@@ -86,14 +86,15 @@ impl<T> Table<T> {
             .chain(self.dense.iter().enumerate().map(move |(i, row)| (base + i as u32, row)))
     }
 
-    /// The folded rows kept aside, with their ids (sorted).
-    pub fn kept_rows(&self) -> &[(u32, T)] {
-        &self.kept
-    }
-
     /// The dense rows (ids `base()..len()`), for loops on the hot path.
     pub fn recent(&self) -> &[T] {
         &self.dense
+    }
+
+    /// The id of the first dense row `at_or_past` says yes to (`len()` if none): where to fold a table
+    /// numbered in its own order up to, when its rows belong to messages.
+    pub fn first_recent_id(&self, at_or_past: impl Fn(&T) -> bool) -> u32 {
+        self.base + self.dense.iter().position(at_or_past).unwrap_or(self.dense.len()) as u32
     }
 
     pub fn capacity(&self) -> usize {
@@ -182,7 +183,7 @@ impl<T> Index<u32> for Table<T> {
     fn index(&self, id: u32) -> &T {
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => kept_or_panic(&self.kept, id),
+            None => kept(&self.kept, id).unwrap_or_else(|| folded(id)),
         }
     }
 }
@@ -192,7 +193,7 @@ impl<T> IndexMut<u32> for Table<T> {
     fn index_mut(&mut self, id: u32) -> &mut T {
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
-            None => kept_mut_or_panic(&mut self.kept, id),
+            None => kept_mut(&mut self.kept, id).unwrap_or_else(|| folded(id)),
         }
     }
 }
@@ -208,18 +209,6 @@ fn kept<T>(rows: &[(u32, T)], id: u32) -> Option<&T> {
 #[inline(never)]
 fn kept_mut<T>(rows: &mut [(u32, T)], id: u32) -> Option<&mut T> {
     rows.binary_search_by_key(&id, |(k, _)| *k).ok().map(|i| &mut rows[i].1)
-}
-
-#[cold]
-#[inline(never)]
-fn kept_or_panic<T>(rows: &[(u32, T)], id: u32) -> &T {
-    kept(rows, id).unwrap_or_else(|| folded(id))
-}
-
-#[cold]
-#[inline(never)]
-fn kept_mut_or_panic<T>(rows: &mut [(u32, T)], id: u32) -> &mut T {
-    kept_mut(rows, id).unwrap_or_else(|| folded(id))
 }
 
 #[cold]
