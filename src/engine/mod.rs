@@ -51,6 +51,9 @@ pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
 pub const DEFAULT_HISTORY_MESSAGES: u32 = 16_384;
 /// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
 const RESERVE_ROWS_MAX: usize = 1 << 22;
+/// Events one call of `run_events` runs at most: short enough that a first run switches to V8's optimised
+/// code within a fraction of a millisecond of it being ready, long enough that the call costs nothing.
+const EVENTS_PER_CALL: u64 = 1_024;
 
 /// A step of a consumer's handler, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -982,30 +985,33 @@ impl Engine {
 
     /// Runs exactly one engine event that does something (stale timers are skipped). False when finished.
     pub fn step(&mut self) -> bool {
-        self.advance(SimTime::MAX)
+        self.run_events(SimTime::MAX, 1) == 1
     }
 
-    /// Runs the next event that does something, if it is due at or before `limit`; stale timers on the
-    /// way are dropped. Finishes the run when nothing is left (drained) or the horizon is passed.
+    /// Runs up to `max_events` events that do something, each due at or before `limit` (stale timers on
+    /// the way are dropped), and returns how many ran: fewer when the run finished (drained, or the
+    /// horizon passed) or nothing more is due by `limit`.
     ///
-    /// Out of line, so a whole run's loop is a call per event: V8 cannot swap optimised code into a wasm
-    /// function that is already running, and with this inlined into `run_to_end` (called once) a first
-    /// run popped every event with unoptimised code.
+    /// The whole loop is one out-of-line function that callers re-enter every `EVENTS_PER_CALL` events:
+    /// V8 cannot swap optimised code into a wasm function that is already running, so a loop that ran a
+    /// whole run in one call (or a call per event from such a loop) kept unoptimised code for the whole
+    /// of a first run.
     #[inline(never)]
-    fn advance(&mut self, limit: SimTime) -> bool {
-        while !self.finished {
+    fn run_events(&mut self, limit: SimTime, max_events: u64) -> u64 {
+        let mut ran = 0;
+        while ran < max_events && !self.finished {
             let (at, ev) = match self.scheduler.pop_due(limit.min(self.horizon())) {
                 Ok(next) => next,
                 Err(None) => {
                     self.drained = true;
                     self.finish();
-                    return false;
+                    break;
                 }
                 Err(Some(due)) => {
                     if due > self.horizon() {
                         self.finish();
                     }
-                    return false;
+                    break;
                 }
             };
             self.sample_until(at);
@@ -1013,37 +1019,34 @@ impl Engine {
             if self.handle(ev) {
                 self.events_processed += 1;
                 self.last_event_at = at;
-                return true;
+                ran += 1;
             }
         }
-        false
+        ran
     }
 
     /// Runs every event due at or before `until`; returns how many ran. Time then reads `until`.
     pub fn run_until(&mut self, until: SimTime) -> u64 {
-        let start = self.events_processed;
-        while self.advance(until) {}
-        if !self.finished {
-            self.sample_until(until);
-            self.now = self.now.max(until.min(self.horizon()));
-        }
-        self.events_processed - start
+        self.run_until_bounded(until, u64::MAX)
     }
 
     /// Like `run_until`, but stops after `max_events` (time then stays at the last event run), so one
     /// animation frame never stalls the page.
     pub fn run_until_bounded(&mut self, until: SimTime, max_events: u64) -> u64 {
-        let start = self.events_processed;
-        while self.events_processed - start < max_events {
-            if !self.advance(until) {
+        let mut ran = 0;
+        while ran < max_events {
+            let want = (max_events - ran).min(EVENTS_PER_CALL);
+            let n = self.run_events(until, want);
+            ran += n;
+            if n < want {
                 break;
             }
         }
-        if self.events_processed - start < max_events && !self.finished {
+        if ran < max_events && !self.finished {
             self.sample_until(until);
             self.now = self.now.max(until.min(self.horizon()));
         }
-        self.events_processed - start
+        ran
     }
 
     /// Runs through the fault phase and the healing phase to the end.
@@ -1054,7 +1057,9 @@ impl Engine {
     /// benefit from (a running wasm function keeps its code), while the hot handlers queued behind it.
     #[inline(never)]
     pub fn run_to_end(&mut self) {
-        while self.step() {}
+        while !self.finished {
+            self.run_events(SimTime::MAX, EVENTS_PER_CALL);
+        }
     }
 
     /// Injects a fault now; returns the scripted fault to record in the scenario (so it can be replayed).
@@ -3092,6 +3097,48 @@ fn placeholder_delivery() -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_way_of_running_runs_the_same_events() {
+        // `run_events` runs a batch per call; stepping, frame-sized bounds across batch edges, run_until
+        // and run_to_end must still run the same events, stop exactly at their bounds and keep time.
+        let scenario = crate::benchmarks::notification_flow(600);
+        let whole = {
+            let mut e = Engine::new(scenario.clone()).expect("valid");
+            e.run_to_end();
+            serde_json::to_value(e.report()).expect("a report serialises")
+        };
+        let same = |e: &Engine| serde_json::to_value(e.report()).expect("a report serialises") == whole;
+        let mut stepped = Engine::new(scenario.clone()).expect("valid");
+        let mut steps = 0;
+        while stepped.step() {
+            steps += 1;
+        }
+        assert_eq!(steps, stepped.events_processed);
+        assert!(same(&stepped));
+
+        let mut bounded = Engine::new(scenario.clone()).expect("valid");
+        let frame = EVENTS_PER_CALL + EVENTS_PER_CALL / 2 + 7;
+        loop {
+            let before = bounded.events_processed;
+            let ran = bounded.run_until_bounded(SimTime::MAX, frame);
+            assert_eq!(bounded.events_processed - before, ran);
+            assert!(ran <= frame, "ran {ran} events for a bound of {frame}");
+            if ran < frame {
+                break;
+            }
+        }
+        assert!(same(&bounded));
+
+        let mut timed = Engine::new(scenario).expect("valid");
+        for until in (0..=20_000).step_by(700) {
+            timed.run_until(until);
+            assert_eq!(timed.now(), until, "time reads the bound it was run to");
+            assert!(timed.last_event_at <= until);
+        }
+        timed.run_to_end();
+        assert!(same(&timed));
+    }
 
     #[test]
     fn an_acked_delivery_leaves_no_visibility_timer_behind() {
