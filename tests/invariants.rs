@@ -3,13 +3,15 @@
 //!   if the run was cut short — in flight; after draining nothing is in flight;
 //! - no anomaly without an explanation, and no loss without a recorded reason;
 //! - the same scenario and seed give the same trace hash and report (determinism);
+//! - the trace links each event of a message's chain to the earlier event it follows from;
 //! - and, across the sweep, the fault injector really produces duplicates, losses and dead letters.
 //!
 //! A failure prints `reproduce: SIM_SEED=<seed> cargo test --test invariants`; the `print_scenario` test
 //! (ignored by default) prints that seed's scenario as JSON.
 #![cfg(not(target_arch = "wasm32"))]
 use brokerscope::engine::kernel::rng::SimRng;
-use brokerscope::engine::{Engine, Report};
+use brokerscope::engine::observe::What;
+use brokerscope::engine::{DeliverySource, Engine, Report};
 use brokerscope::scenario::model::*;
 
 fn pick<T: Copy>(rng: &mut SimRng, items: &[T]) -> T {
@@ -262,7 +264,14 @@ fn check(seed: u64) -> Result<Sweep, String> {
             return fail(&format!("a loss without a recorded reason: {}", a.explanation));
         }
     }
-    let (_, again) = run(&s);
+    // The determinism run keeps the whole trace, to check its causal links.
+    let mut traced = Engine::new(s.clone()).expect("valid, as above");
+    traced.set_trace_capacity(usize::MAX);
+    traced.run_to_end();
+    let again = traced.report();
+    if let Err(e) = causes_are_linked(&traced) {
+        return fail(&format!("causal links: {e}"));
+    }
     if again.trace_hash != r.trace_hash || serde_json::to_string(&again).unwrap() != serde_json::to_string(&r).unwrap()
     {
         return fail("determinism: the same scenario and seed gave a different run");
@@ -277,6 +286,71 @@ fn check(seed: u64) -> Result<Sweep, String> {
     }
     let (kept, ever) = folded.table_rows();
     Ok(Sweep { report: r, folded_rows: ever - kept })
+}
+
+/// Every event of a message's chain names the earlier event it follows from, about the same message:
+/// a send its `Produced` or `ProducerRetry`, an append its send, a lost ack or a retry the publish it
+/// answers, a record's delivery its append, every handler step its delivery. Roots (a message produced,
+/// a fault, a crash, retention) and a queue entry's first receive may have none, nor what follows only
+/// from such a receive (a visibility timeout, or a dead letter, after a receive that never arrived).
+fn causes_are_linked(e: &Engine) -> Result<(), String> {
+    let events = &e.trace.events;
+    let first_seq = events.front().map_or(0, |ev| ev.seq);
+    if events.len() as u64 != e.trace.total {
+        return Err(format!("the trace kept {} of {} events", events.len(), e.trace.total));
+    }
+    for ev in events {
+        let needs_cause = match ev.what {
+            What::NeverPublished { .. }
+            | What::SendGaveUp { .. }
+            | What::Appended { .. }
+            | What::Enqueued { .. }
+            | What::StageProduced { .. }
+            | What::TxnCommitted { .. }
+            | What::TxnAborted { .. }
+            | What::Routed { .. }
+            | What::AppendDeduplicated { .. }
+            | What::AckLost { .. }
+            | What::ProducerRetry { .. }
+            | What::RelayRepublish { .. }
+            | What::ReadBack { .. }
+            | What::ReadApiFailed { .. }
+            | What::Checked { .. }
+            | What::Claimed { .. }
+            | What::Effect { .. }
+            | What::EffectDeduplicated { .. }
+            | What::Recorded { .. }
+            | What::Acked { .. }
+            | What::AckRejected { .. }
+            | What::HandlerFailed { .. }
+            | What::SkippedPoison { .. } => true,
+            What::Delivered { delivery, .. } => {
+                matches!(e.delivery(delivery).map(|d| d.source()), Some(DeliverySource::Record { .. }))
+            }
+            _ => false,
+        };
+        let Some(cause) = ev.cause else {
+            if needs_cause {
+                return Err(format!("event {} ({:?}) names no cause", ev.seq, ev.what));
+            }
+            continue;
+        };
+        if cause >= ev.seq {
+            return Err(format!("event {} ({:?}) names a later cause, {cause}", ev.seq, ev.what));
+        }
+        let Some(earlier) = events.get((cause - first_seq) as usize) else {
+            return Err(format!("event {}'s cause {cause} is not in the trace", ev.seq));
+        };
+        if let (Some(a), Some(b)) = (ev.message, earlier.message) {
+            if a != b {
+                return Err(format!(
+                    "event {} ({:?}, message {a}) is caused by {:?} about message {b}",
+                    ev.seq, ev.what, earlier.what
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 struct Sweep {

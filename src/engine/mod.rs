@@ -158,15 +158,34 @@ impl Lane {
     }
 }
 
+/// A trace position in 4 bytes of a row. A run's positions stay far below 2³² (validation bounds the
+/// messages and subscribers); one past it is kept as "unknown", so a link is left out, never wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Seq32(u32);
+
+impl Seq32 {
+    const UNKNOWN: Seq32 = Seq32(u32::MAX);
+    fn of(seq: u64) -> Seq32 {
+        u32::try_from(seq).map_or(Seq32::UNKNOWN, Seq32)
+    }
+    fn get(self) -> Option<u64> {
+        (self != Seq32::UNKNOWN).then_some(u64::from(self.0))
+    }
+}
+
 /// A produced message. Ids start at 1 (index 0 is a placeholder), as the UI and explanations show them.
 /// A run keeps one per message (32 bytes, checked above, after `Ev`): what the producer's settings say (the payload
 /// size, whether it writes a topic) is not copied here, the first append's place needs no `Option`
 /// (`appends` says if it exists), and four yes-or-no facts share a byte.
 #[derive(Clone, Copy, Debug)]
 pub struct Message {
-    pub produced_at: SimTime,
     /// The first append's offset in its partition, or its queue entry's id (see `Engine::first_append`).
     first_append_offset: u64,
+    /// When it was produced: before `until_ms`, which validation keeps under 2³² ms (`MAX_UNTIL_MS`).
+    produced_at_ms: u32,
+    /// The trace position of its latest send (`Produced`, `ProducerRetry`, `RelayRepublish`) or, once that
+    /// send reached the broker, of what the broker did with it: the cause its next append or retry names.
+    send_seq: Seq32,
     pub key: u32,
     /// Version of the entity this message describes (1 for a new user, 2 after its first update, …).
     pub version: u32,
@@ -185,6 +204,9 @@ impl Message {
 
     fn set(&mut self, flag: u8) {
         self.flags.set(flag);
+    }
+    pub fn produced_at(&self) -> SimTime {
+        SimTime::from(self.produced_at_ms)
     }
     /// Its handler fails on every delivery.
     pub fn poison(&self) -> bool {
@@ -247,17 +269,25 @@ pub struct Delivery {
     pub at_ms: SimTime,
     pub effect_at_ms: MaybeTime,
     pub ended_at_ms: MaybeTime,
+    /// Until its receive, the trace position of what it follows from (the record's append, the entry's
+    /// previous receive), or `NO_TRACE_SEQ`; from its receive on, its `Delivered` event's position.
     pub trace_seq: u64,
     /// The source's offset, or its receipt handle.
     source_position: u64,
 }
 
 impl Delivery {
+    /// `trace_seq` of a delivery whose cause is not kept (a queue entry's first receive).
+    const NO_TRACE_SEQ: u64 = u64::MAX;
     const FROM_RECORD: u8 = 1;
     const AFTER_REPLAY: u8 = 2;
     const VISIBILITY_EXPIRED: u8 = 4;
     const MEMBER_REMOVED: u8 = 8;
 
+    /// The trace position this delivery's events link to, if it is kept.
+    pub fn trace_cause(&self) -> Option<u64> {
+        (self.trace_seq != Self::NO_TRACE_SEQ).then_some(self.trace_seq)
+    }
     fn new(message: u32, consumer: u16, attempt: u32, at_ms: SimTime, source: DeliverySource) -> Delivery {
         let (flags, source_entity, source_place, source_position) = match source {
             DeliverySource::Record { topic, partition, offset } => (Self::FROM_RECORD, topic, partition, offset),
@@ -1186,18 +1216,19 @@ impl Engine {
         let more = prod.produced < prod.spec.count;
         let target = prod.target;
         let id = self.messages.len() as u32;
+        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
         self.messages.push(Message {
             producer: p,
             key,
             version,
-            produced_at: self.now,
+            produced_at_ms: u32::try_from(self.now).unwrap_or(u32::MAX),
+            send_seq: Seq32::of(seq),
             appends: 0,
             first_append_offset: 0,
             first_append_partition: 0,
             flags: Flags::of(if poison { Message::POISON } else { 0 }),
         });
         self.counters.produced += 1;
-        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
         // Who owes this message an effect.
         for si in 0..self.subs.len() {
             let owed = match (self.subs[si].source, target) {
@@ -1410,19 +1441,23 @@ impl Engine {
             AppendCause::Original
         };
         let already = self.messages[m].appends > 0;
-        match self.producers[pi].target {
+        let sent_by = self.messages[m].send_seq.get();
+        // What the broker did with this send: the cause of its lost ack, its retry or its relay's republish.
+        let outcome = match self.producers[pi].target {
             Target::Topic(t) => {
                 // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
                 if idempotent && already && session == 0 {
-                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
+                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by)
                 } else {
-                    self.append_to_topic(t, m, cause);
+                    self.append_to_topic(t, m, cause, sent_by)
                 }
             }
             Target::Queue(q) => {
-                if let Some(entry) = self.enqueue_unless_duplicate(p, q, m, attempt, cause) {
+                let (entry, seq) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, sent_by);
+                if let Some(entry) = entry {
                     self.note_append(m, (entry, entry as u64), cause);
                 }
+                seq
             }
             Target::Exchange(x) => {
                 // The exchange accepts the publish once (one append, one ack) and copies it into each queue;
@@ -1435,17 +1470,20 @@ impl Engine {
                     .copied()
                     .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
                     .collect();
-                self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, None);
+                let routed =
+                    self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
                 let mut first = None;
                 for q in bound {
-                    let entry = self.enqueue_unless_duplicate(p, q, m, attempt, cause);
+                    let (entry, _) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, Some(routed));
                     first = first.or(entry);
                 }
                 if let Some(entry) = first {
                     self.note_append(m, (entry, entry as u64), cause);
                 }
+                routed
             }
-        }
+        };
+        self.messages[m].send_seq = Seq32::of(outcome);
         // The ack back to the producer.
         let faulty = self.faulty();
         let lost_ack = self.scenario.faults.lost_ack;
@@ -1455,7 +1493,7 @@ impl Engine {
         let latency = self.scenario.network_latency_ms;
         let timeout = prod.spec.request_timeout_ms;
         if drop {
-            self.trace(What::AckLost { producer: p }, Some(m), attempt, None);
+            self.trace(What::AckLost { producer: p }, Some(m), attempt, Some(outcome));
         } else if self.now + latency < sent_at + timeout {
             self.messages[m].set(Message::ACKED);
         }
@@ -1477,7 +1515,8 @@ impl Engine {
             let relay_crash = self.scenario.faults.relay_crash;
             if self.producers[pi].fault_rng.chance(relay_crash) {
                 self.messages[m].set(Message::RELAY_REPUBLISHED);
-                self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, None);
+                let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
+                self.messages[m].send_seq = Seq32::of(seq);
                 let at = self.now + self.scenario.faults.restart_after_ms;
                 self.send(p, m, 1, 1, at);
             }
@@ -1500,7 +1539,8 @@ impl Engine {
         }
     }
 
-    fn append_to_topic(&mut self, t: u16, m: u32, cause: AppendCause) {
+    /// Appends `m` to its partition of topic `t`; returns the `Appended` event's trace position.
+    fn append_to_topic(&mut self, t: u16, m: u32, cause: AppendCause, sent_by: Option<u64>) -> u64 {
         let key = self.messages[m].key;
         let ti = t as usize;
         let partition = partition_for_key(key, self.topics[ti].spec.partitions);
@@ -1509,7 +1549,7 @@ impl Engine {
             What::Appended { topic: t, partition, offset, retry: cause != AppendCause::Original },
             Some(m),
             0,
-            None,
+            sent_by,
         );
         self.topics[ti].partitions[partition as usize].push(Record {
             message: m,
@@ -1522,6 +1562,7 @@ impl Engine {
         self.owe_to_readers(t, m);
         self.enforce_retention(t, partition);
         self.wake_partition_owners(t, partition);
+        seq
     }
 
     /// Long polling: the owner of this partition in each group wakes up (new or newly readable records).
@@ -1584,13 +1625,22 @@ impl Engine {
     }
 
     /// Stores a copy in queue `q` unless it is a FIFO queue that saw this message within its de-duplication
-    /// window. Returns the new entry.
-    fn enqueue_unless_duplicate(&mut self, p: u16, q: u16, m: u32, attempt: u32, cause: AppendCause) -> Option<u32> {
+    /// window. Returns the new entry, and the trace position of what happened (`Enqueued` or
+    /// `AppendDeduplicated`).
+    fn enqueue_unless_duplicate(
+        &mut self,
+        p: u16,
+        q: u16,
+        m: u32,
+        attempt: u32,
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> (Option<u32>, u64) {
         if self.queues[q as usize].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
-            self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, None);
-            None
+            (None, self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
         } else {
-            Some(self.enqueue(q, m, cause))
+            let (entry, seq) = self.enqueue(q, m, cause, sent_by);
+            (Some(entry), seq)
         }
     }
 
@@ -1604,12 +1654,14 @@ impl Engine {
         seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
     }
 
-    /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append.
-    fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause) -> u32 {
+    /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append. Returns
+    /// the entry and the `Enqueued` event's trace position.
+    fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
         let qi = q as usize;
         let entry = self.queues[qi].store.entries.len() as u32;
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
-        self.trace(What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original }, Some(m), 0, None);
+        let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
+        let seq = self.trace(what, Some(m), 0, sent_by);
         let store = &mut self.queues[qi].store;
         store.entries.push(Entry { message: m, state: EntryState::Visible, receive_count: 0, cause, last_delivery: 0 });
         store.visible.push_back(entry);
@@ -1621,7 +1673,7 @@ impl Engine {
             }
         }
         self.wake_worker(q);
-        entry
+        (entry, seq)
     }
 
     #[inline(never)]
@@ -1633,10 +1685,12 @@ impl Engine {
             (self.producers[p as usize].spec.retries, self.producers[p as usize].spec.retry_backoff_ms);
         if attempt <= retries {
             self.counters.producer_retries += 1;
-            self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, None);
+            let unacked = self.messages[m].send_seq.get();
+            let seq = self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, unacked);
+            self.messages[m].send_seq = Seq32::of(seq);
             self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
         } else {
-            self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, None);
+            self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
             if !self.messages[m].published() {
                 self.hint_all(m, LossReason::ProducerGaveUp);
             }
@@ -1683,7 +1737,7 @@ impl Engine {
                     let c = &self.consumers[owner as usize];
                     if c.alive && c.in_group {
                         let offset = self.groups[gi].position[p];
-                        self.commit(owner, g, p as u32, offset);
+                        self.commit(owner, g, p as u32, offset, None);
                     }
                 }
             }
@@ -1752,17 +1806,19 @@ impl Engine {
         }
     }
 
-    fn commit(&mut self, c: u16, g: u16, partition: u32, offset: u64) {
+    /// Commits `offset` for `partition`; `cause` is the trace position of what led to it (a processed
+    /// delivery, a skipped poison record), `None` for a timer's or a batch's commit.
+    fn commit(&mut self, c: u16, g: u16, partition: u32, offset: u64, cause: Option<u64>) {
         let gi = g as usize;
         let owner_ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
         if owner_ok {
             let committed = &mut self.groups[gi].committed[partition as usize];
             if *committed != Some(offset) {
                 *committed = Some(offset);
-                self.trace(What::Committed { consumer: c, partition, offset }, None, 0, None);
+                self.trace(What::Committed { consumer: c, partition, offset }, None, 0, cause);
             }
         } else {
-            self.trace(What::CommitRejected { consumer: c, partition, offset }, None, 0, None);
+            self.trace(What::CommitRejected { consumer: c, partition, offset }, None, 0, cause);
         }
     }
 
@@ -1798,7 +1854,7 @@ impl Engine {
                 {
                     self.groups[gi].last_auto_commit[p] = self.now;
                     let offset = self.groups[gi].position[p];
-                    self.commit(c, g, p as u32, offset);
+                    self.commit(c, g, p as u32, offset, None);
                 }
             }
         }
@@ -1852,7 +1908,7 @@ impl Engine {
             let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
             self.groups[gi].position[pu] = pos + n;
             if self.groups[gi].spec.commit == CommitPolicy::BeforeProcessing {
-                self.commit(c, g, p, pos + n);
+                self.commit(c, g, p, pos + n, None);
             }
             self.warm_batch(c);
             let max_poll = self.groups[gi].spec.max_poll_interval_ms;
@@ -1950,12 +2006,16 @@ impl Engine {
             let e = store.visible.remove(index).expect("index from position");
             let entry = &mut store.entries[e];
             entry.receive_count += 1;
-            let (m, count) = (entry.message, entry.receive_count);
+            let (m, count, previous) = (entry.message, entry.receive_count, entry.last_delivery);
+            // A receive again follows from the entry's previous receive (its timeout or failure); a first
+            // receive is not linked: its entry keeps no trace position (its `Enqueued` event names the entry).
+            let cause = self.deliveries.get(previous).filter(|_| previous != 0).and_then(Delivery::trace_cause);
             if count > max_receives {
-                entry.state = EntryState::DeadLettered;
+                let store = &mut self.queues[qi].store;
+                store.entries[e].state = EntryState::DeadLettered;
                 store.dead_letter.push(e);
                 let sub = self.queues[qi].sub;
-                self.dead_letter(sub, m, count - 1);
+                self.dead_letter(sub, m, count - 1, cause);
                 continue;
             }
             // The receipt handle is the id of the delivery this receive begins: unique, and already kept
@@ -1985,7 +2045,8 @@ impl Engine {
                 self.duplicate_delivery(q, e, m);
             }
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
-            let d = self.begin_delivery(c, slot, m, source, self.now + self.scenario.network_latency_ms, 0);
+            let at = self.now + self.scenario.network_latency_ms;
+            let d = self.begin_delivery(c, slot, m, source, at, cause.unwrap_or(Delivery::NO_TRACE_SEQ));
             debug_assert_eq!(d, receipt);
             self.queues[qi].store.entries[e].last_delivery = d;
             return true;
@@ -2022,8 +2083,9 @@ impl Engine {
     }
 
     #[inline(never)]
-    fn dead_letter(&mut self, sub: u16, m: u32, receives: u32) {
-        self.trace(What::DeadLettered { sub }, Some(m), receives, None);
+    /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
+    fn dead_letter(&mut self, sub: u16, m: u32, receives: u32, cause: Option<u64>) {
+        self.trace(What::DeadLettered { sub }, Some(m), receives, cause);
         let ob = &mut self.subs[sub as usize].obligations[m];
         if ob.fate == Fate::Pending {
             ob.fate = Fate::DeadLettered;
@@ -2045,7 +2107,7 @@ impl Engine {
             store.release_group(self.messages[m].key);
         }
         store.visible.push_front(e);
-        let cause = last.map(|d| self.deliveries[d].trace_seq);
+        let cause = last.and_then(|d| self.deliveries[d].trace_cause());
         if let Some(d) = last {
             let del = &mut self.deliveries[d];
             if del.outcome == Outcome::Running {
@@ -2170,7 +2232,7 @@ impl Engine {
         let part = &self.topics[t as usize].partitions[partition as usize];
         let offset = part.end_offset();
         let attempt = self.deliveries[d].attempt;
-        let cause = Some(self.deliveries[d].trace_seq);
+        let cause = self.deliveries[d].trace_cause();
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
         let seq = self.trace(what, Some(m), attempt, cause);
         self.counters.bytes_on_wire += self.message_bytes(m);
@@ -2209,10 +2271,13 @@ impl Engine {
             return;
         }
         let m = self.deliveries[d].message;
+        // Linked to the output record's `StageProduced`, the write the commit makes visible.
+        let mut written = None;
         if let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) {
             r.txn = TxnMark::Committed;
+            written = Some(r.trace_seq);
         }
-        self.trace(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, None);
+        self.trace(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, written);
         let sub = self.consumers[c as usize].sub;
         self.stage_output_visible(sub, m, d, (partition, offset));
         self.wake_partition_owners(t, partition);
@@ -2221,8 +2286,8 @@ impl Engine {
     fn abort_transaction(&mut self, c: u16, (t, partition, offset): (u16, u32, u64)) {
         let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) else { return };
         r.txn = TxnMark::Aborted;
-        let m = r.message;
-        self.trace(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, None);
+        let (m, written) = (r.message, r.trace_seq);
+        self.trace(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, Some(written));
         self.wake_partition_owners(t, partition);
     }
 
@@ -2257,7 +2322,7 @@ impl Engine {
             ob.fate = Fate::Effected;
             self.counters.effected += 1;
         }
-        let produced_at = self.messages[m].produced_at;
+        let produced_at = self.messages[m].produced_at();
         self.latency.record(self.now - produced_at);
     }
 
@@ -2288,7 +2353,7 @@ impl Engine {
                     self.counters.redeliveries += 1;
                 }
                 self.counters.bytes_on_wire += self.message_bytes(m);
-                let cause = Some(self.deliveries[d].trace_seq);
+                let cause = self.deliveries[d].trace_cause();
                 let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
                 self.deliveries[d].trace_seq = seq;
                 let faulty = self.faulty();
@@ -2350,7 +2415,12 @@ impl Engine {
             Step::Check => {
                 let seen = self.store_has(sub, m);
                 if self.subs[sub as usize].handler.strategy == Strategy::ClaimFirst {
-                    self.trace(What::Claimed { consumer: c, won: !seen }, Some(m), attempt, None);
+                    self.trace(
+                        What::Claimed { consumer: c, won: !seen },
+                        Some(m),
+                        attempt,
+                        self.deliveries[d].trace_cause(),
+                    );
                     if !seen {
                         self.store_set(sub, m, d);
                         if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
@@ -2364,7 +2434,7 @@ impl Engine {
                         s.renote_loss(m, LossReason::SkippedByClaim { delivery: claimant });
                     }
                 } else {
-                    self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, None);
+                    self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, self.deliveries[d].trace_cause());
                     let s = &mut self.subs[sub as usize];
                     let recorded_by = s.store.get(m).map_or(0, |e| e.by_delivery);
                     if seen {
@@ -2414,7 +2484,12 @@ impl Engine {
                 } else if deduplicated {
                     self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
                     self.deliveries[d].outcome = Outcome::Suppressed;
-                    self.trace(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, None);
+                    self.trace(
+                        What::EffectDeduplicated { consumer: c, sink },
+                        Some(m),
+                        attempt,
+                        self.deliveries[d].trace_cause(),
+                    );
                 } else {
                     self.apply_effect(c, sub, m, d, active.version);
                     if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
@@ -2429,7 +2504,7 @@ impl Engine {
                     return self.crash(c, Some(CrashPoint::AfterEffect));
                 }
                 self.store_set(sub, m, d);
-                self.trace(What::Recorded { consumer: c }, Some(m), attempt, None);
+                self.trace(What::Recorded { consumer: c }, Some(m), attempt, self.deliveries[d].trace_cause());
                 self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
             }
             Step::Finish => {
@@ -2488,7 +2563,7 @@ impl Engine {
             consumer: c,
             duplicate: !first,
         });
-        let cause = Some(self.deliveries[d].trace_seq);
+        let cause = self.deliveries[d].trace_cause();
         let attempt = self.deliveries[d].attempt;
         self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
         if !first {
@@ -2526,7 +2601,7 @@ impl Engine {
         self.groups[gi].head_failures[partition as usize] = 0;
         if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
             let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
-            self.commit(c, g, partition, offset + 1);
+            self.commit(c, g, partition, offset + 1, self.deliveries[d].trace_cause());
             if !ok {
                 self.deliveries[d].outcome = Outcome::CommitRejected;
             }
@@ -2551,7 +2626,7 @@ impl Engine {
             if !store.group_busy.is_empty() {
                 store.release_group(self.messages[m].key);
             }
-            self.trace(What::Acked { consumer: c }, Some(m), 0, None);
+            self.trace(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
             self.cancel_visibility_timer(q, entry, receipt);
             if self.queues[qi].spec.kind == QueueKind::Fifo {
                 self.wake_worker(q);
@@ -2559,7 +2634,7 @@ impl Engine {
         } else {
             // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
             self.deliveries[d].outcome = Outcome::AckRejected;
-            self.trace(What::AckRejected { consumer: c }, Some(m), 0, None);
+            self.trace(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
         }
         let epoch = self.consumers[c as usize].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
@@ -2585,7 +2660,8 @@ impl Engine {
         }
         self.deliveries[d].outcome = Outcome::Failed { poison };
         self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
-        self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), self.deliveries[d].attempt, None);
+        let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
+        let failed = self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), attempt, cause);
         if active.claim_taken {
             // A handled failure releases the claim (the `finally` of a careful claim-first handler).
             if let Some(e) = self.subs[sub as usize].store.get_mut(m) {
@@ -2643,10 +2719,11 @@ impl Engine {
                     // Park the record in a dead-letter topic and move on.
                     self.groups[gi].head_failures[pu] = 0;
                     self.groups[gi].position[pu] = offset + 1;
-                    self.trace(What::SkippedPoison { consumer: c, partition, offset }, Some(m), failures, None);
-                    self.dead_letter(sub, m, failures);
+                    let what = What::SkippedPoison { consumer: c, partition, offset };
+                    let skipped = self.trace(what, Some(m), failures, Some(failed));
+                    self.dead_letter(sub, m, failures, Some(skipped));
                     if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
-                        self.commit(c, group, partition, offset + 1);
+                        self.commit(c, group, partition, offset + 1, Some(skipped));
                     }
                     self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
                 } else {
@@ -3080,7 +3157,8 @@ fn placeholder_message() -> Message {
         producer: 0,
         key: 0,
         version: 0,
-        produced_at: 0,
+        produced_at_ms: 0,
+        send_seq: Seq32::UNKNOWN,
         appends: 0,
         first_append_offset: 0,
         first_append_partition: 0,
@@ -3097,6 +3175,49 @@ fn placeholder_delivery() -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_effect_traces_back_through_the_retry_to_the_lost_ack() {
+        // The producer-retries preset: an ack is lost, the producer resends, the topic holds the order
+        // twice and the email goes out twice. Following `cause` from the second email must walk that story.
+        let json =
+            crate::scenario::presets::PRESETS.iter().find(|(n, _)| *n == "08-producer-retries").expect("preset").1;
+        let mut e = Engine::new(crate::scenario::validate::parse_scenario(json).expect("valid")).expect("valid");
+        e.set_trace_capacity(usize::MAX);
+        e.run_to_end();
+        let events = &e.trace.events;
+        let second_email = events
+            .iter()
+            .find(|ev| matches!(ev.what, What::Effect { duplicate: true, .. }))
+            .expect("the preset sends an email twice");
+        let mut chain = vec![];
+        let mut at = Some(second_email.seq);
+        while let Some(seq) = at {
+            let ev = &events[seq as usize];
+            assert_eq!(ev.message, second_email.message, "{:?} is about another message", ev.what);
+            chain.push(std::mem::discriminant(&ev.what));
+            at = ev.cause;
+        }
+        let kinds: Vec<_> = [
+            What::Effect { consumer: 0, sink: 0, duplicate: true },
+            What::Delivered { consumer: 0, delivery: 0 },
+            What::Appended { topic: 0, partition: 0, offset: 0, retry: true },
+            What::ProducerRetry { producer: 0 },
+            What::Appended { topic: 0, partition: 0, offset: 0, retry: false },
+            What::Produced { producer: 0, key: 0, version: 0 },
+        ]
+        .iter()
+        .map(std::mem::discriminant)
+        .collect();
+        assert_eq!(chain, kinds, "effect ← delivery ← retried append ← retry ← first append ← produced");
+        // The lost ack hangs off the first append, beside the retry.
+        let first_append = events
+            .iter()
+            .find(|ev| ev.message == second_email.message && matches!(ev.what, What::Appended { retry: false, .. }));
+        let lost =
+            events.iter().find(|ev| ev.message == second_email.message && matches!(ev.what, What::AckLost { .. }));
+        assert_eq!(lost.and_then(|ev| ev.cause), first_append.map(|ev| ev.seq));
+    }
 
     #[test]
     fn every_way_of_running_runs_the_same_events() {

@@ -20,7 +20,13 @@ pub struct TraceEvent {
     pub message: Option<u32>,
     /// Delivery attempt of that message to this subscriber (1 = first), or the producer's send attempt.
     pub attempt: u32,
-    /// The earlier event that led to this one.
+    /// The earlier event that led to this one, along a message's chain: an append or enqueue names its
+    /// send (`Produced`, `ProducerRetry`, `RelayRepublish`); a lost ack, a retry, a give-up or a relay's
+    /// republish names the publish it answers; a record's delivery names its append; a queue entry's
+    /// receive again names the previous receive; every handler step, ack and commit after a delivery names
+    /// that `Delivered`; a transaction's commit or abort names the record it wrote. `None` for roots (a
+    /// message produced, a fault, a crash, retention, a timer's commit) and for a queue entry's first
+    /// receive (its `Enqueued` event names the same entry; the entry row keeps no trace position).
     pub cause: Option<u64>,
 }
 

@@ -472,7 +472,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
         })
         .collect();
     let truncated = e.trace.total > e.trace.events.len() as u64
-        && e.trace.events.front().is_some_and(|first| first.at_ms > m.produced_at);
+        && e.trace.events.front().is_some_and(|first| first.at_ms > m.produced_at());
     let names = e.subscriber_names();
     let mut fates = vec![];
     for (sub, name) in names.iter().enumerate() {
