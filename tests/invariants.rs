@@ -323,7 +323,11 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
             | What::Acked { .. }
             | What::AckRejected { .. }
             | What::HandlerFailed { .. }
-            | What::SkippedPoison { .. } => true,
+            | What::SkippedPoison { .. }
+            | What::SessionExpired { .. }
+            | What::Restarted { .. }
+            | What::RebalanceDone { .. }
+            | What::GroupReset { .. } => true,
             What::Delivered { delivery, .. } => {
                 matches!(e.delivery(delivery).map(|d| d.source()), Some(DeliverySource::Record { .. }))
             }

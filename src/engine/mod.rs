@@ -543,6 +543,8 @@ pub struct ConsumerState {
     epoch: u32,
     pub slots: Vec<Option<Active>>,
     crash_armed: Option<CrashPoint>,
+    /// The trace position of its latest `Crashed`: what its session expiry and its restart follow from.
+    crashed_seq: Option<u64>,
     slow_until: SimTime,
     slow_factor: u32,
     rng: SimRng,
@@ -573,6 +575,8 @@ impl ConsumerState {
 
 #[derive(Clone, Debug)]
 pub struct GroupState {
+    /// The trace position of the latest `RebalanceStarted`: what its completion follows from.
+    rebalance_seq: Option<u64>,
     pub spec: Group,
     pub topic: u16,
     pub sub: u16,
@@ -775,6 +779,7 @@ impl Engine {
             topics[topic].groups.push(gi as u16);
             let n = scenario.topics[topic].partitions as usize;
             groups.push(GroupState {
+                rebalance_seq: None,
                 spec: g.clone(),
                 topic: topic as u16,
                 sub,
@@ -1176,7 +1181,7 @@ impl Engine {
                     let c = &mut self.consumers[m as usize];
                     c.in_group = c.alive;
                 }
-                self.trigger_rebalance(group);
+                self.trigger_rebalance(group, None);
                 true
             }
             Ev::Scripted { index } => self.on_scripted(index),
@@ -1700,8 +1705,9 @@ impl Engine {
 
     // ───────────────────────────── topic consumers ─────────────────────────────
 
+    /// `cause`: the trace position of what changed the membership (a crash detected, a restart, a reset).
     #[inline(never)]
-    fn trigger_rebalance(&mut self, g: u16) {
+    fn trigger_rebalance(&mut self, g: u16, cause: Option<u64>) {
         let group = &mut self.groups[g as usize];
         if !group.joined {
             return;
@@ -1709,7 +1715,8 @@ impl Engine {
         group.generation += 1;
         group.rebalancing = true;
         self.counters.rebalances += 1;
-        self.trace(What::RebalanceStarted { group: g }, None, 0, None);
+        let seq = self.trace(What::RebalanceStarted { group: g }, None, 0, cause);
+        self.groups[g as usize].rebalance_seq = Some(seq);
         self.try_complete_rebalance(g);
     }
 
@@ -1765,7 +1772,8 @@ impl Engine {
                         OffsetReset::Latest => end,
                     };
                     if let Some(from) = other {
-                        self.trace(What::OffsetReset { group: g, partition: p as u32, from, to: reset }, None, 0, None);
+                        let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset };
+                        self.trace(what, None, 0, self.groups[gi].rebalance_seq);
                     }
                     // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
                     self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
@@ -1787,7 +1795,7 @@ impl Engine {
         let group = &mut self.groups[gi];
         group.rebalancing = false;
         let generation = group.generation;
-        self.trace(What::RebalanceDone { group: g, generation }, None, 0, None);
+        self.trace(What::RebalanceDone { group: g, generation }, None, 0, self.groups[g as usize].rebalance_seq);
         for m in live {
             let epoch = self.consumers[m as usize].epoch;
             self.scheduler
@@ -1835,7 +1843,7 @@ impl Engine {
             cons.removed_slow = false;
             cons.in_group = true;
             cons.batch.clear();
-            self.trigger_rebalance(g);
+            self.trigger_rebalance(g, None);
             return true;
         }
         if !self.consumers[ci].in_group {
@@ -2453,7 +2461,7 @@ impl Engine {
             }
             Step::Effect => {
                 if active.crash_at == Some(CrashPoint::BeforeEffect) {
-                    return self.crash(c, Some(CrashPoint::BeforeEffect));
+                    return self.crash(c, Some(CrashPoint::BeforeEffect), self.deliveries[d].trace_cause());
                 }
                 if self.messages[m].poison() {
                     return self.handler_failed(c, slot, true);
@@ -2501,7 +2509,7 @@ impl Engine {
             }
             Step::Record => {
                 if active.crash_at == Some(CrashPoint::AfterEffect) {
-                    return self.crash(c, Some(CrashPoint::AfterEffect));
+                    return self.crash(c, Some(CrashPoint::AfterEffect), self.deliveries[d].trace_cause());
                 }
                 self.store_set(sub, m, d);
                 self.trace(What::Recorded { consumer: c }, Some(m), attempt, self.deliveries[d].trace_cause());
@@ -2512,7 +2520,7 @@ impl Engine {
                 if active.crash_at == Some(CrashPoint::AfterRecord)
                     || (active.crash_at == Some(CrashPoint::AfterEffect) && no_record_step)
                 {
-                    return self.crash(c, active.crash_at);
+                    return self.crash(c, active.crash_at, self.deliveries[d].trace_cause());
                 }
                 self.counters.processed += 1;
                 self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
@@ -2774,13 +2782,15 @@ impl Engine {
     }
 
     #[inline(never)]
-    fn crash(&mut self, c: u16, step: Option<CrashPoint>) -> bool {
+    /// `cause`: the delivery it crashed while handling (its `Delivered`), or the scripted fault.
+    fn crash(&mut self, c: u16, step: Option<CrashPoint>, cause: Option<u64>) -> bool {
         let ci = c as usize;
         if !self.consumers[ci].alive {
             return false;
         }
         self.counters.crashes += 1;
-        self.trace(What::Crashed { consumer: c, step }, None, 0, None);
+        let seq = self.trace(What::Crashed { consumer: c, step }, None, 0, cause);
+        self.consumers[ci].crashed_seq = Some(seq);
         let sub = self.consumers[ci].sub;
         let role = self.consumers[ci].role;
         let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
@@ -2852,9 +2862,9 @@ impl Engine {
             return false;
         }
         cons.in_group = false;
-        self.trace(What::SessionExpired { consumer: c }, None, 0, None);
+        let expired = self.trace(What::SessionExpired { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
         if let Role::Member { group } = self.consumers[c as usize].role {
-            self.trigger_rebalance(group);
+            self.trigger_rebalance(group, Some(expired));
         }
         true
     }
@@ -2870,7 +2880,7 @@ impl Engine {
         if let Some(a) = cons.slots[0] {
             self.deliveries[a.delivery].set(Delivery::MEMBER_REMOVED);
         }
-        self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
+        let removed = self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
         if let Role::Member { group } = self.consumers[c as usize].role {
             // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
             // commit it still makes is rejected.
@@ -2879,7 +2889,7 @@ impl Engine {
                     *owner = None;
                 }
             }
-            self.trigger_rebalance(group);
+            self.trigger_rebalance(group, Some(removed));
         }
         true
     }
@@ -2893,14 +2903,14 @@ impl Engine {
         cons.alive = true;
         cons.epoch += 1;
         let epoch = cons.epoch;
-        self.trace(What::Restarted { consumer: c }, None, 0, None);
+        let restarted = self.trace(What::Restarted { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
         match self.consumers[c as usize].role {
             Role::Member { group } => {
                 let joined = self.groups[group as usize].joined;
                 let cons = &mut self.consumers[c as usize];
                 cons.in_group = joined;
                 cons.removed_slow = false;
-                self.trigger_rebalance(group);
+                self.trigger_rebalance(group, Some(restarted));
             }
             Role::Worker { .. } => {
                 for slot in 0..self.consumers[c as usize].slots.len() {
@@ -2914,14 +2924,14 @@ impl Engine {
     #[inline(never)]
     fn on_scripted(&mut self, index: u32) -> bool {
         let Some(fault) = self.scenario.faults.scripted.get(index as usize).cloned() else { return false };
-        self.trace(What::FaultInjected { index }, None, 0, None);
+        let injected = self.trace(What::FaultInjected { index }, None, 0, None);
         let consumer = |s: &Self, name: &str| s.consumers.iter().position(|c| c.name == name).map(|i| i as u16);
         match fault.action {
             FaultAction::CrashConsumer { consumer: name, at_step } => {
                 if let Some(c) = consumer(self, &name) {
                     match at_step {
                         None => {
-                            self.crash(c, None);
+                            self.crash(c, None, Some(injected));
                         }
                         Some(point) => self.consumers[c as usize].crash_armed = Some(point),
                     }
@@ -2967,8 +2977,8 @@ impl Engine {
                         self.groups[g].position[p] = offset;
                     }
                     self.groups[g].last_reset_at = Some(self.now);
-                    self.trace(What::GroupReset { group: g as u16 }, None, 0, None);
-                    self.trigger_rebalance(g as u16);
+                    let reset = self.trace(What::GroupReset { group: g as u16 }, None, 0, Some(injected));
+                    self.trigger_rebalance(g as u16, Some(reset));
                 }
             }
         }
@@ -3138,6 +3148,7 @@ impl ConsumerState {
             epoch: 1,
             slots: vec![None; slots as usize],
             crash_armed: None,
+            crashed_seq: None,
             slow_until: 0,
             slow_factor: 1,
             rng,

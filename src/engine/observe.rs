@@ -24,9 +24,12 @@ pub struct TraceEvent {
     /// send (`Produced`, `ProducerRetry`, `RelayRepublish`); a lost ack, a retry, a give-up or a relay's
     /// republish names the publish it answers; a record's delivery names its append; a queue entry's
     /// receive again names the previous receive; every handler step, ack and commit after a delivery names
-    /// that `Delivered`; a transaction's commit or abort names the record it wrote. `None` for roots (a
-    /// message produced, a fault, a crash, retention, a timer's commit) and for a queue entry's first
-    /// receive (its `Enqueued` event names the same entry; the entry row keeps no trace position).
+    /// that `Delivered`; a transaction's commit or abort names the record it wrote. A crash names the
+    /// delivery it interrupted or the scripted fault; a session expiry or a restart names the crash; a
+    /// rebalance names what changed the group (an expiry, a restart, a removal, a reset), and its end and
+    /// its offset resets name its start. `None` for roots (a message produced, a fault, retention, a
+    /// timer's commit, a group joining) and for a queue entry's first receive (its `Enqueued` event names
+    /// the same entry; the entry row keeps no trace position).
     pub cause: Option<u64>,
 }
 
