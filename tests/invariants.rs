@@ -165,7 +165,10 @@ pub fn random_scenario(seed: u64) -> Scenario {
             count: rng.range_inclusive(1, 60) as u32,
             payload: pick(&mut rng, &[Payload::Notification, Payload::StateCarried { bytes: 300 }]),
             idempotent: rng.chance(0.5),
-            publish_mode: pick(&mut rng, &[PublishMode::DualWrite, PublishMode::Outbox]),
+            publish_mode: pick(
+                &mut rng,
+                &[PublishMode::DualWrite, PublishMode::DualWritePublishFirst, PublishMode::Outbox],
+            ),
             request_timeout_ms: rng.range_inclusive(50, 400),
             retries: rng.range_inclusive(0, 4) as u32,
             ..Producer::default()
@@ -302,6 +305,7 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
     for ev in events {
         let needs_cause = match ev.what {
             What::NeverPublished { .. }
+            | What::NeverWritten { .. }
             | What::SendGaveUp { .. }
             | What::Appended { .. }
             | What::Enqueued { .. }
@@ -389,6 +393,7 @@ fn invariants_hold_over_a_seed_sweep() {
         assert!(reports.iter().any(|r| r.lost_messages > 0), "no seed lost a message");
         assert!(reports.iter().any(|r| r.dead_lettered > 0), "no seed dead-lettered a message");
         assert!(reports.iter().any(|r| r.duplicate_appends > 0), "no seed duplicated an append");
+        assert!(reports.iter().any(|r| r.invented_events > 0), "no seed invented an event");
         assert!(reports.iter().any(|r| r.stale_reads > 0), "no seed read back newer state");
         assert!(reports.iter().any(|r| r.out_of_order > 0), "no seed applied effects out of order");
         // The folding comparison means something only if runs really fold (queues, limited retention).

@@ -4,7 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 mod common;
 use brokerscope::engine::broker::TxnMark;
-use brokerscope::engine::observe::What;
+use brokerscope::engine::observe::{AnomalyKind, What};
 use brokerscope::engine::DeliverySource;
 use brokerscope::scenario::model::*;
 use common::*;
@@ -195,6 +195,10 @@ fn table() -> Vec<Row> {
     dual.producers[0].publish_mode = PublishMode::DualWrite;
     dual.faults.producer_crash = 0.1;
     rows.push(row("dual write + crash between write and publish ⇒ loss", dual, No, Yes));
+    let mut first = topic(AfterProcessing, Email, S::None, None);
+    first.producers[0].publish_mode = PublishMode::DualWritePublishFirst;
+    first.faults.producer_crash = 0.1;
+    rows.push(row("dual write publishing first + the same crash ⇒ no loss (an invented event instead)", first, No, No));
     let mut outbox = topic(AfterProcessing, Email, S::None, None);
     outbox.faults.producer_crash = 0.1; // only a dual write can lose this way
     rows.push(row("outbox: the same crash loses nothing", outbox, No, No));
@@ -271,6 +275,31 @@ fn a_fifo_send_accepted_after_the_window_starts_a_new_one() {
         .collect();
     assert_eq!((appends, dropped), (vec![0, 150], vec![160]));
     assert_eq!((r.appended, r.duplicate_appends), (2, 1));
+}
+
+#[test]
+fn a_dual_write_that_publishes_first_invents_events_and_an_outbox_does_not() {
+    // Publish, then crash before the database write: the email goes out for a change that never happened.
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    s.producers[0].publish_mode = PublishMode::DualWritePublishFirst;
+    s.faults.producer_crash = 0.2;
+    let (e, r) = run(&s);
+    assert!(r.invented_events > 0, "{r:?}");
+    assert_eq!(r.lost_messages, 0, "publishing first loses nothing");
+    let invented: Vec<_> = e.anomalies.iter().filter(|a| a.kind == AnomalyKind::InventedEvent).collect();
+    // One anomaly per invented message and subscriber that acted on it (one subscriber here).
+    assert_eq!(invented.len() as u64, r.invented_events);
+    for a in &invented {
+        assert!(e.messages[a.message_id].invented());
+        assert!(a.explanation.contains("never happened") && a.explanation.contains("outbox"), "{}", a.explanation);
+    }
+    // The same crashes in write-first order lose those messages instead, and invent nothing.
+    s.producers[0].publish_mode = PublishMode::DualWrite;
+    let (_, r) = run(&s);
+    assert!(r.lost_messages > 0 && r.invented_events == 0, "{r:?}");
+    s.producers[0].publish_mode = PublishMode::Outbox;
+    let (_, r) = run(&s);
+    assert!(r.lost_messages == 0 && r.invented_events == 0, "{r:?}");
 }
 
 #[test]

@@ -259,6 +259,33 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
     )
 }
 
+/// A subscriber acted on an event whose producer crashed between publishing it and writing its database.
+#[cold]
+#[inline(never)]
+pub fn invented_event(e: &Engine, sub: u16, m: u32, d: u32) -> String {
+    let s = &e.subs[sub as usize];
+    let msg = &e.messages[m];
+    let p = &e.producers[msg.producer as usize].spec;
+    let acted = match e.sinks.get(s.sink as usize) {
+        Some(sink) => sink_phrase(sink.spec.kind).1,
+        None => "wrote its output record",
+    };
+    // Written as the first effect is applied: now is its time.
+    let who = e.delivery(d).map_or("?", |del| consumer(e, del.consumer));
+    let at = e.now();
+    let stored = match msg.version {
+        1 => format!("holds no {} {} at all", p.key_name, msg.key),
+        v => format!("still holds version {} of {} {}", v - 1, p.key_name, msg.key),
+    };
+    format!(
+        "{} describes a change that never happened, and '{}' acted on it: {who} {acted} at {}. '{}' published the event first and crashed before its own database write (a dual write, publish first), so its database {stored}. No consumer can tell. A transactional outbox writes the row and the event in one transaction: neither exists without the other.",
+        e.message_label(m),
+        s.name,
+        seconds(at),
+        p.name
+    )
+}
+
 #[cold]
 #[inline(never)]
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {

@@ -201,6 +201,7 @@ impl Message {
     const ACKED: u8 = 2;
     const PUBLISHED: u8 = 4;
     const RELAY_REPUBLISHED: u8 = 8;
+    const INVENTED: u8 = 16;
 
     fn set(&mut self, flag: u8) {
         self.flags.set(flag);
@@ -223,6 +224,10 @@ impl Message {
     /// The outbox relay crashed after publishing it and publishes it again.
     pub fn relay_republished(&self) -> bool {
         self.flags.has(Self::RELAY_REPUBLISHED)
+    }
+    /// Published by a publish-first dual write whose database write then never happened.
+    pub fn invented(&self) -> bool {
+        self.flags.has(Self::INVENTED)
     }
 }
 
@@ -656,6 +661,7 @@ pub struct Report {
     pub out_of_order: u64,
     pub stale_reads: u64,
     pub duplicate_appends: u64,
+    pub invented_events: u64,
     pub read_api_calls: u64,
     pub bytes_on_wire: u64,
     pub obligations: u64,
@@ -1209,11 +1215,16 @@ impl Engine {
             KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
             KeyChoice::Sequential => (prod.produced - 1) % prod.spec.keys + 1,
         };
-        prod.db_version[key as usize] += 1;
-        let version = prod.db_version[key as usize];
+        // The version this change makes; the database keeps it unless a publish-first write crashes below.
+        let version = prod.db_version[key as usize] + 1;
+        prod.db_version[key as usize] = version;
         let poison = faulty && prod.fault_rng.chance(poison_chance);
-        let crash_between =
-            faulty && prod.spec.publish_mode == PublishMode::DualWrite && prod.fault_rng.chance(producer_crash_chance);
+        let mode = prod.spec.publish_mode;
+        let crash_between = faulty && mode != PublishMode::Outbox && prod.fault_rng.chance(producer_crash_chance);
+        let invented = crash_between && mode == PublishMode::DualWritePublishFirst;
+        if invented {
+            prod.db_version[key as usize] = version - 1;
+        }
         let next_gap = match prod.spec.rate {
             Rate::Fixed { interval_ms } => interval_ms,
             Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
@@ -1231,7 +1242,9 @@ impl Engine {
             appends: 0,
             first_append_offset: 0,
             first_append_partition: 0,
-            flags: Flags::of(if poison { Message::POISON } else { 0 }),
+            flags: Flags::of(
+                (if poison { Message::POISON } else { 0 }) | (if invented { Message::INVENTED } else { 0 }),
+            ),
         });
         self.counters.produced += 1;
         // Who owes this message an effect.
@@ -1254,7 +1267,12 @@ impl Engine {
                 self.counters.obligations += 1;
             }
         }
-        if crash_between {
+        if invented {
+            // Published first: the event is on its way; the crash stops the database write after it.
+            self.send(p, id, 1, 0, self.now);
+            self.counters.invented_events += 1;
+            self.trace(What::NeverWritten { producer: p }, Some(id), 0, Some(seq));
+        } else if crash_between {
             self.trace(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
             self.hint_all(id, LossReason::NeverPublished);
         } else {
@@ -2332,6 +2350,16 @@ impl Engine {
         }
         let produced_at = self.messages[m].produced_at();
         self.latency.record(self.now - produced_at);
+        if self.messages[m].invented() {
+            self.invented_effect(sub, m, d);
+        }
+    }
+
+    /// A subscriber acted on an event its producer never wrote (a publish-first dual write that crashed).
+    #[cold]
+    #[inline(never)]
+    fn invented_effect(&mut self, sub: u16, m: u32, d: u32) {
+        self.push_anomaly(AnomalyKind::InventedEvent, m, &[d], |e| explain::invented_event(e, sub, m, d));
     }
 
     fn store_has(&self, sub: u16, m: u32) -> bool {
@@ -3094,6 +3122,7 @@ impl Engine {
             out_of_order: c.out_of_order,
             stale_reads: c.stale_reads,
             duplicate_appends: c.duplicate_appends,
+            invented_events: c.invented_events,
             read_api_calls: c.read_api_calls,
             bytes_on_wire: c.bytes_on_wire,
             obligations: c.obligations,

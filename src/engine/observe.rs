@@ -45,6 +45,10 @@ pub enum What {
     NeverPublished {
         producer: u16,
     },
+    /// A publish-first dual write crashed after publishing: the database write never happened.
+    NeverWritten {
+        producer: u16,
+    },
     SendGaveUp {
         producer: u16,
     },
@@ -250,6 +254,7 @@ impl What {
             What::StageProduced { .. } => 38,
             What::TxnCommitted { .. } => 39,
             What::TxnAborted { .. } => 40,
+            What::NeverWritten { .. } => 41,
         }
     }
 
@@ -261,6 +266,7 @@ impl What {
         match *self {
             What::Produced { producer, key, version } => [producer as u64, key as u64, version as u64, 0],
             What::NeverPublished { producer }
+            | What::NeverWritten { producer }
             | What::SendGaveUp { producer }
             | What::AppendDeduplicated { producer }
             | What::AckLost { producer }
@@ -390,6 +396,8 @@ pub struct Counters {
     pub stale_reads: u64,
     pub read_api_calls: u64,
     pub duplicate_appends: u64,
+    /// Messages published by a publish-first dual write that crashed before its database write.
+    pub invented_events: u64,
     pub producer_retries: u64,
     pub crashes: u64,
     pub rebalances: u64,
@@ -492,6 +500,7 @@ pub enum AnomalyKind {
     DeadLettered,
     LostToRetention,
     DuplicateAppend,
+    InventedEvent,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -97,6 +97,9 @@ pub enum Rate {
 pub enum PublishMode {
     /// The service writes its database, then publishes: a crash in between loses the event.
     DualWrite,
+    /// The service publishes, then writes its database: a crash in between invents an event (published,
+    /// consumed and acted on, about a change its own database never stored).
+    DualWritePublishFirst,
     /// Database row and outbox row in one transaction; a relay publishes and marks the row sent
     /// (a relay crash between publishing and marking publishes the row again).
     Outbox,

@@ -67,6 +67,10 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         What::NeverPublished { producer } => {
             format!("{} wrote its database and crashed before publishing (dual write)", producer_name(e, producer))
         }
+        What::NeverWritten { producer } => format!(
+            "{} published it and crashed before writing its database (dual write, publish first): it never happened",
+            producer_name(e, producer)
+        ),
         What::SendGaveUp { producer } => format!("{} gave up sending it after its retries", producer_name(e, producer)),
         What::Appended { topic, partition, offset, retry } => format!(
             "appended to {} P{partition} at offset {offset}{}",
@@ -388,6 +392,7 @@ fn tone(what: &What, attempt: u32) -> &'static str {
         What::Effect { duplicate: true, .. }
         | What::Crashed { .. }
         | What::NeverPublished { .. }
+        | What::NeverWritten { .. }
         | What::SendGaveUp { .. }
         | What::HandlerFailed { .. }
         | What::ReadApiFailed { .. }
@@ -547,9 +552,10 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
             | What::TxnCommitted { consumer, .. } => (c(consumer), "B".into()),
             What::CommitRejected { consumer, .. } | What::AckRejected { consumer } => ("B".into(), c(consumer)),
             What::HandlerFailed { consumer, .. } | What::SkippedPoison { consumer, .. } => (c(consumer), c(consumer)),
-            What::NeverPublished { .. } | What::SendGaveUp { .. } | What::AppendDeduplicated { .. } => {
-                ("P".into(), "P".into())
-            }
+            What::NeverPublished { .. }
+            | What::NeverWritten { .. }
+            | What::SendGaveUp { .. }
+            | What::AppendDeduplicated { .. } => ("P".into(), "P".into()),
             _ => ("B".into(), "B".into()),
         };
         let failed = matches!(
@@ -655,6 +661,7 @@ pub fn compare_rows(a: &Engine, b: &Engine) -> Vec<CompareRow> {
         (AnomalyKind::OutOfOrder, "Anomalies: out of order"),
         (AnomalyKind::StaleRead, "Anomalies: stale read"),
         (AnomalyKind::DuplicateAppend, "Anomalies: duplicate append"),
+        (AnomalyKind::InventedEvent, "Anomalies: invented event"),
     ] {
         rows.push(row(label, anomalies(a, kind), anomalies(b, kind), Some(true)));
     }

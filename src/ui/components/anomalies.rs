@@ -13,6 +13,7 @@ fn kind_label(kind: AnomalyKind) -> &'static str {
         AnomalyKind::DeadLettered => "Dead-lettered",
         AnomalyKind::LostToRetention => "Lost to retention",
         AnomalyKind::DuplicateAppend => "Duplicate append",
+        AnomalyKind::InventedEvent => "Invented event",
     }
 }
 
