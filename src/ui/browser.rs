@@ -100,8 +100,8 @@ pub fn svg_document(selector: &str, overlay: Option<&str>) -> Option<(String, f6
     let mut numbers = view_box.split_whitespace().filter_map(crate::ui::text::parse_decimal).skip(2);
     let (width, height) = (numbers.next()?, numbers.next()?);
     copy.set_attribute("xmlns", SVG_NS).ok()?;
-    copy.set_attribute("width", &width.to_string()).ok()?;
-    copy.set_attribute("height", &height.to_string()).ok()?;
+    copy.set_attribute("width", &crate::ui::text::decimal(width)).ok()?;
+    copy.set_attribute("height", &crate::ui::text::decimal(height)).ok()?;
     let class = copy.get_attribute("class").unwrap_or_default();
     copy.set_attribute("class", &format!("{class} exported")).ok()?;
     let style = document.create_element_ns(Some(SVG_NS), "style").ok()?;

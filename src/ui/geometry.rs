@@ -518,7 +518,8 @@ pub fn curve_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
 /// The SVG path of an edge from `a` to `b` (the curve `curve_point` follows).
 pub fn curve_path(a: (f64, f64), b: (f64, f64)) -> String {
     let mx = (a.0 + b.0) / 2.0;
-    format!("M{:.1},{:.1} C{mx:.1},{:.1} {mx:.1},{:.1} {:.1},{:.1}", a.0, a.1, a.1, b.1, b.0, b.1)
+    let d = crate::ui::text::decimal;
+    format!("M{},{} C{},{} {},{} {},{}", d(a.0), d(a.1), d(mx), d(a.1), d(mx), d(b.1), d(b.0), d(b.1))
 }
 
 pub fn key_hue(key: u32) -> u32 {
@@ -826,7 +827,8 @@ pub fn chart(engine: &Engine, width: f64, height: f64) -> Option<Chart> {
             let picks = (0..samples.len()).step_by(stride).chain(std::iter::once(samples.len() - 1));
             for (k, j) in picks.enumerate() {
                 let cmd = if k == 0 { 'M' } else { 'L' };
-                path.push_str(&format!("{cmd}{:.1},{:.1} ", x(samples[j].at_ms), y(values[j])));
+                let d = crate::ui::text::decimal;
+                path.push_str(&format!("{cmd}{},{} ", d(x(samples[j].at_ms)), d(y(values[j]))));
             }
             ChartSeries {
                 label,
@@ -1145,7 +1147,7 @@ mod tests {
         assert_eq!(curve_point(a, b, 1.0), b);
         let mid = curve_point(a, b, 0.5);
         assert!((mid.0 - 110.0).abs() < 1e-9 && (mid.1 - 70.0).abs() < 1e-9);
-        assert!(curve_path(a, b).starts_with("M10.0,20.0 C110.0,20.0"));
+        assert!(curve_path(a, b).starts_with("M10,20 C110,20"), "{}", curve_path(a, b));
     }
 
     #[test]

@@ -1008,7 +1008,8 @@ fn percent(p: f64) -> Result<f64, String> {
     if p.is_finite() && (0.0..=100.0).contains(&p) {
         Ok(p / 100.0)
     } else {
-        Err(format!("'{p}' is not a percentage: use a number from 0 to 100."))
+        let shown = if p.is_finite() { crate::ui::text::decimal(p) } else { "That".into() };
+        Err(format!("'{shown}' is not a percentage: use a number from 0 to 100."))
     }
 }
 

@@ -31,6 +31,21 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     serde_json::from_str::<f64>(&text).ok()
 }
 
+/// A number for the page (an SVG coordinate, a speed, a percentage): `x` to two decimals, trailing zeros
+/// dropped ("12", "12.5", "0.25", "-3.07"). Written out by hand, like `parse_decimal`: the app then
+/// formats no float with core's formatter, whose shortest and fixed-precision algorithms and their tables
+/// weighed several KB of the download.
+pub fn decimal(x: f64) -> String {
+    let hundredths = if x.is_finite() { (x * 100.0).round() as i64 } else { 0 };
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let (whole, frac) = (hundredths.unsigned_abs() / 100, hundredths.unsigned_abs() % 100);
+    match frac {
+        0 => format!("{sign}{whole}"),
+        f if f % 10 == 0 => format!("{sign}{whole}.{}", f / 10),
+        f => format!("{sign}{whole}.{f:02}"),
+    }
+}
+
 /// A file name for a scenario's export: its name in lowercase words joined by dashes.
 pub fn export_file_name(scenario_name: &str) -> String {
     // ASCII case folding (a letter outside ASCII is kept as it is): Unicode's case tables would add
@@ -699,6 +714,26 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn decimals_read_as_the_page_shows_them() {
+        for (x, shown) in [
+            (0.0, "0"),
+            (12.0, "12"),
+            (12.5, "12.5"),
+            (0.25, "0.25"),
+            (-3.07, "-3.07"),
+            (-0.001, "0"),
+            (1100.0, "1100"),
+            (123.456, "123.46"),
+            (0.1 + 0.2, "0.3"),
+            (f64::NAN, "0"),
+        ] {
+            assert_eq!(decimal(x), shown, "{x}");
+        }
+        // What it writes, the page's number parser reads back.
+        assert_eq!(parse_decimal(&decimal(2.5)), Some(2.5));
+    }
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;
 

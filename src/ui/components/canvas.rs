@@ -4,6 +4,7 @@ use super::OnAction;
 use crate::ui::geometry::{crowded, curve_path, declutter, layout, tokens, Motion, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
+use crate::ui::text::decimal;
 use crate::ui::token_layer::TokenLayer;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -197,7 +198,7 @@ fn Picture(props: &PictureProps) -> Html {
             aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
             onclick={clear}>
             { for l.columns.iter().map(|(x, title)| html! {
-                <text class="column-title" x={x.to_string()} y="24">{*title}</text>
+                <text class="column-title" x={decimal(*x)} y="24">{*title}</text>
             }) }
             { for l.edges.iter().map(|e| html! {
                 <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
@@ -216,17 +217,17 @@ fn Picture(props: &PictureProps) -> Html {
                 html! {
                     <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
                         aria-label={label} {onclick} {onkeydown}>
-                        <rect class="box" x={n.x.to_string()} y={n.y.to_string()} width={n.w.to_string()} height={n.h.to_string()} rx="6" />
-                        <text x={(n.x + 10.0).to_string()} y={(n.y + 18.0).to_string()} font-weight="600">{n.title.clone()}</text>
+                        <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
+                        <text x={decimal(n.x + 10.0)} y={decimal(n.y + 18.0)} font-weight="600">{n.title.clone()}</text>
                         { for n.lines.iter().enumerate().map(|(i, line)| html! {
-                            <text class="sub" x={(n.x + 10.0).to_string()} y={(n.y + 34.0 + 14.0 * i as f64).to_string()}>{line.clone()}</text>
+                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + 34.0 + 14.0 * i as f64)}>{line.clone()}</text>
                         }) }
                     </g>
                 }
             }) }
             { for l.partitions.iter().map(|row| html! {
                 <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
-                    <text class="sub" x={(row.x + 10.0).to_string()} y={(row.y + 15.0).to_string()} font-size="11">{row.label.clone()}</text>
+                    <text class="sub" x={decimal(row.x + 10.0)} y={decimal(row.y + 15.0)} font-size="11">{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
                         let selected = c.message.is_some() && c.message == selected_message;
                         let (onclick, onkeydown) = match c.message {
@@ -238,7 +239,7 @@ fn Picture(props: &PictureProps) -> Html {
                         };
                         html! {
                             <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
-                                x={c.x.to_string()} y={(row.y + 3.0).to_string()} width="18" height="16" rx="2"
+                                x={decimal(c.x)} y={decimal(row.y + 3.0)} width="18" height="16" rx="2"
                                 data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
                                 <title>{format!("offset {}: {}", c.offset, c.label)}</title>
                             </rect>
@@ -246,10 +247,10 @@ fn Picture(props: &PictureProps) -> Html {
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>
-                            <line class={classes!("marker", m.class)} x1={m.x.to_string()} x2={m.x.to_string()} y1={(row.y + 1.0).to_string()} y2={(row.y + 21.0).to_string()}>
+                            <line class={classes!("marker", m.class)} x1={decimal(m.x)} x2={decimal(m.x)} y1={decimal(row.y + 1.0)} y2={decimal(row.y + 21.0)}>
                                 <title>{m.title.clone()}</title>
                             </line>
-                            <text class="sub" x={(m.x + 2.0).to_string()} y={(row.y + 2.0).to_string()} font-size="9">{m.label.clone()}</text>
+                            <text class="sub" x={decimal(m.x + 2.0)} y={decimal(row.y + 2.0)} font-size="9">{m.label.clone()}</text>
                         </g>
                     }) }
                 </g>

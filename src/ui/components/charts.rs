@@ -2,6 +2,7 @@
 use super::ModelProps;
 use crate::engine::observe::seconds;
 use crate::ui::geometry::chart;
+use crate::ui::text::decimal;
 use yew::prelude::*;
 
 const W: f64 = 300.0;
@@ -29,10 +30,10 @@ pub fn Charts(props: &ModelProps) -> Html {
                 <svg class="chart" data-testid="chart" viewBox={format!("-2 -4 {} {}", W + 4.0, H + 22.0)} role="img"
                     aria-label={format!("Line chart up to {}: {}", seconds(c.end_ms),
                         c.series.iter().map(|s| format!("{} now {}", s.label, s.last)).collect::<Vec<_>>().join(", "))}>
-                    <line class="axis" x1="0" y1={H.to_string()} x2={W.to_string()} y2={H.to_string()} />
-                    <line class="axis" x1="0" y1="0" x2="0" y2={H.to_string()} />
+                    <line class="axis" x1="0" y1={decimal(H)} x2={decimal(W)} y2={decimal(H)} />
+                    <line class="axis" x1="0" y1="0" x2="0" y2={decimal(H)} />
                     <text class="tick" x="4" y="8">{format!("max {}", c.max)}</text>
-                    <text class="tick" x={W.to_string()} y={(H + 14.0).to_string()} text-anchor="end">{seconds(c.end_ms)}</text>
+                    <text class="tick" x={decimal(W)} y={decimal(H + 14.0)} text-anchor="end">{seconds(c.end_ms)}</text>
                     { for c.series.iter().map(|s| html! {
                         <path class="series" d={s.path.clone()} stroke-dasharray={s.dash}><title>{s.label.clone()}</title></path>
                     }) }

@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 fn speed_label(s: f64) -> String {
     if s < 1.0 {
-        format!("{s}×")
+        format!("{}×", crate::ui::text::decimal(s))
     } else {
         format!("{}×", s as u64)
     }
@@ -213,7 +213,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <label class="inline" for="speed">{"Speed"}</label>
                 <select id="speed" data-testid="speed" onchange={on_speed}>
                     { for SPEEDS.iter().map(|&s| html! {
-                        <option value={s.to_string()} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
+                        <option value={crate::ui::text::decimal(s)} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
                     }) }
                 </select>
             </div>

@@ -6,6 +6,7 @@ use crate::engine::{Engine, Role};
 use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, Payload, ResetTarget, Strategy};
 use crate::ui::geometry::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
+use crate::ui::text::decimal;
 use crate::ui::text::{handler_code, journey};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -236,18 +237,18 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
 /// A journey's sequence diagram as SVG: lifelines, arrows (a crossed dotted one for a reply that never
 /// came), notes as diamonds, and each step's time and sentence.
 fn sequence_svg(l: &crate::ui::geometry::SequenceLayout) -> Html {
-    let y_end = l.height.to_string();
+    let y_end = decimal(l.height);
     html! {
         <svg class="sequence" data-testid="sequence" viewBox={format!("0 0 {} {}", l.width, l.height)} role="img"
             aria-label="The message's journey as a sequence diagram">
             { for l.lanes.iter().map(|(x, name)| html! {
                 <g class="lane">
-                    <text class="lane-name" x={x.to_string()} y="16" text-anchor="middle">{name.clone()}</text>
-                    <line class="lifeline" x1={x.to_string()} x2={x.to_string()} y1="24" y2={y_end.clone()} />
+                    <text class="lane-name" x={decimal(*x)} y="16" text-anchor="middle">{name.clone()}</text>
+                    <line class="lifeline" x1={decimal(*x)} x2={decimal(*x)} y1="24" y2={y_end.clone()} />
                 </g>
             }) }
             { for l.rows.iter().map(|r| {
-                let y = r.y.to_string();
+                let y = decimal(r.y);
                 let shape = if r.note {
                     html! { <path class="note" d={format!("M{},{} l6,-6 l6,6 l-6,6 z", r.x1 - 6.0, r.y)} /> }
                 } else {
@@ -259,16 +260,16 @@ fn sequence_svg(l: &crate::ui::geometry::SequenceLayout) -> Html {
                     };
                     html! {
                         <>
-                            <line class={classes!("arrow", r.failed.then_some("failed"))} x1={r.x1.to_string()} x2={r.x2.to_string()} y1={y.clone()} y2={y.clone()} />
+                            <line class={classes!("arrow", r.failed.then_some("failed"))} x1={decimal(r.x1)} x2={decimal(r.x2)} y1={y.clone()} y2={y.clone()} />
                             <path class={classes!("head", r.failed.then_some("failed"))} d={head} />
                         </>
                     }
                 };
                 html! {
                     <g class="step">
-                        <text class="time" x="4" y={(r.y + 4.0).to_string()}>{r.time.clone()}</text>
+                        <text class="time" x="4" y={decimal(r.y + 4.0)}>{r.time.clone()}</text>
                         { shape }
-                        <text class="step-text" x={l.text_x.to_string()} y={(r.y + 4.0).to_string()}>{r.text.clone()}</text>
+                        <text class="step-text" x={decimal(l.text_x)} y={decimal(r.y + 4.0)}>{r.text.clone()}</text>
                     </g>
                 }
             }) }
@@ -337,7 +338,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         html! {
             <label class="field">{label.to_string()}
                 <input type="number" min="0" max="100" step="0.5" data-testid={testid.to_string()}
-                    value={format!("{}", (value * 1000.0).round() / 10.0)} {onchange} />
+                    value={decimal((value * 1000.0).round() / 10.0)} {onchange} />
             </label>
         }
     };
