@@ -9,10 +9,13 @@ pub const LESSON_FORMAT_VERSION: u32 = 1;
 
 /// (file stem, JSON text), in the order the page lists them.
 pub const LESSONS: &[(&str, &str)] = &[
-    ("01-events-vs-messages", include_str!("../../lessons/01-events-vs-messages.json")),
-    ("02-where-duplicates-come-from", include_str!("../../lessons/02-where-duplicates-come-from.json")),
-    ("03-idempotency-strategies", include_str!("../../lessons/03-idempotency-strategies.json")),
-    ("04-notification-vs-state", include_str!("../../lessons/04-notification-vs-state.json")),
+    ("01-events-vs-messages", include_str!(concat!(env!("OUT_DIR"), "/lessons/01-events-vs-messages.json"))),
+    (
+        "02-where-duplicates-come-from",
+        include_str!(concat!(env!("OUT_DIR"), "/lessons/02-where-duplicates-come-from.json")),
+    ),
+    ("03-idempotency-strategies", include_str!(concat!(env!("OUT_DIR"), "/lessons/03-idempotency-strategies.json"))),
+    ("04-notification-vs-state", include_str!(concat!(env!("OUT_DIR"), "/lessons/04-notification-vs-state.json"))),
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -84,7 +84,8 @@ pub fn download(blob: gloo::file::Blob, file_name: &str) {
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 /// The styles a standalone copy of the canvas needs (the light theme's tokens and the canvas rules).
-const CANVAS_STYLES: &str = concat!(include_str!("../../styles/tokens.css"), include_str!("../../styles/canvas.css"));
+/// (`styles/tokens.css` then `styles/canvas.css`, without comments: `build.rs` writes the copy.)
+const CANVAS_STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/canvas_styles.css"));
 
 /// A drawing on the page (the canvas, a sequence diagram) as a standalone SVG document for slides: a deep
 /// copy with its styles inside and a size, serialized by the browser. Also its width and height.
