@@ -171,11 +171,13 @@ pub fn random_scenario(seed: u64) -> Scenario {
             ),
             request_timeout_ms: rng.range_inclusive(50, 400),
             retries: rng.range_inclusive(0, 4) as u32,
+            acks: pick(&mut rng, &[Acks::All, Acks::All, Acks::Zero]),
             ..Producer::default()
         });
     }
     s.faults = Faults {
         lost_ack: prob(&mut rng, 0.2),
+        lost_send: prob(&mut rng, 0.1),
         consumer_crash: prob(&mut rng, 0.15),
         crash_points: vec![CrashPoint::BeforeEffect, CrashPoint::AfterEffect, CrashPoint::AfterRecord],
         restart_after_ms: rng.range_inclusive(50, 1_500),
@@ -306,6 +308,7 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
         let needs_cause = match ev.what {
             What::NeverPublished { .. }
             | What::NeverWritten { .. }
+            | What::SendLost { .. }
             | What::SendGaveUp { .. }
             | What::Appended { .. }
             | What::Enqueued { .. }
@@ -394,6 +397,10 @@ fn invariants_hold_over_a_seed_sweep() {
         assert!(reports.iter().any(|r| r.dead_lettered > 0), "no seed dead-lettered a message");
         assert!(reports.iter().any(|r| r.duplicate_appends > 0), "no seed duplicated an append");
         assert!(reports.iter().any(|r| r.invented_events > 0), "no seed invented an event");
+        assert!(
+            reports.iter().any(|r| r.anomalies.iter().any(|a| a.explanation.contains("acks=0 (fire and forget)"))),
+            "no seed lost a fire-and-forget send"
+        );
         assert!(reports.iter().any(|r| r.stale_reads > 0), "no seed read back newer state");
         assert!(reports.iter().any(|r| r.out_of_order > 0), "no seed applied effects out of order");
         // The folding comparison means something only if runs really fold (queues, limited retention).

@@ -199,6 +199,17 @@ fn table() -> Vec<Row> {
     first.producers[0].publish_mode = PublishMode::DualWritePublishFirst;
     first.faults.producer_crash = 0.1;
     rows.push(row("dual write publishing first + the same crash ⇒ no loss (an invented event instead)", first, No, No));
+    let mut waits = topic(AfterProcessing, Email, S::None, None);
+    waits.faults.lost_send = 0.1;
+    rows.push(row("acks=all + lost send ⇒ the producer resends: no loss, no duplicate", waits, No, No));
+    let mut fire_and_forget = topic(AfterProcessing, Email, S::None, None);
+    fire_and_forget.producers[0].acks = Acks::Zero;
+    fire_and_forget.faults.lost_send = 0.1;
+    rows.push(row("acks=0 + lost send ⇒ loss, silently", fire_and_forget, No, Yes));
+    let mut no_ack_to_lose = topic(AfterProcessing, Email, S::None, None);
+    no_ack_to_lose.producers[0].acks = Acks::Zero;
+    no_ack_to_lose.faults.lost_ack = 0.3;
+    rows.push(row("acks=0 + lost ack ⇒ nothing to retry: no duplicate", no_ack_to_lose, No, No));
     let mut outbox = topic(AfterProcessing, Email, S::None, None);
     outbox.faults.producer_crash = 0.1; // only a dual write can lose this way
     rows.push(row("outbox: the same crash loses nothing", outbox, No, No));
@@ -275,6 +286,30 @@ fn a_fifo_send_accepted_after_the_window_starts_a_new_one() {
         .collect();
     assert_eq!((appends, dropped), (vec![0, 150], vec![160]));
     assert_eq!((r.appended, r.duplicate_appends), (2, 1));
+}
+
+#[test]
+fn acks_zero_never_retries_so_it_never_duplicates_and_loses_lost_sends_silently() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    s.producers[0].acks = Acks::Zero;
+    s.faults.lost_ack = 0.2; // no ack to lose
+    s.faults.lost_send = 0.2;
+    let reports = sweep(&s, SEEDS);
+    for r in &reports {
+        assert_eq!(r.duplicate_appends, 0, "seed {}: a fire-and-forget producer never resends", r.seed);
+        assert_eq!(r.appended + r.lost_messages, r.produced, "seed {}: every lost send is a lost message", r.seed);
+    }
+    let (_, r) = run(&s);
+    let lost = r.anomalies.iter().find(|a| a.kind == AnomalyKind::LostMessage).expect("a lost send");
+    assert!(lost.explanation.contains("acks=0") && lost.explanation.contains("acks=all"), "{}", lost.explanation);
+    // Waiting for acks, the same lost sends time out and go again: nothing lost (with retries enough
+    // that six lost sends of one message in a row, which seed 10 has, are retried too).
+    s.producers[0].acks = Acks::All;
+    s.producers[0].retries = 20;
+    s.faults.lost_ack = 0.0;
+    for r in sweep(&s, SEEDS) {
+        assert_eq!((r.lost_messages, r.duplicate_appends), (0, 0), "seed {}", r.seed);
+    }
 }
 
 #[test]

@@ -448,7 +448,10 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::NeverPublished => format!(
             "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
         ),
-        LossReason::ProducerGaveUp => format!("{label} never reached '{who}': every send's ack was lost and the producer gave up after its retries."),
+        LossReason::ProducerGaveUp => format!("{label} never reached '{who}': no send of it got an ack (each send or its ack was lost) and the producer gave up after its retries."),
+        LossReason::SendLost => format!(
+            "{label} never reached '{who}': the producer sends with acks=0 (fire and forget) and the request was lost on the way, so nobody knew and nobody resent it. With acks=all the producer would have timed out and sent it again."
+        ),
         LossReason::CommittedBeforeProcessing { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {

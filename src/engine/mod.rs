@@ -358,6 +358,8 @@ pub enum LossReason {
     NeverPublished,
     /// Every send's ack was lost and the producer gave up before any append.
     ProducerGaveUp,
+    /// A fire-and-forget send (`acks = 0`) never reached the broker, and nobody noticed.
+    SendLost,
     /// The offset was committed before processing and the consumer crashed before the effect.
     CommittedBeforeProcessing { delivery: u32 },
     /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
@@ -1448,8 +1450,31 @@ impl Engine {
 
     fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
         self.counters.bytes_on_wire += self.message_bytes(message);
+        let lost_send = self.scenario.faults.lost_send;
+        if lost_send > 0.0 && self.faulty() && self.producers[p as usize].fault_rng.chance(lost_send) {
+            return self.send_lost(p, message, attempt, session, at);
+        }
         let due = at + self.scenario.network_latency_ms;
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
+    }
+
+    /// The request never reaches the broker. A producer waiting for acks times out and retries; one that
+    /// does not (`acks = 0`) never learns, and the message is lost unless something else sends it.
+    #[cold]
+    #[inline(never)]
+    fn send_lost(&mut self, p: u16, m: u32, attempt: u32, session: u32, at: SimTime) {
+        let seq = self.trace(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+        self.messages[m].send_seq = Seq32::of(seq);
+        let spec = &self.producers[p as usize].spec;
+        if spec.acks == Acks::Zero {
+            if !self.messages[m].published() {
+                self.hint_all(m, LossReason::SendLost);
+            }
+        } else if session == 0 {
+            // Not the ack-timeout lane: a retry sent after its backoff would break the lane's time order.
+            let due = (at + spec.request_timeout_ms).max(self.now);
+            self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, session });
+        }
     }
 
     #[inline(never)]
@@ -1507,10 +1532,23 @@ impl Engine {
             }
         };
         self.messages[m].send_seq = Seq32::of(outcome);
-        // The ack back to the producer.
+        // The ack back to the producer; a fire-and-forget producer (acks = 0) waits for none.
+        if self.producers[pi].spec.acks == Acks::Zero {
+            self.messages[m].set(Message::ACKED);
+        } else {
+            self.answer_send(p, m, attempt, session, sent_at, outcome);
+        }
+        // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
+        self.maybe_relay_republish(p, m, attempt, session, outcome);
+        true
+    }
+
+    /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
+    /// scripted window) or late, the producer's request timeout fires and it retries.
+    fn answer_send(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime, outcome: u64) {
         let faulty = self.faulty();
         let lost_ack = self.scenario.faults.lost_ack;
-        let prod = &mut self.producers[pi];
+        let prod = &mut self.producers[p as usize];
         // Scripted windows apply in either phase (they are explicit); random faults only in the fault phase.
         let drop = self.now < prod.drop_acks_until || (faulty && prod.fault_rng.chance(lost_ack));
         let latency = self.scenario.network_latency_ms;
@@ -1528,7 +1566,10 @@ impl Engine {
                 Ev::AckTimeout { producer: p, message: m, attempt, session },
             );
         }
-        // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
+    }
+
+    fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, session: u32, outcome: u64) {
+        let pi = p as usize;
         if session == 0
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
@@ -1544,7 +1585,6 @@ impl Engine {
                 self.send(p, m, 1, 1, at);
             }
         }
-        true
     }
 
     fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {

@@ -45,6 +45,10 @@ pub enum What {
     NeverPublished {
         producer: u16,
     },
+    /// A send never reached the broker (`faults.lost_send`).
+    SendLost {
+        producer: u16,
+    },
     /// A publish-first dual write crashed after publishing: the database write never happened.
     NeverWritten {
         producer: u16,
@@ -255,6 +259,7 @@ impl What {
             What::TxnCommitted { .. } => 39,
             What::TxnAborted { .. } => 40,
             What::NeverWritten { .. } => 41,
+            What::SendLost { .. } => 42,
         }
     }
 
@@ -267,6 +272,7 @@ impl What {
             What::Produced { producer, key, version } => [producer as u64, key as u64, version as u64, 0],
             What::NeverPublished { producer }
             | What::NeverWritten { producer }
+            | What::SendLost { producer }
             | What::SendGaveUp { producer }
             | What::AppendDeduplicated { producer }
             | What::AckLost { producer }

@@ -136,6 +136,21 @@ pub struct Producer {
     /// On a FIFO queue the de-duplication id plays this part.
     pub idempotent: bool,
     pub publish_mode: PublishMode,
+    /// Whether the producer waits for the broker's acknowledgement (Kafka `acks`, default `all` since 3.0).
+    pub acks: Acks,
+}
+
+/// What a producer waits for after a send. Kafka's `acks=1` (the leader alone) is not offered: with one
+/// broker and no replicas it would behave exactly like `all` here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Acks {
+    /// Waits for the ack; a send unanswered within `request_timeout_ms` is retried.
+    #[serde(rename = "all")]
+    All,
+    /// Fire and forget (Kafka `acks=0`, RabbitMQ without publisher confirms): no ack, so no retry and no
+    /// duplicate from one, and a send lost on the way is lost without anyone knowing.
+    #[serde(rename = "0")]
+    Zero,
 }
 
 impl Default for Producer {
@@ -157,6 +172,7 @@ impl Default for Producer {
             retry_backoff_ms: 100,
             idempotent: false,
             publish_mode: PublishMode::Outbox,
+            acks: Acks::All,
         }
     }
 }
@@ -412,6 +428,8 @@ pub enum CrashPoint {
 pub struct Faults {
     /// Per producer send: the broker appends but the ack never reaches the producer.
     pub lost_ack: f64,
+    /// Per producer send: the request never reaches the broker.
+    pub lost_send: f64,
     /// Per handler run: the consumer crashes at a point drawn from `crash_points`.
     pub consumer_crash: f64,
     pub crash_points: Vec<CrashPoint>,
@@ -438,6 +456,7 @@ impl Default for Faults {
     fn default() -> Self {
         Faults {
             lost_ack: 0.0,
+            lost_send: 0.0,
             consumer_crash: 0.0,
             crash_points: vec![CrashPoint::BeforeEffect, CrashPoint::AfterEffect, CrashPoint::AfterRecord],
             restart_after_ms: 1_000,

@@ -405,6 +405,7 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
     let f = &s.faults;
     for (field, p) in [
         ("lost_ack", f.lost_ack),
+        ("lost_send", f.lost_send),
         ("consumer_crash", f.consumer_crash),
         ("duplicate_delivery", f.duplicate_delivery),
         ("poison", f.poison),

@@ -5,7 +5,7 @@ use crate::engine::observe::What;
 use crate::engine::Engine;
 use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
-use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::geometry::NodeId;
@@ -117,6 +117,8 @@ pub enum Edit {
     VisibilityTimeout(usize, u64),
     MaxReceives(usize, u32),
     ProducerIdempotent(usize, bool),
+    /// `acks = 0` when on, `all` when off.
+    ProducerFireAndForget(usize, bool),
     SinkAcceptsKey(usize, bool),
     /// Add a producer like this one (a fresh name, the same target and settings).
     CopyProducer(usize),
@@ -132,6 +134,7 @@ pub enum Edit {
     CrashPercent(f64),
     /// Per producer send, in percent.
     LostAckPercent(f64),
+    LostSendPercent(f64),
 }
 
 /// The anomaly the user clicked: what to highlight on the canvas.
@@ -923,6 +926,9 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
         Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
         Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
+        Edit::ProducerFireAndForget(i, on) => {
+            get(&mut s.producers, i, "producer")?.acks = if on { Acks::Zero } else { Acks::All }
+        }
         Edit::SinkAcceptsKey(i, on) => get(&mut s.sinks, i, "sink")?.accepts_idempotency_key = on,
         Edit::CopyProducer(i) => {
             let mut copy = get(&mut s.producers, i, "producer")?.clone();
@@ -982,6 +988,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         }
         Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
         Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
+        Edit::LostSendPercent(p) => s.faults.lost_send = percent(p)?,
     }
     Ok(())
 }

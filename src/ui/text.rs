@@ -82,6 +82,7 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         What::NeverPublished { producer } => {
             format!("{} wrote its database and crashed before publishing (dual write)", producer_name(e, producer))
         }
+        What::SendLost { producer } => format!("{}'s send never reached the broker", producer_name(e, producer)),
         What::NeverWritten { producer } => format!(
             "{} published it and crashed before writing its database (dual write, publish first): it never happened",
             producer_name(e, producer)
@@ -416,6 +417,7 @@ fn tone(what: &What, attempt: u32) -> &'static str {
         What::Appended { retry: true, .. }
         | What::Enqueued { retry: true, .. }
         | What::AckLost { .. }
+        | What::SendLost { .. }
         | What::ProducerRetry { .. }
         | What::RelayRepublish { .. }
         | What::VisibilityExpired { .. }
@@ -432,6 +434,7 @@ fn loss_reason(reason: LossReason) -> &'static str {
     match reason {
         LossReason::Unknown => "lost",
         LossReason::NeverPublished => "lost: never published (dual write)",
+        LossReason::SendLost => "lost: a fire-and-forget send (acks=0) was lost",
         LossReason::ProducerGaveUp => "lost: the producer gave up",
         LossReason::CommittedBeforeProcessing { .. } => "lost: committed before processing, then a crash",
         LossReason::SkippedByClaim { .. } => "lost: skipped because of a claim whose owner crashed",
@@ -571,11 +574,16 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
             | What::NeverWritten { .. }
             | What::SendGaveUp { .. }
             | What::AppendDeduplicated { .. } => ("P".into(), "P".into()),
+            What::SendLost { .. } => ("P".into(), "B".into()),
             _ => ("B".into(), "B".into()),
         };
         let failed = matches!(
             ev.what,
-            What::AckLost { .. } | What::ReadApiFailed { .. } | What::CommitRejected { .. } | What::AckRejected { .. }
+            What::AckLost { .. }
+                | What::SendLost { .. }
+                | What::ReadApiFailed { .. }
+                | What::CommitRejected { .. }
+                | What::AckRejected { .. }
         );
         rows.push((at_ms, from, to, describe(e, ev), failed));
     }

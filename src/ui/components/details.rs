@@ -3,7 +3,7 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
-use crate::scenario::model::{CommitPolicy, FaultAction, Isolation, Payload, ResetTarget, Strategy};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, ResetTarget, Strategy};
 use crate::ui::geometry::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
 use crate::ui::text::decimal;
@@ -349,6 +349,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
             <h3>{"Fault probabilities"}</h3>
             { percent_field("Consumer crash per handler run (%)", f.consumer_crash, "edit-crash", Edit::CrashPercent) }
             { percent_field("Lost producer ack per send (%)", f.lost_ack, "edit-lost-ack", Edit::LostAckPercent) }
+            { percent_field("Lost producer send (%)", f.lost_send, "edit-lost-send", Edit::LostSendPercent) }
             if any_notification {
                 <div class="buttons">
                     { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
@@ -446,6 +447,7 @@ pub fn Details(props: &ActionProps) -> Html {
                     <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
                     <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
                     { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", Box::new(move |on| Edit::ProducerIdempotent(i, on))) }
+                    { checkbox(on_action, "Fire and forget (acks=0: no ack, no retry)", ps.spec.acks == Acks::Zero, "edit-acks-zero", Box::new(move |on| Edit::ProducerFireAndForget(i, on))) }
                     <div class="buttons">
                         { button(on_action, Action::Edit(Edit::CopyProducer(i)), "Add a producer like this", "copy-producer") }
                         { button(on_action, Action::Edit(Edit::RemoveProducer(i)), "Remove this producer", "remove-producer") }
