@@ -1,5 +1,5 @@
 // Brokerscope's service worker: once the app has loaded, it opens without a network (the conference
-// Wi-Fi will drop). The build (assets/precache.sh, a Trunk post-build hook) fills in BUILD and FILES:
+// Wi-Fi will drop). The build (assets/post_build.sh, a Trunk post-build hook) fills in BUILD and FILES:
 // the exact files of this build, so a new deploy installs a new cache and removes the old one.
 // Only same-origin GETs under this worker's scope are handled; nothing is ever fetched from elsewhere.
 const BUILD = '__BUILD__';
