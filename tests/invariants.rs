@@ -198,7 +198,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
         .collect();
     for _ in 0..rng.range_inclusive(0, 3) {
         let at_ms = rng.range_inclusive(0, s.until_ms);
-        let action = match rng.range_inclusive(0, 5) {
+        let action = match rng.range_inclusive(0, 7) {
             0 => FaultAction::CrashConsumer {
                 consumer: pick(&mut rng, &consumers.iter().map(|c| c.as_str()).collect::<Vec<_>>()).to_string(),
                 at_step: pick(&mut rng, &[None, Some(CrashPoint::AfterEffect), Some(CrashPoint::AfterRecord)]),
@@ -215,6 +215,12 @@ pub fn random_scenario(seed: u64) -> Scenario {
                 FaultAction::ResetGroup { group: "g0".into(), to }
             }
             4 if use_queue => FaultAction::DuplicateNextDelivery { queue: "q".into() },
+            5 => FaultAction::StopConsumer {
+                consumer: consumers[rng.range_inclusive(0, consumers.len() as u64 - 1) as usize].clone(),
+            },
+            6 => FaultAction::StartConsumer {
+                consumer: consumers[rng.range_inclusive(0, consumers.len() as u64 - 1) as usize].clone(),
+            },
             _ => FaultAction::SlowConsumer { consumer: consumers[0].clone(), factor: 5, duration_ms: 500 },
         };
         s.faults.scripted.push(ScriptedFault { at_ms, action });
@@ -290,7 +296,8 @@ fn check(seed: u64) -> Result<Sweep, String> {
         ));
     }
     let (kept, ever) = folded.table_rows();
-    Ok(Sweep { report: r, folded_rows: ever - kept })
+    let clean_stops = traced.trace.events.iter().filter(|ev| matches!(ev.what, What::Stopped { .. })).count();
+    Ok(Sweep { report: r, folded_rows: ever - kept, clean_stops })
 }
 
 /// Every event of a message's chain names the earlier event it follows from, about the same message:
@@ -333,6 +340,8 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
             | What::SkippedPoison { .. }
             | What::SessionExpired { .. }
             | What::Restarted { .. }
+            | What::Stopped { .. }
+            | What::Started { .. }
             | What::RebalanceDone { .. }
             | What::GroupReset { .. } => true,
             What::Delivered { delivery, .. } => {
@@ -368,6 +377,8 @@ struct Sweep {
     report: Report,
     /// Rows the folding run dropped.
     folded_rows: u64,
+    /// Consumers that stopped cleanly (scripted stops).
+    clean_stops: usize,
 }
 
 #[test]
@@ -381,10 +392,12 @@ fn invariants_hold_over_a_seed_sweep() {
     };
     let mut reports = vec![];
     let mut folded_runs = 0;
+    let mut clean_stops = 0;
     for &seed in &seeds {
         match check(seed) {
             Ok(sweep) => {
                 folded_runs += (sweep.folded_rows > 0) as usize;
+                clean_stops += sweep.clean_stops;
                 reports.push(sweep.report);
             }
             Err(e) => panic!("seed {seed}: {e}\nreproduce: SIM_SEED={seed} cargo test --test invariants (print_scenario -- --ignored --nocapture shows it)"),
@@ -397,6 +410,7 @@ fn invariants_hold_over_a_seed_sweep() {
         assert!(reports.iter().any(|r| r.dead_lettered > 0), "no seed dead-lettered a message");
         assert!(reports.iter().any(|r| r.duplicate_appends > 0), "no seed duplicated an append");
         assert!(reports.iter().any(|r| r.invented_events > 0), "no seed invented an event");
+        assert!(clean_stops > 0, "no seed stopped a consumer cleanly");
         assert!(
             reports.iter().any(|r| r.anomalies.iter().any(|a| a.explanation.contains("acks=0 (fire and forget)"))),
             "no seed lost a fire-and-forget send"

@@ -312,6 +312,67 @@ fn acks_zero_never_retries_so_it_never_duplicates_and_loses_lost_sends_silently(
     }
 }
 
+fn traced(s: &Scenario) -> brokerscope::engine::Engine {
+    let mut e = brokerscope::engine::Engine::new(s.clone()).expect("valid");
+    e.set_trace_capacity(usize::MAX);
+    e.run_to_end();
+    e
+}
+
+fn at(ms: u64, action: FaultAction) -> ScriptedFault {
+    ScriptedFault { at_ms: ms, action }
+}
+
+#[test]
+fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_back() {
+    // Scale in at 2 s, out again at 5 s, on every commit policy: c2 finishes its batch, commits and
+    // leaves; c1 takes both partitions at once (no session timeout); nothing is lost or done twice.
+    for commit in
+        [CommitPolicy::AfterProcessing, CommitPolicy::BeforeProcessing, CommitPolicy::Auto { interval_ms: 5_000 }]
+    {
+        let mut s = topic_scenario(commit, SinkKind::Email, Strategy::None);
+        let stop = FaultAction::StopConsumer { consumer: "c2".into() };
+        let start = FaultAction::StartConsumer { consumer: "c2".into() };
+        s.faults.scripted = vec![at(2_000, stop), at(5_000, start)];
+        let e = traced(&s);
+        let r = e.report();
+        assert_eq!((r.lost_messages, r.duplicate_effects, r.effected), (0, 0, r.produced), "{commit:?}: {r:?}");
+        let events = &e.trace.events;
+        let when =
+            |f: &dyn Fn(&What) -> bool| events.iter().filter(|ev| f(&ev.what)).map(|ev| ev.at_ms).collect::<Vec<_>>();
+        let stopped = when(&|w| matches!(w, What::Stopped { consumer: 1 }));
+        let started = when(&|w| matches!(w, What::Started { consumer: 1 }));
+        assert_eq!(stopped.len(), 1, "{commit:?}");
+        assert!((2_000..2_200).contains(&stopped[0]), "{commit:?}: it stops after its batch: {stopped:?}");
+        assert_eq!(started, vec![5_000], "{commit:?}");
+        // The rebalances follow the leave and the join at once; the session timeout (1 s) plays no part.
+        let rebalances = when(&|w| matches!(w, What::RebalanceStarted { .. }));
+        assert!(rebalances.contains(&stopped[0]) && rebalances.contains(&5_000), "{commit:?}: {rebalances:?}");
+        assert!(!events.iter().any(|ev| matches!(ev.what, What::SessionExpired { .. })), "{commit:?}");
+        // c2 receives nothing while stopped, and records again after it started.
+        let c2_deliveries = when(&|w| matches!(w, What::Delivered { consumer: 1, .. }));
+        assert!(!c2_deliveries.iter().any(|&t| t > stopped[0] && t < 5_000), "{commit:?}");
+        assert!(c2_deliveries.iter().any(|&t| t > 5_000), "{commit:?}: c2 got partitions back");
+    }
+}
+
+#[test]
+fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
+    let mut s = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
+    s.faults.scripted = vec![at(1_500, FaultAction::StopConsumer { consumer: "w2".into() })];
+    let e = traced(&s);
+    let r = e.report();
+    assert_eq!((r.lost_messages, r.duplicate_effects, r.effected), (0, 0, r.produced), "{r:?}");
+    let stopped =
+        e.trace.events.iter().find(|ev| matches!(ev.what, What::Stopped { consumer: 1 })).expect("w2 stops").at_ms;
+    assert!((1_500..1_600).contains(&stopped), "{stopped}");
+    assert!(!e
+        .trace
+        .events
+        .iter()
+        .any(|ev| ev.at_ms > stopped && matches!(ev.what, What::Delivered { consumer: 1, .. })));
+}
+
 #[test]
 fn a_dual_write_that_publishes_first_invents_events_and_an_outbox_does_not() {
     // Publish, then crash before the database write: the email goes out for a change that never happened.

@@ -449,6 +449,9 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
         ),
         LossReason::ProducerGaveUp => format!("{label} never reached '{who}': no send of it got an ack (each send or its ack was lost) and the producer gave up after its retries."),
+        LossReason::NoConsumerRunning => format!(
+            "{label} never reached '{who}': every consumer of '{who}' had been stopped (scaled in to zero) and none started again, so nothing read it before the run ended. It still waits in the log or queue: not deleted, but not acted on."
+        ),
         LossReason::SendLost => format!(
             "{label} never reached '{who}': the producer sends with acks=0 (fire and forget) and the request was lost on the way, so nobody knew and nobody resent it. With acks=all the producer would have timed out and sent it again."
         ),

@@ -360,6 +360,8 @@ pub enum LossReason {
     ProducerGaveUp,
     /// A fire-and-forget send (`acks = 0`) never reached the broker, and nobody noticed.
     SendLost,
+    /// Every consumer of the subscriber was stopped (a scripted stop) and none started again.
+    NoConsumerRunning,
     /// The offset was committed before processing and the consumer crashed before the effect.
     CommittedBeforeProcessing { delivery: u32 },
     /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
@@ -561,6 +563,12 @@ pub struct ConsumerState {
     pub batch_partition: u32,
     poll_seq: u32,
     parked: bool,
+    /// A clean stop was asked for: it finishes what it holds and takes nothing new (see `StopConsumer`).
+    stopping: bool,
+    /// Stopped cleanly: down, and not restarted until a `StartConsumer`.
+    pub stopped: bool,
+    /// The trace position of the scripted stop, what its `Stopped` follows from.
+    stop_seq: Option<u64>,
     next_partition: u32,
     pub in_group: bool,
     removed_slow: bool,
@@ -1907,6 +1915,9 @@ impl Engine {
         if !self.consumers[ci].in_group {
             return false;
         }
+        if self.consumers[ci].stopping {
+            return self.leave_group(c, g);
+        }
         if self.groups[gi].rebalancing {
             self.consumers[ci].batch.clear();
             self.try_complete_rebalance(g);
@@ -2051,6 +2062,9 @@ impl Engine {
         let qi = q as usize;
         if self.consumers[ci].slots[slot as usize].is_some() {
             return false;
+        }
+        if self.consumers[ci].stopping {
+            return self.worker_stop_if_idle(c);
         }
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         let max_receives = self.queues[qi].spec.max_receives;
@@ -2968,6 +2982,14 @@ impl Engine {
         if cons.epoch != epoch || cons.alive {
             return false;
         }
+        if cons.stopping {
+            // It crashed while shutting down: nothing restarts a process that was being stopped.
+            cons.stopping = false;
+            cons.stopped = true;
+            let cause = cons.crashed_seq;
+            self.trace(What::Stopped { consumer: c }, None, 0, cause);
+            return true;
+        }
         cons.alive = true;
         cons.epoch += 1;
         let epoch = cons.epoch;
@@ -2987,6 +3009,103 @@ impl Engine {
             }
         }
         true
+    }
+
+    /// A clean shutdown (scale in). A member finishes the batch it holds, as a poll loop does before it
+    /// checks its stop flag, then `close()`: auto-commit commits what it processed, and LeaveGroup makes
+    /// the group rebalance at once. A queue worker finishes the messages in its hands.
+    #[cold]
+    #[inline(never)]
+    fn stop_consumer(&mut self, c: u16, cause: u64) {
+        let ci = c as usize;
+        let cons = &mut self.consumers[ci];
+        if !cons.alive || cons.stopping {
+            return;
+        }
+        cons.stopping = true;
+        cons.stop_seq = Some(cause);
+        let (epoch, idle) = (cons.epoch, cons.slots.iter().all(Option::is_none));
+        match cons.role {
+            // Idle (between polls, or waiting for records): its next poll is now, and it leaves.
+            Role::Member { .. } if idle && cons.batch.is_empty() => {
+                self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
+            }
+            Role::Member { .. } => {}
+            Role::Worker { queue } => {
+                self.queues[queue as usize].store.waiting.retain(|&(w, _)| w != c);
+                self.worker_stop_if_idle(c);
+            }
+        }
+    }
+
+    /// A stopping member's last poll: commit (auto-commit does on `close()`), hand its partitions back,
+    /// leave, and let the group rebalance now rather than after a session timeout.
+    fn leave_group(&mut self, c: u16, g: u16) -> bool {
+        let (ci, gi) = (c as usize, g as usize);
+        for p in 0..self.groups[gi].assignment.len() {
+            if self.groups[gi].assignment[p] != Some(c) {
+                continue;
+            }
+            if let CommitPolicy::Auto { .. } = self.groups[gi].spec.commit {
+                let offset = self.groups[gi].position[p];
+                self.commit(c, g, p as u32, offset, self.consumers[ci].stop_seq);
+            }
+            let start = self.topics[self.groups[gi].topic as usize].partitions[p].start_offset;
+            self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(start);
+            self.groups[gi].assignment[p] = None;
+        }
+        let stopped = self.trace(What::Stopped { consumer: c }, None, 0, self.consumers[ci].stop_seq);
+        let cons = &mut self.consumers[ci];
+        (cons.alive, cons.in_group, cons.stopping, cons.stopped, cons.parked) = (false, false, false, true, false);
+        cons.epoch += 1;
+        cons.batch.clear();
+        self.trigger_rebalance(g, Some(stopped));
+        true
+    }
+
+    /// A stopping worker stops once no message is left in its hands.
+    fn worker_stop_if_idle(&mut self, c: u16) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if !cons.stopping || cons.slots.iter().any(Option::is_some) {
+            return false;
+        }
+        (cons.alive, cons.stopping, cons.stopped) = (false, false, true);
+        cons.epoch += 1;
+        let cause = cons.stop_seq;
+        self.trace(What::Stopped { consumer: c }, None, 0, cause);
+        true
+    }
+
+    /// Starts a stopped consumer (scale out); a member joins its group, which rebalances. A consumer still
+    /// stopping keeps going instead; one that is running, or crashed (it restarts by itself), is left alone.
+    #[cold]
+    #[inline(never)]
+    fn start_consumer(&mut self, c: u16, cause: u64) {
+        let cons = &mut self.consumers[c as usize];
+        if cons.stopping {
+            cons.stopping = false;
+            return;
+        }
+        if !cons.stopped {
+            return;
+        }
+        (cons.alive, cons.stopped) = (true, false);
+        cons.epoch += 1;
+        let epoch = cons.epoch;
+        let started = self.trace(What::Started { consumer: c }, None, 0, Some(cause));
+        match self.consumers[c as usize].role {
+            Role::Member { group } => {
+                let joined = self.groups[group as usize].joined;
+                let cons = &mut self.consumers[c as usize];
+                (cons.in_group, cons.removed_slow) = (joined, false);
+                self.trigger_rebalance(group, Some(started));
+            }
+            Role::Worker { .. } => {
+                for slot in 0..self.consumers[c as usize].slots.len() {
+                    self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: slot as u16 });
+                }
+            }
+        }
     }
 
     #[inline(never)]
@@ -3018,6 +3137,16 @@ impl Engine {
                 }
             }
             FaultAction::ReadApiDown { duration_ms } => self.read_api_down_until = self.now + duration_ms,
+            FaultAction::StopConsumer { consumer: name } => {
+                if let Some(c) = consumer(self, &name) {
+                    self.stop_consumer(c, injected);
+                }
+            }
+            FaultAction::StartConsumer { consumer: name } => {
+                if let Some(c) = consumer(self, &name) {
+                    self.start_consumer(c, injected);
+                }
+            }
             FaultAction::DuplicateNextDelivery { queue } => {
                 if let Some(q) = self.queues.iter_mut().find(|q| q.spec.name == queue) {
                     q.store.duplicate_next = true;
@@ -3099,6 +3228,11 @@ impl Engine {
                     if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m) {
                         hint = LossReason::UpstreamStage { stage };
                     }
+                }
+                if hint == LossReason::Unknown
+                    && self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped)
+                {
+                    hint = LossReason::NoConsumerRunning;
                 }
                 if hint == LossReason::Unknown {
                     // At-most-once: a group that commits before processing can skip a record in ways too
@@ -3225,6 +3359,9 @@ impl ConsumerState {
             batch_partition: 0,
             poll_seq: 0,
             parked: false,
+            stopping: false,
+            stopped: false,
+            stop_seq: None,
             next_partition: 0,
             in_group: false,
             removed_slow: false,

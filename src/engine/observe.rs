@@ -45,6 +45,15 @@ pub enum What {
     NeverPublished {
         producer: u16,
     },
+    /// A consumer shut down cleanly (a scripted stop): a member after finishing its batch, committing and
+    /// leaving its group; a queue worker once its messages in hand were done.
+    Stopped {
+        consumer: u16,
+    },
+    /// A stopped consumer started again (and joins its group).
+    Started {
+        consumer: u16,
+    },
     /// A send never reached the broker (`faults.lost_send`).
     SendLost {
         producer: u16,
@@ -260,6 +269,8 @@ impl What {
             What::TxnAborted { .. } => 40,
             What::NeverWritten { .. } => 41,
             What::SendLost { .. } => 42,
+            What::Stopped { .. } => 43,
+            What::Started { .. } => 44,
         }
     }
 
@@ -304,6 +315,8 @@ impl What {
             | What::Acked { consumer }
             | What::AckRejected { consumer }
             | What::Restarted { consumer }
+            | What::Stopped { consumer }
+            | What::Started { consumer }
             | What::SessionExpired { consumer }
             | What::RemovedSlowMember { consumer } => [consumer as u64, 0, 0, 0],
             What::RebalanceStarted { group } | What::GroupReset { group } => [group as u64, 0, 0, 0],

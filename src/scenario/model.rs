@@ -494,6 +494,11 @@ pub enum FaultAction {
     DuplicateNextDelivery { queue: String },
     /// Reset a group's committed offsets (a replay).
     ResetGroup { group: String, to: ResetTarget },
+    /// Shut the consumer down cleanly (scale in): it finishes what it holds, commits, and leaves its
+    /// group at once (Kafka's `close()` sends LeaveGroup: no session timeout to wait for).
+    StopConsumer { consumer: String },
+    /// Start a stopped consumer (scale out): it joins its group, which rebalances.
+    StartConsumer { consumer: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -230,8 +230,17 @@ impl TryFrom<FaultActionRepr> for FaultAction {
                 f.only(&["group", "to"])?;
                 Ok(FaultAction::ResetGroup { group: need(r.group, "group")?, to: need(r.to, "to")? })
             }
+            "stop_consumer" => {
+                f.only(&["consumer"])?;
+                Ok(FaultAction::StopConsumer { consumer: need(r.consumer, "consumer")? })
+            }
+            "start_consumer" => {
+                f.only(&["consumer"])?;
+                Ok(FaultAction::StartConsumer { consumer: need(r.consumer, "consumer")? })
+            }
             _ => Err(f.unknown(
-                "crash_consumer, drop_acks, slow_consumer, read_api_down, duplicate_next_delivery, reset_group",
+                "crash_consumer, drop_acks, slow_consumer, read_api_down, duplicate_next_delivery, reset_group, \
+                 stop_consumer, start_consumer",
             )),
         }
     }

@@ -428,7 +428,9 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         let at = format!("faults.scripted[{i}]");
         c.range_u64(&format!("{at}.at_ms"), sf.at_ms, 0, MAX_UNTIL_MS);
         match &sf.action {
-            FaultAction::CrashConsumer { consumer, .. } => {
+            FaultAction::CrashConsumer { consumer, .. }
+            | FaultAction::StopConsumer { consumer }
+            | FaultAction::StartConsumer { consumer } => {
                 if !consumer_names.contains(consumer) {
                     c.fail(format!("{at}.action.consumer"), format!("no consumer is named '{consumer}'"));
                 }

@@ -299,7 +299,9 @@ pub fn layout(engine: &Engine) -> Layout {
     let mut y = TOP;
     let consumer_box = |ci: usize, y: f64| {
         let c = &engine.consumers[ci];
-        let (status, class) = if !c.alive {
+        let (status, class) = if c.stopped {
+            ("stopped".to_string(), "idle")
+        } else if !c.alive {
             ("crashed — restarting".to_string(), "crashed")
         } else if let Some(a) = c.slots.iter().flatten().next() {
             let busy = c.slots.iter().flatten().count();

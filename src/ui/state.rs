@@ -975,9 +975,10 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
             let group = get(&mut s.groups, i, "group")?.clone();
             s.groups.remove(i);
             s.faults.scripted.retain(|f| match &f.action {
-                FaultAction::CrashConsumer { consumer, .. } | FaultAction::SlowConsumer { consumer, .. } => {
-                    !group.consumers.contains(consumer)
-                }
+                FaultAction::CrashConsumer { consumer, .. }
+                | FaultAction::SlowConsumer { consumer, .. }
+                | FaultAction::StopConsumer { consumer }
+                | FaultAction::StartConsumer { consumer } => !group.consumers.contains(consumer),
                 FaultAction::ResetGroup { group: name, .. } => *name != group.name,
                 _ => true,
             });

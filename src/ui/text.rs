@@ -208,6 +208,12 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             step.map_or(String::new(), |s| format!(" {}", crash_point_label(s)))
         ),
         What::Restarted { consumer } => format!("{} restarted", consumer_name(e, consumer)),
+        What::Stopped { consumer } => {
+            let member = e.consumers.get(consumer as usize).is_some_and(|c| matches!(c.role, Role::Member { .. }));
+            let how = if member { ": it committed and left its group" } else { "" };
+            format!("{} stopped cleanly{how}", consumer_name(e, consumer))
+        }
+        What::Started { consumer } => format!("{} started", consumer_name(e, consumer)),
         What::SessionExpired { consumer } => {
             format!("{}'s session timed out: the group noticed it is gone", consumer_name(e, consumer))
         }
@@ -257,6 +263,8 @@ pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
         }
         FaultAction::ReadApiDown { duration_ms } => format!("read API down for {}", seconds(*duration_ms)),
         FaultAction::DuplicateNextDelivery { queue } => format!("duplicate the next delivery from {queue}"),
+        FaultAction::StopConsumer { consumer } => format!("stop {consumer} cleanly"),
+        FaultAction::StartConsumer { consumer } => format!("start {consumer}"),
         FaultAction::ResetGroup { group, to } => format!(
             "reset group {group} to {}",
             match to {
@@ -435,6 +443,7 @@ fn loss_reason(reason: LossReason) -> &'static str {
         LossReason::Unknown => "lost",
         LossReason::NeverPublished => "lost: never published (dual write)",
         LossReason::SendLost => "lost: a fire-and-forget send (acks=0) was lost",
+        LossReason::NoConsumerRunning => "not processed: every consumer was stopped",
         LossReason::ProducerGaveUp => "lost: the producer gave up",
         LossReason::CommittedBeforeProcessing { .. } => "lost: committed before processing, then a crash",
         LossReason::SkippedByClaim { .. } => "lost: skipped because of a claim whose owner crashed",

@@ -182,7 +182,9 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
     let Some(cons) = e.consumers.get(c as usize) else { return html! {} };
     let name = cons.name.clone();
     let lines = handler_code(e, c);
-    let status = if !cons.alive {
+    let status = if cons.stopped {
+        "stopped".to_string()
+    } else if !cons.alive {
         "crashed — restarting".to_string()
     } else if cons.slots.iter().flatten().next().is_some() {
         "processing".to_string()
@@ -228,6 +230,11 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
                 { button(on_action, Action::Inject(FaultAction::CrashConsumer { consumer: name.clone(), at_step: None }), "Crash it now", "inject-crash") }
                 { button(on_action, Action::Inject(FaultAction::SlowConsumer { consumer: name.clone(), factor: 20, duration_ms: 5_000 }),
                     "Slow it 20× for 5 s", "inject-slow") }
+                if cons.stopped {
+                    { button(on_action, Action::Inject(FaultAction::StartConsumer { consumer: name.clone() }), "Start it (scale out)", "inject-start") }
+                } else {
+                    { button(on_action, Action::Inject(FaultAction::StopConsumer { consumer: name.clone() }), "Stop it cleanly (scale in)", "inject-stop") }
+                }
             </div>
             { settings }
         </>
