@@ -11,7 +11,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 use brokerscope::engine::kernel::rng::SimRng;
 use brokerscope::engine::observe::What;
-use brokerscope::engine::{DeliverySource, Engine, Report};
+use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;
 
 fn pick<T: Copy>(rng: &mut SimRng, items: &[T]) -> T {
@@ -303,8 +303,7 @@ fn check(seed: u64) -> Result<Sweep, String> {
 /// Every event of a message's chain names the earlier event it follows from, about the same message:
 /// a send its `Produced` or `ProducerRetry`, an append its send, a lost ack or a retry the publish it
 /// answers, a record's delivery its append, every handler step its delivery. Roots (a message produced,
-/// a fault, a crash, retention) and a queue entry's first receive may have none, nor what follows only
-/// from such a receive (a visibility timeout, or a dead letter, after a receive that never arrived).
+/// a fault, a crash, retention, a timer) have none.
 fn causes_are_linked(e: &Engine) -> Result<(), String> {
     let events = &e.trace.events;
     let first_seq = events.front().map_or(0, |ev| ev.seq);
@@ -312,43 +311,43 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
         return Err(format!("the trace kept {} of {} events", events.len(), e.trace.total));
     }
     for ev in events {
-        let needs_cause = match ev.what {
+        let needs_cause = matches!(
+            ev.what,
             What::NeverPublished { .. }
-            | What::NeverWritten { .. }
-            | What::SendLost { .. }
-            | What::SendGaveUp { .. }
-            | What::Appended { .. }
-            | What::Enqueued { .. }
-            | What::StageProduced { .. }
-            | What::TxnCommitted { .. }
-            | What::TxnAborted { .. }
-            | What::Routed { .. }
-            | What::AppendDeduplicated { .. }
-            | What::AckLost { .. }
-            | What::ProducerRetry { .. }
-            | What::RelayRepublish { .. }
-            | What::ReadBack { .. }
-            | What::ReadApiFailed { .. }
-            | What::Checked { .. }
-            | What::Claimed { .. }
-            | What::Effect { .. }
-            | What::EffectDeduplicated { .. }
-            | What::Recorded { .. }
-            | What::Acked { .. }
-            | What::AckRejected { .. }
-            | What::HandlerFailed { .. }
-            | What::SkippedPoison { .. }
-            | What::SessionExpired { .. }
-            | What::Restarted { .. }
-            | What::Stopped { .. }
-            | What::Started { .. }
-            | What::RebalanceDone { .. }
-            | What::GroupReset { .. } => true,
-            What::Delivered { delivery, .. } => {
-                matches!(e.delivery(delivery).map(|d| d.source()), Some(DeliverySource::Record { .. }))
-            }
-            _ => false,
-        };
+                | What::NeverWritten { .. }
+                | What::SendLost { .. }
+                | What::SendGaveUp { .. }
+                | What::Appended { .. }
+                | What::Enqueued { .. }
+                | What::StageProduced { .. }
+                | What::TxnCommitted { .. }
+                | What::TxnAborted { .. }
+                | What::Routed { .. }
+                | What::AppendDeduplicated { .. }
+                | What::AckLost { .. }
+                | What::ProducerRetry { .. }
+                | What::RelayRepublish { .. }
+                | What::ReadBack { .. }
+                | What::ReadApiFailed { .. }
+                | What::Checked { .. }
+                | What::Claimed { .. }
+                | What::Effect { .. }
+                | What::EffectDeduplicated { .. }
+                | What::Recorded { .. }
+                | What::Acked { .. }
+                | What::AckRejected { .. }
+                | What::HandlerFailed { .. }
+                | What::SkippedPoison { .. }
+                | What::Delivered { .. }
+                | What::DeadLettered { .. }
+                | What::VisibilityExpired { .. }
+                | What::SessionExpired { .. }
+                | What::Restarted { .. }
+                | What::Stopped { .. }
+                | What::Started { .. }
+                | What::RebalanceDone { .. }
+                | What::GroupReset { .. }
+        );
         let Some(cause) = ev.cause else {
             if needs_cause {
                 return Err(format!("event {} ({:?}) names no cause", ev.seq, ev.what));

@@ -1,7 +1,7 @@
 //! Broker-side state: partitioned logs and queues. Plain data with small, obviously-correct methods;
 //! the engine decides when they are called.
 use super::kernel::table::Table;
-use super::kernel::SimTime;
+use super::kernel::{Seq32, SimTime};
 use std::collections::VecDeque;
 
 /// Why a record or queue entry exists: the original send, or a repeat of it.
@@ -144,10 +144,9 @@ pub fn partition_for_key(key: u32, partitions: u32) -> u32 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryState {
     Visible,
-    /// Received and not yet acked; its receipt handle is the entry's `last_delivery`.
-    InFlight {
-        consumer: u16,
-    },
+    /// Received and not yet acked; its receipt handle is the entry's `last_delivery` (whose consumer
+    /// holds it).
+    InFlight,
     Deleted,
     DeadLettered,
 }
@@ -157,17 +156,20 @@ pub enum EntryState {
 /// (the key is the message's; the FIFO group looks it up there).
 pub struct Entry {
     pub message: u32,
-    pub state: EntryState,
-    pub receive_count: u32,
-    pub cause: AppendCause,
     /// The delivery that last received it (0 = none; delivery ids start at 1).
     pub last_delivery: u32,
+    /// The trace position of its `Enqueued` (or `DuplicateDelivery`): what its first receive follows from.
+    pub enqueued: Seq32,
+    pub cause: AppendCause,
+    /// At most `max_receives` + 1 (validation keeps that at 1000), so 2 bytes.
+    pub receive_count: u16,
+    pub state: EntryState,
 }
 
 impl Entry {
     /// Whether the receive with this receipt handle still holds the entry (not acked, not expired since).
     pub fn held_by(&self, receipt: u32) -> bool {
-        matches!(self.state, EntryState::InFlight { .. }) && self.last_delivery == receipt
+        self.state == EntryState::InFlight && self.last_delivery == receipt
     }
 }
 

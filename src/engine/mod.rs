@@ -27,7 +27,7 @@ use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, Queue
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
 use kernel::table::{IdSet, Table};
-use kernel::{Flags, MaybeTime, SimTime};
+use kernel::{Flags, MaybeTime, Seq32, SimTime};
 use observe::*;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -155,21 +155,6 @@ impl Lane {
             Lane::PollTimeout(g) => 4 * g as usize + 2,
             Lane::SessionTimeout(g) => 4 * g as usize + 3,
         }
-    }
-}
-
-/// A trace position in 4 bytes of a row. A run's positions stay far below 2³² (validation bounds the
-/// messages and subscribers); one past it is kept as "unknown", so a link is left out, never wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Seq32(u32);
-
-impl Seq32 {
-    const UNKNOWN: Seq32 = Seq32(u32::MAX);
-    fn of(seq: u64) -> Seq32 {
-        u32::try_from(seq).map_or(Seq32::UNKNOWN, Seq32)
-    }
-    fn get(self) -> Option<u64> {
-        (self != Seq32::UNKNOWN).then_some(u64::from(self.0))
     }
 }
 
@@ -1377,7 +1362,7 @@ impl Engine {
         });
         for queue in &self.queues {
             for (_, entry) in queue.store.entries.iter() {
-                if matches!(entry.state, EntryState::Visible | EntryState::InFlight { .. }) {
+                if matches!(entry.state, EntryState::Visible | EntryState::InFlight) {
                     note(entry.message);
                 }
             }
@@ -1734,7 +1719,15 @@ impl Engine {
         let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
         let seq = self.trace(what, Some(m), 0, sent_by);
         let store = &mut self.queues[qi].store;
-        store.entries.push(Entry { message: m, state: EntryState::Visible, receive_count: 0, cause, last_delivery: 0 });
+        let enqueued = Seq32::of(seq);
+        store.entries.push(Entry {
+            message: m,
+            state: EntryState::Visible,
+            receive_count: 0,
+            cause,
+            last_delivery: 0,
+            enqueued,
+        });
         store.visible.push_back(entry);
         if fifo {
             // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
@@ -2085,11 +2078,14 @@ impl Engine {
             };
             let e = store.visible.remove(index).expect("index from position");
             let entry = &mut store.entries[e];
-            entry.receive_count += 1;
-            let (m, count, previous) = (entry.message, entry.receive_count, entry.last_delivery);
-            // A receive again follows from the entry's previous receive (its timeout or failure); a first
-            // receive is not linked: its entry keeps no trace position (its `Enqueued` event names the entry).
-            let cause = self.deliveries.get(previous).filter(|_| previous != 0).and_then(Delivery::trace_cause);
+            entry.receive_count = entry.receive_count.saturating_add(1);
+            let (m, count, previous) = (entry.message, u32::from(entry.receive_count), entry.last_delivery);
+            // A first receive follows from the enqueue (or the duplicate copy); a receive again from the
+            // entry's previous receive (its timeout or failure).
+            let cause = match previous {
+                0 => entry.enqueued.get(),
+                _ => self.deliveries.get(previous).and_then(Delivery::trace_cause),
+            };
             if count > max_receives {
                 let store = &mut self.queues[qi].store;
                 store.entries[e].state = EntryState::DeadLettered;
@@ -2103,7 +2099,7 @@ impl Engine {
             let receipt = self.deliveries.len() as u32;
             let key = self.messages[m].key;
             let store = &mut self.queues[qi].store;
-            store.entries[e].state = EntryState::InFlight { consumer: c };
+            store.entries[e].state = EntryState::InFlight;
             store.in_flight += 1;
             if fifo {
                 store.hold_group(key);
@@ -2147,18 +2143,19 @@ impl Engine {
     #[cold]
     #[inline(never)]
     fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32) {
+        let copy = self.queues[q as usize].store.entries.len() as u32;
+        let seq = self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
         let store = &mut self.queues[q as usize].store;
-        let copy = store.entries.len() as u32;
         let original = store.entries[e];
         store.entries.push(Entry {
             state: EntryState::Visible,
             receive_count: 0,
             cause: AppendCause::QueueCopy,
             last_delivery: 0,
+            enqueued: Seq32::of(seq),
             ..original
         });
         store.visible.push_front(copy);
-        self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
         self.wake_worker(q);
     }
 

@@ -23,13 +23,13 @@ pub struct TraceEvent {
     /// The earlier event that led to this one, along a message's chain: an append or enqueue names its
     /// send (`Produced`, `ProducerRetry`, `RelayRepublish`); a lost ack, a retry, a give-up or a relay's
     /// republish names the publish it answers; a record's delivery names its append; a queue entry's
-    /// receive again names the previous receive; every handler step, ack and commit after a delivery names
-    /// that `Delivered`; a transaction's commit or abort names the record it wrote. A crash names the
+    /// first receive names its enqueue (or the duplicate copy), a receive again the previous receive;
+    /// every handler step, ack and commit after a delivery names that `Delivered`; a transaction's commit
+    /// or abort names the record it wrote. A crash names the
     /// delivery it interrupted or the scripted fault; a session expiry or a restart names the crash; a
     /// rebalance names what changed the group (an expiry, a restart, a removal, a reset), and its end and
-    /// its offset resets name its start. `None` for roots (a message produced, a fault, retention, a
-    /// timer's commit, a group joining) and for a queue entry's first receive (its `Enqueued` event names
-    /// the same entry; the entry row keeps no trace position).
+    /// its offset resets name its start. `None` for roots: a message produced, a fault, retention, a
+    /// timer's commit, a group joining.
     pub cause: Option<u64>,
 }
 

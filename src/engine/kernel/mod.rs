@@ -62,3 +62,18 @@ mod tests {
         assert_eq!(serde_json::to_string(&[MaybeTime::at(7), MaybeTime::NOT_YET]).unwrap(), "[7,null]");
     }
 }
+
+/// A trace position in 4 bytes of a row. A run's positions stay far below 2³² (validation bounds the
+/// messages and subscribers); one past it is kept as "unknown", so a link is left out, never wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seq32(u32);
+
+impl Seq32 {
+    pub const UNKNOWN: Seq32 = Seq32(u32::MAX);
+    pub fn of(seq: u64) -> Seq32 {
+        u32::try_from(seq).map_or(Seq32::UNKNOWN, Seq32)
+    }
+    pub fn get(self) -> Option<u64> {
+        (self != Seq32::UNKNOWN).then_some(u64::from(self.0))
+    }
+}
