@@ -357,6 +357,28 @@ fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_ba
 }
 
 #[test]
+fn a_reset_past_the_end_of_the_log_is_clamped_and_the_trace_shows_it() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    let to = ResetTarget::Offset { offset: 10_000 };
+    s.faults.scripted = vec![at(3_000, FaultAction::ResetGroup { group: "g".into(), to })];
+    let e = traced(&s);
+    let moves: Vec<(u32, u64)> = e
+        .trace
+        .events
+        .iter()
+        .filter_map(|ev| match ev.what {
+            What::OffsetReset { partition, to, scripted: true, .. } => Some((partition, to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(moves.len(), 2, "one move per partition: {moves:?}");
+    for (p, to) in moves {
+        // 30 messages by 3 s over two partitions: the end of each log, far below 10,000.
+        assert!((10..=20).contains(&to), "P{p} moved to {to}: clamped to its end");
+    }
+}
+
+#[test]
 fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
     let mut s = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
     s.faults.scripted = vec![at(1_500, FaultAction::StopConsumer { consumer: "w2".into() })];

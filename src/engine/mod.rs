@@ -1831,7 +1831,8 @@ impl Engine {
                         OffsetReset::Latest => end,
                     };
                     if let Some(from) = other {
-                        let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset };
+                        let what =
+                            What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
                         self.trace(what, None, 0, self.groups[gi].rebalance_seq);
                     }
                     // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
@@ -1945,7 +1946,8 @@ impl Engine {
                     OffsetReset::Earliest => start,
                     OffsetReset::Latest => end,
                 };
-                self.trace(What::OffsetReset { group: g, partition: p, from: pos, to }, None, 0, None);
+                let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
+                self.trace(what, None, 0, None);
                 // auto.offset.reset = latest jumps over records that still exist.
                 self.hint_range(g, p, start, to, LossReason::SkippedByReset);
                 pos = to;
@@ -3151,6 +3153,7 @@ impl Engine {
             }
             FaultAction::ResetGroup { group, to } => {
                 if let Some(g) = self.groups.iter().position(|x| x.spec.name == group) {
+                    let reset = self.trace(What::GroupReset { group: g as u16 }, None, 0, Some(injected));
                     let t = self.groups[g].topic as usize;
                     for p in 0..self.topics[t].partitions.len() {
                         let part = &self.topics[t].partitions[p];
@@ -3166,12 +3169,15 @@ impl Engine {
                         if offset > read_from {
                             self.hint_range(g as u16, p as u32, read_from, offset, LossReason::SkippedByReset);
                         }
+                        // Each partition's move, so a clamped target (an offset past the end) shows.
+                        let (group, partition) = (g as u16, p as u32);
+                        let what = What::OffsetReset { group, partition, from: read_from, to: offset, scripted: true };
+                        self.trace(what, None, 0, Some(reset));
                         self.groups[g].committed[p] = Some(offset);
                         // Members must not commit their old positions over the reset.
                         self.groups[g].position[p] = offset;
                     }
                     self.groups[g].last_reset_at = Some(self.now);
-                    let reset = self.trace(What::GroupReset { group: g as u16 }, None, 0, Some(injected));
                     self.trigger_rebalance(g as u16, Some(reset));
                 }
             }

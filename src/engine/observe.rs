@@ -211,11 +211,14 @@ pub enum What {
         partition: u32,
         upto_offset: u64,
     },
+    /// A group's position on a partition moved: `auto_offset_reset` (its committed offset was deleted), or
+    /// a scripted reset (`scripted`), whose target is clamped to the records the partition holds.
     OffsetReset {
         group: u16,
         partition: u32,
         from: u64,
         to: u64,
+        scripted: bool,
     },
     FaultInjected {
         index: u32,
@@ -328,7 +331,9 @@ impl What {
             What::RetentionDeleted { topic, partition, upto_offset } => {
                 [topic as u64, partition as u64, upto_offset, 0]
             }
-            What::OffsetReset { group, partition, from, to } => [group as u64, partition as u64, from, to],
+            What::OffsetReset { group, partition, from, to, scripted } => {
+                [group as u64 | (b(scripted) << 32), partition as u64, from, to]
+            }
             What::FaultInjected { index } => [index as u64, 0, 0, 0],
         }
     }

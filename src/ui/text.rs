@@ -237,8 +237,11 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         What::RetentionDeleted { partition, upto_offset, .. } => {
             format!("retention deleted P{partition} up to offset {upto_offset}")
         }
-        What::OffsetReset { group, partition, from, to } => {
+        What::OffsetReset { group, partition, from, to, scripted: false } => {
             format!("group {} had no valid offset on P{partition}: reset from {from} to {to}", group_name(e, group))
+        }
+        What::OffsetReset { group, partition, from, to, scripted: true } => {
+            format!("group {} reset on P{partition}: from offset {from} to {to}", group_name(e, group))
         }
         What::FaultInjected { index } => {
             let fault = e.scenario().faults.scripted.get(index as usize);
