@@ -379,6 +379,23 @@ fn a_reset_past_the_end_of_the_log_is_clamped_and_the_trace_shows_it() {
 }
 
 #[test]
+fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
+    // A replay at 6 s re-delivers every order; the sink de-duplicates by key, for as long as it keeps keys.
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Payment, Strategy::IdempotencyKey);
+    s.sinks[0].accepts_idempotency_key = true;
+    let replay = FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest };
+    s.faults.scripted = vec![at(6_000, replay)];
+    let (_, r) = run(&s);
+    assert_eq!(r.duplicate_effects, 0, "keys kept for the run: {r:?}");
+    s.groups[0].handler.store_ttl_ms = Some(1_000);
+    let (e, r) = run(&s);
+    // Orders whose key is more than a second old when the replay reaches them are charged again.
+    assert!(r.duplicate_effects > 40, "{r:?}");
+    let dup = e.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a double charge");
+    assert!(dup.explanation.contains("forgotten"), "{}", dup.explanation);
+}
+
+#[test]
 fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
     let mut s = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
     s.faults.scripted = vec![at(1_500, FaultAction::StopConsumer { consumer: "w2".into() })];

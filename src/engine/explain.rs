@@ -232,6 +232,10 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
             "Strategy '{current}' does not guard this: the inbox row commits with the database transaction, but {sink_name} is outside it"
         ),
         (Strategy::IdempotencyKey, _) if !sink.accepts_idempotency_key => format!("Strategy '{current}' does not guard this: {sink_name} ignores idempotency keys"),
+        (Strategy::IdempotencyKey, _) if s.handler.store_ttl_ms.is_some() => format!(
+            "Strategy '{current}' did not guard this: {sink_name} keeps an idempotency key for {} only (store_ttl_ms; Stripe keeps them 24 hours), and the copy came after it had forgotten",
+            seconds(s.handler.store_ttl_ms.unwrap_or(0))
+        ),
         (_, _) if s.handler.store_ttl_ms.is_some() => format!("Strategy '{current}' did not guard this: the stored id had expired (TTL) before the message came back"),
         _ => format!("Strategy '{current}' did not guard this"),
     };

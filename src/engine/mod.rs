@@ -380,15 +380,12 @@ pub enum Fate {
 
 /// What a subscriber owes one message. A run keeps one per message and subscriber (16 bytes); why a
 /// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them,
-/// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`). Two rarer facts fill
-/// the bytes `fate` leaves: whether the sink accepted this subscriber's idempotency key for the message, and
-/// how many records a stage wrote for it.
+/// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`). A rarer fact fills
+/// bytes `fate` leaves: how many records a stage wrote for it. (A sink's idempotency keys are kept in
+/// the subscriber's store rows, which expire with `store_ttl_ms`.)
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
     pub fate: Fate,
-    /// The sink has accepted this subscriber's idempotency key for the message (key = subscriber + id).
-    #[serde(skip)]
-    key_accepted: bool,
     /// A stage's visible (plain or committed) records of this message in its output topic (saturating).
     #[serde(skip)]
     stage_outputs: u16,
@@ -2556,10 +2553,10 @@ impl Engine {
                 let by_key = strategy == Strategy::IdempotencyKey
                     && self.sinks.get(sink as usize).is_some_and(|k| k.spec.accepts_idempotency_key);
                 let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
-                let deduplicated = if by_key {
-                    std::mem::replace(&mut self.subs[sub as usize].obligations[m].key_accepted, true)
-                } else if inbox {
-                    // One transaction: check the inbox, apply, insert the inbox row; a duplicate conflicts.
+                let deduplicated = if by_key || inbox {
+                    // By key: the sink remembers the key (subscriber + id) for `store_ttl_ms`, like Stripe's
+                    // 24 hours. Inbox: one transaction checks the inbox, applies and inserts the inbox row;
+                    // a duplicate conflicts. Either way, the subscriber's store rows keep the ids.
                     let hit = self.store_has(sub, m);
                     if !hit {
                         self.store_set(sub, m, d);
