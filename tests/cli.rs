@@ -62,3 +62,36 @@ fn invalid_input_exits_2_with_a_located_message() {
     assert_eq!(simulate(&["scenarios/02-message-queue.json", "--seed", "x"]).status.code(), Some(2));
     assert_eq!(simulate(&[]).status.code(), Some(2));
 }
+
+/// The format document's complete example and the report it shows: the report must be what the
+/// command line prints for that scenario today (every figure and the trace hash; the document shows only
+/// the first two anomalies), so the document cannot go stale.
+#[test]
+fn the_format_documents_example_report_is_what_the_cli_prints() {
+    let doc = std::fs::read_to_string("docs/scenario-format.md").unwrap();
+    let json_block_after = |heading: &str| {
+        let at = doc.find(heading).unwrap_or_else(|| panic!("no '{heading}' in the document"));
+        let start = doc[at..].find("```json\n").unwrap() + at + "```json\n".len();
+        let end = doc[start..].find("```").unwrap() + start;
+        doc[start..end].to_string()
+    };
+    let dir = std::env::temp_dir().join(format!("brokerscope-doc-example-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("example-scenario.json");
+    std::fs::write(&file, json_block_after("## A complete example")).unwrap();
+    let out = simulate(&[file.to_str().unwrap(), "--no-trace"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&json_block_after("## The report")).unwrap();
+    for (field, value) in shown.as_object().unwrap() {
+        if field == "anomalies" {
+            let all = printed["anomalies"].as_array().unwrap();
+            for (i, a) in value.as_array().unwrap().iter().enumerate() {
+                assert!(all.contains(a), "anomaly {i} shown in the document is not in the report: {a}");
+            }
+        } else {
+            assert_eq!(&printed[field], value, "'{field}' in the document's report");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -662,6 +662,8 @@ pub struct Report {
     pub latency_ms: LatencySummary,
     pub trace_hash: String,
     pub events_processed: u64,
+    /// Every anomaly of the run; `anomalies` lists the first `MAX_ANOMALIES` (2000) of them.
+    pub anomalies_total: u64,
     pub anomalies: Vec<AnomalyOut>,
 }
 
@@ -3311,6 +3313,7 @@ impl Engine {
             },
             trace_hash: self.trace.hash.hex(),
             events_processed: self.events_processed,
+            anomalies_total: self.anomaly_count,
             anomalies: self
                 .anomalies
                 .iter()
