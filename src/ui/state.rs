@@ -5,7 +5,7 @@ use crate::engine::observe::What;
 use crate::engine::Engine;
 use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
-use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, ScriptedFault, Strategy};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, PublishMode, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::geometry::NodeId;
@@ -119,6 +119,7 @@ pub enum Edit {
     ProducerIdempotent(usize, bool),
     /// `acks = 0` when on, `all` when off.
     ProducerFireAndForget(usize, bool),
+    ProducerPublishMode(usize, PublishMode),
     SinkAcceptsKey(usize, bool),
     /// Add a producer like this one (a fresh name, the same target and settings).
     CopyProducer(usize),
@@ -135,6 +136,7 @@ pub enum Edit {
     /// Per producer send, in percent.
     LostAckPercent(f64),
     LostSendPercent(f64),
+    ProducerCrashPercent(f64),
 }
 
 /// The anomaly the user clicked: what to highlight on the canvas.
@@ -926,6 +928,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
         Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
         Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
+        Edit::ProducerPublishMode(i, mode) => get(&mut s.producers, i, "producer")?.publish_mode = mode,
         Edit::ProducerFireAndForget(i, on) => {
             get(&mut s.producers, i, "producer")?.acks = if on { Acks::Zero } else { Acks::All }
         }
@@ -990,6 +993,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
         Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
         Edit::LostSendPercent(p) => s.faults.lost_send = percent(p)?,
+        Edit::ProducerCrashPercent(p) => s.faults.producer_crash = percent(p)?,
     }
     Ok(())
 }
@@ -1221,6 +1225,27 @@ mod tests {
         assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
         m.update(Action::Edit(Edit::GroupMembers(9, true)));
         assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+    }
+
+    #[test]
+    fn the_producer_panel_sets_acks_the_publish_mode_and_the_send_faults() {
+        let mut m = Model::new();
+        m.update(Action::SelectPreset(4));
+        m.update(Action::Edit(Edit::ProducerPublishMode(0, PublishMode::DualWritePublishFirst)));
+        m.update(Action::Edit(Edit::ProducerCrashPercent(20.0)));
+        m.update(Action::Edit(Edit::ProducerFireAndForget(0, true)));
+        m.update(Action::Edit(Edit::LostSendPercent(5.0)));
+        let p = &m.scenario.producers[0];
+        assert_eq!((p.publish_mode, p.acks), (PublishMode::DualWritePublishFirst, Acks::Zero));
+        assert_eq!((m.scenario.faults.producer_crash, m.scenario.faults.lost_send), (0.2, 0.05));
+        // The run restarted with them: the crashes invent events its subscribers act on.
+        m.update(Action::Scrub(m.run_end()));
+        assert!(m.engine.report().invented_events > 0);
+        let before = m.scenario.clone();
+        m.update(Action::Edit(Edit::ProducerCrashPercent(150.0)));
+        assert_eq!(m.scenario, before, "an invalid percentage changes nothing");
+        m.update(Action::Edit(Edit::ProducerFireAndForget(0, false)));
+        assert_eq!(m.scenario.producers[0].acks, Acks::All);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
-use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, ResetTarget, Strategy};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, ResetTarget, Strategy};
 use crate::ui::geometry::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
 use crate::ui::text::decimal;
@@ -19,6 +19,31 @@ const STRATEGIES: &[(Strategy, &str, &str)] = &[
     (Strategy::TransactionalInbox, "transactional_inbox", "transactional inbox"),
     (Strategy::IdempotencyKey, "idempotency_key", "idempotency key at the sink"),
 ];
+
+const PUBLISH_MODES: &[(PublishMode, &str, &str)] = &[
+    (PublishMode::Outbox, "outbox", "transactional outbox + relay"),
+    (PublishMode::DualWrite, "dual_write", "dual write: database, then publish"),
+    (PublishMode::DualWritePublishFirst, "dual_write_publish_first", "dual write: publish, then database"),
+];
+
+fn publish_mode_select(on_action: &Callback<Action>, current: PublishMode, i: usize) -> Html {
+    let on_action = on_action.clone();
+    let onchange = Callback::from(move |e: Event| {
+        let select: HtmlSelectElement = e.target_unchecked_into();
+        if let Some((mode, _, _)) = PUBLISH_MODES.iter().find(|(_, v, _)| *v == select.value()) {
+            on_action.emit(Action::Edit(Edit::ProducerPublishMode(i, *mode)));
+        }
+    });
+    html! {
+        <label class="field">{"Database write and publish"}
+            <select data-testid="edit-publish-mode" {onchange}>
+                { for PUBLISH_MODES.iter().map(|(mode, value, label)| html! {
+                    <option value={*value} selected={*mode == current}>{*label}</option>
+                }) }
+            </select>
+        </label>
+    }
+}
 
 const COMMITS: &[(&str, &str)] =
     &[("auto", "auto-commit every 5 s"), ("before", "commit before processing"), ("after", "commit after processing")];
@@ -357,6 +382,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
             { percent_field("Consumer crash per handler run (%)", f.consumer_crash, "edit-crash", Edit::CrashPercent) }
             { percent_field("Lost producer ack per send (%)", f.lost_ack, "edit-lost-ack", Edit::LostAckPercent) }
             { percent_field("Lost producer send (%)", f.lost_send, "edit-lost-send", Edit::LostSendPercent) }
+            { percent_field("Producer crash between database and publish, dual write (%)", f.producer_crash, "edit-producer-crash", Edit::ProducerCrashPercent) }
             if any_notification {
                 <div class="buttons">
                     { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
@@ -455,6 +481,7 @@ pub fn Details(props: &ActionProps) -> Html {
                     <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
                     { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", Box::new(move |on| Edit::ProducerIdempotent(i, on))) }
                     { checkbox(on_action, "Fire and forget (acks=0: no ack, no retry)", ps.spec.acks == Acks::Zero, "edit-acks-zero", Box::new(move |on| Edit::ProducerFireAndForget(i, on))) }
+                    { publish_mode_select(on_action, ps.spec.publish_mode, i) }
                     <div class="buttons">
                         { button(on_action, Action::Edit(Edit::CopyProducer(i)), "Add a producer like this", "copy-producer") }
                         { button(on_action, Action::Edit(Edit::RemoveProducer(i)), "Remove this producer", "remove-producer") }
