@@ -174,6 +174,10 @@ pub fn random_scenario(seed: u64) -> Scenario {
             acks: pick(&mut rng, &[Acks::All, Acks::All, Acks::Zero]),
             ..Producer::default()
         });
+        // The idempotent producer needs acks (as in Kafka): the draw above stays, for the seeds' sake.
+        if let Some(p) = s.producers.last_mut().filter(|p| p.idempotent) {
+            p.acks = Acks::All;
+        }
     }
     s.faults = Faults {
         lost_ack: prob(&mut rng, 0.2),

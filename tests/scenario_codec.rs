@@ -34,6 +34,14 @@ fn errors_name_the_field_and_the_range() {
     assert!(e.starts_with("groups[0]") && e.contains("unknown field `partitons`"), "{e}");
 
     let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
+    v["producers"][0]["idempotent"] = true.into();
+    v["producers"][0]["acks"] = "0".into();
+    assert!(error_for(&v.to_string()).starts_with("producers[0].acks: the idempotent producer needs acks"));
+    v["producers"][0]["acks"] = "1".into();
+    let e = error_for(&v.to_string());
+    assert!(e.contains("unknown variant `1`, expected `all` or `0`"), "{e}");
+
+    let mut v: serde_json::Value = serde_json::from_str(preset(4)).unwrap();
     v["faults"]["consumer_crash"] = 1.5.into();
     assert_eq!(error_for(&v.to_string()), "faults.consumer_crash: 1.5 is not a probability: expected 0 to 1");
 

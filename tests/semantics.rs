@@ -396,6 +396,20 @@ fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
 }
 
 #[test]
+fn a_consumer_stopped_while_crashed_stays_down() {
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    let crash = FaultAction::CrashConsumer { consumer: "c2".into(), at_step: None };
+    s.faults.scripted = vec![at(2_000, crash), at(2_100, FaultAction::StopConsumer { consumer: "c2".into() })];
+    let e = traced(&s);
+    let c2 = |f: &dyn Fn(&What) -> bool| e.trace.events.iter().filter(|ev| f(&ev.what)).count();
+    assert_eq!(c2(&|w| matches!(w, What::Restarted { consumer: 1 })), 0, "no restart after the stop");
+    assert_eq!(c2(&|w| matches!(w, What::Stopped { consumer: 1 })), 1);
+    assert!(e.consumers[1].stopped && !e.consumers[1].alive);
+    let r = e.report();
+    assert_eq!((r.lost_messages, r.effected), (0, r.produced), "c1 takes over after the session timeout");
+}
+
+#[test]
 fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
     let mut s = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
     s.faults.scripted = vec![at(1_500, FaultAction::StopConsumer { consumer: "w2".into() })];

@@ -1442,16 +1442,13 @@ impl Engine {
 
     fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
         self.counters.bytes_on_wire += self.message_bytes(message);
-        let lost_send = self.scenario.faults.lost_send;
-        if lost_send > 0.0 && self.faulty() && self.producers[p as usize].fault_rng.chance(lost_send) {
-            return self.send_lost(p, message, attempt, session, at);
-        }
         let due = at + self.scenario.network_latency_ms;
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
     }
 
-    /// The request never reaches the broker. A producer waiting for acks times out and retries; one that
-    /// does not (`acks = 0`) never learns, and the message is lost unless something else sends it.
+    /// The request never reaches the broker (noted when it would have arrived). A producer waiting for
+    /// acks times out and retries; one that does not (`acks = 0`) never learns, and the message is lost
+    /// unless something else sends it.
     #[cold]
     #[inline(never)]
     fn send_lost(&mut self, p: u16, m: u32, attempt: u32, session: u32, at: SimTime) {
@@ -1472,6 +1469,11 @@ impl Engine {
     #[inline(never)]
     fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
         let pi = p as usize;
+        let lost_send = self.scenario.faults.lost_send;
+        if lost_send > 0.0 && self.faulty() && self.producers[pi].fault_rng.chance(lost_send) {
+            self.send_lost(p, m, attempt, session, sent_at);
+            return true;
+        }
         let idempotent = self.producers[pi].spec.idempotent;
         let cause = if session > 0 {
             AppendCause::RelayRepublish
@@ -3017,11 +3019,15 @@ impl Engine {
     fn stop_consumer(&mut self, c: u16, cause: u64) {
         let ci = c as usize;
         let cons = &mut self.consumers[ci];
-        if !cons.alive || cons.stopping {
+        if cons.stopped || cons.stopping {
             return;
         }
         cons.stopping = true;
         cons.stop_seq = Some(cause);
+        if !cons.alive {
+            // Crashed, its restart pending: it stays down when that comes (see `on_restart`).
+            return;
+        }
         let (epoch, idle) = (cons.epoch, cons.slots.iter().all(Option::is_none));
         match cons.role {
             // Idle (between polls, or waiting for records): its next poll is now, and it leaves.

@@ -256,6 +256,10 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
         if !topics.contains(target) && !queues.contains(target) && !exchanges.contains(target) {
             c.fail(format!("{at}.target"), format!("no topic, queue or exchange is named '{}'", p.target));
         }
+        if p.idempotent && p.acks == Acks::Zero {
+            // Kafka refuses this too (a ConfigException): the broker's sequence check needs acks.
+            c.fail(format!("{at}.acks"), "the idempotent producer needs acks \"all\": turn one of them off");
+        }
         c.range_u64(&format!("{at}.keys"), p.keys as u64, 1, MAX_KEYS as u64);
         c.range_u64(&format!("{at}.count"), p.count as u64, 0, MAX_COUNT as u64);
         c.range_u64(&format!("{at}.start_ms"), p.start_ms, 0, MAX_UNTIL_MS);
