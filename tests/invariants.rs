@@ -320,6 +320,7 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
             What::NeverPublished { .. }
                 | What::NeverWritten { .. }
                 | What::SendLost { .. }
+                | What::OutOfSequence { .. }
                 | What::SendGaveUp { .. }
                 | What::Appended { .. }
                 | What::Enqueued { .. }

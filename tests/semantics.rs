@@ -427,6 +427,27 @@ fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
 }
 
 #[test]
+fn the_idempotent_producer_keeps_a_partitions_order_through_lost_sends() {
+    // Five keys updated over and over: a lost send resent late applies an older version after a newer
+    // one, unless the broker refuses what overtook it (Kafka's sequence numbers, enable.idempotence).
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::DbUpsert, Strategy::None);
+    s.producers[0].keys = 5;
+    s.producers[0].key_choice = KeyChoice::Random;
+    // Kafka's retries are unbounded by default; a send waiting behind a lost one is itself lost now and
+    // then, and with 5 retries a few give up (a loss, explained as such).
+    s.producers[0].retries = 50;
+    s.faults.lost_send = 0.2;
+    let plain = sweep(&s, SEEDS);
+    assert!(plain.iter().any(|r| r.out_of_order > 0), "without idempotence a resend reorders");
+    s.producers[0].idempotent = true;
+    for r in sweep(&s, SEEDS) {
+        assert_eq!((r.out_of_order, r.lost_messages, r.duplicate_appends), (0, 0, 0), "seed {}", r.seed);
+    }
+    let e = traced(&s);
+    assert!(e.trace.events.iter().any(|ev| matches!(ev.what, What::OutOfSequence { .. })));
+}
+
+#[test]
 fn a_dual_write_that_publishes_first_invents_events_and_an_outbox_does_not() {
     // Publish, then crash before the database write: the email goes out for a change that never happened.
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);

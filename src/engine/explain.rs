@@ -233,7 +233,7 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
         ),
         (Strategy::IdempotencyKey, _) if !sink.accepts_idempotency_key => format!("Strategy '{current}' does not guard this: {sink_name} ignores idempotency keys"),
         (Strategy::IdempotencyKey, _) if s.handler.store_ttl_ms.is_some() => format!(
-            "Strategy '{current}' did not guard this: {sink_name} keeps an idempotency key for {} only (store_ttl_ms; Stripe keeps them 24 hours), and the copy came after it had forgotten",
+            "Strategy '{current}' did not guard this: {sink_name} had forgotten the key (it keeps keys {}, store_ttl_ms)",
             seconds(s.handler.store_ttl_ms.unwrap_or(0))
         ),
         (_, _) if s.handler.store_ttl_ms.is_some() => format!("Strategy '{current}' did not guard this: the stored id had expired (TTL) before the message came back"),
@@ -282,11 +282,11 @@ pub fn invented_event(e: &Engine, sub: u16, m: u32, d: u32) -> String {
         v => format!("still holds version {} of {} {}", v - 1, p.key_name, msg.key),
     };
     format!(
-        "{} describes a change that never happened, and '{}' acted on it: {who} {acted} at {}. '{}' published the event first and crashed before its own database write (a dual write, publish first), so its database {stored}. No consumer can tell. A transactional outbox writes the row and the event in one transaction: neither exists without the other.",
+        "{} describes a change that never happened: '{}' published it, then crashed before its database write (a dual write, publish first), so its database {stored}. '{}' acted on it anyway: {who} {acted} at {}. An outbox writes the row and the event in one transaction.",
         e.message_label(m),
+        p.name,
         s.name,
-        seconds(at),
-        p.name
+        seconds(at)
     )
 }
 
@@ -454,10 +454,10 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         ),
         LossReason::ProducerGaveUp => format!("{label} never reached '{who}': no send of it got an ack (each send or its ack was lost) and the producer gave up after its retries."),
         LossReason::NoConsumerRunning => format!(
-            "{label} never reached '{who}': every consumer of '{who}' had been stopped (scaled in to zero) and none started again, so nothing read it before the run ended. It still waits in the log or queue: not deleted, but not acted on."
+            "{label} never reached '{who}': all its consumers were stopped and none started again. It still waits in the log or queue, unread."
         ),
         LossReason::SendLost => format!(
-            "{label} never reached '{who}': the producer sends with acks=0 (fire and forget) and the request was lost on the way, so nobody knew and nobody resent it. With acks=all the producer would have timed out and sent it again."
+            "{label} never reached '{who}': sent with acks=0 (fire and forget), the request was lost and nobody knew. With acks=all the producer would have sent it again."
         ),
         LossReason::CommittedBeforeProcessing { delivery } => {
             let d = e.delivery(delivery);

@@ -616,6 +616,10 @@ pub struct ProducerState {
     /// Per key: the current version in the producing service's own database (what the read API returns).
     db_version: Vec<u32>,
     target: Target,
+    /// An idempotent producer writing a topic: per partition, the messages sent and not yet appended, in
+    /// the order they were produced. The broker appends only the first (Kafka's sequence numbers); the
+    /// others are refused as out of sequence and sent again, so a lost send cannot reorder a partition.
+    in_sequence: Vec<VecDeque<u32>>,
 }
 
 #[derive(Clone, Debug)]
@@ -854,6 +858,12 @@ impl Engine {
                     work_rng,
                     fault_rng,
                     db_version: vec![0; p.keys as usize + 1],
+                    in_sequence: match target {
+                        Target::Topic(t) if p.idempotent => {
+                            (0..scenario.topics[t as usize].partitions).map(|_| VecDeque::new()).collect()
+                        }
+                        _ => vec![],
+                    },
                     target,
                 }
             })
@@ -1261,6 +1271,10 @@ impl Engine {
                 self.counters.obligations += 1;
             }
         }
+        if !self.producers[pi].in_sequence.is_empty() && (invented || !crash_between) {
+            let n = self.producers[pi].in_sequence.len() as u32;
+            self.producers[pi].in_sequence[partition_for_key(key, n) as usize].push_back(id);
+        }
         if invented {
             // Published first: the event is on its way; the crash stops the database write after it.
             self.send(p, id, 1, 0, self.now);
@@ -1446,6 +1460,46 @@ impl Engine {
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
     }
 
+    /// Whether `m` is the next message an idempotent producer's partition expects (always true for any
+    /// other producer).
+    fn next_in_sequence(&self, p: u16, m: u32) -> bool {
+        let prod = &self.producers[p as usize];
+        if prod.in_sequence.is_empty() {
+            return true;
+        }
+        let partition = partition_for_key(self.messages[m].key, prod.in_sequence.len() as u32);
+        prod.in_sequence[partition as usize].front().is_none_or(|&first| first == m)
+    }
+
+    /// `m` left its partition's sequence: appended, or given up.
+    fn sequence_done(&mut self, p: u16, m: u32) {
+        let key = self.messages[m].key;
+        let prod = &mut self.producers[p as usize];
+        if prod.in_sequence.is_empty() {
+            return;
+        }
+        let partition = partition_for_key(key, prod.in_sequence.len() as u32) as usize;
+        let queue = &mut prod.in_sequence[partition];
+        if let Some(at) = queue.iter().position(|&x| x == m) {
+            queue.remove(at);
+        }
+    }
+
+    /// The broker refuses a send that overtook an earlier one of the same idempotent producer and
+    /// partition; the producer learns at once and sends it again after its backoff (not counted against
+    /// `retries`: Kafka's are unbounded by default, and this one waits for the missing message).
+    #[cold]
+    #[inline(never)]
+    fn out_of_sequence(&mut self, p: u16, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
+        let seq = self.trace(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
+        self.messages[m].send_seq = Seq32::of(seq);
+        self.counters.producer_retries += 1;
+        let backoff = self.producers[p as usize].spec.retry_backoff_ms;
+        let at = self.now + self.scenario.network_latency_ms + backoff;
+        self.send(p, m, attempt, 0, at);
+        true
+    }
+
     /// The request never reaches the broker (noted when it would have arrived). A producer waiting for
     /// acks times out and retries; one that does not (`acks = 0`) never learns, and the message is lost
     /// unless something else sends it.
@@ -1489,9 +1543,17 @@ impl Engine {
             Target::Topic(t) => {
                 // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
                 if idempotent && already && session == 0 {
+                    // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
+                    self.sequence_done(p, m);
                     self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by)
+                } else if session == 0 && !self.next_in_sequence(p, m) {
+                    return self.out_of_sequence(p, m, attempt, sent_by);
                 } else {
-                    self.append_to_topic(t, m, cause, sent_by)
+                    let appended = self.append_to_topic(t, m, cause, sent_by);
+                    if session == 0 {
+                        self.sequence_done(p, m);
+                    }
+                    appended
                 }
             }
             Target::Queue(q) => {
@@ -1617,6 +1679,7 @@ impl Engine {
         });
         self.note_append(m, (partition, offset), cause);
         self.owe_to_readers(t, m);
+        self.behind_a_blocked_head(t, partition, offset);
         self.enforce_retention(t, partition);
         self.wake_partition_owners(t, partition);
         seq
@@ -1653,6 +1716,25 @@ impl Engine {
                     ob.fate = Fate::Pending;
                     self.counters.obligations += 1;
                 }
+            }
+        }
+    }
+
+    /// A record appended behind a poison record that blocks a group for good is never processed there:
+    /// the same reason as the records already behind it (a resend can arrive after the block).
+    #[inline(never)]
+    fn behind_a_blocked_head(&mut self, t: u16, partition: u32, offset: u64) {
+        for i in 0..self.topics[t as usize].groups.len() {
+            let g = self.topics[t as usize].groups[i];
+            if self.groups[g as usize].blocked[partition as usize] {
+                let head = self.groups[g as usize].position[partition as usize];
+                self.hint_range(
+                    g,
+                    partition,
+                    offset,
+                    offset + 1,
+                    LossReason::BlockedByPoison { partition, offset: head },
+                );
             }
         }
     }
@@ -1756,6 +1838,8 @@ impl Engine {
             self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
         } else {
             self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+            // Kafka resets the producer's sequence after a failed batch: the next messages go on.
+            self.sequence_done(p, m);
             if !self.messages[m].published() {
                 self.hint_all(m, LossReason::ProducerGaveUp);
             }

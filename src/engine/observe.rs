@@ -54,6 +54,11 @@ pub enum What {
     Started {
         consumer: u16,
     },
+    /// The broker refused an idempotent producer's send: an earlier message of that producer to the same
+    /// partition has not arrived (Kafka's OutOfOrderSequenceException). The producer sends it again.
+    OutOfSequence {
+        producer: u16,
+    },
     /// A send never reached the broker (`faults.lost_send`).
     SendLost {
         producer: u16,
@@ -274,6 +279,7 @@ impl What {
             What::SendLost { .. } => 42,
             What::Stopped { .. } => 43,
             What::Started { .. } => 44,
+            What::OutOfSequence { .. } => 45,
         }
     }
 
@@ -287,6 +293,7 @@ impl What {
             What::NeverPublished { producer }
             | What::NeverWritten { producer }
             | What::SendLost { producer }
+            | What::OutOfSequence { producer }
             | What::SendGaveUp { producer }
             | What::AppendDeduplicated { producer }
             | What::AckLost { producer }

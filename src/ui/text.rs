@@ -83,6 +83,10 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             format!("{} wrote its database and crashed before publishing (dual write)", producer_name(e, producer))
         }
         What::SendLost { producer } => format!("{}'s send never reached the broker", producer_name(e, producer)),
+        What::OutOfSequence { producer } => format!(
+            "the broker refused {}'s send: out of sequence, an earlier one is missing",
+            producer_name(e, producer)
+        ),
         What::NeverWritten { producer } => format!(
             "{} published it and crashed before writing its database (dual write, publish first): it never happened",
             producer_name(e, producer)
@@ -429,6 +433,7 @@ fn tone(what: &What, attempt: u32) -> &'static str {
         | What::Enqueued { retry: true, .. }
         | What::AckLost { .. }
         | What::SendLost { .. }
+        | What::OutOfSequence { .. }
         | What::ProducerRetry { .. }
         | What::RelayRepublish { .. }
         | What::VisibilityExpired { .. }
