@@ -4,7 +4,7 @@
 #    from node_modules/.bin) and put its new Subresource Integrity hash in index.html. Trunk's own JS
 #    minifier breaks this glue (trunk-rs/trunk#761); terser takes it from 8.3 to 6.4 KB gzipped.
 # 2. write this build's file list and a content hash into the service worker, so it precaches exactly
-#    these files and a new build replaces the old cache.
+#    these files and a new build replaces the old cache; then minify it too.
 # POSIX sh, coreutils and openssl, plus terser.
 set -eu
 cd "$TRUNK_STAGING_DIR"
@@ -23,5 +23,11 @@ files=$(find . -type f ! -name sw.js | sed 's|^\./||' | LC_ALL=C sort)
 build=$(printf '%s\n' $files | xargs cat | sha256sum | cut -c1-16)
 list=$(printf '"./%s", ' $files)
 sed -i "s|__BUILD__|$build|; s|/\* __FILES__ \*/|$list|" sw.js
-# The comments are for readers of assets/sw.js; the shipped copy goes without its comment lines.
-sed -i '/^[[:space:]]*\/\//d' sw.js
+# The comments are for readers of assets/sw.js; the shipped copy goes without them (and minified, in a
+# release build).
+if [ "${TRUNK_PROFILE:-}" = release ]; then
+  terser sw.js --compress --mangle --output sw.js.min
+  mv sw.js.min sw.js
+else
+  sed -i '/^[[:space:]]*\/\//d' sw.js
+fi

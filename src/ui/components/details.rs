@@ -27,18 +27,33 @@ const PUBLISH_MODES: &[(PublishMode, &str, &str)] = &[
 ];
 
 fn publish_mode_select(on_action: &Callback<Action>, current: PublishMode, i: usize) -> Html {
+    let options: Vec<_> = PUBLISH_MODES.iter().map(|(mode, value, label)| (*value, *label, *mode == current)).collect();
+    let edit = move |k: usize| Edit::ProducerPublishMode(i, PUBLISH_MODES[k].0);
+    select_field(on_action, "Database write and publish", "edit-publish-mode", options, Box::new(edit))
+}
+
+/// A labelled select of (value, label, selected) options that sends the edit for the option picked, by
+/// its index. One copy for every select of the panel.
+fn select_field(
+    on_action: &Callback<Action>,
+    label: &'static str,
+    testid: &'static str,
+    options: Vec<(&'static str, &'static str, bool)>,
+    edit: Box<dyn Fn(usize) -> Edit>,
+) -> Html {
     let on_action = on_action.clone();
+    let values: Vec<&'static str> = options.iter().map(|(value, _, _)| *value).collect();
     let onchange = Callback::from(move |e: Event| {
         let select: HtmlSelectElement = e.target_unchecked_into();
-        if let Some((mode, _, _)) = PUBLISH_MODES.iter().find(|(_, v, _)| *v == select.value()) {
-            on_action.emit(Action::Edit(Edit::ProducerPublishMode(i, *mode)));
+        if let Some(k) = values.iter().position(|v| *v == select.value()) {
+            on_action.emit(Action::Edit(edit(k)));
         }
     });
     html! {
-        <label class="field">{"Database write and publish"}
-            <select data-testid="edit-publish-mode" {onchange}>
-                { for PUBLISH_MODES.iter().map(|(mode, value, label)| html! {
-                    <option value={*value} selected={*mode == current}>{*label}</option>
+        <label class="field">{label}
+            <select data-testid={testid} {onchange}>
+                { for options.into_iter().map(|(value, label, selected)| html! {
+                    <option {value} {selected}>{label}</option>
                 }) }
             </select>
         </label>
@@ -68,22 +83,14 @@ fn strategy_select(
     edit: fn(usize, Strategy) -> Edit,
     i: usize,
 ) -> Html {
-    let on_action = on_action.clone();
-    let onchange = Callback::from(move |e: Event| {
-        let select: HtmlSelectElement = e.target_unchecked_into();
-        if let Some((s, _, _)) = STRATEGIES.iter().find(|(_, v, _)| *v == select.value()) {
-            on_action.emit(Action::Edit(edit(i, *s)));
-        }
-    });
-    html! {
-        <label class="field">{"Idempotency strategy"}
-            <select data-testid="edit-strategy" {onchange}>
-                { for STRATEGIES.iter().map(|(s, value, label)| html! {
-                    <option value={*value} selected={*s == current}>{*label}</option>
-                }) }
-            </select>
-        </label>
-    }
+    let options: Vec<_> = STRATEGIES.iter().map(|(s, value, label)| (*value, *label, *s == current)).collect();
+    select_field(
+        on_action,
+        "Idempotency strategy",
+        "edit-strategy",
+        options,
+        Box::new(move |k| edit(i, STRATEGIES[k].0)),
+    )
 }
 
 // The field helpers take their edit as a boxed closure, not `impl Fn`: one copy of each helper in the wasm
@@ -145,29 +152,21 @@ fn checkbox(
 fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
     let spec = &e.groups[g].spec;
     let commit = spec.commit;
-    let onchange = {
-        let on_action = on_action.clone();
-        Callback::from(move |ev: Event| {
-            let select: HtmlSelectElement = ev.target_unchecked_into();
-            let policy = match select.value().as_str() {
-                "auto" => CommitPolicy::Auto { interval_ms: 5_000 },
-                "before" => CommitPolicy::BeforeProcessing,
-                _ => CommitPolicy::AfterProcessing,
-            };
-            on_action.emit(Action::Edit(Edit::GroupCommit(g, policy)));
-        })
+    let commits: Vec<_> =
+        COMMITS.iter().map(|(value, label)| (*value, *label, *value == commit_value(commit))).collect();
+    let commit_edit = move |k: usize| {
+        let policy = match k {
+            0 => CommitPolicy::Auto { interval_ms: 5_000 },
+            1 => CommitPolicy::BeforeProcessing,
+            _ => CommitPolicy::AfterProcessing,
+        };
+        Edit::GroupCommit(g, policy)
     };
     html! {
         <>
             <h3>{format!("Group {} settings", spec.name)}</h3>
             { strategy_select(on_action, spec.handler.strategy, Edit::GroupStrategy, g) }
-            <label class="field">{"Offset commits"}
-                <select data-testid="edit-commit" {onchange}>
-                    { for COMMITS.iter().map(|(value, label)| html! {
-                        <option value={*value} selected={*value == commit_value(commit)}>{*label}</option>
-                    }) }
-                </select>
-            </label>
+            { select_field(on_action, "Offset commits", "edit-commit", commits, Box::new(commit_edit)) }
             if spec.produce_to.is_some() {
                 { checkbox(on_action, "Kafka transactions (the output record and the input offset commit together)", spec.transactional, "edit-transactional", Box::new(move |on| Edit::GroupTransactional(g, on))) }
             }
