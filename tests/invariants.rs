@@ -321,6 +321,7 @@ fn causes_are_linked(e: &Engine) -> Result<(), String> {
                 | What::NeverWritten { .. }
                 | What::SendLost { .. }
                 | What::OutOfSequence { .. }
+                | What::DuplicateDelivery { .. }
                 | What::SendGaveUp { .. }
                 | What::Appended { .. }
                 | What::Enqueued { .. }

@@ -2205,7 +2205,7 @@ impl Engine {
                     self.queues[qi].rng.chance(p)
                 });
             if duplicate {
-                self.duplicate_delivery(q, e, m);
+                self.duplicate_delivery(q, e, m, cause);
             }
             let source = DeliverySource::Entry { queue: q, entry: e, receipt };
             let at = self.now + self.scenario.network_latency_ms;
@@ -2229,9 +2229,10 @@ impl Engine {
     /// A standard queue delivers a second copy of entry `e` (at-least-once): visible at once.
     #[cold]
     #[inline(never)]
-    fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32) {
+    /// `cause`: what the receive that copies it follows from (the entry's enqueue or previous receive).
+    fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32, cause: Option<u64>) {
         let copy = self.queues[q as usize].store.entries.len() as u32;
-        let seq = self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, None);
+        let seq = self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
         let store = &mut self.queues[q as usize].store;
         let original = store.entries[e];
         store.entries.push(Entry {
@@ -3043,10 +3044,13 @@ impl Engine {
         }
         cons.in_group = false;
         cons.removed_slow = true;
+        // Linked to the delivery it was still busy with when max.poll.interval.ms ran out.
+        let mut slow = None;
         if let Some(a) = cons.slots[0] {
             self.deliveries[a.delivery].set(Delivery::MEMBER_REMOVED);
+            slow = self.deliveries[a.delivery].trace_cause();
         }
-        let removed = self.trace(What::RemovedSlowMember { consumer: c }, None, 0, None);
+        let removed = self.trace(What::RemovedSlowMember { consumer: c }, None, 0, slow);
         if let Role::Member { group } = self.consumers[c as usize].role {
             // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
             // commit it still makes is rejected.
