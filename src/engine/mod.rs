@@ -1679,7 +1679,7 @@ impl Engine {
         });
         self.note_append(m, (partition, offset), cause);
         self.owe_to_readers(t, m);
-        self.behind_a_blocked_head(t, partition, offset);
+        self.behind_a_blocked_head(t, partition, m);
         self.enforce_retention(t, partition);
         self.wake_partition_owners(t, partition);
         seq
@@ -1723,18 +1723,12 @@ impl Engine {
     /// A record appended behind a poison record that blocks a group for good is never processed there:
     /// the same reason as the records already behind it (a resend can arrive after the block).
     #[inline(never)]
-    fn behind_a_blocked_head(&mut self, t: u16, partition: u32, offset: u64) {
+    fn behind_a_blocked_head(&mut self, t: u16, partition: u32, m: u32) {
         for i in 0..self.topics[t as usize].groups.len() {
-            let g = self.topics[t as usize].groups[i];
-            if self.groups[g as usize].blocked[partition as usize] {
-                let head = self.groups[g as usize].position[partition as usize];
-                self.hint_range(
-                    g,
-                    partition,
-                    offset,
-                    offset + 1,
-                    LossReason::BlockedByPoison { partition, offset: head },
-                );
+            let g = &self.groups[self.topics[t as usize].groups[i] as usize];
+            if g.blocked[partition as usize] {
+                let reason = LossReason::BlockedByPoison { partition, offset: g.position[partition as usize] };
+                self.subs[g.sub as usize].note_loss(m, reason);
             }
         }
     }
@@ -3078,17 +3072,25 @@ impl Engine {
             self.trace(What::Stopped { consumer: c }, None, 0, cause);
             return true;
         }
+        let cause = cons.crashed_seq;
+        self.come_up(c, What::Restarted { consumer: c }, cause);
+        true
+    }
+
+    /// A consumer back up, restarted after a crash or started again after a stop (`what` says which): a
+    /// member joins its group, which rebalances; a worker's slots poll at once.
+    fn come_up(&mut self, c: u16, what: What, cause: Option<u64>) {
+        let cons = &mut self.consumers[c as usize];
         cons.alive = true;
         cons.epoch += 1;
         let epoch = cons.epoch;
-        let restarted = self.trace(What::Restarted { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
+        let up = self.trace(what, None, 0, cause);
         match self.consumers[c as usize].role {
             Role::Member { group } => {
                 let joined = self.groups[group as usize].joined;
                 let cons = &mut self.consumers[c as usize];
-                cons.in_group = joined;
-                cons.removed_slow = false;
-                self.trigger_rebalance(group, Some(restarted));
+                (cons.in_group, cons.removed_slow) = (joined, false);
+                self.trigger_rebalance(group, Some(up));
             }
             Role::Worker { .. } => {
                 for slot in 0..self.consumers[c as usize].slots.len() {
@@ -3096,7 +3098,6 @@ impl Engine {
                 }
             }
         }
-        true
     }
 
     /// A clean shutdown (scale in). A member finishes the batch it holds, as a poll loop does before it
@@ -3181,23 +3182,8 @@ impl Engine {
         if !cons.stopped {
             return;
         }
-        (cons.alive, cons.stopped) = (true, false);
-        cons.epoch += 1;
-        let epoch = cons.epoch;
-        let started = self.trace(What::Started { consumer: c }, None, 0, Some(cause));
-        match self.consumers[c as usize].role {
-            Role::Member { group } => {
-                let joined = self.groups[group as usize].joined;
-                let cons = &mut self.consumers[c as usize];
-                (cons.in_group, cons.removed_slow) = (joined, false);
-                self.trigger_rebalance(group, Some(started));
-            }
-            Role::Worker { .. } => {
-                for slot in 0..self.consumers[c as usize].slots.len() {
-                    self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: slot as u16 });
-                }
-            }
-        }
+        cons.stopped = false;
+        self.come_up(c, What::Started { consumer: c }, Some(cause));
     }
 
     #[inline(never)]
