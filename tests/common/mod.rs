@@ -1,5 +1,7 @@
 //! Scenario builders and file helpers shared by the integration tests.
 #![allow(dead_code)]
+pub mod random;
+
 use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;
 
