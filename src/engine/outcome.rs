@@ -1,0 +1,221 @@
+//! The end of a run: losses classified with their reasons, anomalies kept with their explanations, the report.
+use super::*;
+
+/// Anomalies kept with their explanation (all are counted).
+pub(super) const MAX_ANOMALIES: usize = 2_000;
+
+/// The JSON the CLI prints and the UI's scoreboard reads.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub seed: u64,
+    pub end_time_ms: SimTime,
+    pub drained: bool,
+    pub produced: u64,
+    pub appended: u64,
+    pub delivered: u64,
+    pub processed: u64,
+    pub effects_applied: u64,
+    pub duplicate_effects: u64,
+    pub harmless_repeats: u64,
+    pub lost_messages: u64,
+    pub dead_lettered: u64,
+    pub out_of_order: u64,
+    pub stale_reads: u64,
+    pub duplicate_appends: u64,
+    pub invented_events: u64,
+    pub read_api_calls: u64,
+    pub bytes_on_wire: u64,
+    pub obligations: u64,
+    pub effected: u64,
+    pub in_flight_at_end: u64,
+    pub latency_ms: LatencySummary,
+    pub trace_hash: String,
+    pub events_processed: u64,
+    /// Every anomaly of the run; `anomalies` lists the first `MAX_ANOMALIES` (2000) of them.
+    pub anomalies_total: u64,
+    pub anomalies: Vec<AnomalyOut>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LatencySummary {
+    pub mean: f64,
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub max: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AnomalyOut {
+    pub kind: AnomalyKind,
+    pub message_id: u32,
+    pub at_ms: SimTime,
+    pub explanation: String,
+}
+
+impl Engine {
+    /// Counts an anomaly, and keeps it with its explanation while fewer than `MAX_ANOMALIES` are kept:
+    /// the explanation is written (at this moment, from this state) only then, not for every anomaly of a
+    /// long run.
+    pub(super) fn push_anomaly(
+        &mut self,
+        kind: AnomalyKind,
+        m: u32,
+        deliveries: &[u32],
+        explain: impl FnOnce(&Engine) -> String,
+    ) {
+        self.anomaly_count += 1;
+        if self.anomalies.len() < MAX_ANOMALIES {
+            let explanation = explain(self);
+            // Anomalies found when the run ends (losses) are dated at its last real event.
+            let at_ms = if self.finished { self.last_event_at } else { self.now };
+            self.anomalies.push(Anomaly { kind, message_id: m, at_ms, explanation, deliveries: deliveries.to_vec() });
+        }
+    }
+
+    /// After the healing phase: every obligation still pending is lost (with its reason) — or, if the run
+    /// was cut short, still in flight.
+    pub(super) fn finish(&mut self) {
+        if self.finished {
+            return;
+        }
+        self.finished = true;
+        if self.drained {
+            // Stale timers (a poll timeout 5 minutes out) pop after the last real event and do nothing: the
+            // run ends at its last real event (or at until_ms), and so do its clock and sampled series.
+            let end = self.last_event_at.max(self.scenario.until_ms);
+            self.now = self.now.min(end);
+            self.samples.retain(|s| s.at_ms <= end);
+        }
+        for si in 0..self.subs.len() {
+            // Folded rows are never pending (a pending message is kept), so the kept rows are every candidate.
+            let pending: Vec<u32> = self.subs[si]
+                .obligations
+                .iter()
+                .filter(|&(m, ob)| m > 0 && ob.fate == Fate::Pending)
+                .map(|(m, _)| m)
+                .collect();
+            for m in pending {
+                let ob = self.subs[si].obligations[m];
+                if !self.drained {
+                    self.counters.in_flight_at_end += 1;
+                    continue;
+                }
+                let mut hint = self.subs[si].loss_reason(m);
+                if hint == LossReason::Unknown {
+                    if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m) {
+                        hint = LossReason::UpstreamStage { stage };
+                    }
+                }
+                if hint == LossReason::Unknown
+                    && self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped)
+                {
+                    hint = LossReason::NoConsumerRunning;
+                }
+                if hint == LossReason::Unknown {
+                    // At-most-once: a group that commits before processing can skip a record in ways too
+                    // many to hint one by one (a dropped batch, a reset after a failure); that is the reason.
+                    if let SubSource::Group(g) = self.subs[si].source {
+                        if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
+                            hint = LossReason::CommittedBeforeProcessing { delivery: ob.last_delivery };
+                        }
+                    }
+                }
+                self.subs[si].obligations[m].fate = Fate::Lost;
+                if hint != LossReason::Unknown {
+                    if let Some(noted) = self.subs[si].loss_reasons.grow_to(m, LossReason::Unknown) {
+                        *noted = hint;
+                    }
+                }
+                self.counters.lost_messages += 1;
+                let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
+                    AnomalyKind::LostToRetention
+                } else {
+                    AnomalyKind::LostMessage
+                };
+                let chain: &[u32] = match &hint {
+                    LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
+                        if *delivery != 0 =>
+                    {
+                        std::slice::from_ref(delivery)
+                    }
+                    _ => &[],
+                };
+                self.push_anomaly(kind, m, chain, |e| explain::lost(e, si as u16, m, hint));
+            }
+        }
+    }
+
+    /// For a group reading a stage's output topic: the stage that owed message `m` and never produced it.
+    pub(super) fn upstream_stage_that_dropped(&self, sub: u16, m: u32) -> Option<u16> {
+        let SubSource::Group(g) = self.subs[sub as usize].source else { return None };
+        let topic = self.groups[g as usize].topic;
+        self.subs
+            .iter()
+            .position(|s| s.output == Some(topic) && s.obligations.get(m).map_or(0, |ob| ob.stage_outputs) == 0)
+            .map(|s| s as u16)
+    }
+
+    pub fn report(&self) -> Report {
+        let c = &self.counters;
+        Report {
+            seed: self.scenario.seed,
+            end_time_ms: if self.finished { self.last_event_at } else { self.now },
+            drained: self.drained,
+            produced: c.produced,
+            appended: c.appended,
+            delivered: c.deliveries,
+            processed: c.processed,
+            effects_applied: c.effects_applied,
+            duplicate_effects: c.duplicate_effects,
+            harmless_repeats: c.harmless_repeats,
+            lost_messages: c.lost_messages,
+            dead_lettered: c.dead_lettered,
+            out_of_order: c.out_of_order,
+            stale_reads: c.stale_reads,
+            duplicate_appends: c.duplicate_appends,
+            invented_events: c.invented_events,
+            read_api_calls: c.read_api_calls,
+            bytes_on_wire: c.bytes_on_wire,
+            obligations: c.obligations,
+            effected: c.effected,
+            in_flight_at_end: c.in_flight_at_end,
+            latency_ms: LatencySummary {
+                mean: self.latency.mean_ms(),
+                p50: self.latency.quantile_ms(0.5),
+                p95: self.latency.quantile_ms(0.95),
+                p99: self.latency.quantile_ms(0.99),
+                max: self.latency.max_ms,
+            },
+            trace_hash: self.trace.hash.hex(),
+            events_processed: self.events_processed,
+            anomalies_total: self.anomaly_count,
+            anomalies: self
+                .anomalies
+                .iter()
+                .map(|a| AnomalyOut {
+                    kind: a.kind,
+                    message_id: a.message_id,
+                    at_ms: a.at_ms,
+                    explanation: a.explanation.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Label used in explanations and the UI: `UserRegistered #17 (user 4)`.
+    pub fn message_label(&self, m: u32) -> String {
+        match self.messages.get(m) {
+            Some(msg) if m > 0 => self.label(msg.producer, m, msg.key),
+            _ => format!("message #{m}"),
+        }
+    }
+
+    /// The label of message `m`, from what it is (its row may have been folded).
+    pub fn label(&self, producer: u16, m: u32, key: u32) -> String {
+        match self.producers.get(producer as usize) {
+            Some(p) => format!("{} #{} ({} {})", p.spec.message, m, p.spec.key_name, key),
+            None => format!("message #{m}"),
+        }
+    }
+}

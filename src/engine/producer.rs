@@ -1,0 +1,238 @@
+//! Stage 1, the producer: produce a message, send it, wait for the ack, retry; the idempotent producer's
+//! sequence; the outbox relay that republishes after a crash.
+use super::*;
+
+/// Bytes a notification (ids only) takes on the wire.
+pub(super) const NOTIFICATION_BYTES: u64 = 64;
+
+#[derive(Clone, Debug)]
+pub struct ProducerState {
+    pub spec: Producer,
+    pub produced: u32,
+    pub(super) drop_acks_until: SimTime,
+    pub(super) work_rng: SimRng,
+    pub(super) fault_rng: SimRng,
+    /// Per key: the current version in the producing service's own database (what the read API returns).
+    pub(super) db_version: Vec<u32>,
+    pub(super) target: Target,
+    /// An idempotent producer writing a topic: per partition, the messages sent and not yet appended, in
+    /// the order they were produced. The broker appends only the first (Kafka's sequence numbers); the
+    /// others are refused as out of sequence and sent again, so a lost send cannot reorder a partition.
+    pub(super) in_sequence: Vec<VecDeque<u32>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Target {
+    Topic(u16),
+    Queue(u16),
+    Exchange(u16),
+}
+
+impl Engine {
+    #[inline(never)]
+    pub(super) fn on_produce(&mut self, p: u16) -> bool {
+        let pi = p as usize;
+        if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
+            return false;
+        }
+        let faulty = self.faulty();
+        let (poison_chance, producer_crash_chance) = (self.scenario.faults.poison, self.scenario.faults.producer_crash);
+        let prod = &mut self.producers[pi];
+        prod.produced += 1;
+        let key = match prod.spec.key_choice {
+            KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
+            KeyChoice::Sequential => (prod.produced - 1) % prod.spec.keys + 1,
+        };
+        // The version this change makes; the database keeps it unless a publish-first write crashes below.
+        let version = prod.db_version[key as usize] + 1;
+        prod.db_version[key as usize] = version;
+        let poison = faulty && prod.fault_rng.chance(poison_chance);
+        let mode = prod.spec.publish_mode;
+        let crash_between = faulty && mode != PublishMode::Outbox && prod.fault_rng.chance(producer_crash_chance);
+        let invented = crash_between && mode == PublishMode::DualWritePublishFirst;
+        if invented {
+            prod.db_version[key as usize] = version - 1;
+        }
+        let next_gap = match prod.spec.rate {
+            Rate::Fixed { interval_ms } => interval_ms,
+            Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
+        };
+        let more = prod.produced < prod.spec.count;
+        let target = prod.target;
+        let id = self.messages.len() as u32;
+        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
+        self.messages.push(Message {
+            producer: p,
+            key,
+            version,
+            produced_at_ms: u32::try_from(self.now).unwrap_or(u32::MAX),
+            send_seq: Seq32::of(seq),
+            appends: 0,
+            first_append_offset: 0,
+            first_append_partition: 0,
+            flags: Flags::of(
+                (if poison { Message::POISON } else { 0 }) | (if invented { Message::INVENTED } else { 0 }),
+            ),
+        });
+        self.counters.produced += 1;
+        // Who owes this message an effect.
+        for si in 0..self.subs.len() {
+            let owed = match (self.subs[si].source, target) {
+                (SubSource::Queue(q), Target::Queue(t)) => q == t,
+                (SubSource::Queue(q), Target::Exchange(x)) => {
+                    self.exchanges[x as usize].queues.contains(&q)
+                        && self.now >= self.queues[q as usize].spec.subscribe_at_ms
+                }
+                (SubSource::Group(g), Target::Topic(t)) => {
+                    let g = &self.groups[g as usize];
+                    g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
+                }
+                _ => false,
+            };
+            let ob = self.subs[si].obligations.grow_to(id, Obligation::default());
+            if let Some(ob) = ob.filter(|_| owed) {
+                ob.fate = Fate::Pending;
+                self.counters.obligations += 1;
+            }
+        }
+        if !self.producers[pi].in_sequence.is_empty() && (invented || !crash_between) {
+            let n = self.producers[pi].in_sequence.len() as u32;
+            self.producers[pi].in_sequence[partition_for_key(key, n) as usize].push_back(id);
+        }
+        if invented {
+            // Published first: the event is on its way; the crash stops the database write after it.
+            self.send(p, id, 1, 0, self.now);
+            self.counters.invented_events += 1;
+            self.trace(What::NeverWritten { producer: p }, Some(id), 0, Some(seq));
+        } else if crash_between {
+            self.trace(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
+            self.hint_all(id, LossReason::NeverPublished);
+        } else {
+            self.send(p, id, 1, 0, self.now);
+        }
+        if more {
+            self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
+        }
+        if id >= self.next_fold_at {
+            self.fold_history();
+        }
+        true
+    }
+
+    /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
+    pub(super) fn message_bytes(&self, m: u32) -> u64 {
+        match self.producers[self.messages[m].producer as usize].spec.payload {
+            Payload::Notification => NOTIFICATION_BYTES,
+            Payload::StateCarried { bytes } => bytes as u64,
+        }
+    }
+
+    pub(super) fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
+        self.counters.bytes_on_wire += self.message_bytes(message);
+        let due = at + self.scenario.network_latency_ms;
+        self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
+    }
+
+    /// Whether `m` is the next message an idempotent producer's partition expects (always true for any
+    /// other producer).
+    pub(super) fn next_in_sequence(&self, p: u16, m: u32) -> bool {
+        let prod = &self.producers[p as usize];
+        if prod.in_sequence.is_empty() {
+            return true;
+        }
+        let partition = partition_for_key(self.messages[m].key, prod.in_sequence.len() as u32);
+        prod.in_sequence[partition as usize].front().is_none_or(|&first| first == m)
+    }
+
+    /// `m` left its partition's sequence: appended, or given up.
+    pub(super) fn sequence_done(&mut self, p: u16, m: u32) {
+        let key = self.messages[m].key;
+        let prod = &mut self.producers[p as usize];
+        if prod.in_sequence.is_empty() {
+            return;
+        }
+        let partition = partition_for_key(key, prod.in_sequence.len() as u32) as usize;
+        let queue = &mut prod.in_sequence[partition];
+        if let Some(at) = queue.iter().position(|&x| x == m) {
+            queue.remove(at);
+        }
+    }
+
+    /// The broker refuses a send that overtook an earlier one of the same idempotent producer and
+    /// partition; the producer learns at once and sends it again after its backoff (not counted against
+    /// `retries`: Kafka's are unbounded by default, and this one waits for the missing message).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn out_of_sequence(&mut self, p: u16, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
+        let seq = self.trace(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
+        self.messages[m].send_seq = Seq32::of(seq);
+        self.counters.producer_retries += 1;
+        let backoff = self.producers[p as usize].spec.retry_backoff_ms;
+        let at = self.now + self.scenario.network_latency_ms + backoff;
+        self.send(p, m, attempt, 0, at);
+        true
+    }
+
+    /// The request never reaches the broker (noted when it would have arrived). A producer waiting for
+    /// acks times out and retries; one that does not (`acks = 0`) never learns, and the message is lost
+    /// unless something else sends it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn send_lost(&mut self, p: u16, m: u32, attempt: u32, session: u32, at: SimTime) {
+        let seq = self.trace(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+        self.messages[m].send_seq = Seq32::of(seq);
+        let spec = &self.producers[p as usize].spec;
+        if spec.acks == Acks::Zero {
+            if !self.messages[m].published() {
+                self.hint_all(m, LossReason::SendLost);
+            }
+        } else if session == 0 {
+            // Not the ack-timeout lane: a retry sent after its backoff would break the lane's time order.
+            let due = (at + spec.request_timeout_ms).max(self.now);
+            self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, session });
+        }
+    }
+
+    pub(super) fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, session: u32, outcome: u64) {
+        let pi = p as usize;
+        if session == 0
+            && attempt == 1
+            && self.producers[pi].spec.publish_mode == PublishMode::Outbox
+            && self.faulty()
+            && !self.messages[m].relay_republished()
+        {
+            let relay_crash = self.scenario.faults.relay_crash;
+            if self.producers[pi].fault_rng.chance(relay_crash) {
+                self.messages[m].set(Message::RELAY_REPUBLISHED);
+                let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
+                self.messages[m].send_seq = Seq32::of(seq);
+                let at = self.now + self.scenario.faults.restart_after_ms;
+                self.send(p, m, 1, 1, at);
+            }
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
+        if self.messages[m].acked() {
+            return false;
+        }
+        let (retries, retry_backoff_ms) =
+            (self.producers[p as usize].spec.retries, self.producers[p as usize].spec.retry_backoff_ms);
+        if attempt <= retries {
+            self.counters.producer_retries += 1;
+            let unacked = self.messages[m].send_seq.get();
+            let seq = self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, unacked);
+            self.messages[m].send_seq = Seq32::of(seq);
+            self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
+        } else {
+            self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+            // Kafka resets the producer's sequence after a failed batch: the next messages go on.
+            self.sequence_done(p, m);
+            if !self.messages[m].published() {
+                self.hint_all(m, LossReason::ProducerGaveUp);
+            }
+        }
+        true
+    }
+}

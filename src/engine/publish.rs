@@ -1,0 +1,141 @@
+//! Stage 2, the broker receives a send: route it to a topic, a queue or an exchange's queues, note the append
+//! and answer the producer.
+use super::*;
+
+#[derive(Clone, Debug)]
+pub struct ExchangeState {
+    pub spec: Exchange,
+    /// Indices of the bound queues, in the order the scenario lists them.
+    pub queues: Vec<u16>,
+}
+
+impl Engine {
+    /// Where message `m`'s first append landed: (partition, offset) in a topic, (entry, entry) in a queue.
+    pub fn first_append(&self, m: u32) -> Option<(u32, u64)> {
+        let msg = self.messages.get(m).filter(|msg| m > 0 && msg.appends > 0)?;
+        let offset = msg.first_append_offset;
+        match self.producers[msg.producer as usize].target {
+            Target::Topic(_) => Some((msg.first_append_partition as u32, offset)),
+            Target::Queue(_) | Target::Exchange(_) => Some((offset as u32, offset)),
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
+        let pi = p as usize;
+        let lost_send = self.scenario.faults.lost_send;
+        if lost_send > 0.0 && self.faulty() && self.producers[pi].fault_rng.chance(lost_send) {
+            self.send_lost(p, m, attempt, session, sent_at);
+            return true;
+        }
+        let idempotent = self.producers[pi].spec.idempotent;
+        let cause = if session > 0 {
+            AppendCause::RelayRepublish
+        } else if attempt > 1 {
+            AppendCause::ProducerRetry { attempt }
+        } else {
+            AppendCause::Original
+        };
+        let already = self.messages[m].appends > 0;
+        let sent_by = self.messages[m].send_seq.get();
+        // What the broker did with this send: the cause of its lost ack, its retry or its relay's republish.
+        let outcome = match self.producers[pi].target {
+            Target::Topic(t) => {
+                // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
+                if idempotent && already && session == 0 {
+                    // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
+                    self.sequence_done(p, m);
+                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by)
+                } else if session == 0 && !self.next_in_sequence(p, m) {
+                    return self.out_of_sequence(p, m, attempt, sent_by);
+                } else {
+                    let appended = self.append_to_topic(t, m, cause, sent_by);
+                    if session == 0 {
+                        self.sequence_done(p, m);
+                    }
+                    appended
+                }
+            }
+            Target::Queue(q) => {
+                let (entry, seq) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, sent_by);
+                if let Some(entry) = entry {
+                    self.note_append(m, (entry, entry as u64), cause);
+                }
+                seq
+            }
+            Target::Exchange(x) => {
+                // The exchange accepts the publish once (one append, one ack) and copies it into each queue;
+                // each FIFO queue applies its own de-duplication window to its copy.
+                let now = self.now;
+                let queues = &self.queues;
+                let bound: Vec<u16> = self.exchanges[x as usize]
+                    .queues
+                    .iter()
+                    .copied()
+                    .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
+                    .collect();
+                let routed =
+                    self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
+                let mut first = None;
+                for q in bound {
+                    let (entry, _) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, Some(routed));
+                    first = first.or(entry);
+                }
+                if let Some(entry) = first {
+                    self.note_append(m, (entry, entry as u64), cause);
+                }
+                routed
+            }
+        };
+        self.messages[m].send_seq = Seq32::of(outcome);
+        // The ack back to the producer; a fire-and-forget producer (acks = 0) waits for none.
+        if self.producers[pi].spec.acks == Acks::Zero {
+            self.messages[m].set(Message::ACKED);
+        } else {
+            self.answer_send(p, m, attempt, session, sent_at, outcome);
+        }
+        // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
+        self.maybe_relay_republish(p, m, attempt, session, outcome);
+        true
+    }
+
+    /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
+    /// scripted window) or late, the producer's request timeout fires and it retries.
+    pub(super) fn answer_send(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime, outcome: u64) {
+        let faulty = self.faulty();
+        let lost_ack = self.scenario.faults.lost_ack;
+        let prod = &mut self.producers[p as usize];
+        // Scripted windows apply in either phase (they are explicit); random faults only in the fault phase.
+        let drop = self.now < prod.drop_acks_until || (faulty && prod.fault_rng.chance(lost_ack));
+        let latency = self.scenario.network_latency_ms;
+        let timeout = prod.spec.request_timeout_ms;
+        if drop {
+            self.trace(What::AckLost { producer: p }, Some(m), attempt, Some(outcome));
+        } else if self.now + latency < sent_at + timeout {
+            self.messages[m].set(Message::ACKED);
+        }
+        // The producer's request timeout only matters when the ack did not arrive in time.
+        if !self.messages[m].acked() && session == 0 {
+            self.scheduler.schedule_in_lane(
+                Lane::AckTimeout(p).index(),
+                (sent_at + timeout).max(self.now),
+                Ev::AckTimeout { producer: p, message: m, attempt, session },
+            );
+        }
+    }
+
+    pub(super) fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {
+        let msg = &mut self.messages[m];
+        msg.set(Message::PUBLISHED);
+        msg.appends += 1;
+        self.counters.appended += 1;
+        if msg.appends == 1 {
+            // A queue entry's id is its offset; a topic's partition fits a byte (MAX_PARTITIONS).
+            msg.first_append_offset = place.1;
+            msg.first_append_partition = u8::try_from(place.0).unwrap_or(u8::MAX);
+        } else {
+            self.counters.duplicate_appends += 1;
+            self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[], |e| explain::duplicate_append(e, m, place, cause));
+        }
+    }
+}

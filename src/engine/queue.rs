@@ -1,0 +1,257 @@
+//! Stage 3b, the queue: enqueue (with a FIFO queue's de-duplication window), receive with a visibility
+//! timeout, redeliver, copy, ack.
+use super::*;
+
+#[derive(Clone, Debug)]
+pub struct QueueState {
+    pub spec: Queue,
+    pub store: QueueStore,
+    pub sub: u16,
+    pub workers: Vec<u16>,
+    pub(super) rng: SimRng,
+}
+
+impl Engine {
+    /// Stores a copy in queue `q` unless it is a FIFO queue that saw this message within its de-duplication
+    /// window. Returns the new entry, and the trace position of what happened (`Enqueued` or
+    /// `AppendDeduplicated`).
+    pub(super) fn enqueue_unless_duplicate(
+        &mut self,
+        p: u16,
+        q: u16,
+        m: u32,
+        attempt: u32,
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> (Option<u32>, u64) {
+        if self.queues[q as usize].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
+            (None, self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
+        } else {
+            let (entry, seq) = self.enqueue(q, m, cause, sent_by);
+            (Some(entry), seq)
+        }
+    }
+
+    /// A FIFO queue's de-duplication: message `m` was enqueued within the window (SQS's 5 minutes).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fifo_saw_recently(&self, q: u16, m: u32) -> bool {
+        let queue = &self.queues[q as usize];
+        let row = self.subs[queue.sub as usize].store.get(m).map_or(0, |row| row.fifo_window_from);
+        let seen = row.checked_sub(1).map(SimTime::from);
+        seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
+    }
+
+    /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append. Returns
+    /// the entry and the `Enqueued` event's trace position.
+    pub(super) fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
+        let qi = q as usize;
+        let entry = self.queues[qi].store.entries.len() as u32;
+        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+        let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
+        let seq = self.trace(what, Some(m), 0, sent_by);
+        let store = &mut self.queues[qi].store;
+        let enqueued = Seq32::of(seq);
+        store.entries.push(Entry {
+            message: m,
+            state: EntryState::Visible,
+            receive_count: 0,
+            cause,
+            last_delivery: 0,
+            enqueued,
+        });
+        store.visible.push_back(entry);
+        if fifo {
+            // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
+            let sub = self.queues[qi].sub as usize;
+            if let Some(row) = self.subs[sub].store.grow_to(m, StoreEntry::default()) {
+                row.fifo_window_from = self.now as u32 + 1;
+            }
+        }
+        self.wake_worker(q);
+        (entry, seq)
+    }
+
+    pub(super) fn wake_worker(&mut self, q: u16) {
+        let qi = q as usize;
+        while let Some((c, slot)) = self.queues[qi].store.waiting.pop_front() {
+            let cons = &self.consumers[c as usize];
+            if cons.alive && cons.slots[slot as usize].is_none() {
+                let epoch = cons.epoch;
+                self.scheduler
+                    .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: c, epoch, slot });
+                return;
+            }
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn worker_receive(&mut self, c: u16, slot: u16, q: u16) -> bool {
+        let ci = c as usize;
+        let qi = q as usize;
+        if self.consumers[ci].slots[slot as usize].is_some() {
+            return false;
+        }
+        if self.consumers[ci].stopping {
+            return self.worker_stop_if_idle(c);
+        }
+        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+        let max_receives = self.queues[qi].spec.max_receives;
+        loop {
+            let pick = if fifo {
+                self.fifo_pick(q)
+            } else if self.queues[qi].store.visible.is_empty() {
+                None
+            } else {
+                Some(0)
+            };
+            let store = &mut self.queues[qi].store;
+            let Some(index) = pick else {
+                if !store.waiting.contains(&(c, slot)) {
+                    store.waiting.push_back((c, slot));
+                }
+                return false;
+            };
+            let e = store.visible.remove(index).expect("index from position");
+            let entry = &mut store.entries[e];
+            entry.receive_count = entry.receive_count.saturating_add(1);
+            let (m, count, previous) = (entry.message, u32::from(entry.receive_count), entry.last_delivery);
+            // A first receive follows from the enqueue (or the duplicate copy); a receive again from the
+            // entry's previous receive (its timeout or failure).
+            let cause = match previous {
+                0 => entry.enqueued.get(),
+                _ => self.deliveries.get(previous).and_then(Delivery::trace_cause),
+            };
+            if count > max_receives {
+                let store = &mut self.queues[qi].store;
+                store.entries[e].state = EntryState::DeadLettered;
+                store.dead_letter.push(e);
+                let sub = self.queues[qi].sub;
+                self.dead_letter(sub, m, count - 1, cause);
+                continue;
+            }
+            // The receipt handle is the id of the delivery this receive begins: unique, and already kept
+            // in the entry as its last delivery.
+            let receipt = self.deliveries.len() as u32;
+            let key = self.messages[m].key;
+            let store = &mut self.queues[qi].store;
+            store.entries[e].state = EntryState::InFlight;
+            store.in_flight += 1;
+            if fifo {
+                store.hold_group(key);
+            }
+            let vt = self.queues[qi].spec.visibility_timeout_ms;
+            self.scheduler.schedule_in_lane(
+                Lane::Visibility(q).index(),
+                self.now + vt,
+                Ev::Visibility { queue: q, entry: e, receipt },
+            );
+            // A standard queue may deliver a message more than once.
+            let duplicate = !fifo
+                && self.faulty()
+                && (std::mem::take(&mut self.queues[qi].store.duplicate_next) || {
+                    let p = self.scenario.faults.duplicate_delivery;
+                    self.queues[qi].rng.chance(p)
+                });
+            if duplicate {
+                self.duplicate_delivery(q, e, m, cause);
+            }
+            let source = DeliverySource::Entry { queue: q, entry: e, receipt };
+            let at = self.now + self.scenario.network_latency_ms;
+            let d = self.begin_delivery(c, slot, m, source, at, cause.unwrap_or(Delivery::NO_TRACE_SEQ));
+            debug_assert_eq!(d, receipt);
+            self.queues[qi].store.entries[e].last_delivery = d;
+            return true;
+        }
+    }
+
+    /// FIFO: the first visible entry whose message group has nothing in flight (the group is blocked
+    /// until then), as an index into `visible`.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fifo_pick(&self, q: u16) -> Option<usize> {
+        let store = &self.queues[q as usize].store;
+        let key = |e: u32| self.messages[store.entries[e].message].key;
+        store.visible.iter().position(|&e| store.group_busy.get(&key(e)).copied().unwrap_or(0) == 0)
+    }
+
+    /// A standard queue delivers a second copy of entry `e` (at-least-once): visible at once.
+    #[cold]
+    #[inline(never)]
+    /// `cause`: what the receive that copies it follows from (the entry's enqueue or previous receive).
+    pub(super) fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32, cause: Option<u64>) {
+        let copy = self.queues[q as usize].store.entries.len() as u32;
+        let seq = self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
+        let store = &mut self.queues[q as usize].store;
+        let original = store.entries[e];
+        store.entries.push(Entry {
+            state: EntryState::Visible,
+            receive_count: 0,
+            cause: AppendCause::QueueCopy,
+            last_delivery: 0,
+            enqueued: Seq32::of(seq),
+            ..original
+        });
+        store.visible.push_front(copy);
+        self.wake_worker(q);
+    }
+
+    #[inline(never)]
+    pub(super) fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
+        let qi = q as usize;
+        let store = &mut self.queues[qi].store;
+        // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
+        let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
+        entry.state = EntryState::Visible;
+        let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
+        store.in_flight -= 1;
+        if !store.group_busy.is_empty() {
+            store.release_group(self.messages[m].key);
+        }
+        store.visible.push_front(e);
+        let cause = last.and_then(|d| self.deliveries[d].trace_cause());
+        if let Some(d) = last {
+            let del = &mut self.deliveries[d];
+            if del.outcome == Outcome::Running {
+                del.set(Delivery::VISIBILITY_EXPIRED);
+            }
+        }
+        self.trace(What::VisibilityExpired { queue: q, entry: e }, Some(m), 0, cause);
+        self.wake_worker(q);
+        true
+    }
+
+    pub(super) fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+        let qi = q as usize;
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        let m = self.deliveries[d].message;
+        let store = &mut self.queues[qi].store;
+        let e = &mut store.entries[entry];
+        if e.held_by(receipt) {
+            e.state = EntryState::Deleted;
+            store.in_flight -= 1;
+            if !store.group_busy.is_empty() {
+                store.release_group(self.messages[m].key);
+            }
+            self.trace(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
+            self.cancel_visibility_timer(q, entry, receipt);
+            if self.queues[qi].spec.kind == QueueKind::Fifo {
+                self.wake_worker(q);
+            }
+        } else {
+            // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
+            self.deliveries[d].outcome = Outcome::AckRejected;
+            self.trace(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
+        }
+        let epoch = self.consumers[c as usize].epoch;
+        self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+    }
+
+    /// The visibility timer of this receipt can only find it stale now (acked or nacked): drop it if it is
+    /// still its lane's newest, so a long visibility timeout does not keep a timer per delivery.
+    pub(super) fn cancel_visibility_timer(&mut self, q: u16, entry: u32, receipt: u32) {
+        self.scheduler.cancel_newest_in_lane(Lane::Visibility(q).index(), |ev| {
+            matches!(*ev, Ev::Visibility { queue, entry: e, receipt: r } if queue == q && e == entry && r == receipt)
+        });
+    }
+}

@@ -1,0 +1,170 @@
+//! Group membership: rebalances (eager, range assignor), session and poll timeouts, leaving the group.
+use super::*;
+
+impl Engine {
+    /// `cause`: the trace position of what changed the membership (a crash detected, a restart, a reset).
+    #[inline(never)]
+    pub(super) fn trigger_rebalance(&mut self, g: u16, cause: Option<u64>) {
+        let group = &mut self.groups[g as usize];
+        if !group.joined {
+            return;
+        }
+        group.generation += 1;
+        group.rebalancing = true;
+        self.counters.rebalances += 1;
+        let seq = self.trace(What::RebalanceStarted { group: g }, None, 0, cause);
+        self.groups[g as usize].rebalance_seq = Some(seq);
+        self.try_complete_rebalance(g);
+    }
+
+    /// Eager (stop-the-world) rebalance: it completes once every live member has finished its batch.
+    #[inline(never)]
+    pub(super) fn try_complete_rebalance(&mut self, g: u16) {
+        let gi = g as usize;
+        if !self.groups[gi].rebalancing {
+            return;
+        }
+        let members = self.groups[gi].members.clone();
+        if members.iter().any(|&m| {
+            let c = &self.consumers[m as usize];
+            c.alive && c.in_group && c.busy()
+        }) {
+            return;
+        }
+        let auto = matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. });
+        let t = self.groups[gi].topic as usize;
+        let partitions = self.topics[t].partitions.len();
+        // On revocation, auto-commit commits what the live owners have processed.
+        if auto {
+            for p in 0..partitions {
+                if let Some(owner) = self.groups[gi].assignment[p] {
+                    let c = &self.consumers[owner as usize];
+                    if c.alive && c.in_group {
+                        let offset = self.groups[gi].position[p];
+                        self.commit(owner, g, p as u32, offset, None);
+                    }
+                }
+            }
+        }
+        let live: Vec<u16> = members
+            .iter()
+            .copied()
+            .filter(|&m| {
+                let c = &self.consumers[m as usize];
+                c.alive && c.in_group
+            })
+            .collect();
+        let owners = broker::range_assign(partitions, live.len());
+        for (p, member) in owners.into_iter().enumerate() {
+            let owner = member.map(|i| live[i]);
+            let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
+            self.groups[gi].assignment[p] = owner;
+            let part = &self.topics[t].partitions[p];
+            let (start, end) = (part.start_offset, part.end_offset());
+            let pos = match self.groups[gi].committed[p] {
+                Some(c) if c >= start && c <= end => c,
+                other => {
+                    let reset = match self.groups[gi].spec.offset_reset {
+                        OffsetReset::Earliest => start,
+                        OffsetReset::Latest => end,
+                    };
+                    if let Some(from) = other {
+                        let what =
+                            What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
+                        self.trace(what, None, 0, self.groups[gi].rebalance_seq);
+                    }
+                    // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
+                    self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
+                    reset
+                }
+            };
+            // Records the old owner had not finished, below an offset already committed (commit before
+            // processing, then a failure or a crash), are skipped by everyone from now on.
+            if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
+                if pos > old {
+                    self.hint_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
+                }
+            }
+            self.groups[gi].position[p] = pos;
+        }
+        for &m in &live {
+            self.consumers[m as usize].parked = false;
+        }
+        let group = &mut self.groups[gi];
+        group.rebalancing = false;
+        let generation = group.generation;
+        self.trace(What::RebalanceDone { group: g, generation }, None, 0, self.groups[g as usize].rebalance_seq);
+        for m in live {
+            let epoch = self.consumers[m as usize].epoch;
+            self.scheduler
+                .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: m, epoch, slot: 0 });
+        }
+    }
+
+    #[inline(never)]
+    pub(super) fn on_session_timeout(&mut self, c: u16, epoch: u32) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if cons.epoch != epoch || cons.alive || !cons.in_group {
+            return false;
+        }
+        cons.in_group = false;
+        let expired = self.trace(What::SessionExpired { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
+        if let Role::Member { group } = self.consumers[c as usize].role {
+            self.trigger_rebalance(group, Some(expired));
+        }
+        true
+    }
+
+    #[inline(never)]
+    pub(super) fn on_poll_timeout(&mut self, c: u16, epoch: u32, poll_seq: u32) -> bool {
+        let cons = &mut self.consumers[c as usize];
+        if !cons.alive || cons.epoch != epoch || cons.poll_seq != poll_seq || !cons.busy() || !cons.in_group {
+            return false;
+        }
+        cons.in_group = false;
+        cons.removed_slow = true;
+        // Linked to the delivery it was still busy with when max.poll.interval.ms ran out.
+        let mut slow = None;
+        if let Some(a) = cons.slots[0] {
+            self.deliveries[a.delivery].set(Delivery::MEMBER_REMOVED);
+            slow = self.deliveries[a.delivery].trace_cause();
+        }
+        let removed = self.trace(What::RemovedSlowMember { consumer: c }, None, 0, slow);
+        if let Role::Member { group } = self.consumers[c as usize].role {
+            // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
+            // commit it still makes is rejected.
+            for owner in self.groups[group as usize].assignment.iter_mut() {
+                if *owner == Some(c) {
+                    *owner = None;
+                }
+            }
+            self.trigger_rebalance(group, Some(removed));
+        }
+        true
+    }
+
+    /// A stopping member's last poll: commit (auto-commit does on `close()`), hand its partitions back,
+    /// leave, and let the group rebalance now rather than after a session timeout.
+    pub(super) fn leave_group(&mut self, c: u16, g: u16) -> bool {
+        let (ci, gi) = (c as usize, g as usize);
+        for p in 0..self.groups[gi].assignment.len() {
+            if self.groups[gi].assignment[p] != Some(c) {
+                continue;
+            }
+            if let CommitPolicy::Auto { .. } = self.groups[gi].spec.commit {
+                let offset = self.groups[gi].position[p];
+                self.commit(c, g, p as u32, offset, self.consumers[ci].stop_seq);
+            }
+            let start = self.topics[self.groups[gi].topic as usize].partitions[p].start_offset;
+            self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(start);
+            self.groups[gi].assignment[p] = None;
+        }
+        let stopped = self.trace(What::Stopped { consumer: c }, None, 0, self.consumers[ci].stop_seq);
+        let cons = &mut self.consumers[ci];
+        (cons.alive, cons.in_group, cons.stopping, cons.stopped, cons.parked) = (false, false, false, true, false);
+        cons.epoch += 1;
+        cons.batch.clear();
+        self.trigger_rebalance(g, Some(stopped));
+        true
+    }
+}

@@ -1,0 +1,88 @@
+//! Stage 6, the sink: side effects applied, the ledger, duplicates and per-key order.
+use super::*;
+
+pub(super) const LEDGER_LEN: usize = 200;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LedgerEntry {
+    pub at_ms: SimTime,
+    pub message: u32,
+    pub key: u32,
+    pub version: u32,
+    pub consumer: u16,
+    pub duplicate: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SinkState {
+    pub spec: Sink,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub deduplicated_by_key: u64,
+    pub ledger: VecDeque<LedgerEntry>,
+}
+
+impl Engine {
+    pub(super) fn apply_effect(&mut self, c: u16, sub: u16, m: u32, d: u32, version: u32) {
+        let si = sub as usize;
+        let sink = self.subs[si].sink;
+        let kind = self.sinks[sink as usize].spec.kind;
+        let (key, producer) = (self.messages[m].key, self.messages[m].producer);
+        let ob = &mut self.subs[si].obligations[m];
+        ob.effects += 1;
+        let first = ob.effects == 1;
+        let previous_effect = ob.first_effect_delivery;
+        if first {
+            self.first_effect(sub, m, d);
+        }
+        self.counters.effects_applied += 1;
+        self.deliveries[d].effect_at_ms = MaybeTime::at(self.now);
+        let harmful = !first && kind != SinkKind::DbUpsert;
+        let state = &mut self.sinks[sink as usize];
+        state.applied += 1;
+        if harmful {
+            state.duplicates += 1;
+        }
+        if state.ledger.len() == LEDGER_LEN {
+            state.ledger.pop_front();
+        }
+        state.ledger.push_back(LedgerEntry {
+            at_ms: self.now,
+            message: m,
+            key,
+            version,
+            consumer: c,
+            duplicate: !first,
+        });
+        let cause = self.deliveries[d].trace_cause();
+        let attempt = self.deliveries[d].attempt;
+        self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
+        if !first {
+            if harmful {
+                self.counters.duplicate_effects += 1;
+                self.push_anomaly(AnomalyKind::DuplicateEffect, m, &[previous_effect, d], |e| {
+                    explain::duplicate_effect(e, sub, m, previous_effect, d)
+                });
+            } else {
+                self.counters.harmless_repeats += 1;
+            }
+        }
+        // Per-key order: an older version applied after a newer one.
+        let s = &mut self.subs[si];
+        if s.last_applied.len() <= key as usize {
+            s.last_applied.resize(key as usize + 1, Applied::default());
+        }
+        let newest = s.last_applied[key as usize];
+        let (newest, newest_msg, newest_at, newest_producer) =
+            (newest.version, newest.message, newest.at(), newest.producer());
+        if version < newest {
+            self.counters.out_of_order += 1;
+            self.push_anomaly(AnomalyKind::OutOfOrder, m, &[d], |e| {
+                let newest_label = e.label(newest_producer, newest_msg, key);
+                explain::out_of_order(e, sub, m, d, version, newest, &newest_label, newest_at)
+            });
+        } else if first || version > newest {
+            self.subs[si].last_applied[key as usize] = Applied::new(version, m, self.now, producer);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! What a subscriber owes each message: obligations, loss notes, dead letters and the idempotency store.
+use super::*;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SubSource {
+    Group(u16),
+    Queue(u16),
+}
+
+/// A subscriber: a consumer group on a topic, or a queue with its workers; owns one handler and store.
+#[derive(Clone, Debug)]
+pub(super) struct Sub {
+    pub(super) name: String,
+    pub(super) source: SubSource,
+    pub(super) handler: Handler,
+    pub(super) sink: u16,
+    pub(super) store: Table<StoreEntry>,
+    pub(super) obligations: Table<Obligation>,
+    /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
+    pub(super) loss_reasons: Table<LossReason>,
+    /// Per key: the newest version applied.
+    pub(super) last_applied: Vec<Applied>,
+    /// A stage's output topic, and whether it writes it in transactions.
+    pub(super) output: Option<u16>,
+    pub(super) transactional: bool,
+}
+
+impl Sub {
+    pub(super) fn loss_reason(&self, m: u32) -> LossReason {
+        self.loss_reasons.get(m).copied().unwrap_or_default()
+    }
+
+    pub(super) fn pending(&self, m: u32) -> bool {
+        self.obligations.get(m).is_some_and(|ob| ob.fate == Fate::Pending)
+    }
+
+    /// Notes why pending message `m` may be lost, unless a reason was noted before (the first cause stands).
+    pub(super) fn note_loss(&mut self, m: u32, reason: LossReason) {
+        if self.pending(m) {
+            if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
+                if *noted == LossReason::Unknown {
+                    *noted = reason;
+                }
+            }
+        }
+    }
+
+    /// Notes why pending message `m` may be lost, in place of any reason noted before (a later skip is
+    /// where it is lost, whatever happened earlier).
+    pub(super) fn renote_loss(&mut self, m: u32, reason: LossReason) {
+        if self.pending(m) {
+            if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
+                *noted = reason;
+            }
+        }
+    }
+}
+
+impl Engine {
+    pub(super) fn hint_all(&mut self, message: u32, reason: LossReason) {
+        for sub in &mut self.subs {
+            sub.note_loss(message, reason);
+        }
+    }
+
+    #[inline(never)]
+    /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
+    pub(super) fn dead_letter(&mut self, sub: u16, m: u32, receives: u32, cause: Option<u64>) {
+        self.trace(What::DeadLettered { sub }, Some(m), receives, cause);
+        let ob = &mut self.subs[sub as usize].obligations[m];
+        if ob.fate == Fate::Pending {
+            ob.fate = Fate::DeadLettered;
+            self.counters.dead_lettered += 1;
+            self.push_anomaly(AnomalyKind::DeadLettered, m, &[], |e| explain::dead_lettered(e, sub, m, receives));
+        }
+    }
+
+    /// Delivery `d` applied the first effect `sub` owed message `m`: the obligation is met (a message
+    /// dead-lettered earlier and effected after all is no longer counted as parked).
+    pub(super) fn first_effect(&mut self, sub: u16, m: u32, d: u32) {
+        let ob = &mut self.subs[sub as usize].obligations[m];
+        ob.first_effect_delivery = d;
+        if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
+            if ob.fate == Fate::DeadLettered {
+                self.counters.dead_lettered -= 1;
+            }
+            ob.fate = Fate::Effected;
+            self.counters.effected += 1;
+        }
+        let produced_at = self.messages[m].produced_at();
+        self.latency.record(self.now - produced_at);
+        if self.messages[m].invented() {
+            self.invented_effect(sub, m, d);
+        }
+    }
+
+    /// A subscriber acted on an event its producer never wrote (a publish-first dual write that crashed).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn invented_effect(&mut self, sub: u16, m: u32, d: u32) {
+        self.push_anomaly(AnomalyKind::InventedEvent, m, &[d], |e| explain::invented_event(e, sub, m, d));
+    }
+
+    pub(super) fn store_has(&self, sub: u16, m: u32) -> bool {
+        self.subs[sub as usize].store.get(m).is_some_and(|e| e.expires_at > self.now)
+    }
+
+    pub(super) fn store_set(&mut self, sub: u16, m: u32, delivery: u32) {
+        let s = &mut self.subs[sub as usize];
+        let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
+        if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
+            (row.expires_at, row.by_delivery) = (expires_at, delivery);
+        }
+    }
+}
