@@ -1,4 +1,9 @@
-//! Faults: the fault phase, and the scripted faults a trainer or a test injects at a moment.
+//! Faults: the fault phase, one named roll per random fault, and the scripted faults a trainer, a lesson
+//! or a test places at a moment ("inject a fault now" records one).
+//!
+//! Random faults strike only in the fault phase (before `until_ms`), each drawn from the stream of what it
+//! strikes (a producer's fault stream, a consumer's, a queue's) at the moment the path meets it, so a new
+//! kind of fault with probability 0 draws nothing and changes no run. Scripted faults act in either phase.
 use super::*;
 
 /// What the user can do to a running simulation ("inject a fault now"); recorded as scripted faults.
@@ -14,24 +19,99 @@ impl Engine {
         fault
     }
 
-    pub(super) fn faulty(&self) -> bool {
+    /// Before `until_ms`: producers produce and random faults strike. After it, the healing phase runs
+    /// until nothing is scheduled, so what is lost or duplicated is final.
+    pub(super) fn in_fault_phase(&self) -> bool {
         self.now < self.scenario.until_ms
     }
 
+    /// `faults.poison`: the message's handler will fail on every delivery.
+    pub(super) fn roll_poison(&mut self, p: u16) -> bool {
+        let chance = self.scenario.faults.poison;
+        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+    }
+
+    /// `faults.producer_crash`: a dual write crashes between its database write and its publish (an
+    /// outbox has a single write, so it never does).
+    pub(super) fn roll_producer_crash(&mut self, p: u16) -> bool {
+        let (faulty, chance) = (self.in_fault_phase(), self.scenario.faults.producer_crash);
+        let prod = &mut self.producers[p as usize];
+        faulty && prod.spec.publish_mode != PublishMode::Outbox && prod.fault_rng.chance(chance)
+    }
+
+    /// `faults.lost_send`: the request never reaches the broker.
+    pub(super) fn roll_lost_send(&mut self, p: u16) -> bool {
+        let chance = self.scenario.faults.lost_send;
+        chance > 0.0 && self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+    }
+
+    /// `faults.lost_ack`: the broker's ack never reaches the producer.
+    pub(super) fn roll_lost_ack(&mut self, p: u16) -> bool {
+        let chance = self.scenario.faults.lost_ack;
+        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+    }
+
+    /// `faults.relay_crash`: the outbox relay crashes after publishing, before marking the row sent.
+    pub(super) fn roll_relay_crash(&mut self, p: u16) -> bool {
+        let chance = self.scenario.faults.relay_crash;
+        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+    }
+
+    /// `faults.duplicate_delivery`, or a scripted `duplicate_next_delivery`: a standard queue delivers a
+    /// second copy of what it is receiving (at-least-once).
+    pub(super) fn roll_duplicate_delivery(&mut self, q: u16) -> bool {
+        let chance = self.scenario.faults.duplicate_delivery;
+        let faulty = self.in_fault_phase();
+        let queue = &mut self.queues[q as usize];
+        faulty && (std::mem::take(&mut queue.store.duplicate_next) || queue.rng.chance(chance))
+    }
+
+    /// A crash armed by a scripted fault for this consumer's next message, or `faults.consumer_crash` at
+    /// one of `faults.crash_points`: where this delivery's handler will crash, if it does.
+    pub(super) fn roll_consumer_crash(&mut self, c: u16) -> Option<CrashPoint> {
+        let faulty = self.in_fault_phase();
+        let faults = &self.scenario.faults;
+        let cons = &mut self.consumers[c as usize];
+        if let Some(point) = cons.crash_armed.take() {
+            Some(point)
+        } else if faulty && cons.rng.chance(faults.consumer_crash) {
+            let i = cons.rng.range_inclusive(0, (faults.crash_points.len() as u64).saturating_sub(1)) as usize;
+            faults.crash_points.get(i).copied()
+        } else {
+            None
+        }
+    }
+
+    /// A scripted slowdown in force, or `faults.slow` (by `faults.slow_factor`): how many times longer this
+    /// delivery's processing takes.
+    pub(super) fn roll_slow(&mut self, c: u16) -> u64 {
+        let (now, faulty) = (self.now, self.in_fault_phase());
+        let faults = &self.scenario.faults;
+        let cons = &mut self.consumers[c as usize];
+        if now < cons.slow_until {
+            cons.slow_factor as u64
+        } else if faulty && cons.rng.chance(faults.slow) {
+            faults.slow_factor as u64
+        } else {
+            1
+        }
+    }
+
+    /// The read API scripted down, or `faults.read_api_failure`: a thin event's read-back would fail.
+    pub(super) fn roll_read_api_failure(&mut self, c: u16) -> bool {
+        let (now, faulty, chance) = (self.now, self.in_fault_phase(), self.scenario.faults.read_api_failure);
+        now < self.read_api_down_until || (faulty && self.consumers[c as usize].rng.chance(chance))
+    }
+
+    /// A scripted fault's moment: its verb acts on the entity it names (a name no entity has does nothing).
     #[inline(never)]
     pub(super) fn on_scripted(&mut self, index: u32) -> bool {
         let Some(fault) = self.scenario.faults.scripted.get(index as usize).cloned() else { return false };
         let injected = self.trace(What::FaultInjected { index }, None, 0, None);
-        let consumer = |s: &Self, name: &str| s.consumers.iter().position(|c| c.name == name).map(|i| i as u16);
         match fault.action {
-            FaultAction::CrashConsumer { consumer: name, at_step } => {
-                if let Some(c) = consumer(self, &name) {
-                    match at_step {
-                        None => {
-                            self.crash(c, None, Some(injected));
-                        }
-                        Some(point) => self.consumers[c as usize].crash_armed = Some(point),
-                    }
+            FaultAction::CrashConsumer { consumer, at_step } => {
+                if let Some(c) = self.consumer_named(&consumer) {
+                    self.crash_consumer_at(c, at_step, injected);
                 }
             }
             FaultAction::DropAcks { producer, duration_ms } => {
@@ -39,21 +119,20 @@ impl Engine {
                     p.drop_acks_until = self.now + duration_ms;
                 }
             }
-            FaultAction::SlowConsumer { consumer: name, factor, duration_ms } => {
-                if let Some(c) = consumer(self, &name) {
+            FaultAction::SlowConsumer { consumer, factor, duration_ms } => {
+                if let Some(c) = self.consumer_named(&consumer) {
                     let cons = &mut self.consumers[c as usize];
-                    cons.slow_until = self.now + duration_ms;
-                    cons.slow_factor = factor;
+                    (cons.slow_until, cons.slow_factor) = (self.now + duration_ms, factor);
                 }
             }
             FaultAction::ReadApiDown { duration_ms } => self.read_api_down_until = self.now + duration_ms,
-            FaultAction::StopConsumer { consumer: name } => {
-                if let Some(c) = consumer(self, &name) {
+            FaultAction::StopConsumer { consumer } => {
+                if let Some(c) = self.consumer_named(&consumer) {
                     self.stop_consumer(c, injected);
                 }
             }
-            FaultAction::StartConsumer { consumer: name } => {
-                if let Some(c) = consumer(self, &name) {
+            FaultAction::StartConsumer { consumer } => {
+                if let Some(c) = self.consumer_named(&consumer) {
                     self.start_consumer(c, injected);
                 }
             }
@@ -64,35 +143,24 @@ impl Engine {
             }
             FaultAction::ResetGroup { group, to } => {
                 if let Some(g) = self.groups.iter().position(|x| x.spec.name == group) {
-                    let reset = self.trace(What::GroupReset { group: g as u16 }, None, 0, Some(injected));
-                    let t = self.groups[g].topic as usize;
-                    for p in 0..self.topics[t].partitions.len() {
-                        let part = &self.topics[t].partitions[p];
-                        let offset = match to {
-                            ResetTarget::Earliest => part.start_offset,
-                            ResetTarget::Latest => part.end_offset(),
-                            ResetTarget::Offset { offset } => offset.clamp(part.start_offset, part.end_offset()),
-                            ResetTarget::Time { ms } => part.offset_for_time(ms),
-                        };
-                        // A reset forward skips whatever the group had not read or committed yet.
-                        let read_from =
-                            self.groups[g].committed[p].unwrap_or(part.start_offset).min(self.groups[g].position[p]);
-                        if offset > read_from {
-                            self.hint_range(g as u16, p as u32, read_from, offset, LossReason::SkippedByReset);
-                        }
-                        // Each partition's move, so a clamped target (an offset past the end) shows.
-                        let (group, partition) = (g as u16, p as u32);
-                        let what = What::OffsetReset { group, partition, from: read_from, to: offset, scripted: true };
-                        self.trace(what, None, 0, Some(reset));
-                        self.groups[g].committed[p] = Some(offset);
-                        // Members must not commit their old positions over the reset.
-                        self.groups[g].position[p] = offset;
-                    }
-                    self.groups[g].last_reset_at = Some(self.now);
-                    self.trigger_rebalance(g as u16, Some(reset));
+                    self.reset_group(g as u16, to, injected);
                 }
             }
         }
         true
+    }
+
+    fn consumer_named(&self, name: &str) -> Option<u16> {
+        self.consumers.iter().position(|c| c.name == name).map(|i| i as u16)
+    }
+
+    /// A scripted crash: now, or armed to strike at a handler step of the consumer's next message.
+    fn crash_consumer_at(&mut self, c: u16, at_step: Option<CrashPoint>, injected: u64) {
+        match at_step {
+            None => {
+                self.crash(c, None, Some(injected));
+            }
+            Some(point) => self.consumers[c as usize].crash_armed = Some(point),
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! Stage 4a, the consumer group member: poll a batch, hand records to the handler one by one, commit.
 use super::*;
 
+/// A topic consumer waits this long before retrying a record whose handler failed.
+pub(super) const CONSUMER_RETRY_BACKOFF_MS: u64 = 500;
+
 #[derive(Clone, Debug)]
 pub struct GroupState {
     /// The trace position of the latest `RebalanceStarted`: what its completion follows from.
@@ -227,5 +230,74 @@ impl Engine {
             self.consumers[c as usize].batch.clear();
         }
         self.start_next_record(c, self.now);
+    }
+    /// The member's handler failed on the record of delivery `d` (trace position `failed`): the rest of its
+    /// batch is dropped, and the record is retried after a backoff, skipped into a dead-letter topic after
+    /// `poison_skip_after` failures, or, a poison record with no skip after the fault phase, blocks its
+    /// partition for good.
+    pub(super) fn member_failed(&mut self, c: u16, g: u16, d: u32, poison: bool, failed: u64) {
+        let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
+        let (ci, gi, pu) = (c as usize, g as usize, partition as usize);
+        self.drop_batch_after_failure(c, g, d, partition, offset);
+        let epoch = self.consumers[ci].epoch;
+        let owner =
+            self.groups[gi].assignment[pu] == Some(c) && self.consumers[ci].in_group && !self.groups[gi].rebalancing;
+        if !owner {
+            // The partition moved on (rebalance or removal): its new owner retries the record.
+            if self.groups[gi].rebalancing {
+                self.try_complete_rebalance(g);
+            }
+            self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
+            return;
+        }
+        self.groups[gi].head_failures[pu] += 1;
+        let failures = self.groups[gi].head_failures[pu];
+        let skip = poison && self.groups[gi].spec.poison_skip_after.is_some_and(|n| failures >= n);
+        if skip {
+            self.skip_poison(c, g, d, (partition, offset), failures, failed);
+            return;
+        }
+        self.groups[gi].position[pu] = offset;
+        if poison && !self.in_fault_phase() && self.groups[gi].spec.poison_skip_after.is_none() {
+            // Head-of-line blocking for good: nothing behind the poison record is ever processed.
+            self.groups[gi].blocked[pu] = true;
+            let end = self.topics[self.groups[gi].topic as usize].partitions[pu].end_offset();
+            self.hint_range(g, partition, offset, end, LossReason::BlockedByPoison { partition, offset });
+        }
+        self.scheduler.schedule(self.now + CONSUMER_RETRY_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot: 0 });
+    }
+
+    /// After a failure the rest of the batch is dropped; what was committed before processing (the failed
+    /// record included) is skipped from now on unless someone retries it, and this failure is why.
+    fn drop_batch_after_failure(&mut self, c: u16, g: u16, d: u32, partition: u32, offset: u64) {
+        let (ci, gi, pu) = (c as usize, g as usize, partition as usize);
+        let dropped: Vec<u64> = self.consumers[ci].batch.drain(..).map(|(o, _)| o).collect();
+        let reason = LossReason::CommittedBeforeProcessing { delivery: d };
+        if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[gi].committed[pu]) {
+            self.hint_range(g, partition, first, committed.min(first + dropped.len() as u64), reason);
+        }
+        if self.groups[gi].committed[pu].is_some_and(|committed| committed > offset) {
+            self.hint_range(g, partition, offset, offset + 1, reason);
+        }
+        if self.groups[gi].assignment[pu] == Some(c) {
+            // It has not processed this record: that is where a revocation commit must stop.
+            self.groups[gi].position[pu] = offset;
+        }
+    }
+
+    /// Parks a poison record in a dead-letter topic and moves past it.
+    fn skip_poison(&mut self, c: u16, g: u16, d: u32, (partition, offset): (u32, u64), failures: u32, failed: u64) {
+        let (gi, pu) = (g as usize, partition as usize);
+        let (m, sub) = (self.deliveries[d].message, self.groups[gi].sub);
+        self.groups[gi].head_failures[pu] = 0;
+        self.groups[gi].position[pu] = offset + 1;
+        let what = What::SkippedPoison { consumer: c, partition, offset };
+        let skipped = self.trace(what, Some(m), failures, Some(failed));
+        self.dead_letter(sub, m, failures, Some(skipped));
+        if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
+            self.commit(c, g, partition, offset + 1, Some(skipped));
+        }
+        let epoch = self.consumers[c as usize].epoch;
+        self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
     }
 }

@@ -324,10 +324,8 @@ impl Engine {
         self.trace.push(self.now, what, message, attempt, cause)
     }
 
-    /// Dispatches to one function per kind of event, each kept out of line (`#[inline(never)]`), as are the
-    /// rare paths (crashes, rebalances, explanations). Inlined, this was one 20,000-instruction function:
-    /// V8 optimises a wasm function only once it is hot, in the background, and a function that size ran
-    /// unoptimised for the first ~100 ms of a run. Small functions get optimised sooner, natively too.
+    /// The table of contents: one `on_*` per kind of event, in the file of the stage it belongs to (see
+    /// the module doc). Returns whether the event did something (a stale timer does nothing).
     fn handle(&mut self, ev: Ev) -> bool {
         match ev {
             Ev::Produce { producer } => self.on_produce(producer),
@@ -358,27 +356,8 @@ impl Engine {
             Ev::SessionTimeout { consumer, epoch } => self.on_session_timeout(consumer, epoch),
             Ev::PollTimeout { consumer, epoch, poll_seq } => self.on_poll_timeout(consumer, epoch, poll_seq),
             Ev::Restart { consumer, epoch } => self.on_restart(consumer, epoch),
-            Ev::GroupJoin { group } => {
-                let g = &mut self.groups[group as usize];
-                g.joined = true;
-                for &m in &g.members.clone() {
-                    let c = &mut self.consumers[m as usize];
-                    c.in_group = c.alive;
-                }
-                self.trigger_rebalance(group, None);
-                true
-            }
+            Ev::GroupJoin { group } => self.on_group_join(group),
             Ev::Scripted { index } => self.on_scripted(index),
         }
     }
-
-    // ───────────────────────────── producers ─────────────────────────────
-
-    // ───────────────────────────── topic consumers ─────────────────────────────
-
-    // ───────────────────────────── queue consumers ─────────────────────────────
-
-    // ───────────────────────────── handler ─────────────────────────────
-
-    // ───────────────────────────── stages and transactions ─────────────────────────────
 }

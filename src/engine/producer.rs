@@ -29,72 +29,26 @@ pub(super) enum Target {
 }
 
 impl Engine {
+    /// A producer's next message: the change it makes to its own database, the event or command it
+    /// publishes about it (a dual write may crash between the two), and who owes it an effect.
     #[inline(never)]
     pub(super) fn on_produce(&mut self, p: u16) -> bool {
         let pi = p as usize;
         if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
             return false;
         }
-        let faulty = self.faulty();
-        let (poison_chance, producer_crash_chance) = (self.scenario.faults.poison, self.scenario.faults.producer_crash);
-        let prod = &mut self.producers[pi];
-        prod.produced += 1;
-        let key = match prod.spec.key_choice {
-            KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
-            KeyChoice::Sequential => (prod.produced - 1) % prod.spec.keys + 1,
-        };
-        // The version this change makes; the database keeps it unless a publish-first write crashes below.
-        let version = prod.db_version[key as usize] + 1;
-        prod.db_version[key as usize] = version;
-        let poison = faulty && prod.fault_rng.chance(poison_chance);
-        let mode = prod.spec.publish_mode;
-        let crash_between = faulty && mode != PublishMode::Outbox && prod.fault_rng.chance(producer_crash_chance);
-        let invented = crash_between && mode == PublishMode::DualWritePublishFirst;
+        let (key, version) = self.next_change(p);
+        let poison = self.roll_poison(p);
+        let crash_between = self.roll_producer_crash(p);
+        let invented = crash_between && self.producers[pi].spec.publish_mode == PublishMode::DualWritePublishFirst;
         if invented {
-            prod.db_version[key as usize] = version - 1;
+            // Published first, then the crash: the database never kept the change.
+            self.producers[pi].db_version[key as usize] = version - 1;
         }
-        let next_gap = match prod.spec.rate {
-            Rate::Fixed { interval_ms } => interval_ms,
-            Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
-        };
-        let more = prod.produced < prod.spec.count;
-        let target = prod.target;
-        let id = self.messages.len() as u32;
-        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
-        self.messages.push(Message {
-            producer: p,
-            key,
-            version,
-            produced_at_ms: u32::try_from(self.now).unwrap_or(u32::MAX),
-            send_seq: Seq32::of(seq),
-            appends: 0,
-            first_append_offset: 0,
-            first_append_partition: 0,
-            flags: Flags::of(
-                (if poison { Message::POISON } else { 0 }) | (if invented { Message::INVENTED } else { 0 }),
-            ),
-        });
-        self.counters.produced += 1;
-        // Who owes this message an effect.
-        for si in 0..self.subs.len() {
-            let owed = match (self.subs[si].source, target) {
-                (SubSource::Queue(q), Target::Queue(t)) => q == t,
-                (SubSource::Queue(q), Target::Exchange(x)) => {
-                    self.exchanges[x as usize].queues.contains(&q)
-                        && self.now >= self.queues[q as usize].spec.subscribe_at_ms
-                }
-                (SubSource::Group(g), Target::Topic(t)) => {
-                    let g = &self.groups[g as usize];
-                    g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
-                }
-                _ => false,
-            };
-            let ob = self.subs[si].obligations.grow_to(id, Obligation::default());
-            if let Some(ob) = ob.filter(|_| owed) {
-                ob.fate = Fate::Pending;
-                self.counters.obligations += 1;
-            }
-        }
+        let next_gap = self.next_gap_ms(p);
+        let flags = (if poison { Message::POISON } else { 0 }) | (if invented { Message::INVENTED } else { 0 });
+        let (id, seq) = self.new_message(p, key, version, flags);
+        self.owe_to_subscribers(id, self.producers[pi].target);
         if !self.producers[pi].in_sequence.is_empty() && (invented || !crash_between) {
             let n = self.producers[pi].in_sequence.len() as u32;
             self.producers[pi].in_sequence[partition_for_key(key, n) as usize].push_back(id);
@@ -110,13 +64,55 @@ impl Engine {
         } else {
             self.send(p, id, 1, 0, self.now);
         }
-        if more {
+        if self.producers[pi].produced < self.producers[pi].spec.count {
             self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
         }
         if id >= self.next_fold_at {
             self.fold_history();
         }
         true
+    }
+
+    /// The producer's next change: which key (drawn from its workload stream, or the next in turn) and the
+    /// version that change makes in its database.
+    fn next_change(&mut self, p: u16) -> (u32, u32) {
+        let prod = &mut self.producers[p as usize];
+        prod.produced += 1;
+        let key = match prod.spec.key_choice {
+            KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
+            KeyChoice::Sequential => (prod.produced - 1) % prod.spec.keys + 1,
+        };
+        let version = prod.db_version[key as usize] + 1;
+        prod.db_version[key as usize] = version;
+        (key, version)
+    }
+
+    /// The time to the producer's next message, from its workload stream.
+    fn next_gap_ms(&mut self, p: u16) -> u64 {
+        let prod = &mut self.producers[p as usize];
+        match prod.spec.rate {
+            Rate::Fixed { interval_ms } => interval_ms,
+            Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
+        }
+    }
+
+    /// Adds message row `id` (the next id) and traces its `Produced`; returns (id, its trace position).
+    fn new_message(&mut self, p: u16, key: u32, version: u32, flags: u8) -> (u32, u64) {
+        let id = self.messages.len() as u32;
+        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
+        self.messages.push(Message {
+            producer: p,
+            key,
+            version,
+            produced_at_ms: u32::try_from(self.now).unwrap_or(u32::MAX),
+            send_seq: Seq32::of(seq),
+            appends: 0,
+            first_append_offset: 0,
+            first_append_partition: 0,
+            flags: Flags::of(flags),
+        });
+        self.counters.produced += 1;
+        (id, seq)
     }
 
     /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
@@ -193,22 +189,21 @@ impl Engine {
         }
     }
 
+    /// The outbox relay may crash after publishing, before marking the row sent: it publishes again
+    /// when it restarts (a new producer id, so the idempotent producer cannot drop the copy).
     pub(super) fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, session: u32, outcome: u64) {
         let pi = p as usize;
         if session == 0
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
-            && self.faulty()
             && !self.messages[m].relay_republished()
+            && self.roll_relay_crash(p)
         {
-            let relay_crash = self.scenario.faults.relay_crash;
-            if self.producers[pi].fault_rng.chance(relay_crash) {
-                self.messages[m].set(Message::RELAY_REPUBLISHED);
-                let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
-                self.messages[m].send_seq = Seq32::of(seq);
-                let at = self.now + self.scenario.faults.restart_after_ms;
-                self.send(p, m, 1, 1, at);
-            }
+            self.messages[m].set(Message::RELAY_REPUBLISHED);
+            let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
+            self.messages[m].send_seq = Seq32::of(seq);
+            let at = self.now + self.scenario.faults.restart_after_ms;
+            self.send(p, m, 1, 1, at);
         }
     }
 

@@ -23,8 +23,7 @@ impl Engine {
     #[inline(never)]
     pub(super) fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
         let pi = p as usize;
-        let lost_send = self.scenario.faults.lost_send;
-        if lost_send > 0.0 && self.faulty() && self.producers[pi].fault_rng.chance(lost_send) {
+        if self.roll_lost_send(p) {
             self.send_lost(p, m, attempt, session, sent_at);
             return true;
         }
@@ -102,11 +101,9 @@ impl Engine {
     /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
     /// scripted window) or late, the producer's request timeout fires and it retries.
     pub(super) fn answer_send(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime, outcome: u64) {
-        let faulty = self.faulty();
-        let lost_ack = self.scenario.faults.lost_ack;
-        let prod = &mut self.producers[p as usize];
-        // Scripted windows apply in either phase (they are explicit); random faults only in the fault phase.
-        let drop = self.now < prod.drop_acks_until || (faulty && prod.fault_rng.chance(lost_ack));
+        // A scripted window applies in either phase (it is explicit); the random fault only in the fault phase.
+        let drop = self.now < self.producers[p as usize].drop_acks_until || self.roll_lost_ack(p);
+        let prod = &self.producers[p as usize];
         let latency = self.scenario.network_latency_ms;
         let timeout = prod.spec.request_timeout_ms;
         if drop {

@@ -147,12 +147,7 @@ impl Engine {
                 Ev::Visibility { queue: q, entry: e, receipt },
             );
             // A standard queue may deliver a message more than once.
-            let duplicate = !fifo
-                && self.faulty()
-                && (std::mem::take(&mut self.queues[qi].store.duplicate_next) || {
-                    let p = self.scenario.faults.duplicate_delivery;
-                    self.queues[qi].rng.chance(p)
-                });
+            let duplicate = !fifo && self.roll_duplicate_delivery(q);
             if duplicate {
                 self.duplicate_delivery(q, e, m, cause);
             }
@@ -253,5 +248,30 @@ impl Engine {
         self.scheduler.cancel_newest_in_lane(Lane::Visibility(q).index(), |ev| {
             matches!(*ev, Ev::Visibility { queue, entry: e, receipt: r } if queue == q && e == entry && r == receipt)
         });
+    }
+    /// The worker's handler failed on delivery `d`: a nack makes the entry visible again at once
+    /// (ChangeMessageVisibility 0 in SQS, basic.nack with requeue in RabbitMQ), and the slot polls again.
+    pub(super) fn worker_failed(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        let m = self.deliveries[d].message;
+        let fifo = self.queues[q as usize].spec.kind == QueueKind::Fifo;
+        let store = &mut self.queues[q as usize].store;
+        let e = &mut store.entries[entry];
+        if e.held_by(receipt) {
+            e.state = EntryState::Visible;
+            store.in_flight -= 1;
+            if !store.group_busy.is_empty() {
+                store.release_group(self.messages[m].key);
+            }
+            if fifo {
+                store.visible.push_front(entry);
+            } else {
+                store.visible.push_back(entry);
+            }
+            self.cancel_visibility_timer(q, entry, receipt);
+            self.wake_worker(q);
+        }
+        let epoch = self.consumers[c as usize].epoch;
+        self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
     }
 }

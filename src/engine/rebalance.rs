@@ -167,4 +167,49 @@ impl Engine {
         self.trigger_rebalance(g, Some(stopped));
         true
     }
+    /// The group's first members join at `join_at_ms`, and the group rebalances for the first time.
+    #[inline(never)]
+    pub(super) fn on_group_join(&mut self, g: u16) -> bool {
+        let group = &mut self.groups[g as usize];
+        group.joined = true;
+        for &m in &group.members.clone() {
+            let c = &mut self.consumers[m as usize];
+            c.in_group = c.alive;
+        }
+        self.trigger_rebalance(g, None);
+        true
+    }
+
+    /// An operator's offset reset (`kafka-consumer-groups --reset-offsets`): each partition's committed
+    /// offset and position move to the target, and the group rebalances.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn reset_group(&mut self, g: u16, to: ResetTarget, injected: u64) {
+        let gi = g as usize;
+        let reset = self.trace(What::GroupReset { group: g }, None, 0, Some(injected));
+        let t = self.groups[gi].topic as usize;
+        for p in 0..self.topics[t].partitions.len() {
+            let part = &self.topics[t].partitions[p];
+            let offset = match to {
+                ResetTarget::Earliest => part.start_offset,
+                ResetTarget::Latest => part.end_offset(),
+                ResetTarget::Offset { offset } => offset.clamp(part.start_offset, part.end_offset()),
+                ResetTarget::Time { ms } => part.offset_for_time(ms),
+            };
+            // A reset forward skips whatever the group had not read or committed yet.
+            let read_from = self.groups[gi].committed[p].unwrap_or(part.start_offset).min(self.groups[gi].position[p]);
+            if offset > read_from {
+                self.hint_range(g, p as u32, read_from, offset, LossReason::SkippedByReset);
+            }
+            // Each partition's move, so a clamped target (an offset past the end) shows.
+            let partition = p as u32;
+            let what = What::OffsetReset { group: g, partition, from: read_from, to: offset, scripted: true };
+            self.trace(what, None, 0, Some(reset));
+            self.groups[gi].committed[p] = Some(offset);
+            // Members must not commit their old positions over the reset.
+            self.groups[gi].position[p] = offset;
+        }
+        self.groups[gi].last_reset_at = Some(self.now);
+        self.trigger_rebalance(g, Some(reset));
+    }
 }

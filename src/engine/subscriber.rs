@@ -112,4 +112,28 @@ impl Engine {
             (row.expires_at, row.by_delivery) = (expires_at, delivery);
         }
     }
+    /// Every subscriber that will read message `id` owes it an effect from now on: the queue it is sent
+    /// to, each queue bound to its exchange that has subscribed by now, each group of its topic that reads
+    /// from the earliest offset or has joined (a later group owes only what it reads, see `begin_delivery`).
+    pub(super) fn owe_to_subscribers(&mut self, id: u32, target: Target) {
+        for si in 0..self.subs.len() {
+            let owed = match (self.subs[si].source, target) {
+                (SubSource::Queue(q), Target::Queue(t)) => q == t,
+                (SubSource::Queue(q), Target::Exchange(x)) => {
+                    self.exchanges[x as usize].queues.contains(&q)
+                        && self.now >= self.queues[q as usize].spec.subscribe_at_ms
+                }
+                (SubSource::Group(g), Target::Topic(t)) => {
+                    let g = &self.groups[g as usize];
+                    g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
+                }
+                _ => false,
+            };
+            let ob = self.subs[si].obligations.grow_to(id, Obligation::default());
+            if let Some(ob) = ob.filter(|_| owed) {
+                ob.fate = Fate::Pending;
+                self.counters.obligations += 1;
+            }
+        }
+    }
 }
