@@ -87,8 +87,11 @@ impl Engine {
         c.alive && c.epoch == epoch
     }
 
+    /// The consumer's process crashes: every message in its hands ends there (whatever step it was at), a
+    /// member's fetch positions die with it, and it restarts after `faults.restart_after_ms` (a member's
+    /// group notices after the session timeout). `cause`: the delivery it crashed while handling (its
+    /// `Delivered`), or the scripted fault.
     #[inline(never)]
-    /// `cause`: the delivery it crashed while handling (its `Delivered`), or the scripted fault.
     pub(super) fn crash(&mut self, c: u16, step: Option<CrashPoint>, cause: Option<u64>) -> bool {
         let ci = c as usize;
         if !self.consumers[ci].alive {
@@ -97,48 +100,14 @@ impl Engine {
         self.counters.crashes += 1;
         let seq = self.trace(What::Crashed { consumer: c, step }, None, 0, cause);
         self.consumers[ci].crashed_seq = Some(seq);
-        let sub = self.consumers[ci].sub;
         let role = self.consumers[ci].role;
         let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
         for a in &slots {
-            if let Some(place) = a.open_txn {
-                // The coordinator aborts it when the restarted instance fences the old one (or on
-                // transaction.timeout.ms); the wait is not modelled.
-                self.abort_transaction(c, place);
-            }
-            let del = &mut self.deliveries[a.delivery];
-            del.outcome = Outcome::Crashed { before: a.step };
-            del.ended_at_ms = MaybeTime::at(self.now);
-            if a.claim_taken && !a.effect_applied {
-                // The claim outlives the process: every later delivery will find it and skip the message.
-                let sub = self.consumers[ci].sub as usize;
-                self.subs[sub].renote_loss(a.message, LossReason::SkippedByClaim { delivery: a.delivery });
-            }
+            self.end_in_crash(c, a);
         }
         if let Role::Member { group } = role {
-            let gi = group as usize;
-            // Its fetch positions died with the process: what it holds restarts from the committed offsets.
-            for p in 0..self.groups[gi].assignment.len() {
-                if self.groups[gi].assignment[p] == Some(c) {
-                    let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
-                    self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(part.start_offset);
-                }
-            }
-            // Everything committed but not yet processed on this member's partitions is lost.
-            let first_unprocessed = slots.first().map(|a| match self.deliveries[a.delivery].source() {
-                DeliverySource::Record { offset, .. } => offset,
-                DeliverySource::Entry { .. } => 0,
-            });
-            let p = self.consumers[ci].batch_partition;
-            if let (Some(from), Some(committed)) = (
-                first_unprocessed.or(self.consumers[ci].batch.front().map(|(o, _)| *o)),
-                self.groups[gi].committed[p as usize],
-            ) {
-                let d = slots.first().map_or(0, |a| a.delivery);
-                self.hint_range(group, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
-            }
+            self.member_crashed(c, group, slots.first());
         }
-        let _ = sub;
         let cons = &mut self.consumers[ci];
         cons.alive = false;
         cons.epoch += 1;
@@ -159,6 +128,48 @@ impl Engine {
         }
         self.scheduler.schedule(self.now + self.scenario.faults.restart_after_ms, Ev::Restart { consumer: c, epoch });
         true
+    }
+
+    /// A delivery in the crashed consumer's hands ends in the crash.
+    fn end_in_crash(&mut self, c: u16, a: &Active) {
+        if let Some(place) = a.open_txn {
+            // The coordinator aborts it when the restarted instance fences the old one (or on
+            // transaction.timeout.ms); the wait is not modelled.
+            self.abort_transaction(c, place);
+        }
+        let del = &mut self.deliveries[a.delivery];
+        del.outcome = Outcome::Crashed { before: a.step };
+        del.ended_at_ms = MaybeTime::at(self.now);
+        if a.claim_taken && !a.effect_applied {
+            // The claim outlives the process: every later delivery will find it and skip the message.
+            let sub = self.consumers[c as usize].sub as usize;
+            self.subs[sub].renote_loss(a.message, LossReason::SkippedByClaim { delivery: a.delivery });
+        }
+    }
+
+    /// A crashed member's fetch positions died with the process: what it holds restarts from the committed
+    /// offsets, and whatever was committed but not yet processed (commit before processing) is lost.
+    /// `first`: the delivery it was handling, if any.
+    fn member_crashed(&mut self, c: u16, g: u16, first: Option<&Active>) {
+        let (ci, gi) = (c as usize, g as usize);
+        for p in 0..self.groups[gi].assignment.len() {
+            if self.groups[gi].assignment[p] == Some(c) {
+                let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
+                self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(part.start_offset);
+            }
+        }
+        let first_unprocessed = first.map(|a| match self.deliveries[a.delivery].source() {
+            DeliverySource::Record { offset, .. } => offset,
+            DeliverySource::Entry { .. } => 0,
+        });
+        let p = self.consumers[ci].batch_partition;
+        if let (Some(from), Some(committed)) = (
+            first_unprocessed.or(self.consumers[ci].batch.front().map(|(o, _)| *o)),
+            self.groups[gi].committed[p as usize],
+        ) {
+            let d = first.map_or(0, |a| a.delivery);
+            self.hint_range(g, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
+        }
     }
 
     #[inline(never)]

@@ -52,10 +52,12 @@ impl Engine {
         }
     }
 
+    /// A member's poll: it rejoins after being removed, leaves if stopping, waits out a rebalance, runs
+    /// auto-commit, then fetches a batch from the next of its partitions that has records (round robin),
+    /// or parks until an append wakes it (long polling).
     #[inline(never)]
     pub(super) fn member_poll(&mut self, c: u16, g: u16) -> bool {
-        let gi = g as usize;
-        let ci = c as usize;
+        let (ci, gi) = (c as usize, g as usize);
         if !self.groups[gi].joined || self.consumers[ci].slots[0].is_some() {
             return false;
         }
@@ -79,83 +81,106 @@ impl Engine {
             self.try_complete_rebalance(g);
             return true;
         }
-        // Auto-commit runs inside poll: it commits what the previous polls returned (all processed by now).
-        if let CommitPolicy::Auto { interval_ms } = self.groups[gi].spec.commit {
-            for p in 0..self.groups[gi].assignment.len() {
-                if self.groups[gi].assignment[p] == Some(c)
-                    && self.now.saturating_sub(self.groups[gi].last_auto_commit[p]) >= interval_ms
-                {
-                    self.groups[gi].last_auto_commit[p] = self.now;
-                    let offset = self.groups[gi].position[p];
-                    self.commit(c, g, p as u32, offset, None);
-                }
-            }
-        }
-        let t = self.groups[gi].topic;
+        self.auto_commit_if_due(c, g);
         let partitions = self.groups[gi].assignment.len() as u32;
         let start_at = self.consumers[ci].next_partition;
         for k in 0..partitions {
             let p = (start_at + k) % partitions;
-            let pu = p as usize;
-            if self.groups[gi].assignment[pu] != Some(c) || self.groups[gi].blocked[pu] {
-                continue;
+            if self.groups[gi].assignment[p as usize] == Some(c)
+                && !self.groups[gi].blocked[p as usize]
+                && self.fetch(c, g, p)
+            {
+                return true;
             }
-            let part = &self.topics[t as usize].partitions[pu];
-            let (start, end) = (part.start_offset, part.end_offset());
-            let mut pos = self.groups[gi].position[pu];
-            if pos < start {
-                let to = match self.groups[gi].spec.offset_reset {
-                    OffsetReset::Earliest => start,
-                    OffsetReset::Latest => end,
-                };
-                let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
-                self.trace(what, None, 0, None);
-                // auto.offset.reset = latest jumps over records that still exist.
-                self.hint_range(g, p, start, to, LossReason::SkippedByReset);
-                pos = to;
-                self.groups[gi].position[pu] = pos;
-            }
-            let read_committed = self.groups[gi].spec.isolation == Isolation::ReadCommitted;
-            // read_committed reads only up to the last stable offset: the first record of an open transaction.
-            let end = if read_committed {
-                let part = &self.topics[t as usize].partitions[pu];
-                (pos..end).find(|&o| part.get(o).is_some_and(|r| r.txn == TxnMark::Open)).unwrap_or(end)
-            } else {
-                end
-            };
-            if pos >= end {
-                continue;
-            }
-            let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
-            let cons = &mut self.consumers[ci];
-            let part = &self.topics[t as usize].partitions[pu];
-            // Refilled in place: a fresh buffer per poll was an allocation per 50 records.
-            cons.batch.clear();
-            cons.batch.extend(
-                (pos..pos + n)
-                    .filter_map(|o| part.get(o).map(|r| (o, *r)))
-                    .filter(|(_, r)| !(read_committed && r.txn == TxnMark::Aborted)),
-            );
-            cons.batch_partition = p;
-            cons.next_partition = (p + 1) % partitions;
-            cons.poll_seq += 1;
-            let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
-            self.groups[gi].position[pu] = pos + n;
-            if self.groups[gi].spec.commit == CommitPolicy::BeforeProcessing {
-                self.commit(c, g, p, pos + n, None);
-            }
-            self.warm_batch(c);
-            let max_poll = self.groups[gi].spec.max_poll_interval_ms;
-            self.scheduler.schedule_in_lane(
-                Lane::PollTimeout(g).index(),
-                self.now + max_poll,
-                Ev::PollTimeout { consumer: c, epoch, poll_seq },
-            );
-            self.start_next_record(c, self.now + self.scenario.network_latency_ms);
-            return true;
         }
         self.consumers[ci].parked = true;
         false
+    }
+
+    /// Auto-commit runs inside poll: every `interval_ms` it commits what the previous polls returned (all
+    /// processed by now).
+    fn auto_commit_if_due(&mut self, c: u16, g: u16) {
+        let gi = g as usize;
+        let CommitPolicy::Auto { interval_ms } = self.groups[gi].spec.commit else { return };
+        for p in 0..self.groups[gi].assignment.len() {
+            if self.groups[gi].assignment[p] == Some(c)
+                && self.now.saturating_sub(self.groups[gi].last_auto_commit[p]) >= interval_ms
+            {
+                self.groups[gi].last_auto_commit[p] = self.now;
+                let offset = self.groups[gi].position[p];
+                self.commit(c, g, p as u32, offset, None);
+            }
+        }
+    }
+
+    /// Fetches up to `batch_size` records of partition `p` into the member's batch and starts the first;
+    /// false when there is nothing to read. A commit before processing commits the batch now, and the
+    /// poll timeout (`max_poll_interval_ms`) starts.
+    fn fetch(&mut self, c: u16, g: u16, p: u32) -> bool {
+        let (ci, gi, pu) = (c as usize, g as usize, p as usize);
+        let t = self.groups[gi].topic as usize;
+        let pos = self.position_within_log(g, p);
+        let read_committed = self.groups[gi].spec.isolation == Isolation::ReadCommitted;
+        let part = &self.topics[t].partitions[pu];
+        let end = if read_committed {
+            // read_committed reads only up to the last stable offset: the first record of an open transaction.
+            (pos..part.end_offset())
+                .find(|&o| part.get(o).is_some_and(|r| r.txn == TxnMark::Open))
+                .unwrap_or(part.end_offset())
+        } else {
+            part.end_offset()
+        };
+        if pos >= end {
+            return false;
+        }
+        let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
+        let partitions = self.groups[gi].assignment.len() as u32;
+        let cons = &mut self.consumers[ci];
+        // Refilled in place, so a poll allocates nothing.
+        cons.batch.clear();
+        cons.batch.extend(
+            (pos..pos + n)
+                .filter_map(|o| part.get(o).map(|r| (o, *r)))
+                .filter(|(_, r)| !(read_committed && r.txn == TxnMark::Aborted)),
+        );
+        cons.batch_partition = p;
+        cons.next_partition = (p + 1) % partitions;
+        cons.poll_seq += 1;
+        let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
+        self.groups[gi].position[pu] = pos + n;
+        if self.groups[gi].spec.commit == CommitPolicy::BeforeProcessing {
+            self.commit(c, g, p, pos + n, None);
+        }
+        self.warm_batch(c);
+        let max_poll = self.groups[gi].spec.max_poll_interval_ms;
+        self.scheduler.schedule_in_lane(
+            Lane::PollTimeout(g).index(),
+            self.now + max_poll,
+            Ev::PollTimeout { consumer: c, epoch, poll_seq },
+        );
+        self.start_next_record(c, self.now + self.scenario.network_latency_ms);
+        true
+    }
+
+    /// The member's position in partition `p`, moved by `auto_offset_reset` when retention deleted the
+    /// records under it (`latest` jumps over records that still exist).
+    fn position_within_log(&mut self, g: u16, p: u32) -> u64 {
+        let gi = g as usize;
+        let part = &self.topics[self.groups[gi].topic as usize].partitions[p as usize];
+        let (start, end) = (part.start_offset, part.end_offset());
+        let pos = self.groups[gi].position[p as usize];
+        if pos >= start {
+            return pos;
+        }
+        let to = match self.groups[gi].spec.offset_reset {
+            OffsetReset::Earliest => start,
+            OffsetReset::Latest => end,
+        };
+        let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
+        self.trace(what, None, 0, None);
+        self.hint_range(g, p, start, to, LossReason::SkippedByReset);
+        self.groups[gi].position[p as usize] = to;
+        to
     }
 
     /// Reads, for every record of a fresh batch, the per-message and per-key rows its handler will touch.

@@ -54,6 +54,31 @@ impl Engine {
     pub(super) fn fold_history(&mut self) {
         let newest = self.messages.len() as u32;
         self.next_fold_at = newest.saturating_add(self.history_messages.max(1));
+        let base = self.fold_base(newest);
+        if base <= self.messages.base() {
+            return;
+        }
+        let in_use = IdSet::of(&self.in_use_below(base));
+        let keep = |m: u32| m == 0 || m >= base || in_use.contains(m);
+        self.messages.fold_below(base, |m, _| keep(m));
+        for sub in &mut self.subs {
+            sub.obligations.fold_below(base, |m, _| keep(m));
+            sub.store.fold_below(base, |m, _| keep(m));
+            sub.loss_reasons.fold_below(base, |m, _| keep(m));
+        }
+        // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
+        let delivery_base = self.deliveries.first_recent_id(|d| d.message >= base);
+        self.deliveries.fold_below(delivery_base, |_, row| keep(row.message));
+        for queue in &mut self.queues {
+            let entries = &mut queue.store.entries;
+            entries.fold_below(entries.first_recent_id(|e| e.message >= base), |_, row| keep(row.message));
+        }
+    }
+
+    /// The oldest message whose rows must stay whatever else holds: the latest `history_messages`, every
+    /// message a topic still retains or a consumer holds in a fetched batch, every message the kept trace
+    /// names. (A partition caches its oldest message, hence `&mut`.)
+    fn fold_base(&mut self, newest: u32) -> u32 {
         let mut base = newest.saturating_sub(self.history_messages);
         for topic in &mut self.topics {
             for part in &mut topic.partitions {
@@ -68,11 +93,13 @@ impl Engine {
         for ev in &self.trace.events {
             base = base.min(ev.message.unwrap_or(u32::MAX));
         }
-        if base <= self.messages.base() {
-            return;
-        }
-        // The messages below the base still in use (and id 0, the placeholder, always: see `keep`). The
-        // set spans the ids noted, so it stays small unless an old message is still owed.
+        base
+    }
+
+    /// The messages below `base` still in use: named by a scheduled send or ack timeout, held by a queue
+    /// (visible or in flight) or a consumer, still owed, or pointed at by an anomaly or a loss reason. The
+    /// list spans the ids noted, so it stays small unless an old message is still owed.
+    fn in_use_below(&self, base: u32) -> Vec<u32> {
         let mut in_use = vec![];
         let mut note = |m: u32| {
             if m != 0 && m < base {
@@ -124,20 +151,6 @@ impl Engine {
         for d in pointed_at {
             note(self.deliveries.get(d).map_or(0, |d| d.message));
         }
-        let in_use = IdSet::of(&in_use);
-        let keep = |m: u32| m == 0 || m >= base || in_use.contains(m);
-        self.messages.fold_below(base, |m, _| keep(m));
-        for sub in &mut self.subs {
-            sub.obligations.fold_below(base, |m, _| keep(m));
-            sub.store.fold_below(base, |m, _| keep(m));
-            sub.loss_reasons.fold_below(base, |m, _| keep(m));
-        }
-        // Deliveries and entries are numbered in their own order: fold up to the first one of a message kept.
-        let delivery_base = self.deliveries.first_recent_id(|d| d.message >= base);
-        self.deliveries.fold_below(delivery_base, |_, row| keep(row.message));
-        for queue in &mut self.queues {
-            let entries = &mut queue.store.entries;
-            entries.fold_below(entries.first_recent_id(|e| e.message >= base), |_, row| keep(row.message));
-        }
+        in_use
     }
 }

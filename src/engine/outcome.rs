@@ -96,54 +96,66 @@ impl Engine {
                 .map(|(m, _)| m)
                 .collect();
             for m in pending {
-                let ob = self.subs[si].obligations[m];
-                if !self.drained {
-                    self.counters.in_flight_at_end += 1;
-                    continue;
-                }
-                let mut hint = self.subs[si].loss_reason(m);
-                if hint == LossReason::Unknown {
-                    if let Some(stage) = self.upstream_stage_that_dropped(si as u16, m) {
-                        hint = LossReason::UpstreamStage { stage };
-                    }
-                }
-                if hint == LossReason::Unknown
-                    && self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped)
-                {
-                    hint = LossReason::NoConsumerRunning;
-                }
-                if hint == LossReason::Unknown {
-                    // At-most-once: a group that commits before processing can skip a record in ways too
-                    // many to hint one by one (a dropped batch, a reset after a failure); that is the reason.
-                    if let SubSource::Group(g) = self.subs[si].source {
-                        if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
-                            hint = LossReason::CommittedBeforeProcessing { delivery: ob.last_delivery };
-                        }
-                    }
-                }
-                self.subs[si].obligations[m].fate = Fate::Lost;
-                if hint != LossReason::Unknown {
-                    if let Some(noted) = self.subs[si].loss_reasons.grow_to(m, LossReason::Unknown) {
-                        *noted = hint;
-                    }
-                }
-                self.counters.lost_messages += 1;
-                let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
-                    AnomalyKind::LostToRetention
+                if self.drained {
+                    self.lost(si as u16, m);
                 } else {
-                    AnomalyKind::LostMessage
-                };
-                let chain: &[u32] = match &hint {
-                    LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
-                        if *delivery != 0 =>
-                    {
-                        std::slice::from_ref(delivery)
-                    }
-                    _ => &[],
-                };
-                self.push_anomaly(kind, m, chain, |e| explain::lost(e, si as u16, m, hint));
+                    self.counters.in_flight_at_end += 1;
+                }
             }
         }
+    }
+
+    /// Subscriber `sub` never effected message `m`: it is lost, with the reason noted when it happened or,
+    /// failing that, the one the end of the run can tell.
+    fn lost(&mut self, sub: u16, m: u32) {
+        let si = sub as usize;
+        let hint = self.loss_reason_at_end(sub, m);
+        self.subs[si].obligations[m].fate = Fate::Lost;
+        if hint != LossReason::Unknown {
+            if let Some(noted) = self.subs[si].loss_reasons.grow_to(m, LossReason::Unknown) {
+                *noted = hint;
+            }
+        }
+        self.counters.lost_messages += 1;
+        let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
+            AnomalyKind::LostToRetention
+        } else {
+            AnomalyKind::LostMessage
+        };
+        let chain: &[u32] = match &hint {
+            LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
+                if *delivery != 0 =>
+            {
+                std::slice::from_ref(delivery)
+            }
+            _ => &[],
+        };
+        self.push_anomaly(kind, m, chain, |e| explain::lost(e, sub, m, hint));
+    }
+
+    /// Why `sub` lost `m`: the reason noted when it happened, else an upstream stage that never produced
+    /// it, a subscriber whose consumers were all stopped, or a group committing before processing.
+    fn loss_reason_at_end(&self, sub: u16, m: u32) -> LossReason {
+        let si = sub as usize;
+        let noted = self.subs[si].loss_reason(m);
+        if noted != LossReason::Unknown {
+            return noted;
+        }
+        if let Some(stage) = self.upstream_stage_that_dropped(sub, m) {
+            return LossReason::UpstreamStage { stage };
+        }
+        if self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped) {
+            return LossReason::NoConsumerRunning;
+        }
+        // At-most-once: a group that commits before processing can skip a record in ways too many to hint
+        // one by one (a dropped batch, a reset after a failure); that is the reason.
+        if let SubSource::Group(g) = self.subs[si].source {
+            if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
+                let delivery = self.subs[si].obligations[m].last_delivery;
+                return LossReason::CommittedBeforeProcessing { delivery };
+            }
+        }
+        LossReason::Unknown
     }
 
     /// For a group reading a stage's output topic: the stage that owed message `m` and never produced it.

@@ -27,7 +27,6 @@ impl Engine {
             self.send_lost(p, m, attempt, session, sent_at);
             return true;
         }
-        let idempotent = self.producers[pi].spec.idempotent;
         let cause = if session > 0 {
             AppendCause::RelayRepublish
         } else if attempt > 1 {
@@ -35,26 +34,13 @@ impl Engine {
         } else {
             AppendCause::Original
         };
-        let already = self.messages[m].appends > 0;
         let sent_by = self.messages[m].send_seq.get();
         // What the broker did with this send: the cause of its lost ack, its retry or its relay's republish.
         let outcome = match self.producers[pi].target {
-            Target::Topic(t) => {
-                // The idempotent producer's (producer id, sequence) check; a republishing relay is a new producer id.
-                if idempotent && already && session == 0 {
-                    // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
-                    self.sequence_done(p, m);
-                    self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by)
-                } else if session == 0 && !self.next_in_sequence(p, m) {
-                    return self.out_of_sequence(p, m, attempt, sent_by);
-                } else {
-                    let appended = self.append_to_topic(t, m, cause, sent_by);
-                    if session == 0 {
-                        self.sequence_done(p, m);
-                    }
-                    appended
-                }
-            }
+            Target::Topic(t) => match self.publish_to_topic(p, t, m, (attempt, session), cause, sent_by) {
+                Some(outcome) => outcome,
+                None => return self.out_of_sequence(p, m, attempt, sent_by),
+            },
             Target::Queue(q) => {
                 let (entry, seq) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, sent_by);
                 if let Some(entry) = entry {
@@ -62,29 +48,7 @@ impl Engine {
                 }
                 seq
             }
-            Target::Exchange(x) => {
-                // The exchange accepts the publish once (one append, one ack) and copies it into each queue;
-                // each FIFO queue applies its own de-duplication window to its copy.
-                let now = self.now;
-                let queues = &self.queues;
-                let bound: Vec<u16> = self.exchanges[x as usize]
-                    .queues
-                    .iter()
-                    .copied()
-                    .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
-                    .collect();
-                let routed =
-                    self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
-                let mut first = None;
-                for q in bound {
-                    let (entry, _) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, Some(routed));
-                    first = first.or(entry);
-                }
-                if let Some(entry) = first {
-                    self.note_append(m, (entry, entry as u64), cause);
-                }
-                routed
-            }
+            Target::Exchange(x) => self.publish_to_exchange(p, x, m, attempt, cause, sent_by),
         };
         self.messages[m].send_seq = Seq32::of(outcome);
         // The ack back to the producer; a fire-and-forget producer (acks = 0) waits for none.
@@ -96,6 +60,64 @@ impl Engine {
         // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
         self.maybe_relay_republish(p, m, attempt, session, outcome);
         true
+    }
+
+    /// A send to a topic: the idempotent producer's (producer id, sequence) check drops a copy already
+    /// appended and refuses a send that overtook an earlier one (`None`: out of sequence); otherwise the
+    /// record is appended. A republishing relay is a new producer id, which the check cannot recognise.
+    fn publish_to_topic(
+        &mut self,
+        p: u16,
+        t: u16,
+        m: u32,
+        (attempt, session): (u32, u32),
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> Option<u64> {
+        let idempotent = self.producers[p as usize].spec.idempotent;
+        if idempotent && self.messages[m].appends > 0 && session == 0 {
+            // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
+            self.sequence_done(p, m);
+            Some(self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
+        } else if session == 0 && !self.next_in_sequence(p, m) {
+            None
+        } else {
+            let appended = self.append_to_topic(t, m, cause, sent_by);
+            if session == 0 {
+                self.sequence_done(p, m);
+            }
+            Some(appended)
+        }
+    }
+
+    /// A publish to an exchange: accepted once (one append, one ack) and copied into each queue bound by
+    /// now; each FIFO queue applies its own de-duplication window to its copy.
+    fn publish_to_exchange(
+        &mut self,
+        p: u16,
+        x: u16,
+        m: u32,
+        attempt: u32,
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> u64 {
+        let (now, queues) = (self.now, &self.queues);
+        let bound: Vec<u16> = self.exchanges[x as usize]
+            .queues
+            .iter()
+            .copied()
+            .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
+            .collect();
+        let routed = self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
+        let mut first = None;
+        for q in bound {
+            let (entry, _) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, Some(routed));
+            first = first.or(entry);
+        }
+        if let Some(entry) = first {
+            self.note_append(m, (entry, entry as u64), cause);
+        }
+        routed
     }
 
     /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a

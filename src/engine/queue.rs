@@ -85,10 +85,12 @@ impl Engine {
         }
     }
 
+    /// A worker's slot receives the next visible entry (in a FIFO queue, the first of a message group with
+    /// nothing in flight), or waits for one. An entry received more than `max_receives` times goes to the
+    /// dead-letter queue instead (SQS's redrive policy).
     #[inline(never)]
     pub(super) fn worker_receive(&mut self, c: u16, slot: u16, q: u16) -> bool {
-        let ci = c as usize;
-        let qi = q as usize;
+        let (ci, qi) = (c as usize, q as usize);
         if self.consumers[ci].slots[slot as usize].is_some() {
             return false;
         }
@@ -130,34 +132,41 @@ impl Engine {
                 self.dead_letter(sub, m, count - 1, cause);
                 continue;
             }
-            // The receipt handle is the id of the delivery this receive begins: unique, and already kept
-            // in the entry as its last delivery.
-            let receipt = self.deliveries.len() as u32;
-            let key = self.messages[m].key;
-            let store = &mut self.queues[qi].store;
-            store.entries[e].state = EntryState::InFlight;
-            store.in_flight += 1;
-            if fifo {
-                store.hold_group(key);
-            }
-            let vt = self.queues[qi].spec.visibility_timeout_ms;
-            self.scheduler.schedule_in_lane(
-                Lane::Visibility(q).index(),
-                self.now + vt,
-                Ev::Visibility { queue: q, entry: e, receipt },
-            );
-            // A standard queue may deliver a message more than once.
-            let duplicate = !fifo && self.roll_duplicate_delivery(q);
-            if duplicate {
-                self.duplicate_delivery(q, e, m, cause);
-            }
-            let source = DeliverySource::Entry { queue: q, entry: e, receipt };
-            let at = self.now + self.scenario.network_latency_ms;
-            let d = self.begin_delivery(c, slot, m, source, at, cause.unwrap_or(Delivery::NO_TRACE_SEQ));
-            debug_assert_eq!(d, receipt);
-            self.queues[qi].store.entries[e].last_delivery = d;
+            self.receive_entry(c, slot, q, e, cause);
             return true;
         }
+    }
+
+    /// Entry `e` goes in flight for one visibility timeout and its delivery begins; a standard queue may
+    /// deliver a second copy (at-least-once). `cause`: what this receive follows from.
+    fn receive_entry(&mut self, c: u16, slot: u16, q: u16, e: u32, cause: Option<u64>) {
+        let qi = q as usize;
+        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+        let m = self.queues[qi].store.entries[e].message;
+        // The receipt handle is the id of the delivery this receive begins: unique, and already kept
+        // in the entry as its last delivery.
+        let receipt = self.deliveries.len() as u32;
+        let key = self.messages[m].key;
+        let store = &mut self.queues[qi].store;
+        store.entries[e].state = EntryState::InFlight;
+        store.in_flight += 1;
+        if fifo {
+            store.hold_group(key);
+        }
+        let vt = self.queues[qi].spec.visibility_timeout_ms;
+        self.scheduler.schedule_in_lane(
+            Lane::Visibility(q).index(),
+            self.now + vt,
+            Ev::Visibility { queue: q, entry: e, receipt },
+        );
+        if !fifo && self.roll_duplicate_delivery(q) {
+            self.duplicate_delivery(q, e, m, cause);
+        }
+        let source = DeliverySource::Entry { queue: q, entry: e, receipt };
+        let at = self.now + self.scenario.network_latency_ms;
+        let d = self.begin_delivery(c, slot, m, source, at, cause.unwrap_or(Delivery::NO_TRACE_SEQ));
+        debug_assert_eq!(d, receipt);
+        self.queues[qi].store.entries[e].last_delivery = d;
     }
 
     /// FIFO: the first visible entry whose message group has nothing in flight (the group is blocked

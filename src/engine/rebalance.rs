@@ -17,7 +17,9 @@ impl Engine {
         self.try_complete_rebalance(g);
     }
 
-    /// Eager (stop-the-world) rebalance: it completes once every live member has finished its batch.
+    /// Eager (stop-the-world) rebalance: it completes once every live member has finished its batch. Then
+    /// auto-commit commits what the owners processed, the range assignor hands the partitions to the live
+    /// members, and each resumes from its partition's committed offset.
     #[inline(never)]
     pub(super) fn try_complete_rebalance(&mut self, g: u16) {
         let gi = g as usize;
@@ -25,67 +27,18 @@ impl Engine {
             return;
         }
         let members = self.groups[gi].members.clone();
-        if members.iter().any(|&m| {
-            let c = &self.consumers[m as usize];
-            c.alive && c.in_group && c.busy()
-        }) {
+        let in_group = |s: &Self, m: u16| s.consumers[m as usize].alive && s.consumers[m as usize].in_group;
+        if members.iter().any(|&m| in_group(self, m) && self.consumers[m as usize].busy()) {
             return;
         }
-        let auto = matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. });
-        let t = self.groups[gi].topic as usize;
-        let partitions = self.topics[t].partitions.len();
-        // On revocation, auto-commit commits what the live owners have processed.
-        if auto {
-            for p in 0..partitions {
-                if let Some(owner) = self.groups[gi].assignment[p] {
-                    let c = &self.consumers[owner as usize];
-                    if c.alive && c.in_group {
-                        let offset = self.groups[gi].position[p];
-                        self.commit(owner, g, p as u32, offset, None);
-                    }
-                }
-            }
+        if matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. }) {
+            self.commit_on_revocation(g);
         }
-        let live: Vec<u16> = members
-            .iter()
-            .copied()
-            .filter(|&m| {
-                let c = &self.consumers[m as usize];
-                c.alive && c.in_group
-            })
-            .collect();
+        let live: Vec<u16> = members.iter().copied().filter(|&m| in_group(self, m)).collect();
+        let partitions = self.groups[gi].assignment.len();
         let owners = broker::range_assign(partitions, live.len());
         for (p, member) in owners.into_iter().enumerate() {
-            let owner = member.map(|i| live[i]);
-            let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
-            self.groups[gi].assignment[p] = owner;
-            let part = &self.topics[t].partitions[p];
-            let (start, end) = (part.start_offset, part.end_offset());
-            let pos = match self.groups[gi].committed[p] {
-                Some(c) if c >= start && c <= end => c,
-                other => {
-                    let reset = match self.groups[gi].spec.offset_reset {
-                        OffsetReset::Earliest => start,
-                        OffsetReset::Latest => end,
-                    };
-                    if let Some(from) = other {
-                        let what =
-                            What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
-                        self.trace(what, None, 0, self.groups[gi].rebalance_seq);
-                    }
-                    // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
-                    self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
-                    reset
-                }
-            };
-            // Records the old owner had not finished, below an offset already committed (commit before
-            // processing, then a failure or a crash), are skipped by everyone from now on.
-            if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
-                if pos > old {
-                    self.hint_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
-                }
-            }
-            self.groups[gi].position[p] = pos;
+            self.assign_partition(g, p, member.map(|i| live[i]));
         }
         for &m in &live {
             self.consumers[m as usize].parked = false;
@@ -93,12 +46,60 @@ impl Engine {
         let group = &mut self.groups[gi];
         group.rebalancing = false;
         let generation = group.generation;
-        self.trace(What::RebalanceDone { group: g, generation }, None, 0, self.groups[g as usize].rebalance_seq);
+        self.trace(What::RebalanceDone { group: g, generation }, None, 0, self.groups[gi].rebalance_seq);
         for m in live {
             let epoch = self.consumers[m as usize].epoch;
             self.scheduler
                 .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: m, epoch, slot: 0 });
         }
+    }
+
+    /// On revocation, auto-commit commits what the live owners have processed.
+    fn commit_on_revocation(&mut self, g: u16) {
+        let gi = g as usize;
+        for p in 0..self.groups[gi].assignment.len() {
+            if let Some(owner) = self.groups[gi].assignment[p] {
+                let c = &self.consumers[owner as usize];
+                if c.alive && c.in_group {
+                    let offset = self.groups[gi].position[p];
+                    self.commit(owner, g, p as u32, offset, None);
+                }
+            }
+        }
+    }
+
+    /// Partition `p` goes to `owner`, which resumes from the committed offset, or from `auto_offset_reset`
+    /// when none is committed or it is out of the log.
+    fn assign_partition(&mut self, g: u16, p: usize, owner: Option<u16>) {
+        let gi = g as usize;
+        let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
+        self.groups[gi].assignment[p] = owner;
+        let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
+        let (start, end) = (part.start_offset, part.end_offset());
+        let pos = match self.groups[gi].committed[p] {
+            Some(c) if c >= start && c <= end => c,
+            other => {
+                let reset = match self.groups[gi].spec.offset_reset {
+                    OffsetReset::Earliest => start,
+                    OffsetReset::Latest => end,
+                };
+                if let Some(from) = other {
+                    let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
+                    self.trace(what, None, 0, self.groups[gi].rebalance_seq);
+                }
+                // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
+                self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
+                reset
+            }
+        };
+        // Records the old owner had not finished, below an offset already committed (commit before
+        // processing, then a failure or a crash), are skipped by everyone from now on.
+        if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
+            if pos > old {
+                self.hint_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
+            }
+        }
+        self.groups[gi].position[p] = pos;
     }
 
     #[inline(never)]

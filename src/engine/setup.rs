@@ -8,14 +8,20 @@ pub(super) fn sink_index(s: &Scenario, name: &str) -> u16 {
     s.sinks.iter().position(|k| k.name == name).map_or(NO_SINK, |i| i as u16)
 }
 
-impl Engine {
-    /// Validates once; after this every operation is total (no input can make it panic).
-    pub fn new(scenario: Scenario) -> Result<Engine, ScenarioError> {
-        validate(&scenario)?;
-        let mut root = SimRng::new(scenario.seed);
-        let mut subs = vec![];
-        let mut consumers = vec![];
-        let mut topics: Vec<TopicState> = scenario
+/// The subscribers and consumers as they are wired, group by group and queue by queue. Each consumer's
+/// and queue's RNG stream is forked from the root as it is added, so the order of the `add_*` calls is
+/// the order of the forks (and of every run's draws): never reorder them.
+struct Wiring {
+    subs: Vec<Sub>,
+    consumers: Vec<ConsumerState>,
+    topics: Vec<TopicState>,
+    groups: Vec<GroupState>,
+    queues: Vec<QueueState>,
+}
+
+impl Wiring {
+    fn new(scenario: &Scenario) -> Wiring {
+        let topics = scenario
             .topics
             .iter()
             .map(|t| TopicState {
@@ -24,133 +30,128 @@ impl Engine {
                 groups: vec![],
             })
             .collect();
-        let mut queues = vec![];
-        // Forks are drawn in a fixed order: producers first, so consumer settings never reshuffle the workload.
-        let producer_rngs: Vec<(SimRng, SimRng)> = scenario
-            .producers
-            .iter()
-            .enumerate()
-            .map(|(i, _)| (root.fork(1 + 2 * i as u64), root.fork(2 + 2 * i as u64)))
-            .collect();
-        let mut groups = vec![];
-        for (gi, g) in scenario.groups.iter().enumerate() {
-            let topic = scenario.topics.iter().position(|t| t.name == g.topic).unwrap_or(0);
-            let sub = subs.len() as u16;
-            subs.push(Sub {
-                name: g.name.clone(),
-                source: SubSource::Group(gi as u16),
-                handler: g.handler.clone(),
-                sink: sink_index(&scenario, &g.handler.sink),
-                store: Table::default(),
-                obligations: Table::default(),
-                loss_reasons: Table::default(),
-                last_applied: vec![],
-                output: g
-                    .produce_to
-                    .as_ref()
-                    .and_then(|out| scenario.topics.iter().position(|t| &t.name == out))
-                    .map(|t| t as u16),
-                transactional: g.transactional,
-            });
-            let mut members = vec![];
-            for name in &g.consumers {
-                members.push(consumers.len() as u16);
-                consumers.push(ConsumerState::new(
-                    name,
-                    Role::Member { group: gi as u16 },
-                    sub,
-                    1,
-                    root.fork(1000 + consumers.len() as u64),
-                ));
+        Wiring { subs: vec![], consumers: vec![], topics, groups: vec![], queues: vec![] }
+    }
+
+    fn add_sub(&mut self, scenario: &Scenario, name: &str, source: SubSource, handler: &Handler) -> u16 {
+        let sub = self.subs.len() as u16;
+        self.subs.push(Sub {
+            name: name.to_string(),
+            source,
+            handler: handler.clone(),
+            sink: sink_index(scenario, &handler.sink),
+            store: Table::default(),
+            obligations: Table::default(),
+            loss_reasons: Table::default(),
+            last_applied: vec![],
+            output: None,
+            transactional: false,
+        });
+        sub
+    }
+
+    /// Adds consumers `names` with `role`, each with a stream of its own; returns their indices.
+    fn add_consumers(&mut self, names: &[String], role: Role, sub: u16, slots: u32, root: &mut SimRng) -> Vec<u16> {
+        let mut added = vec![];
+        for name in names {
+            added.push(self.consumers.len() as u16);
+            let rng = root.fork(1000 + self.consumers.len() as u64);
+            self.consumers.push(ConsumerState::new(name, role, sub, slots, rng));
+        }
+        added
+    }
+
+    fn add_group(&mut self, scenario: &Scenario, gi: usize, g: &Group, root: &mut SimRng) {
+        let topic = scenario.topics.iter().position(|t| t.name == g.topic).unwrap_or(0);
+        let sub = self.add_sub(scenario, &g.name, SubSource::Group(gi as u16), &g.handler);
+        let output = g.produce_to.as_ref().and_then(|out| scenario.topics.iter().position(|t| &t.name == out));
+        self.subs[sub as usize].output = output.map(|t| t as u16);
+        self.subs[sub as usize].transactional = g.transactional;
+        let members = self.add_consumers(&g.consumers, Role::Member { group: gi as u16 }, sub, 1, root);
+        self.topics[topic].groups.push(gi as u16);
+        let n = scenario.topics[topic].partitions as usize;
+        self.groups.push(GroupState {
+            rebalance_seq: None,
+            spec: g.clone(),
+            topic: topic as u16,
+            sub,
+            members,
+            joined: false,
+            generation: 0,
+            rebalancing: false,
+            assignment: vec![None; n],
+            committed: vec![None; n],
+            position: vec![0; n],
+            head_failures: vec![0; n],
+            blocked: vec![false; n],
+            last_auto_commit: vec![0; n],
+            last_reset_at: None,
+        });
+    }
+
+    fn add_queue(&mut self, scenario: &Scenario, qi: usize, q: &Queue, root: &mut SimRng) {
+        let sub = self.add_sub(scenario, &q.name, SubSource::Queue(qi as u16), &q.handler);
+        let role = Role::Worker { queue: qi as u16 };
+        let workers = self.add_consumers(&q.consumers, role, sub, q.concurrency, root);
+        let rng = root.fork(5000 + qi as u64);
+        self.queues.push(QueueState { spec: q.clone(), store: QueueStore::default(), sub, workers, rng });
+    }
+}
+
+fn queue_index(scenario: &Scenario, name: &str) -> u16 {
+    scenario.queues.iter().position(|q| q.name == name).unwrap_or(0) as u16
+}
+
+fn producer_state(scenario: &Scenario, p: &Producer, (work_rng, fault_rng): (SimRng, SimRng)) -> ProducerState {
+    let target = if let Some(t) = scenario.topics.iter().position(|t| t.name == p.target) {
+        Target::Topic(t as u16)
+    } else if let Some(x) = scenario.exchanges.iter().position(|x| x.name == p.target) {
+        Target::Exchange(x as u16)
+    } else {
+        Target::Queue(queue_index(scenario, &p.target))
+    };
+    ProducerState {
+        spec: p.clone(),
+        produced: 0,
+        drop_acks_until: 0,
+        work_rng,
+        fault_rng,
+        db_version: vec![0; p.keys as usize + 1],
+        in_sequence: match target {
+            Target::Topic(t) if p.idempotent => {
+                (0..scenario.topics[t as usize].partitions).map(|_| VecDeque::new()).collect()
             }
-            topics[topic].groups.push(gi as u16);
-            let n = scenario.topics[topic].partitions as usize;
-            groups.push(GroupState {
-                rebalance_seq: None,
-                spec: g.clone(),
-                topic: topic as u16,
-                sub,
-                members,
-                joined: false,
-                generation: 0,
-                rebalancing: false,
-                assignment: vec![None; n],
-                committed: vec![None; n],
-                position: vec![0; n],
-                head_failures: vec![0; n],
-                blocked: vec![false; n],
-                last_auto_commit: vec![0; n],
-                last_reset_at: None,
-            });
+            _ => vec![],
+        },
+        target,
+    }
+}
+
+impl Engine {
+    /// Validates once; after this every operation is total (no input can make it panic).
+    pub fn new(scenario: Scenario) -> Result<Engine, ScenarioError> {
+        validate(&scenario)?;
+        let mut root = SimRng::new(scenario.seed);
+        // Forks are drawn in a fixed order: producers first, so consumer settings never reshuffle the workload.
+        let producer_rngs: Vec<(SimRng, SimRng)> =
+            (0..scenario.producers.len() as u64).map(|i| (root.fork(1 + 2 * i), root.fork(2 + 2 * i))).collect();
+        let mut wiring = Wiring::new(&scenario);
+        for (gi, g) in scenario.groups.iter().enumerate() {
+            wiring.add_group(&scenario, gi, g, &mut root);
         }
         for (qi, q) in scenario.queues.iter().enumerate() {
-            let sub = subs.len() as u16;
-            subs.push(Sub {
-                name: q.name.clone(),
-                source: SubSource::Queue(qi as u16),
-                handler: q.handler.clone(),
-                sink: sink_index(&scenario, &q.handler.sink),
-                store: Table::default(),
-                obligations: Table::default(),
-                loss_reasons: Table::default(),
-                last_applied: vec![],
-                output: None,
-                transactional: false,
-            });
-            let mut workers = vec![];
-            for name in &q.consumers {
-                workers.push(consumers.len() as u16);
-                consumers.push(ConsumerState::new(
-                    name,
-                    Role::Worker { queue: qi as u16 },
-                    sub,
-                    q.concurrency,
-                    root.fork(1000 + consumers.len() as u64),
-                ));
-            }
-            queues.push(QueueState {
-                spec: q.clone(),
-                store: QueueStore::default(),
-                sub,
-                workers,
-                rng: root.fork(5000 + qi as u64),
-            });
+            wiring.add_queue(&scenario, qi, q, &mut root);
         }
-        let queue_index = |name: &str| scenario.queues.iter().position(|q| q.name == name).unwrap_or(0) as u16;
-        let exchanges: Vec<ExchangeState> = scenario
+        let exchanges = scenario
             .exchanges
             .iter()
-            .map(|x| ExchangeState { spec: x.clone(), queues: x.queues.iter().map(|q| queue_index(q)).collect() })
-            .collect();
-        let producers = scenario
-            .producers
-            .iter()
-            .zip(producer_rngs)
-            .map(|(p, (work_rng, fault_rng))| {
-                let target = if let Some(t) = scenario.topics.iter().position(|t| t.name == p.target) {
-                    Target::Topic(t as u16)
-                } else if let Some(x) = scenario.exchanges.iter().position(|x| x.name == p.target) {
-                    Target::Exchange(x as u16)
-                } else {
-                    Target::Queue(queue_index(&p.target))
-                };
-                ProducerState {
-                    spec: p.clone(),
-                    produced: 0,
-                    drop_acks_until: 0,
-                    work_rng,
-                    fault_rng,
-                    db_version: vec![0; p.keys as usize + 1],
-                    in_sequence: match target {
-                        Target::Topic(t) if p.idempotent => {
-                            (0..scenario.topics[t as usize].partitions).map(|_| VecDeque::new()).collect()
-                        }
-                        _ => vec![],
-                    },
-                    target,
-                }
+            .map(|x| ExchangeState {
+                spec: x.clone(),
+                queues: x.queues.iter().map(|q| queue_index(&scenario, q)).collect(),
             })
             .collect();
+        let producers =
+            scenario.producers.iter().zip(producer_rngs).map(|(p, rngs)| producer_state(&scenario, p, rngs)).collect();
         let sinks = scenario
             .sinks
             .iter()
@@ -162,6 +163,7 @@ impl Engine {
                 ledger: VecDeque::new(),
             })
             .collect();
+        let Wiring { subs, consumers, topics, groups, queues } = wiring;
         let sample_every_ms = (scenario.until_ms / 120).max(10);
         let mut engine = Engine {
             now: 0,
@@ -193,29 +195,34 @@ impl Engine {
             drained: false,
             scenario,
         };
-        for (i, p) in engine.scenario.producers.iter().enumerate() {
-            engine.scheduler.schedule(p.start_ms, Ev::Produce { producer: i as u16 });
-        }
-        for (i, g) in engine.scenario.groups.iter().enumerate() {
-            engine.scheduler.schedule(g.join_at_ms, Ev::GroupJoin { group: i as u16 });
-        }
-        for (i, f) in engine.scenario.faults.scripted.iter().enumerate() {
-            engine.scheduler.schedule(f.at_ms, Ev::Scripted { index: i as u32 });
-        }
+        engine.schedule_first_events();
         engine.reserve_for_run();
-        for ci in 0..engine.consumers.len() {
-            if let Role::Worker { .. } = engine.consumers[ci].role {
-                for slot in 0..engine.consumers[ci].slots.len() {
-                    engine.scheduler.schedule(0, Ev::Poll { consumer: ci as u16, epoch: 1, slot: slot as u16 });
-                }
-            }
-        }
         Ok(engine)
     }
 
-    /// Sizes the per-message tables for the messages the scenario will produce. Grown a push at a time
-    /// they doubled, and in wasm (no `mremap`) every doubling copied them and touched fresh pages again:
-    /// ~10 % of a long run. Best effort: a failed reservation just leaves growth to the pushes.
+    /// Each producer's first message, each group's join, each scripted fault, and a poll per worker slot.
+    fn schedule_first_events(&mut self) {
+        for (i, p) in self.scenario.producers.iter().enumerate() {
+            self.scheduler.schedule(p.start_ms, Ev::Produce { producer: i as u16 });
+        }
+        for (i, g) in self.scenario.groups.iter().enumerate() {
+            self.scheduler.schedule(g.join_at_ms, Ev::GroupJoin { group: i as u16 });
+        }
+        for (i, f) in self.scenario.faults.scripted.iter().enumerate() {
+            self.scheduler.schedule(f.at_ms, Ev::Scripted { index: i as u32 });
+        }
+        for (c, consumer) in self.consumers.iter().enumerate() {
+            if let Role::Worker { .. } = consumer.role {
+                for slot in 0..consumer.slots.len() {
+                    self.scheduler.schedule(0, Ev::Poll { consumer: c as u16, epoch: 1, slot: slot as u16 });
+                }
+            }
+        }
+    }
+
+    /// Sizes the per-message tables for the messages the scenario will produce, so a run never copies them
+    /// to grow (in wasm, without `mremap`, a copy touches fresh pages again). Best effort: a failed
+    /// reservation just leaves growth to the pushes.
     pub(super) fn reserve_for_run(&mut self) {
         let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
         let mut rows = produced.min(RESERVE_ROWS_MAX);
