@@ -4,7 +4,7 @@
 //! of the engine's hot functions.
 use super::broker::AppendCause;
 use super::observe::seconds;
-use super::{DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
+use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
 use crate::scenario::model::{SinkKind, Strategy};
 
 fn strategy_name(s: Strategy) -> &'static str {
@@ -65,11 +65,7 @@ enum Window {
 /// The story of two deliveries that both applied the effect, `early` having started first, told in
 /// time order: `(sentences, window)`.
 fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Window) {
-    let a = &e.deliveries[early];
-    let b = &e.deliveries[late];
-    let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
-    let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
-    let topic = matches!(b.source(), DeliverySource::Record { .. });
+    let (a, b) = (&e.deliveries[early], &e.deliveries[late]);
     let same_copy = match (a.source(), b.source()) {
         (
             DeliverySource::Record { partition: p1, offset: o1, .. },
@@ -78,59 +74,80 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
         (DeliverySource::Entry { entry: e1, .. }, DeliverySource::Entry { entry: e2, .. }) => e1 == e2,
         _ => false,
     };
+    if same_copy {
+        one_copy_twice(e, a, b, verb)
+    } else {
+        two_copies(e, a, b, verb)
+    }
+}
+
+/// The consumers' names and the times of their effects (or receipts, before an effect).
+fn who_and_when<'a>(e: &'a Engine, a: &Delivery, b: &Delivery) -> (&'a str, &'a str, String, String) {
+    let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
+    let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
+    (ca, cb, ta, tb)
+}
+
+/// Two copies of the message in the source (a producer retry, a relay's republish, a queue's copy, a
+/// stage that wrote it twice), each processed once.
+fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Window) {
+    let (ca, cb, ta, tb) = who_and_when(e, a, b);
+    let cause = match b.source() {
+        DeliverySource::Record { topic, partition, offset } => {
+            e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
+        }
+        DeliverySource::Entry { queue, entry, .. } => {
+            e.queues[queue as usize].store.entries.get(entry).map(|x| x.cause)
+        }
+    };
+    let stage_wrote_twice;
+    let why = match cause {
+        Some(AppendCause::Stage { delivery }) => {
+            stage_wrote_twice = stage_copy(e, a, b, delivery);
+            stage_wrote_twice.as_str()
+        }
+        Some(AppendCause::ProducerRetry { .. }) => "the producer's ack had been lost, so it retried and the broker stored the message a second time",
+        Some(AppendCause::RelayRepublish) => "the outbox relay had crashed after publishing and before marking the row sent, so it published the row again",
+        Some(AppendCause::QueueCopy) => "the standard queue delivered a second copy (at-least-once delivery allows it)",
+        _ => "a second copy of the message reached the subscriber",
+    };
+    (
+        format!(
+            "{ca} {verb} at {ta}. But {why}: {cb} processed that copy ({}) and {verb} again at {tb}.",
+            where_it_was(e, b.source())
+        ),
+        Window::SourceCopy,
+    )
+}
+
+/// Why a stage's output topic held the message twice (`writer`: the stage's delivery that wrote the copy).
+fn stage_copy(e: &Engine, a: &Delivery, b: &Delivery, writer: u32) -> String {
+    let writer = &e.deliveries[writer];
+    let stage = &e.subs[e.consumers[writer.consumer as usize].sub as usize].name;
+    let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
+        DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions[partition as usize]
+            .get(offset)
+            .is_some_and(|r| r.txn == super::broker::TxnMark::Aborted),
+        DeliverySource::Entry { .. } => false,
+    });
+    if aborted {
+        format!("stage '{stage}' wrote it twice, and one copy belongs to a transaction that was aborted when its writer failed; this group reads with isolation.level read_uncommitted, so it saw the aborted copy too (read_committed skips it)")
+    } else {
+        format!("stage '{stage}' wrote it twice to its output topic: it processed its input record again after producing it but before committing the input offset (transactions would make that atomic)")
+    }
+}
+
+/// One copy of the message processed twice: after a replay, a removal from the group, an expired
+/// visibility timeout, or a crash after the effect.
+fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Window) {
+    let (ca, cb, ta, tb) = who_and_when(e, a, b);
+    let topic = matches!(b.source(), DeliverySource::Record { .. });
     // Both effects in the order they happened (concurrent runs can finish in either order).
     let effects_in_order = || {
         let (first, second) =
             if a.effect_at_ms.get() <= b.effect_at_ms.get() { ((ca, &ta), (cb, &tb)) } else { ((cb, &tb), (ca, &ta)) };
         format!("{} {verb} at {} and {} {verb} again at {}", first.0, first.1, second.0, second.1)
     };
-    if !same_copy {
-        let cause = match b.source() {
-            DeliverySource::Record { topic, partition, offset } => {
-                e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
-            }
-            DeliverySource::Entry { queue, entry, .. } => {
-                e.queues[queue as usize].store.entries.get(entry).map(|x| x.cause)
-            }
-        };
-        let stage_copy = |delivery: u32| {
-            let writer = &e.deliveries[delivery];
-            let stage = &e.subs[e.consumers[writer.consumer as usize].sub as usize].name;
-            let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
-                DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions
-                    [partition as usize]
-                    .get(offset)
-                    .is_some_and(|r| r.txn == super::broker::TxnMark::Aborted),
-                DeliverySource::Entry { .. } => false,
-            });
-            if aborted {
-                format!("stage '{stage}' wrote it twice, and one copy belongs to a transaction that was aborted when its writer failed; this group reads with isolation.level read_uncommitted, so it saw the aborted copy too (read_committed skips it)")
-            } else {
-                format!("stage '{stage}' wrote it twice to its output topic: it processed its input record again after producing it but before committing the input offset (transactions would make that atomic)")
-            }
-        };
-        let why = match cause {
-            Some(AppendCause::Stage { delivery }) => return (
-                format!(
-                    "{ca} {verb} at {ta}. But {}: {cb} processed that copy ({}) and {verb} again at {tb}.",
-                    stage_copy(delivery),
-                    where_it_was(e, b.source())
-                ),
-                Window::SourceCopy,
-            ),
-            Some(AppendCause::ProducerRetry { .. }) => "the producer's ack had been lost, so it retried and the broker stored the message a second time",
-            Some(AppendCause::RelayRepublish) => "the outbox relay had crashed after publishing and before marking the row sent, so it published the row again",
-            Some(AppendCause::QueueCopy) => "the standard queue delivered a second copy (at-least-once delivery allows it)",
-            _ => "a second copy of the message reached the subscriber",
-        };
-        return (
-            format!(
-                "{ca} {verb} at {ta}. But {why}: {cb} processed that copy ({}) and {verb} again at {tb}.",
-                where_it_was(e, b.source())
-            ),
-            Window::SourceCopy,
-        );
-    }
     if b.after_replay() {
         return (format!("{ca} {verb} at {ta}. Then the group was reset to replay history, and {cb} read {} again and {verb} again at {tb}.", where_it_was(e, b.source())), Window::Replay);
     }
