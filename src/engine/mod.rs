@@ -225,9 +225,8 @@ impl Engine {
     /// horizon passed) or nothing more is due by `limit`.
     ///
     /// The whole loop is one out-of-line function that callers re-enter every `EVENTS_PER_CALL` events:
-    /// V8 cannot swap optimised code into a wasm function that is already running, so a loop that ran a
-    /// whole run in one call (or a call per event from such a loop) kept unoptimised code for the whole
-    /// of a first run.
+    /// V8 cannot swap optimised code into a wasm function that is already running, so a loop that runs a
+    /// whole run in one call keeps a first run on unoptimised code.
     #[inline(never)]
     fn run_events(&mut self, limit: SimTime, max_events: u64) -> u64 {
         let mut ran = 0;
@@ -283,10 +282,9 @@ impl Engine {
 
     /// Runs through the fault phase and the healing phase to the end.
     ///
-    /// Out of line, so the loop lives in a small function of its own: inlined into its caller (the
-    /// benchmark's `run`, with `Engine::new` and the report), it made an 18 KB wasm function that V8's
-    /// optimising compiler spent ~35 ms on in the background, during the run that function could not
-    /// benefit from (a running wasm function keeps its code), while the hot handlers queued behind it.
+    /// Out of line, so the loop stays a small function of its own: inlined into a large caller, V8 would
+    /// optimise the whole caller in the background while the run it cannot benefit from goes on (a running
+    /// wasm function keeps its code), and the hot handlers would queue behind it.
     #[inline(never)]
     pub fn run_to_end(&mut self) {
         while !self.finished {

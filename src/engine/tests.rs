@@ -88,7 +88,7 @@ fn every_way_of_running_runs_the_same_events() {
 #[test]
 fn an_acked_delivery_leaves_no_visibility_timer_behind() {
     // The M/M/1 benchmark's queue: an hour-long visibility timeout, one worker, every delivery acked
-    // long before its timer. Stale timers used to wait in the lane for the whole hour.
+    // long before its timer. No stale timer may wait in the lane for the whole hour.
     let mut engine = Engine::new(crate::benchmarks::mm1(5_000)).expect("valid");
     engine.set_trace_capacity(0);
     let mut most = 0;

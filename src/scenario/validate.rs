@@ -63,7 +63,7 @@ pub fn parse_located<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Sc
     }
     serde_json::from_str(json).map_err(|e| {
         // serde_json says where (line, column) and what; the path is read off the text at that place.
-        // (A path-tracking deserializer wrapper did the same at the cost of ~110 KB of wasm.)
+        // (A path-tracking deserializer wrapper would do the same at the cost of far more wasm.)
         let path = path_at(json, e.line(), e.column());
         let message = match e.classify() {
             serde_json::error::Category::Data => {

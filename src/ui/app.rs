@@ -18,7 +18,7 @@ pub struct AppState {
     pub revision: u64,
     /// The revision the panels around the canvas (controls, scoreboard, charts, anomalies, details) show.
     /// While playing they follow the canvas at most every `PANEL_INTERVAL_MS`: nobody reads a figure
-    /// that changes 60 times a second, and re-rendering them every frame cost the canvas its frame rate.
+    /// that changes 60 times a second, and re-rendering them every frame would cost the canvas its frame rate.
     /// Any other action, and the pause, brings them up to date at once.
     pub panels_revision: u64,
     since_panels_ms: f64,

@@ -34,7 +34,7 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
 /// A number for the page (an SVG coordinate, a speed, a percentage): `x` to two decimals, trailing zeros
 /// dropped ("12", "12.5", "0.25", "-3.07"). Written out by hand, like `parse_decimal`: the app then
 /// formats no float with core's formatter, whose shortest and fixed-precision algorithms and their tables
-/// weighed several KB of the download.
+/// weigh several KB of the download.
 pub fn decimal(x: f64) -> String {
     let hundredths = if x.is_finite() { (x * 100.0).round() as i64 } else { 0 };
     let sign = if hundredths < 0 { "-" } else { "" };

@@ -40,7 +40,7 @@ impl Shape {
 /// One pooled token element and what it currently shows.
 struct Slot {
     /// `class="token"` always: the classes that change (kind, selected) and the colour sit on its shape and
-    /// label, because restyling a moving `<g>` costs a style recalculation every frame (~2.5 ms at 1,000).
+    /// label, because restyling a moving `<g>` costs a style recalculation every frame.
     g: Element,
     body: Option<Element>,
     label_el: Option<Element>,

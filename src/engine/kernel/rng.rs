@@ -10,8 +10,8 @@ use rand_pcg::Pcg64Mcg;
 const AHEAD: usize = 32;
 
 /// The generator's stream, drawn `AHEAD` at a time with `ln` of each draw's unit value computed alongside.
-/// An exponential sample was one long dependent chain (128-bit multiply, float conversion, `ln`) that the
-/// next event waited on; computed in a batch, the chains overlap. Every draw still comes from the stream
+/// An exponential sample is one long dependent chain (128-bit multiply, float conversion, `ln`) that the
+/// next event would wait on; computed in a batch, the chains overlap. Every draw still comes from the stream
 /// in order, whatever it is used for, so the numbers are unchanged.
 #[derive(Clone, Debug)]
 pub struct SimRng {
@@ -158,8 +158,8 @@ fn exponential_from_unit(u: f64, ln_u: f64, mean_ms: f64) -> u64 {
 const LN_TABLE_BITS: u32 = 7;
 type LnTable = [(f64, f64); 1 << LN_TABLE_BITS];
 
-/// Built on first use, not at compile time: as data the table was 2 KiB of incompressible floats in the
-/// shipped wasm, and computed it is a short loop. IEEE arithmetic gives the same bits either way (a test
+/// Built on first use, not at compile time: as data the table would be 2 KiB of incompressible floats in
+/// the shipped wasm, and computed it is a short loop. IEEE arithmetic gives the same bits either way (a test
 /// compares the two).
 static LN_TABLE: std::sync::OnceLock<LnTable> = std::sync::OnceLock::new();
 

@@ -131,8 +131,8 @@ impl<E: Copy> Scheduler<E> {
     }
 
     /// Drops the newest timer of `lane` if `stale` says it can no longer do anything (a delivery acked
-    /// before its visibility timeout). Popped, such a timer did nothing; left in the lane it cost memory
-    /// for the whole timeout (an hour-long visibility timeout kept a timer per delivery of that hour).
+    /// before its visibility timeout). Popped, such a timer does nothing; left in the lane it costs memory
+    /// for the whole timeout (an hour-long visibility timeout would keep a timer per delivery of that hour).
     /// Only the newest is looked at: O(1), and a timer set by someone else since stays where it is.
     pub fn cancel_newest_in_lane(&mut self, lane: usize, stale: impl FnOnce(&E) -> bool) -> bool {
         let Some(queue) = self.lanes.get_mut(lane) else { return false };

@@ -8,7 +8,7 @@
 //! bug, like reading past the end of a `Vec`.
 //!
 //! The shipped wasm carries a copy of this code per row type, so it is kept plain: `Vec`s of `Copy` rows
-//! and loops (a `BTreeMap` of kept rows per type cost 20 KiB of it, gzipped).
+//! and loops, no `BTreeMap` (docs/measurements.md has what each choice weighed).
 use std::ops::{Index, IndexMut};
 
 #[derive(Clone, Debug)]
