@@ -2,8 +2,8 @@
 //! restarts both, the figures line up, and a link carries both lanes.
 #![cfg(not(target_arch = "wasm32"))]
 use brokerscope::scenario::model::Strategy;
+use brokerscope::ui::comparison::compare_rows;
 use brokerscope::ui::state::{Action, Edit, Model};
-use brokerscope::ui::text::compare_rows;
 
 fn figure(m: &Model, label: &str) -> (u64, u64) {
     let lane = m.compare.as_ref().unwrap();

@@ -207,6 +207,19 @@ impl Engine {
     pub fn sink_of(&self, sub: u16) -> u16 {
         self.subs.get(sub as usize).map_or(0, |s| s.sink)
     }
+    /// A consumer's name as the scenario gives it ("?" for an index no consumer has).
+    pub fn consumer_name(&self, c: u16) -> &str {
+        self.consumers.get(c as usize).map_or("?", |c| c.name.as_str())
+    }
+    pub fn producer_name(&self, p: u16) -> &str {
+        self.producers.get(p as usize).map_or("?", |p| p.spec.name.as_str())
+    }
+    pub fn sink_name(&self, s: u16) -> &str {
+        self.sinks.get(s as usize).map_or("?", |s| s.spec.name.as_str())
+    }
+    pub fn group_name(&self, g: u16) -> &str {
+        self.groups.get(g as usize).map_or("?", |g| g.spec.name.as_str())
+    }
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()
     }

@@ -3,7 +3,7 @@
 use crate::engine::Engine;
 use crate::scenario::lesson::{Change, Condition, Figure};
 use crate::scenario::{parse_scenario, Scenario};
-use crate::ui::geometry::NodeId;
+use crate::ui::layout::NodeId;
 
 /// A learner's place in a lesson.
 #[derive(Clone, Debug, PartialEq, Default)]

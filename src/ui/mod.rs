@@ -1,9 +1,34 @@
-//! The Yew front end. `state` (the reducer) and `geometry` (layout and labels) are pure and tested
-//! natively; the components (wasm32 only) render them and send actions.
-pub mod geometry;
+//! The Yew front end, the Elm way: `state` holds the one model and its reducer (the only caller of the
+//! engine); the pure modules compute what to draw and what to say, tested natively; the components
+//! (wasm32 only) render them and send actions.
+//!
+//! What to draw: `layout` (nodes, edges, log cells), `tokens` (moving messages), `chart`, `sequence` (a
+//! journey as a diagram). What to say: `describe` (a sentence per trace event), `journey`, `code` (a
+//! handler as pseudo-code), `comparison` (the compare table). `labels` is the leaf they all share.
+pub mod chart;
+pub mod code;
+pub mod comparison;
+pub mod describe;
+pub mod journey;
+pub mod labels;
+pub mod layout;
 pub mod lesson;
+pub mod sequence;
 pub mod state;
-pub mod text;
+pub mod tokens;
+
+/// What the UI's unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::engine::Engine;
+    use crate::scenario::{parse_scenario, presets::PRESETS};
+
+    /// An engine for the preset whose file name starts with `prefix` ("05"), at time 0.
+    pub fn preset(prefix: &str) -> Engine {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with(prefix)).expect("a preset").1;
+        Engine::new(parse_scenario(json).expect("presets parse")).expect("presets are valid")
+    }
+}
 
 #[cfg(target_arch = "wasm32")]
 mod app;

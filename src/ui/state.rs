@@ -8,7 +8,7 @@ use crate::scenario::link::{self, SharedRun, View};
 use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, PublishMode, ScriptedFault, Strategy};
 use crate::scenario::presets::PRESETS;
 use crate::scenario::{parse_scenario, Scenario};
-use crate::ui::geometry::NodeId;
+use crate::ui::layout::NodeId;
 use crate::ui::lesson::{self as lessons, ConditionCheck, LessonProgress};
 use std::collections::VecDeque;
 
@@ -304,7 +304,7 @@ impl Model {
 
     fn inject(&mut self, action: FaultAction) {
         let now = self.engine.now();
-        let label = crate::ui::text::fault_label(&action);
+        let label = crate::ui::labels::fault_label(&action);
         let mut scenario = self.scenario.clone();
         scenario.faults.scripted.push(ScriptedFault { at_ms: now, action });
         // Rebuilt rather than applied to the live engine: the scripted fault then runs in the same order
@@ -1020,7 +1020,7 @@ fn percent(p: f64) -> Result<f64, String> {
     if p.is_finite() && (0.0..=100.0).contains(&p) {
         Ok(p / 100.0)
     } else {
-        let shown = if p.is_finite() { crate::ui::text::decimal(p) } else { "That".into() };
+        let shown = if p.is_finite() { crate::ui::labels::decimal(p) } else { "That".into() };
         Err(format!("'{shown}' is not a percentage: use a number from 0 to 100."))
     }
 }
@@ -1065,7 +1065,7 @@ fn narrate_event(engine: &Engine, event: &crate::engine::observe::TraceEvent) ->
         return None;
     }
     let t = crate::engine::observe::seconds(event.at_ms);
-    let text = crate::ui::text::describe(engine, event);
+    let text = crate::ui::describe::describe(engine, event);
     Some(match event.message {
         Some(m) => format!("{t}: {} — {text}", engine.message_label(m)),
         None => format!("{t}: {text}"),

@@ -3,7 +3,7 @@
 //! each frame, only rewrites what changed (mostly the `transform`). With hundreds of tokens the virtual
 //! DOM rebuilt and diffed every token's five elements and recreated every entering one: the frame
 //! benchmark (`bench/frames.mjs`) measured 33 ms frames at 730 tokens that way.
-use crate::ui::geometry::{assign_slots, Token, TokenKind};
+use crate::ui::tokens::{assign_slots, Token, TokenKind};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, SvgGraphicsElement, SvgTransform, SvgsvgElement};
 

@@ -1,11 +1,12 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::ui::geometry::{crowded, curve_path, declutter, layout, tokens, Motion, NodeId};
+use crate::ui::labels::decimal;
+use crate::ui::layout::{curve_path, layout, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
-use crate::ui::text::decimal;
 use crate::ui::token_layer::TokenLayer;
+use crate::ui::tokens::{crowded, declutter, tokens, Motion};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;

@@ -1,6 +1,6 @@
 //! Two runs side by side: lane A's and lane B's figures on one table, the better side marked.
 use super::ModelProps;
-use crate::ui::text::compare_rows;
+use crate::ui::comparison::compare_rows;
 use yew::prelude::*;
 
 #[component]

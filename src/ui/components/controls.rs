@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 fn speed_label(s: f64) -> String {
     if s < 1.0 {
-        format!("{}×", crate::ui::text::decimal(s))
+        format!("{}×", crate::ui::labels::decimal(s))
     } else {
         format!("{}×", s as u64)
     }
@@ -62,7 +62,7 @@ pub fn Controls(props: &ActionProps) -> Html {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(s) = crate::ui::text::parse_decimal(&select.value()) {
+            if let Some(s) = crate::ui::labels::parse_decimal(&select.value()) {
                 on_action.emit(Action::SetSpeed(s));
             }
         })
@@ -77,7 +77,7 @@ pub fn Controls(props: &ActionProps) -> Html {
     // Export: the scenario as the CLI's JSON.
     let on_export = {
         let json = serde_json::to_string_pretty(&model.scenario).unwrap_or_default();
-        let file_name = crate::ui::text::export_file_name(&model.scenario.name);
+        let file_name = crate::ui::labels::export_file_name(&model.scenario.name);
         Callback::from(move |_: MouseEvent| {
             crate::ui::browser::download(
                 gloo::file::Blob::new_with_options(json.as_str(), Some("application/json")),
@@ -87,7 +87,7 @@ pub fn Controls(props: &ActionProps) -> Html {
     };
     // The canvas for slides: SVG (sharp at any size) or PNG (pastes anywhere).
     let export_image = |png: bool| {
-        let stem = crate::ui::text::export_file_name(&model.scenario.name);
+        let stem = crate::ui::labels::export_file_name(&model.scenario.name);
         let stem = stem.trim_end_matches(".json").to_string();
         let at = model.engine.now();
         Callback::from(move |_: MouseEvent| {
@@ -213,7 +213,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <label class="inline" for="speed">{"Speed"}</label>
                 <select id="speed" data-testid="speed" onchange={on_speed}>
                     { for SPEEDS.iter().map(|&s| html! {
-                        <option value={crate::ui::text::decimal(s)} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
+                        <option value={crate::ui::labels::decimal(s)} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
                     }) }
                 </select>
             </div>

@@ -4,10 +4,11 @@ use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
 use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, ResetTarget, Strategy};
-use crate::ui::geometry::NodeId;
+use crate::ui::code::handler_code;
+use crate::ui::journey::journey;
+use crate::ui::labels::decimal;
+use crate::ui::layout::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
-use crate::ui::text::decimal;
-use crate::ui::text::{handler_code, journey};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -239,7 +240,7 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
                             html! {
                                 <li class={classes}>
                                     <button class="code-button" aria-pressed={line.armed.to_string()}
-                                        title={format!("Crash {} on the next message", crate::ui::text::crash_point_label(point))} {onclick}>
+                                        title={format!("Crash {} on the next message", crate::ui::labels::crash_point_label(point))} {onclick}>
                                         <code>{marker}{line.text.clone()}</code>
                                         if line.armed { <span class="armed-label">{" ⚠ crash armed here"}</span> }
                                     </button>
@@ -267,7 +268,7 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
 
 /// A journey's sequence diagram as SVG: lifelines, arrows (a crossed dotted one for a reply that never
 /// came), notes as diamonds, and each step's time and sentence.
-fn sequence_svg(l: &crate::ui::geometry::SequenceLayout) -> Html {
+fn sequence_svg(l: &crate::ui::sequence::SequenceLayout) -> Html {
     let y_end = decimal(l.height);
     html! {
         <svg class="sequence" data-testid="sequence" viewBox={format!("0 0 {} {}", l.width, l.height)} role="img"
@@ -316,8 +317,8 @@ fn message_details(e: &Engine, m: u32) -> Html {
         return html! { <p class="empty">{format!("Message #{m} does not exist (yet) at this moment.")}</p> };
     };
     // The same journey as a sequence diagram, drawn here and downloadable as Mermaid text or SVG for slides.
-    let sequence = crate::ui::text::journey_sequence(e, m);
-    let mermaid = sequence.as_ref().map(crate::ui::text::sequence_mermaid).unwrap_or_default();
+    let sequence = crate::ui::sequence::journey_sequence(e, m);
+    let mermaid = sequence.as_ref().map(crate::ui::sequence::sequence_mermaid).unwrap_or_default();
     let on_mermaid = Callback::from(move |_: MouseEvent| {
         let blob = gloo::file::Blob::new_with_options(mermaid.as_str(), Some("text/plain"));
         crate::ui::browser::download(blob, &format!("journey-message-{m}.mmd"));
@@ -328,7 +329,7 @@ fn message_details(e: &Engine, m: u32) -> Html {
             crate::ui::browser::download(blob, &format!("journey-message-{m}.svg"));
         }
     });
-    let diagram = sequence.map(|seq| sequence_svg(&crate::ui::geometry::sequence_layout(&seq)));
+    let diagram = sequence.map(|seq| sequence_svg(&crate::ui::sequence::sequence_layout(&seq)));
     html! {
         <>
             <h2 id="details-title">{"Journey"}</h2>
@@ -362,7 +363,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         let on_action = on_action.clone();
         let onchange = Callback::from(move |ev: Event| {
             let input: HtmlInputElement = ev.target_unchecked_into();
-            if let Some(v) = crate::ui::text::parse_decimal(&input.value()) {
+            if let Some(v) = crate::ui::labels::parse_decimal(&input.value()) {
                 on_action.emit(Action::Edit(edit(v)));
             }
         });

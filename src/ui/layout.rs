@@ -1,0 +1,548 @@
+//! Where things are drawn: the canvas's nodes, edges and log cells for an engine's state, column by column
+//! (producers, brokers, consumers, sinks). Pure, tested natively.
+use crate::engine::broker::TxnMark;
+use crate::engine::{Engine, Role};
+use crate::scenario::model::{MessageKind, SinkKind};
+use crate::ui::labels::*;
+
+pub const WIDTH: f64 = 1100.0;
+
+pub(super) const TOP: f64 = 44.0;
+
+pub(super) const GAP: f64 = 16.0;
+
+pub(super) const PRODUCER_X: f64 = 16.0;
+
+pub(super) const PRODUCER_W: f64 = 190.0;
+
+pub(super) const BROKER_X: f64 = 236.0;
+
+pub(super) const BROKER_W: f64 = 390.0;
+
+pub(super) const CONSUMER_X: f64 = 660.0;
+
+pub(super) const CONSUMER_W: f64 = 210.0;
+
+pub(super) const SINK_X: f64 = 900.0;
+
+pub(super) const SINK_W: f64 = 184.0;
+
+/// Width of a fan-out exchange's box, left of the queues it feeds.
+pub(super) const EXCHANGE_W: f64 = 112.0;
+
+pub(super) const ROW_H: f64 = 24.0;
+
+pub(super) const HEADER_H: f64 = 38.0;
+
+/// Log cells shown per partition (the newest ones).
+pub const CELLS: u64 = 14;
+
+pub(super) const CELL_W: f64 = 20.0;
+
+pub(super) const CELL_X0: f64 = 40.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeId {
+    Producer(u16),
+    Topic(u16),
+    Queue(u16),
+    Exchange(u16),
+    Group(u16),
+    Consumer(u16),
+    Sink(u16),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeBox {
+    pub id: NodeId,
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub title: String,
+    pub lines: Vec<String>,
+    /// CSS classes carrying state (shape and label carry it too: never colour alone).
+    pub classes: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    pub from: (f64, f64),
+    pub to: (f64, f64),
+    pub dashed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogCell {
+    pub x: f64,
+    pub offset: u64,
+    /// The message stored there (None once retention deleted it).
+    pub message: Option<u32>,
+    pub class: &'static str,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub x: f64,
+    pub class: &'static str,
+    /// Short text beside the marker (the group's initial): the marker is never told by colour alone.
+    pub label: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionRow {
+    pub topic: u16,
+    pub partition: u32,
+    /// The oldest offset drawn (the row shows the newest `CELLS`).
+    pub first: u64,
+    pub x: f64,
+    pub y: f64,
+    pub label: String,
+    pub cells: Vec<LogCell>,
+    pub markers: Vec<Marker>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    pub width: f64,
+    pub height: f64,
+    pub columns: Vec<(f64, &'static str)>,
+    pub nodes: Vec<NodeBox>,
+    pub edges: Vec<Edge>,
+    pub partitions: Vec<PartitionRow>,
+}
+
+impl NodeBox {
+    pub(super) fn right(&self) -> (f64, f64) {
+        (self.x + self.w, self.y + self.h / 2.0)
+    }
+    pub(super) fn left(&self) -> (f64, f64) {
+        (self.x, self.y + self.h / 2.0)
+    }
+}
+
+/// The topic or queue box a producer sends to.
+pub(super) fn target_node<'a>(
+    engine: &Engine,
+    nodes: &'a [NodeBox],
+    producer: &crate::scenario::model::Producer,
+) -> Option<&'a NodeBox> {
+    nodes.iter().find(|n| match n.id {
+        NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
+        NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
+        NodeId::Exchange(x) => engine.exchanges[x as usize].spec.name == producer.target,
+        _ => false,
+    })
+}
+
+pub fn layout(engine: &Engine) -> Layout {
+    let mut nodes = vec![];
+    let mut edges = vec![];
+    let mut partitions = vec![];
+
+    let mut y = TOP;
+    for (i, p) in engine.producers.iter().enumerate() {
+        let kind = match p.spec.kind {
+            MessageKind::Event => "event",
+            MessageKind::Command => "command",
+        };
+        nodes.push(NodeBox {
+            id: NodeId::Producer(i as u16),
+            x: PRODUCER_X,
+            y,
+            w: PRODUCER_W,
+            h: 60.0,
+            title: p.spec.name.clone(),
+            lines: vec![format!("{} ({kind})", p.spec.message), format!("sent {} of {}", p.produced, p.spec.count)],
+            classes: vec![kind],
+        });
+        y += 60.0 + GAP;
+    }
+    let mut producer_bottom = y;
+
+    let mut y = TOP;
+    for (ti, t) in engine.topics.iter().enumerate() {
+        let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
+        let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
+        nodes.push(NodeBox {
+            id: NodeId::Topic(ti as u16),
+            x: BROKER_X,
+            y,
+            w: BROKER_W,
+            h,
+            title: format!("topic {}", t.spec.name),
+            lines: vec![format!("{} · {}", plural(t.partitions.len() as u64, "partition"), plural(records, "record"))],
+            classes: vec!["topic"],
+        });
+        for (pi, part) in t.partitions.iter().enumerate() {
+            let row_y = y + HEADER_H + ROW_H * pi as f64;
+            let end = part.end_offset();
+            let first = end.saturating_sub(CELLS);
+            let cells = (first..end)
+                .enumerate()
+                .map(|(k, offset)| {
+                    let x = BROKER_X + CELL_X0 + CELL_W * k as f64;
+                    match part.get(offset) {
+                        Some(r) => {
+                            let command = engine.messages.get(r.message).is_some_and(|m| {
+                                engine.producers[m.producer as usize].spec.kind == MessageKind::Command
+                            });
+                            // Transaction state is in the label too (never colour alone).
+                            let (class, label) = match r.txn {
+                                TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
+                                TxnMark::Aborted => ("aborted", format!("#{} (aborted transaction)", r.message)),
+                                _ if command => ("command", format!("#{}", r.message)),
+                                _ => ("filled", format!("#{}", r.message)),
+                            };
+                            LogCell { x, offset, message: Some(r.message), class, label }
+                        }
+                        None => LogCell { x, offset, message: None, class: "deleted", label: "deleted".into() },
+                    }
+                })
+                .collect();
+            let offset_x = |o: u64| BROKER_X + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
+            let mut markers = vec![];
+            for &gi in &t.groups {
+                let g = &engine.groups[gi as usize];
+                let initial = g.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
+                if let Some(c) = g.committed[pi] {
+                    markers.push(Marker {
+                        x: offset_x(c.max(first)),
+                        class: "committed",
+                        label: initial.clone(),
+                        title: format!("{}: committed offset {c}", g.spec.name),
+                    });
+                }
+            }
+            partitions.push(PartitionRow {
+                topic: ti as u16,
+                partition: pi as u32,
+                first,
+                x: BROKER_X,
+                y: row_y,
+                label: format!("P{pi}"),
+                cells,
+                markers,
+            });
+        }
+        y += h + GAP;
+    }
+    // Queues fed by a fan-out exchange sit to the right of it, so the copies fan out visibly.
+    // Each exchange's queues are stacked together (in exchange order) so its box spans only them.
+    let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
+    let mut queue_order: Vec<usize> = vec![];
+    for qi in engine.exchanges.iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues.len()) {
+        if !queue_order.contains(&qi) {
+            queue_order.push(qi);
+        }
+    }
+    for qi in queue_order {
+        let q = &engine.queues[qi];
+        let store = &q.store;
+        let dlq = store.dead_letter.len() as u64;
+        let countdown = store.in_flight as usize;
+        let h = HEADER_H + 3.0 * 20.0;
+        let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
+        nodes.push(NodeBox {
+            id: NodeId::Queue(qi as u16),
+            x: BROKER_X + indent,
+            y,
+            w: BROKER_W - indent,
+            h,
+            title: format!(
+                "queue {} ({})",
+                q.spec.name,
+                if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" }
+            ),
+            lines: vec![
+                if engine.now() < q.spec.subscribe_at_ms {
+                    format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
+                } else {
+                    format!("waiting: {}", store.visible.len())
+                },
+                format!("in flight: {countdown} (visibility {} ms)", q.spec.visibility_timeout_ms),
+                format!("dead-letter queue: {dlq}"),
+            ],
+            classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
+        });
+        y += h + GAP;
+    }
+    for (xi, x) in engine.exchanges.iter().enumerate() {
+        let bound: Vec<&NodeBox> =
+            nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
+        let top = bound.iter().map(|n| n.y).fold(f64::INFINITY, f64::min);
+        let bottom = bound.iter().map(|n| n.y + n.h).fold(f64::NEG_INFINITY, f64::max);
+        if bound.is_empty() {
+            continue;
+        }
+        let node = NodeBox {
+            id: NodeId::Exchange(xi as u16),
+            x: BROKER_X,
+            y: top,
+            w: EXCHANGE_W,
+            h: bottom - top,
+            title: x.spec.name.clone(),
+            lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
+            classes: vec!["exchange"],
+        };
+        for q in &bound {
+            edges.push(Edge { from: node.right(), to: q.left(), dashed: false });
+        }
+        nodes.push(node);
+    }
+    let broker_bottom = y;
+
+    let mut y = TOP;
+    let consumer_box = |ci: usize, y: f64| {
+        let c = &engine.consumers[ci];
+        let (status, class) = if c.stopped {
+            ("stopped".to_string(), "idle")
+        } else if !c.alive {
+            ("crashed — restarting".to_string(), "crashed")
+        } else if let Some(a) = c.slots.iter().flatten().next() {
+            let busy = c.slots.iter().flatten().count();
+            let extra = if busy > 1 { format!(" (+{})", busy - 1) } else { String::new() };
+            (format!("processing #{} · {}{extra}", a.message, step_label(a.step)), "processing")
+        } else if matches!(c.role, Role::Member { .. }) && !c.in_group {
+            ("not in the group".to_string(), "idle")
+        } else {
+            ("idle".to_string(), "idle")
+        };
+        let (status, armed) = match c.crash_armed() {
+            Some(_) if c.alive => (format!("{status} · ⚠ armed"), Some("armed")),
+            _ => (status, None),
+        };
+        NodeBox {
+            id: NodeId::Consumer(ci as u16),
+            x: CONSUMER_X + 10.0,
+            y,
+            w: CONSUMER_W - 10.0,
+            h: 44.0,
+            title: c.name.clone(),
+            lines: vec![status],
+            classes: vec!["consumer", class].into_iter().chain(armed).collect(),
+        }
+    };
+    let mut sub_anchor = vec![];
+    for (gi, g) in engine.groups.iter().enumerate() {
+        let start = y;
+        let lag = engine.group_lag(gi as u16);
+        let joined = if g.joined {
+            format!("lag {lag}")
+        } else {
+            format!("joins at {}", crate::engine::observe::seconds(g.spec.join_at_ms))
+        };
+        let group_h = 40.0 + 50.0 * g.members.len() as f64;
+        nodes.push(NodeBox {
+            id: NodeId::Group(gi as u16),
+            x: CONSUMER_X,
+            y: start,
+            w: CONSUMER_W,
+            h: group_h,
+            title: format!("group {}", g.spec.name),
+            lines: vec![joined],
+            classes: vec!["group"],
+        });
+        for (k, &m) in g.members.iter().enumerate() {
+            nodes.push(consumer_box(m as usize, start + 40.0 + 50.0 * k as f64));
+        }
+        sub_anchor.push((g.sub, (CONSUMER_X + CONSUMER_W, start + group_h / 2.0)));
+        if let Some(topic) = nodes.iter().find(|n| n.id == NodeId::Topic(g.topic)) {
+            edges.push(Edge { from: topic.right(), to: (CONSUMER_X, start + 20.0), dashed: false });
+        }
+        // A stage writes back into the broker column: an edge from the group to its output topic.
+        let output = g.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
+        if let Some(topic) = output.and_then(|t| nodes.iter().find(|n| n.id == NodeId::Topic(t as u16))) {
+            edges.push(Edge { from: (CONSUMER_X, start + group_h - 12.0), to: topic.right(), dashed: true });
+        }
+        y += group_h + GAP;
+    }
+    for (qi, q) in engine.queues.iter().enumerate() {
+        let start = y;
+        for (k, &w) in q.workers.iter().enumerate() {
+            nodes.push(consumer_box(w as usize, start + 50.0 * k as f64));
+        }
+        let h = 50.0 * q.workers.len() as f64 - 6.0;
+        sub_anchor.push((q.sub, (CONSUMER_X + CONSUMER_W, start + h / 2.0)));
+        if let Some(queue) = nodes.iter().find(|n| n.id == NodeId::Queue(qi as u16)) {
+            edges.push(Edge { from: queue.right(), to: (CONSUMER_X + 10.0, start + 22.0), dashed: true });
+        }
+        y += h + GAP;
+    }
+    let consumer_bottom = y;
+
+    let mut y = TOP;
+    let mut sink_pos = vec![];
+    for (si, s) in engine.sinks.iter().enumerate() {
+        let kind = match s.spec.kind {
+            SinkKind::Email => "email service",
+            SinkKind::Payment => "payment service",
+            SinkKind::DbUpsert => "database (upsert)",
+            SinkKind::DbCounter => "database (counter)",
+        };
+        let mut lines = vec![kind.to_string(), format!("applied {}", s.applied)];
+        lines.push(if s.spec.kind == SinkKind::DbUpsert {
+            "repeats are harmless".to_string()
+        } else {
+            format!("duplicates {}", s.duplicates)
+        });
+        let node = NodeBox {
+            id: NodeId::Sink(si as u16),
+            x: SINK_X,
+            y,
+            w: SINK_W,
+            h: 70.0,
+            title: s.spec.name.clone(),
+            lines,
+            classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
+        };
+        sink_pos.push(node.left());
+        nodes.push(node);
+        y += 70.0 + GAP;
+    }
+    let sink_bottom = y;
+    for (sub, anchor) in sub_anchor {
+        let sink = engine.sink_of(sub) as usize;
+        if let Some(&to) = sink_pos.get(sink) {
+            edges.push(Edge { from: anchor, to, dashed: false });
+        }
+    }
+    for (pi, p) in engine.producers.iter().enumerate() {
+        let target = target_node(engine, &nodes, &p.spec);
+        let from = nodes.iter().find(|n| n.id == NodeId::Producer(pi as u16));
+        if let (Some(from), Some(to)) = (from, target) {
+            edges.push(Edge { from: from.right(), to: to.left(), dashed: p.spec.kind == MessageKind::Command });
+        }
+    }
+    producer_bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
+    Layout {
+        width: WIDTH,
+        height: producer_bottom.max(200.0),
+        columns: vec![
+            (PRODUCER_X, "Producers"),
+            (BROKER_X, "Topics & queues"),
+            (CONSUMER_X, "Consumers"),
+            (SINK_X, "Side effects"),
+        ],
+        nodes,
+        edges,
+        partitions,
+    }
+}
+
+/// The point at `t` (0–1) along the same curve the canvas draws for an edge from `a` to `b`.
+pub fn curve_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
+    let t = t.clamp(0.0, 1.0);
+    let mx = (a.0 + b.0) / 2.0;
+    let (p0, p1, p2, p3) = (a, (mx, a.1), (mx, b.1), b);
+    let u = 1.0 - t;
+    let w = (u * u * u, 3.0 * u * u * t, 3.0 * u * t * t, t * t * t);
+    (w.0 * p0.0 + w.1 * p1.0 + w.2 * p2.0 + w.3 * p3.0, w.0 * p0.1 + w.1 * p1.1 + w.2 * p2.1 + w.3 * p3.1)
+}
+
+/// The SVG path of an edge from `a` to `b` (the curve `curve_point` follows).
+pub fn curve_path(a: (f64, f64), b: (f64, f64)) -> String {
+    let mx = (a.0 + b.0) / 2.0;
+    let d = crate::ui::labels::decimal;
+    format!("M{},{} C{},{} {},{} {},{}", d(a.0), d(a.1), d(mx), d(a.1), d(mx), d(b.1), d(b.0), d(b.1))
+}
+
+pub fn key_hue(key: u32) -> u32 {
+    // The golden angle spreads neighbouring keys far apart on the colour wheel.
+    ((key as u64 * 137_508 / 1000) % 360) as u32
+}
+
+impl Layout {
+    pub(super) fn node(&self, id: NodeId) -> Option<&NodeBox> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+    pub(super) fn row(&self, topic: u16, partition: u32) -> Option<&PartitionRow> {
+        self.partitions.iter().find(|r| r.topic == topic && r.partition == partition)
+    }
+    /// Where a record at this offset sits on the canvas (the row's start if it has scrolled off).
+    pub(super) fn cell_point(&self, topic: u16, partition: u32, offset: u64) -> Option<(f64, f64)> {
+        let r = self.row(topic, partition)?;
+        let k = offset.saturating_sub(r.first).min(CELLS - 1) as f64;
+        Some((BROKER_X + CELL_X0 + CELL_W * k + 9.0, r.y + 11.0))
+    }
+    pub(super) fn row_end(&self, topic: u16, partition: u32) -> Option<(f64, f64)> {
+        self.row(topic, partition).map(|r| (BROKER_X + BROKER_W, r.y + 11.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::scenario::parse_scenario;
+    use crate::scenario::presets::PRESETS;
+
+    fn overlaps(a: &NodeBox, b: &NodeBox) -> bool {
+        a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+    }
+
+    #[test]
+    fn every_preset_lays_out_without_overlap_inside_the_canvas() {
+        for (stem, json) in PRESETS {
+            let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+            engine.run_until(8_000);
+            let l = layout(&engine);
+            let expected = engine.producers.len()
+                + engine.topics.len()
+                + engine.queues.len()
+                + engine.exchanges.len()
+                + engine.groups.len()
+                + engine.consumers.len()
+                + engine.sinks.len();
+            assert_eq!(l.nodes.len(), expected, "{stem}: one box per entity");
+            for n in &l.nodes {
+                assert!(
+                    n.x >= 0.0 && n.x + n.w <= l.width && n.y >= 0.0 && n.y + n.h <= l.height,
+                    "{stem}: {n:?} outside"
+                );
+            }
+            for (i, a) in l.nodes.iter().enumerate() {
+                for b in &l.nodes[i + 1..] {
+                    let nested = matches!((a.id, b.id), (NodeId::Group(_), NodeId::Consumer(_)));
+                    assert!(nested || !overlaps(a, b), "{stem}: {:?} overlaps {:?}", a.id, b.id);
+                }
+            }
+            for row in &l.partitions {
+                assert!(row.cells.len() as u64 <= CELLS);
+                for c in &row.cells {
+                    assert!(c.x + CELL_W <= BROKER_X + BROKER_W, "{stem}: cell outside its topic");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn crashed_consumer_is_labelled_not_just_coloured() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let mut seen = false;
+        while engine.step() {
+            if engine.consumers.iter().any(|c| !c.alive) {
+                let l = layout(&engine);
+                let crashed: Vec<_> = l.nodes.iter().filter(|n| n.classes.contains(&"crashed")).collect();
+                assert!(!crashed.is_empty());
+                assert!(crashed.iter().all(|n| n.lines[0].contains("crashed")));
+                seen = true;
+                break;
+            }
+        }
+        assert!(seen, "preset 05 crashes a consumer");
+    }
+
+    #[test]
+    fn curve_points_start_and_end_on_the_edge() {
+        let (a, b) = ((10.0, 20.0), (210.0, 120.0));
+        assert_eq!(curve_point(a, b, 0.0), a);
+        assert_eq!(curve_point(a, b, 1.0), b);
+        let mid = curve_point(a, b, 0.5);
+        assert!((mid.0 - 110.0).abs() < 1e-9 && (mid.1 - 70.0).abs() < 1e-9);
+        assert!(curve_path(a, b).starts_with("M10,20 C110,20"), "{}", curve_path(a, b));
+    }
+}

@@ -1,0 +1,473 @@
+//! The moving tokens: which messages are on their way along which edge at a moment, how they look, and
+//! which labels a crowded canvas keeps. Pure, tested natively.
+use crate::engine::observe::What;
+use crate::engine::Engine;
+use crate::scenario::model::MessageKind;
+use crate::ui::labels::*;
+use crate::ui::layout::*;
+
+/// How long (virtual ms) a token takes to travel one hop on the canvas. Real hops take a few ms of
+/// network latency, far too fast to see; the picture lets each token travel for this long after the
+/// event, so it is still a function of the virtual time alone (scrubbing shows it exactly).
+pub const HOP_MS: u64 = 240;
+
+/// A crash stays marked with a burst this long (virtual ms) after it happened.
+pub const CRASH_BURST_MS: u64 = 1_500;
+
+/// More tokens than this are not drawn (the oldest are dropped first).
+pub const MAX_TOKENS: usize = 2_000;
+
+/// What a token shows; each has its own shape or label, never only a colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// Producer → broker, first send.
+    Send,
+    /// Producer → broker, a retry that was appended again (a duplicate copy).
+    Retry,
+    /// Producer → broker, a retry the idempotent producer's broker dropped.
+    Dropped,
+    /// Broker → consumer, first delivery.
+    Delivery,
+    /// Broker → consumer, a redelivery (attempt > 1).
+    Redelivery,
+    /// Consumer → sink, the effect applied.
+    Effect,
+    /// Consumer → sink, the effect applied again: a duplicate.
+    Duplicate,
+    /// Consumer → sink, recognised by the sink's idempotency key and not applied.
+    Deduplicated,
+    /// Queue → its dead-letter queue.
+    DeadLetter,
+    /// Sitting in a consumer, being handled.
+    Handling,
+    /// A consumer crashed here.
+    Crash,
+}
+
+impl TokenKind {
+    pub fn class(self) -> &'static str {
+        match self {
+            TokenKind::Send => "send",
+            TokenKind::Retry => "retry",
+            TokenKind::Dropped => "dropped",
+            TokenKind::Delivery => "delivery",
+            TokenKind::Redelivery => "redelivery",
+            TokenKind::Effect => "effect",
+            TokenKind::Duplicate => "duplicate",
+            TokenKind::Deduplicated => "deduplicated",
+            TokenKind::DeadLetter => "dead-letter",
+            TokenKind::Handling => "handling",
+            TokenKind::Crash => "crash",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// Stable per token (trace sequence number, or delivery id for handling tokens): the DOM key.
+    pub id: u64,
+    /// The message it stands for (0 for a crash burst).
+    pub message: u32,
+    pub x: f64,
+    pub y: f64,
+    pub kind: TokenKind,
+    /// Commands are drawn as squares, events as circles.
+    pub command: bool,
+    /// Hue (0–359) from the message's key: the same key, the same colour.
+    pub hue: u32,
+    pub label: String,
+    /// Shown on hover, for the tokens that stay put (a crash, a message being handled); empty for a
+    /// token on the move.
+    pub title: String,
+}
+
+pub(super) fn ease(t: f64) -> f64 {
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// One hop of a token: from, to, what it shows, and the word added to its label.
+pub(super) type Hop = ((f64, f64), (f64, f64), TokenKind, String);
+
+/// How tokens travel a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Motion {
+    /// Gliding along the edge.
+    Smooth,
+    /// `prefers-reduced-motion`: still, halfway along the edge, for as long as the hop lasts.
+    Reduced,
+}
+
+/// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
+/// the event), messages being handled inside consumers, and recent crashes. A pure function of the
+/// engine's state and trace, so the same virtual time always draws the same picture.
+pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
+    let now = engine.now();
+    let mut out = vec![];
+    let window_start = now.saturating_sub(HOP_MS.max(CRASH_BURST_MS));
+    let recent: Vec<&crate::engine::observe::TraceEvent> =
+        engine.trace.events.iter().rev().take_while(|ev| ev.at_ms >= window_start).collect();
+    for ev in recent.into_iter().rev() {
+        let age = now.saturating_sub(ev.at_ms);
+        let t = match motion {
+            Motion::Smooth => ease(age as f64 / HOP_MS as f64),
+            Motion::Reduced => 0.5,
+        };
+        if let What::Crashed { consumer, step } = ev.what {
+            if let Some(n) = l.node(NodeId::Consumer(consumer)) {
+                if age <= CRASH_BURST_MS {
+                    let name = &engine.consumers[consumer as usize].name;
+                    out.push(Token {
+                        id: ev.seq,
+                        message: 0,
+                        x: n.x + n.w - 62.0,
+                        y: n.y + n.h / 2.0,
+                        kind: TokenKind::Crash,
+                        command: false,
+                        hue: 0,
+                        label: "CRASH".into(),
+                        title: format!(
+                            "{name} crashed{}",
+                            step.map_or(String::new(), |s| format!(" {}", crate::ui::labels::crash_point_label(s)))
+                        ),
+                    });
+                }
+            }
+            continue;
+        }
+        if age > HOP_MS {
+            continue;
+        }
+        let Some(m) = ev.message.and_then(|m| engine.messages.get(m).map(|msg| (m, msg))) else { continue };
+        let (id, msg) = m;
+        let producer = &engine.producers[msg.producer as usize].spec;
+        let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
+        let hop: Option<Hop> = match ev.what {
+            What::Appended { topic, partition, offset, retry } => {
+                let to = l.cell_point(topic, partition, offset);
+                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+                producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::Enqueued { queue, retry, .. } => {
+                let to = l.node(NodeId::Queue(queue)).map(|n| n.left());
+                // Through an exchange the copy travels from the exchange, which the producer reached first.
+                let from = match target_node(engine, &l.nodes, producer) {
+                    Some(x) if matches!(x.id, NodeId::Exchange(_)) => Some(x.right()),
+                    _ => producer_point,
+                };
+                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+                from.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+            }
+            What::StageProduced { consumer, topic, partition, offset, transactional } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+                let to = l.cell_point(topic, partition, offset);
+                let label = if transactional { "txn".into() } else { "out".into() };
+                from.zip(to).map(|(a, b)| (a, b, TokenKind::Send, label))
+            }
+            What::Routed { .. } => {
+                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
+                let (kind, label) =
+                    if ev.attempt > 1 { (TokenKind::Retry, "retry".into()) } else { (TokenKind::Send, String::new()) };
+                producer_point.zip(to).map(|(a, b)| (a, b, kind, label))
+            }
+            What::AppendDeduplicated { .. } => {
+                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
+                producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
+            }
+            What::Delivered { consumer, delivery } => {
+                let from = engine.delivery(delivery).and_then(|d| match d.source() {
+                    crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
+                    crate::engine::DeliverySource::Entry { queue, .. } => {
+                        l.node(NodeId::Queue(queue)).map(|n| n.right())
+                    }
+                });
+                let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+                let (kind, label) = if ev.attempt > 1 {
+                    (TokenKind::Redelivery, format!("↻{}", ev.attempt))
+                } else {
+                    (TokenKind::Delivery, String::new())
+                };
+                from.zip(to).map(|(a, b)| (a, b, kind, label))
+            }
+            What::Effect { consumer, sink, duplicate } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+                let (kind, label) = if duplicate {
+                    (TokenKind::Duplicate, "×2 dup".into())
+                } else {
+                    (TokenKind::Effect, String::new())
+                };
+                from.zip(to).map(|(a, b)| (a, b, kind, label))
+            }
+            What::EffectDeduplicated { consumer, sink } => {
+                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+                from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
+            }
+            What::DeadLettered { sub } => engine
+                .queues
+                .iter()
+                .position(|q| q.sub == sub)
+                .and_then(|q| l.node(NodeId::Queue(q as u16)))
+                .map(|n| ((n.x + n.w / 2.0, n.y + n.h / 2.0), (n.x + n.w - 24.0, n.y + n.h - 12.0)))
+                .map(|(a, b)| (a, b, TokenKind::DeadLetter, "DLQ".into())),
+            _ => None,
+        };
+        let Some((a, b, kind, suffix)) = hop else { continue };
+        let (x, y) = curve_point(a, b, t);
+        let label = if suffix.is_empty() { format!("#{id}") } else { format!("#{id} {suffix}") };
+        out.push(Token {
+            id: ev.seq,
+            message: id,
+            x,
+            y,
+            kind,
+            command: producer.kind == MessageKind::Command,
+            hue: key_hue(msg.key),
+            // Gone before a tooltip would show; the click opens the message's journey.
+            title: String::new(),
+            label,
+        });
+    }
+    // Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
+    for (ci, c) in engine.consumers.iter().enumerate() {
+        let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
+        for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
+            let Some(msg) = engine.messages.get(a.message) else { continue };
+            let producer = &engine.producers[msg.producer as usize].spec;
+            let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
+            out.push(Token {
+                id: (1 << 48) | a.delivery as u64,
+                message: a.message,
+                x: n.x + n.w - 16.0 - 64.0 * k as f64,
+                y: n.y + 14.0,
+                kind: TokenKind::Handling,
+                command: producer.kind == MessageKind::Command,
+                hue: key_hue(msg.key),
+                label: if attempt > 1 { format!("#{} ↻{attempt}", a.message) } else { format!("#{}", a.message) },
+                title: format!("{} is handling #{} ({})", c.name, a.message, step_label(a.step)),
+            });
+        }
+    }
+    if out.len() > MAX_TOKENS {
+        out.drain(..out.len() - MAX_TOKENS);
+    }
+    out
+}
+
+/// Up to this many tokens on screen, every token shows its "#id" and its outline.
+pub const LABELLED_TOKENS_MAX: usize = 150;
+
+/// More tokens than `LABELLED_TOKENS_MAX`: the canvas draws the plain ones lighter (see `declutter`).
+pub fn crowded(tokens: &[Token]) -> bool {
+    tokens.len() > LABELLED_TOKENS_MAX
+}
+
+/// On a crowded canvas the plain "#id" labels overlap into an unreadable mass (and each costs the frame
+/// rate a text layout): those are dropped, and the labels that say something stay — a retry, a
+/// redelivery, a duplicate, a dead letter, a crash, a stage's output, the selected message. (The canvas
+/// also drops the outline of plain sends, deliveries and effects then: rasterising a thousand outlines
+/// cost the 2-core benchmark machine its 60 fps.)
+pub fn declutter(tokens: &mut [Token], selected: Option<u32>) {
+    if !crowded(tokens) {
+        return;
+    }
+    for t in tokens.iter_mut().filter(|t| Some(t.message) != selected) {
+        if t.label.strip_prefix('#').is_some_and(|id| id == t.message.to_string()) {
+            t.label.clear();
+        }
+    }
+}
+
+/// Which slot of the token layer draws each token this frame, given the token id each slot drew last
+/// frame (`None`: a spare slot). A token still on screen keeps its slot, so only its position changes;
+/// a new token takes a slot freed by one that left (rewriting an element is cheaper than creating one),
+/// and new slots are appended only when there are more tokens than slots. Slots left over are spares.
+pub fn assign_slots(previous: &[Option<u64>], tokens: &[Token]) -> Vec<usize> {
+    let kept: std::collections::HashMap<u64, usize> =
+        previous.iter().enumerate().filter_map(|(slot, id)| id.map(|id| (id, slot))).collect();
+    let mut taken = vec![false; previous.len()];
+    let mut out: Vec<Option<usize>> = tokens
+        .iter()
+        .map(|t| {
+            let slot = kept.get(&t.id).copied().filter(|&s| !taken[s])?;
+            taken[slot] = true;
+            Some(slot)
+        })
+        .collect();
+    let mut free = (0..previous.len()).filter(|&s| !taken[s]);
+    let mut next_new = previous.len();
+    for slot in out.iter_mut().filter(|s| s.is_none()) {
+        *slot = Some(free.next().unwrap_or_else(|| {
+            next_new += 1;
+            next_new - 1
+        }));
+    }
+    out.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::scenario::parse_scenario;
+    use crate::scenario::presets::PRESETS;
+
+    fn plain_token(id: u64) -> Token {
+        Token {
+            id,
+            message: id as u32,
+            x: 0.0,
+            y: 0.0,
+            kind: TokenKind::Send,
+            command: false,
+            hue: 0,
+            label: format!("#{id}"),
+            title: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_crowded_canvas_keeps_only_the_labels_that_say_something() {
+        let mut few: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64).map(plain_token).collect();
+        declutter(&mut few, None);
+        assert!(few.iter().all(|t| t.label == format!("#{}", t.id)), "up to the limit every token is labelled");
+
+        let mut many: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64 + 1).map(plain_token).collect();
+        many[0].kind = TokenKind::Redelivery;
+        many[0].label = "#1 ↻2".into();
+        many[1].kind = TokenKind::Duplicate;
+        many[1].label = "#2 ×2 dup".into();
+        declutter(&mut many, Some(7));
+        assert_eq!(many[0].label, "#1 ↻2");
+        assert_eq!(many[1].label, "#2 ×2 dup");
+        assert_eq!(many[6].label, "#7", "the selected message keeps its id");
+        assert_eq!(many.iter().filter(|t| t.label.is_empty()).count(), LABELLED_TOKENS_MAX + 1 - 3);
+    }
+
+    #[test]
+    fn a_token_keeps_its_slot_and_new_tokens_reuse_the_slots_of_those_that_left() {
+        let token = |id| Token {
+            id,
+            message: 1,
+            x: 0.0,
+            y: 0.0,
+            kind: TokenKind::Send,
+            command: false,
+            hue: 0,
+            label: String::new(),
+            title: String::new(),
+        };
+        // Slots drew tokens 10, 11, 12 and a spare; 11 left, 13 and 14 arrived, 10 and 12 stay.
+        let previous = [Some(10), Some(11), Some(12), None];
+        let slots = assign_slots(&previous, &[token(12), token(13), token(10), token(14)]);
+        assert_eq!(slots, vec![2, 1, 0, 3]);
+        // More tokens than slots: new slots are appended after the existing ones.
+        assert_eq!(assign_slots(&[Some(1)], &[token(2), token(1), token(3)]), vec![1, 0, 2]);
+        // A repeated id (never produced, but harmless) does not share a slot.
+        let twice = assign_slots(&[Some(5)], &[token(5), token(5)]);
+        assert_eq!(twice, vec![0, 1]);
+        assert!(assign_slots(&[Some(1), Some(2)], &[]).is_empty());
+    }
+
+    #[test]
+    fn with_reduced_motion_a_token_sits_still_for_its_hop() {
+        // Preset 02 (queues: no log cells that scroll), 10 ms apart: gliding tokens move, still ones do not.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("02")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let (mut compared, mut glided) = (0, 0);
+        for t in (100..6_000).step_by(50) {
+            engine.run_until(t);
+            let (smooth, still) =
+                (tokens(&engine, &layout(&engine), Motion::Smooth), tokens(&engine, &layout(&engine), Motion::Reduced));
+            engine.run_until(t + 10);
+            let l = layout(&engine);
+            let (smooth_later, still_later) =
+                (tokens(&engine, &l, Motion::Smooth), tokens(&engine, &l, Motion::Reduced));
+            for x in &still {
+                if let Some(y) = still_later.iter().find(|y| y.id == x.id) {
+                    assert_eq!((x.x, x.y), (y.x, y.y), "{x:?} moved with reduced motion");
+                    compared += 1;
+                }
+            }
+            glided +=
+                smooth.iter().filter(|x| smooth_later.iter().any(|y| y.id == x.id && (y.x, y.y) != (x.x, x.y))).count();
+        }
+        assert!(compared > 20 && glided > 20, "{compared} compared, {glided} glided");
+    }
+
+    #[test]
+    fn tokens_travel_with_virtual_time_and_are_told_apart_without_colour() {
+        // Preset 08: lost acks ⇒ producer retries ⇒ duplicate appends, later duplicate effects.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("08")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut moved = false;
+        let mut t = 0;
+        while t < 20_000 {
+            t += 40;
+            engine.run_until(t);
+            let l = layout(&engine);
+            let a = tokens(&engine, &l, Motion::Smooth);
+            for tok in &a {
+                kinds.insert(tok.kind.class());
+                assert!(tok.x >= 0.0 && tok.x <= l.width && tok.y >= 0.0 && tok.y <= l.height, "{tok:?}");
+                assert!(tok.label.starts_with('#') || tok.kind == TokenKind::Crash);
+            }
+            engine.run_until(t + 20);
+            let b = tokens(&engine, &layout(&engine), Motion::Smooth);
+            // The same token, 20 ms later, has moved along its hop.
+            moved |= a
+                .iter()
+                .any(|x| x.kind != TokenKind::Handling && b.iter().any(|y| y.id == x.id && (y.x, y.y) != (x.x, x.y)));
+            t += 20;
+        }
+        assert!(moved, "tokens move as virtual time passes");
+        for kind in ["send", "retry", "delivery", "effect", "duplicate", "handling"] {
+            assert!(kinds.contains(kind), "preset 08 shows a {kind} token: {kinds:?}");
+        }
+        // A retry and a duplicate carry a word, not just a colour.
+        let label = |k: TokenKind| format!("{k:?}");
+        assert_ne!(label(TokenKind::Retry), label(TokenKind::Send));
+    }
+
+    #[test]
+    fn the_same_moment_draws_the_same_tokens() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let scenario = parse_scenario(json).unwrap();
+        let mut a = Engine::new(scenario.clone()).unwrap();
+        a.run_until(7_345);
+        let mut b = Engine::new(scenario).unwrap();
+        b.run_until(3_000);
+        b.run_until(7_345);
+        assert_eq!(tokens(&a, &layout(&a), Motion::Smooth), tokens(&b, &layout(&b), Motion::Smooth));
+    }
+
+    #[test]
+    fn an_exchange_fans_each_message_out_to_its_queues() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("11")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(13_000);
+        let l = layout(&engine);
+        let x = l.node(NodeId::Exchange(0)).expect("the exchange has a box");
+        let queues: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(_))).collect();
+        assert_eq!(queues.len(), 4);
+        for q in &queues {
+            assert!(q.x > x.x + x.w, "{:?} sits right of the exchange", q.id);
+            assert!(l.edges.iter().any(|e| e.from == x.right() && e.to == q.left()), "an edge to {:?}", q.id);
+        }
+        // The publish travels producer → exchange; each copy exchange → queue.
+        let producer = l.node(NodeId::Producer(0)).unwrap().right();
+        let (mut to_exchange, mut from_exchange) = (false, false);
+        let mut t = 13_000;
+        while t < 16_000 && !(to_exchange && from_exchange) {
+            t += 40;
+            engine.run_until(t);
+            for tok in tokens(&engine, &l, Motion::Smooth) {
+                let on_first_hop = tok.x > producer.0 && tok.x < x.x;
+                to_exchange |= tok.kind == TokenKind::Send && on_first_hop;
+                from_exchange |= tok.kind == TokenKind::Send && tok.x > x.x + x.w && tok.x < BROKER_X + BROKER_W;
+            }
+        }
+        assert!(to_exchange && from_exchange, "tokens on both hops");
+    }
+}
