@@ -137,166 +137,234 @@ pub(super) fn target_node<'a>(
     })
 }
 
+/// The nodes, edges and partition rows drawn so far, filled column by column.
+struct Drawing<'e> {
+    engine: &'e Engine,
+    nodes: Vec<NodeBox>,
+    edges: Vec<Edge>,
+    partitions: Vec<PartitionRow>,
+    /// Each subscriber's anchor on the right of the consumer column, where its edge to its sink starts.
+    sub_anchor: Vec<(u16, (f64, f64))>,
+}
+
 pub fn layout(engine: &Engine) -> Layout {
-    let mut nodes = vec![];
-    let mut edges = vec![];
-    let mut partitions = vec![];
-
-    let mut y = TOP;
-    for (i, p) in engine.producers.iter().enumerate() {
-        let kind = match p.spec.kind {
-            MessageKind::Event => "event",
-            MessageKind::Command => "command",
-        };
-        nodes.push(NodeBox {
-            id: NodeId::Producer(i as u16),
-            x: PRODUCER_X,
-            y,
-            w: PRODUCER_W,
-            h: 60.0,
-            title: p.spec.name.clone(),
-            lines: vec![format!("{} ({kind})", p.spec.message), format!("sent {} of {}", p.produced, p.spec.count)],
-            classes: vec![kind],
-        });
-        y += 60.0 + GAP;
+    let mut d = Drawing { engine, nodes: vec![], edges: vec![], partitions: vec![], sub_anchor: vec![] };
+    let producer_bottom = d.producers();
+    let queues_top = d.topics();
+    let broker_bottom = d.queues(queues_top);
+    d.exchanges();
+    let workers_top = d.groups();
+    let consumer_bottom = d.queue_workers(workers_top);
+    let (sink_bottom, sink_pos) = d.sinks();
+    d.wire_sinks_and_producers(&sink_pos);
+    let bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
+    Layout {
+        width: WIDTH,
+        height: bottom.max(200.0),
+        columns: vec![
+            (PRODUCER_X, "Producers"),
+            (BROKER_X, "Topics & queues"),
+            (CONSUMER_X, "Consumers"),
+            (SINK_X, "Side effects"),
+        ],
+        nodes: d.nodes,
+        edges: d.edges,
+        partitions: d.partitions,
     }
-    let mut producer_bottom = y;
+}
 
-    let mut y = TOP;
-    for (ti, t) in engine.topics.iter().enumerate() {
-        let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
-        let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
-        nodes.push(NodeBox {
-            id: NodeId::Topic(ti as u16),
-            x: BROKER_X,
-            y,
-            w: BROKER_W,
-            h,
-            title: format!("topic {}", t.spec.name),
-            lines: vec![format!("{} · {}", plural(t.partitions.len() as u64, "partition"), plural(records, "record"))],
-            classes: vec!["topic"],
-        });
-        for (pi, part) in t.partitions.iter().enumerate() {
-            let row_y = y + HEADER_H + ROW_H * pi as f64;
-            let end = part.end_offset();
-            let first = end.saturating_sub(CELLS);
-            let cells = (first..end)
-                .enumerate()
-                .map(|(k, offset)| {
-                    let x = BROKER_X + CELL_X0 + CELL_W * k as f64;
-                    match part.get(offset) {
-                        Some(r) => {
-                            let command = engine.messages.get(r.message).is_some_and(|m| {
-                                engine.producers[m.producer as usize].spec.kind == MessageKind::Command
-                            });
-                            // Transaction state is in the label too (never colour alone).
-                            let (class, label) = match r.txn {
-                                TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
-                                TxnMark::Aborted => ("aborted", format!("#{} (aborted transaction)", r.message)),
-                                _ if command => ("command", format!("#{}", r.message)),
-                                _ => ("filled", format!("#{}", r.message)),
-                            };
-                            LogCell { x, offset, message: Some(r.message), class, label }
-                        }
-                        None => LogCell { x, offset, message: None, class: "deleted", label: "deleted".into() },
-                    }
-                })
-                .collect();
-            let offset_x = |o: u64| BROKER_X + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
-            let mut markers = vec![];
-            for &gi in &t.groups {
-                let g = &engine.groups[gi as usize];
-                let initial = g.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
-                if let Some(c) = g.committed[pi] {
-                    markers.push(Marker {
-                        x: offset_x(c.max(first)),
-                        class: "committed",
-                        label: initial.clone(),
-                        title: format!("{}: committed offset {c}", g.spec.name),
-                    });
-                }
-            }
-            partitions.push(PartitionRow {
-                topic: ti as u16,
-                partition: pi as u32,
-                first,
-                x: BROKER_X,
-                y: row_y,
-                label: format!("P{pi}"),
-                cells,
-                markers,
+impl Drawing<'_> {
+    fn node(&self, id: NodeId) -> Option<&NodeBox> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The producer column; returns its bottom.
+    fn producers(&mut self) -> f64 {
+        let mut y = TOP;
+        for (i, p) in self.engine.producers.iter().enumerate() {
+            let kind = match p.spec.kind {
+                MessageKind::Event => "event",
+                MessageKind::Command => "command",
+            };
+            self.nodes.push(NodeBox {
+                id: NodeId::Producer(i as u16),
+                x: PRODUCER_X,
+                y,
+                w: PRODUCER_W,
+                h: 60.0,
+                title: p.spec.name.clone(),
+                lines: vec![format!("{} ({kind})", p.spec.message), format!("sent {} of {}", p.produced, p.spec.count)],
+                classes: vec![kind],
             });
+            y += 60.0 + GAP;
         }
-        y += h + GAP;
+        y
     }
-    // Queues fed by a fan-out exchange sit to the right of it, so the copies fan out visibly.
-    // Each exchange's queues are stacked together (in exchange order) so its box spans only them.
-    let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
-    let mut queue_order: Vec<usize> = vec![];
-    for qi in engine.exchanges.iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues.len()) {
-        if !queue_order.contains(&qi) {
-            queue_order.push(qi);
-        }
-    }
-    for qi in queue_order {
-        let q = &engine.queues[qi];
-        let store = &q.store;
-        let dlq = store.dead_letter.len() as u64;
-        let countdown = store.in_flight as usize;
-        let h = HEADER_H + 3.0 * 20.0;
-        let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
-        nodes.push(NodeBox {
-            id: NodeId::Queue(qi as u16),
-            x: BROKER_X + indent,
-            y,
-            w: BROKER_W - indent,
-            h,
-            title: format!(
-                "queue {} ({})",
-                q.spec.name,
-                if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" }
-            ),
-            lines: vec![
-                if engine.now() < q.spec.subscribe_at_ms {
-                    format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
-                } else {
-                    format!("waiting: {}", store.visible.len())
-                },
-                format!("in flight: {countdown} (visibility {} ms)", q.spec.visibility_timeout_ms),
-                format!("dead-letter queue: {dlq}"),
-            ],
-            classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
-        });
-        y += h + GAP;
-    }
-    for (xi, x) in engine.exchanges.iter().enumerate() {
-        let bound: Vec<&NodeBox> =
-            nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
-        let top = bound.iter().map(|n| n.y).fold(f64::INFINITY, f64::min);
-        let bottom = bound.iter().map(|n| n.y + n.h).fold(f64::NEG_INFINITY, f64::max);
-        if bound.is_empty() {
-            continue;
-        }
-        let node = NodeBox {
-            id: NodeId::Exchange(xi as u16),
-            x: BROKER_X,
-            y: top,
-            w: EXCHANGE_W,
-            h: bottom - top,
-            title: x.spec.name.clone(),
-            lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
-            classes: vec!["exchange"],
-        };
-        for q in &bound {
-            edges.push(Edge { from: node.right(), to: q.left(), dashed: false });
-        }
-        nodes.push(node);
-    }
-    let broker_bottom = y;
 
-    let mut y = TOP;
-    let consumer_box = |ci: usize, y: f64| {
-        let c = &engine.consumers[ci];
+    /// The topics at the top of the broker column, each with a row of log cells per partition; returns
+    /// where the queues start.
+    fn topics(&mut self) -> f64 {
+        let mut y = TOP;
+        for (ti, t) in self.engine.topics.iter().enumerate() {
+            let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
+            let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
+            self.nodes.push(NodeBox {
+                id: NodeId::Topic(ti as u16),
+                x: BROKER_X,
+                y,
+                w: BROKER_W,
+                h,
+                title: format!("topic {}", t.spec.name),
+                lines: vec![format!(
+                    "{} · {}",
+                    plural(t.partitions.len() as u64, "partition"),
+                    plural(records, "record")
+                )],
+                classes: vec!["topic"],
+            });
+            for pi in 0..t.partitions.len() {
+                let row = self.partition_row(ti, pi, y + HEADER_H + ROW_H * pi as f64);
+                self.partitions.push(row);
+            }
+            y += h + GAP;
+        }
+        y
+    }
+
+    /// Partition `pi` of topic `ti`: its last `CELLS` records and each group's committed offset.
+    fn partition_row(&self, ti: usize, pi: usize, row_y: f64) -> PartitionRow {
+        let (engine, t) = (self.engine, &self.engine.topics[ti]);
+        let part = &t.partitions[pi];
+        let end = part.end_offset();
+        let first = end.saturating_sub(CELLS);
+        let cells = (first..end)
+            .enumerate()
+            .map(|(k, offset)| {
+                let x = BROKER_X + CELL_X0 + CELL_W * k as f64;
+                match part.get(offset) {
+                    Some(r) => {
+                        let command = engine
+                            .messages
+                            .get(r.message)
+                            .is_some_and(|m| engine.producers[m.producer as usize].spec.kind == MessageKind::Command);
+                        // Transaction state is in the label too (never colour alone).
+                        let (class, label) = match r.txn {
+                            TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
+                            TxnMark::Aborted => ("aborted", format!("#{} (aborted transaction)", r.message)),
+                            _ if command => ("command", format!("#{}", r.message)),
+                            _ => ("filled", format!("#{}", r.message)),
+                        };
+                        LogCell { x, offset, message: Some(r.message), class, label }
+                    }
+                    None => LogCell { x, offset, message: None, class: "deleted", label: "deleted".into() },
+                }
+            })
+            .collect();
+        let offset_x = |o: u64| BROKER_X + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
+        let mut markers = vec![];
+        for &gi in &t.groups {
+            let g = &engine.groups[gi as usize];
+            let initial = g.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
+            if let Some(c) = g.committed[pi] {
+                markers.push(Marker {
+                    x: offset_x(c.max(first)),
+                    class: "committed",
+                    label: initial.clone(),
+                    title: format!("{}: committed offset {c}", g.spec.name),
+                });
+            }
+        }
+        PartitionRow {
+            topic: ti as u16,
+            partition: pi as u32,
+            first,
+            x: BROKER_X,
+            y: row_y,
+            label: format!("P{pi}"),
+            cells,
+            markers,
+        }
+    }
+
+    /// The queues below the topics, from `y`; returns the broker column's bottom. Queues fed by a fan-out
+    /// exchange sit to the right of it, so the copies fan out visibly, and each exchange's queues are
+    /// stacked together (in exchange order) so its box spans only them.
+    fn queues(&mut self, mut y: f64) -> f64 {
+        let engine = self.engine;
+        let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
+        let mut queue_order: Vec<usize> = vec![];
+        for qi in
+            engine.exchanges.iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues.len())
+        {
+            if !queue_order.contains(&qi) {
+                queue_order.push(qi);
+            }
+        }
+        for qi in queue_order {
+            let q = &engine.queues[qi];
+            let store = &q.store;
+            let dlq = store.dead_letter.len() as u64;
+            let countdown = store.in_flight as usize;
+            let h = HEADER_H + 3.0 * 20.0;
+            let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
+            self.nodes.push(NodeBox {
+                id: NodeId::Queue(qi as u16),
+                x: BROKER_X + indent,
+                y,
+                w: BROKER_W - indent,
+                h,
+                title: format!(
+                    "queue {} ({})",
+                    q.spec.name,
+                    if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" }
+                ),
+                lines: vec![
+                    if engine.now() < q.spec.subscribe_at_ms {
+                        format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
+                    } else {
+                        format!("waiting: {}", store.visible.len())
+                    },
+                    format!("in flight: {countdown} (visibility {} ms)", q.spec.visibility_timeout_ms),
+                    format!("dead-letter queue: {dlq}"),
+                ],
+                classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
+            });
+            y += h + GAP;
+        }
+        y
+    }
+
+    /// Each exchange spans the queues bound to it, with an edge to each.
+    fn exchanges(&mut self) {
+        for (xi, x) in self.engine.exchanges.iter().enumerate() {
+            let bound: Vec<&NodeBox> =
+                self.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
+            let top = bound.iter().map(|n| n.y).fold(f64::INFINITY, f64::min);
+            let bottom = bound.iter().map(|n| n.y + n.h).fold(f64::NEG_INFINITY, f64::max);
+            if bound.is_empty() {
+                continue;
+            }
+            let node = NodeBox {
+                id: NodeId::Exchange(xi as u16),
+                x: BROKER_X,
+                y: top,
+                w: EXCHANGE_W,
+                h: bottom - top,
+                title: x.spec.name.clone(),
+                lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
+                classes: vec!["exchange"],
+            };
+            let edges: Vec<Edge> =
+                bound.iter().map(|q| Edge { from: node.right(), to: q.left(), dashed: false }).collect();
+            self.edges.extend(edges);
+            self.nodes.push(node);
+        }
+    }
+
+    /// A consumer's box: its name and what it is doing (processing which message at which step, crashed,
+    /// stopped, out of its group), and whether a crash is armed.
+    fn consumer_box(&self, ci: usize, y: f64) -> NodeBox {
+        let c = &self.engine.consumers[ci];
         let (status, class) = if c.stopped {
             ("stopped".to_string(), "idle")
         } else if !c.alive {
@@ -324,111 +392,123 @@ pub fn layout(engine: &Engine) -> Layout {
             lines: vec![status],
             classes: vec!["consumer", class].into_iter().chain(armed).collect(),
         }
-    };
-    let mut sub_anchor = vec![];
-    for (gi, g) in engine.groups.iter().enumerate() {
-        let start = y;
-        let lag = engine.group_lag(gi as u16);
-        let joined = if g.joined {
-            format!("lag {lag}")
-        } else {
-            format!("joins at {}", crate::engine::observe::seconds(g.spec.join_at_ms))
-        };
-        let group_h = 40.0 + 50.0 * g.members.len() as f64;
-        nodes.push(NodeBox {
-            id: NodeId::Group(gi as u16),
-            x: CONSUMER_X,
-            y: start,
-            w: CONSUMER_W,
-            h: group_h,
-            title: format!("group {}", g.spec.name),
-            lines: vec![joined],
-            classes: vec!["group"],
-        });
-        for (k, &m) in g.members.iter().enumerate() {
-            nodes.push(consumer_box(m as usize, start + 40.0 + 50.0 * k as f64));
-        }
-        sub_anchor.push((g.sub, (CONSUMER_X + CONSUMER_W, start + group_h / 2.0)));
-        if let Some(topic) = nodes.iter().find(|n| n.id == NodeId::Topic(g.topic)) {
-            edges.push(Edge { from: topic.right(), to: (CONSUMER_X, start + 20.0), dashed: false });
-        }
-        // A stage writes back into the broker column: an edge from the group to its output topic.
-        let output = g.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
-        if let Some(topic) = output.and_then(|t| nodes.iter().find(|n| n.id == NodeId::Topic(t as u16))) {
-            edges.push(Edge { from: (CONSUMER_X, start + group_h - 12.0), to: topic.right(), dashed: true });
-        }
-        y += group_h + GAP;
     }
-    for (qi, q) in engine.queues.iter().enumerate() {
-        let start = y;
-        for (k, &w) in q.workers.iter().enumerate() {
-            nodes.push(consumer_box(w as usize, start + 50.0 * k as f64));
-        }
-        let h = 50.0 * q.workers.len() as f64 - 6.0;
-        sub_anchor.push((q.sub, (CONSUMER_X + CONSUMER_W, start + h / 2.0)));
-        if let Some(queue) = nodes.iter().find(|n| n.id == NodeId::Queue(qi as u16)) {
-            edges.push(Edge { from: queue.right(), to: (CONSUMER_X + 10.0, start + 22.0), dashed: true });
-        }
-        y += h + GAP;
-    }
-    let consumer_bottom = y;
 
-    let mut y = TOP;
-    let mut sink_pos = vec![];
-    for (si, s) in engine.sinks.iter().enumerate() {
-        let kind = match s.spec.kind {
-            SinkKind::Email => "email service",
-            SinkKind::Payment => "payment service",
-            SinkKind::DbUpsert => "database (upsert)",
-            SinkKind::DbCounter => "database (counter)",
-        };
-        let mut lines = vec![kind.to_string(), format!("applied {}", s.applied)];
-        lines.push(if s.spec.kind == SinkKind::DbUpsert {
-            "repeats are harmless".to_string()
-        } else {
-            format!("duplicates {}", s.duplicates)
-        });
-        let node = NodeBox {
-            id: NodeId::Sink(si as u16),
-            x: SINK_X,
-            y,
-            w: SINK_W,
-            h: 70.0,
-            title: s.spec.name.clone(),
-            lines,
-            classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
-        };
-        sink_pos.push(node.left());
-        nodes.push(node);
-        y += 70.0 + GAP;
-    }
-    let sink_bottom = y;
-    for (sub, anchor) in sub_anchor {
-        let sink = engine.sink_of(sub) as usize;
-        if let Some(&to) = sink_pos.get(sink) {
-            edges.push(Edge { from: anchor, to, dashed: false });
+    /// The consumer groups at the top of the consumer column, each around its members, with an edge from
+    /// its topic (and, for a stage, to its output topic); returns where the queue workers start.
+    fn groups(&mut self) -> f64 {
+        let engine = self.engine;
+        let mut y = TOP;
+        for (gi, g) in engine.groups.iter().enumerate() {
+            let start = y;
+            let lag = engine.group_lag(gi as u16);
+            let joined = if g.joined {
+                format!("lag {lag}")
+            } else {
+                format!("joins at {}", crate::engine::observe::seconds(g.spec.join_at_ms))
+            };
+            let group_h = 40.0 + 50.0 * g.members.len() as f64;
+            self.nodes.push(NodeBox {
+                id: NodeId::Group(gi as u16),
+                x: CONSUMER_X,
+                y: start,
+                w: CONSUMER_W,
+                h: group_h,
+                title: format!("group {}", g.spec.name),
+                lines: vec![joined],
+                classes: vec!["group"],
+            });
+            for (k, &m) in g.members.iter().enumerate() {
+                let member = self.consumer_box(m as usize, start + 40.0 + 50.0 * k as f64);
+                self.nodes.push(member);
+            }
+            self.sub_anchor.push((g.sub, (CONSUMER_X + CONSUMER_W, start + group_h / 2.0)));
+            if let Some(topic) = self.node(NodeId::Topic(g.topic)) {
+                let edge = Edge { from: topic.right(), to: (CONSUMER_X, start + 20.0), dashed: false };
+                self.edges.push(edge);
+            }
+            // A stage writes back into the broker column: an edge from the group to its output topic.
+            let output =
+                g.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
+            if let Some(topic) = output.and_then(|t| self.node(NodeId::Topic(t as u16))) {
+                let edge = Edge { from: (CONSUMER_X, start + group_h - 12.0), to: topic.right(), dashed: true };
+                self.edges.push(edge);
+            }
+            y += group_h + GAP;
         }
+        y
     }
-    for (pi, p) in engine.producers.iter().enumerate() {
-        let target = target_node(engine, &nodes, &p.spec);
-        let from = nodes.iter().find(|n| n.id == NodeId::Producer(pi as u16));
-        if let (Some(from), Some(to)) = (from, target) {
-            edges.push(Edge { from: from.right(), to: to.left(), dashed: p.spec.kind == MessageKind::Command });
+
+    /// Each queue's workers below the groups, from `y`, with an edge from their queue; returns the
+    /// consumer column's bottom.
+    fn queue_workers(&mut self, mut y: f64) -> f64 {
+        for (qi, q) in self.engine.queues.iter().enumerate() {
+            let start = y;
+            for (k, &w) in q.workers.iter().enumerate() {
+                let worker = self.consumer_box(w as usize, start + 50.0 * k as f64);
+                self.nodes.push(worker);
+            }
+            let h = 50.0 * q.workers.len() as f64 - 6.0;
+            self.sub_anchor.push((q.sub, (CONSUMER_X + CONSUMER_W, start + h / 2.0)));
+            if let Some(queue) = self.node(NodeId::Queue(qi as u16)) {
+                let edge = Edge { from: queue.right(), to: (CONSUMER_X + 10.0, start + 22.0), dashed: true };
+                self.edges.push(edge);
+            }
+            y += h + GAP;
         }
+        y
     }
-    producer_bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
-    Layout {
-        width: WIDTH,
-        height: producer_bottom.max(200.0),
-        columns: vec![
-            (PRODUCER_X, "Producers"),
-            (BROKER_X, "Topics & queues"),
-            (CONSUMER_X, "Consumers"),
-            (SINK_X, "Side effects"),
-        ],
-        nodes,
-        edges,
-        partitions,
+
+    /// The sink column; returns its bottom and where each sink's edges arrive.
+    fn sinks(&mut self) -> (f64, Vec<(f64, f64)>) {
+        let mut y = TOP;
+        let mut sink_pos = vec![];
+        for (si, s) in self.engine.sinks.iter().enumerate() {
+            let kind = match s.spec.kind {
+                SinkKind::Email => "email service",
+                SinkKind::Payment => "payment service",
+                SinkKind::DbUpsert => "database (upsert)",
+                SinkKind::DbCounter => "database (counter)",
+            };
+            let mut lines = vec![kind.to_string(), format!("applied {}", s.applied)];
+            lines.push(if s.spec.kind == SinkKind::DbUpsert {
+                "repeats are harmless".to_string()
+            } else {
+                format!("duplicates {}", s.duplicates)
+            });
+            let node = NodeBox {
+                id: NodeId::Sink(si as u16),
+                x: SINK_X,
+                y,
+                w: SINK_W,
+                h: 70.0,
+                title: s.spec.name.clone(),
+                lines,
+                classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
+            };
+            sink_pos.push(node.left());
+            self.nodes.push(node);
+            y += 70.0 + GAP;
+        }
+        (y, sink_pos)
+    }
+
+    /// The edges from each subscriber to its sink, then from each producer to what it sends to.
+    fn wire_sinks_and_producers(&mut self, sink_pos: &[(f64, f64)]) {
+        for &(sub, anchor) in &self.sub_anchor {
+            let sink = self.engine.sink_of(sub) as usize;
+            if let Some(&to) = sink_pos.get(sink) {
+                self.edges.push(Edge { from: anchor, to, dashed: false });
+            }
+        }
+        for (pi, p) in self.engine.producers.iter().enumerate() {
+            let target = target_node(self.engine, &self.nodes, &p.spec);
+            let from = self.node(NodeId::Producer(pi as u16));
+            if let (Some(from), Some(to)) = (from, target) {
+                let edge = Edge { from: from.right(), to: to.left(), dashed: p.spec.kind == MessageKind::Command };
+                self.edges.push(edge);
+            }
+        }
     }
 }
 
