@@ -1,0 +1,73 @@
+//! Compare: lane B on lane A's clock, pinned from the current run or made from a preset.
+use super::*;
+
+/// Lane B of a comparison: another scenario on the same clock (same seed and fault schedule unless the
+/// user changed them), drawn below the main run with its figures side by side.
+pub struct CompareLane {
+    pub scenario: Scenario,
+    pub engine: Engine,
+    pub end_ms: SimTime,
+    /// The preset lane B was made from (with lane A's seed and faults), if any.
+    pub preset: Option<usize>,
+}
+
+impl CompareLane {
+    pub(super) fn new(scenario: Scenario, preset: Option<usize>) -> Result<CompareLane, String> {
+        let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
+        Ok(CompareLane { end_ms: probe_end(&scenario), scenario, engine, preset })
+    }
+}
+
+/// A preset made comparable with lane A: the same seed and the same faults (probabilities and scripted
+/// timeline), so the lanes differ in their wiring, not their luck. Scripted faults that name what only
+/// lane A has are left out (the preset's own are kept instead).
+pub fn aligned_with(preset: &Scenario, a: &Scenario) -> Scenario {
+    let mut b = preset.clone();
+    b.seed = a.seed;
+    let own_scripted = std::mem::take(&mut b.faults.scripted);
+    b.faults = a.faults.clone();
+    if crate::scenario::validate::validate(&b).is_err() {
+        b.faults.scripted = own_scripted;
+    }
+    b
+}
+
+impl Model {
+    pub(super) fn start_compare(&mut self, scenario: Scenario, preset: Option<usize>) {
+        match CompareLane::new(scenario, preset) {
+            Ok(lane) => {
+                self.compare = Some(lane);
+                self.notice = Some(
+                    "Comparing: lane B runs on the same clock. Change lane A (click its elements) and watch both."
+                        .into(),
+                );
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Brings lane B to lane A's moment: forward by running, backward by recomputing from t = 0 (the same
+    /// way scrubbing stays exact); when A has run to its end, B does too.
+    pub(super) fn keep_lanes_in_step(&mut self) {
+        let (now, done) = (self.engine.now(), self.engine.is_finished());
+        let Some(lane) = self.compare.as_mut() else { return };
+        if lane.engine.now() > now && !done {
+            match Engine::new(lane.scenario.clone()) {
+                Ok(engine) => lane.engine = engine,
+                Err(_) => return,
+            }
+        }
+        if done {
+            if !lane.engine.is_finished() {
+                lane.engine.run_until_bounded(SimTime::MAX, END_PROBE_EVENTS);
+            }
+        } else if lane.engine.now() < now {
+            lane.engine.run_until(now);
+        }
+    }
+    pub(super) fn compare_with_preset(&mut self, i: usize) {
+        if let Some((_, s)) = self.presets.get(i) {
+            self.start_compare(aligned_with(s, &self.scenario), Some(i));
+        }
+    }
+}

@@ -1,0 +1,521 @@
+//! The one application state and its reducer: the only caller of the engine. Pure Rust (no web types),
+//! so every transition is tested natively; the Yew layer only wraps it in `use_reducer`.
+use crate::engine::kernel::SimTime;
+use crate::engine::observe::What;
+use crate::engine::Engine;
+use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
+use crate::scenario::link::{self, SharedRun, View};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, PublishMode, ScriptedFault, Strategy};
+use crate::scenario::presets::PRESETS;
+use crate::scenario::{parse_scenario, Scenario};
+use crate::ui::layout::NodeId;
+use crate::ui::lesson::{ConditionCheck, LessonProgress};
+use std::collections::VecDeque;
+
+mod changes;
+mod compare;
+mod lessons;
+mod links;
+mod narration;
+mod playback;
+#[cfg(test)]
+mod tests;
+
+pub use changes::MAX_IMPORT_BYTES;
+pub use compare::{aligned_with, CompareLane};
+pub use playback::{next_seed, SPEEDS};
+use playback::{probe, probe_end, END_PROBE_EVENTS};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    SelectPreset(usize),
+    TogglePlay,
+    Pause,
+    /// Run exactly one engine event.
+    Step,
+    Restart,
+    /// An animation frame: this much wall time passed while playing.
+    Tick {
+        wall_ms: f64,
+    },
+    SetSpeed(f64),
+    /// The seed field's text (validated here, not in the view).
+    SetSeed(String),
+    /// A different seed, derived from the current one (no wall clock, no global RNG).
+    NewSeed,
+    /// Show the run at this virtual time (recomputed from t = 0 when going back).
+    Scrub(SimTime),
+    FastForward,
+    /// Click on the canvas: a node's settings and figures, or a message's journey.
+    Select(Selection),
+    ClearSelection,
+    /// Inject a fault at the current moment. It is recorded into the scenario's scripted faults, so
+    /// restarting, scrubbing or sharing the run reproduces it exactly.
+    Inject(FaultAction),
+    /// Change a setting: the run restarts from t = 0 with the same seed.
+    Edit(Edit),
+    /// Click an anomaly: jump to its moment, open its message, highlight its causal chain.
+    FocusAnomaly(usize),
+    /// A scenario file the user opened: its name and its text.
+    Import {
+        file_name: String,
+        text: String,
+    },
+    /// The page opened: its address's fragment (a share link, or empty) and the work saved on the
+    /// previous visit, if any. A link wins; a bad link shows why, the default scenario, and leaves the
+    /// saved work untouched and offered back.
+    Open {
+        fragment: String,
+        saved: Option<String>,
+    },
+    /// The fragment changed while the page was open (a link pasted into the address bar).
+    OpenLink(String),
+    /// Bring back the saved work that a bad link displaced.
+    RestoreSaved,
+    /// Open a lesson at its first step.
+    StartLesson(usize),
+    /// Go to a step of the open lesson (its scenario, changes and moment).
+    GoToStep(usize),
+    NextStep,
+    PreviousStep,
+    /// The learner's prediction (a choice's index); the step then plays and reveals what came true.
+    Predict(usize),
+    /// Play a copy of the run to its end and check the challenge's requirements.
+    CheckChallenge,
+    /// Apply the challenge's solution (for a trainer, or a learner who is stuck).
+    ShowSolution,
+    EndLesson,
+    /// Large type and high contrast for a projector.
+    TogglePresenter,
+    /// Compare: keep the run on screen as lane B, to change lane A and watch both in lockstep.
+    ComparePin,
+    /// Compare with a preset as lane B (e.g. the same workload over queues), in lockstep.
+    CompareWith(usize),
+    EndCompare,
+    /// "Copy link" ran: how long the link is and whether the clipboard took it.
+    LinkCopied {
+        chars: usize,
+        copied: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selection {
+    Node(NodeId),
+    Message(u32),
+}
+
+/// The settings that can be changed in place (entities by their index in the scenario's lists).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Edit {
+    GroupStrategy(usize, Strategy),
+    QueueStrategy(usize, Strategy),
+    GroupCommit(usize, CommitPolicy),
+    /// Kafka transactions on or off for a consume→transform→produce stage.
+    GroupTransactional(usize, bool),
+    /// isolation.level read_committed (true) or read_uncommitted (false).
+    GroupReadCommitted(usize, bool),
+    /// Add (true) or remove (false) a member of a group.
+    GroupMembers(usize, bool),
+    /// Add (true) or remove (false) a worker of a queue.
+    QueueWorkers(usize, bool),
+    Partitions(usize, u32),
+    VisibilityTimeout(usize, u64),
+    MaxReceives(usize, u32),
+    ProducerIdempotent(usize, bool),
+    /// `acks = 0` when on, `all` when off.
+    ProducerFireAndForget(usize, bool),
+    ProducerPublishMode(usize, PublishMode),
+    SinkAcceptsKey(usize, bool),
+    /// Add a producer like this one (a fresh name, the same target and settings).
+    CopyProducer(usize),
+    /// Remove a producer (and the scripted faults that name it) while one stays.
+    RemoveProducer(usize),
+    /// Add a group like this one: a new team reading the same topic, with its own copy of the sink (so its
+    /// emails are not counted as the first group's duplicates).
+    CopyGroup(usize),
+    /// Remove a group, the scripted faults that name it or its consumers, and its sink if nothing else
+    /// uses it.
+    RemoveGroup(usize),
+    /// Per handler run, in percent.
+    CrashPercent(f64),
+    /// Per producer send, in percent.
+    LostAckPercent(f64),
+    LostSendPercent(f64),
+    ProducerCrashPercent(f64),
+}
+
+/// The anomaly the user clicked: what to highlight on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Focus {
+    pub message: u32,
+    pub at_ms: SimTime,
+    /// Consumers whose deliveries form the causal chain.
+    pub consumers: Vec<u16>,
+    pub explanation: String,
+}
+
+pub struct Model {
+    pub presets: Vec<(String, Scenario)>,
+    /// Index of the loaded preset (`usize::MAX` when the scenario came from a file, a link or saved work).
+    pub preset: usize,
+    /// Where a scenario that is not a preset came from ("Your file", "Shared link", "Your last work").
+    pub custom_source: String,
+    /// True after a link that could not be opened: the default scenario on screen must not overwrite the
+    /// user's saved work (nor the address bar's link) until they change the scenario themselves.
+    pub keep_saved_work: bool,
+    /// The saved work that a bad link displaced, for the "Restore" button.
+    pub restorable: Option<String>,
+    /// The lessons that ship, by file stem.
+    pub lessons: Vec<(String, Lesson)>,
+    pub lesson: Option<LessonProgress>,
+    pub presenter: bool,
+    /// Playing pauses here (a lesson step's moment).
+    pub play_until: Option<SimTime>,
+    /// The second lane of a comparison, kept at the same virtual time as the main run.
+    pub compare: Option<CompareLane>,
+    pub scenario: Scenario,
+    pub engine: Engine,
+    pub playing: bool,
+    pub speed: f64,
+    /// End of the run (known in advance by running a copy); `run_end` adds a comparison's lane B.
+    pub end_ms: SimTime,
+    pub error: Option<String>,
+    /// Recent happenings, spoken by the `aria-live` region.
+    pub narration: VecDeque<String>,
+    /// Lines ever said: keys the narration's lines, so a new line is announced alone (rewriting all six
+    /// would have screen readers repeat them).
+    pub narration_said: u64,
+    narrated_upto: u64,
+    pub selection: Option<Selection>,
+    pub focus: Option<Focus>,
+    /// What the last inject or edit did, for the page to confirm it.
+    pub notice: Option<String>,
+}
+
+impl Model {
+    /// Loads the shipped presets; a preset that fails to parse is reported, never a panic.
+    pub fn new() -> Model {
+        let mut presets = vec![];
+        let mut errors = vec![];
+        for (stem, json) in PRESETS {
+            match parse_scenario(json) {
+                Ok(s) => presets.push((stem.to_string(), s)),
+                Err(e) => errors.push(format!("preset {stem}: {e}")),
+            }
+        }
+        if presets.is_empty() {
+            presets.push(("empty".to_string(), Scenario::default()));
+        }
+        let mut lessons = vec![];
+        for (stem, json) in LESSONS {
+            match parse_lesson(json) {
+                Ok(l) => lessons.push((stem.to_string(), l)),
+                Err(e) => errors.push(format!("lesson {stem}: {e}")),
+            }
+        }
+        let scenario = presets[0].1.clone();
+        let engine = Engine::new(scenario.clone())
+            .unwrap_or_else(|_| Engine::new(Scenario::default()).expect("the default scenario is valid"));
+        let mut model = Model {
+            presets,
+            preset: 0,
+            custom_source: String::new(),
+            keep_saved_work: false,
+            restorable: None,
+            lessons,
+            lesson: None,
+            presenter: false,
+            play_until: None,
+            compare: None,
+            end_ms: 0,
+            scenario,
+            engine,
+            playing: false,
+            speed: 1.0,
+            error: if errors.is_empty() { None } else { Some(errors.join("; ")) },
+            narration: VecDeque::new(),
+            narration_said: 0,
+            narrated_upto: 0,
+            selection: None,
+            focus: None,
+            notice: None,
+        };
+        model.end_ms = probe_end(&model.scenario);
+        model
+    }
+
+    /// Replaces the scenario (a preset, an edit, a link): on error the previous state is kept.
+    pub fn load(&mut self, scenario: Scenario) -> Result<(), String> {
+        let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
+        self.end_ms = probe_end(&scenario);
+        self.scenario = scenario;
+        self.engine = engine;
+        self.playing = false;
+        self.play_until = None;
+        self.error = None;
+        self.narration.clear();
+        self.narrated_upto = 0;
+        self.focus = None;
+        self.notice = None;
+        if let Some(Selection::Message(_)) = self.selection {
+            self.selection = None;
+        }
+        Ok(())
+    }
+
+    fn rebuild(&mut self) {
+        if let Err(e) = self.load(self.scenario.clone()) {
+            self.error = Some(e);
+        }
+    }
+
+    /// The reducer: every arm one call, to the file of what it changes.
+    pub fn update(&mut self, action: Action) {
+        if changes_the_scenario(&action) {
+            // The screen is the user's own work again (after a bad link's fallback).
+            self.keep_saved_work = false;
+        }
+        match action {
+            Action::Import { file_name, text } => self.import(&file_name, &text),
+            Action::Open { fragment, saved } => self.open(&fragment, saved),
+            Action::OpenLink(fragment) => self.open_link_from_address_bar(&fragment),
+            Action::RestoreSaved => self.restore_displaced_work(),
+            Action::LinkCopied { chars, copied } => self.link_copied(chars, copied),
+            Action::StartLesson(i) => self.start_lesson(i),
+            Action::GoToStep(step) => self.open_step(step),
+            Action::NextStep => self.move_steps(1),
+            Action::PreviousStep => self.move_steps(-1),
+            Action::Predict(choice) => self.predict(choice),
+            Action::CheckChallenge => self.check_challenge(),
+            Action::ShowSolution => self.show_solution(),
+            Action::EndLesson => self.lesson = None,
+            Action::TogglePresenter => self.presenter = !self.presenter,
+            Action::ComparePin => self.start_compare(self.scenario.clone(), None),
+            Action::CompareWith(i) => self.compare_with_preset(i),
+            Action::EndCompare => self.compare = None,
+            Action::SelectPreset(i) => self.select_preset(i),
+            Action::TogglePlay => self.toggle_play(),
+            Action::Pause => self.playing = false,
+            Action::Step => self.step_one_event(),
+            Action::Restart => self.rebuild(),
+            Action::Tick { wall_ms } => self.tick(wall_ms),
+            Action::SetSpeed(speed) => self.set_speed(speed),
+            Action::SetSeed(text) => self.set_seed(&text),
+            Action::NewSeed => self.new_seed(),
+            Action::Scrub(t) => self.scrub(t),
+            Action::FastForward => self.fast_forward(END_PROBE_EVENTS),
+            Action::Select(selection) => self.selection = Some(selection),
+            Action::ClearSelection => self.clear_selection(),
+            Action::Inject(action) => self.inject(action),
+            Action::Edit(edit) => self.edit(edit),
+            Action::FocusAnomaly(i) => self.focus_anomaly(i),
+        }
+        self.keep_lanes_in_step();
+        self.narrate();
+    }
+
+    fn clear_selection(&mut self) {
+        self.selection = None;
+        self.focus = None;
+    }
+
+    /// Clicking an anomaly: jump to its moment, open its message's journey and highlight the consumers in
+    /// its causal chain.
+    fn focus_anomaly(&mut self, i: usize) {
+        let Some(a) = self.engine.anomalies.get(i) else { return };
+        let mut consumers = vec![];
+        for c in a.deliveries.iter().filter_map(|&d| self.engine.delivery(d).map(|d| d.consumer)) {
+            if !consumers.contains(&c) {
+                consumers.push(c);
+            }
+        }
+        let focus = Focus { message: a.message_id, at_ms: a.at_ms, consumers, explanation: a.explanation.clone() };
+        self.playing = false;
+        if focus.at_ms < self.engine.now() {
+            self.replay_to(focus.at_ms);
+        } else {
+            self.engine.run_until(focus.at_ms);
+        }
+        self.selection = Some(Selection::Message(focus.message));
+        self.focus = Some(focus);
+    }
+}
+
+/// Whether an action changes the scenario on screen (and so makes it the user's own work again).
+fn changes_the_scenario(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::SelectPreset(_)
+            | Action::SetSeed(_)
+            | Action::NewSeed
+            | Action::Inject(_)
+            | Action::Edit(_)
+            | Action::Import { .. }
+            | Action::LinkCopied { .. }
+            | Action::StartLesson(_)
+            | Action::GoToStep(_)
+            | Action::NextStep
+            | Action::PreviousStep
+            | Action::ShowSolution
+            | Action::ComparePin
+            | Action::CompareWith(_)
+            | Action::EndCompare
+    )
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model::new()
+    }
+}
+
+/// Applies one in-place edit to a scenario; the result is validated when the engine is rebuilt.
+pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
+    fn get<'a, T>(list: &'a mut [T], i: usize, what: &str) -> Result<&'a mut T, String> {
+        list.get_mut(i).ok_or_else(|| format!("There is no {what} {}.", i + 1))
+    }
+    fn consumer_taken(s: &Scenario, name: &str) -> bool {
+        s.groups
+            .iter()
+            .flat_map(|g| g.consumers.iter())
+            .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
+            .any(|c| c == name)
+    }
+    fn fresh_name(s: &Scenario, prefix: &str) -> String {
+        (1..).map(|k| format!("{prefix}{k}")).find(|n| !consumer_taken(s, n)).unwrap_or_default()
+    }
+    match *edit {
+        Edit::GroupStrategy(i, strategy) => get(&mut s.groups, i, "group")?.handler.strategy = strategy,
+        Edit::QueueStrategy(i, strategy) => get(&mut s.queues, i, "queue")?.handler.strategy = strategy,
+        Edit::GroupCommit(i, commit) => get(&mut s.groups, i, "group")?.commit = commit,
+        Edit::GroupTransactional(i, on) => {
+            let g = get(&mut s.groups, i, "group")?;
+            g.transactional = on;
+            if on {
+                // Offsets commit inside the transaction, after the work.
+                g.commit = CommitPolicy::AfterProcessing;
+            }
+        }
+        Edit::GroupReadCommitted(i, on) => {
+            get(&mut s.groups, i, "group")?.isolation =
+                if on { Isolation::ReadCommitted } else { Isolation::ReadUncommitted }
+        }
+        Edit::GroupMembers(i, add) => {
+            let name = fresh_name(s, "c");
+            add_or_remove(
+                &mut get(&mut s.groups, i, "group")?.consumers,
+                add,
+                name,
+                "A group needs at least one member.",
+            )?
+        }
+        Edit::QueueWorkers(i, add) => {
+            let name = fresh_name(s, "w");
+            add_or_remove(
+                &mut get(&mut s.queues, i, "queue")?.consumers,
+                add,
+                name,
+                "A queue needs at least one worker.",
+            )?
+        }
+        Edit::Partitions(i, n) => get(&mut s.topics, i, "topic")?.partitions = n,
+        Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
+        Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
+        Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
+        Edit::ProducerPublishMode(i, mode) => get(&mut s.producers, i, "producer")?.publish_mode = mode,
+        Edit::ProducerFireAndForget(i, on) => {
+            get(&mut s.producers, i, "producer")?.acks = if on { Acks::Zero } else { Acks::All }
+        }
+        Edit::SinkAcceptsKey(i, on) => get(&mut s.sinks, i, "sink")?.accepts_idempotency_key = on,
+        Edit::CopyProducer(i) => {
+            let mut copy = get(&mut s.producers, i, "producer")?.clone();
+            copy.name = copy_name(&copy.name, |n| s.producers.iter().any(|p| p.name == n));
+            s.producers.push(copy);
+        }
+        Edit::RemoveProducer(i) => {
+            if s.producers.len() <= 1 {
+                return Err("A scenario needs at least one producer.".into());
+            }
+            let name = get(&mut s.producers, i, "producer")?.name.clone();
+            s.producers.remove(i);
+            s.faults
+                .scripted
+                .retain(|f| !matches!(&f.action, FaultAction::DropAcks { producer, .. } if *producer == name));
+        }
+        Edit::CopyGroup(i) => {
+            let mut copy = get(&mut s.groups, i, "group")?.clone();
+            if copy.produce_to.is_some() {
+                return Err(format!(
+                    "{} is a stage (it produces to a topic): a copy would write every record twice. Copy a group with a side effect instead.",
+                    copy.name
+                ));
+            }
+            copy.name = copy_name(&copy.name, |n| s.groups.iter().any(|g| g.name == n));
+            let prefix = copy.name.chars().next().filter(char::is_ascii_alphabetic).unwrap_or('c');
+            let mut members: Vec<String> = vec![];
+            for _ in 0..copy.consumers.len() {
+                let name = (1..)
+                    .map(|k| format!("{prefix}{k}"))
+                    .find(|n| !members.contains(n) && !consumer_taken(s, n))
+                    .unwrap_or_default();
+                members.push(name);
+            }
+            copy.consumers = members;
+            if let Some(sink) = s.sinks.iter().find(|k| k.name == copy.handler.sink).cloned() {
+                let name = copy_name(&sink.name, |n| s.sinks.iter().any(|k| k.name == n));
+                copy.handler.sink = name.clone();
+                s.sinks.push(crate::scenario::model::Sink { name, ..sink });
+            }
+            s.groups.push(copy);
+        }
+        Edit::RemoveGroup(i) => {
+            let group = get(&mut s.groups, i, "group")?.clone();
+            s.groups.remove(i);
+            s.faults.scripted.retain(|f| match &f.action {
+                FaultAction::CrashConsumer { consumer, .. }
+                | FaultAction::SlowConsumer { consumer, .. }
+                | FaultAction::StopConsumer { consumer }
+                | FaultAction::StartConsumer { consumer } => !group.consumers.contains(consumer),
+                FaultAction::ResetGroup { group: name, .. } => *name != group.name,
+                _ => true,
+            });
+            let used = s.groups.iter().map(|g| &g.handler).chain(s.queues.iter().map(|q| &q.handler));
+            if !used.into_iter().any(|h| h.sink == group.handler.sink) {
+                s.sinks.retain(|k| k.name != group.handler.sink);
+            }
+        }
+        Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
+        Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
+        Edit::LostSendPercent(p) => s.faults.lost_send = percent(p)?,
+        Edit::ProducerCrashPercent(p) => s.faults.producer_crash = percent(p)?,
+    }
+    Ok(())
+}
+
+/// "name-2" (or -3, …) for a copy: the first not `taken`, within the 64-character limit on names.
+fn copy_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base: String = name.chars().take(crate::scenario::validate::MAX_NAME_CHARS - 4).collect();
+    (2..).map(|k| format!("{base}-{k}")).find(|n| !taken(n)).unwrap_or_default()
+}
+
+/// Adds a consumer by a fresh name, or removes the last one while one stays.
+fn add_or_remove(consumers: &mut Vec<String>, add: bool, name: String, at_least_one: &str) -> Result<(), String> {
+    if add {
+        consumers.push(name);
+    } else if consumers.len() > 1 {
+        consumers.pop();
+    } else {
+        return Err(at_least_one.to_string());
+    }
+    Ok(())
+}
+
+fn percent(p: f64) -> Result<f64, String> {
+    if p.is_finite() && (0.0..=100.0).contains(&p) {
+        Ok(p / 100.0)
+    } else {
+        let shown = if p.is_finite() { crate::ui::labels::decimal(p) } else { "That".into() };
+        Err(format!("'{shown}' is not a percentage: use a number from 0 to 100."))
+    }
+}

@@ -1,0 +1,143 @@
+//! Playback: play, pause, step, scrub, the speed and the seed, and the probes that learn how long a run is.
+use super::*;
+
+/// Speeds offered, as multiples of real time (virtual ms per wall ms).
+pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
+
+/// At most this many engine events per animation frame, so a frame never stalls the page.
+pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
+
+/// How far ahead the scrubber's range is computed when a run is opened (events).
+pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
+
+/// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
+pub fn next_seed(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) % 1_000_000
+}
+
+/// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
+pub(super) fn probe_end(scenario: &Scenario) -> SimTime {
+    let Some(probe) = probe(scenario, None) else { return scenario.until_ms };
+    probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
+}
+
+/// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`): what
+/// will have happened, for the scrubber's range, a prediction's reveal and a challenge's check.
+pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
+    let mut engine = Engine::new(scenario.clone()).ok()?;
+    engine.set_trace_capacity(0);
+    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
+    Some(engine)
+}
+
+impl Model {
+    /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact).
+    pub(super) fn replay_to(&mut self, t: SimTime) {
+        let (playing, selection, focus) = (self.playing, self.selection, self.focus.take());
+        self.rebuild();
+        self.engine.run_until(t);
+        self.playing = playing && !self.engine.is_finished();
+        self.selection = selection;
+        self.focus = focus;
+    }
+
+    /// The end of the run on screen for the scrubber: lane A's end, or lane B's when a comparison runs
+    /// longer.
+    pub fn run_end(&self) -> SimTime {
+        self.compare.as_ref().map_or(self.end_ms, |lane| self.end_ms.max(lane.end_ms))
+    }
+
+    /// Runs towards the end of the healing phase, at most `max_events` at a time (the scrubber's probe has
+    /// the same bound): a scenario of millions of messages advances a slice per press, with a word on
+    /// where it stopped, instead of freezing the page until its last event.
+    pub(super) fn fast_forward(&mut self, max_events: u64) {
+        self.engine.run_until_bounded(SimTime::MAX, max_events);
+        if !self.engine.is_finished() {
+            self.notice = Some(format!(
+                "This run is long: stopped at {} to keep the page responsive. Press To end » again to go on.",
+                crate::engine::observe::seconds(self.engine.now())
+            ));
+        }
+    }
+    pub(super) fn select_preset(&mut self, i: usize) {
+        let Some((_, s)) = self.presets.get(i) else { return };
+        match self.load(s.clone()) {
+            Ok(()) => {
+                self.preset = i;
+                self.selection = None;
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Play or pause; Play at the end of a run starts it again.
+    pub(super) fn toggle_play(&mut self) {
+        if self.engine.is_finished() && !self.playing {
+            self.rebuild();
+        }
+        self.playing = !self.playing;
+        self.play_until = None;
+    }
+
+    pub(super) fn step_one_event(&mut self) {
+        self.playing = false;
+        self.engine.step();
+    }
+
+    /// An animation frame while playing: the run advances by the wall time × the speed, at most
+    /// `EVENTS_PER_FRAME` events, and stops at its end or at a lesson step's moment.
+    pub(super) fn tick(&mut self, wall_ms: f64) {
+        if !self.playing {
+            return;
+        }
+        // A frame that arrives after a long pause (a hidden tab) must not jump the run.
+        let wall_ms = if wall_ms.is_finite() { wall_ms.clamp(0.0, 100.0) } else { 0.0 };
+        let mut target = self.engine.now() + (wall_ms * self.speed).round() as SimTime;
+        if let Some(until) = self.play_until {
+            target = target.min(until);
+        }
+        self.engine.run_until_bounded(target, EVENTS_PER_FRAME);
+        if self.engine.is_finished() || self.play_until.is_some_and(|u| self.engine.now() >= u) {
+            self.playing = false;
+            self.play_until = None;
+        }
+    }
+
+    pub(super) fn set_speed(&mut self, speed: f64) {
+        if speed.is_finite() && speed > 0.0 {
+            self.speed = speed.clamp(SPEEDS[0], SPEEDS[SPEEDS.len() - 1]);
+        }
+    }
+
+    /// The seed field's text: a whole number restarts the run with it; anything else is explained.
+    pub(super) fn set_seed(&mut self, text: &str) {
+        match text.trim().parse::<u64>() {
+            Ok(seed) => {
+                self.scenario.seed = seed;
+                self.rebuild();
+            }
+            Err(_) => {
+                self.error = Some(format!("'{}' is not a seed: use a whole number from 0 to {}", text.trim(), u64::MAX))
+            }
+        }
+    }
+
+    pub(super) fn new_seed(&mut self) {
+        self.scenario.seed = next_seed(self.scenario.seed);
+        self.rebuild();
+    }
+
+    /// Shows the run at `t`: forward by running on, backward by recomputing from t = 0 (exact, as nothing
+    /// is recorded).
+    pub(super) fn scrub(&mut self, t: SimTime) {
+        let t = t.min(self.run_end());
+        if t < self.engine.now() {
+            self.replay_to(t);
+        } else {
+            self.engine.run_until(t);
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The reducer, tested natively: every action as a user would send it.
+use super::*;
+
+#[test]
+fn presets_load_and_first_is_selected() {
+    let m = Model::new();
+    assert_eq!(m.presets.len(), PRESETS.len());
+    assert!(m.error.is_none(), "{:?}", m.error);
+    assert!(m.end_ms >= m.scenario.until_ms);
+}
+
+#[test]
+fn step_advances_exactly_one_event_and_pauses() {
+    let mut m = Model::new();
+    m.update(Action::TogglePlay);
+    m.update(Action::Step);
+    assert!(!m.playing);
+    assert_eq!(m.engine.events_processed(), 1);
+}
+
+#[test]
+fn ticks_move_virtual_time_only_while_playing() {
+    let mut m = Model::new();
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert_eq!(m.engine.now(), 0);
+    m.update(Action::SetSpeed(10.0));
+    m.update(Action::TogglePlay);
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert_eq!(m.engine.now(), 160);
+    // A huge gap (tab in the background) is clamped to one 100 ms frame.
+    m.update(Action::Tick { wall_ms: 1e9 });
+    assert_eq!(m.engine.now(), 1160);
+}
+
+#[test]
+fn scrubbing_back_reproduces_the_same_state() {
+    let mut m = Model::new();
+    m.update(Action::Scrub(6_000));
+    let forward = m.engine.report();
+    m.update(Action::Scrub(12_000));
+    m.update(Action::Scrub(6_000));
+    let again = m.engine.report();
+    assert_eq!(forward.trace_hash, again.trace_hash);
+    assert_eq!(forward.delivered, again.delivered);
+}
+
+#[test]
+fn bad_seed_text_keeps_state_and_explains() {
+    let mut m = Model::new();
+    let seed = m.scenario.seed;
+    m.update(Action::SetSeed("twelve".into()));
+    assert_eq!(m.scenario.seed, seed);
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("not a seed")));
+    m.update(Action::SetSeed("77".into()));
+    assert_eq!(m.scenario.seed, 77);
+    assert!(m.error.is_none());
+}
+
+#[test]
+fn new_seed_is_deterministic_and_different() {
+    assert_eq!(next_seed(5), next_seed(5));
+    assert_ne!(next_seed(5), 5);
+}
+
+#[test]
+fn absurd_speed_is_ignored_or_clamped() {
+    let mut m = Model::new();
+    m.update(Action::SetSpeed(f64::NAN));
+    assert_eq!(m.speed, 1.0);
+    m.update(Action::SetSpeed(1e12));
+    assert_eq!(m.speed, 100.0);
+}
+
+#[test]
+fn an_injected_fault_is_recorded_and_replays_identically() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::Scrub(3_000));
+    let consumer = m.scenario.groups[0].consumers[0].clone();
+    m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
+    assert_eq!(m.scenario.faults.scripted.last().map(|f| f.at_ms), Some(3_000));
+    assert!(m.notice.as_deref().is_some_and(|n| n.contains("crash")), "{:?}", m.notice);
+    assert!(!m.engine.consumers[0].alive, "crashed at once");
+    m.update(Action::Scrub(9_000));
+    let live = m.engine.report();
+    m.update(Action::Restart);
+    m.update(Action::Scrub(9_000));
+    let replayed = m.engine.report();
+    assert_eq!(live.trace_hash, replayed.trace_hash);
+    assert_eq!(live.duplicate_effects, replayed.duplicate_effects);
+}
+
+#[test]
+fn stopping_and_starting_a_member_from_the_page_is_recorded_and_replays() {
+    // Preset 04: its thin-event group has one member, so while it is stopped nobody reads the topic.
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(3));
+    m.update(Action::Scrub(2_000));
+    let consumer = m.scenario.groups[0].consumers[0].clone();
+    m.update(Action::Inject(FaultAction::StopConsumer { consumer: consumer.clone() }));
+    m.update(Action::Scrub(4_000));
+    assert!(m.engine.consumers[0].stopped, "it finished its batch and left");
+    m.update(Action::Inject(FaultAction::StartConsumer { consumer }));
+    assert!(!m.engine.consumers[0].stopped);
+    let at: Vec<u64> = m.scenario.faults.scripted.iter().map(|f| f.at_ms).collect();
+    assert_eq!(at, vec![2_000, 4_000]);
+    m.update(Action::Scrub(m.run_end()));
+    let live = m.engine.report();
+    assert_eq!((live.lost_messages, live.duplicate_effects), (0, 0), "a clean stop and start lose and repeat nothing");
+    m.update(Action::Restart);
+    m.update(Action::Scrub(m.run_end()));
+    assert_eq!(m.engine.report().trace_hash, live.trace_hash);
+}
+
+#[test]
+fn turning_on_transactions_and_read_committed_removes_the_stage_duplicates() {
+    let mut m = Model::new();
+    let preset = m.presets.iter().position(|(stem, _)| stem.starts_with("12")).unwrap();
+    m.update(Action::SelectPreset(preset));
+    // The revenue counted by billing-plain, to the end of the run.
+    let duplicates = |m: &Model| {
+        let mut e = crate::engine::Engine::new(m.scenario.clone()).unwrap();
+        e.run_to_end();
+        e.sinks.iter().find(|k| k.spec.name == "revenue-plain").map(|k| k.duplicates)
+    };
+    assert!(duplicates(&m).is_some_and(|d| d > 0));
+    m.update(Action::Edit(Edit::GroupTransactional(0, true)));
+    m.update(Action::Edit(Edit::GroupReadCommitted(2, true)));
+    assert!(m.error.is_none(), "{:?}", m.error);
+    assert_eq!(duplicates(&m), Some(0));
+}
+
+#[test]
+fn an_exported_scenario_imports_back_and_a_bad_file_keeps_the_run() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(6));
+    let mut edited = m.scenario.clone();
+    edited.seed = 4242;
+    let text = serde_json::to_string_pretty(&edited).unwrap();
+    m.update(Action::SelectPreset(0));
+    m.update(Action::Import { file_name: "mine.json".into(), text });
+    assert_eq!(m.scenario, edited);
+    assert_eq!(m.preset, usize::MAX);
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Opened mine.json")));
+    for bad in ["{\"groups\": [{\"batch_size\": 0}]}", "not json", "{\"version\": 9}"] {
+        m.update(Action::Import { file_name: "bad.json".into(), text: bad.into() });
+        assert_eq!(m.scenario, edited, "a bad file changes nothing");
+        assert!(m.error.as_deref().is_some_and(|e| e.starts_with("bad.json is not a scenario")), "{:?}", m.error);
+    }
+    m.update(Action::Import { file_name: "huge.json".into(), text: " ".repeat(MAX_IMPORT_BYTES + 1) });
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("at most 1024 KB")));
+    assert_eq!(m.scenario, edited);
+}
+
+#[test]
+fn edits_restart_with_the_same_seed_and_bad_ones_keep_the_state() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::Scrub(4_000));
+    let seed = m.scenario.seed;
+    m.update(Action::Edit(Edit::GroupStrategy(0, Strategy::IdempotencyKey)));
+    assert_eq!(m.engine.now(), 0);
+    assert_eq!(m.scenario.seed, seed);
+    assert_eq!(m.scenario.groups.first().map(|g| g.handler.strategy), Some(Strategy::IdempotencyKey));
+    let before = m.scenario.clone();
+    m.update(Action::Edit(Edit::Partitions(0, 0)));
+    assert_eq!(m.scenario, before, "an invalid edit changes nothing");
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("partitions")), "{:?}", m.error);
+    m.update(Action::Edit(Edit::CrashPercent(f64::NAN)));
+    assert_eq!(m.scenario, before);
+    m.update(Action::Edit(Edit::GroupMembers(0, true)));
+    assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
+    m.update(Action::Edit(Edit::GroupMembers(9, true)));
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("no group 10")));
+}
+
+#[test]
+fn the_producer_panel_sets_acks_the_publish_mode_and_the_send_faults() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::Edit(Edit::ProducerPublishMode(0, PublishMode::DualWritePublishFirst)));
+    m.update(Action::Edit(Edit::ProducerCrashPercent(20.0)));
+    m.update(Action::Edit(Edit::ProducerFireAndForget(0, true)));
+    m.update(Action::Edit(Edit::LostSendPercent(5.0)));
+    let p = &m.scenario.producers[0];
+    assert_eq!((p.publish_mode, p.acks), (PublishMode::DualWritePublishFirst, Acks::Zero));
+    assert_eq!((m.scenario.faults.producer_crash, m.scenario.faults.lost_send), (0.2, 0.05));
+    // The run restarted with them: the crashes invent events its subscribers act on.
+    m.update(Action::Scrub(m.run_end()));
+    assert!(m.engine.report().invented_events > 0);
+    let before = m.scenario.clone();
+    m.update(Action::Edit(Edit::ProducerCrashPercent(150.0)));
+    assert_eq!(m.scenario, before, "an invalid percentage changes nothing");
+    m.update(Action::Edit(Edit::ProducerFireAndForget(0, false)));
+    assert_eq!(m.scenario.producers[0].acks, Acks::All);
+}
+
+#[test]
+fn to_end_runs_an_enormous_scenario_a_bounded_slice_at_a_time() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(1));
+    let mut big = m.scenario.clone();
+    big.producers[0].count = 5_000;
+    big.until_ms = big.until_ms.max(5_000 * 1_000);
+    m.load(big).unwrap();
+    let mut whole = Engine::new(m.scenario.clone()).unwrap();
+    whole.run_to_end();
+    assert!(whole.events_processed() > 30_000);
+    let mut presses = 0;
+    while !m.engine.is_finished() {
+        let before = m.engine.events_processed();
+        m.fast_forward(10_000);
+        assert!(m.engine.events_processed() - before <= 10_000);
+        presses += 1;
+        if !m.engine.is_finished() {
+            assert!(m.notice.as_deref().is_some_and(|n| n.contains("again")), "{:?}", m.notice);
+        }
+    }
+    assert!(presses > 3);
+    assert_eq!(m.engine.report().trace_hash, whole.report().trace_hash, "the same run, in slices");
+    // A preset is far below the bound: one press reaches its end.
+    m.update(Action::SelectPreset(1));
+    m.update(Action::FastForward);
+    assert!(m.engine.is_finished());
+}
+
+#[test]
+fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
+    let mut m = Model::new();
+    // Preset 1: a copy of the notifications group is a new team with its own members and email sink.
+    m.update(Action::SelectPreset(0));
+    let before = m.scenario.clone();
+    m.update(Action::Edit(Edit::CopyGroup(0)));
+    assert_eq!(m.error, None);
+    let copy = m.scenario.groups.last().unwrap().clone();
+    assert_eq!(copy.name, "notifications-2");
+    assert_eq!(copy.topic, before.groups[0].topic);
+    assert_eq!(copy.consumers.len(), before.groups[0].consumers.len());
+    assert!(copy.consumers.iter().all(|c| !before.groups.iter().any(|g| g.consumers.contains(c))), "{copy:?}");
+    assert_eq!(copy.handler.sink, "email-2");
+    assert_eq!(m.selection, Some(Selection::Node(NodeId::Group(before.groups.len() as u16))));
+    m.update(Action::FastForward);
+    let copy_sink = m.engine.sinks.iter().find(|k| k.spec.name == "email-2").unwrap();
+    assert!(copy_sink.applied >= 60, "the new team emails every user once or more: {}", copy_sink.applied);
+    // Removing the copy gives the preset back, sink included.
+    m.update(Action::Edit(Edit::RemoveGroup(before.groups.len())));
+    assert_eq!(m.scenario, before);
+    assert_eq!(m.selection, None);
+
+    // Preset 10 replays both groups by scripted resets: removing a group drops its reset with it.
+    m.update(Action::SelectPreset(9));
+    m.update(Action::Edit(Edit::RemoveGroup(1)));
+    assert_eq!(m.error, None);
+    assert_eq!(m.scenario.groups.len(), 1);
+    assert_eq!(m.scenario.faults.scripted.len(), 1);
+    // Preset 12's stages are not copied: two stages would write every record twice.
+    m.update(Action::SelectPreset(11));
+    let stages = m.scenario.clone();
+    m.update(Action::Edit(Edit::CopyGroup(0)));
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("stage")), "{:?}", m.error);
+    assert_eq!(m.scenario, stages);
+    // Removing a group whose consumers scripted crashes name: those crashes go too, the rest stay.
+    m.update(Action::Edit(Edit::RemoveGroup(0)));
+    assert_eq!(m.error, None);
+    let members = &stages.groups[0].consumers;
+    let names_member = |f: &ScriptedFault| matches!(&f.action, FaultAction::CrashConsumer { consumer, .. } if members.contains(consumer));
+    assert!(stages.faults.scripted.iter().any(names_member));
+    let kept: Vec<&ScriptedFault> = stages.faults.scripted.iter().filter(|f| !names_member(f)).collect();
+    assert_eq!(m.scenario.faults.scripted.iter().collect::<Vec<_>>(), kept);
+
+    // Producers: a copy doubles the traffic; the last one cannot go.
+    m.update(Action::SelectPreset(4));
+    m.update(Action::Edit(Edit::CopyProducer(0)));
+    assert_eq!(m.scenario.producers.len(), 2);
+    assert_eq!(m.scenario.producers[1].name, format!("{}-2", m.scenario.producers[0].name));
+    m.update(Action::FastForward);
+    assert_eq!(m.engine.counters.produced, 2 * m.scenario.producers[0].count as u64);
+    m.update(Action::Edit(Edit::RemoveProducer(1)));
+    m.update(Action::Edit(Edit::RemoveProducer(0)));
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("at least one producer")));
+    assert_eq!(m.scenario.producers.len(), 1);
+}
+
+/// A model showing someone's own work: preset 6, a new seed, an injected crash, stepped mid-moment.
+fn own_work() -> Model {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(5));
+    m.update(Action::SetSeed("4242".into()));
+    m.update(Action::Scrub(4_000));
+    let consumer = m.scenario.queues[0].consumers[0].clone();
+    m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
+    m.update(Action::SetSpeed(5.0));
+    m.update(Action::Scrub(7_500));
+    for _ in 0..3 {
+        m.update(Action::Step);
+    }
+    m
+}
+
+#[test]
+fn a_share_link_reopens_the_same_run_at_the_same_event() {
+    let a = own_work();
+    let fragment = a.share_fragment().unwrap();
+    let mut b = Model::new();
+    b.update(Action::Open { fragment: format!("#{fragment}"), saved: None });
+    assert!(b.error.is_none(), "{:?}", b.error);
+    assert_eq!(b.scenario, a.scenario);
+    assert_eq!(b.speed, 5.0);
+    assert_eq!(b.engine.now(), a.engine.now());
+    assert_eq!(b.engine.events_processed(), a.engine.events_processed());
+    assert_eq!(b.engine.report().trace_hash, a.engine.report().trace_hash);
+    assert_eq!(b.preset, usize::MAX, "an edited preset is not the preset");
+    assert_eq!(b.custom_source, "Shared link");
+    // A plain preset link selects the preset.
+    let mut c = Model::new();
+    c.update(Action::SelectPreset(3));
+    let mut d = Model::new();
+    d.update(Action::Open { fragment: c.share_fragment().unwrap(), saved: None });
+    assert_eq!(d.preset, 3);
+    // A link made at a moment reached by scrubbing (clock past the last event) keeps that clock.
+    c.update(Action::Scrub(5_001));
+    d.update(Action::OpenLink(c.share_fragment().unwrap()));
+    assert_eq!((d.engine.now(), d.engine.events_processed()), (5_001, c.engine.events_processed()));
+}
+
+#[test]
+fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_something() {
+    let saved = own_work().share_fragment().unwrap();
+    let mut m = Model::new();
+    m.update(Action::Open { fragment: "#v1.AAAAAAAA".into(), saved: Some(saved.clone()) });
+    let e = m.error.clone().unwrap_or_default();
+    assert!(e.contains("damaged") && e.contains("default scenario is shown"), "{e}");
+    assert_eq!(m.preset, 0);
+    assert_eq!(m.share_fragment(), None, "neither the address bar nor the saved work is overwritten");
+    m.update(Action::TogglePlay);
+    m.update(Action::Tick { wall_ms: 50.0 });
+    m.update(Action::Scrub(3_000));
+    assert_eq!(m.share_fragment(), None, "playing the fallback is not the user's work");
+    m.update(Action::RestoreSaved);
+    assert!(m.error.is_none(), "{:?}", m.error);
+    assert_eq!(m.scenario.seed, 4242);
+    assert_eq!(m.share_fragment().as_deref(), Some(saved.as_str()), "restored at the same moment");
+    assert_eq!(m.restorable, None);
+
+    // Without saved work, the first change of the scenario makes the screen the user's own again.
+    let mut m = Model::new();
+    m.update(Action::Open { fragment: "#v9.AAAA".into(), saved: None });
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("newer Brokerscope")));
+    assert_eq!(m.share_fragment(), None);
+    m.update(Action::Edit(Edit::CrashPercent(10.0)));
+    assert!(m.share_fragment().is_some());
+}
+
+#[test]
+fn saved_work_is_restored_on_the_next_visit_and_a_bad_pasted_link_changes_nothing() {
+    let a = own_work();
+    let mut m = Model::new();
+    m.update(Action::Open { fragment: String::new(), saved: a.share_fragment() });
+    assert_eq!(m.scenario, a.scenario);
+    assert_eq!(m.engine.events_processed(), a.engine.events_processed());
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Restored your last work")));
+    let before = m.share_fragment();
+    m.update(Action::OpenLink("v1.bad!".into()));
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("Your scenario is unchanged")), "{:?}", m.error);
+    assert_eq!(m.share_fragment(), before);
+    // Saved work that no longer opens is reported, and the default shown.
+    let mut m = Model::new();
+    m.update(Action::Open { fragment: String::new(), saved: Some("garbage".into()) });
+    assert!(m.error.as_deref().is_some_and(|e| e.contains("could not be restored")));
+    assert_eq!(m.preset, 0);
+}
+
+#[test]
+fn focusing_an_anomaly_jumps_to_it_and_opens_its_message() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::FastForward);
+    let i =
+        m.engine.anomalies.iter().position(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect).unwrap();
+    let a = m.engine.anomalies[i].clone();
+    m.update(Action::FocusAnomaly(i));
+    assert_eq!(m.engine.now(), a.at_ms);
+    assert_eq!(m.selection, Some(Selection::Message(a.message_id)));
+    let focus = m.focus.clone().unwrap();
+    assert!(!focus.consumers.is_empty());
+    // The anomaly exists again at that moment of the recomputed run.
+    assert!(m.engine.anomalies.iter().any(|x| x.message_id == a.message_id && x.kind == a.kind));
+    m.update(Action::FocusAnomaly(usize::MAX));
+    assert_eq!(m.engine.now(), a.at_ms, "a stale index does nothing");
+}
