@@ -10,5 +10,6 @@
 //! iteration; all randomness flows from the seed through named, portable generators; time is virtual.
 pub mod benchmarks;
 pub mod engine;
+pub mod number;
 pub mod scenario;
 pub mod ui;

@@ -78,7 +78,7 @@ fn views_never_drive_the_engine_themselves() {
 fn the_web_build_stays_clear_of_unicode_case_tables_and_float_parsing() {
     // Each of these pulls a table into the wasm that the app does not need: Unicode case mapping
     // (`to_lowercase`/`to_uppercase`, 17 KB gzipped) and core's float parser (14 KB gzipped); use the
-    // ASCII versions and `ui::labels::parse_decimal` instead. Native-only code (src/bin) and tests may.
+    // ASCII versions and `number::parse_decimal` instead. Native-only code (src/bin) and tests may.
     let mut files = vec![];
     rust_files(Path::new("src"), &mut files);
     let mut found = vec![];

@@ -1,4 +1,5 @@
 //! The scenario: the serde model, its validation, and the presets that ship with the app.
+pub mod edit;
 pub mod lesson;
 pub mod link;
 pub mod model;

@@ -98,11 +98,11 @@ pub fn svg_document(selector: &str, overlay: Option<&str>) -> Option<(String, f6
         copy.append_child(&layer.clone_node_with_deep(true).ok()?).ok()?;
     }
     let view_box = copy.get_attribute("viewBox")?;
-    let mut numbers = view_box.split_whitespace().filter_map(crate::ui::labels::parse_decimal).skip(2);
+    let mut numbers = view_box.split_whitespace().filter_map(crate::number::parse_decimal).skip(2);
     let (width, height) = (numbers.next()?, numbers.next()?);
     copy.set_attribute("xmlns", SVG_NS).ok()?;
-    copy.set_attribute("width", &crate::ui::labels::decimal(width)).ok()?;
-    copy.set_attribute("height", &crate::ui::labels::decimal(height)).ok()?;
+    copy.set_attribute("width", &crate::number::decimal(width)).ok()?;
+    copy.set_attribute("height", &crate::number::decimal(height)).ok()?;
     let class = copy.get_attribute("class").unwrap_or_default();
     copy.set_attribute("class", &format!("{class} exported")).ok()?;
     let style = document.create_element_ns(Some(SVG_NS), "style").ok()?;

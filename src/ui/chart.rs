@@ -59,7 +59,7 @@ pub fn chart(engine: &Engine, width: f64, height: f64) -> Option<Chart> {
             let picks = (0..samples.len()).step_by(stride).chain(std::iter::once(samples.len() - 1));
             for (k, j) in picks.enumerate() {
                 let cmd = if k == 0 { 'M' } else { 'L' };
-                let d = crate::ui::labels::decimal;
+                let d = crate::number::decimal;
                 path.push_str(&format!("{cmd}{},{} ", d(x(samples[j].at_ms)), d(y(values[j]))));
             }
             ChartSeries {

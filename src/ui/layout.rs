@@ -525,7 +525,7 @@ pub fn curve_point(a: (f64, f64), b: (f64, f64), t: f64) -> (f64, f64) {
 /// The SVG path of an edge from `a` to `b` (the curve `curve_point` follows).
 pub fn curve_path(a: (f64, f64), b: (f64, f64)) -> String {
     let mx = (a.0 + b.0) / 2.0;
-    let d = crate::ui::labels::decimal;
+    let d = crate::number::decimal;
     format!("M{},{} C{},{} {},{} {},{}", d(a.0), d(a.1), d(mx), d(a.1), d(mx), d(b.1), d(b.0), d(b.1))
 }
 

@@ -1,7 +1,7 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::ui::labels::decimal;
+use crate::number::decimal;
 use crate::ui::layout::{curve_path, layout, NodeId};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};

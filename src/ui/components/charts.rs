@@ -1,8 +1,8 @@
 //! Lag and queue depth over time, and end-to-end latency: small SVG charts drawn from `chart::chart`.
 use super::ModelProps;
 use crate::engine::observe::seconds;
+use crate::number::decimal;
 use crate::ui::chart::chart;
-use crate::ui::labels::decimal;
 use yew::prelude::*;
 
 const W: f64 = 300.0;

@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 fn speed_label(s: f64) -> String {
     if s < 1.0 {
-        format!("{}×", crate::ui::labels::decimal(s))
+        format!("{}×", crate::number::decimal(s))
     } else {
         format!("{}×", s as u64)
     }
@@ -62,7 +62,7 @@ pub fn Controls(props: &ActionProps) -> Html {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {
             let select: HtmlSelectElement = e.target_unchecked_into();
-            if let Some(s) = crate::ui::labels::parse_decimal(&select.value()) {
+            if let Some(s) = crate::number::parse_decimal(&select.value()) {
                 on_action.emit(Action::SetSpeed(s));
             }
         })
@@ -213,7 +213,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <label class="inline" for="speed">{"Speed"}</label>
                 <select id="speed" data-testid="speed" onchange={on_speed}>
                     { for SPEEDS.iter().map(|&s| html! {
-                        <option value={crate::ui::labels::decimal(s)} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
+                        <option value={crate::number::decimal(s)} selected={(s - model.speed).abs() < 1e-9}>{speed_label(s)}</option>
                     }) }
                 </select>
             </div>

@@ -3,10 +3,10 @@
 use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
+use crate::number::decimal;
 use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, ResetTarget, Strategy};
 use crate::ui::code::handler_code;
 use crate::ui::journey::journey;
-use crate::ui::labels::decimal;
 use crate::ui::layout::NodeId;
 use crate::ui::state::{Action, Edit, Selection};
 use std::rc::Rc;
@@ -363,7 +363,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         let on_action = on_action.clone();
         let onchange = Callback::from(move |ev: Event| {
             let input: HtmlInputElement = ev.target_unchecked_into();
-            if let Some(v) = crate::ui::labels::parse_decimal(&input.value()) {
+            if let Some(v) = crate::number::parse_decimal(&input.value()) {
                 on_action.emit(Action::Edit(edit(v)));
             }
         });

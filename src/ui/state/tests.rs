@@ -1,5 +1,6 @@
 //! The reducer, tested natively: every action as a user would send it.
 use super::*;
+use crate::scenario::model::{Acks, PublishMode, Strategy};
 
 #[test]
 fn presets_load_and_first_is_selected() {

@@ -1,0 +1,73 @@
+//! The edits a trainer makes on the page (`scenario::edit`), applied to the shipped presets: each keeps the
+//! scenario valid, or says why it cannot apply and changes nothing.
+#![cfg(not(target_arch = "wasm32"))]
+use brokerscope::scenario::edit::{apply_edit, Edit};
+use brokerscope::scenario::model::{FaultAction, ScriptedFault};
+use brokerscope::scenario::presets::PRESETS;
+use brokerscope::scenario::validate::validate;
+use brokerscope::scenario::{parse_scenario, Scenario};
+
+fn preset(prefix: &str) -> Scenario {
+    parse_scenario(PRESETS.iter().find(|(s, _)| s.starts_with(prefix)).expect("a preset").1).expect("it parses")
+}
+
+#[test]
+fn a_copied_group_is_a_new_team_with_its_own_members_and_its_own_copy_of_the_sink() {
+    let mut s = preset("05");
+    let before = s.clone();
+    apply_edit(&mut s, &Edit::CopyGroup(0)).expect("a group with a side effect can be copied");
+    validate(&s).expect("the copy is a valid scenario");
+    let (original, copy) = (&s.groups[0], s.groups.last().expect("the copy"));
+    assert_eq!(s.groups.len(), before.groups.len() + 1);
+    assert_eq!(copy.topic, original.topic, "the new team reads the same topic");
+    assert_eq!(copy.consumers.len(), original.consumers.len());
+    assert!(copy.consumers.iter().all(|c| !original.consumers.contains(c)), "new members: {:?}", copy.consumers);
+    assert_ne!(copy.handler.sink, original.handler.sink, "its emails are not the first team's duplicates");
+    assert!(s.sinks.iter().any(|k| k.name == copy.handler.sink));
+}
+
+#[test]
+fn removing_a_group_removes_the_faults_that_name_it_and_a_sink_nothing_else_uses() {
+    let mut s = preset("05");
+    apply_edit(&mut s, &Edit::CopyGroup(0)).expect("copied");
+    let copy = s.groups.last().expect("the copy").clone();
+    s.faults.scripted.push(ScriptedFault {
+        at_ms: 100,
+        action: FaultAction::CrashConsumer { consumer: copy.consumers[0].clone(), at_step: None },
+    });
+    let kept = s.faults.scripted.len() - 1;
+    let last = s.groups.len() - 1;
+    apply_edit(&mut s, &Edit::RemoveGroup(last)).expect("removed");
+    validate(&s).expect("still valid");
+    assert_eq!(s.faults.scripted.len(), kept, "the crash of a member that is gone went with it");
+    assert!(!s.sinks.iter().any(|k| k.name == copy.handler.sink), "its own sink went too");
+}
+
+#[test]
+fn an_edit_that_cannot_apply_says_why_and_changes_nothing() {
+    let mut s = preset("05");
+    for (edit, says) in [
+        (Edit::CrashPercent(150.0), "'150' is not a percentage"),
+        (Edit::LostAckPercent(f64::NAN), "is not a percentage"),
+        (Edit::GroupStrategy(9, brokerscope::scenario::model::Strategy::None), "There is no group 10."),
+    ] {
+        let before = s.clone();
+        let error = apply_edit(&mut s, &edit).expect_err("refused");
+        assert!(error.contains(says), "{edit:?}: {error}");
+        assert_eq!(s, before, "{edit:?} changed the scenario");
+    }
+    let mut one = preset("05");
+    while one.groups[0].consumers.len() > 1 {
+        apply_edit(&mut one, &Edit::GroupMembers(0, false)).expect("a member removed");
+    }
+    let error = apply_edit(&mut one, &Edit::GroupMembers(0, false)).expect_err("the last member stays");
+    assert_eq!(error, "A group needs at least one member.");
+}
+
+#[test]
+fn a_stage_is_not_copied_because_the_copy_would_write_every_record_twice() {
+    let mut s = preset("12");
+    let stage = s.groups.iter().position(|g| g.produce_to.is_some()).expect("preset 12 has a stage");
+    let error = apply_edit(&mut s, &Edit::CopyGroup(stage)).expect_err("refused");
+    assert!(error.contains("is a stage"), "{error}");
+}
