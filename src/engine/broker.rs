@@ -134,10 +134,7 @@ pub fn range_assign(partitions: usize, members: usize) -> Vec<Option<usize>> {
 
 /// Kafka's default partitioner hashes the key (murmur2); any fixed, portable hash keeps per-key order.
 pub fn partition_for_key(key: u32, partitions: u32) -> u32 {
-    let mut x = key as u64 ^ 0x9E37_79B9_7F4A_7C15;
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^= x >> 31;
+    let x = super::kernel::rng::mix64(key as u64 ^ super::kernel::rng::GOLDEN_GAMMA);
     (x % partitions as u64) as u32
 }
 

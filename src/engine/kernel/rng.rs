@@ -9,6 +9,17 @@ use rand_pcg::Pcg64Mcg;
 /// How many draws are made ahead.
 const AHEAD: usize = 32;
 
+/// SplitMix64's increment, 2⁶⁴ / φ: odd, with its bits well spread.
+pub const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's finaliser (Stafford's variant 13): every input bit moves every output bit. The one mixer
+/// of the crate: a key's partition and the page's next seed.
+pub fn mix64(z: u64) -> u64 {
+    let z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The generator's stream, drawn `AHEAD` at a time with `ln` of each draw's unit value computed alongside.
 /// An exponential sample is one long dependent chain (128-bit multiply, float conversion, `ln`) that the
 /// next event would wait on; computed in a batch, the chains overlap. Every draw still comes from the stream
@@ -47,7 +58,7 @@ impl SimRng {
 
     /// An independent stream for one subsystem, so an extra draw in one place does not reshuffle the rest.
     pub fn fork(&mut self, salt: u64) -> SimRng {
-        let seed = self.next_u64() ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let seed = self.next_u64() ^ salt.wrapping_mul(GOLDEN_GAMMA);
         SimRng::new(seed)
     }
 

@@ -12,10 +12,8 @@ pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
 
 /// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
 pub fn next_seed(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (z ^ (z >> 31)) % 1_000_000
+    use crate::engine::kernel::rng::{mix64, GOLDEN_GAMMA};
+    mix64(seed.wrapping_add(GOLDEN_GAMMA)) % 1_000_000
 }
 
 /// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
