@@ -7,16 +7,6 @@ use super::observe::seconds;
 use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
 use crate::scenario::model::{SinkKind, Strategy};
 
-fn strategy_name(s: Strategy) -> &'static str {
-    match s {
-        Strategy::None => "none",
-        Strategy::CheckThenAct => "check_then_act",
-        Strategy::ClaimFirst => "claim_first",
-        Strategy::TransactionalInbox => "transactional_inbox",
-        Strategy::IdempotencyKey => "idempotency_key",
-    }
-}
-
 fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
     match kind {
         SinkKind::Email => ("the email service", "sent the email"),
@@ -24,10 +14,6 @@ fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
         SinkKind::DbUpsert => ("the database", "upserted the row"),
         SinkKind::DbCounter => ("the database counter", "incremented the counter"),
     }
-}
-
-fn consumer(e: &Engine, c: u16) -> &str {
-    e.consumers.get(c as usize).map_or("?", |c| c.name.as_str())
 }
 
 fn where_it_was(e: &Engine, source: DeliverySource) -> String {
@@ -83,7 +69,7 @@ fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Win
 
 /// The consumers' names and the times of their effects (or receipts, before an effect).
 fn who_and_when<'a>(e: &'a Engine, a: &Delivery, b: &Delivery) -> (&'a str, &'a str, String, String) {
-    let (ca, cb) = (consumer(e, a.consumer), consumer(e, b.consumer));
+    let (ca, cb) = (e.consumer_name(a.consumer), e.consumer_name(b.consumer));
     let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
     (ca, cb, ta, tb)
 }
@@ -221,7 +207,7 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
     let s = &e.subs[sub as usize];
     let sink = &e.sinks[s.sink as usize].spec;
     let (sink_name, _) = sink_phrase(sink.kind);
-    let current = strategy_name(s.handler.strategy);
+    let current = s.handler.strategy.as_str();
     let fix = if sink.accepts_idempotency_key {
         format!("'idempotency_key' would: {sink_name} de-duplicates requests by key")
     } else if matches!(sink.kind, SinkKind::DbCounter | SinkKind::DbUpsert) {
@@ -292,7 +278,7 @@ pub fn invented_event(e: &Engine, sub: u16, m: u32, d: u32) -> String {
         None => "wrote its output record",
     };
     // Written as the first effect is applied: now is its time.
-    let who = e.delivery(d).map_or("?", |del| consumer(e, del.consumer));
+    let who = e.delivery(d).map_or("?", |del| e.consumer_name(del.consumer));
     let at = e.now();
     let stored = match msg.version {
         1 => format!("holds no {} {} at all", p.key_name, msg.key),
@@ -365,14 +351,14 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
             };
             format!(
                 "{} produced it at {}{why} {} read {} again and produced it again at {}",
-                consumer(e, a.consumer),
+                e.consumer_name(a.consumer),
                 seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)),
-                consumer(e, this.consumer),
+                e.consumer_name(this.consumer),
                 where_it_was(e, this.source()),
                 seconds(e.now)
             )
         }
-        None => format!("{} read it again and produced it again at {}", consumer(e, this.consumer), seconds(e.now)),
+        None => format!("{} read it again and produced it again at {}", e.consumer_name(this.consumer), seconds(e.now)),
     };
     let advice = if s.transactional {
         "The stage uses transactions, but its input was read again by a reset (a replay): a transaction makes each read-process-write happen once, it does not undo a replay."
@@ -419,7 +405,7 @@ pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
         "{} announced version {} of the entity, but when {} read it back from the source's API at {} it got version {version}: the consumer acts on newer state than the event describes (and the API carries the read load). Event-carried state transfer would have put version {} in the event itself.",
         e.message_label(m),
         msg.version,
-        consumer(e, del.consumer),
+        e.consumer_name(del.consumer),
         seconds(del.at_ms),
         msg.version
     )
@@ -451,7 +437,7 @@ pub fn out_of_order(
     format!(
         "{} (version {version}) was applied to {sink_name} by {} at {}, after {} (version {newest}) had been applied at {}: key {} went backwards. {why}",
         e.message_label(m),
-        consumer(e, del.consumer),
+        e.consumer_name(del.consumer),
         seconds(del.effect_at_ms.get().unwrap_or(del.at_ms)),
         newest_label,
         seconds(newest_at),
@@ -485,7 +471,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
                 };
                 format!(
                     " {} had committed its offset and {what} at {} before the side effect;",
-                    consumer(e, d.consumer),
+                    e.consumer_name(d.consumer),
                     seconds(d.ended_at_ms.get().unwrap_or(d.at_ms))
                 )
             });
@@ -498,7 +484,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
                     Outcome::Failed { .. } => "its handler failed",
                     _ => "it crashed",
                 };
-                format!("{} claimed its id and {what} at {} before the side effect", consumer(e, d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
+                format!("{} claimed its id and {what} at {} before the side effect", e.consumer_name(d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
             });
             format!(
                 "{label} was lost by '{who}': {detail}, while another delivery found the claim, skipped the message and acknowledged it. 'claim_first' trades duplicates for loss unless the claim expires (TTL) and is released on failure before anyone skips."
@@ -512,7 +498,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         ),
         LossReason::SkippedByReset => format!("{label} was skipped by '{who}': its offset was reset past the record (auto.offset.reset = latest, or a reset of the group's offsets to latest, to a later offset or to a later time)."),
         LossReason::SkippedByRecord { delivery } => {
-            let who_recorded = e.delivery(delivery).map_or("an earlier delivery".to_string(), |d| consumer(e, d.consumer).to_string());
+            let who_recorded = e.delivery(delivery).map_or("an earlier delivery".to_string(), |d| e.consumer_name(d.consumer).to_string());
             format!("{label} was lost by '{who}': {who_recorded} recorded its id in the idempotency store, but its transaction was then aborted, so its output never counted; a later delivery found the id, skipped the message and committed. The id was recorded outside the transaction: it must commit with the output, or a retry turns into a loss.")
         }
         LossReason::UpstreamStage { stage } => {

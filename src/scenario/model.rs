@@ -228,6 +228,28 @@ pub enum Strategy {
     IdempotencyKey,
 }
 
+impl Strategy {
+    /// Every strategy, in the order the page offers them.
+    pub const ALL: [Strategy; 5] = [
+        Strategy::None,
+        Strategy::CheckThenAct,
+        Strategy::ClaimFirst,
+        Strategy::TransactionalInbox,
+        Strategy::IdempotencyKey,
+    ];
+
+    /// Its name in a scenario file (serde's snake_case), and in explanations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::None => "none",
+            Strategy::CheckThenAct => "check_then_act",
+            Strategy::ClaimFirst => "claim_first",
+            Strategy::TransactionalInbox => "transactional_inbox",
+            Strategy::IdempotencyKey => "idempotency_key",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", try_from = "super::tagged::ProcessingRepr")]
 pub enum Processing {

@@ -13,13 +13,16 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-const STRATEGIES: &[(Strategy, &str, &str)] = &[
-    (Strategy::None, "none", "none"),
-    (Strategy::CheckThenAct, "check_then_act", "check, act, record (the naive check)"),
-    (Strategy::ClaimFirst, "claim_first", "claim first (set-if-absent)"),
-    (Strategy::TransactionalInbox, "transactional_inbox", "transactional inbox"),
-    (Strategy::IdempotencyKey, "idempotency_key", "idempotency key at the sink"),
-];
+/// How the strategy select names each strategy (its value is `Strategy::as_str`).
+fn strategy_label(s: Strategy) -> &'static str {
+    match s {
+        Strategy::None => "none",
+        Strategy::CheckThenAct => "check, act, record (the naive check)",
+        Strategy::ClaimFirst => "claim first (set-if-absent)",
+        Strategy::TransactionalInbox => "transactional inbox",
+        Strategy::IdempotencyKey => "idempotency key at the sink",
+    }
+}
 
 const PUBLISH_MODES: &[(PublishMode, &str, &str)] = &[
     (PublishMode::Outbox, "outbox", "transactional outbox + relay"),
@@ -84,13 +87,13 @@ fn strategy_select(
     edit: fn(usize, Strategy) -> Edit,
     i: usize,
 ) -> Html {
-    let options: Vec<_> = STRATEGIES.iter().map(|(s, value, label)| (*value, *label, *s == current)).collect();
+    let options: Vec<_> = Strategy::ALL.iter().map(|&s| (s.as_str(), strategy_label(s), s == current)).collect();
     select_field(
         on_action,
         "Idempotency strategy",
         "edit-strategy",
         options,
-        Box::new(move |k| edit(i, STRATEGIES[k].0)),
+        Box::new(move |k| edit(i, Strategy::ALL[k])),
     )
 }
 
