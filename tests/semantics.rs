@@ -90,6 +90,20 @@ fn lost_ack(s: &mut Scenario) {
     s.faults.lost_ack = 0.2;
 }
 
+fn lost_ack_no_idem(s: &mut Scenario) {
+    s.producers[0].idempotent = false;
+    s.faults.lost_ack = 0.2;
+}
+
+fn lost_ack_idempotent(s: &mut Scenario) {
+    s.producers[0].idempotent = true;
+    s.faults.lost_ack = 0.2;
+}
+
+fn poison(s: &mut Scenario) {
+    s.faults.poison = 0.05;
+}
+
 fn lost_send(s: &mut Scenario) {
     s.faults.lost_send = 0.1;
 }
@@ -154,6 +168,7 @@ fn table() -> Vec<Row> {
         row("queue: crash after effect, before ack ⇒ duplicate after the visibility timeout",     queue(Standard, Email, S::None, AfterEffect),                          as_is,               [Yes, No,  No,  No,  No]),
         row("queue: crash before effect ⇒ redelivered, neither",                                  queue(Standard, Email, S::None, BeforeEffect),                         as_is,               [No,  No,  No,  No,  No]),
         row("standard queue duplicate delivery ⇒ duplicate",                                      queue(Standard, Email, S::None, None),                                 duplicate_delivery,  [Yes, No,  No,  No,  No]),
+        row("queue: a poison message fails every receive ⇒ dead-lettered after max receives",    queue(Standard, Email, S::None, None),                                 poison,              [No,  No,  No,  Yes, No]),
         row("FIFO queue: no duplicate delivery",                                                  queue(Fifo, Email, S::None, None),                                     duplicate_delivery,  [No,  No,  No,  No,  No]),
         // Fan-out: an exchange copies each event into one queue per subscriber.
         row("fan-out to standard queues: duplicate delivery ⇒ duplicate",                         fanout(Standard, 3, None),                                             duplicate_delivery,  [Yes, No,  No,  No,  No]),
@@ -168,6 +183,8 @@ fn table() -> Vec<Row> {
         // Producers.
         row("dual write + crash between write and publish ⇒ loss",                                topic(AfterProcessing, Email, S::None, None),                          dual_write_crash,    [No,  Yes, No,  No,  No]),
         row("dual write publishing first + the same crash ⇒ no loss (an invented event instead)", topic(AfterProcessing, Email, S::None, None),                          publish_first_crash, [No,  No,  No,  No,  Yes]),
+        row("lost ack, producer not idempotent ⇒ the retry appends a second copy: duplicate",      topic(AfterProcessing, Email, S::None, None),                          lost_ack_no_idem,    [Yes, No,  Yes, No,  No]),
+        row("lost ack, idempotent producer ⇒ the broker drops the retry: no duplicate",           topic(AfterProcessing, Email, S::None, None),                          lost_ack_idempotent, [No,  No,  No,  No,  No]),
         row("acks=all + lost send ⇒ the producer resends: no loss, no duplicate",                 topic(AfterProcessing, Email, S::None, None),                          lost_send,           [No,  No,  No,  No,  No]),
         row("acks=0 + lost send ⇒ loss, silently",                                                topic(AfterProcessing, Email, S::None, None),                          acks_zero_lost_send, [No,  Yes, No,  No,  No]),
         row("acks=0 + lost ack ⇒ nothing to retry: no duplicate",                                 topic(AfterProcessing, Email, S::None, None),                          acks_zero_lost_ack,  [No,  No,  No,  No,  No]),
