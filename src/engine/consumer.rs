@@ -168,7 +168,7 @@ impl Engine {
             self.groups[gi].committed[p as usize],
         ) {
             let d = first.map_or(0, |a| a.delivery);
-            self.hint_range(g, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
+            self.note_loss_in_range(g, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
         }
     }
 

@@ -12,6 +12,17 @@ pub enum Step {
     Finish,
 }
 
+/// Who sent a publish: the producer, or an outbox's relay republishing a row after its crash. To the broker
+/// the relay is another producer id, so the idempotent producer's checks, the ack and its timeout are
+/// the producer's sends' alone. (As wide as the `u32` it replaced: with a byte-sized enum, `Ev` no
+/// longer fits its 16 bytes.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Sender {
+    Producer,
+    Relay,
+}
+
 /// What the scheduler holds. Kept to 16 bytes (checked below) so an event travels in two registers: a
 /// bigger one was built field by field on the stack and read back with wide loads, a store-forwarding
 /// stall on every schedule and pop.
@@ -25,13 +36,13 @@ pub(super) enum Ev {
         producer: u16,
         message: u32,
         attempt: u32,
-        session: u32,
+        sender: Sender,
     },
     AckTimeout {
         producer: u16,
         message: u32,
         attempt: u32,
-        session: u32,
+        sender: Sender,
     },
     Poll {
         consumer: u16,

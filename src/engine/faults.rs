@@ -6,14 +6,11 @@
 //! kind of fault with probability 0 draws nothing and changes no run. Scripted faults act in either phase.
 use super::*;
 
-/// What the user can do to a running simulation ("inject a fault now"); recorded as scripted faults.
-pub type Command = FaultAction;
-
 impl Engine {
     /// Injects a fault now; returns the scripted fault to record in the scenario (so it can be replayed).
-    pub fn apply(&mut self, command: Command) -> ScriptedFault {
+    pub fn apply(&mut self, action: FaultAction) -> ScriptedFault {
         let index = self.scenario.faults.scripted.len() as u32;
-        let fault = ScriptedFault { at_ms: self.now, action: command };
+        let fault = ScriptedFault { at_ms: self.now, action };
         self.scenario.faults.scripted.push(fault.clone());
         self.scheduler.schedule(self.now, Ev::Scripted { index });
         fault

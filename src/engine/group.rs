@@ -25,7 +25,7 @@ pub struct GroupState {
 }
 
 impl Engine {
-    pub(super) fn hint_range(&mut self, g: u16, partition: u32, from: u64, to: u64, reason: LossReason) {
+    pub(super) fn note_loss_in_range(&mut self, g: u16, partition: u32, from: u64, to: u64, reason: LossReason) {
         let gi = g as usize;
         let t = self.groups[gi].topic as usize;
         let sub = self.groups[gi].sub as usize;
@@ -178,7 +178,7 @@ impl Engine {
         };
         let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
         self.trace(what, None, 0, None);
-        self.hint_range(g, p, start, to, LossReason::SkippedByReset);
+        self.note_loss_in_range(g, p, start, to, LossReason::SkippedByReset);
         self.groups[gi].position[p as usize] = to;
         to
     }
@@ -287,7 +287,7 @@ impl Engine {
             // Head-of-line blocking for good: nothing behind the poison record is ever processed.
             self.groups[gi].blocked[pu] = true;
             let end = self.topics[self.groups[gi].topic as usize].partitions[pu].end_offset();
-            self.hint_range(g, partition, offset, end, LossReason::BlockedByPoison { partition, offset });
+            self.note_loss_in_range(g, partition, offset, end, LossReason::BlockedByPoison { partition, offset });
         }
         self.scheduler.schedule(self.now + CONSUMER_RETRY_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot: 0 });
     }
@@ -299,10 +299,10 @@ impl Engine {
         let dropped: Vec<u64> = self.consumers[ci].batch.drain(..).map(|(o, _)| o).collect();
         let reason = LossReason::CommittedBeforeProcessing { delivery: d };
         if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[gi].committed[pu]) {
-            self.hint_range(g, partition, first, committed.min(first + dropped.len() as u64), reason);
+            self.note_loss_in_range(g, partition, first, committed.min(first + dropped.len() as u64), reason);
         }
         if self.groups[gi].committed[pu].is_some_and(|committed| committed > offset) {
-            self.hint_range(g, partition, offset, offset + 1, reason);
+            self.note_loss_in_range(g, partition, offset, offset + 1, reason);
         }
         if self.groups[gi].assignment[pu] == Some(c) {
             // It has not processed this record: that is where a revocation commit must stop.

@@ -84,8 +84,7 @@ use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 pub use consumer::{ConsumerState, Role};
 pub use event::Step;
-use event::{Ev, Lane};
-pub use faults::Command;
+use event::{Ev, Lane, Sender};
 pub use group::GroupState;
 pub use handler::Active;
 pub use history::DEFAULT_HISTORY_MESSAGES;
@@ -340,13 +339,13 @@ impl Engine {
     fn handle(&mut self, ev: Ev) -> bool {
         match ev {
             Ev::Produce { producer } => self.on_produce(producer),
-            Ev::Publish { producer, message, attempt, session } => {
+            Ev::Publish { producer, message, attempt, sender } => {
                 // Sent one network latency ago (a constant of the scenario), so the event needs no time.
                 let sent_at = self.now.saturating_sub(self.scenario.network_latency_ms);
-                self.on_publish(producer, message, attempt, session, sent_at)
+                self.on_publish(producer, message, attempt, sender, sent_at)
             }
-            Ev::AckTimeout { producer, message, attempt, session } => {
-                self.on_ack_timeout(producer, message, attempt, session)
+            Ev::AckTimeout { producer, message, attempt, sender } => {
+                self.on_ack_timeout(producer, message, attempt, sender)
             }
             Ev::Poll { consumer, epoch, slot } => {
                 if !self.current(consumer, epoch) {

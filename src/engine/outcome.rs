@@ -109,20 +109,20 @@ impl Engine {
     /// failing that, the one the end of the run can tell.
     fn lost(&mut self, sub: u16, m: u32) {
         let si = sub as usize;
-        let hint = self.loss_reason_at_end(sub, m);
+        let reason = self.loss_reason_at_end(sub, m);
         self.subs[si].obligations[m].fate = Fate::Lost;
-        if hint != LossReason::Unknown {
+        if reason != LossReason::Unknown {
             if let Some(noted) = self.subs[si].loss_reasons.grow_to(m, LossReason::Unknown) {
-                *noted = hint;
+                *noted = reason;
             }
         }
         self.counters.lost_messages += 1;
-        let kind = if matches!(hint, LossReason::DeletedByRetention { .. }) {
+        let kind = if matches!(reason, LossReason::DeletedByRetention { .. }) {
             AnomalyKind::LostToRetention
         } else {
             AnomalyKind::LostMessage
         };
-        let chain: &[u32] = match &hint {
+        let chain: &[u32] = match &reason {
             LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
                 if *delivery != 0 =>
             {
@@ -130,7 +130,7 @@ impl Engine {
             }
             _ => &[],
         };
-        self.push_anomaly(kind, m, chain, |e| explain::lost(e, sub, m, hint));
+        self.push_anomaly(kind, m, chain, |e| explain::lost(e, sub, m, reason));
     }
 
     /// Why `sub` lost `m`: the reason noted when it happened, else an upstream stage that never produced
@@ -147,7 +147,7 @@ impl Engine {
         if self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped) {
             return LossReason::NoConsumerRunning;
         }
-        // At-most-once: a group that commits before processing can skip a record in ways too many to hint
+        // At-most-once: a group that commits before processing can skip a record in ways too many to note
         // one by one (a dropped batch, a reset after a failure); that is the reason.
         if let SubSource::Group(g) = self.subs[si].source {
             if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {

@@ -55,14 +55,14 @@ impl Engine {
         }
         if invented {
             // Published first: the event is on its way; the crash stops the database write after it.
-            self.send(p, id, 1, 0, self.now);
+            self.send(p, id, 1, Sender::Producer, self.now);
             self.counters.invented_events += 1;
             self.trace(What::NeverWritten { producer: p }, Some(id), 0, Some(seq));
         } else if crash_between {
             self.trace(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
-            self.hint_all(id, LossReason::NeverPublished);
+            self.note_loss_for_all(id, LossReason::NeverPublished);
         } else {
-            self.send(p, id, 1, 0, self.now);
+            self.send(p, id, 1, Sender::Producer, self.now);
         }
         if self.producers[pi].produced < self.producers[pi].spec.count {
             self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
@@ -123,10 +123,10 @@ impl Engine {
         }
     }
 
-    pub(super) fn send(&mut self, p: u16, message: u32, attempt: u32, session: u32, at: SimTime) {
+    pub(super) fn send(&mut self, p: u16, message: u32, attempt: u32, sender: Sender, at: SimTime) {
         self.counters.bytes_on_wire += self.message_bytes(message);
         let due = at + self.scenario.network_latency_ms;
-        self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, session });
+        self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, sender });
     }
 
     /// Whether `m` is the next message an idempotent producer's partition expects (always true for any
@@ -165,7 +165,7 @@ impl Engine {
         self.counters.producer_retries += 1;
         let backoff = self.producers[p as usize].spec.retry_backoff_ms;
         let at = self.now + self.scenario.network_latency_ms + backoff;
-        self.send(p, m, attempt, 0, at);
+        self.send(p, m, attempt, Sender::Producer, at);
         true
     }
 
@@ -174,26 +174,26 @@ impl Engine {
     /// unless something else sends it.
     #[cold]
     #[inline(never)]
-    pub(super) fn send_lost(&mut self, p: u16, m: u32, attempt: u32, session: u32, at: SimTime) {
+    pub(super) fn send_lost(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, at: SimTime) {
         let seq = self.trace(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
         let spec = &self.producers[p as usize].spec;
         if spec.acks == Acks::Zero {
             if !self.messages[m].published() {
-                self.hint_all(m, LossReason::SendLost);
+                self.note_loss_for_all(m, LossReason::SendLost);
             }
-        } else if session == 0 {
+        } else if sender == Sender::Producer {
             // Not the ack-timeout lane: a retry sent after its backoff would break the lane's time order.
             let due = (at + spec.request_timeout_ms).max(self.now);
-            self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, session });
+            self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, sender });
         }
     }
 
     /// The outbox relay may crash after publishing, before marking the row sent: it publishes again
     /// when it restarts (a new producer id, so the idempotent producer cannot drop the copy).
-    pub(super) fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, session: u32, outcome: u64) {
+    pub(super) fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, outcome: u64) {
         let pi = p as usize;
-        if session == 0
+        if sender == Sender::Producer
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
             && !self.messages[m].relay_republished()
@@ -203,12 +203,12 @@ impl Engine {
             let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
             self.messages[m].send_seq = Seq32::of(seq);
             let at = self.now + self.scenario.faults.restart_after_ms;
-            self.send(p, m, 1, 1, at);
+            self.send(p, m, 1, Sender::Relay, at);
         }
     }
 
     #[inline(never)]
-    pub(super) fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, session: u32) -> bool {
+    pub(super) fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, sender: Sender) -> bool {
         if self.messages[m].acked() {
             return false;
         }
@@ -219,13 +219,13 @@ impl Engine {
             let unacked = self.messages[m].send_seq.get();
             let seq = self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, unacked);
             self.messages[m].send_seq = Seq32::of(seq);
-            self.send(p, m, attempt + 1, session, self.now + retry_backoff_ms);
+            self.send(p, m, attempt + 1, sender, self.now + retry_backoff_ms);
         } else {
             self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
             // Kafka resets the producer's sequence after a failed batch: the next messages go on.
             self.sequence_done(p, m);
             if !self.messages[m].published() {
-                self.hint_all(m, LossReason::ProducerGaveUp);
+                self.note_loss_for_all(m, LossReason::ProducerGaveUp);
             }
         }
         true

@@ -21,13 +21,13 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_publish(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime) -> bool {
+    pub(super) fn on_publish(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, sent_at: SimTime) -> bool {
         let pi = p as usize;
         if self.roll_lost_send(p) {
-            self.send_lost(p, m, attempt, session, sent_at);
+            self.send_lost(p, m, attempt, sender, sent_at);
             return true;
         }
-        let cause = if session > 0 {
+        let cause = if sender == Sender::Relay {
             AppendCause::RelayRepublish
         } else if attempt > 1 {
             AppendCause::ProducerRetry { attempt }
@@ -37,7 +37,7 @@ impl Engine {
         let sent_by = self.messages[m].send_seq.get();
         // What the broker did with this send: the cause of its lost ack, its retry or its relay's republish.
         let outcome = match self.producers[pi].target {
-            Target::Topic(t) => match self.publish_to_topic(p, t, m, (attempt, session), cause, sent_by) {
+            Target::Topic(t) => match self.publish_to_topic(p, t, m, (attempt, sender), cause, sent_by) {
                 Some(outcome) => outcome,
                 None => return self.out_of_sequence(p, m, attempt, sent_by),
             },
@@ -55,10 +55,10 @@ impl Engine {
         if self.producers[pi].spec.acks == Acks::Zero {
             self.messages[m].set(Message::ACKED);
         } else {
-            self.answer_send(p, m, attempt, session, sent_at, outcome);
+            self.answer_send(p, m, attempt, sender, sent_at, outcome);
         }
         // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
-        self.maybe_relay_republish(p, m, attempt, session, outcome);
+        self.maybe_relay_republish(p, m, attempt, sender, outcome);
         true
     }
 
@@ -70,20 +70,20 @@ impl Engine {
         p: u16,
         t: u16,
         m: u32,
-        (attempt, session): (u32, u32),
+        (attempt, sender): (u32, Sender),
         cause: AppendCause,
         sent_by: Option<u64>,
     ) -> Option<u64> {
         let idempotent = self.producers[p as usize].spec.idempotent;
-        if idempotent && self.messages[m].appends > 0 && session == 0 {
+        if idempotent && self.messages[m].appends > 0 && sender == Sender::Producer {
             // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
             self.sequence_done(p, m);
             Some(self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
-        } else if session == 0 && !self.next_in_sequence(p, m) {
+        } else if sender == Sender::Producer && !self.next_in_sequence(p, m) {
             None
         } else {
             let appended = self.append_to_topic(t, m, cause, sent_by);
-            if session == 0 {
+            if sender == Sender::Producer {
                 self.sequence_done(p, m);
             }
             Some(appended)
@@ -122,7 +122,7 @@ impl Engine {
 
     /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
     /// scripted window) or late, the producer's request timeout fires and it retries.
-    pub(super) fn answer_send(&mut self, p: u16, m: u32, attempt: u32, session: u32, sent_at: SimTime, outcome: u64) {
+    pub(super) fn answer_send(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, sent_at: SimTime, outcome: u64) {
         // A scripted window applies in either phase (it is explicit); the random fault only in the fault phase.
         let drop = self.now < self.producers[p as usize].drop_acks_until || self.roll_lost_ack(p);
         let prod = &self.producers[p as usize];
@@ -134,11 +134,11 @@ impl Engine {
             self.messages[m].set(Message::ACKED);
         }
         // The producer's request timeout only matters when the ack did not arrive in time.
-        if !self.messages[m].acked() && session == 0 {
+        if !self.messages[m].acked() && sender == Sender::Producer {
             self.scheduler.schedule_in_lane(
                 Lane::AckTimeout(p).index(),
                 (sent_at + timeout).max(self.now),
-                Ev::AckTimeout { producer: p, message: m, attempt, session },
+                Ev::AckTimeout { producer: p, message: m, attempt, sender },
             );
         }
     }

@@ -87,8 +87,8 @@ impl Engine {
                     let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
                     self.trace(what, None, 0, self.groups[gi].rebalance_seq);
                 }
-                // Latest skips whatever exists, owed or not (only owed, pending records are hinted).
-                self.hint_range(g, p as u32, start, reset, LossReason::SkippedByReset);
+                // Latest skips whatever exists, owed or not (a loss is noted only for owed, pending records).
+                self.note_loss_in_range(g, p as u32, start, reset, LossReason::SkippedByReset);
                 reset
             }
         };
@@ -96,7 +96,7 @@ impl Engine {
         // processing, then a failure or a crash), are skipped by everyone from now on.
         if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
             if pos > old {
-                self.hint_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
+                self.note_loss_in_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
             }
         }
         self.groups[gi].position[p] = pos;
@@ -200,7 +200,7 @@ impl Engine {
             // A reset forward skips whatever the group had not read or committed yet.
             let read_from = self.groups[gi].committed[p].unwrap_or(part.start_offset).min(self.groups[gi].position[p]);
             if offset > read_from {
-                self.hint_range(g, p as u32, read_from, offset, LossReason::SkippedByReset);
+                self.note_loss_in_range(g, p as u32, read_from, offset, LossReason::SkippedByReset);
             }
             // Each partition's move, so a clamped target (an offset past the end) shows.
             let partition = p as u32;

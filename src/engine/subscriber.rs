@@ -57,7 +57,7 @@ impl Sub {
 }
 
 impl Engine {
-    pub(super) fn hint_all(&mut self, message: u32, reason: LossReason) {
+    pub(super) fn note_loss_for_all(&mut self, message: u32, reason: LossReason) {
         for sub in &mut self.subs {
             sub.note_loss(message, reason);
         }

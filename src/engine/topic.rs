@@ -96,7 +96,7 @@ impl Engine {
         for gi in self.topics[ti].groups.clone() {
             let g = &self.groups[gi as usize];
             // Anything not yet committed may still have been unread (or fetched and not yet processed);
-            // a hint only matters if the record is never effected.
+            // the note only matters if the record is never effected.
             let read_from = g.committed[partition as usize].unwrap_or(0);
             let sub = g.sub as usize;
             for (offset, record) in &removed {
