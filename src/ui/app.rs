@@ -1,9 +1,16 @@
 //! The root component: one `use_reducer` state, an animation-frame clock while playing, keyboard keys.
 use super::browser;
 use super::components::{
-    anomalies::AnomalyFeed, canvas::Canvas, charts::Charts, compare::CompareBoard, controls::Controls,
-    details::Details, lesson::LessonPanel, scoreboard::Scoreboard,
+    anomalies::AnomalyFeed,
+    canvas::{Canvas, Zoom},
+    charts::Charts,
+    compare::CompareBoard,
+    controls::Controls,
+    details::Details,
+    lesson::LessonPanel,
+    scoreboard::{Figures, Scoreboard},
 };
+use super::layout::Stage;
 use super::state::{Action, Model};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -133,6 +140,47 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
     });
 }
 
+/// What the stage's own controls change: the zoom, and whether the panels' drawer is open.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum ViewKey {
+    ZoomIn,
+    ZoomOut,
+    ZoomReset,
+    FitAll,
+}
+
+fn zoomed(zoom: Zoom, key: ViewKey) -> Zoom {
+    let factor = match zoom {
+        Zoom::Factor(f) => f,
+        Zoom::FitAll => 1.0,
+    };
+    match key {
+        ViewKey::ZoomIn => Zoom::Factor((factor * 1.25).min(4.0)),
+        ViewKey::ZoomOut => Zoom::Factor((factor / 1.25).max(0.4)),
+        ViewKey::ZoomReset => Zoom::Factor(1.0),
+        ViewKey::FitAll => Zoom::FitAll,
+    }
+}
+
+/// The zoom as a reducer, so the keyboard's listener (made once) always zooms from the current value.
+#[derive(PartialEq)]
+struct ZoomState(Zoom);
+
+impl Reducible for ZoomState {
+    type Action = ViewKey;
+    fn reduce(self: Rc<Self>, key: ViewKey) -> Rc<Self> {
+        Rc::new(ZoomState(zoomed(self.0, key)))
+    }
+}
+
+/// The stage element's size now, or the projector's until it has been laid out.
+fn measure(stage: &NodeRef) -> Stage {
+    stage.cast::<web_sys::Element>().map_or(Stage::PROJECTOR, |el| Stage {
+        width: f64::from(el.client_width().max(320)),
+        height: f64::from(el.client_height().max(200)),
+    })
+}
+
 #[component]
 pub fn App() -> Html {
     let state = use_reducer(AppState::default);
@@ -145,9 +193,14 @@ pub fn App() -> Html {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));
     }
-    // Keyboard: space play/pause, → step, R restart (not while typing in a field).
+    let zoom = use_reducer(|| ZoomState(Zoom::Factor(1.0)));
+    let on_view = {
+        let zoom = zoom.clone();
+        Callback::from(move |key: ViewKey| zoom.dispatch(key))
+    };
+    // Keyboard: space play/pause, → step, R restart, + − 0 F zoom (not while typing in a field).
     {
-        let dispatch = dispatch.clone();
+        let (dispatch, on_view) = (dispatch.clone(), on_view.clone());
         use_effect_with((), move |_| {
             // Not passive: space must not scroll the page when it plays or pauses.
             let options = gloo::events::EventListenerOptions::enable_prevent_default();
@@ -162,6 +215,18 @@ pub fn App() -> Html {
                         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
                     if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                        return;
+                    }
+                    let view = match event.key().as_str() {
+                        "+" | "=" => Some(ViewKey::ZoomIn),
+                        "-" | "_" => Some(ViewKey::ZoomOut),
+                        "0" => Some(ViewKey::ZoomReset),
+                        "f" | "F" => Some(ViewKey::FitAll),
+                        _ => None,
+                    };
+                    if let Some(view) = view {
+                        event.prevent_default();
+                        on_view.emit(view);
                         return;
                     }
                     let action = match event.key().as_str() {
@@ -202,54 +267,120 @@ pub fn App() -> Html {
             </div>
         }
     });
+    // The stage's size, measured after each render that may change it and on every window resize.
+    let stage_ref = use_node_ref();
+    let stage = use_state(|| Stage::PROJECTOR);
+    let selected = model.selection.is_some() || model.focus.is_some();
+    let drawer_choice = use_state(|| None::<bool>);
+    let wide =
+        *use_memo((), |_| gloo::utils::window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(0.0) >= 1600.0);
+    let drawer_open = drawer_choice.unwrap_or(wide) || selected;
+    {
+        let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
+        use_effect_with((drawer_open, model.compare.is_some(), model.lesson.is_some(), embedded), move |_| {
+            let measured = measure(&stage_ref);
+            if measured != *stage {
+                stage.set(measured);
+            }
+            let on_resize = gloo::events::EventListener::new(&gloo::utils::window(), "resize", move |_| {
+                stage.set(measure(&stage_ref));
+            });
+            move || drop(on_resize)
+        });
+    }
+    let toggle_drawer = {
+        let (drawer_choice, dispatch) = (drawer_choice.clone(), dispatch.clone());
+        Callback::from(move |_: MouseEvent| {
+            if drawer_open && selected {
+                dispatch.emit(Action::ClearSelection);
+            }
+            drawer_choice.set(Some(!drawer_open));
+        })
+    };
+    // Two lanes of a comparison share the stage, one above the other.
+    let lane_stage = if model.compare.is_some() {
+        Stage { width: stage.width, height: ((stage.height - 40.0) / 2.0).max(160.0) }
+    } else {
+        *stage
+    };
+    let zoom_now = zoom.0;
+    let view_button = |key: ViewKey, label: &'static str, title: &'static str, testid: &'static str| {
+        let on_view = on_view.clone();
+        html! {
+            <button class="quiet" data-testid={testid} {title} aria-label={title} onclick={Callback::from(move |_: MouseEvent| on_view.emit(key))}>{label}</button>
+        }
+    };
+    let canvases = html! {
+        <>
+            <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()}
+                stage={lane_stage} zoom={zoom_now} />
+            <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()}
+                lane_b=true stage={lane_stage} zoom={zoom_now} />
+        </>
+    };
     if embedded {
         // For an iframe in a slide deck: the picture and the controls, nothing else.
         return html! {
             <div class="app embed" data-testid="embed">
                 <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                 { error_banner }
-                <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} />
+                <div class="stage" ref={stage_ref}>{ canvases }</div>
             </div>
         };
     }
     html! {
         <div class={classes!("app", model.presenter.then_some("presenter"))}>
-            <header class="app-header">
-                <h1 class="app-title"><span class="mark">{"◆ "}</span>{"Brokerscope"}</h1>
-                <p class="app-tagline">{"See what asynchronous systems do to messages: events on logs, commands on queues, faults, and idempotency."}</p>
-            </header>
             <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-            <div class="app-main">
-                <div class="stage">
+            <div class={classes!("workspace", drawer_open.then_some("drawer-open"))}>
+                <main class="stage-column">
                     { error_banner }
                     <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-                    // Two lines of the story, so the canvas stays in view on a 720-pixel projector; More shows it all.
-                    <div class={classes!("story", story_open.then_some("open"))}>
-                        <p data-testid="story">{story}</p>
-                        <button class="quiet" data-testid="story-toggle" aria-expanded={story_open.to_string()}
-                            onclick={toggle_story}>{if story_open { "Less" } else { "More" }}</button>
+                    <div class="stage-bar">
+                        // What just happened (a step, a skip, the end), else one line of the story, so the
+                        // picture keeps the screen; More shows the story whole.
+                        if let Some(caption) = model.caption.clone() {
+                            <p class="caption" data-testid="caption">{caption}</p>
+                        } else if let Some(notice) = model.notice.clone() {
+                            <p class="caption notice" role="status" data-testid="notice">{notice}</p>
+                        } else {
+                            <div class={classes!("story", story_open.then_some("open"))}>
+                                <p data-testid="story">{story}</p>
+                                <button class="quiet" data-testid="story-toggle" aria-expanded={story_open.to_string()}
+                                    onclick={toggle_story}>{if story_open { "Less" } else { "More" }}</button>
+                            </div>
+                        }
+                        <Figures model={state.model.clone()} revision={panels} />
+                        <div class="view-buttons" role="group" aria-label="Zoom">
+                            { view_button(ViewKey::ZoomOut, "−", "Zoom out (−)", "zoom-out") }
+                            { view_button(ViewKey::ZoomIn, "+", "Zoom in (+)", "zoom-in") }
+                            { view_button(ViewKey::FitAll, "Fit", "Show the whole picture (F)", "zoom-fit") }
+                            { view_button(ViewKey::ZoomReset, "100%", "Legible size (0)", "zoom-reset") }
+                        </div>
+                        <button class="panels-toggle" data-testid="panels-toggle" aria-expanded={drawer_open.to_string()}
+                            aria-controls="drawer" onclick={toggle_drawer}>
+                            { if drawer_open { "Hide panels ▸" } else { "◂ Panels" } }
+                        </button>
                     </div>
                     if let Some(focus) = model.focus.clone() {
                         <p class="focus-banner" data-testid="focus">
                             <strong>{format!("At {}: ", crate::engine::observe::seconds(focus.at_ms))}</strong>{focus.explanation}
                         </p>
                     }
-                    <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} />
-                    <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()} lane_b=true />
+                    <div class="stage" ref={stage_ref} data-testid="stage">{ canvases }</div>
+                </main>
+                <aside class="drawer" id="drawer" data-testid="drawer" hidden={!drawer_open}>
                     <Details model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-                </div>
-                <aside class="side">
                     <CompareBoard model={state.model.clone()} revision={panels} />
                     <Scoreboard model={state.model.clone()} revision={panels} />
                     <Charts model={state.model.clone()} revision={panels} />
                     <AnomalyFeed model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-                    <div class="visually-hidden" aria-live="polite" data-testid="narration">
-                        { for model.narration.iter().enumerate().map(|(i, line)| {
-                            let key = model.narration_said - model.narration.len() as u64 + i as u64;
-                            html! { <p {key}>{line.clone()}</p> }
-                        }) }
-                    </div>
                 </aside>
+                <div class="visually-hidden" aria-live="polite" data-testid="narration">
+                    { for model.narration.iter().enumerate().map(|(i, line)| {
+                        let key = model.narration_said - model.narration.len() as u64 + i as u64;
+                        html! { <p {key}>{line.clone()}</p> }
+                    }) }
+                </div>
             </div>
         </div>
     }

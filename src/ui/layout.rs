@@ -5,41 +5,101 @@ use crate::engine::{Engine, Role};
 use crate::scenario::model::{MessageKind, SinkKind};
 use crate::ui::labels::*;
 
-pub const WIDTH: f64 = 1100.0;
+/// The stage a picture is laid out for, in CSS pixels: the canvas's box on the page.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stage {
+    pub width: f64,
+    pub height: f64,
+}
 
+impl Stage {
+    /// The stage on a 1280×720 projector, under the page's two bars: what native tests lay out for.
+    pub const PROJECTOR: Stage = Stage { width: 1264.0, height: 608.0 };
+}
+
+/// Type on the picture, in layout units. The page never draws a layout below one pixel per unit (it
+/// pans instead, see `fit_scale`), so these are the smallest rendered sizes: a room reads 14 px text from
+/// the back row of a projected 1280×720 screen, and a title stands out at 18.
+pub const TITLE_PX: f64 = 18.0;
+pub const TEXT_PX: f64 = 15.0;
+pub const SMALL_PX: f64 = 14.0;
+/// A node's title baseline below its top, and its text lines' baselines after that, one `LINE_H` apart.
+pub const TITLE_DY: f64 = 24.0;
+pub const LINE_DY: f64 = 45.0;
+pub const LINE_H: f64 = 20.0;
+
+/// Em per character, generously: the page's sans-serif (DejaVu Sans where nothing else is installed)
+/// averages under 0.62 em a character, and its bold (node titles) under 0.7.
+pub const EM_PER_CHAR: f64 = 0.62;
+pub const EM_PER_BOLD_CHAR: f64 = 0.7;
+
+/// `text` cut to fit `max_px` at `font_px` (`em_per_char` wide a character), ending in "…" when cut (the
+/// whole text stays in the node's accessible label and its details).
+pub fn fit_text(text: &str, max_px: f64, font_px: f64, em_per_char: f64) -> String {
+    let chars = text.chars().count();
+    if chars as f64 * font_px * em_per_char <= max_px {
+        return text.to_string();
+    }
+    let keep = ((max_px / (font_px * em_per_char)).floor() as usize).saturating_sub(1);
+    let mut cut: String = text.chars().take(keep).collect();
+    cut.push('…');
+    cut
+}
+
+/// The height of a node box holding a title and `lines` lines of text.
+pub(super) fn node_height(lines: usize) -> f64 {
+    LINE_DY + LINE_H * lines.saturating_sub(1) as f64 + 12.0
+}
+
+/// Where the column titles sit, and where the first node of each column starts.
+pub const COLUMN_TITLE_Y: f64 = 26.0;
 pub(super) const TOP: f64 = 44.0;
-
-pub(super) const GAP: f64 = 16.0;
-
-pub(super) const PRODUCER_X: f64 = 16.0;
-
-pub(super) const PRODUCER_W: f64 = 190.0;
-
-pub(super) const BROKER_X: f64 = 236.0;
-
-pub(super) const BROKER_W: f64 = 390.0;
-
-pub(super) const CONSUMER_X: f64 = 660.0;
-
-pub(super) const CONSUMER_W: f64 = 210.0;
-
-pub(super) const SINK_X: f64 = 900.0;
-
-pub(super) const SINK_W: f64 = 184.0;
+pub(super) const GAP: f64 = 14.0;
+const MARGIN: f64 = 16.0;
+const COLUMN_GAP: f64 = 30.0;
 
 /// Width of a fan-out exchange's box, left of the queues it feeds.
-pub(super) const EXCHANGE_W: f64 = 112.0;
+pub(super) const EXCHANGE_W: f64 = 120.0;
+/// A partition's row of log cells: the row's height (its cells sit at the bottom, the committed offsets'
+/// letters above them), the first cell's offset in the row, each cell's pitch and size.
+pub const ROW_H: f64 = 34.0;
+pub const CELL_Y: f64 = 12.0;
+pub const CELL_SIZE: f64 = 20.0;
+pub(super) const HEADER_H: f64 = 52.0;
+pub const CELL_W: f64 = 22.0;
+pub(super) const CELL_X0: f64 = 44.0;
+/// A consumer's box inside its group.
+pub(super) const MEMBER_H: f64 = 56.0;
+pub(super) const GROUP_HEADER_H: f64 = 50.0;
 
-pub(super) const ROW_H: f64 = 24.0;
+/// The four columns' places for a layout `width` wide: producers, topics and queues, consumers, sinks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Columns {
+    pub producer_x: f64,
+    pub producer_w: f64,
+    pub broker_x: f64,
+    pub broker_w: f64,
+    pub consumer_x: f64,
+    pub consumer_w: f64,
+    pub sink_x: f64,
+    pub sink_w: f64,
+    /// Log cells shown per partition (the newest ones).
+    pub cells: u64,
+}
 
-pub(super) const HEADER_H: f64 = 38.0;
-
-/// Log cells shown per partition (the newest ones).
-pub const CELLS: u64 = 14;
-
-pub(super) const CELL_W: f64 = 20.0;
-
-pub(super) const CELL_X0: f64 = 40.0;
+impl Columns {
+    pub fn for_width(width: f64) -> Columns {
+        let usable = width - 2.0 * MARGIN - 3.0 * COLUMN_GAP;
+        let (producer_w, broker_w, consumer_w) = (usable * 0.19, usable * 0.33, usable * 0.27);
+        let sink_w = usable - producer_w - broker_w - consumer_w;
+        let producer_x = MARGIN;
+        let broker_x = producer_x + producer_w + COLUMN_GAP;
+        let consumer_x = broker_x + broker_w + COLUMN_GAP;
+        let sink_x = consumer_x + consumer_w + COLUMN_GAP;
+        let cells = ((broker_w - CELL_X0 - 10.0) / CELL_W).floor().max(4.0) as u64;
+        Columns { producer_x, producer_w, broker_x, broker_w, consumer_x, consumer_w, sink_x, sink_w, cells }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeId {
@@ -61,6 +121,8 @@ pub struct NodeBox {
     pub h: f64,
     pub title: String,
     pub lines: Vec<String>,
+    /// What a screen reader says: the title and every line, never cut (the drawn ones may be).
+    pub label: String,
     /// CSS classes carrying state (shape and label carry it too: never colour alone).
     pub classes: Vec<&'static str>,
 }
@@ -95,7 +157,7 @@ pub struct Marker {
 pub struct PartitionRow {
     pub topic: u16,
     pub partition: u32,
-    /// The oldest offset drawn (the row shows the newest `CELLS`).
+    /// The oldest offset drawn (the row shows the newest `Columns::cells`).
     pub first: u64,
     pub x: f64,
     pub y: f64,
@@ -108,7 +170,9 @@ pub struct PartitionRow {
 pub struct Layout {
     pub width: f64,
     pub height: f64,
+    /// The columns' titles and where they start.
     pub columns: Vec<(f64, &'static str)>,
+    pub grid: Columns,
     pub nodes: Vec<NodeBox>,
     pub edges: Vec<Edge>,
     pub partitions: Vec<PartitionRow>,
@@ -140,6 +204,7 @@ pub(super) fn target_node<'a>(
 /// The nodes, edges and partition rows drawn so far, filled column by column.
 struct Drawing<'e> {
     engine: &'e Engine,
+    grid: Columns,
     nodes: Vec<NodeBox>,
     edges: Vec<Edge>,
     partitions: Vec<PartitionRow>,
@@ -147,8 +212,37 @@ struct Drawing<'e> {
     sub_anchor: Vec<(u16, (f64, f64))>,
 }
 
+/// The picture for the projector's stage (what native tests check).
 pub fn layout(engine: &Engine) -> Layout {
-    let mut d = Drawing { engine, nodes: vec![], edges: vec![], partitions: vec![], sub_anchor: vec![] };
+    layout_for(engine, Stage::PROJECTOR)
+}
+
+/// The picture for `stage`: laid out at one unit per pixel, then narrowed while that lets a small system
+/// grow to fill the stage (up to `MAX_SCALE`), so it never sits in a strip.
+pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
+    let width = stage.width.max(MIN_WIDTH);
+    let first = layout_at_width(engine, width);
+    let grow = (stage.height / first.height).min(MAX_SCALE).min(width / MIN_WIDTH);
+    if grow <= 1.0 {
+        return first;
+    }
+    layout_at_width(engine, width / grow)
+}
+
+/// The most a picture is enlarged to fill its stage.
+pub const MAX_SCALE: f64 = 1.6;
+/// The narrowest a layout is made (its columns then still hold their text at full size).
+pub const MIN_WIDTH: f64 = 1040.0;
+
+/// Pixels per layout unit for `l` on `stage`: the whole picture in view, enlarged up to `MAX_SCALE`, and
+/// never below 1 (a picture taller than its stage is panned, so its type stays readable).
+pub fn fit_scale(l: &Layout, stage: Stage) -> f64 {
+    (stage.width / l.width).min(stage.height / l.height).clamp(1.0, MAX_SCALE)
+}
+
+fn layout_at_width(engine: &Engine, width: f64) -> Layout {
+    let grid = Columns::for_width(width);
+    let mut d = Drawing { engine, grid, nodes: vec![], edges: vec![], partitions: vec![], sub_anchor: vec![] };
     let producer_bottom = d.producers();
     let queues_top = d.topics();
     let broker_bottom = d.queues(queues_top);
@@ -158,15 +252,24 @@ pub fn layout(engine: &Engine) -> Layout {
     let (sink_bottom, sink_pos) = d.sinks();
     d.wire_sinks_and_producers(&sink_pos);
     let bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
+    for n in &mut d.nodes {
+        n.label = format!("{}: {}", n.title, n.lines.join(", "));
+        let room = n.w - 18.0;
+        n.title = fit_text(&n.title, room, TITLE_PX, EM_PER_BOLD_CHAR);
+        for line in &mut n.lines {
+            *line = fit_text(line, room, TEXT_PX, EM_PER_CHAR);
+        }
+    }
     Layout {
-        width: WIDTH,
+        width,
         height: bottom.max(200.0),
         columns: vec![
-            (PRODUCER_X, "Producers"),
-            (BROKER_X, "Topics & queues"),
-            (CONSUMER_X, "Consumers"),
-            (SINK_X, "Side effects"),
+            (grid.producer_x, "Producers"),
+            (grid.broker_x, "Topics & queues"),
+            (grid.consumer_x, "Consumers"),
+            (grid.sink_x, "Side effects"),
         ],
+        grid,
         nodes: d.nodes,
         edges: d.edges,
         partitions: d.partitions,
@@ -180,23 +283,26 @@ impl Drawing<'_> {
 
     /// The producer column; returns its bottom.
     fn producers(&mut self) -> f64 {
+        let g = self.grid;
         let mut y = TOP;
         for (i, p) in self.engine.producers.iter().enumerate() {
             let kind = match p.spec.kind {
                 MessageKind::Event => "event",
                 MessageKind::Command => "command",
             };
+            let h = node_height(2);
             self.nodes.push(NodeBox {
                 id: NodeId::Producer(i as u16),
-                x: PRODUCER_X,
+                x: g.producer_x,
                 y,
-                w: PRODUCER_W,
-                h: 60.0,
+                w: g.producer_w,
+                h,
                 title: p.spec.name.clone(),
                 lines: vec![format!("{} ({kind})", p.spec.message), format!("sent {} of {}", p.produced, p.spec.count)],
+                label: String::new(),
                 classes: vec![kind],
             });
-            y += 60.0 + GAP;
+            y += h + GAP;
         }
         y
     }
@@ -204,15 +310,16 @@ impl Drawing<'_> {
     /// The topics at the top of the broker column, each with a row of log cells per partition; returns
     /// where the queues start.
     fn topics(&mut self) -> f64 {
+        let g = self.grid;
         let mut y = TOP;
         for (ti, t) in self.engine.topics.iter().enumerate() {
             let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
             let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
             self.nodes.push(NodeBox {
                 id: NodeId::Topic(ti as u16),
-                x: BROKER_X,
+                x: g.broker_x,
                 y,
-                w: BROKER_W,
+                w: g.broker_w,
                 h,
                 title: format!("topic {}", t.spec.name),
                 lines: vec![format!(
@@ -220,6 +327,7 @@ impl Drawing<'_> {
                     plural(t.partitions.len() as u64, "partition"),
                     plural(records, "record")
                 )],
+                label: String::new(),
                 classes: vec!["topic"],
             });
             for pi in 0..t.partitions.len() {
@@ -231,16 +339,16 @@ impl Drawing<'_> {
         y
     }
 
-    /// Partition `pi` of topic `ti`: its last `CELLS` records and each group's committed offset.
+    /// Partition `pi` of topic `ti`: its newest records and each group's committed offset.
     fn partition_row(&self, ti: usize, pi: usize, row_y: f64) -> PartitionRow {
-        let (engine, t) = (self.engine, &self.engine.topics[ti]);
+        let (engine, t, g) = (self.engine, &self.engine.topics[ti], self.grid);
         let part = &t.partitions[pi];
         let end = part.end_offset();
-        let first = end.saturating_sub(CELLS);
+        let first = end.saturating_sub(g.cells);
         let cells = (first..end)
             .enumerate()
             .map(|(k, offset)| {
-                let x = BROKER_X + CELL_X0 + CELL_W * k as f64;
+                let x = g.broker_x + CELL_X0 + CELL_W * k as f64;
                 match part.get(offset) {
                     Some(r) => {
                         let command = engine
@@ -260,17 +368,17 @@ impl Drawing<'_> {
                 }
             })
             .collect();
-        let offset_x = |o: u64| BROKER_X + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
+        let offset_x = |o: u64| g.broker_x + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
         let mut markers = vec![];
         for &gi in &t.groups {
-            let g = &engine.groups[gi as usize];
-            let initial = g.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
-            if let Some(c) = g.committed[pi] {
+            let group = &engine.groups[gi as usize];
+            let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
+            if let Some(c) = group.committed[pi] {
                 markers.push(Marker {
                     x: offset_x(c.max(first)),
                     class: "committed",
                     label: initial.clone(),
-                    title: format!("{}: committed offset {c}", g.spec.name),
+                    title: format!("{}: committed offset {c}", group.spec.name),
                 });
             }
         }
@@ -278,7 +386,7 @@ impl Drawing<'_> {
             topic: ti as u16,
             partition: pi as u32,
             first,
-            x: BROKER_X,
+            x: g.broker_x,
             y: row_y,
             label: format!("P{pi}"),
             cells,
@@ -290,7 +398,7 @@ impl Drawing<'_> {
     /// exchange sit to the right of it, so the copies fan out visibly, and each exchange's queues are
     /// stacked together (in exchange order) so its box spans only them.
     fn queues(&mut self, mut y: f64) -> f64 {
-        let engine = self.engine;
+        let (engine, g) = (self.engine, self.grid);
         let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
         let mut queue_order: Vec<usize> = vec![];
         for qi in
@@ -304,29 +412,26 @@ impl Drawing<'_> {
             let q = &engine.queues[qi];
             let store = &q.store;
             let dlq = store.dead_letter.len() as u64;
-            let countdown = store.in_flight as usize;
-            let h = HEADER_H + 3.0 * 20.0;
+            let h = node_height(3);
             let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
+            let kind = if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" };
             self.nodes.push(NodeBox {
                 id: NodeId::Queue(qi as u16),
-                x: BROKER_X + indent,
+                x: g.broker_x + indent,
                 y,
-                w: BROKER_W - indent,
+                w: g.broker_w - indent,
                 h,
-                title: format!(
-                    "queue {} ({})",
-                    q.spec.name,
-                    if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" }
-                ),
+                title: format!("queue {} ({kind})", q.spec.name),
                 lines: vec![
                     if engine.now() < q.spec.subscribe_at_ms {
                         format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
                     } else {
                         format!("waiting: {}", store.visible.len())
                     },
-                    format!("in flight: {countdown} (visibility {} ms)", q.spec.visibility_timeout_ms),
+                    format!("in flight: {} (visibility {} ms)", store.in_flight, q.spec.visibility_timeout_ms),
                     format!("dead-letter queue: {dlq}"),
                 ],
+                label: String::new(),
                 classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
             });
             y += h + GAP;
@@ -336,6 +441,7 @@ impl Drawing<'_> {
 
     /// Each exchange spans the queues bound to it, with an edge to each.
     fn exchanges(&mut self) {
+        let g = self.grid;
         for (xi, x) in self.engine.exchanges.iter().enumerate() {
             let bound: Vec<&NodeBox> =
                 self.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
@@ -346,12 +452,13 @@ impl Drawing<'_> {
             }
             let node = NodeBox {
                 id: NodeId::Exchange(xi as u16),
-                x: BROKER_X,
+                x: g.broker_x,
                 y: top,
                 w: EXCHANGE_W,
                 h: bottom - top,
                 title: x.spec.name.clone(),
                 lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
+                label: String::new(),
                 classes: vec!["exchange"],
             };
             let edges: Vec<Edge> =
@@ -361,77 +468,87 @@ impl Drawing<'_> {
         }
     }
 
-    /// A consumer's box: its name and what it is doing (processing which message at which step, crashed,
-    /// stopped, out of its group), and whether a crash is armed.
-    fn consumer_box(&self, ci: usize, y: f64) -> NodeBox {
+    /// A consumer's box at (`x`, `y`), `w` wide: its name (with ⚠ when a crash is armed) and, in a word or
+    /// two, what it is doing: the message and step in hand, crashed, stopped, out of its group, idle.
+    fn consumer_box(&self, ci: usize, x: f64, y: f64, w: f64) -> NodeBox {
         let c = &self.engine.consumers[ci];
         let (status, class) = if c.stopped {
             ("stopped".to_string(), "idle")
         } else if !c.alive {
-            ("crashed — restarting".to_string(), "crashed")
+            ("crashed".to_string(), "crashed")
         } else if let Some(a) = c.slots.iter().flatten().next() {
             let busy = c.slots.iter().flatten().count();
-            let extra = if busy > 1 { format!(" (+{})", busy - 1) } else { String::new() };
-            (format!("processing #{} · {}{extra}", a.message, step_label(a.step)), "processing")
+            let extra = if busy > 1 { format!(" +{}", busy - 1) } else { String::new() };
+            (format!("#{} {}{extra}", a.message, step_label(a.step)), "processing")
         } else if matches!(c.role, Role::Member { .. }) && !c.in_group {
-            ("not in the group".to_string(), "idle")
+            ("out of group".to_string(), "idle")
         } else {
             ("idle".to_string(), "idle")
         };
-        let (status, armed) = match c.crash_armed() {
-            Some(_) if c.alive => (format!("{status} · ⚠ armed"), Some("armed")),
-            _ => (status, None),
-        };
+        let armed = c.crash_armed().is_some() && c.alive;
         NodeBox {
             id: NodeId::Consumer(ci as u16),
-            x: CONSUMER_X + 10.0,
+            x,
             y,
-            w: CONSUMER_W - 10.0,
-            h: 44.0,
-            title: c.name.clone(),
+            w,
+            h: MEMBER_H - 6.0,
+            title: if armed { format!("{} ⚠ armed", c.name) } else { c.name.clone() },
             lines: vec![status],
-            classes: vec!["consumer", class].into_iter().chain(armed).collect(),
+            label: String::new(),
+            classes: vec!["consumer", class].into_iter().chain(armed.then_some("armed")).collect(),
         }
+    }
+
+    /// Consumers `members` from `top`, one a row; returns the height they take.
+    fn member_boxes(&mut self, members: &[u16], top: f64) -> f64 {
+        let g = self.grid;
+        for (k, &m) in members.iter().enumerate() {
+            let member =
+                self.consumer_box(m as usize, g.consumer_x + 8.0, top + MEMBER_H * k as f64, g.consumer_w - 16.0);
+            self.nodes.push(member);
+        }
+        MEMBER_H * members.len() as f64
     }
 
     /// The consumer groups at the top of the consumer column, each around its members, with an edge from
     /// its topic (and, for a stage, to its output topic); returns where the queue workers start.
     fn groups(&mut self) -> f64 {
-        let engine = self.engine;
+        let (engine, g) = (self.engine, self.grid);
         let mut y = TOP;
-        for (gi, g) in engine.groups.iter().enumerate() {
+        for (gi, group) in engine.groups.iter().enumerate() {
             let start = y;
             let lag = engine.group_lag(gi as u16);
-            let joined = if g.joined {
+            let joined = if group.joined {
                 format!("lag {lag}")
             } else {
-                format!("joins at {}", crate::engine::observe::seconds(g.spec.join_at_ms))
+                format!("joins at {}", crate::engine::observe::seconds(group.spec.join_at_ms))
             };
-            let group_h = 40.0 + 50.0 * g.members.len() as f64;
-            self.nodes.push(NodeBox {
+            let at = self.nodes.len();
+            let members_h = self.member_boxes(&group.members, start + GROUP_HEADER_H);
+            let group_h = GROUP_HEADER_H + members_h + 2.0;
+            let node = NodeBox {
                 id: NodeId::Group(gi as u16),
-                x: CONSUMER_X,
+                x: g.consumer_x,
                 y: start,
-                w: CONSUMER_W,
+                w: g.consumer_w,
                 h: group_h,
-                title: format!("group {}", g.spec.name),
-                lines: vec![joined],
+                title: group.spec.name.clone(),
+                lines: vec![format!("consumer group · {joined}")],
+                label: String::new(),
                 classes: vec!["group"],
-            });
-            for (k, &m) in g.members.iter().enumerate() {
-                let member = self.consumer_box(m as usize, start + 40.0 + 50.0 * k as f64);
-                self.nodes.push(member);
-            }
-            self.sub_anchor.push((g.sub, (CONSUMER_X + CONSUMER_W, start + group_h / 2.0)));
-            if let Some(topic) = self.node(NodeId::Topic(g.topic)) {
-                let edge = Edge { from: topic.right(), to: (CONSUMER_X, start + 20.0), dashed: false };
+            };
+            // The group's box goes before its members', so they draw on top of it.
+            self.nodes.insert(at, node);
+            self.sub_anchor.push((group.sub, (g.consumer_x + g.consumer_w, start + group_h / 2.0)));
+            if let Some(topic) = self.node(NodeId::Topic(group.topic)) {
+                let edge = Edge { from: topic.right(), to: (g.consumer_x, start + 20.0), dashed: false };
                 self.edges.push(edge);
             }
             // A stage writes back into the broker column: an edge from the group to its output topic.
             let output =
-                g.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
+                group.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
             if let Some(topic) = output.and_then(|t| self.node(NodeId::Topic(t as u16))) {
-                let edge = Edge { from: (CONSUMER_X, start + group_h - 12.0), to: topic.right(), dashed: true };
+                let edge = Edge { from: (g.consumer_x, start + group_h - 12.0), to: topic.right(), dashed: true };
                 self.edges.push(edge);
             }
             y += group_h + GAP;
@@ -442,16 +559,13 @@ impl Drawing<'_> {
     /// Each queue's workers below the groups, from `y`, with an edge from their queue; returns the
     /// consumer column's bottom.
     fn queue_workers(&mut self, mut y: f64) -> f64 {
+        let g = self.grid;
         for (qi, q) in self.engine.queues.iter().enumerate() {
             let start = y;
-            for (k, &w) in q.workers.iter().enumerate() {
-                let worker = self.consumer_box(w as usize, start + 50.0 * k as f64);
-                self.nodes.push(worker);
-            }
-            let h = 50.0 * q.workers.len() as f64 - 6.0;
-            self.sub_anchor.push((q.sub, (CONSUMER_X + CONSUMER_W, start + h / 2.0)));
+            let h = self.member_boxes(&q.workers, start) - 6.0;
+            self.sub_anchor.push((q.sub, (g.consumer_x + g.consumer_w, start + h / 2.0)));
             if let Some(queue) = self.node(NodeId::Queue(qi as u16)) {
-                let edge = Edge { from: queue.right(), to: (CONSUMER_X + 10.0, start + 22.0), dashed: true };
+                let edge = Edge { from: queue.right(), to: (g.consumer_x + 8.0, start + 22.0), dashed: true };
                 self.edges.push(edge);
             }
             y += h + GAP;
@@ -461,6 +575,7 @@ impl Drawing<'_> {
 
     /// The sink column; returns its bottom and where each sink's edges arrive.
     fn sinks(&mut self) -> (f64, Vec<(f64, f64)>) {
+        let g = self.grid;
         let mut y = TOP;
         let mut sink_pos = vec![];
         for (si, s) in self.engine.sinks.iter().enumerate() {
@@ -476,19 +591,21 @@ impl Drawing<'_> {
             } else {
                 format!("duplicates {}", s.duplicates)
             });
+            let h = node_height(lines.len());
             let node = NodeBox {
                 id: NodeId::Sink(si as u16),
-                x: SINK_X,
+                x: g.sink_x,
                 y,
-                w: SINK_W,
-                h: 70.0,
+                w: g.sink_w,
+                h,
                 title: s.spec.name.clone(),
                 lines,
+                label: String::new(),
                 classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
             };
             sink_pos.push(node.left());
             self.nodes.push(node);
-            y += 70.0 + GAP;
+            y += h + GAP;
         }
         (y, sink_pos)
     }
@@ -544,11 +661,11 @@ impl Layout {
     /// Where a record at this offset sits on the canvas (the row's start if it has scrolled off).
     pub(super) fn cell_point(&self, topic: u16, partition: u32, offset: u64) -> Option<(f64, f64)> {
         let r = self.row(topic, partition)?;
-        let k = offset.saturating_sub(r.first).min(CELLS - 1) as f64;
-        Some((BROKER_X + CELL_X0 + CELL_W * k + 9.0, r.y + 11.0))
+        let k = offset.saturating_sub(r.first).min(self.grid.cells - 1) as f64;
+        Some((self.grid.broker_x + CELL_X0 + CELL_W * k + CELL_W / 2.0 - 1.0, r.y + CELL_Y + CELL_SIZE / 2.0))
     }
     pub(super) fn row_end(&self, topic: u16, partition: u32) -> Option<(f64, f64)> {
-        self.row(topic, partition).map(|r| (BROKER_X + BROKER_W, r.y + 11.0))
+        self.row(topic, partition).map(|r| (self.grid.broker_x + self.grid.broker_w, r.y + CELL_Y + CELL_SIZE / 2.0))
     }
 }
 
@@ -590,9 +707,9 @@ mod tests {
                 }
             }
             for row in &l.partitions {
-                assert!(row.cells.len() as u64 <= CELLS);
+                assert!(row.cells.len() as u64 <= l.grid.cells);
                 for c in &row.cells {
-                    assert!(c.x + CELL_W <= BROKER_X + BROKER_W, "{stem}: cell outside its topic");
+                    assert!(c.x + CELL_W <= l.grid.broker_x + l.grid.broker_w, "{stem}: cell outside its topic");
                 }
             }
         }

@@ -21,7 +21,15 @@ struct Shape {
     cross: bool,
     /// Whether it has a label at all (a crowded canvas drops the plain "#id" ones).
     labelled: bool,
-    label_leftwards: bool,
+    label_at: LabelAt,
+}
+
+/// Where a token's word goes: trailing behind it (tokens travel rightwards into a box, whose text the
+/// word must not cover when it arrives), or above it (a crash's, over its consumer's box).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LabelAt {
+    Behind,
+    Above,
 }
 
 impl Shape {
@@ -31,8 +39,9 @@ impl Shape {
             command: t.command,
             ring: t.kind == TokenKind::Retry,
             cross: t.kind == TokenKind::Dropped,
-            labelled: !t.label.is_empty(),
-            label_leftwards: t.kind == TokenKind::Handling,
+            // A message in hand is named by its consumer's status line; its token only marks the spot.
+            labelled: !t.label.is_empty() && t.kind != TokenKind::Handling,
+            label_at: if t.kind == TokenKind::Crash { LabelAt::Above } else { LabelAt::Behind },
         }
     }
 }
@@ -144,11 +153,9 @@ impl Slot {
         if shape.cross {
             child(doc, &self.g, "path", &[("class", "cross"), ("d", "M-7,-7 L7,7 M7,-7 L-7,7")]);
         }
-        // Inside its consumer's box a handled message's label reads leftwards, clear of the edge to the sink.
-        let label: &[(&str, &str)] = if shape.label_leftwards {
-            &[("x", "-11"), ("y", "4"), ("text-anchor", "end")]
-        } else {
-            &[("x", "11"), ("y", "4")]
+        let label: &[(&str, &str)] = match shape.label_at {
+            LabelAt::Behind => &[("x", "-11"), ("y", "5"), ("text-anchor", "end")],
+            LabelAt::Above => &[("x", "4"), ("y", "-12"), ("text-anchor", "end")],
         };
         self.label_el = if shape.labelled { child(doc, &self.g, "text", label) } else { None };
         self.label = self.label_el.as_ref().and_then(|el| text_node(doc, el));

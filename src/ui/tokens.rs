@@ -116,11 +116,12 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             if let Some(n) = l.node(NodeId::Consumer(consumer)) {
                 if age <= CRASH_BURST_MS {
                     let name = &engine.consumers[consumer as usize].name;
+                    // On the box's top right corner, its word above the box: clear of the consumer's own text.
                     out.push(Token {
                         id: ev.seq,
                         message: 0,
-                        x: n.x + n.w - 62.0,
-                        y: n.y + n.h / 2.0,
+                        x: n.x + n.w - 10.0,
+                        y: n.y,
                         kind: TokenKind::Crash,
                         command: false,
                         hue: 0,
@@ -235,11 +236,12 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             let Some(msg) = engine.messages.get(a.message) else { continue };
             let producer = &engine.producers[msg.producer as usize].spec;
             let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
+            // Docked at the right end of the consumer's title row (its status line already names the message).
             out.push(Token {
                 id: (1 << 48) | a.delivery as u64,
                 message: a.message,
-                x: n.x + n.w - 16.0 - 64.0 * k as f64,
-                y: n.y + 14.0,
+                x: n.x + n.w - 14.0 - 22.0 * k as f64,
+                y: n.y + TITLE_DY - 6.0,
                 kind: TokenKind::Handling,
                 command: producer.kind == MessageKind::Command,
                 hue: key_hue(msg.key),
@@ -465,7 +467,8 @@ mod tests {
             for tok in tokens(&engine, &l, Motion::Smooth) {
                 let on_first_hop = tok.x > producer.0 && tok.x < x.x;
                 to_exchange |= tok.kind == TokenKind::Send && on_first_hop;
-                from_exchange |= tok.kind == TokenKind::Send && tok.x > x.x + x.w && tok.x < BROKER_X + BROKER_W;
+                from_exchange |=
+                    tok.kind == TokenKind::Send && tok.x > x.x + x.w && tok.x < l.grid.broker_x + l.grid.broker_w;
             }
         }
         assert!(to_exchange && from_exchange, "tokens on both hops");

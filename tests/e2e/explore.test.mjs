@@ -187,6 +187,7 @@ test('clicking an anomaly jumps to its moment, opens the journey and highlights 
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await preset(page, 5);
   await toEnd(page);
+  await page.click('[data-testid=panels-toggle]');
   const first = page.locator('[data-testid=anomalies] li[data-kind=DuplicateEffect] button').first();
   const time = (await first.locator('.time').textContent()).trim();
   await first.click();

@@ -2,7 +2,9 @@
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
 use crate::number::decimal;
-use crate::ui::layout::{curve_path, layout, NodeId};
+use crate::ui::layout::{
+    curve_path, layout_for, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H, TITLE_DY,
+};
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
@@ -56,6 +58,27 @@ pub struct CanvasProps {
     /// Draw lane B of a comparison (read-only: its elements are not selectable).
     #[prop_or_default]
     pub lane_b: bool,
+    /// The box the picture is laid out for, and the zoom on top of the layout's own fit.
+    pub stage: Stage,
+    pub zoom: Zoom,
+}
+
+/// How big the picture is drawn: as laid out for the stage (legible, panned when taller than it), that
+/// times a factor, or the whole picture in view whatever its type size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Zoom {
+    Factor(f64),
+    FitAll,
+}
+
+impl Zoom {
+    /// Pixels per layout unit for `l` on `stage`.
+    pub fn scale(self, l: &crate::ui::layout::Layout, stage: Stage) -> f64 {
+        match self {
+            Zoom::Factor(f) => crate::ui::layout::fit_scale(l, stage) * f,
+            Zoom::FitAll => (stage.width / l.width).min(stage.height / l.height).min(crate::ui::layout::MAX_SCALE),
+        }
+    }
 }
 
 impl PartialEq for CanvasProps {
@@ -64,6 +87,8 @@ impl PartialEq for CanvasProps {
             && self.revision == other.revision
             && self.picture_revision == other.picture_revision
             && self.lane_b == other.lane_b
+            && self.stage == other.stage
+            && self.zoom == other.zoom
     }
 }
 
@@ -73,11 +98,15 @@ struct PictureProps {
     revision: u64,
     on_action: OnAction,
     lane_b: bool,
+    stage: Stage,
 }
 
 impl PartialEq for PictureProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.model, &other.model) && self.revision == other.revision && self.lane_b == other.lane_b
+        Rc::ptr_eq(&self.model, &other.model)
+            && self.revision == other.revision
+            && self.lane_b == other.lane_b
+            && self.stage == other.stage
     }
 }
 
@@ -94,7 +123,9 @@ fn lane_engine(model: &Model, lane_b: bool) -> Option<&crate::engine::Engine> {
 pub fn Canvas(props: &CanvasProps) -> Html {
     let model = props.model.borrow();
     let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
-    let l = layout(engine);
+    let l = layout_for(engine, props.stage);
+    let scale = props.zoom.scale(&l, props.stage);
+    let size = format!("width: {}px; height: {}px", decimal(l.width * scale), decimal(l.height * scale));
     // prefers-reduced-motion: tokens sit still halfway along their edge instead of gliding.
     let motion = *use_memo((), |_| {
         let reduced = gloo::utils::window()
@@ -109,7 +140,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         }
     });
     let mut toks = tokens(engine, &l, motion);
-    let view_box = format!("0 0 {} {}", l.width, l.height);
+    let view_box = format!("0 0 {} {}", decimal(l.width), decimal(l.height));
     // Selection belongs to lane A; lane B is only drawn.
     let (selected_message, on_action) = match (props.lane_b, model.selection) {
         (true, _) => (None, Callback::noop()),
@@ -154,8 +185,9 @@ pub fn Canvas(props: &CanvasProps) -> Html {
             if let Some(title) = lane_title {
                 <p class="lane-title" data-testid={format!("{testid}-title")}>{title}</p>
             }
-            <div class="canvas-stack">
-                <Picture model={props.model.clone()} revision={props.picture_revision} {on_action} lane_b={props.lane_b} />
+            <div class="canvas-stack" style={size}>
+                <Picture model={props.model.clone()} revision={props.picture_revision} {on_action} lane_b={props.lane_b}
+                    stage={props.stage} />
                 // The moving tokens in an SVG of their own over the picture: the picture is then painted
                 // only when it changes, not every frame with the tokens. Yew owns the `<g>`; the token
                 // layer draws its children after each render.
@@ -172,8 +204,8 @@ pub fn Canvas(props: &CanvasProps) -> Html {
 fn Picture(props: &PictureProps) -> Html {
     let model = props.model.borrow();
     let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
-    let l = layout(engine);
-    let view_box = format!("0 0 {} {}", l.width, l.height);
+    let l = layout_for(engine, props.stage);
+    let view_box = format!("0 0 {} {}", decimal(l.width), decimal(l.height));
     // Selection, focus and highlights belong to lane A; lane B is only drawn.
     let (selection, on_action) =
         if props.lane_b { (None, Callback::noop()) } else { (model.selection, props.on_action.clone()) };
@@ -199,7 +231,7 @@ fn Picture(props: &PictureProps) -> Html {
             aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
             onclick={clear}>
             { for l.columns.iter().map(|(x, title)| html! {
-                <text class="column-title" x={decimal(*x)} y="24">{*title}</text>
+                <text class="column-title" x={decimal(*x)} y={decimal(COLUMN_TITLE_Y)}>{*title}</text>
             }) }
             { for l.edges.iter().map(|e| html! {
                 <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
@@ -214,21 +246,21 @@ fn Picture(props: &PictureProps) -> Html {
                     lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
                 );
                 let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
-                let label = format!("{}: {}", n.title, n.lines.join(", "));
+                let label = n.label.clone();
                 html! {
                     <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
                         aria-label={label} {onclick} {onkeydown}>
                         <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
-                        <text x={decimal(n.x + 10.0)} y={decimal(n.y + 18.0)} font-weight="600">{n.title.clone()}</text>
+                        <text class="title" x={decimal(n.x + 10.0)} y={decimal(n.y + TITLE_DY)}>{n.title.clone()}</text>
                         { for n.lines.iter().enumerate().map(|(i, line)| html! {
-                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + 34.0 + 14.0 * i as f64)}>{line.clone()}</text>
+                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + LINE_DY + LINE_H * i as f64)}>{line.clone()}</text>
                         }) }
                     </g>
                 }
             }) }
             { for l.partitions.iter().map(|row| html! {
                 <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
-                    <text class="sub" x={decimal(row.x + 10.0)} y={decimal(row.y + 15.0)} font-size="11">{row.label.clone()}</text>
+                    <text class="sub row-label" x={decimal(row.x + 10.0)} y={decimal(row.y + CELL_Y + 15.0)}>{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
                         let selected = c.message.is_some() && c.message == selected_message;
                         let (onclick, onkeydown) = match c.message {
@@ -240,7 +272,7 @@ fn Picture(props: &PictureProps) -> Html {
                         };
                         html! {
                             <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
-                                x={decimal(c.x)} y={decimal(row.y + 3.0)} width="18" height="16" rx="2"
+                                x={decimal(c.x)} y={decimal(row.y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
                                 data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
                                 <title>{format!("offset {}: {}", c.offset, c.label)}</title>
                             </rect>
@@ -248,10 +280,10 @@ fn Picture(props: &PictureProps) -> Html {
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>
-                            <line class={classes!("marker", m.class)} x1={decimal(m.x)} x2={decimal(m.x)} y1={decimal(row.y + 1.0)} y2={decimal(row.y + 21.0)}>
+                            <line class={classes!("marker", m.class)} x1={decimal(m.x - 1.0)} x2={decimal(m.x - 1.0)} y1={decimal(row.y + CELL_Y - 2.0)} y2={decimal(row.y + CELL_Y + CELL_SIZE + 2.0)}>
                                 <title>{m.title.clone()}</title>
                             </line>
-                            <text class="sub" x={decimal(m.x + 2.0)} y={decimal(row.y + 2.0)} font-size="9">{m.label.clone()}</text>
+                            <text class="sub marker-label" x={decimal(m.x - 5.0)} y={decimal(row.y + CELL_Y - 1.0)}>{m.label.clone()}</text>
                         </g>
                     }) }
                 </g>

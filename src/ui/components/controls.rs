@@ -162,6 +162,9 @@ pub fn Controls(props: &ActionProps) -> Html {
     };
     html! {
         <div class="controls" role="toolbar" aria-label="Simulation controls">
+            <h1 class="app-title" title="See what asynchronous systems do to messages: events on logs, commands on queues, faults, and idempotency.">
+                <span class="mark">{"◆ "}</span>{"Brokerscope"}
+            </h1>
             <div class="group">
                 <label class="inline" for="preset">{"Scenario"}</label>
                 <select id="preset" data-testid="preset" onchange={on_preset}>
@@ -194,12 +197,12 @@ pub fn Controls(props: &ActionProps) -> Html {
             </div>
             <div class="group">
                 <button data-testid="copy-link" title="Copy a link that opens this scenario at this moment" onclick={on_copy_link}>{"Copy link"}</button>
-                <button data-testid="export-json" title="Download this scenario as JSON (the command line runs it too)" onclick={on_export}>{"Save JSON"}</button>
-                <button data-testid="export-svg" title="Download the canvas as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
-                <button data-testid="export-png" title="Download the canvas as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
-                <label class="button" title="Open a scenario JSON file">{"Open JSON…"}
+                <button data-testid="export-json" title="Save this scenario as a JSON file (the command line runs it too)" onclick={on_export}>{"Save"}</button>
+                <label class="button" title="Open a scenario JSON file">{"Open…"}
                     <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />
                 </label>
+                <button data-testid="export-svg" title="Download the picture as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
+                <button data-testid="export-png" title="Download the picture as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
             </div>
             // Two rows on a 1280-pixel screen: choosing and sharing, then running the clock.
             <span class="break" aria-hidden="true"></span>

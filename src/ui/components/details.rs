@@ -530,9 +530,6 @@ pub fn Details(props: &ActionProps) -> Html {
             if model.selection.is_some() {
                 <button class="close" aria-label="Close the details" onclick={close}>{"×"}</button>
             }
-            if let Some(notice) = model.notice.clone() {
-                <p class="notice" role="status" data-testid="notice">{notice}</p>
-            }
             { body }
         </section>
     }

@@ -41,3 +41,29 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
         </section>
     }
 }
+
+/// The few figures that stay on screen beside the picture: duplicates, losses, anomalies, and whether
+/// the run is over (losses are final only then).
+#[component]
+pub fn Figures(props: &ModelProps) -> Html {
+    let model = props.model.borrow();
+    let c = &model.engine.counters;
+    let finished = model.engine.is_finished();
+    let figure = |id: &'static str, label: &'static str, value: u64| {
+        html! {
+            <span class={classes!("figure", (value > 0).then_some("bad"))}>
+                {label}{" "}<strong data-testid={format!("figure-{id}")}>{value}</strong>
+            </span>
+        }
+    };
+    html! {
+        <p class="figures" data-testid="figures" aria-label="Key figures">
+            { figure("duplicates", "Duplicates", c.duplicate_effects) }
+            { figure("lost", "Lost", c.lost_messages) }
+            { figure("anomalies", "Anomalies", model.engine.anomaly_count) }
+            <span class={classes!("figure", "status", finished.then_some("done"))} data-testid="figure-status">
+                { if finished { "run over: final" } else if model.playing { "running" } else { "paused" } }
+            </span>
+        </p>
+    }
+}

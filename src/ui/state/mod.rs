@@ -153,6 +153,8 @@ pub struct Model {
     pub focus: Option<Focus>,
     /// What the last inject or edit did, for the page to confirm it.
     pub notice: Option<String>,
+    /// The stage's caption: what the last step did, what play skipped, how the run ended.
+    pub caption: Option<String>,
 }
 
 impl Model {
@@ -202,6 +204,7 @@ impl Model {
             selection: None,
             focus: None,
             notice: None,
+            caption: None,
         };
         model.end_ms = probe_end(&model.scenario);
         model
@@ -220,6 +223,7 @@ impl Model {
         self.narrated_upto = 0;
         self.focus = None;
         self.notice = None;
+        self.caption = None;
         if let Some(Selection::Message(_)) = self.selection {
             self.selection = None;
         }
@@ -234,6 +238,7 @@ impl Model {
 
     /// The reducer: every arm one call, to the file of what it changes.
     pub fn update(&mut self, action: Action) {
+        let notice_before = self.notice.clone();
         if changes_the_scenario(&action) {
             // The screen is the user's own work again (after a bad link's fallback).
             self.keep_saved_work = false;
@@ -272,6 +277,10 @@ impl Model {
             Action::Inject(action) => self.inject(action),
             Action::Edit(edit) => self.edit(edit),
             Action::FocusAnomaly(i) => self.focus_anomaly(i),
+        }
+        if self.notice.is_some() && self.notice != notice_before {
+            // A new notice is the latest word: it takes the caption's place.
+            self.caption = None;
         }
         self.keep_lanes_in_step();
         self.narrate();

@@ -7,6 +7,10 @@ pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
 /// At most this many engine events per animation frame, so a frame never stalls the page.
 pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 
+/// Play skips a stretch of virtual time in which nothing is due for longer than this (see `skip_idle_time`).
+const IDLE_SKIP_MS: SimTime = 2_000;
+/// How far before the next event a skip lands, so its token is seen leaving.
+const SKIP_LEAD_MS: SimTime = 300;
 /// How far ahead the scrubber's range is computed when a run is opened (events).
 pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
 
@@ -80,9 +84,33 @@ impl Model {
         self.play_until = None;
     }
 
+    /// Runs the next engine event and says what it was on the stage's caption.
     pub(super) fn step_one_event(&mut self) {
         self.playing = false;
+        let before = self.engine.trace.total;
         self.engine.step();
+        self.caption = self.engine.trace.events.back().filter(|ev| ev.seq >= before).map(|ev| {
+            format!(
+                "{}: {}",
+                crate::engine::observe::seconds(ev.at_ms),
+                crate::ui::describe::describe(&self.engine, ev)
+            )
+        });
+        if self.engine.is_finished() {
+            self.caption = Some(self.end_caption());
+        }
+    }
+
+    /// How the run ended, once it has: its losses and duplicates are final.
+    pub(super) fn end_caption(&self) -> String {
+        let c = &self.engine.counters;
+        format!(
+            "The run is over at {}: {} lost, {} duplicate {} — final.",
+            crate::engine::observe::seconds(self.engine.now()),
+            c.lost_messages,
+            c.duplicate_effects,
+            if c.duplicate_effects == 1 { "effect" } else { "effects" }
+        )
     }
 
     /// An animation frame while playing: the run advances by the wall time × the speed, at most
@@ -97,10 +125,34 @@ impl Model {
         if let Some(until) = self.play_until {
             target = target.min(until);
         }
+        self.skip_idle_time(target);
         self.engine.run_until_bounded(target, EVENTS_PER_FRAME);
+        if self.engine.is_finished() {
+            self.caption = Some(self.end_caption());
+        }
         if self.engine.is_finished() || self.play_until.is_some_and(|u| self.engine.now() >= u) {
             self.playing = false;
             self.play_until = None;
+        }
+    }
+
+    /// Play does not show empty virtual time: when nothing is due for `IDLE_SKIP_MS` (the healing phase
+    /// waiting for a timeout far ahead), the clock jumps to just before the next event, and the caption
+    /// says so. A lesson step's moment is never skipped.
+    fn skip_idle_time(&mut self, target: SimTime) {
+        let now = self.engine.now();
+        let Some(next) = self.engine.next_due() else { return };
+        if next <= target || next <= now + IDLE_SKIP_MS {
+            return;
+        }
+        let to = (next - SKIP_LEAD_MS).min(self.play_until.unwrap_or(SimTime::MAX));
+        if to > now {
+            self.engine.run_until(to);
+            self.caption = Some(format!(
+                "Skipped {} in which nothing happened, to {}.",
+                crate::engine::observe::seconds(to - now),
+                crate::engine::observe::seconds(to)
+            ));
         }
     }
 

@@ -389,3 +389,37 @@ fn focusing_an_anomaly_jumps_to_it_and_opens_its_message() {
     m.update(Action::FocusAnomaly(usize::MAX));
     assert_eq!(m.engine.now(), a.at_ms, "a stale index does nothing");
 }
+
+#[test]
+fn play_skips_empty_time_and_shows_the_final_losses_of_preset_9_within_40_seconds() {
+    // At-most-once: the losses are final only when the run is over, after the healing phase; play must not
+    // make the room sit through its empty minutes.
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(8));
+    m.update(Action::TogglePlay);
+    let mut wall_ms = 0.0;
+    let mut skipped = false;
+    while m.playing && wall_ms < 120_000.0 {
+        m.update(Action::Tick { wall_ms: 1000.0 / 60.0 });
+        wall_ms += 1000.0 / 60.0;
+        skipped |= m.caption.as_deref().is_some_and(|c| c.starts_with("Skipped"));
+    }
+    assert!(m.engine.is_finished(), "still running after {wall_ms} ms of play");
+    assert!(wall_ms <= 40_000.0, "the end came after {:.1} s of play", wall_ms / 1000.0);
+    assert!(skipped, "the caption says when empty time was skipped");
+    assert!(m.engine.counters.lost_messages >= 1);
+    let caption = m.caption.clone().unwrap_or_default();
+    assert!(caption.contains("lost") && caption.ends_with("final."), "{caption}");
+}
+
+#[test]
+fn a_step_says_what_it_did() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::Step);
+    let caption = m.caption.clone().expect("a step sets the caption");
+    assert!(caption.starts_with("0.000 s: "), "{caption}");
+    let first = caption.clone();
+    m.update(Action::Step);
+    assert_ne!(m.caption.as_deref(), Some(first.as_str()), "each step says its own event");
+}
