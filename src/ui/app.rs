@@ -232,6 +232,9 @@ pub fn App() -> Html {
                     let action = match event.key().as_str() {
                         " " => Action::TogglePlay,
                         "ArrowRight" => Action::Step,
+                        "ArrowLeft" => Action::StepBack,
+                        "Home" => Action::Scrub(0),
+                        "End" => Action::FastForward,
                         "r" | "R" => Action::Restart,
                         // Lesson steps: the keys a presentation clicker sends, and N / P.
                         "PageDown" | "n" | "N" => Action::NextStep,
@@ -270,18 +273,25 @@ pub fn App() -> Html {
     // The stage's size, measured after each render that may change it and on every window resize.
     let stage_ref = use_node_ref();
     let stage = use_state(|| Stage::PROJECTOR);
-    let selected = model.selection.is_some() || model.focus.is_some();
+    // A selection opens the drawer (its details are there); an anomaly shown on the stage does not.
+    let selected = model.selection.is_some();
     let drawer_choice = use_state(|| None::<bool>);
     let wide =
         *use_memo((), |_| gloo::utils::window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(0.0) >= 1600.0);
     let drawer_open = drawer_choice.unwrap_or(wide) || selected;
     {
+        // After every render: the drawer, a lesson's panel, a caption or a comparison may have moved it.
         let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
-        use_effect_with((drawer_open, model.compare.is_some(), model.lesson.is_some(), embedded), move |_| {
+        use_effect(move || {
             let measured = measure(&stage_ref);
             if measured != *stage {
                 stage.set(measured);
             }
+        });
+    }
+    {
+        let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
+        use_effect_with((), move |_| {
             let on_resize = gloo::events::EventListener::new(&gloo::utils::window(), "resize", move |_| {
                 stage.set(measure(&stage_ref));
             });
@@ -350,6 +360,11 @@ pub fn App() -> Html {
                             </div>
                         }
                         <Figures model={state.model.clone()} revision={panels} />
+                        <label class="inline pause-toggle">
+                            <input type="checkbox" data-testid="pause-on-anomaly" checked={model.pause_on_anomaly}
+                                onchange={dispatch.reform(|_: Event| Action::TogglePauseOnAnomaly)} />
+                            {"Pause on anomaly"}
+                        </label>
                         <div class="view-buttons" role="group" aria-label="Zoom">
                             { view_button(ViewKey::ZoomOut, "−", "Zoom out (−)", "zoom-out") }
                             { view_button(ViewKey::ZoomIn, "+", "Zoom in (+)", "zoom-in") }
@@ -361,12 +376,21 @@ pub fn App() -> Html {
                             { if drawer_open { "Hide panels ▸" } else { "◂ Panels" } }
                         </button>
                     </div>
-                    if let Some(focus) = model.focus.clone() {
-                        <p class="focus-banner" data-testid="focus">
-                            <strong>{format!("At {}: ", crate::engine::observe::seconds(focus.at_ms))}</strong>{focus.explanation}
-                        </p>
-                    }
-                    <div class="stage" ref={stage_ref} data-testid="stage">{ canvases }</div>
+                    <div class={classes!("stage-frame", model.focus.is_some().then_some("with-callout"))}>
+                        <div class="stage" ref={stage_ref} data-testid="stage">{ canvases }</div>
+                        // The moment that matters, in large type on the stage: what happened and why.
+                        if let Some(focus) = model.focus.clone() {
+                            <aside class="callout" data-testid="focus" role="status" aria-label="The anomaly shown">
+                                <button class="quiet close" aria-label="Close the explanation"
+                                    onclick={dispatch.reform(|_: MouseEvent| Action::ClearSelection)}>{"×"}</button>
+                                <h2>{format!("{} · {}", focus.kind, crate::engine::observe::seconds(focus.at_ms))}</h2>
+                                <p>{focus.explanation}</p>
+                                if !model.playing && !model.engine.is_finished() {
+                                    <p class="hint">{"Space goes on."}</p>
+                                }
+                            </aside>
+                        }
+                    </div>
                 </main>
                 <aside class="drawer" id="drawer" data-testid="drawer" hidden={!drawer_open}>
                     <Details model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />

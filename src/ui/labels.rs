@@ -1,6 +1,6 @@
 //! Short labels and numbers the whole UI shares (a leaf: it uses nothing else of `ui`): handler steps,
 //! crash points, plurals, file names, scripted faults (decimals are `crate::number`).
-use crate::engine::observe::seconds;
+use crate::engine::observe::{seconds, AnomalyKind};
 use crate::engine::Step;
 use crate::scenario::model::CrashPoint;
 
@@ -74,6 +74,20 @@ pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
                 ResetTarget::Time { ms } => format!("the time {}", seconds(*ms)),
             }
         ),
+    }
+}
+
+/// An anomaly's kind in a word or two, as the feed, the scrubber's marks and the callout name it.
+pub fn anomaly_label(kind: AnomalyKind) -> &'static str {
+    match kind {
+        AnomalyKind::DuplicateEffect => "Duplicate effect",
+        AnomalyKind::LostMessage => "Lost",
+        AnomalyKind::OutOfOrder => "Out of order",
+        AnomalyKind::StaleRead => "Stale read",
+        AnomalyKind::DeadLettered => "Dead-lettered",
+        AnomalyKind::LostToRetention => "Lost to retention",
+        AnomalyKind::DuplicateAppend => "Duplicate append",
+        AnomalyKind::InventedEvent => "Invented event",
     }
 }
 

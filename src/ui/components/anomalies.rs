@@ -4,19 +4,6 @@ use crate::engine::observe::{seconds, AnomalyKind};
 use crate::ui::state::Action;
 use yew::prelude::*;
 
-fn kind_label(kind: AnomalyKind) -> &'static str {
-    match kind {
-        AnomalyKind::DuplicateEffect => "Duplicate effect",
-        AnomalyKind::LostMessage => "Lost",
-        AnomalyKind::OutOfOrder => "Out of order",
-        AnomalyKind::StaleRead => "Stale read",
-        AnomalyKind::DeadLettered => "Dead-lettered",
-        AnomalyKind::LostToRetention => "Lost to retention",
-        AnomalyKind::DuplicateAppend => "Duplicate append",
-        AnomalyKind::InventedEvent => "Invented event",
-    }
-}
-
 #[component]
 pub fn AnomalyFeed(props: &ActionProps) -> Html {
     let model = props.model.borrow();
@@ -36,7 +23,7 @@ pub fn AnomalyFeed(props: &ActionProps) -> Html {
                             <li key={i} class={classes!(matches!(a.kind, AnomalyKind::DeadLettered).then_some("parked"))} data-kind={format!("{:?}", a.kind)}>
                                 <button class="anomaly" {onclick} title="Jump to this moment and show the message's journey">
                                     <span class="time">{seconds(a.at_ms)}</span>
-                                    <span class="kind">{kind_label(a.kind)}</span>
+                                    <span class="kind">{crate::ui::labels::anomaly_label(a.kind)}</span>
                                     <span class="explanation">{a.explanation.clone()}</span>
                                 </button>
                             </li>

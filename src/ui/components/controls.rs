@@ -208,6 +208,7 @@ pub fn Controls(props: &ActionProps) -> Html {
             <span class="break" aria-hidden="true"></span>
             <div class="group">
                 <button class="primary" data-testid="play" aria-keyshortcuts="Space" onclick={send(Action::TogglePlay)}>{play_label}</button>
+                <button data-testid="step-back" aria-keyshortcuts="ArrowLeft" title="Back one engine event (←)" aria-label="Back one event" onclick={send(Action::StepBack)} disabled={model.engine.events_processed() == 0}>{"◂"}</button>
                 <button data-testid="step" aria-keyshortcuts="ArrowRight" title="Run the next engine event (→)" onclick={send(Action::Step)} disabled={finished}>{"Step ▸"}</button>
                 <button data-testid="restart" aria-keyshortcuts="R" title="Restart from t = 0 (R)" onclick={send(Action::Restart)}>{"Restart"}</button>
                 <button data-testid="fast-forward" title="Run to the end of the healing phase" onclick={send(Action::FastForward)} disabled={finished}>{"To end »"}</button>
@@ -227,8 +228,22 @@ pub fn Controls(props: &ActionProps) -> Html {
             </div>
             <div class="scrubber">
                 <label class="visually-hidden" for="scrubber">{"Virtual time"}</label>
-                <input id="scrubber" data-testid="scrubber" type="range" min="0" max={model.run_end().to_string()} step="1"
-                    value={now.min(model.run_end()).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
+                <div class="scrubber-track">
+                    <input id="scrubber" data-testid="scrubber" type="range" min="0" max={model.run_end().to_string()} step="1"
+                        value={now.min(model.run_end()).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
+                    // A mark for every scripted fault (▲) and anomaly (●) of the run: each goes to its moment.
+                    <div class="marks" data-testid="marks">
+                        { for model.marks.iter().enumerate().map(|(i, mark)| {
+                            let left = 100.0 * mark.at_ms as f64 / model.run_end().max(1) as f64;
+                            let (class, symbol) = if mark.anomaly.is_some() { ("mark anomaly", "●") } else { ("mark fault", "▲") };
+                            html! {
+                                <button class={class} style={format!("left: {}%", crate::number::decimal(left.min(100.0)))}
+                                    title={mark.label.clone()} aria-label={mark.label.clone()} data-testid={format!("scrub-mark-{i}")}
+                                    onclick={send(Action::GoToMark(i))}>{symbol}</button>
+                            }
+                        }) }
+                    </div>
+                </div>
                 <span class="clock" data-testid="clock" aria-label="virtual time">{seconds(now)}</span>
             </div>
         </div>

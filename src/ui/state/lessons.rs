@@ -77,6 +77,7 @@ impl Model {
             if let Some(t) = s.play_to_ms {
                 self.play_until = Some(t.min(self.run_end()));
                 self.playing = true;
+                self.playing_a_step = true;
             }
         }
         self.say(format!("Lesson step {} of {count}: {}", step + 1, s.title));
@@ -104,6 +105,7 @@ impl Model {
         if self.engine.now() < moment || (play_to.is_none() && !self.engine.is_finished()) {
             self.play_until = play_to.map(|t| t.min(self.run_end()));
             self.playing = true;
+            self.playing_a_step = true;
         }
     }
 

@@ -25,8 +25,9 @@ mod tests;
 
 pub use changes::MAX_IMPORT_BYTES;
 pub use compare::{aligned_with, CompareLane};
+pub use playback::Mark;
 pub use playback::{next_seed, SPEEDS};
-use playback::{probe, probe_end, END_PROBE_EVENTS};
+use playback::{probe, probe_end, probe_run, END_PROBE_EVENTS};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -35,6 +36,12 @@ pub enum Action {
     Pause,
     /// Run exactly one engine event.
     Step,
+    /// Go back exactly one engine event (recomputed from t = 0, like scrubbing).
+    StepBack,
+    /// Go to a mark of the scrubber: a scripted fault's moment, or an anomaly's (which it then shows).
+    GoToMark(usize),
+    /// Pause (or not) when play meets an anomaly, with its explanation on the stage.
+    TogglePauseOnAnomaly,
     Restart,
     /// An animation frame: this much wall time passed while playing.
     Tick {
@@ -114,6 +121,7 @@ pub struct Focus {
     pub at_ms: SimTime,
     /// Consumers whose deliveries form the causal chain.
     pub consumers: Vec<u16>,
+    pub kind: &'static str,
     pub explanation: String,
 }
 
@@ -155,6 +163,12 @@ pub struct Model {
     pub notice: Option<String>,
     /// The stage's caption: what the last step did, what play skipped, how the run ended.
     pub caption: Option<String>,
+    /// Play pauses at each anomaly and shows its explanation on the stage (on unless turned off).
+    pub pause_on_anomaly: bool,
+    /// A lesson step is playing to its moment: it runs there without pausing on the way.
+    playing_a_step: bool,
+    /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber.
+    pub marks: Vec<Mark>,
 }
 
 impl Model {
@@ -205,19 +219,23 @@ impl Model {
             focus: None,
             notice: None,
             caption: None,
+            pause_on_anomaly: true,
+            playing_a_step: false,
+            marks: vec![],
         };
-        model.end_ms = probe_end(&model.scenario);
+        (model.end_ms, model.marks) = probe_run(&model.scenario);
         model
     }
 
     /// Replaces the scenario (a preset, an edit, a link): on error the previous state is kept.
     pub fn load(&mut self, scenario: Scenario) -> Result<(), String> {
         let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
-        self.end_ms = probe_end(&scenario);
+        (self.end_ms, self.marks) = probe_run(&scenario);
         self.scenario = scenario;
         self.engine = engine;
         self.playing = false;
         self.play_until = None;
+        self.playing_a_step = false;
         self.error = None;
         self.narration.clear();
         self.narrated_upto = 0;
@@ -265,6 +283,9 @@ impl Model {
             Action::TogglePlay => self.toggle_play(),
             Action::Pause => self.playing = false,
             Action::Step => self.step_one_event(),
+            Action::StepBack => self.step_back(),
+            Action::GoToMark(i) => self.go_to_mark(i),
+            Action::TogglePauseOnAnomaly => self.pause_on_anomaly = !self.pause_on_anomaly,
             Action::Restart => self.rebuild(),
             Action::Tick { wall_ms } => self.tick(wall_ms),
             Action::SetSpeed(speed) => self.set_speed(speed),
@@ -294,14 +315,7 @@ impl Model {
     /// Clicking an anomaly: jump to its moment, open its message's journey and highlight the consumers in
     /// its causal chain.
     fn focus_anomaly(&mut self, i: usize) {
-        let Some(a) = self.engine.anomalies.get(i) else { return };
-        let mut consumers = vec![];
-        for c in a.deliveries.iter().filter_map(|&d| self.engine.delivery(d).map(|d| d.consumer)) {
-            if !consumers.contains(&c) {
-                consumers.push(c);
-            }
-        }
-        let focus = Focus { message: a.message_id, at_ms: a.at_ms, consumers, explanation: a.explanation.clone() };
+        let Some(focus) = self.focus_of(i) else { return };
         self.playing = false;
         if focus.at_ms < self.engine.now() {
             self.replay_to(focus.at_ms);
@@ -310,6 +324,22 @@ impl Model {
         }
         self.selection = Some(Selection::Message(focus.message));
         self.focus = Some(focus);
+    }
+}
+
+impl Model {
+    /// Anomaly `i` of the run so far as the stage shows it: its message, moment, explanation and the
+    /// consumers of its causal chain.
+    pub(super) fn focus_of(&self, i: usize) -> Option<Focus> {
+        let a = self.engine.anomalies.get(i)?;
+        let mut consumers = vec![];
+        for c in a.deliveries.iter().filter_map(|&d| self.engine.delivery(d).map(|d| d.consumer)) {
+            if !consumers.contains(&c) {
+                consumers.push(c);
+            }
+        }
+        let kind = crate::ui::labels::anomaly_label(a.kind);
+        Some(Focus { message: a.message_id, at_ms: a.at_ms, consumers, kind, explanation: a.explanation.clone() })
     }
 }
 

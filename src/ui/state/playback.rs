@@ -22,8 +22,45 @@ pub fn next_seed(seed: u64) -> u64 {
 
 /// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
 pub(super) fn probe_end(scenario: &Scenario) -> SimTime {
-    let Some(probe) = probe(scenario, None) else { return scenario.until_ms };
-    probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
+    probe_run(scenario).0
+}
+
+/// A moment of the run marked on the scrubber: a scripted fault, or an anomaly (its index in the run's
+/// anomalies).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub at_ms: SimTime,
+    pub anomaly: Option<usize>,
+    pub label: String,
+}
+
+/// At most this many marks on the scrubber (the first ones): beyond them a mark per pixel says nothing.
+const MAX_MARKS: usize = 200;
+
+/// How long the run is, and its marks: every scripted fault and anomaly, in time order, from a copy
+/// run to its end (bounded).
+pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
+    let Some(probe) = probe(scenario, None) else { return (scenario.until_ms, vec![]) };
+    let end = probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms);
+    let faults = scenario.faults.scripted.iter().map(|f| Mark {
+        at_ms: f.at_ms,
+        anomaly: None,
+        label: format!("{}: {}", crate::engine::observe::seconds(f.at_ms), crate::ui::labels::fault_label(&f.action)),
+    });
+    let anomalies = probe.anomalies.iter().enumerate().map(|(i, a)| Mark {
+        at_ms: a.at_ms,
+        anomaly: Some(i),
+        label: format!(
+            "{}: {} of #{}",
+            crate::engine::observe::seconds(a.at_ms),
+            crate::ui::labels::anomaly_label(a.kind),
+            a.message_id
+        ),
+    });
+    let mut marks: Vec<Mark> = faults.chain(anomalies).collect();
+    marks.sort_by_key(|m| m.at_ms);
+    marks.truncate(MAX_MARKS);
+    (end, marks)
 }
 
 /// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`): what
@@ -82,6 +119,54 @@ impl Model {
         }
         self.playing = !self.playing;
         self.play_until = None;
+        self.playing_a_step = false;
+        if self.playing {
+            // Resuming leaves the anomaly it paused on.
+            self.focus = None;
+        }
+    }
+
+    /// One engine event back: the run is recomputed from t = 0 to the event before the last one run.
+    pub(super) fn step_back(&mut self) {
+        let events = self.engine.events_processed();
+        if events == 0 {
+            return;
+        }
+        self.playing = false;
+        let (selection, focus) = (self.selection, self.focus.take());
+        self.rebuild();
+        self.engine.run_until_bounded(SimTime::MAX, events - 1);
+        self.selection = selection;
+        self.focus = focus;
+        self.caption = Some(match self.engine.trace.events.back() {
+            Some(ev) => format!(
+                "Back one event, to {}: {}",
+                crate::engine::observe::seconds(ev.at_ms),
+                crate::ui::describe::describe(&self.engine, ev)
+            ),
+            None => "Back at the start.".to_string(),
+        });
+    }
+
+    /// Goes to mark `i` of the scrubber; an anomaly's mark then shows the anomaly (a loss is found when
+    /// the run ends, so its mark runs to the end).
+    pub(super) fn go_to_mark(&mut self, i: usize) {
+        let Some(mark) = self.marks.get(i).cloned() else { return };
+        self.playing = false;
+        self.scrub(mark.at_ms);
+        let Some(anomaly) = mark.anomaly else { return };
+        if self.engine.anomalies.len() <= anomaly {
+            self.fast_forward(END_PROBE_EVENTS);
+        }
+        if let Some(focus) = self.focus_of(anomaly) {
+            self.caption = Some(format!(
+                "{}: {} of #{}.",
+                crate::engine::observe::seconds(focus.at_ms),
+                focus.kind,
+                focus.message
+            ));
+            self.focus = Some(focus);
+        }
     }
 
     /// Runs the next engine event and says what it was on the stage's caption.
@@ -126,13 +211,58 @@ impl Model {
             target = target.min(until);
         }
         self.skip_idle_time(target);
-        self.engine.run_until_bounded(target, EVENTS_PER_FRAME);
+        if self.pause_on_anomaly && !self.playing_a_step {
+            if let Some(i) = self.run_to_an_anomaly(target) {
+                self.pause_at_anomaly(i);
+                return;
+            }
+        } else {
+            self.engine.run_until_bounded(target, EVENTS_PER_FRAME);
+        }
         if self.engine.is_finished() {
             self.caption = Some(self.end_caption());
         }
         if self.engine.is_finished() || self.play_until.is_some_and(|u| self.engine.now() >= u) {
             self.playing = false;
             self.play_until = None;
+        }
+    }
+
+    /// Runs towards `target` an event at a time (at most `EVENTS_PER_FRAME`), stopping right after the
+    /// event that makes an anomaly; returns its index. Reaching `target` moves the clock there.
+    fn run_to_an_anomaly(&mut self, target: SimTime) -> Option<usize> {
+        let before = self.engine.anomaly_count;
+        for _ in 0..EVENTS_PER_FRAME {
+            let ran = self.engine.run_until_bounded(target, 1);
+            if self.engine.anomaly_count > before {
+                return Some(before as usize);
+            }
+            if ran == 0 {
+                break;
+            }
+        }
+        None
+    }
+
+    /// The moment that matters: play stops on anomaly `i`, its causal chain lit on the picture and its
+    /// explanation on the stage; Space goes on.
+    fn pause_at_anomaly(&mut self, i: usize) {
+        self.playing = false;
+        let finished = self.engine.is_finished();
+        if let Some(focus) = self.focus_of(i) {
+            self.caption = Some(if finished {
+                self.end_caption()
+            } else {
+                format!(
+                    "Paused at {}: {} of #{}. Space goes on.",
+                    crate::engine::observe::seconds(focus.at_ms),
+                    focus.kind,
+                    focus.message
+                )
+            });
+            self.focus = Some(focus);
+        } else if finished {
+            self.caption = Some(self.end_caption());
         }
     }
 

@@ -423,3 +423,71 @@ fn a_step_says_what_it_did() {
     m.update(Action::Step);
     assert_ne!(m.caption.as_deref(), Some(first.as_str()), "each step says its own event");
 }
+
+#[test]
+fn play_pauses_on_the_first_duplicate_of_preset_5_with_its_explanation_and_space_goes_on() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    assert!(m.pause_on_anomaly, "on by default");
+    m.update(Action::TogglePlay);
+    while m.playing {
+        m.update(Action::Tick { wall_ms: 16.0 });
+    }
+    assert!(!m.engine.is_finished(), "paused mid-run");
+    assert_eq!(m.engine.counters.duplicate_effects, 1, "right after the first duplicate");
+    let focus = m.focus.clone().expect("the anomaly is shown");
+    assert_eq!(focus.kind, "Duplicate effect");
+    assert!(focus.explanation.contains("applied twice"), "{}", focus.explanation);
+    assert!(!focus.consumers.is_empty(), "its causal chain is lit");
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("Paused at")));
+    let paused_at = m.engine.now();
+    m.update(Action::TogglePlay);
+    assert!(m.playing && m.focus.is_none(), "Space goes on, leaving the anomaly");
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert!(m.engine.now() > paused_at);
+    // Turned off, play runs past every anomaly to the end.
+    m.update(Action::TogglePauseOnAnomaly);
+    while m.playing {
+        m.update(Action::Tick { wall_ms: 100.0 });
+    }
+    assert!(m.engine.is_finished() && m.engine.counters.duplicate_effects > 1);
+}
+
+#[test]
+fn step_back_returns_to_exactly_the_event_before() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    for _ in 0..40 {
+        m.update(Action::Step);
+    }
+    let (hash_39, now_39, events_39) = {
+        let mut again = Model::new();
+        again.update(Action::SelectPreset(4));
+        for _ in 0..39 {
+            again.update(Action::Step);
+        }
+        (again.engine.trace.hash.hex(), again.engine.now(), again.engine.events_processed())
+    };
+    m.update(Action::StepBack);
+    assert_eq!(m.engine.events_processed(), events_39);
+    assert_eq!((m.engine.trace.hash.hex(), m.engine.now()), (hash_39, now_39));
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("Back one event")));
+}
+
+#[test]
+fn the_scrubber_marks_every_fault_and_anomaly_and_a_mark_shows_its_anomaly() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    let anomalies: Vec<usize> = (0..m.marks.len()).filter(|&i| m.marks[i].anomaly.is_some()).collect();
+    assert_eq!(anomalies.len(), 4, "preset 5's four duplicates: {:?}", m.marks);
+    assert!(m.marks.windows(2).all(|w| w[0].at_ms <= w[1].at_ms), "in time order");
+    let second = anomalies[1];
+    m.update(Action::GoToMark(second));
+    let focus = m.focus.clone().expect("the mark's anomaly is shown");
+    assert_eq!(focus.at_ms, m.marks[second].at_ms);
+    assert_eq!(m.engine.now(), focus.at_ms, "at its moment");
+    assert_eq!(m.engine.counters.duplicate_effects, 2);
+    // A scripted fault is marked too.
+    m.update(Action::Inject(FaultAction::ReadApiDown { duration_ms: 100 }));
+    assert!(m.marks.iter().any(|mark| mark.anomaly.is_none() && mark.label.contains("read API")), "{:?}", m.marks);
+}

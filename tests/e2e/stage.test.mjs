@@ -1,0 +1,68 @@
+// The stage's moments: play pauses on an anomaly with its explanation in view, Step and ← say what they
+// did in the caption, and the scrubber's marks go to each fault and anomaly of the run.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowser, openApp, screenshotPath } from './harness.mjs';
+
+const env = useBrowser();
+
+/** Whether the element is wholly inside the window (seen without scrolling). */
+async function inView(page, selector) {
+  return page.$eval(selector, (el) => {
+    const r = el.getBoundingClientRect();
+    return r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth && r.height > 0;
+  });
+}
+
+test('play pauses on the first duplicate of preset 5, its explanation in view, and Space goes on', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  await page.selectOption('[data-testid=speed]', '10');
+  await page.click('[data-testid=play]');
+  await page.waitForSelector('[data-testid=focus]', { timeout: 30_000 });
+  assert.equal(await page.textContent('[data-testid=play]'), 'Play', 'paused');
+  assert.equal(await page.textContent('[data-testid=figure-duplicates]'), '1');
+  assert.match(await page.textContent('[data-testid=focus]'), /Duplicate effect[\s\S]*applied twice/);
+  assert.ok(await inView(page, '[data-testid=focus]'), 'the explanation is on screen, no scrolling');
+  assert.match(await page.textContent('[data-testid=caption]'), /^Paused at .*Duplicate effect/);
+  assert.ok((await page.locator('.node.focus').count()) >= 1, 'the causal chain is lit');
+  await page.screenshot({ path: screenshotPath('stage-paused-on-anomaly') });
+  await page.keyboard.press('Space');
+  await page.waitForSelector('[data-testid=focus]', { state: 'detached' });
+  assert.equal(await page.textContent('[data-testid=play]'), 'Pause', 'playing on');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('Step and ← say in the caption what they did, and ← goes back exactly one event', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  const trace = () => page.textContent('[data-testid=trace-hash]');
+  for (let i = 0; i < 6; i++) await page.click('[data-testid=step]');
+  const fifth = await (async () => {
+    await page.click('[data-testid=step-back]');
+    return { trace: await trace(), caption: await page.textContent('[data-testid=caption]') };
+  })();
+  assert.match(fifth.caption, /^Back one event, to \d+\.\d{3} s: /);
+  await page.click('[data-testid=step]');
+  assert.match(await page.textContent('[data-testid=caption]'), /^\d+\.\d{3} s: /);
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await trace(), fifth.trace, 'back to the same moment, exactly');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the scrubber marks every anomaly of the run, and a mark shows its anomaly at its moment', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  const marks = page.locator('[data-testid=marks] .mark.anomaly');
+  assert.equal(await marks.count(), 4, 'preset 5 duplicates four emails');
+  const label = await marks.nth(2).getAttribute('aria-label');
+  await marks.nth(2).click();
+  await page.waitForSelector('[data-testid=focus]');
+  assert.equal(await page.textContent('[data-testid=clock]'), label.split(':')[0], 'at the anomaly\'s moment');
+  assert.equal(await page.textContent('[data-testid=figure-duplicates]'), '3');
+  await page.screenshot({ path: screenshotPath('stage-scrubber-marks') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
