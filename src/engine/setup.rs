@@ -161,6 +161,7 @@ impl Engine {
                 duplicates: 0,
                 deduplicated_by_key: 0,
                 ledger: VecDeque::new(),
+                duplicate_entries: vec![],
             })
             .collect();
         let Wiring { subs, consumers, topics, groups, queues } = wiring;

@@ -19,14 +19,16 @@ pub struct SinkState {
     pub applied: u64,
     pub duplicates: u64,
     pub deduplicated_by_key: u64,
+    /// The newest `LEDGER_LEN` effects.
     pub ledger: VecDeque<LedgerEntry>,
+    /// The first `LEDGER_LEN` harmful duplicates, kept however long the run (the ledger forgets them).
+    pub duplicate_entries: Vec<LedgerEntry>,
 }
 
 impl Engine {
     pub(super) fn apply_effect(&mut self, c: u16, sub: u16, m: u32, d: u32, version: u32) {
         let si = sub as usize;
         let sink = self.subs[si].sink;
-        let kind = self.sinks[sink as usize].spec.kind;
         let (key, producer) = (self.messages[m].key, self.messages[m].producer);
         let ob = &mut self.subs[si].obligations[m];
         ob.effects += 1;
@@ -37,7 +39,7 @@ impl Engine {
         }
         self.counters.effects_applied += 1;
         self.deliveries[d].effect_at_ms = MaybeTime::at(self.now);
-        let harmful = !first && kind != SinkKind::DbUpsert;
+        let harmful = !first && !self.repeats_are_harmless(sink);
         let state = &mut self.sinks[sink as usize];
         state.applied += 1;
         if harmful {
@@ -46,14 +48,11 @@ impl Engine {
         if state.ledger.len() == LEDGER_LEN {
             state.ledger.pop_front();
         }
-        state.ledger.push_back(LedgerEntry {
-            at_ms: self.now,
-            message: m,
-            key,
-            version,
-            consumer: c,
-            duplicate: !first,
-        });
+        let entry = LedgerEntry { at_ms: self.now, message: m, key, version, consumer: c, duplicate: !first };
+        if harmful && state.duplicate_entries.len() < LEDGER_LEN {
+            state.duplicate_entries.push(entry.clone());
+        }
+        state.ledger.push_back(entry);
         let cause = self.deliveries[d].trace_cause();
         let attempt = self.deliveries[d].attempt;
         self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
@@ -84,5 +83,11 @@ impl Engine {
         } else if first || version > newest {
             self.subs[si].last_applied[key as usize] = Applied::new(version, m, self.now, producer);
         }
+    }
+
+    /// Whether applying an effect again to `sink` changes nothing (an upsert writes the same row): such a
+    /// repeat is counted apart from duplicates, and shown as harmless.
+    pub fn repeats_are_harmless(&self, sink: u16) -> bool {
+        self.sinks.get(sink as usize).is_some_and(|s| s.spec.kind == SinkKind::DbUpsert)
     }
 }

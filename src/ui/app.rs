@@ -313,7 +313,11 @@ pub fn App() -> Html {
     } else {
         *stage
     };
-    let zoom_now = zoom.0;
+    // Presenter mode enlarges the picture too, not only the lesson's text.
+    let zoom_now = match (zoom.0, model.presenter) {
+        (Zoom::Factor(f), true) => Zoom::Factor(f * 1.25),
+        (z, _) => z,
+    };
     let view_button = |key: ViewKey, label: &'static str, title: &'static str, testid: &'static str| {
         let on_view = on_view.clone();
         html! {

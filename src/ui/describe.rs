@@ -111,7 +111,11 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             "{} applied the effect to {}{}",
             e.consumer_name(consumer),
             e.sink_name(sink),
-            if duplicate { " AGAIN — a duplicate effect" } else { "" }
+            match (duplicate, e.repeats_are_harmless(sink)) {
+                (false, _) => "",
+                (true, false) => " AGAIN — a duplicate effect",
+                (true, true) => " again — harmless: the upsert writes the same row",
+            }
         ),
         What::EffectDeduplicated { consumer, sink } => format!(
             "{} sent it to {}, which recognised it and did nothing (de-duplicated)",

@@ -21,8 +21,9 @@ pub struct Journey {
     pub truncated: bool,
 }
 
-pub(super) fn tone(what: &What, attempt: u32) -> &'static str {
+pub(super) fn tone(e: &Engine, what: &What, attempt: u32) -> &'static str {
     match what {
+        What::Effect { duplicate: true, sink, .. } if e.repeats_are_harmless(*sink) => "",
         What::Effect { duplicate: true, .. }
         | What::Crashed { .. }
         | What::NeverPublished { .. }
@@ -102,7 +103,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     let rows = message_steps(e, message)
         .into_iter()
         .map(|(at_ms, step)| match step {
-            MessageStep::Event(ev) => JourneyRow { at_ms, text: describe(e, ev), tone: tone(&ev.what, ev.attempt) },
+            MessageStep::Event(ev) => JourneyRow { at_ms, text: describe(e, ev), tone: tone(e, &ev.what, ev.attempt) },
             MessageStep::Crash { consumer, before } => JourneyRow {
                 at_ms,
                 text: format!(
@@ -123,6 +124,9 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
         let (text, tone) = match ob.fate {
             Fate::NotOwed => continue,
             Fate::Pending => (format!("in flight ({} deliveries so far)", e.deliveries_of(sub as u16, message)), ""),
+            Fate::Effected if ob.effects > 1 && e.repeats_are_harmless(e.sink_of(sub as u16)) => {
+                (format!("effect applied {} times — harmless repeats (an upsert)", ob.effects), "")
+            }
             Fate::Effected if ob.effects > 1 => (format!("effect applied {} times — duplicate", ob.effects), "bad"),
             Fate::Effected => ("effect applied once".to_string(), ""),
             Fate::DeadLettered => ("parked in the dead-letter queue".to_string(), "warn"),

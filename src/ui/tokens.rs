@@ -34,6 +34,8 @@ pub enum TokenKind {
     Effect,
     /// Consumer → sink, the effect applied again: a duplicate.
     Duplicate,
+    /// Consumer → sink, applied again to a sink where that changes nothing (an upsert): harmless.
+    HarmlessRepeat,
     /// Consumer → sink, recognised by the sink's idempotency key and not applied.
     Deduplicated,
     /// Queue → its dead-letter queue.
@@ -54,6 +56,7 @@ impl TokenKind {
             TokenKind::Redelivery => "redelivery",
             TokenKind::Effect => "effect",
             TokenKind::Duplicate => "duplicate",
+            TokenKind::HarmlessRepeat => "harmless",
             TokenKind::Deduplicated => "deduplicated",
             TokenKind::DeadLetter => "dead-letter",
             TokenKind::Handling => "handling",
@@ -192,10 +195,10 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             What::Effect { consumer, sink, duplicate } => {
                 let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
                 let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
-                let (kind, label) = if duplicate {
-                    (TokenKind::Duplicate, "×2 dup".into())
-                } else {
-                    (TokenKind::Effect, String::new())
+                let (kind, label) = match (duplicate, engine.repeats_are_harmless(sink)) {
+                    (false, _) => (TokenKind::Effect, String::new()),
+                    (true, false) => (TokenKind::Duplicate, "×2 dup".into()),
+                    (true, true) => (TokenKind::HarmlessRepeat, "again, harmless".into()),
                 };
                 from.zip(to).map(|(a, b)| (a, b, kind, label))
             }
@@ -472,5 +475,40 @@ mod tests {
             }
         }
         assert!(to_exchange && from_exchange, "tokens on both hops");
+    }
+
+    #[test]
+    fn a_harmless_repeat_is_drawn_and_told_as_harmless_not_as_a_duplicate() {
+        // Preset 10: a replay applies upserts again (harmless) and sends emails again (duplicates).
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("10")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let (mut harmless, mut duplicates) = (0, 0);
+        let mut t = 0;
+        while !engine.is_finished() && t < 60_000 {
+            t += 50;
+            engine.run_until(t);
+            let l = layout(&engine);
+            for tok in tokens(&engine, &l, Motion::Smooth) {
+                match tok.kind {
+                    TokenKind::HarmlessRepeat => {
+                        assert!(tok.label.ends_with("again, harmless") && !tok.label.contains("dup"), "{}", tok.label);
+                        harmless += 1;
+                    }
+                    TokenKind::Duplicate => duplicates += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(harmless > 0 && duplicates > 0, "harmless {harmless}, duplicates {duplicates}");
+        let repeated = (1..engine.messages.len() as u32)
+            .find(|&m| {
+                (0..engine.subscriber_count() as u16).any(|s| {
+                    engine.repeats_are_harmless(engine.sink_of(s))
+                        && engine.obligation(s, m).is_some_and(|ob| ob.effects > 1)
+                })
+            })
+            .expect("a message upserted twice");
+        let j = crate::ui::journey::journey(&engine, repeated).expect("its journey");
+        assert!(j.fates.iter().any(|(text, tone)| text.contains("harmless") && tone.is_empty()), "{:?}", j.fates);
     }
 }

@@ -66,3 +66,28 @@ test('the scrubber marks every anomaly of the run, and a mark shows its anomaly 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a sink keeps its duplicates in view however long the run, and a harmless repeat reads as harmless', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=figure-status]').textContent.includes('final'));
+  await page.click('[data-testid=canvas] [data-node=sink-0]');
+  const duplicates = await page.$$eval('[data-testid=ledger-duplicates] li', (lis) => lis.map((li) => li.textContent));
+  assert.equal(duplicates.length, 4, 'all four of preset 5\'s duplicate emails');
+  assert.ok(duplicates.every((d) => d.includes('DUPLICATE')), duplicates.join('\n'));
+  // Preset 10: the replay applies upserts again (harmless) and sends emails again (duplicates).
+  await page.selectOption('[data-testid=preset]', '9');
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=figure-status]').textContent.includes('final'));
+  const sinks = await page.$$eval('[data-testid=canvas] [data-node^=sink-]', (els) => els.map((el) => [el.dataset.node, el.textContent]));
+  const upsert = sinks.find(([, text]) => text.includes('upsert'));
+  assert.ok(upsert, JSON.stringify(sinks));
+  await page.click(`[data-testid=canvas] [data-node=${upsert[0]}]`);
+  const rows = await page.$$eval('[data-testid=ledger] li', (lis) => lis.map((li) => li.textContent));
+  assert.ok(rows.some((r) => r.includes('again, harmless')), rows.join('\n'));
+  assert.ok(rows.every((r) => !r.includes('DUPLICATE')), rows.join('\n'));
+  assert.equal(await page.locator('[data-testid=ledger-duplicates]').count(), 0, 'no duplicates at an upsert sink');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

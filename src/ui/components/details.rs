@@ -395,6 +395,21 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
     }
 }
 
+/// One effect in a sink's ledger: when, which message, by whom; a repeat says whether it was harmful.
+fn ledger_row(e: &crate::engine::Engine, l: &crate::engine::LedgerEntry, harmless: bool) -> Html {
+    let repeat = match (l.duplicate, harmless) {
+        (false, _) => "",
+        (true, false) => " — DUPLICATE",
+        (true, true) => " — again, harmless",
+    };
+    html! {
+        <li class={classes!((l.duplicate && !harmless).then_some("bad"))}>
+            <span class="time">{seconds(l.at_ms)}</span>
+            {format!("#{} (key {}, v{}) by {}{repeat}", l.message, l.key, l.version, e.consumer_name(l.consumer))}
+        </li>
+    }
+}
+
 #[component]
 pub fn Details(props: &ActionProps) -> Html {
     let model = props.model.borrow();
@@ -501,21 +516,21 @@ pub fn Details(props: &ActionProps) -> Html {
         Some(Selection::Node(NodeId::Sink(s))) => {
             let ss = &e.sinks[s as usize];
             let i = s as usize;
+            let harmless = e.repeats_are_harmless(s);
             html! {
                 <>
                     <h2 id="details-title">{format!("Sink {}", ss.spec.name)}</h2>
                     <p class="figure">{format!("applied {} · duplicates {} · de-duplicated by key {}", ss.applied, ss.duplicates, ss.deduplicated_by_key)}</p>
                     { checkbox(on_action, "Accepts an idempotency key", ss.spec.accepts_idempotency_key, "edit-accepts-key", Box::new(move |on| Edit::SinkAcceptsKey(i, on))) }
+                    if !ss.duplicate_entries.is_empty() {
+                        <h3>{format!("Duplicates ({})", ss.duplicates)}</h3>
+                        <ol class="ledger" data-testid="ledger-duplicates">
+                            { for ss.duplicate_entries.iter().map(|l| ledger_row(e, l, false)) }
+                        </ol>
+                    }
                     <h3>{"Ledger (newest first)"}</h3>
                     <ol class="ledger" data-testid="ledger">
-                        { for ss.ledger.iter().rev().take(14).map(|l| html! {
-                            <li class={classes!(l.duplicate.then_some("bad"))}>
-                                <span class="time">{seconds(l.at_ms)}</span>
-                                {format!("#{} (key {}, v{}) by {}{}", l.message, l.key, l.version,
-                                    e.consumers.get(l.consumer as usize).map_or("?", |c| c.name.as_str()),
-                                    if l.duplicate { " — DUPLICATE" } else { "" })}
-                            </li>
-                        }) }
+                        { for ss.ledger.iter().rev().take(14).map(|l| ledger_row(e, l, harmless)) }
                     </ol>
                 </>
             }
