@@ -1,6 +1,8 @@
 //! Where things are drawn: the canvas's nodes, edges and log cells for an engine's state, column by column
 //! (producers, brokers, consumers, sinks). Pure, tested natively.
 use crate::engine::broker::TxnMark;
+use crate::engine::kernel::SimTime;
+use crate::engine::observe::What;
 use crate::engine::{Engine, Role};
 use crate::scenario::model::{MessageKind, SinkKind};
 use crate::ui::labels::*;
@@ -68,6 +70,8 @@ pub const CELL_SIZE: f64 = 20.0;
 pub(super) const HEADER_H: f64 = 52.0;
 pub const CELL_W: f64 = 22.0;
 pub(super) const CELL_X0: f64 = 44.0;
+/// How long a group says it rebalanced, in virtual time (a few token hops).
+pub const REBALANCE_SHOWN_MS: SimTime = 1_500;
 /// A consumer's box inside its group.
 pub(super) const MEMBER_H: f64 = 56.0;
 pub(super) const GROUP_HEADER_H: f64 = 50.0;
@@ -110,6 +114,8 @@ pub enum NodeId {
     Group(u16),
     Consumer(u16),
     Sink(u16),
+    /// A queue's dead-letter queue.
+    DeadLetter(u16),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -166,6 +172,19 @@ pub struct PartitionRow {
     pub markers: Vec<Marker>,
 }
 
+/// A row of a queue's entries (waiting, then in flight), or of its dead-letter queue's parked ones.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryRow {
+    pub node: NodeId,
+    pub y: f64,
+    /// Each entry: its id as `offset`, its message, `waiting`, `in-flight` or `parked`.
+    pub cells: Vec<LogCell>,
+    /// Entries beyond the row's room, said as "+N" after it.
+    pub more: u64,
+    /// Where "+N" goes.
+    pub more_x: f64,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
     pub width: f64,
@@ -176,6 +195,7 @@ pub struct Layout {
     pub nodes: Vec<NodeBox>,
     pub edges: Vec<Edge>,
     pub partitions: Vec<PartitionRow>,
+    pub entry_rows: Vec<EntryRow>,
 }
 
 impl NodeBox {
@@ -208,8 +228,59 @@ struct Drawing<'e> {
     nodes: Vec<NodeBox>,
     edges: Vec<Edge>,
     partitions: Vec<PartitionRow>,
+    entry_rows: Vec<EntryRow>,
     /// Each subscriber's anchor on the right of the consumer column, where its edge to its sink starts.
     sub_anchor: Vec<(u16, (f64, f64))>,
+}
+
+/// A queue's in-flight entries, oldest first: looked for from the newest entry back (they are recent).
+fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<u32> {
+    let all: Vec<(u32, &crate::engine::broker::Entry)> = store.entries.iter().collect();
+    let mut found: Vec<u32> = all
+        .into_iter()
+        .rev()
+        .filter(|(_, e)| e.state == crate::engine::broker::EntryState::InFlight)
+        .take(store.in_flight as usize)
+        .map(|(id, _)| id)
+        .collect();
+    found.reverse();
+    found
+}
+
+/// A row of entry cells inside the box at `x`, `w` wide (`(x, w)`), from `entries` (entry id, class): as
+/// many as fit, the rest counted.
+fn entry_row(
+    store: &crate::engine::broker::QueueStore,
+    node: NodeId,
+    (x, w): (f64, f64),
+    y: f64,
+    entries: impl Iterator<Item = (u32, &'static str)>,
+) -> EntryRow {
+    let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
+    let all: Vec<(u32, &'static str)> = entries.collect();
+    let cells: Vec<LogCell> = all
+        .iter()
+        .take(room)
+        .enumerate()
+        .map(|(k, &(entry, class))| {
+            let message = store.entries.get(entry).map(|e| e.message);
+            let what = match class {
+                "in-flight" => "in flight",
+                "parked" => "parked in the dead-letter queue",
+                _ => "waiting",
+            };
+            LogCell {
+                x: x + 10.0 + CELL_W * k as f64,
+                offset: entry as u64,
+                message,
+                class,
+                label: message.map_or_else(|| what.to_string(), |m| format!("#{m} ({what})")),
+            }
+        })
+        .collect();
+    let more = all.len().saturating_sub(room) as u64;
+    let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
+    EntryRow { node, y, cells, more, more_x }
 }
 
 /// The picture for the projector's stage (what native tests check).
@@ -242,7 +313,15 @@ pub fn fit_scale(l: &Layout, stage: Stage) -> f64 {
 
 fn layout_at_width(engine: &Engine, width: f64) -> Layout {
     let grid = Columns::for_width(width);
-    let mut d = Drawing { engine, grid, nodes: vec![], edges: vec![], partitions: vec![], sub_anchor: vec![] };
+    let mut d = Drawing {
+        engine,
+        grid,
+        nodes: vec![],
+        edges: vec![],
+        partitions: vec![],
+        entry_rows: vec![],
+        sub_anchor: vec![],
+    };
     let producer_bottom = d.producers();
     let queues_top = d.topics();
     let broker_bottom = d.queues(queues_top);
@@ -273,6 +352,7 @@ fn layout_at_width(engine: &Engine, width: f64) -> Layout {
         nodes: d.nodes,
         edges: d.edges,
         partitions: d.partitions,
+        entry_rows: d.entry_rows,
     }
 }
 
@@ -398,7 +478,7 @@ impl Drawing<'_> {
     /// exchange sit to the right of it, so the copies fan out visibly, and each exchange's queues are
     /// stacked together (in exchange order) so its box spans only them.
     fn queues(&mut self, mut y: f64) -> f64 {
-        let (engine, g) = (self.engine, self.grid);
+        let engine = self.engine;
         let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
         let mut queue_order: Vec<usize> = vec![];
         for qi in
@@ -409,34 +489,61 @@ impl Drawing<'_> {
             }
         }
         for qi in queue_order {
-            let q = &engine.queues[qi];
-            let store = &q.store;
-            let dlq = store.dead_letter.len() as u64;
-            let h = node_height(3);
-            let indent = if fed(qi) { EXCHANGE_W + 24.0 } else { 0.0 };
-            let kind = if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" };
-            self.nodes.push(NodeBox {
-                id: NodeId::Queue(qi as u16),
-                x: g.broker_x + indent,
-                y,
-                w: g.broker_w - indent,
-                h,
-                title: format!("queue {} ({kind})", q.spec.name),
-                lines: vec![
-                    if engine.now() < q.spec.subscribe_at_ms {
-                        format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
-                    } else {
-                        format!("waiting: {}", store.visible.len())
-                    },
-                    format!("in flight: {} (visibility {} ms)", store.in_flight, q.spec.visibility_timeout_ms),
-                    format!("dead-letter queue: {dlq}"),
-                ],
-                label: String::new(),
-                classes: if dlq > 0 { vec!["queue", "alarm"] } else { vec!["queue"] },
-            });
-            y += h + GAP;
+            y = self.queue(qi, fed(qi), y);
         }
         y
+    }
+
+    /// Queue `qi` at `y` (right of its exchange when `fed`): its settings, a row of its entries (waiting,
+    /// then in flight) and, below it, its dead-letter queue with the messages parked there. Returns where
+    /// the next queue starts.
+    fn queue(&mut self, qi: usize, fed: bool, y: f64) -> f64 {
+        let (engine, g) = (self.engine, self.grid);
+        let q = &engine.queues[qi];
+        let store = &q.store;
+        let indent = if fed { EXCHANGE_W + 24.0 } else { 0.0 };
+        let (x, w) = (g.broker_x + indent, g.broker_w - indent);
+        let kind = if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" };
+        let first_line = if engine.now() < q.spec.subscribe_at_ms {
+            format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
+        } else {
+            format!("waiting {} · in flight {}", store.visible.len(), store.in_flight)
+        };
+        let settings = format!("visibility {} ms · max receives {}", q.spec.visibility_timeout_ms, q.spec.max_receives);
+        let h = node_height(2) + ROW_H;
+        self.nodes.push(NodeBox {
+            id: NodeId::Queue(qi as u16),
+            x,
+            y,
+            w,
+            h,
+            title: format!("queue {} ({kind})", q.spec.name),
+            lines: vec![first_line, settings],
+            label: String::new(),
+            classes: vec!["queue"],
+        });
+        let waiting = store.visible.iter().map(|&e| (e, "waiting"));
+        let in_flight = in_flight_entries(store).into_iter().map(|e| (e, "in-flight"));
+        let cells = waiting.chain(in_flight);
+        self.entry_rows.push(entry_row(store, NodeId::Queue(qi as u16), (x, w), y + node_height(2) - 6.0, cells));
+        let dlq_y = y + h + 6.0;
+        let dlq_h = node_height(1) + ROW_H;
+        let parked = store.dead_letter.len() as u64;
+        self.nodes.push(NodeBox {
+            id: NodeId::DeadLetter(qi as u16),
+            x: x + 24.0,
+            y: dlq_y,
+            w: w - 24.0,
+            h: dlq_h,
+            title: "dead-letter queue".to_string(),
+            lines: vec![format!("{} parked", plural(parked, "message"))],
+            label: String::new(),
+            classes: if parked > 0 { vec!["dead-letter", "alarm"] } else { vec!["dead-letter"] },
+        });
+        let cells = store.dead_letter.iter().map(|&e| (e, "parked"));
+        let row_y = dlq_y + node_height(1) - 6.0;
+        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(qi as u16), (x + 24.0, w - 24.0), row_y, cells));
+        dlq_y + dlq_h + GAP
     }
 
     /// Each exchange spans the queues bound to it, with an edge to each.
@@ -485,6 +592,21 @@ impl Drawing<'_> {
         } else {
             ("idle".to_string(), "idle")
         };
+        // A member says which partitions it owns, so a rebalance is seen moving them.
+        let status = match c.role {
+            Role::Member { group } if c.alive && c.in_group => {
+                let owned: Vec<String> = self.engine.groups[group as usize]
+                    .assignment
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, owner)| **owner == Some(ci as u16))
+                    .map(|(p, _)| format!("P{p}"))
+                    .collect();
+                let owns = if owned.is_empty() { "no partition".to_string() } else { owned.join(" ") };
+                format!("{status} · {owns}")
+            }
+            _ => status,
+        };
         let armed = c.crash_armed().is_some() && c.alive;
         NodeBox {
             id: NodeId::Consumer(ci as u16),
@@ -497,6 +619,21 @@ impl Drawing<'_> {
             label: String::new(),
             classes: vec!["consumer", class].into_iter().chain(armed.then_some("armed")).collect(),
         }
+    }
+
+    /// When group `g` last finished a rebalance, if that was within `REBALANCE_SHOWN_MS`: an eager
+    /// rebalance of idle members completes at once, and the room must still see that it happened.
+    fn rebalanced_lately(&self, g: u16) -> Option<SimTime> {
+        let now = self.engine.now();
+        let since = now.saturating_sub(REBALANCE_SHOWN_MS);
+        self.engine
+            .trace
+            .events
+            .iter()
+            .rev()
+            .take_while(|ev| ev.at_ms >= since)
+            .find(|ev| matches!(ev.what, What::RebalanceDone { group, .. } if group == g))
+            .map(|ev| ev.at_ms)
     }
 
     /// Consumers `members` from `top`, one a row; returns the height they take.
@@ -518,10 +655,14 @@ impl Drawing<'_> {
         for (gi, group) in engine.groups.iter().enumerate() {
             let start = y;
             let lag = engine.group_lag(gi as u16);
-            let joined = if group.joined {
-                format!("lag {lag}")
+            let state = if group.rebalancing {
+                "⟳ rebalancing…".to_string()
+            } else if let Some(at) = self.rebalanced_lately(gi as u16) {
+                format!("⟳ rebalanced at {}", crate::engine::observe::seconds(at))
+            } else if group.joined {
+                format!("consumer group · lag {lag}")
             } else {
-                format!("joins at {}", crate::engine::observe::seconds(group.spec.join_at_ms))
+                format!("consumer group · joins at {}", crate::engine::observe::seconds(group.spec.join_at_ms))
             };
             let at = self.nodes.len();
             let members_h = self.member_boxes(&group.members, start + GROUP_HEADER_H);
@@ -533,7 +674,7 @@ impl Drawing<'_> {
                 w: g.consumer_w,
                 h: group_h,
                 title: group.spec.name.clone(),
-                lines: vec![format!("consumer group · {joined}")],
+                lines: vec![state],
                 label: String::new(),
                 classes: vec!["group"],
             };
@@ -688,7 +829,7 @@ mod tests {
             let l = layout(&engine);
             let expected = engine.producers.len()
                 + engine.topics.len()
-                + engine.queues.len()
+                + 2 * engine.queues.len() // each with its dead-letter queue
                 + engine.exchanges.len()
                 + engine.groups.len()
                 + engine.consumers.len()
@@ -741,5 +882,49 @@ mod tests {
         let mid = curve_point(a, b, 0.5);
         assert!((mid.0 - 110.0).abs() < 1e-9 && (mid.1 - 70.0).abs() < 1e-9);
         assert!(curve_path(a, b).starts_with("M10,20 C110,20"), "{}", curve_path(a, b));
+    }
+
+    #[test]
+    fn a_queue_draws_its_waiting_in_flight_and_parked_messages_and_a_member_its_partitions() {
+        // Preset 02: competing workers, a slow run outlasting the visibility timeout, poison to the DLQ.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("02")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let (mut waiting, mut in_flight) = (false, false);
+        while engine.step() {
+            let l = layout(&engine);
+            let row = l.entry_rows.iter().find(|r| r.node == NodeId::Queue(0)).expect("the queue's row");
+            let store = &engine.queues[0].store;
+            let shown = |class: &str| row.cells.iter().filter(|c| c.class == class).count();
+            assert_eq!(shown("waiting") + shown("in-flight") + row.more as usize, store.depth() as usize);
+            waiting |= shown("waiting") > 0;
+            in_flight |= shown("in-flight") > 0;
+            for c in row.cells.iter().filter(|c| c.class == "in-flight") {
+                let entry = store.entries.get(c.offset as u32).expect("kept while in flight");
+                assert_eq!(entry.state, crate::engine::broker::EntryState::InFlight);
+            }
+        }
+        assert!(waiting && in_flight, "both drawn at some moment");
+        let l = layout(&engine);
+        let dlq = l.entry_rows.iter().find(|r| r.node == NodeId::DeadLetter(0)).expect("the dead-letter queue's row");
+        assert_eq!(dlq.cells.len(), engine.queues[0].store.dead_letter.len());
+        assert!(!dlq.cells.is_empty(), "preset 02 parks its poison message");
+        assert!(l.node(NodeId::DeadLetter(0)).is_some_and(|n| n.lines[0].contains("parked")));
+
+        // Preset 05 after its group joined: each member names the partitions it owns, all of them once.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(2_000);
+        let l = layout(&engine);
+        let owned: Vec<String> = l
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.id, NodeId::Consumer(_)))
+            .flat_map(|n| {
+                n.lines[0].split(" · ").nth(1).unwrap_or("").split(' ').map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        let mut sorted = owned.clone();
+        sorted.sort();
+        assert_eq!(sorted, vec!["P0", "P1", "P2"], "{owned:?}");
     }
 }

@@ -207,13 +207,14 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
                 let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
                 from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
             }
-            What::DeadLettered { sub } => engine
-                .queues
-                .iter()
-                .position(|q| q.sub == sub)
-                .and_then(|q| l.node(NodeId::Queue(q as u16)))
-                .map(|n| ((n.x + n.w / 2.0, n.y + n.h / 2.0), (n.x + n.w - 24.0, n.y + n.h - 12.0)))
-                .map(|(a, b)| (a, b, TokenKind::DeadLetter, "DLQ".into())),
+            What::DeadLettered { sub } => engine.queues.iter().position(|q| q.sub == sub).and_then(|q| {
+                // From the queue down into its dead-letter queue's box.
+                let queue = l.node(NodeId::Queue(q as u16))?;
+                let dlq = l.node(NodeId::DeadLetter(q as u16))?;
+                let (from, to) =
+                    ((queue.x + queue.w - 30.0, queue.y + queue.h), (dlq.x + dlq.w - 30.0, dlq.y + dlq.h / 2.0));
+                Some((from, to, TokenKind::DeadLetter, "DLQ".into()))
+            }),
             _ => None,
         };
         let Some((a, b, kind, suffix)) = hop else { continue };

@@ -2,7 +2,7 @@
 // did in the caption, and the scrubber's marks go to each fault and anomaly of the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, openApp, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, scrub, screenshotPath } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -88,6 +88,47 @@ test('a sink keeps its duplicates in view however long the run, and a harmless r
   assert.ok(rows.some((r) => r.includes('again, harmless')), rows.join('\n'));
   assert.ok(rows.every((r) => !r.includes('DUPLICATE')), rows.join('\n'));
   assert.equal(await page.locator('[data-testid=ledger-duplicates]').count(), 0, 'no duplicates at an upsert sink');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a queue draws its waiting and in-flight messages, its dead-letter queue is a node, and a rebalance moves partitions', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '1');
+  let seen = { waiting: 0, inFlight: 0 };
+  for (let t = 200; t <= 6_000 && (seen.waiting === 0 || seen.inFlight === 0); t += 200) {
+    await scrub(page, t);
+    const now = await page.evaluate(() => ({
+      waiting: document.querySelectorAll('[data-testid=canvas] .entries rect.cell.waiting').length,
+      inFlight: document.querySelectorAll('[data-testid=canvas] .entries rect.cell.in-flight').length,
+    }));
+    seen = { waiting: Math.max(seen.waiting, now.waiting), inFlight: Math.max(seen.inFlight, now.inFlight) };
+  }
+  assert.ok(seen.waiting > 0 && seen.inFlight > 0, JSON.stringify(seen));
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=figure-status]').textContent.includes('final'));
+  assert.match(await page.textContent('[data-testid=canvas] [data-node=dlq-0]'), /[1-9]\d* messages? parked/);
+  assert.ok((await page.locator('[data-testid=canvas] .entries rect.cell.parked').count()) >= 1);
+  await page.click('[data-testid=canvas] [data-node=dlq-0]');
+  assert.match(await page.textContent('[data-testid=dlq-messages]'), /#\d+/);
+  await page.screenshot({ path: screenshotPath('stage-queue-and-dlq') });
+  // Preset 5: a crash makes the group rebalance; the picture says so, and who owns which partition after.
+  await page.selectOption('[data-testid=preset]', '4');
+  const members = () => page.$$eval('[data-testid=canvas] [data-node^=consumer-]', (els) => els.map((el) => el.textContent));
+  let shared = null;
+  let rebalancing = false;
+  let reassigned = null;
+  for (let t = 100; t <= 20_000 && !reassigned; t += 50) {
+    await scrub(page, t);
+    const now = await members();
+    if (!shared && now.every((m) => /· P\d/.test(m))) shared = now;
+    const group = await page.textContent('[data-testid=canvas] [data-node=group-0]');
+    // Not the group's first join (at 0 s): a rebalance after a crash or a restart.
+    const at = group.match(/rebalanced at (\d+\.\d+) s/);
+    if (shared && at && Number(at[1]) > 1) rebalancing = true;
+    if (rebalancing && now.some((m) => /· P\d/.test(m))) reassigned = now;
+  }
+  assert.ok(shared && rebalancing && reassigned, `shared ${shared}, rebalancing ${rebalancing}, after ${reassigned}`);
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -22,6 +22,7 @@ fn node_key(id: NodeId) -> String {
         NodeId::Group(i) => format!("group-{i}"),
         NodeId::Consumer(i) => format!("consumer-{i}"),
         NodeId::Sink(i) => format!("sink-{i}"),
+        NodeId::DeadLetter(i) => format!("dlq-{i}"),
     }
 }
 
@@ -257,6 +258,30 @@ fn Picture(props: &PictureProps) -> Html {
                         }) }
                     </g>
                 }
+            }) }
+            { for l.entry_rows.iter().map(|row| html! {
+                <g class="entries" key={format!("entries-{}", node_key(row.node))}>
+                    { for row.cells.iter().map(|c| {
+                        let selected = c.message.is_some() && c.message == selected_message;
+                        let (onclick, onkeydown) = match c.message {
+                            Some(m) => {
+                                let (a, b) = select(&on_action, Selection::Message(m));
+                                (Some(a), Some(b))
+                            }
+                            None => (None, None),
+                        };
+                        html! {
+                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
+                                x={decimal(c.x)} y={decimal(row.y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
+                                data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
+                                <title>{c.label.clone()}</title>
+                            </rect>
+                        }
+                    }) }
+                    if row.more > 0 {
+                        <text class="sub more" x={decimal(row.more_x)} y={decimal(row.y + CELL_Y + 15.0)}>{format!("+{}", row.more)}</text>
+                    }
+                </g>
             }) }
             { for l.partitions.iter().map(|row| html! {
                 <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>

@@ -420,7 +420,7 @@ pub fn Details(props: &ActionProps) -> Html {
         Selection::Message(_) => true,
         Selection::Node(NodeId::Producer(i)) => e.producers.len() > i as usize,
         Selection::Node(NodeId::Topic(i)) => e.topics.len() > i as usize,
-        Selection::Node(NodeId::Queue(i)) => e.queues.len() > i as usize,
+        Selection::Node(NodeId::Queue(i) | NodeId::DeadLetter(i)) => e.queues.len() > i as usize,
         Selection::Node(NodeId::Exchange(i)) => e.exchanges.len() > i as usize,
         Selection::Node(NodeId::Group(i)) => e.groups.len() > i as usize,
         Selection::Node(NodeId::Consumer(i)) => e.consumers.len() > i as usize,
@@ -457,6 +457,28 @@ pub fn Details(props: &ActionProps) -> Html {
                     <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
                     <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
                     { queue_settings(e, on_action, q as usize) }
+                </>
+            }
+        }
+        Some(Selection::Node(NodeId::DeadLetter(q))) => {
+            let qs = &e.queues[q as usize];
+            let parked: Vec<u32> = qs
+                .store
+                .dead_letter
+                .iter()
+                .filter_map(|&entry| qs.store.entries.get(entry).map(|x| x.message))
+                .collect();
+            html! {
+                <>
+                    <h2 id="details-title">{format!("Dead-letter queue of {}", qs.spec.name)}</h2>
+                    <p class="hint">{format!(
+                        "A message lands here after {} receives without an ack (SQS's redrive policy, maxReceiveCount): parked for a person to look at, not lost, and not processed either.",
+                        qs.spec.max_receives
+                    )}</p>
+                    <p class="figure" data-testid="dlq-messages">{
+                        if parked.is_empty() { "Nothing parked yet.".to_string() }
+                        else { parked.iter().map(|m| format!("#{m}")).collect::<Vec<_>>().join(" ") }
+                    }</p>
                 </>
             }
         }
