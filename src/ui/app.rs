@@ -173,6 +173,53 @@ impl Reducible for ZoomState {
     }
 }
 
+/// Where a drag of the stage began: the pointer (x, y), and the stage's scroll (left, top) then.
+type DragStart = (i32, i32, i32, i32);
+
+/// The stage's pointer gestures: Ctrl + wheel (a trackpad's pinch) zooms, dragging its background pans
+/// (the stage scrolls; a plain wheel scrolls it too).
+#[hook]
+fn use_stage_gestures(stage_ref: &NodeRef, on_view: Callback<ViewKey>) {
+    let stage_ref = stage_ref.clone();
+    use_effect_with((), move |_| {
+        let listeners = stage_ref.cast::<web_sys::Element>().map(|el| {
+            let options = gloo::events::EventListenerOptions::enable_prevent_default();
+            let wheel = gloo::events::EventListener::new_with_options(&el, "wheel", options, move |event| {
+                let Some(w) = event.dyn_ref::<web_sys::WheelEvent>() else { return };
+                if w.ctrl_key() {
+                    w.prevent_default();
+                    on_view.emit(if w.delta_y() < 0.0 { ViewKey::ZoomIn } else { ViewKey::ZoomOut });
+                }
+            });
+            let drag: Rc<Cell<Option<DragStart>>> = Rc::default();
+            let (start, stage) = (drag.clone(), el.clone());
+            let down = gloo::events::EventListener::new(&el, "pointerdown", move |event| {
+                let Some(p) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+                let on_something = p
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|t| t.closest(".node, .cell, .token, button, .callout").ok().flatten())
+                    .is_some();
+                if p.button() == 0 && !on_something {
+                    start.set(Some((p.client_x(), p.client_y(), stage.scroll_left(), stage.scroll_top())));
+                }
+            });
+            let (moving, stage) = (drag.clone(), el.clone());
+            let pan = gloo::events::EventListener::new(&el, "pointermove", move |event| {
+                let (Some(p), Some((x0, y0, left, top))) = (event.dyn_ref::<web_sys::MouseEvent>(), moving.get())
+                else {
+                    return;
+                };
+                stage.set_scroll_left(left - (p.client_x() - x0));
+                stage.set_scroll_top(top - (p.client_y() - y0));
+            });
+            let up = gloo::events::EventListener::new(&gloo::utils::window(), "pointerup", move |_| drag.set(None));
+            (wheel, down, pan, up)
+        });
+        move || drop(listeners)
+    });
+}
+
 /// The stage element's size now, or the projector's until it has been laid out.
 fn measure(stage: &NodeRef) -> Stage {
     stage.cast::<web_sys::Element>().map_or(Stage::PROJECTOR, |el| Stage {
@@ -298,6 +345,7 @@ pub fn App() -> Html {
             move || drop(on_resize)
         });
     }
+    use_stage_gestures(&stage_ref, on_view.clone());
     let toggle_drawer = {
         let (drawer_choice, dispatch) = (drawer_choice.clone(), dispatch.clone());
         Callback::from(move |_: MouseEvent| {

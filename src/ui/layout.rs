@@ -283,6 +283,38 @@ fn entry_row(
     EntryRow { node, y, cells, more, more_x }
 }
 
+/// Sink `si`'s effects as cells in its box at `x`, `w` wide: every duplicate it keeps, then the newest
+/// effects in the room left; the effects not drawn are counted.
+fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRow {
+    let s = &engine.sinks[si];
+    let harmless = engine.repeats_are_harmless(si as u16);
+    let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
+    let duplicates = s.duplicate_entries.iter().take(room);
+    let newest_room = room.saturating_sub(s.duplicate_entries.len().min(room));
+    let newest = s.ledger.iter().rev().filter(|l| !l.duplicate || harmless).take(newest_room).collect::<Vec<_>>();
+    let cells: Vec<LogCell> = duplicates
+        .chain(newest.into_iter().rev())
+        .enumerate()
+        .map(|(k, l)| {
+            let (class, what) = match (l.duplicate, harmless) {
+                (false, _) => ("effect", "applied"),
+                (true, false) => ("duplicate", "applied AGAIN — a duplicate"),
+                (true, true) => ("harmless", "applied again, harmlessly"),
+            };
+            LogCell {
+                x: x + 10.0 + CELL_W * k as f64,
+                offset: l.at_ms,
+                message: Some(l.message),
+                class,
+                label: format!("#{} {what} at {}", l.message, crate::engine::observe::seconds(l.at_ms)),
+            }
+        })
+        .collect();
+    let more = s.applied.saturating_sub(cells.len() as u64);
+    let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
+    EntryRow { node: NodeId::Sink(si as u16), y, cells, more, more_x }
+}
+
 /// The picture for the projector's stage (what native tests check).
 pub fn layout(engine: &Engine) -> Layout {
     layout_for(engine, Stage::PROJECTOR)
@@ -291,7 +323,9 @@ pub fn layout(engine: &Engine) -> Layout {
 /// The picture for `stage`: laid out at one unit per pixel, then narrowed while that lets a small system
 /// grow to fill the stage (up to `MAX_SCALE`), so it never sits in a strip.
 pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
-    let width = stage.width.max(MIN_WIDTH);
+    // A narrow stage (the drawer open on a projector) gets narrower columns and shorter text, not a
+    // picture wider than itself.
+    let width = stage.width.max(NARROWEST);
     let first = layout_at_width(engine, width);
     let grow = (stage.height / first.height).min(MAX_SCALE).min(width / MIN_WIDTH);
     if grow <= 1.0 {
@@ -302,8 +336,10 @@ pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
 
 /// The most a picture is enlarged to fill its stage.
 pub const MAX_SCALE: f64 = 1.6;
-/// The narrowest a layout is made (its columns then still hold their text at full size).
+/// The narrowest a small system's layout is made to enlarge it (its columns then still hold most text).
 pub const MIN_WIDTH: f64 = 1040.0;
+/// The narrowest layout at all: below this the stage pans.
+const NARROWEST: f64 = 820.0;
 
 /// Pixels per layout unit for `l` on `stage`: the whole picture in view, enlarged up to `MAX_SCALE`, and
 /// never below 1 (a picture taller than its stage is panned, so its type stays readable).
@@ -714,25 +750,27 @@ impl Drawing<'_> {
         y
     }
 
-    /// The sink column; returns its bottom and where each sink's edges arrive.
+    /// The sink column; returns its bottom and where each sink's edges arrive. A sink draws its side
+    /// effects as things, a cell each (an email, a charge, a row): its duplicates first, kept however
+    /// long the run, then the newest effects.
     fn sinks(&mut self) -> (f64, Vec<(f64, f64)>) {
         let g = self.grid;
         let mut y = TOP;
         let mut sink_pos = vec![];
         for (si, s) in self.engine.sinks.iter().enumerate() {
-            let kind = match s.spec.kind {
-                SinkKind::Email => "email service",
-                SinkKind::Payment => "payment service",
-                SinkKind::DbUpsert => "database (upsert)",
-                SinkKind::DbCounter => "database (counter)",
+            let (kind, thing) = match s.spec.kind {
+                SinkKind::Email => ("email service", "email"),
+                SinkKind::Payment => ("payment service", "charge"),
+                SinkKind::DbUpsert => ("database (upsert)", "row"),
+                SinkKind::DbCounter => ("database (counter)", "increment"),
             };
-            let mut lines = vec![kind.to_string(), format!("applied {}", s.applied)];
-            lines.push(if s.spec.kind == SinkKind::DbUpsert {
+            let repeats = if s.spec.kind == SinkKind::DbUpsert {
                 "repeats are harmless".to_string()
             } else {
                 format!("duplicates {}", s.duplicates)
-            });
-            let h = node_height(lines.len());
+            };
+            let lines = vec![kind.to_string(), format!("{} · {repeats}", plural(s.applied, thing))];
+            let h = node_height(lines.len()) + ROW_H;
             let node = NodeBox {
                 id: NodeId::Sink(si as u16),
                 x: g.sink_x,
@@ -744,6 +782,7 @@ impl Drawing<'_> {
                 label: String::new(),
                 classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
             };
+            self.entry_rows.push(effect_row(self.engine, si, (g.sink_x, g.sink_w), y + node_height(2) - 6.0));
             sink_pos.push(node.left());
             self.nodes.push(node);
             y += h + GAP;
@@ -926,5 +965,17 @@ mod tests {
         let mut sorted = owned.clone();
         sorted.sort();
         assert_eq!(sorted, vec!["P0", "P1", "P2"], "{owned:?}");
+    }
+
+    #[test]
+    fn a_sink_draws_its_effects_and_keeps_its_duplicates_in_view() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_to_end();
+        let l = layout(&engine);
+        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Sink(0)).expect("the email sink's row");
+        assert_eq!(row.cells.iter().filter(|c| c.class == "duplicate").count(), 4, "all four, at the end of the run");
+        assert!(row.cells.iter().any(|c| c.class == "effect"));
+        assert_eq!(row.cells.len() as u64 + row.more, engine.sinks[0].applied);
     }
 }

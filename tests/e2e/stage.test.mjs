@@ -132,3 +132,33 @@ test('a queue draws its waiting and in-flight messages, its dead-letter queue is
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the picture zooms with + − 0 F and Ctrl + wheel, and its background drags to pan', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  const width = () => page.$eval('[data-testid=canvas]', (el) => el.getBoundingClientRect().width);
+  const legible = await width();
+  await page.keyboard.press('+');
+  await page.keyboard.press('+');
+  const zoomed = await width();
+  assert.ok(zoomed > legible * 1.4, `${legible} → ${zoomed}`);
+  const stage = await page.$eval('[data-testid=stage]', (el) => { const r = el.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+  await page.mouse.move(stage.x + stage.w / 2, stage.y + 12);
+  await page.keyboard.down('Control');
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up('Control');
+  await page.waitForFunction((w) => document.querySelector('[data-testid=canvas]').getBoundingClientRect().width > w * 1.1, zoomed);
+  const before = await page.$eval('[data-testid=stage]', (el) => el.scrollLeft);
+  await page.mouse.move(stage.x + stage.w / 2, stage.y + 12);
+  await page.mouse.down();
+  await page.mouse.move(stage.x + stage.w / 2 - 200, stage.y + 12, { steps: 5 });
+  await page.mouse.up();
+  assert.ok((await page.$eval('[data-testid=stage]', (el) => el.scrollLeft)) > before + 100, 'dragging left pans right');
+  await page.keyboard.press('f');
+  const fit = await page.$eval('[data-testid=canvas]', (el) => el.getBoundingClientRect());
+  assert.ok(fit.width <= stage.w + 1 && fit.height <= stage.h + 1, 'Fit shows the whole picture');
+  await page.keyboard.press('0');
+  assert.equal(Math.round(await width()), Math.round(legible), 'back to the legible size');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -261,7 +261,7 @@ fn Picture(props: &PictureProps) -> Html {
             }) }
             { for l.entry_rows.iter().map(|row| html! {
                 <g class="entries" key={format!("entries-{}", node_key(row.node))}>
-                    { for row.cells.iter().map(|c| {
+                    { for row.cells.iter().enumerate().map(|(k, c)| {
                         let selected = c.message.is_some() && c.message == selected_message;
                         let (onclick, onkeydown) = match c.message {
                             Some(m) => {
@@ -271,7 +271,7 @@ fn Picture(props: &PictureProps) -> Html {
                             None => (None, None),
                         };
                         html! {
-                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
+                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={format!("{k}-{}", c.offset)}
                                 x={decimal(c.x)} y={decimal(row.y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
                                 data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
                                 <title>{c.label.clone()}</title>
