@@ -4,7 +4,59 @@ use crate::engine::{Engine, Role};
 use crate::ui::labels::*;
 
 /// One plain sentence for a trace event (without its time), e.g. "c1 sent the email to 'email' again".
+/// The match names every kind of event, so a new one must be given its sentence.
 pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
+    match ev.what {
+        What::Produced { .. }
+        | What::NeverPublished { .. }
+        | What::SendLost { .. }
+        | What::OutOfSequence { .. }
+        | What::NeverWritten { .. }
+        | What::SendGaveUp { .. }
+        | What::Appended { .. }
+        | What::Enqueued { .. }
+        | What::StageProduced { .. }
+        | What::TxnCommitted { .. }
+        | What::TxnAborted { .. }
+        | What::Routed { .. }
+        | What::AppendDeduplicated { .. }
+        | What::AckLost { .. }
+        | What::ProducerRetry { .. }
+        | What::RelayRepublish { .. }
+        | What::RetentionDeleted { .. } => publishing(e, ev),
+        What::Delivered { .. }
+        | What::ReadBack { .. }
+        | What::ReadApiFailed { .. }
+        | What::Checked { .. }
+        | What::Claimed { .. }
+        | What::Effect { .. }
+        | What::EffectDeduplicated { .. }
+        | What::Recorded { .. }
+        | What::Committed { .. }
+        | What::CommitRejected { .. }
+        | What::Acked { .. }
+        | What::AckRejected { .. }
+        | What::HandlerFailed { .. }
+        | What::VisibilityExpired { .. }
+        | What::DuplicateDelivery { .. }
+        | What::DeadLettered { .. }
+        | What::SkippedPoison { .. } => handling(e, ev),
+        What::Crashed { .. }
+        | What::Restarted { .. }
+        | What::Stopped { .. }
+        | What::Started { .. }
+        | What::SessionExpired { .. }
+        | What::RemovedSlowMember { .. }
+        | What::RebalanceStarted { .. }
+        | What::RebalanceDone { .. }
+        | What::GroupReset { .. }
+        | What::OffsetReset { .. }
+        | What::FaultInjected { .. } => membership(e, ev),
+    }
+}
+
+/// A producer, a send or the broker: what became of the message on its way in.
+fn publishing(e: &Engine, ev: &TraceEvent) -> String {
     let attempt = ev.attempt;
     match ev.what {
         What::Produced { producer, key, version } => {
@@ -82,6 +134,17 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
                 e.producer_name(producer)
             )
         }
+        What::RetentionDeleted { partition, upto_offset, .. } => {
+            format!("retention deleted P{partition} up to offset {upto_offset}")
+        }
+        _ => String::new(),
+    }
+}
+
+/// A delivery and its handler, its ack or commit, a queue's redelivery or dead letter.
+fn handling(e: &Engine, ev: &TraceEvent) -> String {
+    let attempt = ev.attempt;
+    match ev.what {
         What::Delivered { consumer, .. } => {
             if attempt > 1 {
                 format!("{} received it again (delivery {attempt})", e.consumer_name(consumer))
@@ -137,11 +200,25 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             "{}'s ack came too late: the visibility timeout had already made it visible again",
             e.consumer_name(consumer)
         ),
-        What::HandlerFailed { consumer, poison } => format!(
-            "{}'s handler failed{}",
-            e.consumer_name(consumer),
-            if poison { " (a poison message)" } else { "" }
+        What::HandlerFailed { consumer, poison } => {
+            format!("{}'s handler failed{}", e.consumer_name(consumer), if poison { " (a poison message)" } else { "" })
+        }
+        What::VisibilityExpired { .. } => "its visibility timeout expired: visible again on the queue".to_string(),
+        What::DuplicateDelivery { .. } => "the standard queue delivered a second copy".to_string(),
+        What::DeadLettered { sub } => format!(
+            "moved to {}'s dead-letter queue after too many receives",
+            e.subscriber_names().get(sub as usize).copied().unwrap_or("?")
         ),
+        What::SkippedPoison { consumer, partition, offset } => {
+            format!("{} skipped the poison record at P{partition} offset {offset}", e.consumer_name(consumer))
+        }
+        _ => String::new(),
+    }
+}
+
+/// Consumers and groups coming and going, resets, and scripted faults.
+fn membership(e: &Engine, ev: &TraceEvent) -> String {
+    match ev.what {
         What::Crashed { consumer, step } => format!(
             "{} CRASHED{}",
             e.consumer_name(consumer),
@@ -165,18 +242,6 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             format!("group {} rebalanced (generation {generation})", e.group_name(group))
         }
         What::GroupReset { group } => format!("group {}'s offsets were reset (a replay)", e.group_name(group)),
-        What::VisibilityExpired { .. } => "its visibility timeout expired: visible again on the queue".to_string(),
-        What::DuplicateDelivery { .. } => "the standard queue delivered a second copy".to_string(),
-        What::DeadLettered { sub } => format!(
-            "moved to {}'s dead-letter queue after too many receives",
-            e.subscriber_names().get(sub as usize).copied().unwrap_or("?")
-        ),
-        What::SkippedPoison { consumer, partition, offset } => {
-            format!("{} skipped the poison record at P{partition} offset {offset}", e.consumer_name(consumer))
-        }
-        What::RetentionDeleted { partition, upto_offset, .. } => {
-            format!("retention deleted P{partition} up to offset {upto_offset}")
-        }
         What::OffsetReset { group, partition, from, to, scripted: false } => {
             format!("group {} had no valid offset on P{partition}: reset from {from} to {to}", e.group_name(group))
         }
@@ -187,6 +252,7 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
             let fault = e.scenario().faults.scripted.get(index as usize);
             format!("scripted fault: {}", fault.map_or("?".to_string(), |f| fault_label(&f.action)))
         }
+        _ => String::new(),
     }
 }
 
