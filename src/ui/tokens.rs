@@ -116,26 +116,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             Motion::Reduced => 0.5,
         };
         if let What::Crashed { consumer, step } = ev.what {
-            if let Some(n) = l.node(NodeId::Consumer(consumer)) {
-                if age <= CRASH_BURST_MS {
-                    let name = &engine.consumers[consumer as usize].name;
-                    // On the box's top right corner, its word above the box: clear of the consumer's own text.
-                    out.push(Token {
-                        id: ev.seq,
-                        message: 0,
-                        x: n.x + n.w - 10.0,
-                        y: n.y,
-                        kind: TokenKind::Crash,
-                        command: false,
-                        hue: 0,
-                        label: "CRASH".into(),
-                        title: format!(
-                            "{name} crashed{}",
-                            step.map_or(String::new(), |s| format!(" {}", crate::ui::labels::crash_point_label(s)))
-                        ),
-                    });
-                }
-            }
+            out.extend(crash_token(engine, l, ev, (consumer, step), age));
             continue;
         }
         if age > HOP_MS {
@@ -144,80 +125,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         let Some(m) = ev.message.and_then(|m| engine.messages.get(m).map(|msg| (m, msg))) else { continue };
         let (id, msg) = m;
         let producer = &engine.producers[msg.producer as usize].spec;
-        let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
-        let hop: Option<Hop> = match ev.what {
-            What::Appended { topic, partition, offset, retry } => {
-                let to = l.cell_point(topic, partition, offset);
-                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
-                producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
-            }
-            What::Enqueued { queue, retry, .. } => {
-                let to = l.node(NodeId::Queue(queue)).map(|n| n.left());
-                // Through an exchange the copy travels from the exchange, which the producer reached first.
-                let from = match target_node(engine, &l.nodes, producer) {
-                    Some(x) if matches!(x.id, NodeId::Exchange(_)) => Some(x.right()),
-                    _ => producer_point,
-                };
-                let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
-                from.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
-            }
-            What::StageProduced { consumer, topic, partition, offset, transactional } => {
-                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
-                let to = l.cell_point(topic, partition, offset);
-                let label = if transactional { "txn".into() } else { "out".into() };
-                from.zip(to).map(|(a, b)| (a, b, TokenKind::Send, label))
-            }
-            What::Routed { .. } => {
-                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
-                let (kind, label) =
-                    if ev.attempt > 1 { (TokenKind::Retry, "retry".into()) } else { (TokenKind::Send, String::new()) };
-                producer_point.zip(to).map(|(a, b)| (a, b, kind, label))
-            }
-            What::AppendDeduplicated { .. } => {
-                let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
-                producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
-            }
-            What::Delivered { consumer, delivery } => {
-                let from = engine.delivery(delivery).and_then(|d| match d.source() {
-                    crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
-                    crate::engine::DeliverySource::Entry { queue, .. } => {
-                        l.node(NodeId::Queue(queue)).map(|n| n.right())
-                    }
-                });
-                let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
-                let (kind, label) = if ev.attempt > 1 {
-                    (TokenKind::Redelivery, format!("↻{}", ev.attempt))
-                } else {
-                    (TokenKind::Delivery, String::new())
-                };
-                from.zip(to).map(|(a, b)| (a, b, kind, label))
-            }
-            What::Effect { consumer, sink, duplicate } => {
-                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
-                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
-                let (kind, label) = match (duplicate, engine.repeats_are_harmless(sink)) {
-                    (false, _) => (TokenKind::Effect, String::new()),
-                    (true, false) => (TokenKind::Duplicate, "×2 dup".into()),
-                    (true, true) => (TokenKind::HarmlessRepeat, "again, harmless".into()),
-                };
-                from.zip(to).map(|(a, b)| (a, b, kind, label))
-            }
-            What::EffectDeduplicated { consumer, sink } => {
-                let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
-                let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
-                from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
-            }
-            What::DeadLettered { sub } => engine.queues.iter().position(|q| q.sub == sub).and_then(|q| {
-                // From the queue down into its dead-letter queue's box.
-                let queue = l.node(NodeId::Queue(q as u16))?;
-                let dlq = l.node(NodeId::DeadLetter(q as u16))?;
-                let (from, to) =
-                    ((queue.x + queue.w - 30.0, queue.y + queue.h), (dlq.x + dlq.w - 30.0, dlq.y + dlq.h / 2.0));
-                Some((from, to, TokenKind::DeadLetter, "DLQ".into()))
-            }),
-            _ => None,
-        };
-        let Some((a, b, kind, suffix)) = hop else { continue };
+        let Some((a, b, kind, suffix)) = hop(engine, l, ev, msg) else { continue };
         let (x, y) = curve_point(a, b, t);
         let label = if suffix.is_empty() { format!("#{id}") } else { format!("#{id} {suffix}") };
         out.push(Token {
@@ -233,7 +141,126 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             label,
         });
     }
-    // Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
+    handling_tokens(engine, l, &mut out);
+    if out.len() > MAX_TOKENS {
+        out.drain(..out.len() - MAX_TOKENS);
+    }
+    out
+}
+
+/// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash.
+fn crash_token(
+    engine: &Engine,
+    l: &Layout,
+    ev: &crate::engine::observe::TraceEvent,
+    (consumer, step): (u16, Option<crate::scenario::model::CrashPoint>),
+    age: crate::engine::kernel::SimTime,
+) -> Option<Token> {
+    let n = l.node(NodeId::Consumer(consumer))?;
+    if age > CRASH_BURST_MS {
+        return None;
+    }
+    let name = &engine.consumers[consumer as usize].name;
+    // On the box's top right corner, its word above the box: clear of the consumer's own text.
+    Some(Token {
+        id: ev.seq,
+        message: 0,
+        x: n.x + n.w - 10.0,
+        y: n.y,
+        kind: TokenKind::Crash,
+        command: false,
+        hue: 0,
+        label: "CRASH".into(),
+        title: format!(
+            "{name} crashed{}",
+            step.map_or(String::new(), |s| format!(" {}", crate::ui::labels::crash_point_label(s)))
+        ),
+    })
+}
+
+/// Where a message event's token travels (from, to), its kind and its word, if the event moves one.
+fn hop(
+    engine: &Engine,
+    l: &Layout,
+    ev: &crate::engine::observe::TraceEvent,
+    msg: &crate::engine::Message,
+) -> Option<Hop> {
+    let producer = &engine.producers[msg.producer as usize].spec;
+    let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
+    match ev.what {
+        What::Appended { topic, partition, offset, retry } => {
+            let to = l.cell_point(topic, partition, offset);
+            let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+            producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+        }
+        What::Enqueued { queue, retry, .. } => {
+            let to = l.node(NodeId::Queue(queue)).map(|n| n.left());
+            // Through an exchange the copy travels from the exchange, which the producer reached first.
+            let from = match target_node(engine, &l.nodes, producer) {
+                Some(x) if matches!(x.id, NodeId::Exchange(_)) => Some(x.right()),
+                _ => producer_point,
+            };
+            let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
+            from.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
+        }
+        What::StageProduced { consumer, topic, partition, offset, transactional } => {
+            let from = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+            let to = l.cell_point(topic, partition, offset);
+            let label = if transactional { "txn".into() } else { "out".into() };
+            from.zip(to).map(|(a, b)| (a, b, TokenKind::Send, label))
+        }
+        What::Routed { .. } => {
+            let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
+            let (kind, label) =
+                if ev.attempt > 1 { (TokenKind::Retry, "retry".into()) } else { (TokenKind::Send, String::new()) };
+            producer_point.zip(to).map(|(a, b)| (a, b, kind, label))
+        }
+        What::AppendDeduplicated { .. } => {
+            let to = target_node(engine, &l.nodes, producer).map(|n| n.left());
+            producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
+        }
+        What::Delivered { consumer, delivery } => {
+            let from = engine.delivery(delivery).and_then(|d| match d.source() {
+                crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
+                crate::engine::DeliverySource::Entry { queue, .. } => l.node(NodeId::Queue(queue)).map(|n| n.right()),
+            });
+            let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+            let (kind, label) = if ev.attempt > 1 {
+                (TokenKind::Redelivery, format!("↻{}", ev.attempt))
+            } else {
+                (TokenKind::Delivery, String::new())
+            };
+            from.zip(to).map(|(a, b)| (a, b, kind, label))
+        }
+        What::Effect { consumer, sink, duplicate } => {
+            let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+            let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+            let (kind, label) = match (duplicate, engine.repeats_are_harmless(sink)) {
+                (false, _) => (TokenKind::Effect, String::new()),
+                (true, false) => (TokenKind::Duplicate, "×2 dup".into()),
+                (true, true) => (TokenKind::HarmlessRepeat, "again, harmless".into()),
+            };
+            from.zip(to).map(|(a, b)| (a, b, kind, label))
+        }
+        What::EffectDeduplicated { consumer, sink } => {
+            let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
+            let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
+            from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
+        }
+        What::DeadLettered { sub } => engine.queues.iter().position(|q| q.sub == sub).and_then(|q| {
+            // From the queue down into its dead-letter queue's box.
+            let queue = l.node(NodeId::Queue(q as u16))?;
+            let dlq = l.node(NodeId::DeadLetter(q as u16))?;
+            let (from, to) =
+                ((queue.x + queue.w - 30.0, queue.y + queue.h), (dlq.x + dlq.w - 30.0, dlq.y + dlq.h / 2.0));
+            Some((from, to, TokenKind::DeadLetter, "DLQ".into()))
+        }),
+        _ => None,
+    }
+}
+
+/// Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
+fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
     for (ci, c) in engine.consumers.iter().enumerate() {
         let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
         for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
@@ -254,10 +281,6 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             });
         }
     }
-    if out.len() > MAX_TOKENS {
-        out.drain(..out.len() - MAX_TOKENS);
-    }
-    out
 }
 
 /// Up to this many tokens on screen, every token shows its "#id" and its outline.
