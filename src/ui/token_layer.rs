@@ -3,7 +3,7 @@
 //! each frame, only rewrites what changed (mostly the `transform`). With hundreds of tokens the virtual
 //! DOM rebuilt and diffed every token's five elements and recreated every entering one: the frame
 //! benchmark (`bench/frames.mjs`) measured 33 ms frames at 730 tokens that way.
-use crate::ui::tokens::{assign_slots, Token, TokenKind};
+use crate::ui::tokens::{assign_slots, LabelPlace, Token, TokenKind, LABEL_PLACES};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, SvgGraphicsElement, SvgTransform, SvgsvgElement};
 
@@ -21,15 +21,8 @@ struct Shape {
     cross: bool,
     /// Whether it has a label at all (a crowded canvas drops the plain "#id" ones).
     labelled: bool,
-    label_at: LabelAt,
-}
-
-/// Where a token's word goes: trailing behind it (tokens travel rightwards into a box, whose text the
-/// word must not cover when it arrives), or above it (a crash's, over its consumer's box).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum LabelAt {
-    Behind,
-    Above,
+    /// Where its label goes (placed by `tokens::place_labels`, clear of the picture's text).
+    label_at: LabelPlace,
 }
 
 impl Shape {
@@ -40,8 +33,8 @@ impl Shape {
             ring: t.kind == TokenKind::Retry,
             cross: t.kind == TokenKind::Dropped,
             // A message in hand is named by its consumer's status line; its token only marks the spot.
-            labelled: !t.label.is_empty() && t.kind != TokenKind::Handling,
-            label_at: if t.kind == TokenKind::Crash { LabelAt::Above } else { LabelAt::Behind },
+            labelled: !t.label.is_empty() && t.kind != TokenKind::Handling && t.label_place.is_some(),
+            label_at: t.label_place,
         }
     }
 }
@@ -153,10 +146,10 @@ impl Slot {
         if shape.cross {
             child(doc, &self.g, "path", &[("class", "cross"), ("d", "M-7,-7 L7,7 M7,-7 L-7,7")]);
         }
-        let label: &[(&str, &str)] = match shape.label_at {
-            LabelAt::Behind => &[("x", "-11"), ("y", "5"), ("text-anchor", "end")],
-            LabelAt::Above => &[("x", "4"), ("y", "-12"), ("text-anchor", "end")],
-        };
+        // As `tokens::label_box` measures them.
+        let (dx, dy, anchor) = LABEL_PLACES[shape.label_at.unwrap_or(0) as usize % LABEL_PLACES.len()];
+        let (x, y) = (crate::number::decimal(dx), crate::number::decimal(dy));
+        let label: &[(&str, &str)] = &[("x", &x), ("y", &y), ("text-anchor", anchor)];
         self.label_el = if shape.labelled { child(doc, &self.g, "text", label) } else { None };
         self.label = self.label_el.as_ref().and_then(|el| text_node(doc, el));
         self.shape = Some(shape);

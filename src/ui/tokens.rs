@@ -82,6 +82,168 @@ pub struct Token {
     /// Shown on hover, for the tokens that stay put (a crash, a message being handled); empty for a
     /// token on the move.
     pub title: String,
+    /// Where its label is drawn around it (see `place_labels`).
+    pub label_place: LabelPlace,
+}
+
+/// Where a token's label sits around it: an index into `LABEL_PLACES`, or `None` (no room: hidden).
+pub type LabelPlace = Option<u8>;
+
+/// The places a label is tried at, in order, as SVG draws them: (x, baseline y) from the token's centre,
+/// and the text's anchor. Behind it first (tokens travel rightwards, into a box whose text an arriving
+/// label must not cover), then ahead, above, below, at its corners, and a row further up or down.
+pub const LABEL_PLACES: [(f64, f64, &str); 12] = [
+    (-11.0, 5.0, "end"),
+    (11.0, 5.0, "start"),
+    (0.0, -14.0, "middle"),
+    (0.0, 24.0, "middle"),
+    (-9.0, -9.0, "end"),
+    (9.0, -9.0, "start"),
+    (-9.0, 20.0, "end"),
+    (9.0, 20.0, "start"),
+    (0.0, -32.0, "middle"),
+    (0.0, 42.0, "middle"),
+    (-9.0, -27.0, "end"),
+    (9.0, 38.0, "start"),
+];
+/// Behind the token, where a label goes unless something is in the way.
+pub const BEHIND: LabelPlace = Some(0);
+/// Above it: a crash's word, over its consumer's box.
+pub const ABOVE: LabelPlace = Some(2);
+
+/// A text's box on the picture, in layout units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TextBox {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl TextBox {
+    pub fn overlaps(&self, o: &TextBox) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+}
+
+/// Token labels: 14 px bold.
+pub const TOKEN_LABEL_PX: f64 = 14.0;
+
+/// The box of token `t`'s label at `place` (None when hidden or empty). The page draws it so (see
+/// `token_layer`): its baseline 5 below the token's centre beside it, 14 above or 24 below it.
+pub fn label_box(t: &Token, place: LabelPlace) -> Option<TextBox> {
+    if t.label.is_empty() {
+        return None;
+    }
+    let (dx, dy, anchor) = *LABEL_PLACES.get(place? as usize)?;
+    let w = t.label.chars().count() as f64 * TOKEN_LABEL_PX * crate::ui::layout::EM_PER_BOLD_CHAR;
+    let h = TOKEN_LABEL_PX * 1.15;
+    let x = match anchor {
+        "end" => t.x + dx - w,
+        "middle" => t.x + dx - w / 2.0,
+        _ => t.x + dx,
+    };
+    Some(TextBox { x, y: t.y + dy - TOKEN_LABEL_PX * 0.9, w, h })
+}
+
+/// The boxes of the picture's own text (node titles and lines, partition and marker letters, "+N"
+/// counts), which no token label may cover.
+pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
+    use crate::ui::layout::{CELL_Y, EM_PER_BOLD_CHAR, EM_PER_CHAR, LINE_DY, LINE_H, TEXT_PX, TITLE_DY, TITLE_PX};
+    let text = |x: f64, baseline: f64, s: &str, px: f64, em: f64| TextBox {
+        x,
+        y: baseline - px * 0.9,
+        w: s.chars().count() as f64 * px * em,
+        h: px * 1.15,
+    };
+    let mut boxes = vec![];
+    for n in &l.nodes {
+        boxes.push(text(n.x + 10.0, n.y + TITLE_DY, &n.title, TITLE_PX, EM_PER_BOLD_CHAR));
+        for (i, line) in n.lines.iter().enumerate() {
+            boxes.push(text(n.x + 10.0, n.y + LINE_DY + LINE_H * i as f64, line, TEXT_PX, EM_PER_CHAR));
+        }
+    }
+    for row in &l.partitions {
+        boxes.push(text(row.x + 10.0, row.y + CELL_Y + 15.0, &row.label, 14.0, EM_PER_CHAR));
+        for m in &row.markers {
+            let letter = text(m.x - 5.0, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR);
+            boxes.push(TextBox { x: letter.x - letter.w, ..letter });
+        }
+    }
+    for row in l.entry_rows.iter().filter(|r| r.more > 0) {
+        boxes.push(text(row.more_x, row.y + CELL_Y + 15.0, &format!("+{}", row.more), 14.0, EM_PER_CHAR));
+    }
+    boxes
+}
+
+/// Places every token's label where it covers no text of the picture and no label placed before it,
+/// trying behind the token, ahead of it, above, below, then at its corners. The telling labels (a retry,
+/// a duplicate, a crash…) are placed first, and one with no room drops its "#id" to fit; a label that
+/// still finds no room is hidden (the token's shape and outline still tell its kind).
+pub fn place_labels(tokens: &mut [Token], l: &Layout) {
+    stack_crowded_labels(tokens);
+    let mut taken = text_boxes(l);
+    let plain = |t: &Token| matches!(t.kind, TokenKind::Send | TokenKind::Delivery | TokenKind::Effect);
+    let mut order: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].label_place.is_some()).collect();
+    order.sort_by_key(|&i| plain(&tokens[i]));
+    for i in order {
+        let first = if tokens[i].kind == TokenKind::Crash { ABOVE } else { BEHIND };
+        let free = |t: &Token| {
+            std::iter::once(first).chain((0..LABEL_PLACES.len() as u8).map(Some)).find(|&place| {
+                label_box(t, place).is_some_and(|b| !taken.iter().any(|o| o.overlaps(&b)) && inside(&b, l))
+            })
+        };
+        let mut place = free(&tokens[i]);
+        if place.is_none() && !plain(&tokens[i]) {
+            // A telling label with no room says what it tells without the id ("×2 dup", "↻2").
+            if let Some((_, word)) = tokens[i].label.split_once(' ') {
+                let short = word.to_string();
+                let mut shorter = tokens[i].clone();
+                shorter.label = short;
+                if let Some(p) = free(&shorter) {
+                    tokens[i].label = shorter.label;
+                    place = Some(p);
+                }
+            }
+        }
+        let t = &tokens[i];
+        let place = place.flatten();
+        if let Some(b) = label_box(t, place) {
+            taken.push(b);
+        }
+        tokens[i].label_place = place;
+    }
+}
+
+/// Tokens of one kind on top of each other (a burst of redeliveries, a replay's effects) share one
+/// label, counted: "#19 dedup +2". A message in hand has no label (its consumer's status names it).
+fn stack_crowded_labels(tokens: &mut [Token]) {
+    const NEAR: f64 = 14.0;
+    for i in 0..tokens.len() {
+        if tokens[i].kind == TokenKind::Handling {
+            tokens[i].label_place = None;
+        }
+        if tokens[i].label.is_empty() || tokens[i].label_place.is_none() {
+            continue;
+        }
+        let mut stacked = 0;
+        for j in i + 1..tokens.len() {
+            let (a, b) = (&tokens[i], &tokens[j]);
+            if b.kind == a.kind && !b.label.is_empty() && (a.x - b.x).hypot(a.y - b.y) < NEAR {
+                // Counted in the first one's label ("+N"); its own says nothing more.
+                tokens[j].label.clear();
+                tokens[j].label_place = None;
+                stacked += 1;
+            }
+        }
+        if stacked > 0 {
+            tokens[i].label = format!("{} +{stacked}", tokens[i].label);
+        }
+    }
+}
+
+fn inside(b: &TextBox, l: &Layout) -> bool {
+    b.x >= 0.0 && b.y >= 0.0 && b.x + b.w <= l.width && b.y + b.h <= l.height
 }
 
 pub(super) fn ease(t: f64) -> f64 {
@@ -139,6 +301,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             // Gone before a tooltip would show; the click opens the message's journey.
             title: String::new(),
             label,
+            label_place: BEHIND,
         });
     }
     handling_tokens(engine, l, &mut out);
@@ -171,6 +334,7 @@ fn crash_token(
         command: false,
         hue: 0,
         label: "CRASH".into(),
+        label_place: ABOVE,
         title: format!(
             "{name} crashed{}",
             step.map_or(String::new(), |s| format!(" {}", crate::ui::labels::crash_point_label(s)))
@@ -238,7 +402,7 @@ fn hop(
             let (kind, label) = match (duplicate, engine.repeats_are_harmless(sink)) {
                 (false, _) => (TokenKind::Effect, String::new()),
                 (true, false) => (TokenKind::Duplicate, "×2 dup".into()),
-                (true, true) => (TokenKind::HarmlessRepeat, "again, harmless".into()),
+                (true, true) => (TokenKind::HarmlessRepeat, "harmless".into()),
             };
             from.zip(to).map(|(a, b)| (a, b, kind, label))
         }
@@ -278,6 +442,7 @@ fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
                 hue: key_hue(msg.key),
                 label: if attempt > 1 { format!("#{} ↻{attempt}", a.message) } else { format!("#{}", a.message) },
                 title: format!("{} is handling #{} ({})", c.name, a.message, step_label(a.step)),
+                label_place: BEHIND,
             });
         }
     }
@@ -352,6 +517,7 @@ mod tests {
             hue: 0,
             label: format!("#{id}"),
             title: String::new(),
+            label_place: BEHIND,
         }
     }
 
@@ -385,6 +551,7 @@ mod tests {
             hue: 0,
             label: String::new(),
             title: String::new(),
+            label_place: BEHIND,
         };
         // Slots drew tokens 10, 11, 12 and a spare; 11 left, 13 and 14 arrived, 10 and 12 stay.
         let previous = [Some(10), Some(11), Some(12), None];
@@ -515,7 +682,7 @@ mod tests {
             for tok in tokens(&engine, &l, Motion::Smooth) {
                 match tok.kind {
                     TokenKind::HarmlessRepeat => {
-                        assert!(tok.label.ends_with("again, harmless") && !tok.label.contains("dup"), "{}", tok.label);
+                        assert!(tok.label.ends_with("harmless") && !tok.label.contains("dup"), "{}", tok.label);
                         harmless += 1;
                     }
                     TokenKind::Duplicate => duplicates += 1,
@@ -534,5 +701,42 @@ mod tests {
             .expect("a message upserted twice");
         let j = crate::ui::journey::journey(&engine, repeated).expect("its journey");
         assert!(j.fates.iter().any(|(text, tone)| text.contains("harmless") && tone.is_empty()), "{:?}", j.fates);
+    }
+
+    #[test]
+    fn no_token_label_covers_the_pictures_text_or_another_label() {
+        // Every preset, every 100 ms of virtual time to its end: the labels placed as the page draws them.
+        let (mut drawn, mut hidden_telling, mut telling) = (0, 0, 0);
+        for (stem, json) in PRESETS {
+            let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+            let mut t = 0;
+            while !engine.is_finished() && t < 40_000 {
+                t += 100;
+                engine.run_until(t);
+                let l = layout(&engine);
+                let mut toks = tokens(&engine, &l, Motion::Smooth);
+                declutter(&mut toks, None);
+                place_labels(&mut toks, &l);
+                let text = text_boxes(&l);
+                let mut placed: Vec<TextBox> = vec![];
+                for tok in toks.iter().filter(|t| !t.label.is_empty() && t.kind != TokenKind::Handling) {
+                    let is_telling = !matches!(tok.kind, TokenKind::Send | TokenKind::Delivery | TokenKind::Effect);
+                    telling += usize::from(is_telling);
+                    let Some(b) = label_box(tok, tok.label_place) else {
+                        hidden_telling += usize::from(is_telling);
+                        continue;
+                    };
+                    drawn += 1;
+                    let clash = text.iter().any(|o| o.overlaps(&b)) || placed.iter().any(|o| o.overlaps(&b));
+                    assert!(!clash, "{stem} at {t} ms: {tok:?} covers text or a label");
+                    assert!(b.x >= 0.0 && b.x + b.w <= l.width, "{stem} at {t} ms: {tok:?} leaves the picture");
+                    placed.push(b);
+                }
+            }
+        }
+        println!(
+            "token labels drawn {drawn}; telling labels {telling}, of which hidden for want of room {hidden_telling}"
+        );
+        assert!(hidden_telling * 20 < telling, "{hidden_telling} of {telling} telling labels found no room");
     }
 }

@@ -1,7 +1,8 @@
 // The stage at the sizes the app is used at: a projector (1280×720), a laptop (1440×900) and a large
 // screen (1920×1080), light and dark. Every preset, mid-run: the picture gets at least two thirds of the
 // window, its smallest text renders at 14 px or more and its node titles at 18 or more (font size × the
-// picture's scale), nothing overflows the page or its box, and the controls keep to two rows.
+// picture's scale), nothing overflows the page or its box, no token's label covers any text, and the
+// controls keep to two rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, scrub, screenshotPath } from './harness.mjs';
@@ -32,6 +33,16 @@ async function layoutProblems(page) {
       if (px < 13.95) problems.push(`"${text.textContent}" renders at ${px.toFixed(1)} px`);
       if (text.classList.contains('title') && px < 17.95) problems.push(`the title "${text.textContent}" renders at ${px.toFixed(1)} px`);
     }
+    // No token's label covers the picture's text or another label (screen boxes: the two layers align).
+    const boxes = (selector) => [...document.querySelectorAll(selector)].map((el) => ({ text: el.textContent, r: el.getBoundingClientRect() }));
+    const words = boxes('[data-testid=canvas] text:not(.column-title)');
+    const labels = boxes('[data-testid=canvas-tokens] text');
+    const cross = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+    labels.forEach((label, i) => {
+      for (const other of [...words, ...labels.slice(i + 1)]) {
+        if (cross(label.r, other.r)) problems.push(`the token label "${label.text}" covers "${other.text}"`);
+      }
+    });
     for (const node of document.querySelectorAll('[data-testid=canvas] .node')) {
       const box = node.querySelector('rect.box').getBBox();
       for (const text of node.querySelectorAll(':scope > text')) {
@@ -55,6 +66,13 @@ for (const [width, height] of [[1280, 720], [1440, 900], [1920, 1080]]) {
         await page.selectOption('[data-testid=preset]', preset);
         await scrub(page, 4_000);
         assert.deepEqual(await layoutProblems(page), [], `preset ${Number(preset) + 1}`);
+        if (width === 1280) {
+          // And at the end of the run, where losses are final.
+          await page.click('[data-testid=fast-forward]');
+          await page.waitForFunction(() => document.querySelector('[data-testid=figure-status]').textContent.includes('final'));
+          assert.deepEqual(await layoutProblems(page), [], `preset ${Number(preset) + 1} at its end`);
+          await scrub(page, 4_000);
+        }
         if (width !== 1440) {
           await page.screenshot({ path: screenshotPath(`stage-${width}x${height}-${colorScheme}-preset-${String(Number(preset) + 1).padStart(2, '0')}`) });
         }

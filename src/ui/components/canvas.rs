@@ -8,7 +8,7 @@ use crate::ui::layout::{
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
-use crate::ui::tokens::{crowded, declutter, tokens, Motion};
+use crate::ui::tokens::{crowded, declutter, place_labels, tokens, Motion};
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -149,6 +149,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         (false, _) => (None, props.on_action.clone()),
     };
     declutter(&mut toks, selected_message);
+    place_labels(&mut toks, &l);
     let overlay_class = classes!("canvas", "token-overlay", crowded(&toks).then_some("crowded"));
     let tokens_ref = use_node_ref();
     let token_layer = use_memo((), |_| TokenLayer::default());
