@@ -485,17 +485,21 @@ impl Drawing<'_> {
             })
             .collect();
         let offset_x = |o: u64| g.broker_x + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
-        let mut markers = vec![];
+        let mut markers: Vec<Marker> = vec![];
         for &gi in &t.groups {
             let group = &engine.groups[gi as usize];
             let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
-            if let Some(c) = group.committed[pi] {
-                markers.push(Marker {
-                    x: offset_x(c.max(first)),
-                    class: "committed",
-                    label: initial.clone(),
-                    title: format!("{}: committed offset {c}", group.spec.name),
-                });
+            let Some(c) = group.committed[pi] else { continue };
+            let (x, title) = (offset_x(c.max(first)), format!("{}: committed offset {c}", group.spec.name));
+            // Groups at the same offset, or the next one, share a marker: their letters side by side ("CN")
+            // rather than one on the other.
+            match markers.iter_mut().find(|m| (m.x - x).abs() < CELL_W + 1.0) {
+                Some(m) => {
+                    m.label.push_str(&initial);
+                    m.title = format!("{}; {title}", m.title);
+                    m.x = m.x.max(x);
+                }
+                None => markers.push(Marker { x, class: "committed", label: initial, title }),
             }
         }
         PartitionRow {

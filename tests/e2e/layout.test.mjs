@@ -43,6 +43,12 @@ async function layoutProblems(page) {
         if (cross(label.r, other.r)) problems.push(`the token label "${label.text}" covers "${other.text}"`);
       }
     });
+    // Nor does any of the picture's own text cover another.
+    words.forEach((word, i) => {
+      for (const other of words.slice(i + 1)) {
+        if (cross(word.r, other.r)) problems.push(`"${word.text}" covers "${other.text}"`);
+      }
+    });
     for (const node of document.querySelectorAll('[data-testid=canvas] .node')) {
       const box = node.querySelector('rect.box').getBBox();
       for (const text of node.querySelectorAll(':scope > text')) {
