@@ -162,3 +162,18 @@ test('the picture zooms with + − 0 F and Ctrl + wheel, and its background drag
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('preset 9 played at 1× shows its losses, final, within 40 s of pressing Play', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '8');
+  const started = Date.now();
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=figure-status]').textContent.includes('final'), null, { timeout: 40_000 });
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(Number(await page.textContent('[data-testid=figure-lost]')) >= 1, 'at-most-once loses messages');
+  assert.match(await page.textContent('[data-testid=caption]'), /lost.*final\./);
+  console.log(`preset 9: final after ${seconds.toFixed(1)} s of play at 1×`);
+  await page.screenshot({ path: screenshotPath('stage-preset-09-final') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
