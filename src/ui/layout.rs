@@ -235,6 +235,9 @@ struct Drawing<'e> {
 
 /// A queue's in-flight entries, oldest first: looked for from the newest entry back (they are recent).
 fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<u32> {
+    if store.in_flight == 0 {
+        return vec![];
+    }
     let all: Vec<(u32, &crate::engine::broker::Entry)> = store.entries.iter().collect();
     let mut found: Vec<u32> = all
         .into_iter()
@@ -257,12 +260,12 @@ fn entry_row(
     entries: impl Iterator<Item = (u32, &'static str)>,
 ) -> EntryRow {
     let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
-    let all: Vec<(u32, &'static str)> = entries.collect();
-    let cells: Vec<LogCell> = all
-        .iter()
+    let mut entries = entries;
+    let cells: Vec<LogCell> = entries
+        .by_ref()
         .take(room)
         .enumerate()
-        .map(|(k, &(entry, class))| {
+        .map(|(k, (entry, class))| {
             let message = store.entries.get(entry).map(|e| e.message);
             let what = match class {
                 "in-flight" => "in flight",
@@ -278,7 +281,7 @@ fn entry_row(
             }
         })
         .collect();
-    let more = all.len().saturating_sub(room) as u64;
+    let more = entries.count() as u64;
     let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
     EntryRow { node, y, cells, more, more_x }
 }

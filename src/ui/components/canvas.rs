@@ -3,7 +3,7 @@
 use super::OnAction;
 use crate::number::decimal;
 use crate::ui::layout::{
-    curve_path, layout_for, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H, TITLE_DY,
+    curve_path, layout_for, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H, TITLE_DY,
 };
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
@@ -201,6 +201,26 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     }
 }
 
+/// A cell of a row (a log's record, a queue's entry, a sink's effect) at the row's `y`: clickable for its
+/// message's journey, outlined when that message is selected, `title` on hover.
+fn cell(c: &LogCell, y: f64, key: String, title: String, selected: Option<u32>, on_action: &OnAction) -> Html {
+    let (onclick, onkeydown) = match c.message {
+        Some(m) => {
+            let (a, b) = select(on_action, Selection::Message(m));
+            (Some(a), Some(b))
+        }
+        None => (None, None),
+    };
+    let selected = c.message.is_some() && c.message == selected;
+    html! {
+        <rect class={classes!("cell", c.class, selected.then_some("selected"))} {key}
+            x={decimal(c.x)} y={decimal(y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
+            data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
+            <title>{title}</title>
+        </rect>
+    }
+}
+
 /// The picture under the tokens: columns, edges, nodes, partitions with their cells and markers.
 #[component]
 fn Picture(props: &PictureProps) -> Html {
@@ -263,21 +283,7 @@ fn Picture(props: &PictureProps) -> Html {
             { for l.entry_rows.iter().map(|row| html! {
                 <g class="entries" key={format!("entries-{}", node_key(row.node))}>
                     { for row.cells.iter().enumerate().map(|(k, c)| {
-                        let selected = c.message.is_some() && c.message == selected_message;
-                        let (onclick, onkeydown) = match c.message {
-                            Some(m) => {
-                                let (a, b) = select(&on_action, Selection::Message(m));
-                                (Some(a), Some(b))
-                            }
-                            None => (None, None),
-                        };
-                        html! {
-                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={format!("{k}-{}", c.offset)}
-                                x={decimal(c.x)} y={decimal(row.y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
-                                data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
-                                <title>{c.label.clone()}</title>
-                            </rect>
-                        }
+                        cell(c, row.y, format!("{k}-{}", c.offset), c.label.clone(), selected_message, &on_action)
                     }) }
                     if row.more > 0 {
                         <text class="sub more" x={decimal(row.more_x)} y={decimal(row.y + CELL_Y + 15.0)}>{format!("+{}", row.more)}</text>
@@ -288,21 +294,7 @@ fn Picture(props: &PictureProps) -> Html {
                 <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
                     <text class="sub row-label" x={decimal(row.x + 10.0)} y={decimal(row.y + CELL_Y + 15.0)}>{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
-                        let selected = c.message.is_some() && c.message == selected_message;
-                        let (onclick, onkeydown) = match c.message {
-                            Some(m) => {
-                                let (a, b) = select(&on_action, Selection::Message(m));
-                                (Some(a), Some(b))
-                            }
-                            None => (None, None),
-                        };
-                        html! {
-                            <rect class={classes!("cell", c.class, selected.then_some("selected"))} key={c.offset.to_string()}
-                                x={decimal(c.x)} y={decimal(row.y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
-                                data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
-                                <title>{format!("offset {}: {}", c.offset, c.label)}</title>
-                            </rect>
-                        }
+                        cell(c, row.y, c.offset.to_string(), format!("offset {}: {}", c.offset, c.label), selected_message, &on_action)
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>
