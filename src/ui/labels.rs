@@ -14,6 +14,14 @@ pub fn step_label(step: Step) -> &'static str {
     }
 }
 
+/// A message's entity, short enough for a token's label: the key name's initial and the key ("u14" for
+/// user 14, "o7" for order 7).
+pub fn entity_label(key_name: &str, key: u32) -> String {
+    // ASCII folding only, as for file names: Unicode's case tables cost the download 10 KB.
+    let initial = key_name.chars().next().map(|c| c.to_ascii_lowercase()).map(String::from).unwrap_or_default();
+    format!("{initial}{key}")
+}
+
 pub(super) fn plural(n: u64, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")

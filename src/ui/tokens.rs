@@ -78,12 +78,54 @@ pub struct Token {
     pub command: bool,
     /// Hue (0–359) from the message's key: the same key, the same colour.
     pub hue: u32,
+    /// What its label can say, longest first (see `Says`).
+    pub says: Says,
+    /// The form of `says` that `place_labels` found room for (its full form until then; empty: none).
     pub label: String,
     /// Shown on hover, for the tokens that stay put (a crash, a message being handled); empty for a
     /// token on the move.
     pub title: String,
     /// Where its label is drawn around it (see `place_labels`).
     pub label_place: LabelPlace,
+}
+
+/// What a token's label says: the message's type and entity, then the word that tells what is special
+/// about this hop ("↻2", "×2 dup", "harmless"), and how many like tokens it stands for ("+2"). A label
+/// that finds no room drops the type, then the entity: "UserRegistered u14 ↻2", "u14 ↻2", "↻2".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Says {
+    pub message_type: String,
+    pub entity: String,
+    pub word: String,
+    /// Tokens of the same kind on top of this one, counted in its label instead of labelled each.
+    pub more: u32,
+}
+
+impl Says {
+    /// The forms of the label, longest first; a plain hop (no word) has no word-only form.
+    pub fn forms(&self) -> Vec<String> {
+        let more = (self.more > 0).then(|| format!("+{}", self.more));
+        let join = |parts: &[&str]| {
+            parts.iter().copied().filter(|s| !s.is_empty()).chain(more.as_deref()).collect::<Vec<_>>().join(" ")
+        };
+        let mut forms = vec![join(&[&self.message_type, &self.entity, &self.word]), join(&[&self.entity, &self.word])];
+        if !self.word.is_empty() {
+            forms.push(join(&[&self.word]));
+        }
+        forms.retain(|f| !f.is_empty());
+        forms.dedup();
+        forms
+    }
+
+    /// The longest form.
+    pub fn full(&self) -> String {
+        self.forms().into_iter().next().unwrap_or_default()
+    }
+
+    /// A hop with nothing special about it: a send, a delivery or an effect (first time).
+    pub fn is_plain(&self) -> bool {
+        self.word.is_empty()
+    }
 }
 
 /// Where a token's label sits around it: an index into `LABEL_PLACES`, or `None` (no room: hidden).
@@ -157,6 +199,10 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
         h: px * 1.15,
     };
     let mut boxes = vec![];
+    // Column titles: 14 px capitals, spaced 0.06 em.
+    for &(x, title) in &l.columns {
+        boxes.push(text(x, crate::ui::layout::COLUMN_TITLE_Y, title, 14.0, 0.8));
+    }
     for n in &l.nodes {
         boxes.push(text(n.x + 10.0, n.y + TITLE_DY, &n.title, TITLE_PX, EM_PER_BOLD_CHAR));
         for (i, line) in n.lines.iter().enumerate() {
@@ -178,37 +224,36 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
 
 /// Places every token's label where it covers no text of the picture and no label placed before it,
 /// trying behind the token, ahead of it, above, below, then at its corners. The telling labels (a retry,
-/// a duplicate, a crash…) are placed first, and one with no room drops its "#id" to fit; a label that
-/// still finds no room is hidden (the token's shape and outline still tell its kind).
+/// a duplicate, a crash…) are placed first. A label with no room for its full form tries its shorter
+/// ones (see `Says`); one that still finds no room is hidden (the token's shape and outline still tell
+/// its kind).
 pub fn place_labels(tokens: &mut [Token], l: &Layout) {
     stack_crowded_labels(tokens);
     let mut taken = text_boxes(l);
-    let plain = |t: &Token| matches!(t.kind, TokenKind::Send | TokenKind::Delivery | TokenKind::Effect);
-    let mut order: Vec<usize> = (0..tokens.len()).filter(|&i| tokens[i].label_place.is_some()).collect();
-    order.sort_by_key(|&i| plain(&tokens[i]));
+    let mut order: Vec<usize> =
+        (0..tokens.len()).filter(|&i| tokens[i].label_place.is_some() && !tokens[i].label.is_empty()).collect();
+    order.sort_by_key(|&i| tokens[i].says.is_plain());
     for i in order {
         let first = if tokens[i].kind == TokenKind::Crash { ABOVE } else { BEHIND };
-        let free = |t: &Token| {
+        let free = |t: &Token, taken: &[TextBox]| {
             std::iter::once(first).chain((0..LABEL_PLACES.len() as u8).map(Some)).find(|&place| {
                 label_box(t, place).is_some_and(|b| !taken.iter().any(|o| o.overlaps(&b)) && inside(&b, l))
             })
         };
-        let mut place = free(&tokens[i]);
-        if place.is_none() && !plain(&tokens[i]) {
-            // A telling label with no room says what it tells without the id ("×2 dup", "↻2").
-            if let Some((_, word)) = tokens[i].label.split_once(' ') {
-                let short = word.to_string();
-                let mut shorter = tokens[i].clone();
-                shorter.label = short;
-                if let Some(p) = free(&shorter) {
-                    tokens[i].label = shorter.label;
-                    place = Some(p);
-                }
+        let forms = tokens[i].says.forms();
+        let mut place = free(&tokens[i], &taken);
+        for form in forms.into_iter().skip(1) {
+            if place.is_some() {
+                break;
+            }
+            let full = std::mem::replace(&mut tokens[i].label, form);
+            place = free(&tokens[i], &taken);
+            if place.is_none() {
+                tokens[i].label = full;
             }
         }
-        let t = &tokens[i];
         let place = place.flatten();
-        if let Some(b) = label_box(t, place) {
+        if let Some(b) = label_box(&tokens[i], place) {
             taken.push(b);
         }
         tokens[i].label_place = place;
@@ -216,7 +261,7 @@ pub fn place_labels(tokens: &mut [Token], l: &Layout) {
 }
 
 /// Tokens of one kind on top of each other (a burst of redeliveries, a replay's effects) share one
-/// label, counted: "#19 dedup +2". A message in hand has no label (its consumer's status names it).
+/// label, counted: "u19 dedup +2". A message in hand has no label (its consumer's status names it).
 fn stack_crowded_labels(tokens: &mut [Token]) {
     const NEAR: f64 = 14.0;
     for i in 0..tokens.len() {
@@ -237,7 +282,8 @@ fn stack_crowded_labels(tokens: &mut [Token]) {
             }
         }
         if stacked > 0 {
-            tokens[i].label = format!("{} +{stacked}", tokens[i].label);
+            tokens[i].says.more = stacked;
+            tokens[i].label = tokens[i].says.full();
         }
     }
 }
@@ -289,7 +335,12 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         let producer = &engine.producers[msg.producer as usize].spec;
         let Some((a, b, kind, suffix)) = hop(engine, l, ev, msg) else { continue };
         let (x, y) = curve_point(a, b, t);
-        let label = if suffix.is_empty() { format!("#{id}") } else { format!("#{id} {suffix}") };
+        let says = Says {
+            message_type: producer.message.clone(),
+            entity: entity_label(&producer.key_name, msg.key),
+            word: suffix,
+            more: 0,
+        };
         out.push(Token {
             id: ev.seq,
             message: id,
@@ -300,7 +351,8 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             hue: key_hue(msg.key),
             // Gone before a tooltip would show; the click opens the message's journey.
             title: String::new(),
-            label,
+            label: says.full(),
+            says,
             label_place: BEHIND,
         });
     }
@@ -334,6 +386,7 @@ fn crash_token(
         command: false,
         hue: 0,
         label: "CRASH".into(),
+        says: Says { word: "CRASH".into(), ..Says::default() },
         label_place: ABOVE,
         title: format!(
             "{name} crashed{}",
@@ -440,8 +493,18 @@ fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
                 kind: TokenKind::Handling,
                 command: producer.kind == MessageKind::Command,
                 hue: key_hue(msg.key),
-                label: if attempt > 1 { format!("#{} ↻{attempt}", a.message) } else { format!("#{}", a.message) },
-                title: format!("{} is handling #{} ({})", c.name, a.message, step_label(a.step)),
+                // Never shown (its consumer's status names the message), but told to the hover title.
+                label: String::new(),
+                says: Says::default(),
+                title: format!(
+                    "{} is handling {} {} #{}{} ({})",
+                    c.name,
+                    producer.message,
+                    entity_label(&producer.key_name, msg.key),
+                    a.message,
+                    if attempt > 1 { format!(", attempt {attempt}") } else { String::new() },
+                    step_label(a.step)
+                ),
                 label_place: BEHIND,
             });
         }
@@ -465,10 +528,8 @@ pub fn declutter(tokens: &mut [Token], selected: Option<u32>) {
     if !crowded(tokens) {
         return;
     }
-    for t in tokens.iter_mut().filter(|t| Some(t.message) != selected) {
-        if t.label.strip_prefix('#').is_some_and(|id| id == t.message.to_string()) {
-            t.label.clear();
-        }
+    for t in tokens.iter_mut().filter(|t| Some(t.message) != selected && t.says.is_plain()) {
+        t.label.clear();
     }
 }
 
@@ -507,6 +568,7 @@ mod tests {
     use crate::scenario::presets::PRESETS;
 
     fn plain_token(id: u64) -> Token {
+        let says = Says { message_type: "UserRegistered".into(), entity: format!("u{id}"), ..Says::default() };
         Token {
             id,
             message: id as u32,
@@ -515,27 +577,59 @@ mod tests {
             kind: TokenKind::Send,
             command: false,
             hue: 0,
-            label: format!("#{id}"),
+            label: says.full(),
+            says,
             title: String::new(),
             label_place: BEHIND,
         }
+    }
+
+    fn telling(mut t: Token, kind: TokenKind, word: &str) -> Token {
+        t.kind = kind;
+        t.says.word = word.into();
+        t.label = t.says.full();
+        t
+    }
+
+    #[test]
+    fn a_label_says_type_entity_and_word_and_drops_them_in_that_order_for_room() {
+        let dup = telling(plain_token(14), TokenKind::Duplicate, "×2 dup");
+        assert_eq!(dup.says.forms(), ["UserRegistered u14 ×2 dup", "u14 ×2 dup", "×2 dup"]);
+        assert_eq!(plain_token(3).says.forms(), ["UserRegistered u3", "u3"], "a plain hop keeps its entity");
+        let stacked = Says { more: 2, ..dup.says.clone() };
+        assert_eq!(stacked.forms().last().unwrap(), "×2 dup +2");
+        assert_eq!(entity_label("order", 7), "o7");
+        assert_eq!(entity_label("Customer", 12), "c12");
+
+        // In the open the whole label fits; in a narrow picture only a shorter form does.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut l = layout(&Engine::new(parse_scenario(json).unwrap()).unwrap());
+        (l.width, l.height) = (400.0, 200.0);
+        (l.nodes, l.partitions, l.entry_rows) = (vec![], vec![], vec![]);
+        let mut t = telling(plain_token(14), TokenKind::Duplicate, "×2 dup");
+        (t.x, t.y) = (200.0, 100.0);
+        let mut one = [t.clone()];
+        place_labels(&mut one, &l);
+        assert_eq!(one[0].label, "UserRegistered u14 ×2 dup", "room enough: the whole label");
+        (l.width, t.x) = (200.0, 100.0);
+        let mut narrow = [t];
+        place_labels(&mut narrow, &l);
+        assert_eq!((narrow[0].label.as_str(), narrow[0].label_place.is_some()), ("u14 ×2 dup", true));
     }
 
     #[test]
     fn a_crowded_canvas_keeps_only_the_labels_that_say_something() {
         let mut few: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64).map(plain_token).collect();
         declutter(&mut few, None);
-        assert!(few.iter().all(|t| t.label == format!("#{}", t.id)), "up to the limit every token is labelled");
+        assert!(few.iter().all(|t| t.label == format!("UserRegistered u{}", t.id)), "up to the limit all are labelled");
 
         let mut many: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64 + 1).map(plain_token).collect();
-        many[0].kind = TokenKind::Redelivery;
-        many[0].label = "#1 ↻2".into();
-        many[1].kind = TokenKind::Duplicate;
-        many[1].label = "#2 ×2 dup".into();
+        many[0] = telling(many[0].clone(), TokenKind::Redelivery, "↻2");
+        many[1] = telling(many[1].clone(), TokenKind::Duplicate, "×2 dup");
         declutter(&mut many, Some(7));
-        assert_eq!(many[0].label, "#1 ↻2");
-        assert_eq!(many[1].label, "#2 ×2 dup");
-        assert_eq!(many[6].label, "#7", "the selected message keeps its id");
+        assert_eq!(many[0].label, "UserRegistered u1 ↻2");
+        assert_eq!(many[1].label, "UserRegistered u2 ×2 dup");
+        assert_eq!(many[6].label, "UserRegistered u7", "the selected message keeps its label");
         assert_eq!(many.iter().filter(|t| t.label.is_empty()).count(), LABELLED_TOKENS_MAX + 1 - 3);
     }
 
@@ -550,6 +644,7 @@ mod tests {
             command: false,
             hue: 0,
             label: String::new(),
+            says: Says::default(),
             title: String::new(),
             label_place: BEHIND,
         };
@@ -607,7 +702,13 @@ mod tests {
             for tok in &a {
                 kinds.insert(tok.kind.class());
                 assert!(tok.x >= 0.0 && tok.x <= l.width && tok.y >= 0.0 && tok.y <= l.height, "{tok:?}");
-                assert!(tok.label.starts_with('#') || tok.kind == TokenKind::Crash);
+                let p = &engine.producers[0].spec;
+                if !matches!(tok.kind, TokenKind::Crash | TokenKind::Handling) {
+                    assert!(
+                        tok.label.starts_with(&format!("{} {}", p.message, p.key_name.chars().next().unwrap())),
+                        "{tok:?}"
+                    );
+                }
             }
             engine.run_until(t + 20);
             let b = tokens(&engine, &layout(&engine), Motion::Smooth);
@@ -706,7 +807,7 @@ mod tests {
     #[test]
     fn no_token_label_covers_the_pictures_text_or_another_label() {
         // Every preset, every 100 ms of virtual time to its end: the labels placed as the page draws them.
-        let (mut drawn, mut hidden_telling, mut telling) = (0, 0, 0);
+        let (mut drawn, mut hidden_telling, mut telling, mut whole) = (0, 0, 0, 0);
         for (stem, json) in PRESETS {
             let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
             let mut t = 0;
@@ -727,6 +828,7 @@ mod tests {
                         continue;
                     };
                     drawn += 1;
+                    whole += usize::from(tok.label == tok.says.full());
                     let clash = text.iter().any(|o| o.overlaps(&b)) || placed.iter().any(|o| o.overlaps(&b));
                     assert!(!clash, "{stem} at {t} ms: {tok:?} covers text or a label");
                     assert!(b.x >= 0.0 && b.x + b.w <= l.width, "{stem} at {t} ms: {tok:?} leaves the picture");
@@ -735,7 +837,8 @@ mod tests {
             }
         }
         println!(
-            "token labels drawn {drawn}; telling labels {telling}, of which hidden for want of room {hidden_telling}"
+            "token labels drawn {drawn}, {whole} of them whole (type and entity); telling labels {telling}, of which \
+             hidden for want of room {hidden_telling}"
         );
         assert!(hidden_telling * 20 < telling, "{hidden_telling} of {telling} telling labels found no room");
     }
