@@ -41,6 +41,7 @@ impl Wiring {
             handler: handler.clone(),
             sink: sink_index(scenario, &handler.sink),
             store: Table::default(),
+            keys_set: 0,
             obligations: Table::default(),
             loss_reasons: Table::default(),
             last_applied: vec![],

@@ -15,6 +15,8 @@ pub(super) struct Sub {
     pub(super) handler: Handler,
     pub(super) sink: u16,
     pub(super) store: Table<StoreEntry>,
+    /// How many idempotency keys were ever set (a key set again after it expired counts again).
+    pub(super) keys_set: u64,
     pub(super) obligations: Table<Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
     pub(super) loss_reasons: Table<LossReason>,
@@ -109,8 +111,34 @@ impl Engine {
         let s = &mut self.subs[sub as usize];
         let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
         if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
+            if row.expires_at <= self.now {
+                s.keys_set += 1;
+            }
             (row.expires_at, row.by_delivery) = (expires_at, delivery);
         }
+    }
+
+    /// Subscriber `sub`'s idempotency store as the picture draws it: how many keys were ever set, and the
+    /// newest keys it holds now (message ids, oldest first), at most `max`. It looks back over the last
+    /// `KEYS_LOOK_BACK` messages only, so a frame costs the same however long the run.
+    pub fn idempotency_keys(&self, sub: u16, max: usize) -> (u64, Vec<u32>) {
+        const KEYS_LOOK_BACK: usize = 4_096;
+        let Some(s) = self.subs.get(sub as usize) else { return (0, vec![]) };
+        let (base, rows) = (s.store.base(), s.store.recent());
+        let mut newest: Vec<u32> = (0..rows.len())
+            .rev()
+            .take(KEYS_LOOK_BACK)
+            .filter(|&i| rows[i].expires_at > self.now)
+            .take(max)
+            .map(|i| base + i as u32)
+            .collect();
+        newest.reverse();
+        (s.keys_set, newest)
+    }
+
+    /// How subscriber `sub`'s handler guards against repeats.
+    pub fn strategy(&self, sub: u16) -> Strategy {
+        self.subs.get(sub as usize).map_or(Strategy::None, |s| s.handler.strategy)
     }
     /// Every subscriber that will read message `id` owes it an effect from now on: the queue it is sent
     /// to, each queue bound to its exchange that has subscribed by now, each group of its topic that reads

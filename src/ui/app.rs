@@ -2,7 +2,7 @@
 use super::browser;
 use super::components::{
     anomalies::AnomalyFeed,
-    canvas::{Canvas, Zoom},
+    canvas::Canvas,
     charts::Charts,
     compare::CompareBoard,
     controls::Controls,
@@ -12,6 +12,7 @@ use super::components::{
 };
 use super::layout::Stage;
 use super::state::{Action, Model};
+use super::zoom::{pinch_steps, zoomed, ViewKey, Zoom};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -140,28 +141,6 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
     });
 }
 
-/// What the stage's own controls change: the zoom, and whether the panels' drawer is open.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum ViewKey {
-    ZoomIn,
-    ZoomOut,
-    ZoomReset,
-    FitAll,
-}
-
-fn zoomed(zoom: Zoom, key: ViewKey) -> Zoom {
-    let factor = match zoom {
-        Zoom::Factor(f) => f,
-        Zoom::FitAll => 1.0,
-    };
-    match key {
-        ViewKey::ZoomIn => Zoom::Factor((factor * 1.25).min(4.0)),
-        ViewKey::ZoomOut => Zoom::Factor((factor / 1.25).max(0.4)),
-        ViewKey::ZoomReset => Zoom::Factor(1.0),
-        ViewKey::FitAll => Zoom::FitAll,
-    }
-}
-
 /// The zoom as a reducer, so the keyboard's listener (made once) always zooms from the current value.
 #[derive(PartialEq)]
 struct ZoomState(Zoom);
@@ -176,25 +155,65 @@ impl Reducible for ZoomState {
 /// Where a drag of the stage began: the pointer (x, y), and the stage's scroll (left, top) then.
 type DragStart = (i32, i32, i32, i32);
 
-/// The stage's pointer gestures: Ctrl + wheel (a trackpad's pinch) zooms, dragging its background pans
-/// (the stage scrolls; a plain wheel scrolls it too).
+/// The fingers on the stage (pointer id, x, y), and a pinch under way: the fingers' distance when it
+/// began and the zoom steps it has made since.
+#[derive(Default)]
+struct Touches {
+    down: Vec<(i32, f64, f64)>,
+    pinch: Option<(f64, i32)>,
+}
+
+impl Touches {
+    fn distance(&self) -> f64 {
+        match self.down.as_slice() {
+            [(_, x0, y0), (_, x1, y1), ..] => (x1 - x0).hypot(y1 - y0),
+            _ => 0.0,
+        }
+    }
+
+    /// A finger moved: the zoom steps to take now (positive: in).
+    fn moved(&mut self, id: i32, x: f64, y: f64) -> i32 {
+        if let Some(finger) = self.down.iter_mut().find(|f| f.0 == id) {
+            (finger.1, finger.2) = (x, y);
+        }
+        let distance = self.distance();
+        let Some((start, made)) = self.pinch.as_mut() else { return 0 };
+        let due = pinch_steps(*start, distance) - *made;
+        *made += due;
+        due
+    }
+}
+
+/// The stage's pointer gestures: Ctrl + wheel (a trackpad's pinch) and two fingers' pinch zoom,
+/// dragging its background with a mouse pans (the stage scrolls; a plain wheel and one finger scroll it
+/// natively).
 #[hook]
 fn use_stage_gestures(stage_ref: &NodeRef, on_view: Callback<ViewKey>) {
     let stage_ref = stage_ref.clone();
     use_effect_with((), move |_| {
         let listeners = stage_ref.cast::<web_sys::Element>().map(|el| {
             let options = gloo::events::EventListenerOptions::enable_prevent_default();
+            let zoom = on_view.clone();
             let wheel = gloo::events::EventListener::new_with_options(&el, "wheel", options, move |event| {
                 let Some(w) = event.dyn_ref::<web_sys::WheelEvent>() else { return };
                 if w.ctrl_key() {
                     w.prevent_default();
-                    on_view.emit(if w.delta_y() < 0.0 { ViewKey::ZoomIn } else { ViewKey::ZoomOut });
+                    zoom.emit(if w.delta_y() < 0.0 { ViewKey::ZoomIn } else { ViewKey::ZoomOut });
                 }
             });
             let drag: Rc<Cell<Option<DragStart>>> = Rc::default();
-            let (start, stage) = (drag.clone(), el.clone());
+            let touches: Rc<RefCell<Touches>> = Rc::default();
+            let (start, stage, fingers) = (drag.clone(), el.clone(), touches.clone());
             let down = gloo::events::EventListener::new(&el, "pointerdown", move |event| {
-                let Some(p) = event.dyn_ref::<web_sys::MouseEvent>() else { return };
+                let Some(p) = event.dyn_ref::<web_sys::PointerEvent>() else { return };
+                if p.pointer_type() == "touch" {
+                    let mut t = fingers.borrow_mut();
+                    t.down.push((p.pointer_id(), f64::from(p.client_x()), f64::from(p.client_y())));
+                    if t.down.len() == 2 {
+                        t.pinch = Some((t.distance(), 0));
+                    }
+                    return;
+                }
                 let on_something = p
                     .target()
                     .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
@@ -204,17 +223,38 @@ fn use_stage_gestures(stage_ref: &NodeRef, on_view: Callback<ViewKey>) {
                     start.set(Some((p.client_x(), p.client_y(), stage.scroll_left(), stage.scroll_top())));
                 }
             });
-            let (moving, stage) = (drag.clone(), el.clone());
+            let (moving, stage, fingers) = (drag.clone(), el.clone(), touches.clone());
             let pan = gloo::events::EventListener::new(&el, "pointermove", move |event| {
-                let (Some(p), Some((x0, y0, left, top))) = (event.dyn_ref::<web_sys::MouseEvent>(), moving.get())
-                else {
+                let Some(p) = event.dyn_ref::<web_sys::PointerEvent>() else { return };
+                if p.pointer_type() == "touch" {
+                    let steps =
+                        fingers.borrow_mut().moved(p.pointer_id(), f64::from(p.client_x()), f64::from(p.client_y()));
+                    let key = if steps > 0 { ViewKey::ZoomIn } else { ViewKey::ZoomOut };
+                    for _ in 0..steps.unsigned_abs() {
+                        on_view.emit(key);
+                    }
                     return;
-                };
+                }
+                let Some((x0, y0, left, top)) = moving.get() else { return };
                 stage.set_scroll_left(left - (p.client_x() - x0));
                 stage.set_scroll_top(top - (p.client_y() - y0));
             });
-            let up = gloo::events::EventListener::new(&gloo::utils::window(), "pointerup", move |_| drag.set(None));
-            (wheel, down, pan, up)
+            let lift = move |event: &Event| {
+                drag.set(None);
+                if let Some(p) = event.dyn_ref::<web_sys::PointerEvent>() {
+                    let mut t = touches.borrow_mut();
+                    t.down.retain(|f| f.0 != p.pointer_id());
+                    if t.down.len() < 2 {
+                        t.pinch = None;
+                    }
+                }
+            };
+            let lift = Rc::new(lift);
+            let window = gloo::utils::window();
+            let (l1, l2) = (lift.clone(), lift);
+            let up = gloo::events::EventListener::new(&window, "pointerup", move |e| l1(e));
+            let cancel = gloo::events::EventListener::new(&window, "pointercancel", move |e| l2(e));
+            (wheel, down, pan, up, cancel)
         });
         move || drop(listeners)
     });
@@ -437,6 +477,7 @@ pub fn App() -> Html {
                                     onclick={dispatch.reform(|_: MouseEvent| Action::ClearSelection)}>{"×"}</button>
                                 <h2>{format!("{} · {}", focus.kind, crate::engine::observe::seconds(focus.at_ms))}</h2>
                                 <p>{focus.explanation}</p>
+                                <p class="chain" data-testid="focus-chain">{focus.chain_line}</p>
                                 if !model.playing && !model.engine.is_finished() {
                                     <p class="hint">{"Space goes on."}</p>
                                 }

@@ -75,6 +75,9 @@ pub const REBALANCE_SHOWN_MS: SimTime = 1_500;
 /// A consumer's box inside its group.
 pub(super) const MEMBER_H: f64 = 56.0;
 pub(super) const GROUP_HEADER_H: f64 = 50.0;
+/// An idempotency store's box under its consumers: its title "keys" and a row of them.
+pub(super) const STORE_H: f64 = 46.0;
+const STORE_TITLE: &str = "keys";
 
 /// The four columns' places for a layout `width` wide: producers, topics and queues, consumers, sinks.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,6 +119,8 @@ pub enum NodeId {
     Sink(u16),
     /// A queue's dead-letter queue.
     DeadLetter(u16),
+    /// A subscriber's idempotency store (its keys), under its consumers.
+    Store(u16),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -370,8 +375,10 @@ fn layout_at_width(engine: &Engine, width: f64) -> Layout {
     let (sink_bottom, sink_pos) = d.sinks();
     d.wire_sinks_and_producers(&sink_pos);
     let bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
-    for n in &mut d.nodes {
+    for n in d.nodes.iter_mut().filter(|n| !matches!(n.id, NodeId::Store(_))) {
         n.label = format!("{}: {}", n.title, n.lines.join(", "));
+    }
+    for n in &mut d.nodes {
         let room = n.w - 18.0;
         n.title = fit_text(&n.title, room, TITLE_PX, EM_PER_BOLD_CHAR);
         for line in &mut n.lines {
@@ -409,7 +416,7 @@ impl Drawing<'_> {
                 MessageKind::Event => "event",
                 MessageKind::Command => "command",
             };
-            let h = node_height(2);
+            let h = node_height(3);
             self.nodes.push(NodeBox {
                 id: NodeId::Producer(i as u16),
                 x: g.producer_x,
@@ -417,7 +424,8 @@ impl Drawing<'_> {
                 w: g.producer_w,
                 h,
                 title: p.spec.name.clone(),
-                lines: vec![format!("{} ({kind})", p.spec.message), format!("sent {} of {}", p.produced, p.spec.count)],
+                // The message type and its kind each on a line: a narrow column cuts neither.
+                lines: vec![p.spec.message.clone(), kind.into(), format!("sent {} of {}", p.produced, p.spec.count)],
                 label: String::new(),
                 classes: vec![kind],
             });
@@ -709,7 +717,8 @@ impl Drawing<'_> {
             };
             let at = self.nodes.len();
             let members_h = self.member_boxes(&group.members, start + GROUP_HEADER_H);
-            let group_h = GROUP_HEADER_H + members_h + 2.0;
+            let store_h = self.store_box(group.sub, start + GROUP_HEADER_H + members_h);
+            let group_h = GROUP_HEADER_H + members_h + store_h + 2.0;
             let node = NodeBox {
                 id: NodeId::Group(gi as u16),
                 x: g.consumer_x,
@@ -740,13 +749,76 @@ impl Drawing<'_> {
         y
     }
 
+    /// Subscriber `sub`'s idempotency store at `y`, in the consumer column like a consumer's box (none
+    /// when its handler keeps no keys); returns the height it takes. Its keys are cells: set (the effect
+    /// was applied) or only claimed (a claim-first handler that has not applied it yet, or never will).
+    fn store_box(&mut self, sub: u16, y: f64) -> f64 {
+        use crate::scenario::model::Strategy;
+        let (engine, g) = (self.engine, self.grid);
+        let strategy = engine.strategy(sub);
+        if strategy == Strategy::None {
+            return 0.0;
+        }
+        let (x, w) = (g.consumer_x + 8.0, g.consumer_w - 16.0);
+        let cells_x = x + 20.0 + STORE_TITLE.len() as f64 * TITLE_PX * EM_PER_BOLD_CHAR;
+        let room = ((x + w - cells_x - 50.0) / CELL_W).floor().max(1.0) as usize;
+        let (set, keys) = engine.idempotency_keys(sub, room);
+        let cells: Vec<LogCell> = keys
+            .iter()
+            .enumerate()
+            .map(|(k, &m)| {
+                let applied = engine.obligation(sub, m).is_some_and(|ob| ob.effects > 0);
+                let (class, what) =
+                    if applied { ("key", "key set") } else { ("claimed", "key claimed, effect not applied") };
+                LogCell {
+                    x: cells_x + CELL_W * k as f64,
+                    offset: m as u64,
+                    message: Some(m),
+                    class,
+                    label: format!("#{m}: {what}"),
+                }
+            })
+            .collect();
+        let more = set.saturating_sub(cells.len() as u64);
+        let more_x = cells_x + CELL_W * cells.len() as f64 + 4.0;
+        self.entry_rows.push(EntryRow { node: NodeId::Store(sub), y: y - 4.0, cells, more, more_x });
+        let how = match strategy {
+            Strategy::CheckThenAct => "checked before the effect, set after it".to_string(),
+            Strategy::ClaimFirst => "claimed (set if absent) before the effect".to_string(),
+            Strategy::TransactionalInbox => {
+                format!("inbox rows written with the effect in {}", engine.sink_name(engine.sink_of(sub)))
+            }
+            Strategy::IdempotencyKey | Strategy::None => {
+                format!("idempotency keys kept by {}", engine.sink_name(engine.sink_of(sub)))
+            }
+        };
+        let node = NodeBox {
+            id: NodeId::Store(sub),
+            x,
+            y,
+            w,
+            h: STORE_H - 6.0,
+            title: STORE_TITLE.into(),
+            lines: vec![],
+            label: format!(
+                "{}'s idempotency store: {} set; {how}",
+                engine.subscriber_names()[sub as usize],
+                plural(set, "key")
+            ),
+            classes: vec!["store"],
+        };
+        self.nodes.push(node);
+        STORE_H
+    }
+
     /// Each queue's workers below the groups, from `y`, with an edge from their queue; returns the
     /// consumer column's bottom.
     fn queue_workers(&mut self, mut y: f64) -> f64 {
         let g = self.grid;
         for (qi, q) in self.engine.queues.iter().enumerate() {
             let start = y;
-            let h = self.member_boxes(&q.workers, start) - 6.0;
+            let workers_h = self.member_boxes(&q.workers, start);
+            let h = workers_h + self.store_box(q.sub, start + workers_h) - 6.0;
             self.sub_anchor.push((q.sub, (g.consumer_x + g.consumer_w, start + h / 2.0)));
             if let Some(queue) = self.node(NodeId::Queue(qi as u16)) {
                 let edge = Edge { from: queue.right(), to: (g.consumer_x + 8.0, start + 22.0), dashed: true };
@@ -860,8 +932,61 @@ impl Layout {
 mod tests {
     use super::*;
     use crate::engine::Engine;
+    use crate::scenario::model::Strategy;
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;
+
+    #[test]
+    fn an_idempotency_store_draws_its_keys_under_its_consumers() {
+        // Preset 06: a queue's two workers check a key, send the email, then set the key.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("06")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(6_000);
+        let l = layout(&engine);
+        let store = l.node(NodeId::Store(0)).expect("the workers' store has a box");
+        let lowest_worker =
+            l.nodes.iter().filter(|n| matches!(n.id, NodeId::Consumer(_))).map(|n| n.y + n.h).fold(0.0, f64::max);
+        assert!(store.y >= lowest_worker && store.x >= l.grid.consumer_x, "under the workers: {store:?}");
+        assert!(store.label.contains("checked before the effect, set after it"), "{}", store.label);
+        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Store(0)).expect("its row of keys");
+        let (set, newest) = engine.idempotency_keys(0, usize::MAX);
+        assert!(set > 5 && !row.cells.is_empty());
+        assert_eq!(row.cells.len() as u64 + row.more, set, "every key is drawn or counted");
+        let drawn: Vec<u32> = row.cells.iter().filter_map(|c| c.message).collect();
+        assert!(newest.ends_with(&drawn), "the newest keys, oldest first: {drawn:?}");
+        for c in &row.cells {
+            assert!(c.x + CELL_SIZE <= store.x + store.w, "{c:?} inside its box");
+            // Check, then act sets the key after the effect: every key drawn is for an applied effect.
+            assert_eq!(c.class, "key", "{c:?}");
+        }
+        // A subscriber without a strategy keeps no keys and draws no store.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        assert!(!layout(&engine).nodes.iter().any(|n| matches!(n.id, NodeId::Store(_))));
+    }
+
+    #[test]
+    fn a_claimed_key_without_its_effect_is_drawn_as_claimed() {
+        // Preset 06 with claim-first: a key is claimed before its email is sent (and stays so for good if
+        // the worker crashes in between).
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("06")).unwrap().1;
+        let json = json.replace("check_then_act", "claim_first");
+        let mut engine = Engine::new(parse_scenario(&json).unwrap()).unwrap();
+        let mut claimed = None;
+        while claimed.is_none() && engine.step() {
+            let l = layout(&engine);
+            claimed = l
+                .entry_rows
+                .iter()
+                .filter(|r| r.node == NodeId::Store(0))
+                .flat_map(|r| &r.cells)
+                .find(|c| c.class == "claimed")
+                .cloned();
+        }
+        let c = claimed.expect("a key claimed before its effect");
+        assert!(engine.obligation(0, c.message.unwrap()).is_some_and(|ob| ob.effects == 0));
+        assert!(c.label.contains("claimed"), "{}", c.label);
+    }
 
     fn overlaps(a: &NodeBox, b: &NodeBox) -> bool {
         a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
@@ -879,7 +1004,8 @@ mod tests {
                 + engine.exchanges.len()
                 + engine.groups.len()
                 + engine.consumers.len()
-                + engine.sinks.len();
+                + engine.sinks.len()
+                + (0..engine.subscriber_count() as u16).filter(|&s| engine.strategy(s) != Strategy::None).count();
             assert_eq!(l.nodes.len(), expected, "{stem}: one box per entity");
             for n in &l.nodes {
                 assert!(
@@ -889,7 +1015,7 @@ mod tests {
             }
             for (i, a) in l.nodes.iter().enumerate() {
                 for b in &l.nodes[i + 1..] {
-                    let nested = matches!((a.id, b.id), (NodeId::Group(_), NodeId::Consumer(_)));
+                    let nested = matches!((a.id, b.id), (NodeId::Group(_), NodeId::Consumer(_) | NodeId::Store(_)));
                     assert!(nested || !overlaps(a, b), "{stem}: {:?} overlaps {:?}", a.id, b.id);
                 }
             }

@@ -2,9 +2,10 @@
 //! engine); the pure modules compute what to draw and what to say, tested natively; the components
 //! (wasm32 only) render them and send actions.
 //!
-//! What to draw: `layout` (nodes, edges, log cells), `tokens` (moving messages), `chart`, `sequence` (a
-//! journey as a diagram). What to say: `describe` (a sentence per trace event), `journey`, `code` (a
+//! What to draw: `layout` (nodes, edges, log cells), `tokens` (moving messages), `chain` (an anomaly's
+//! causal chain), `chart`, `sequence` (a journey as a diagram). What to say: `describe` (a sentence per trace event), `journey`, `code` (a
 //! handler as pseudo-code), `comparison` (the compare table). `labels` is the leaf they all share.
+pub mod chain;
 pub mod chart;
 pub mod code;
 pub mod comparison;
@@ -16,6 +17,7 @@ pub mod lesson;
 pub mod sequence;
 pub mod state;
 pub mod tokens;
+pub mod zoom;
 
 /// What the UI's unit tests share.
 #[cfg(test)]

@@ -25,7 +25,20 @@ test('play pauses on the first duplicate of preset 5, its explanation in view, a
   assert.match(await page.textContent('[data-testid=focus]'), /Duplicate effect[\s\S]*applied twice/);
   assert.ok(await inView(page, '[data-testid=focus]'), 'the explanation is on screen, no scrolling');
   assert.match(await page.textContent('[data-testid=caption]'), /^Paused at .*Duplicate effect/);
-  assert.ok((await page.locator('.node.focus').count()) >= 1, 'the causal chain is lit');
+  // The causal chain: numbered on the boxes in the order the message reached them, lit one after another
+  // (each box's light starts 0.7 s after the one before), and said in the callout with the same numbers.
+  const chain = await page.$$eval('[data-chain-step]', (els) =>
+    els.map((e) => ({ step: Number(e.dataset.chainStep), node: e.dataset.node, delay: getComputedStyle(e.querySelector('rect.box')).animationDelay }))
+      .sort((a, b) => a.step - b.step));
+  assert.deepEqual(chain.map((c) => c.node).slice(0, 2), ['producer-0', 'topic-0'], JSON.stringify(chain));
+  assert.ok(chain.some((c) => c.node === 'sink-0') && chain.some((c) => c.node.startsWith('consumer-')), JSON.stringify(chain));
+  assert.deepEqual(chain.map((c) => c.delay), chain.map((c, k) => `${Math.round(k * 0.7 * 10) / 10}s`), 'lit in order');
+  assert.match(await page.textContent('[data-testid=focus-chain]'), /^1 user-service → 2 user-events → 3 c\d → 4 email/);
+  // The callout stands beside the picture's right edge, where its sink is, and covers nothing of it.
+  const [callout, stage, sink] = await Promise.all(['[data-testid=focus]', '[data-testid=stage]', '[data-node=sink-0]'].map((s) => page.locator(s).boundingBox()));
+  assert.ok(callout.x >= stage.x + stage.width, 'beside the stage, not over it');
+  assert.ok(sink.x + sink.width <= stage.x + stage.width && callout.x - (sink.x + sink.width) < 80, `the sink is next to the callout: ${JSON.stringify({ callout, sink })}`);
+  await page.waitForTimeout(3_000);
   await page.screenshot({ path: screenshotPath('stage-paused-on-anomaly') });
   await page.keyboard.press('Space');
   await page.waitForSelector('[data-testid=focus]', { state: 'detached' });
@@ -174,6 +187,34 @@ test('preset 9 played at 1× shows its losses, final, within 40 s of pressing Pl
   assert.match(await page.textContent('[data-testid=caption]'), /lost.*final\./);
   console.log(`preset 9: final after ${seconds.toFixed(1)} s of play at 1×`);
   await page.screenshot({ path: screenshotPath('stage-preset-09-final') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('two fingers pinching the stage zoom the picture in, and back out', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+  const width = async () => (await page.locator('[data-testid=canvas]').boundingBox()).width;
+  const stage = await page.locator('[data-testid=stage]').boundingBox();
+  const [cx, cy] = [stage.x + stage.width / 2, stage.y + stage.height / 2];
+  const pinch = async (from, to) => {
+    const points = (d) => [{ x: cx - d, y: cy, id: 1 }, { x: cx + d, y: cy, id: 2 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: points(from) });
+    for (let k = 1; k <= 10; k++) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: points(from + ((to - from) * k) / 10) });
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  };
+  const before = await width();
+  // Fingers spread to twice their distance: three steps of 1.25 (1.95×), as three presses of "+".
+  await pinch(60, 120);
+  await page.waitForFunction((w) => document.querySelector('[data-testid=canvas]').getBoundingClientRect().width > w * 1.9, before);
+  const spread = await width();
+  assert.ok(Math.abs(spread / before - 1.25 ** 3) < 0.02, `${before} → ${spread}`);
+  await pinch(120, 60);
+  await page.waitForFunction((w) => document.querySelector('[data-testid=canvas]').getBoundingClientRect().width < w * 1.1, before);
+  assert.ok(Math.abs((await width()) - before) < 2, 'pinched back to where it was');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -9,6 +9,7 @@ use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
 use crate::ui::tokens::{crowded, declutter, place_labels, tokens, Motion};
+use crate::ui::zoom::Zoom;
 use std::cell::RefCell;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -23,6 +24,7 @@ fn node_key(id: NodeId) -> String {
         NodeId::Consumer(i) => format!("consumer-{i}"),
         NodeId::Sink(i) => format!("sink-{i}"),
         NodeId::DeadLetter(i) => format!("dlq-{i}"),
+        NodeId::Store(i) => format!("store-{i}"),
     }
 }
 
@@ -62,24 +64,6 @@ pub struct CanvasProps {
     /// The box the picture is laid out for, and the zoom on top of the layout's own fit.
     pub stage: Stage,
     pub zoom: Zoom,
-}
-
-/// How big the picture is drawn: as laid out for the stage (legible, panned when taller than it), that
-/// times a factor, or the whole picture in view whatever its type size.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Zoom {
-    Factor(f64),
-    FitAll,
-}
-
-impl Zoom {
-    /// Pixels per layout unit for `l` on `stage`.
-    pub fn scale(self, l: &crate::ui::layout::Layout, stage: Stage) -> f64 {
-        match self {
-            Zoom::Factor(f) => crate::ui::layout::fit_scale(l, stage) * f,
-            Zoom::FitAll => (stage.width / l.width).min(stage.height / l.height).min(crate::ui::layout::MAX_SCALE),
-        }
-    }
 }
 
 impl PartialEq for CanvasProps {
@@ -155,7 +139,8 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     let token_layer = use_memo((), |_| TokenLayer::default());
     {
         let tokens_ref = tokens_ref.clone();
-        use_effect_with((props.revision, props.lane_b), move |_| {
+        // The stage too: a resize or the callout's column lays the picture out anew while paused.
+        use_effect_with((props.revision, props.lane_b, props.stage), move |_| {
             if let Some(root) = tokens_ref.cast::<web_sys::Element>() {
                 token_layer.draw(&root, &toks, selected_message);
             }
@@ -239,8 +224,8 @@ fn Picture(props: &PictureProps) -> Html {
         Some(Selection::Node(n)) => Some(n),
         _ => None,
     };
-    let focus_consumers: Vec<u16> =
-        model.focus.as_ref().filter(|_| !props.lane_b).map(|f| f.consumers.clone()).unwrap_or_default();
+    let chain: Vec<NodeId> =
+        model.focus.as_ref().filter(|_| !props.lane_b).map(|f| f.chain.clone()).unwrap_or_default();
     let lesson_highlight: Vec<NodeId> =
         model.lesson.as_ref().filter(|_| !props.lane_b).map(|l| l.highlight.clone()).unwrap_or_default();
     let clear = {
@@ -259,24 +244,33 @@ fn Picture(props: &PictureProps) -> Html {
                 <path class="edge" stroke-dasharray={if e.dashed { "6 4" } else { "" }} d={curve_path(e.from, e.to)} />
             }) }
             { for l.nodes.iter().map(|n| {
-                let focused = matches!(n.id, NodeId::Consumer(c) if focus_consumers.contains(&c));
+                // The causal chain lights box by box, in the order the message reached them (`--step`).
+                let step = chain.iter().position(|&c| c == n.id);
                 let classes = classes!(
                     "node",
                     n.classes.clone(),
                     (selected_node == Some(n.id)).then_some("selected"),
-                    focused.then_some("focus"),
+                    step.map(|_| "focus"),
                     lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
                 );
                 let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
                 let label = n.label.clone();
                 html! {
                     <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
-                        aria-label={label} {onclick} {onkeydown}>
+                        aria-label={label} {onclick} {onkeydown} style={step.map(|k| format!("--step: {k}"))}
+                        data-chain-step={step.map(|k| (k + 1).to_string())}>
                         <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
                         <text class="title" x={decimal(n.x + 10.0)} y={decimal(n.y + TITLE_DY)}>{n.title.clone()}</text>
                         { for n.lines.iter().enumerate().map(|(i, line)| html! {
                             <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + LINE_DY + LINE_H * i as f64)}>{line.clone()}</text>
                         }) }
+                        if let Some(k) = step {
+                            // Its place in the chain, on the box's left edge beside its title.
+                            <g class="chain-badge" aria-hidden="true">
+                                <circle cx={decimal(n.x - 2.0)} cy={decimal(n.y + TITLE_DY - 6.0)} r="11" />
+                                <text x={decimal(n.x - 2.0)} y={decimal(n.y + TITLE_DY - 1.0)}>{(k + 1).to_string()}</text>
+                            </g>
+                        }
                     </g>
                 }
             }) }

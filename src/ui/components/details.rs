@@ -410,6 +410,28 @@ fn ledger_row(e: &crate::engine::Engine, l: &crate::engine::LedgerEntry, harmles
     }
 }
 
+/// A subscriber's idempotency store: what its strategy does with a key, and the keys it holds.
+fn store_details(e: &Engine, sub: u16) -> Html {
+    let (set, keys) = e.idempotency_keys(sub, 60);
+    let sink = e.sink_name(e.sink_of(sub));
+    let how = match e.strategy(sub) {
+        Strategy::CheckThenAct => "The handler checks for the message's key, applies the effect, then sets the key: two separate steps. Two deliveries of one message that both check before either sets both apply it, and a crash between the effect and the set leaves no key for the redelivery to find.".to_string(),
+        Strategy::ClaimFirst => "The handler claims the key (set if absent, atomically) before applying the effect: a second delivery finds it and skips. A crash after the claim and before the effect leaves a claimed key and no effect: the message is lost unless the claim expires.".to_string(),
+        Strategy::TransactionalInbox => format!("The handler writes the key as an inbox row in the same database transaction as the effect in {sink}: both happen or neither does."),
+        Strategy::IdempotencyKey | Strategy::None => format!("The handler passes the message id to {sink} as an idempotency key; {sink} remembers it and applies a repeat only once."),
+    };
+    html! {
+        <>
+            <h2 id="details-title">{format!("Idempotency store of {}", e.subscriber_names()[sub as usize])}</h2>
+            <p class="hint">{how}</p>
+            <p class="figure" data-testid="store-keys">{
+                if keys.is_empty() { format!("{} set; none held among the newest messages.", crate::ui::labels::plural(set, "key")) }
+                else { format!("{} set; newest: {}", crate::ui::labels::plural(set, "key"), keys.iter().rev().map(|m| format!("#{m}")).collect::<Vec<_>>().join(" ")) }
+            }</p>
+        </>
+    }
+}
+
 #[component]
 pub fn Details(props: &ActionProps) -> Html {
     let model = props.model.borrow();
@@ -425,6 +447,7 @@ pub fn Details(props: &ActionProps) -> Html {
         Selection::Node(NodeId::Group(i)) => e.groups.len() > i as usize,
         Selection::Node(NodeId::Consumer(i)) => e.consumers.len() > i as usize,
         Selection::Node(NodeId::Sink(i)) => e.sinks.len() > i as usize,
+        Selection::Node(NodeId::Store(i)) => e.subscriber_count() > i as usize,
     };
     let body = match model.selection.filter(exists) {
         None => overview(e, on_action),
@@ -482,6 +505,7 @@ pub fn Details(props: &ActionProps) -> Html {
                 </>
             }
         }
+        Some(Selection::Node(NodeId::Store(sub))) => store_details(e, sub),
         Some(Selection::Node(NodeId::Exchange(x))) => {
             let xs = &e.exchanges[x as usize];
             html! {

@@ -119,8 +119,10 @@ pub enum Selection {
 pub struct Focus {
     pub message: u32,
     pub at_ms: SimTime,
-    /// Consumers whose deliveries form the causal chain.
-    pub consumers: Vec<u16>,
+    /// The boxes of its causal chain, in the order its message reached them (see `ui::chain`).
+    pub chain: Vec<crate::ui::layout::NodeId>,
+    /// That chain in words: "1 user-service → 2 user-events → 3 c2 → 4 email".
+    pub chain_line: String,
     pub kind: &'static str,
     pub explanation: String,
 }
@@ -329,17 +331,20 @@ impl Model {
 
 impl Model {
     /// Anomaly `i` of the run so far as the stage shows it: its message, moment, explanation and the
-    /// consumers of its causal chain.
+    /// boxes of its causal chain.
     pub(super) fn focus_of(&self, i: usize) -> Option<Focus> {
         let a = self.engine.anomalies.get(i)?;
-        let mut consumers = vec![];
-        for c in a.deliveries.iter().filter_map(|&d| self.engine.delivery(d).map(|d| d.consumer)) {
-            if !consumers.contains(&c) {
-                consumers.push(c);
-            }
-        }
+        let chain = crate::ui::chain::causal_chain(&self.engine, a);
+        let chain_line = crate::ui::chain::chain_line(&self.engine, &chain);
         let kind = crate::ui::labels::anomaly_label(a.kind);
-        Some(Focus { message: a.message_id, at_ms: a.at_ms, consumers, kind, explanation: a.explanation.clone() })
+        Some(Focus {
+            message: a.message_id,
+            at_ms: a.at_ms,
+            chain,
+            chain_line,
+            kind,
+            explanation: a.explanation.clone(),
+        })
     }
 }
 
