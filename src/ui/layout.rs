@@ -188,6 +188,67 @@ pub struct EntryRow {
     pub more: u64,
     /// Where "+N" goes.
     pub more_x: f64,
+    /// What each cell is drawn as, over its square: a sink's effects are things.
+    pub glyph: Glyph,
+}
+
+/// A side effect as a thing in its sink's row, over the cell's square (which keeps its colour and outline
+/// for applied, duplicate or harmless): an envelope per email, a slip per charge, a row per upsert, a
+/// tally mark per increment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Glyph {
+    None,
+    Envelope,
+    Slip,
+    Row,
+    Tally,
+    /// An idempotency store's key.
+    Key,
+}
+
+impl Glyph {
+    pub fn of(kind: SinkKind) -> Glyph {
+        match kind {
+            SinkKind::Email => Glyph::Envelope,
+            SinkKind::Payment => Glyph::Slip,
+            SinkKind::DbUpsert => Glyph::Row,
+            SinkKind::DbCounter => Glyph::Tally,
+        }
+    }
+
+    /// Its strokes as an SVG path over a cell whose top left is (`x`, `y`) (`CELL_SIZE` square).
+    pub fn path(self, x: f64, y: f64) -> Option<String> {
+        let d = |pts: &[(char, f64, f64)]| {
+            pts.iter()
+                .map(|&(c, dx, dy)| format!("{c}{} {}", crate::number::decimal(x + dx), crate::number::decimal(y + dy)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        Some(match self {
+            Glyph::None => return None,
+            // The flap of an envelope.
+            Glyph::Envelope => d(&[('M', 1.5, 3.0), ('L', 10.0, 11.0), ('L', 18.5, 3.0)]),
+            // A receipt's printed lines.
+            Glyph::Slip => d(&[
+                ('M', 4.0, 6.0),
+                ('L', 16.0, 6.0),
+                ('M', 4.0, 10.5),
+                ('L', 16.0, 10.5),
+                ('M', 4.0, 15.0),
+                ('L', 11.0, 15.0),
+            ]),
+            // A table row's cells.
+            Glyph::Row => d(&[('M', 0.0, 10.0), ('L', 20.0, 10.0), ('M', 8.0, 0.0), ('L', 8.0, 20.0)]),
+            // A key: its bow (a ring) and its bit.
+            Glyph::Key => {
+                let (bx, by) = (crate::number::decimal(x + 3.5), crate::number::decimal(y + 10.0));
+                let stem = d(&[('M', 10.5, 10.0), ('L', 17.0, 10.0), ('M', 15.0, 10.0), ('L', 15.0, 14.0)]);
+                format!("M{bx} {by} a3.5 3.5 0 1 0 7 0 a3.5 3.5 0 1 0 -7 0 {stem}")
+            }
+            // "+1".
+            Glyph::Tally => d(&[('M', 10.0, 4.0), ('L', 10.0, 16.0), ('M', 4.0, 10.0), ('L', 16.0, 10.0)]),
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -288,7 +349,7 @@ fn entry_row(
         .collect();
     let more = entries.count() as u64;
     let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
-    EntryRow { node, y, cells, more, more_x }
+    EntryRow { node, y, cells, more, more_x, glyph: Glyph::None }
 }
 
 /// Sink `si`'s effects as cells in its box at `x`, `w` wide: every duplicate it keeps, then the newest
@@ -320,7 +381,7 @@ fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRo
         .collect();
     let more = s.applied.saturating_sub(cells.len() as u64);
     let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
-    EntryRow { node: NodeId::Sink(si as u16), y, cells, more, more_x }
+    EntryRow { node: NodeId::Sink(si as u16), y, cells, more, more_x, glyph: Glyph::of(s.spec.kind) }
 }
 
 /// The picture for the projector's stage (what native tests check).
@@ -781,7 +842,7 @@ impl Drawing<'_> {
             .collect();
         let more = set.saturating_sub(cells.len() as u64);
         let more_x = cells_x + CELL_W * cells.len() as f64 + 4.0;
-        self.entry_rows.push(EntryRow { node: NodeId::Store(sub), y: y - 4.0, cells, more, more_x });
+        self.entry_rows.push(EntryRow { node: NodeId::Store(sub), y: y - 4.0, cells, more, more_x, glyph: Glyph::Key });
         let how = match strategy {
             Strategy::CheckThenAct => "checked before the effect, set after it".to_string(),
             Strategy::ClaimFirst => "claimed (set if absent) before the effect".to_string(),
@@ -959,6 +1020,7 @@ mod tests {
             // Check, then act sets the key after the effect: every key drawn is for an applied effect.
             assert_eq!(c.class, "key", "{c:?}");
         }
+        assert_eq!(row.glyph, Glyph::Key, "each drawn as a key");
         // A subscriber without a strategy keeps no keys and draws no store.
         let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
         let engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
@@ -1110,5 +1172,24 @@ mod tests {
         assert_eq!(row.cells.iter().filter(|c| c.class == "duplicate").count(), 4, "all four, at the end of the run");
         assert!(row.cells.iter().any(|c| c.class == "effect"));
         assert_eq!(row.cells.len() as u64 + row.more, engine.sinks[0].applied);
+        // Each email is an envelope over its cell, inside the cell.
+        assert_eq!(row.glyph, Glyph::Envelope);
+        let c = &row.cells[0];
+        let flap = row.glyph.path(c.x, row.y + CELL_Y).expect("drawn");
+        let numbers: Vec<f64> = flap.split([' ', 'M', 'L']).filter_map(|n| n.parse().ok()).collect();
+        assert_eq!(numbers.len(), 6, "{flap}");
+        for xy in numbers.chunks(2) {
+            assert!(
+                (c.x..=c.x + CELL_SIZE).contains(&xy[0])
+                    && (row.y + CELL_Y..=row.y + CELL_Y + CELL_SIZE).contains(&xy[1])
+            );
+        }
+        // Preset 07: a charge is a slip, a counter's increment a tally, an email an envelope.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("07")).unwrap().1;
+        let engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let glyphs: Vec<Glyph> =
+            layout(&engine).entry_rows.iter().filter(|r| matches!(r.node, NodeId::Sink(_))).map(|r| r.glyph).collect();
+        assert_eq!(glyphs, [Glyph::Slip, Glyph::Tally, Glyph::Envelope]);
+        assert_eq!(Glyph::None.path(0.0, 0.0), None);
     }
 }

@@ -279,6 +279,9 @@ fn Picture(props: &PictureProps) -> Html {
                     { for row.cells.iter().enumerate().map(|(k, c)| {
                         cell(c, row.y, format!("{k}-{}", c.offset), c.label.clone(), selected_message, &on_action)
                     }) }
+                    { for row.cells.iter().filter_map(|c| Some((c, row.glyph.path(c.x, row.y + CELL_Y)?))).map(|(c, d)| html! {
+                        <path class={classes!("glyph", c.class)} {d} />
+                    }) }
                     if row.more > 0 {
                         <text class="sub more" x={decimal(row.more_x)} y={decimal(row.y + CELL_Y + 15.0)}>{format!("+{}", row.more)}</text>
                     }
