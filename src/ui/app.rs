@@ -357,9 +357,10 @@ pub fn App() -> Html {
             </div>
         }
     });
-    // The stage's size, measured after each render that may change it and on every window resize.
+    // The stage's size, measured whenever its box changes size: the window, the drawer, a lesson's panel,
+    // the callout's column or a comparison. (Measuring after every render forced a layout read each frame.)
     let stage_ref = use_node_ref();
-    let stage = use_state(|| Stage::PROJECTOR);
+    let stage = use_state_eq(|| Stage::PROJECTOR);
     // A selection opens the drawer (its details are there); an anomaly shown on the stage does not.
     let selected = model.selection.is_some();
     let drawer_choice = use_state(|| None::<bool>);
@@ -367,22 +368,20 @@ pub fn App() -> Html {
         *use_memo((), |_| gloo::utils::window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(0.0) >= 1600.0);
     let drawer_open = drawer_choice.unwrap_or(wide) || selected;
     {
-        // After every render: the drawer, a lesson's panel, a caption or a comparison may have moved it.
-        let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
-        use_effect(move || {
-            let measured = measure(&stage_ref);
-            if measured != *stage {
-                stage.set(measured);
-            }
-        });
-    }
-    {
         let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
         use_effect_with((), move |_| {
-            let on_resize = gloo::events::EventListener::new(&gloo::utils::window(), "resize", move |_| {
-                stage.set(measure(&stage_ref));
-            });
-            move || drop(on_resize)
+            let el = stage_ref.cast::<web_sys::Element>();
+            let on_resize = Closure::<dyn FnMut()>::new(move || stage.set(measure(&stage_ref)));
+            let observer = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(el)) = (&observer, &el) {
+                observer.observe(el);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(on_resize);
+            }
         });
     }
     use_stage_gestures(&stage_ref, on_view.clone());

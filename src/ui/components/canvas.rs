@@ -3,7 +3,8 @@
 use super::OnAction;
 use crate::number::decimal;
 use crate::ui::layout::{
-    curve_path, layout_for, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H, TITLE_DY,
+    curve_path, layout_for, Layout, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H,
+    TITLE_DY,
 };
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
@@ -83,7 +84,8 @@ struct PictureProps {
     revision: u64,
     on_action: OnAction,
     lane_b: bool,
-    stage: Stage,
+    /// The picture's layout, shared with the token layer (laid out once per picture revision).
+    layout: Rc<Layout>,
 }
 
 impl PartialEq for PictureProps {
@@ -91,7 +93,7 @@ impl PartialEq for PictureProps {
         Rc::ptr_eq(&self.model, &other.model)
             && self.revision == other.revision
             && self.lane_b == other.lane_b
-            && self.stage == other.stage
+            && Rc::ptr_eq(&self.layout, &other.layout)
     }
 }
 
@@ -108,7 +110,9 @@ fn lane_engine(model: &Model, lane_b: bool) -> Option<&crate::engine::Engine> {
 pub fn Canvas(props: &CanvasProps) -> Html {
     let model = props.model.borrow();
     let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
-    let l = layout_for(engine, props.stage);
+    // Laid out when the picture's revision or the stage changes, not every frame: the tokens travel over
+    // the picture as drawn (which follows at the panels' pace while playing).
+    let l = use_memo((props.picture_revision, props.stage, props.lane_b), |&(_, stage, _)| layout_for(engine, stage));
     let scale = props.zoom.scale(&l, props.stage);
     let size = format!("width: {}px; height: {}px", decimal(l.width * scale), decimal(l.height * scale));
     // prefers-reduced-motion: tokens sit still halfway along their edge instead of gliding.
@@ -174,7 +178,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
             }
             <div class="canvas-stack" style={size}>
                 <Picture model={props.model.clone()} revision={props.picture_revision} {on_action} lane_b={props.lane_b}
-                    stage={props.stage} />
+                    layout={l.clone()} />
                 // The moving tokens in an SVG of their own over the picture: the picture is then painted
                 // only when it changes, not every frame with the tokens. Yew owns the `<g>`; the token
                 // layer draws its children after each render.
@@ -210,8 +214,7 @@ fn cell(c: &LogCell, y: f64, key: String, title: String, selected: Option<u32>, 
 #[component]
 fn Picture(props: &PictureProps) -> Html {
     let model = props.model.borrow();
-    let Some(engine) = lane_engine(&model, props.lane_b) else { return html! {} };
-    let l = layout_for(engine, props.stage);
+    let l = &props.layout;
     let view_box = format!("0 0 {} {}", decimal(l.width), decimal(l.height));
     // Selection, focus and highlights belong to lane A; lane B is only drawn.
     let (selection, on_action) =
