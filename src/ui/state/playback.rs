@@ -22,7 +22,12 @@ pub fn next_seed(seed: u64) -> u64 {
 
 /// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
 pub(super) fn probe_end(scenario: &Scenario) -> SimTime {
-    probe_run(scenario).0
+    probe(scenario, None).map_or(scenario.until_ms, |p| run_end(&p, scenario))
+}
+
+/// When a probe run to its end ended (never before the scenario's `until_ms`).
+fn run_end(probe: &Engine, scenario: &Scenario) -> SimTime {
+    probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
 }
 
 /// A moment of the run marked on the scrubber: a scripted fault, or an anomaly (its index in the run's
@@ -41,7 +46,7 @@ const MAX_MARKS: usize = 200;
 /// run to its end (bounded).
 pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
     let Some(probe) = probe(scenario, None) else { return (scenario.until_ms, vec![]) };
-    let end = probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms);
+    let end = run_end(&probe, scenario);
     let faults = scenario.faults.scripted.iter().map(|f| Mark {
         at_ms: f.at_ms,
         anomaly: None,
