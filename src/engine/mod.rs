@@ -180,6 +180,28 @@ impl Engine {
             self.scheduler.next_due()
         }
     }
+    /// What the next event is, in a few words ("a visibility timeout"), and when it is due: for the
+    /// caption when play skips the empty time before it.
+    pub fn next_due_event(&self) -> Option<(SimTime, &'static str)> {
+        if self.finished {
+            return None;
+        }
+        let (due, ev) = self.scheduler.peek()?;
+        let what = match ev {
+            Ev::Produce { .. } => "the next message",
+            Ev::Publish { .. } => "a send reaching the broker",
+            Ev::AckTimeout { .. } => "a producer's ack timeout",
+            Ev::Poll { .. } => "a consumer's poll",
+            Ev::Step { .. } => "a handler's next step",
+            Ev::Visibility { .. } => "a visibility timeout",
+            Ev::SessionTimeout { .. } => "a session timeout",
+            Ev::PollTimeout { .. } => "a max.poll.interval.ms timeout",
+            Ev::Restart { .. } => "a consumer's restart",
+            Ev::GroupJoin { .. } => "a group joining",
+            Ev::Scripted { .. } => "a scripted fault",
+        };
+        Some((due, what))
+    }
     pub fn delivery(&self, id: u32) -> Option<&Delivery> {
         if id == 0 {
             None

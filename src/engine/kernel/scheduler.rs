@@ -164,6 +164,17 @@ impl<E: Copy> Scheduler<E> {
         self.next().map(|(due, _, _)| due)
     }
 
+    /// The next event and when it is due, without taking it.
+    pub fn peek(&self) -> Option<(SimTime, &E)> {
+        let (due, _, source) = self.next()?;
+        let entry = match source {
+            Source::Heap => self.heap.peek(),
+            Source::Immediate => self.immediate.front(),
+            Source::Lane(i) => self.lanes[i].front(),
+        }?;
+        Some((due, &entry.event))
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.pop_due(SimTime::MAX).ok()
     }

@@ -276,7 +276,7 @@ impl Model {
     /// says so. A lesson step's moment is never skipped.
     fn skip_idle_time(&mut self, target: SimTime) {
         let now = self.engine.now();
-        let Some(next) = self.engine.next_due() else { return };
+        let Some((next, what)) = self.engine.next_due_event() else { return };
         if next <= target || next <= now + IDLE_SKIP_MS {
             return;
         }
@@ -284,7 +284,7 @@ impl Model {
         if to > now {
             self.engine.run_until(to);
             self.caption = Some(format!(
-                "Skipped {} in which nothing happened, to {}.",
+                "Skipped {} in which nothing happened, to {} ({what} is next).",
                 crate::engine::observe::seconds(to - now),
                 crate::engine::observe::seconds(to)
             ));
