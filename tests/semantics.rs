@@ -340,6 +340,61 @@ fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_ba
 }
 
 #[test]
+fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
+    // Kafka refuses to reset an active group: "Assignments can only be reset if the group is inactive"
+    // (kafka-consumer-groups.sh --reset-offsets, Kafka's operations docs, "Managing Consumer Groups"),
+    // so an operator stops the consumers, resets, restarts them. Modelled so: the reset waits for the
+    // members to finish the batch they hold (their commits land first), then moves the offsets, then
+    // the members rejoin. A commit of the old batch must never move an offset back over the reset.
+    for commit in [CommitPolicy::AfterProcessing, CommitPolicy::Auto { interval_ms: 500 }] {
+        let mut s = topic_scenario(commit, SinkKind::Email, Strategy::None);
+        s.topics[0].partitions = 4;
+        s.producers[0].rate = Rate::Fixed { interval_ms: 20 };
+        s.producers[0].count = 250;
+        s.groups[0].handler.processing = Processing::Fixed { ms: 30 };
+        s.faults.scripted = vec![at(3_000, FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest })];
+        let e = traced(&s);
+        let appended_before: std::collections::BTreeSet<u32> = e
+            .trace
+            .events
+            .iter()
+            .filter(|ev| ev.at_ms < 3_000 && matches!(ev.what, What::Appended { .. }))
+            .filter_map(|ev| ev.message)
+            .collect();
+        assert!(appended_before.len() > 100, "{commit:?}: {} appended before the reset", appended_before.len());
+        let replayed: std::collections::BTreeSet<u32> = e
+            .trace
+            .events
+            .iter()
+            .filter(|ev| ev.at_ms >= 3_000 && matches!(ev.what, What::Delivered { .. }))
+            .filter_map(|ev| ev.message)
+            .collect();
+        let missed: Vec<&u32> = appended_before.difference(&replayed).collect();
+        assert!(
+            missed.is_empty(),
+            "{commit:?}: {} of {} not replayed: {missed:?}",
+            missed.len(),
+            appended_before.len()
+        );
+        // The group was busy: its old batch's commits land after the reset was asked for and before the
+        // offsets move; from the move to the end of that rebalance nothing commits.
+        let events: Vec<_> = e.trace.events.iter().collect();
+        let find =
+            |from: usize, f: &dyn Fn(&What) -> bool| from + events[from..].iter().position(|ev| f(&ev.what)).unwrap();
+        let asked = find(0, &|w| matches!(w, What::GroupReset { .. }));
+        let moved = find(asked, &|w| matches!(w, What::OffsetReset { scripted: true, .. }));
+        let rejoined = find(moved, &|w| matches!(w, What::RebalanceDone { .. }));
+        if commit == CommitPolicy::AfterProcessing {
+            assert!(
+                events[asked..moved].iter().any(|ev| matches!(ev.what, What::Committed { .. })),
+                "busy at the reset"
+            );
+        }
+        assert!(!events[moved..rejoined].iter().any(|ev| matches!(ev.what, What::Committed { .. })), "{commit:?}");
+    }
+}
+
+#[test]
 fn a_reset_past_the_end_of_the_log_is_clamped_and_the_trace_shows_it() {
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
     let to = ResetTarget::Offset { offset: 10_000 };

@@ -22,6 +22,9 @@ pub struct GroupState {
     pub blocked: Vec<bool>,
     pub(super) last_auto_commit: Vec<SimTime>,
     pub last_reset_at: Option<SimTime>,
+    /// A reset asked for and not yet applied: it waits for the members to finish the batch they hold
+    /// (see `reset_group`), with the trace position of its `GroupReset`.
+    pub(super) pending_reset: Option<(ResetTarget, u64)>,
 }
 
 impl Engine {

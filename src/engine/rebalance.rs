@@ -34,6 +34,8 @@ impl Engine {
         if matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. }) {
             self.commit_on_revocation(g);
         }
+        // A reset waiting for the members' batches applies now, after their last commits.
+        self.apply_reset(g);
         let live: Vec<u16> = members.iter().copied().filter(|&m| in_group(self, m)).collect();
         let partitions = self.groups[gi].assignment.len();
         let owners = broker::range_assign(partitions, live.len());
@@ -185,9 +187,24 @@ impl Engine {
     /// offset and position move to the target, and the group rebalances.
     #[cold]
     #[inline(never)]
+    /// A scripted offset reset (`kafka-consumer-groups --reset-offsets`). Kafka refuses to reset an
+    /// active group, so an operator stops its consumers first: here the reset starts a rebalance, the
+    /// members finish the batch they hold (their commits land before the reset, never after it), and
+    /// when the rebalance completes the offsets move and the members resume from them.
     pub(super) fn reset_group(&mut self, g: u16, to: ResetTarget, injected: u64) {
-        let gi = g as usize;
         let reset = self.trace(What::GroupReset { group: g }, None, 0, Some(injected));
+        self.groups[g as usize].pending_reset = Some((to, reset));
+        if self.groups[g as usize].joined {
+            self.trigger_rebalance(g, Some(reset));
+        } else {
+            self.apply_reset(g);
+        }
+    }
+
+    /// Moves group `g`'s committed offsets as its pending reset says, partition by partition.
+    fn apply_reset(&mut self, g: u16) {
+        let gi = g as usize;
+        let Some((to, reset)) = self.groups[gi].pending_reset.take() else { return };
         let t = self.groups[gi].topic as usize;
         for p in 0..self.topics[t].partitions.len() {
             let part = &self.topics[t].partitions[p];
@@ -207,10 +224,8 @@ impl Engine {
             let what = What::OffsetReset { group: g, partition, from: read_from, to: offset, scripted: true };
             self.trace(what, None, 0, Some(reset));
             self.groups[gi].committed[p] = Some(offset);
-            // Members must not commit their old positions over the reset.
             self.groups[gi].position[p] = offset;
         }
         self.groups[gi].last_reset_at = Some(self.now);
-        self.trigger_rebalance(g, Some(reset));
     }
 }

@@ -87,6 +87,7 @@ impl Wiring {
             blocked: vec![false; n],
             last_auto_commit: vec![0; n],
             last_reset_at: None,
+            pending_reset: None,
         });
     }
 
