@@ -54,7 +54,25 @@ fn check(seed: u64) -> Result<Sweep, String> {
     if engine.anomaly_count as usize != r.anomalies.len() && r.anomalies.len() < 2_000 {
         return fail("anomalies counted but not kept");
     }
+    if r.anomalies.len() as u64 == r.anomalies_total {
+        // Every anomaly kept: each counted kind has as many anomalies as its counter says.
+        use brokerscope::engine::observe::AnomalyKind as K;
+        let of = |k: K| r.anomalies.iter().filter(|a| a.kind == k).count() as u64;
+        let pairs = [
+            ("dead_lettered", of(K::DeadLettered), r.dead_lettered),
+            ("dead_lettered_after_effect", of(K::DeadLetteredAfterEffect), r.dead_lettered_after_effect),
+            ("lost_messages", of(K::LostMessage) + of(K::LostToRetention), r.lost_messages),
+        ];
+        for (name, anomalies, counter) in pairs {
+            if anomalies != counter {
+                return fail(&format!("{name}: {anomalies} anomalies, counter {counter}"));
+            }
+        }
+    }
     for a in &r.anomalies {
+        if a.at_ms > r.end_time_ms {
+            return fail(&format!("an anomaly dated after the run's end: {a:?}"));
+        }
         if a.explanation.trim().len() < 40 {
             return fail(&format!("an anomaly without a real explanation: {a:?}"));
         }

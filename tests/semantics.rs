@@ -533,6 +533,58 @@ fn poison_on_a_queue_is_dead_lettered_not_lost() {
 }
 
 #[test]
+fn a_message_whose_handler_fails_after_its_effect_is_dead_lettered_and_flagged_as_processed() {
+    // SQS moves a message to the dead-letter queue "after the value of maxReceiveCount is exceeded"
+    // (SQS Developer Guide, "Using dead-letter queues in Amazon SQS"; RedrivePolicy maxReceiveCount),
+    // whatever its handler did before failing. A handler that applies the effect and then crashes before
+    // its ack, every time, leaves an entry in the DLQ whose effect ran maxReceiveCount times.
+    let mut s = queue(QueueKind::Standard, SinkKind::Email, Strategy::None, CrashPoint::AfterEffect);
+    s.faults.consumer_crash = 0.6;
+    s.queues[0].max_receives = 2;
+    let mut flagged = 0;
+    for seed in SEEDS {
+        s.seed = seed;
+        let (e, r) = run(&s);
+        let of = |k: AnomalyKind| e.anomalies.iter().filter(|a| a.kind == k).count() as u64;
+        assert_eq!(of(AnomalyKind::DeadLetteredAfterEffect), r.dead_lettered_after_effect, "seed {seed}");
+        assert_eq!(of(AnomalyKind::DeadLettered), r.dead_lettered, "seed {seed}");
+        assert_eq!(r.effected + r.dead_lettered + r.lost_messages, r.obligations, "seed {seed}: {r:?}");
+        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
+            assert!(a.explanation.contains("does not mean 'not processed'"), "{}", a.explanation);
+            assert!(a.explanation.contains("crashed before"), "it names the failure: {}", a.explanation);
+            flagged += 1;
+        }
+    }
+    assert!(flagged > 0, "some messages were parked after their effect");
+}
+
+#[test]
+fn a_message_parked_while_a_slow_run_still_handles_it_counts_once_as_processed_then_dead_lettered() {
+    // A visibility timeout shorter than the handler's run: SQS makes the message visible again after the
+    // timeout "regardless of whether the consumer is still processing it" (SQS Developer Guide,
+    // "Amazon SQS visibility timeout"), so it is received again, and after maxReceiveCount parked while
+    // the first run goes on and applies the effect.
+    let mut s = queue(QueueKind::Standard, SinkKind::Email, Strategy::None, None);
+    s.queues[0].visibility_timeout_ms = 100;
+    s.queues[0].max_receives = 2;
+    s.queues[0].handler.processing = Processing::Fixed { ms: 500 };
+    s.queues[0].concurrency = 8;
+    s.producers[0].count = 10;
+    let (e, r) = run(&s);
+    assert!(r.dead_lettered_after_effect > 0, "{r:?}");
+    assert_eq!(r.dead_lettered, 0, "every parked message was applied by a run still going: {r:?}");
+    let of = |k: AnomalyKind| e.anomalies.iter().filter(|a| a.kind == k).count() as u64;
+    assert_eq!(of(AnomalyKind::DeadLetteredAfterEffect), r.dead_lettered_after_effect);
+    assert_eq!(of(AnomalyKind::DeadLettered), 0, "no anomaly still says 'parked, not processed'");
+    // Eight handlers at once, so the third receive (the move) comes while the first run is still going,
+    // before its effect: each anomaly names the run that applied the effect after the move.
+    for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
+        assert!(a.explanation.contains("still handling an earlier receive"), "{}", a.explanation);
+    }
+    assert_eq!(r.effected + r.dead_lettered + r.lost_messages, r.obligations);
+}
+
+#[test]
 fn poison_on_a_topic_blocks_its_partition_unless_skipped() {
     let mut blocked = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
     blocked.faults.poison = 0.05;

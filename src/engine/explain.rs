@@ -383,8 +383,9 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
         if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
     match s.source {
         SubSource::Queue(q) => format!(
-            "{} was received {receives} times by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
+            "{} was received {} by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
             e.message_label(m),
+            times(receives),
             s.name,
             e.queues[q as usize].spec.max_receives
         ),
@@ -394,6 +395,101 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
             s.name
         ),
     }
+}
+
+/// "once", "twice", "N times".
+fn times(n: u32) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
+/// Why a delivery ended without its ack or commit, in a few words (for a dead letter whose effect ran).
+fn why_not_acked(e: &Engine, d: u32) -> String {
+    match e.delivery(d).map(|d| d.outcome) {
+        Some(Outcome::Crashed { before }) => format!("its consumer crashed before the {} step", step_name(before)),
+        Some(Outcome::Failed { poison: true }) => "the handler failed on it (a poison message)".into(),
+        Some(Outcome::Failed { poison: false }) => "the handler failed after the effect".into(),
+        Some(Outcome::AckRejected) => "its ack came after the visibility timeout had handed it out again".into(),
+        Some(Outcome::CommitRejected) => "its commit was rejected after a rebalance".into(),
+        Some(Outcome::Running) => {
+            "it was still being handled when its visibility timeout expired and it was received again".into()
+        }
+        _ => "it was never acked in time".into(),
+    }
+}
+
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Receive => "receive",
+        Step::Check => "check",
+        Step::Effect => "effect",
+        Step::Record => "record",
+        Step::Finish => "ack or commit",
+    }
+}
+
+fn parked_in(e: &Engine, sub: u16) -> String {
+    let s = &e.subs[sub as usize];
+    match s.source {
+        SubSource::Queue(q) => format!(
+            "the dead-letter queue of '{}' (maxReceiveCount = {})",
+            s.name, e.queues[q as usize].spec.max_receives
+        ),
+        SubSource::Group(_) => format!("a dead-letter topic by group '{}'", s.name),
+    }
+}
+
+/// Moved to a dead-letter queue or topic after its effect had been applied `effects` times.
+#[cold]
+#[inline(never)]
+pub fn dead_lettered_after_effect(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
+    let ob = &e.subs[sub as usize].obligations[m];
+    format!(
+        "{} was parked in {} after {}, but its effect had already been applied {}: the last \
+         time, {}. A dead-letter entry does not mean 'not processed': whoever redrives it applies it again. When \
+         a handler fails after its effect in a share p of runs, a share p^R of messages reaches the dead-letter \
+         queue after R runs, each of which applied the effect (SQS redrive policy).",
+        e.message_label(m),
+        parked_in(e, sub),
+        if receives == 1 { "one receive".to_string() } else { format!("{receives} receives") },
+        times(ob.effects),
+        why_not_acked(e, ob.last_delivery),
+    )
+}
+
+/// Parked at `parked_at` while an earlier run was still going, which then applied the effect (delivery `d`).
+#[cold]
+#[inline(never)]
+pub fn effect_after_dead_letter(e: &Engine, sub: u16, m: u32, d: u32, parked_at: crate::engine::SimTime) -> String {
+    let del = &e.deliveries[d];
+    if del.at_ms > parked_at {
+        // Not a run still going: another copy of the message (it was stored twice) reached a consumer.
+        return format!(
+            "{} was parked in {} at {}, but it had been stored twice: {} received the other copy at {} and \
+             applied the effect at {}. A dead-letter entry does not mean 'not processed'.",
+            e.message_label(m),
+            parked_in(e, sub),
+            seconds(parked_at),
+            e.consumer_name(del.consumer),
+            seconds(del.at_ms),
+            seconds(del.effect_at_ms.get().unwrap_or(e.now)),
+        );
+    }
+    format!(
+        "{} was parked in {} at {} while {} was still handling an earlier receive of it (from {}), which \
+         applied the effect at {} all the same. A dead-letter entry does not mean 'not processed': a \
+         visibility timeout shorter than the handler's run lets a message be received again, and parked, \
+         while it is still being worked on.",
+        e.message_label(m),
+        parked_in(e, sub),
+        seconds(parked_at),
+        e.consumer_name(del.consumer),
+        seconds(del.at_ms),
+        seconds(del.effect_at_ms.get().unwrap_or(e.now)),
+    )
 }
 
 #[cold]

@@ -423,6 +423,8 @@ pub struct Counters {
     pub harmless_repeats: u64,
     pub lost_messages: u64,
     pub dead_lettered: u64,
+    /// Moves to a dead-letter queue or topic of messages whose effect was applied all the same.
+    pub dead_lettered_after_effect: u64,
     pub out_of_order: u64,
     pub stale_reads: u64,
     pub read_api_calls: u64,
@@ -529,6 +531,9 @@ pub enum AnomalyKind {
     OutOfOrder,
     StaleRead,
     DeadLettered,
+    /// Moved to a dead-letter queue or topic although its effect had been applied (before the move, or
+    /// by a run still going when it was moved).
+    DeadLetteredAfterEffect,
     LostToRetention,
     DuplicateAppend,
     InventedEvent,

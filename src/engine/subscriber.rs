@@ -69,11 +69,43 @@ impl Engine {
     /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
     pub(super) fn dead_letter(&mut self, sub: u16, m: u32, receives: u32, cause: Option<u64>) {
         self.trace(What::DeadLettered { sub }, Some(m), receives, cause);
+        // A poll that only parks a message is not counted as an event that ran (links pin moments by that
+        // count), but the run lasts until it: no anomaly may be dated after the run's end.
+        self.last_event_at = self.last_event_at.max(self.now);
         let ob = &mut self.subs[sub as usize].obligations[m];
-        if ob.fate == Fate::Pending {
-            ob.fate = Fate::DeadLettered;
-            self.counters.dead_lettered += 1;
-            self.push_anomaly(AnomalyKind::DeadLettered, m, &[], |e| explain::dead_lettered(e, sub, m, receives));
+        match ob.fate {
+            Fate::Pending => {
+                ob.fate = Fate::DeadLettered;
+                self.counters.dead_lettered += 1;
+                self.push_anomaly(AnomalyKind::DeadLettered, m, &[], |e| explain::dead_lettered(e, sub, m, receives));
+            }
+            // Applied, then failed before its ack or commit until the limit: parked all the same.
+            Fate::Effected => {
+                self.counters.dead_lettered_after_effect += 1;
+                let kind = AnomalyKind::DeadLetteredAfterEffect;
+                self.push_anomaly(kind, m, &[], |e| explain::dead_lettered_after_effect(e, sub, m, receives));
+            }
+            _ => {}
+        }
+    }
+
+    /// A run still going when message `m` was parked applied its effect (delivery `d`): the move counts,
+    /// and its anomaly says so, as a dead letter whose effect ran.
+    #[cold]
+    #[inline(never)]
+    fn effect_after_dead_letter(&mut self, sub: u16, m: u32, d: u32) {
+        self.counters.dead_lettered -= 1;
+        self.counters.dead_lettered_after_effect += 1;
+        let quoted = format!("'{}'", self.subs[sub as usize].name);
+        let parked = self
+            .anomalies
+            .iter()
+            .rposition(|a| a.kind == AnomalyKind::DeadLettered && a.message_id == m && a.explanation.contains(&quoted));
+        if let Some(i) = parked {
+            let explanation = explain::effect_after_dead_letter(self, sub, m, d, self.anomalies[i].at_ms);
+            let a = &mut self.anomalies[i];
+            (a.kind, a.explanation) = (AnomalyKind::DeadLetteredAfterEffect, explanation);
+            a.deliveries = vec![d];
         }
     }
 
@@ -83,11 +115,12 @@ impl Engine {
         let ob = &mut self.subs[sub as usize].obligations[m];
         ob.first_effect_delivery = d;
         if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
-            if ob.fate == Fate::DeadLettered {
-                self.counters.dead_lettered -= 1;
-            }
+            let parked = ob.fate == Fate::DeadLettered;
             ob.fate = Fate::Effected;
             self.counters.effected += 1;
+            if parked {
+                self.effect_after_dead_letter(sub, m, d);
+            }
         }
         let produced_at = self.messages[m].produced_at();
         self.latency.record(self.now - produced_at);

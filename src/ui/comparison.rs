@@ -28,6 +28,7 @@ pub fn compare_rows(a: &Engine, b: &Engine) -> Vec<CompareRow> {
         row("Duplicate effects", ca.duplicate_effects, cb.duplicate_effects, Some(true)),
         row("Lost", ca.lost_messages, cb.lost_messages, Some(true)),
         row("Dead-lettered", ca.dead_lettered, cb.dead_lettered, Some(true)),
+        row("Dead-lettered, effect applied", ca.dead_lettered_after_effect, cb.dead_lettered_after_effect, Some(true)),
         row("Out of order", ca.out_of_order, cb.out_of_order, Some(true)),
         row("Stale reads", ca.stale_reads, cb.stale_reads, Some(true)),
         row("Read-API calls", ca.read_api_calls, cb.read_api_calls, Some(true)),

@@ -93,6 +93,7 @@ pub fn anomaly_label(kind: AnomalyKind) -> &'static str {
         AnomalyKind::OutOfOrder => "Out of order",
         AnomalyKind::StaleRead => "Stale read",
         AnomalyKind::DeadLettered => "Dead-lettered",
+        AnomalyKind::DeadLetteredAfterEffect => "Processed, then dead-lettered",
         AnomalyKind::LostToRetention => "Lost to retention",
         AnomalyKind::DuplicateAppend => "Duplicate append",
         AnomalyKind::InventedEvent => "Invented event",

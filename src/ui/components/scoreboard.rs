@@ -16,6 +16,12 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
         ("duplicates", "Duplicate effects", c.duplicate_effects, c.duplicate_effects > 0),
         ("lost", "Lost", c.lost_messages, c.lost_messages > 0),
         ("dead-lettered", "Dead-lettered", c.dead_lettered, c.dead_lettered > 0),
+        (
+            "dead-lettered-after-effect",
+            "Dead-lettered, effect applied",
+            c.dead_lettered_after_effect,
+            c.dead_lettered_after_effect > 0,
+        ),
         ("out-of-order", "Out of order", c.out_of_order, c.out_of_order > 0),
         ("stale-reads", "Stale reads", c.stale_reads, c.stale_reads > 0),
         ("crashes", "Crashes", c.crashes, false),
