@@ -95,3 +95,59 @@ fn the_format_documents_example_report_is_what_the_cli_prints() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn trace_writes_every_event_of_the_run_a_json_object_a_line() {
+    let dir = std::env::temp_dir().join(format!("brokerscope-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("trace.jsonl");
+    let out = simulate(&["scenarios/08-producer-retries.json", "--trace", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plain: serde_json::Value =
+        serde_json::from_slice(&simulate(&["scenarios/08-producer-retries.json"]).stdout).unwrap();
+    assert_eq!(report, plain, "writing the trace changes nothing in the run");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(events.len() > 500, "{} events", events.len());
+    for (k, ev) in events.iter().enumerate() {
+        assert_eq!(ev["seq"].as_u64(), Some(k as u64), "every event, in order");
+        assert!(ev["what"]["kind"].is_string() && ev["at_ms"].is_u64(), "{ev}");
+        if let Some(cause) = ev["cause"].as_u64() {
+            assert!(cause < k as u64, "a cause comes before its effect: {ev}");
+        }
+    }
+    // What an outside checker needs: the retries and the duplicate appends they made are in it.
+    let kinds = |k: &str| events.iter().filter(|ev| ev["what"]["kind"] == k).count();
+    assert!(kinds("producer_retry") > 0 && kinds("appended") > 60, "{}", kinds("producer_retry"));
+    let last = events.last().unwrap()["at_ms"].as_u64().unwrap();
+    assert!(last <= report["end_time_ms"].as_u64().unwrap());
+    assert!(
+        simulate(&["scenarios/08-producer-retries.json", "--trace", "/nonexistent/dir/t.jsonl"]).status.code()
+            == Some(1)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_file_with_a_byte_order_mark_is_read_and_a_closed_pipe_ends_the_run_without_a_panic() {
+    let dir = std::env::temp_dir().join(format!("brokerscope-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bom.json");
+    let json = std::fs::read_to_string("scenarios/05-duplicate-welcome-email.json").unwrap();
+    std::fs::write(&file, format!("\u{feff}{json}")).unwrap();
+    let out = simulate(&[file.to_str().unwrap(), "--no-trace"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The reader goes away before the report is written (`simulate … | head -c0`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args([file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(101), "no panic: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    std::fs::remove_dir_all(&dir).ok();
+}
