@@ -585,6 +585,30 @@ fn a_message_parked_while_a_slow_run_still_handles_it_counts_once_as_processed_t
 }
 
 #[test]
+fn a_crash_at_one_message_ends_the_others_in_hand_and_their_explanations_say_they_were_collateral() {
+    // A process crash takes every in-flight message with it: with four at once, a crash set off by one
+    // message's step ends the other three wherever they were. Those that had applied their effect are
+    // redelivered and applied again; the duplicate's explanation must say the crash was another's.
+    let mut s = queue(QueueKind::Standard, SinkKind::Email, Strategy::None, CrashPoint::AfterRecord);
+    s.queues[0].concurrency = 4;
+    s.queues[0].handler.processing = Processing::Fixed { ms: 120 };
+    s.producers[0].rate = Rate::Fixed { interval_ms: 30 };
+    let (mut collateral, mut own) = (0, 0);
+    for seed in SEEDS {
+        s.seed = seed;
+        let (e, _) = run(&s);
+        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
+            if a.explanation.contains("as collateral: another message it was handling at the same time crashed it after its idempotency record") {
+                collateral += 1;
+            } else if a.explanation.contains("crashed") {
+                own += 1;
+            }
+        }
+    }
+    assert!(collateral > 0 && own > 0, "collateral {collateral}, own {own}");
+}
+
+#[test]
 fn poison_on_a_topic_blocks_its_partition_unless_skipped() {
     let mut blocked = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
     blocked.faults.poison = 0.05;

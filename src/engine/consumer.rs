@@ -104,6 +104,11 @@ impl Engine {
         let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
         for a in &slots {
             self.end_in_crash(c, a);
+            // A crash set off by one message (its armed step) ends every other one in the process too.
+            if let Some(point) = step.filter(|_| cause.is_some() && self.deliveries[a.delivery].trace_cause() != cause)
+            {
+                self.deliveries[a.delivery].mark_collateral(point);
+            }
         }
         if let Role::Member { group } = role {
             self.member_crashed(c, group, slots.first());

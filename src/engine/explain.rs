@@ -182,9 +182,10 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
             };
             (
                 format!(
-                    "{ca} {verb} at {ta} and crashed {} at {}; {again} at {} and {verb} again at {tb}.",
+                    "{ca} {verb} at {ta} and crashed {} at {}{}; {again} at {} and {verb} again at {tb}.",
                     step_phrase(before, topic),
                     seconds(a.ended_at_ms.get().unwrap_or(a.at_ms)),
+                    collateral(a),
                     seconds(b.at_ms)
                 ),
                 Window::Sequential { crashed_before_record: before <= Step::Record },
@@ -397,6 +398,18 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
     }
 }
 
+/// For a delivery that crashed because another message in the same consumer's hands set the crash off
+/// (concurrency > 1), the words that say so; empty otherwise.
+fn collateral(d: &Delivery) -> String {
+    let Some(point) = d.crashed_as_collateral() else { return String::new() };
+    let at = match point {
+        crate::scenario::model::CrashPoint::BeforeEffect => "before its side effect",
+        crate::scenario::model::CrashPoint::AfterEffect => "after its side effect",
+        crate::scenario::model::CrashPoint::AfterRecord => "after its idempotency record",
+    };
+    format!(" (as collateral: another message it was handling at the same time crashed it {at}, and a crash ends every message the process holds)")
+}
+
 /// "once", "twice", "N times".
 fn times(n: u32) -> String {
     match n {
@@ -409,7 +422,10 @@ fn times(n: u32) -> String {
 /// Why a delivery ended without its ack or commit, in a few words (for a dead letter whose effect ran).
 fn why_not_acked(e: &Engine, d: u32) -> String {
     match e.delivery(d).map(|d| d.outcome) {
-        Some(Outcome::Crashed { before }) => format!("its consumer crashed before the {} step", step_name(before)),
+        Some(Outcome::Crashed { before }) => {
+            let collateral = e.delivery(d).map_or(String::new(), collateral);
+            format!("its consumer crashed before the {} step{collateral}", step_name(before))
+        }
         Some(Outcome::Failed { poison: true }) => "the handler failed on it (a poison message)".into(),
         Some(Outcome::Failed { poison: false }) => "the handler failed after the effect".into(),
         Some(Outcome::AckRejected) => "its ack came after the visibility timeout had handed it out again".into(),
@@ -562,8 +578,8 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
                 let what = match d.outcome {
-                    Outcome::Failed { .. } => "its handler failed",
-                    _ => "it crashed",
+                    Outcome::Failed { .. } => "its handler failed".to_string(),
+                    _ => format!("it crashed{}", collateral(d)),
                 };
                 format!(
                     " {} had committed its offset and {what} at {} before the side effect;",
@@ -577,8 +593,8 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
                 let what = match d.outcome {
-                    Outcome::Failed { .. } => "its handler failed",
-                    _ => "it crashed",
+                    Outcome::Failed { .. } => "its handler failed".to_string(),
+                    _ => format!("it crashed{}", collateral(d)),
                 };
                 format!("{} claimed its id and {what} at {} before the side effect", e.consumer_name(d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
             });

@@ -129,6 +129,9 @@ impl Delivery {
     pub(super) const AFTER_REPLAY: u8 = 2;
     pub(super) const VISIBILITY_EXPIRED: u8 = 4;
     pub(super) const MEMBER_REMOVED: u8 = 8;
+    pub(super) const COLLATERAL: u8 = 16;
+    /// With `COLLATERAL`: where the other message's crash was (the `CrashPoint`), in two bits.
+    const TRIGGER_SHIFT: u8 = 5;
 
     /// The trace position this delivery's events link to, if it is kept.
     pub fn trace_cause(&self) -> Option<u64> {
@@ -187,6 +190,26 @@ impl Delivery {
     /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
     pub fn member_removed_while_running(&self) -> bool {
         self.flags.has(Self::MEMBER_REMOVED)
+    }
+    /// It ended in a crash that another message in the same consumer's hands set off (concurrency > 1):
+    /// where that other message crashed.
+    pub fn crashed_as_collateral(&self) -> Option<CrashPoint> {
+        if !self.flags.has(Self::COLLATERAL) {
+            return None;
+        }
+        Some(match (self.flags.bits() >> Self::TRIGGER_SHIFT) & 3 {
+            0 => CrashPoint::BeforeEffect,
+            1 => CrashPoint::AfterEffect,
+            _ => CrashPoint::AfterRecord,
+        })
+    }
+    pub(super) fn mark_collateral(&mut self, trigger: CrashPoint) {
+        let point = match trigger {
+            CrashPoint::BeforeEffect => 0,
+            CrashPoint::AfterEffect => 1,
+            CrashPoint::AfterRecord => 2,
+        };
+        self.flags.set(Self::COLLATERAL | (point << Self::TRIGGER_SHIFT));
     }
 }
 

@@ -46,6 +46,9 @@ impl Flags {
     pub fn set(&mut self, bit: u8) {
         self.0 |= bit;
     }
+    pub fn bits(self) -> u8 {
+        self.0
+    }
 }
 
 #[cfg(test)]
