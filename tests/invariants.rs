@@ -76,6 +76,12 @@ fn check(seed: u64) -> Result<Sweep, String> {
         if a.explanation.trim().len() < 40 {
             return fail(&format!("an anomaly without a real explanation: {a:?}"));
         }
+        // Advice never recommends, unchanged, the strategy that just failed.
+        if let Some(current) = a.explanation.split("Strategy '").nth(1).and_then(|t| t.split('\'').next()) {
+            if a.explanation.contains(&format!("; '{current}' would:")) {
+                return fail(&format!("advice recommends the strategy in use: {}", a.explanation));
+            }
+        }
         if a.explanation.contains("recorded no reason") {
             return fail(&format!("a loss without a recorded reason: {}", a.explanation));
         }

@@ -417,6 +417,47 @@ fn a_reset_past_the_end_of_the_log_is_clamped_and_the_trace_shows_it() {
 }
 
 #[test]
+fn advice_never_recommends_the_strategy_that_failed_and_says_what_closes_its_window() {
+    // A transactional inbox (and a sink's idempotency keys) whose ids expire before a replay reaches
+    // them fails; recommending the same strategy would be advice to do what just failed.
+    for (sink, strategy) in
+        [(SinkKind::DbCounter, Strategy::TransactionalInbox), (SinkKind::Payment, Strategy::IdempotencyKey)]
+    {
+        let mut s = topic_scenario(CommitPolicy::AfterProcessing, sink, strategy);
+        s.sinks[0].accepts_idempotency_key = strategy == Strategy::IdempotencyKey;
+        s.groups[0].handler.store_ttl_ms = Some(1_000);
+        s.faults.scripted = vec![at(6_000, FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest })];
+        let (e, r) = run(&s);
+        assert!(r.duplicate_effects > 10, "{strategy:?}: {r:?}");
+        let current = strategy.as_str();
+        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
+            assert!(!a.explanation.contains(&format!("; '{current}' would:")), "{}", a.explanation);
+            assert!(a.explanation.contains("kept longer than 1.000 s (store_ttl_ms)"), "{}", a.explanation);
+        }
+    }
+}
+
+#[test]
+fn a_producer_that_never_retries_is_not_said_to_have_given_up_after_its_retries() {
+    // Kafka's `retries` (producer configs): 0 means a failed send is not resent.
+    let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    s.faults.lost_send = 0.2;
+    for (retries, words) in [(0, "the producer does not retry (retries = 0)"), (2, "gave up after its 2 retries")] {
+        s.producers[0].retries = retries;
+        let mut said = 0;
+        for seed in SEEDS {
+            s.seed = seed;
+            let (e, _) = run(&s);
+            for a in e.anomalies.iter().filter(|a| a.explanation.contains("no send of it got an ack")) {
+                assert!(a.explanation.contains(words), "{}", a.explanation);
+                said += 1;
+            }
+        }
+        assert!(said > 0, "retries {retries}: some message was lost by the producer");
+    }
+}
+
+#[test]
 fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
     // A replay at 6 s re-delivers every order; the sink de-duplicates by key, for as long as it keeps keys.
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Payment, Strategy::IdempotencyKey);

@@ -218,6 +218,15 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
     } else {
         format!("'claim_first' would (at the price of losing the message if a consumer crashes after claiming); only {sink_name} accepting an idempotency key closes it completely")
     };
+    // Never advise the strategy that just failed: it failed because its ids expired, so say what closes
+    // that window.
+    let fix = match s.handler.store_ttl_ms {
+        Some(ttl) if fix.contains(&format!("'{current}' would")) => format!(
+            "'{current}' would with its ids kept longer than {} (store_ttl_ms), past the last moment a copy can still arrive (a redelivery, a producer's retry or a replay)",
+            seconds(ttl)
+        ),
+        _ => fix,
+    };
     // A transactional stage's record is exactly-once; its external effect is not.
     let outside_txn = if s.transactional {
         format!("Kafka transactions made the stage's output record exactly-once, but {sink_name} is outside the transaction. ")
@@ -567,7 +576,15 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::NeverPublished => format!(
             "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
         ),
-        LossReason::ProducerGaveUp => format!("{label} never reached '{who}': no send of it got an ack (each send or its ack was lost) and the producer gave up after its retries."),
+        LossReason::ProducerGaveUp => {
+            let retries = e.messages.get(m).and_then(|x| e.producers.get(x.producer as usize)).map_or(0, |p| p.spec.retries);
+            let gave_up = match retries {
+                0 => "the producer does not retry (retries = 0)".to_string(),
+                1 => "the producer gave up after its one retry".to_string(),
+                n => format!("the producer gave up after its {n} retries"),
+            };
+            format!("{label} never reached '{who}': no send of it got an ack (each send or its ack was lost) and {gave_up}.")
+        }
         LossReason::NoConsumerRunning => format!(
             "{label} never reached '{who}': all its consumers were stopped and none started again. It still waits in the log or queue, unread."
         ),
