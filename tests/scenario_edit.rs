@@ -71,3 +71,25 @@ fn a_stage_is_not_copied_because_the_copy_would_write_every_record_twice() {
     let error = apply_edit(&mut s, &Edit::CopyGroup(stage)).expect_err("refused");
     assert!(error.contains("is a stage"), "{error}");
 }
+
+#[test]
+fn a_queue_acked_on_receipt_loses_what_a_crash_interrupts_and_never_duplicates_it() {
+    // Preset 02's queue with crashes: acked after processing it duplicates some emails; acked on receipt
+    // (the checkbox in the queue's settings) it loses some instead, and never sends one twice.
+    use brokerscope::scenario::model::{CrashPoint, QueueAck};
+    let mut s = preset("02");
+    s.faults.consumer_crash = 0.3;
+    s.faults.crash_points = vec![CrashPoint::BeforeEffect, CrashPoint::AfterEffect];
+    let run = |s: &Scenario| {
+        let mut e = brokerscope::engine::Engine::new(s.clone()).expect("valid");
+        e.run_to_end();
+        e.report()
+    };
+    let after = run(&s);
+    apply_edit(&mut s, &Edit::QueueAck(0, QueueAck::BeforeProcessing)).expect("a queue's ack mode can change");
+    validate(&s).expect("still valid");
+    let before = run(&s);
+    assert!(after.duplicate_effects > 0 && after.lost_messages == 0, "{after:?}");
+    assert!(before.duplicate_effects == 0 && before.lost_messages > 0, "{before:?}");
+    assert!(apply_edit(&mut s, &Edit::QueueAck(7, QueueAck::BeforeProcessing)).is_err(), "no queue 7");
+}

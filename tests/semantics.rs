@@ -82,6 +82,18 @@ fn slow(s: &mut Scenario) {
     s.faults.slow_factor = 20; // 600 ms > 400 ms visibility timeout
 }
 
+// Ack before processing: RabbitMQ "automatic acknowledgement mode" ("a message is considered to be
+// successfully delivered immediately after it is sent … at-most-once", RabbitMQ docs, "Consumer
+// Acknowledgements and Publisher Confirms"); on SQS a DeleteMessage right after ReceiveMessage.
+fn ack_first(s: &mut Scenario) {
+    s.queues[0].ack = QueueAck::BeforeProcessing;
+}
+
+fn ack_first_poison(s: &mut Scenario) {
+    ack_first(s);
+    poison(s);
+}
+
 fn duplicate_delivery(s: &mut Scenario) {
     s.faults.duplicate_delivery = 0.1;
 }
@@ -167,6 +179,10 @@ fn table() -> Vec<Row> {
         row("queue: claim_first with a concurrent redelivery ⇒ no duplicate",                     queue(Standard, Email, S::ClaimFirst, None),                           slow,                [No,  No,  No,  No,  No]),
         row("queue: crash after effect, before ack ⇒ duplicate after the visibility timeout",     queue(Standard, Email, S::None, AfterEffect),                          as_is,               [Yes, No,  No,  No,  No]),
         row("queue: crash before effect ⇒ redelivered, neither",                                  queue(Standard, Email, S::None, BeforeEffect),                         as_is,               [No,  No,  No,  No,  No]),
+        row("queue, ack on receipt + crash before effect ⇒ loss, never a duplicate",              queue(Standard, Email, S::None, BeforeEffect),                         ack_first,           [No,  Yes, No,  No,  No]),
+        row("queue, ack on receipt + crash after effect ⇒ neither (it is never redelivered)",     queue(Standard, Email, S::None, AfterEffect),                          ack_first,           [No,  No,  No,  No,  No]),
+        row("queue, ack on receipt + slow handler ⇒ no redelivery, no duplicate",                 queue(Standard, Email, S::None, None),                                 |s| { ack_first(s); slow(s) }, [No,  No,  No,  No,  No]),
+        row("queue, ack on receipt + poison ⇒ lost, never dead-lettered",                         queue(Standard, Email, S::None, None),                                 ack_first_poison,    [No,  Yes, No,  No,  No]),
         row("standard queue duplicate delivery ⇒ duplicate",                                      queue(Standard, Email, S::None, None),                                 duplicate_delivery,  [Yes, No,  No,  No,  No]),
         row("queue: a poison message fails every receive ⇒ dead-lettered after max receives",    queue(Standard, Email, S::None, None),                                 poison,              [No,  No,  No,  Yes, No]),
         row("FIFO queue: no duplicate delivery",                                                  queue(Fifo, Email, S::None, None),                                     duplicate_delivery,  [No,  No,  No,  No,  No]),

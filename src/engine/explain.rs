@@ -606,6 +606,21 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             });
             format!("{label} was lost by '{who}':{detail} the group resumed after the committed offset, so nobody processed it. Committing before processing is at-most-once: no duplicates, but loss.")
         }
+        LossReason::AckedBeforeProcessing { delivery } => {
+            let detail = e.delivery(delivery).map_or(String::new(), |d| {
+                let what = match d.outcome {
+                    Outcome::Failed { .. } => "its handler failed".to_string(),
+                    _ => format!("it crashed{}", collateral(d)),
+                };
+                format!(
+                    " {} acked it on receipt at {} and {what} at {} before the side effect;",
+                    e.consumer_name(d.consumer),
+                    seconds(d.at_ms),
+                    seconds(d.ended_at_ms.get().unwrap_or(d.at_ms))
+                )
+            });
+            format!("{label} was lost by '{who}':{detail} the queue had deleted it, so nothing brought it back. Acking before processing (RabbitMQ autoAck, an SQS delete right after receive) is at-most-once: no duplicates from redelivery, but loss.")
+        }
         LossReason::SkippedByClaim { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {

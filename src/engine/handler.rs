@@ -129,6 +129,11 @@ impl Engine {
         let cause = self.deliveries[d].trace_cause();
         let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
         self.deliveries[d].trace_seq = seq;
+        if let Role::Worker { queue } = self.consumers[c as usize].role {
+            if self.queues[queue as usize].spec.ack == QueueAck::BeforeProcessing {
+                self.ack_on_receipt(c, queue, d);
+            }
+        }
         let read_fails = self.roll_handler_faults(c, slot, sub);
         let producer = self.messages[m].producer as usize;
         if self.producers[producer].spec.payload == Payload::Notification && !self.read_back(c, slot, read_fails) {

@@ -225,24 +225,42 @@ impl Engine {
         true
     }
 
-    pub(super) fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+    /// Ack before processing: the entry is deleted as soon as it is received, so nothing brings it back; a
+    /// crash or a failure before the effect loses the message.
+    pub(super) fn ack_on_receipt(&mut self, c: u16, q: u16, d: u32) {
+        self.delete_entry(c, q, d);
+        let (m, sub) = (self.deliveries[d].message, self.queues[q as usize].sub);
+        self.subs[sub as usize].note_loss(m, LossReason::AckedBeforeProcessing { delivery: d });
+    }
+
+    /// Deletes the entry delivery `d` holds (an ack), if its receipt still holds it; false if stale.
+    fn delete_entry(&mut self, c: u16, q: u16, d: u32) -> bool {
         let qi = q as usize;
-        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return false };
         let m = self.deliveries[d].message;
         let store = &mut self.queues[qi].store;
         let e = &mut store.entries[entry];
-        if e.held_by(receipt) {
-            e.state = EntryState::Deleted;
-            store.in_flight -= 1;
-            if !store.group_busy.is_empty() {
-                store.release_group(self.messages[m].key);
-            }
-            self.trace(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
-            self.cancel_visibility_timer(q, entry, receipt);
-            if self.queues[qi].spec.kind == QueueKind::Fifo {
-                self.wake_worker(q);
-            }
-        } else {
+        if !e.held_by(receipt) {
+            return false;
+        }
+        e.state = EntryState::Deleted;
+        store.in_flight -= 1;
+        if !store.group_busy.is_empty() {
+            store.release_group(self.messages[m].key);
+        }
+        self.trace(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
+        self.cancel_visibility_timer(q, entry, receipt);
+        if self.queues[qi].spec.kind == QueueKind::Fifo {
+            self.wake_worker(q);
+        }
+        true
+    }
+
+    pub(super) fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+        let m = self.deliveries[d].message;
+        // Acked on receipt already (ack before processing): nothing left to ack.
+        let acked_before = self.queues[q as usize].spec.ack == QueueAck::BeforeProcessing;
+        if !acked_before && !self.delete_entry(c, q, d) {
             // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
             self.deliveries[d].outcome = Outcome::AckRejected;
             self.trace(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());

@@ -228,6 +228,8 @@ pub enum LossReason {
     NoConsumerRunning,
     /// The offset was committed before processing and the consumer crashed before the effect.
     CommittedBeforeProcessing { delivery: u32 },
+    /// The queue's worker acked it on receipt (ack before processing) and crashed or failed before the effect.
+    AckedBeforeProcessing { delivery: u32 },
     /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
     /// failed before applying the effect (a crashed claimant's claim blocks every retry).
     SkippedByClaim { delivery: u32 },

@@ -17,6 +17,8 @@ pub enum Edit {
     GroupMembers(usize, bool),
     /// Add (true) or remove (false) a worker of a queue.
     QueueWorkers(usize, bool),
+    /// When a queue's workers ack: after processing or on receipt.
+    QueueAck(usize, crate::scenario::model::QueueAck),
     Partitions(usize, u32),
     VisibilityTimeout(usize, u64),
     MaxReceives(usize, u32),
@@ -95,6 +97,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::Partitions(i, n) => get(&mut s.topics, i, "topic")?.partitions = n,
         Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
         Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
+        Edit::QueueAck(i, ack) => get(&mut s.queues, i, "queue")?.ack = ack,
         Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
         Edit::ProducerPublishMode(i, mode) => get(&mut s.producers, i, "producer")?.publish_mode = mode,
         Edit::ProducerFireAndForget(i, on) => {

@@ -351,6 +351,19 @@ pub enum QueueKind {
     Fifo,
 }
 
+/// When a queue's worker acknowledges (deletes) a message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueAck {
+    /// After the handler finished (SQS DeleteMessage after processing, RabbitMQ manual ack): a crash
+    /// before it makes the message come back (at-least-once).
+    #[default]
+    AfterProcessing,
+    /// On receipt, before the handler runs (RabbitMQ `autoAck=true`, SQS delete right after receive): a
+    /// crash or failure before the effect loses the message, and it never comes back (at-most-once).
+    BeforeProcessing,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Queue {
@@ -369,6 +382,8 @@ pub struct Queue {
     /// For a queue bound to an exchange: its subscription starts at this time (a team that arrives later).
     /// Copies exist only from then on; a queue has no history to read.
     pub subscribe_at_ms: u64,
+    /// When the workers ack: after processing (at-least-once) or on receipt (at-most-once).
+    pub ack: QueueAck,
     pub handler: Handler,
 }
 
@@ -383,6 +398,7 @@ impl Default for Queue {
             consumers: vec!["w1".into()],
             concurrency: 1,
             subscribe_at_ms: 0,
+            ack: QueueAck::AfterProcessing,
             handler: Handler::default(),
         }
     }

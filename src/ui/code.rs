@@ -21,6 +21,8 @@ pub struct CodeLine {
 /// step in progress and the armed crash point marked.
 pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     let Some(c) = e.consumers.get(consumer as usize) else { return vec![] };
+    let ack_first = matches!(c.role, Role::Worker { queue }
+        if e.queues[queue as usize].spec.ack == crate::scenario::model::QueueAck::BeforeProcessing);
     let (handler, commit, source, output, transactional) = match c.role {
         Role::Member { group } => {
             let g = &e.groups[group as usize];
@@ -62,6 +64,9 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     if commit == Some(CommitPolicy::BeforeProcessing) {
         lines.push(("commit(msg.offset + 1)  # before the work: at-most-once".into(), Step::Receive, None));
     }
+    if ack_first {
+        lines.push(("queue.delete(msg.receipt)  # ack before the work: at-most-once".into(), Step::Receive, None));
+    }
     if notification {
         let crash = if check.is_none() { Some(CrashPoint::BeforeEffect) } else { None };
         lines.push(("entity = source_api.get(msg.key)  # thin event: read back".into(), Step::Receive, crash));
@@ -96,6 +101,7 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
         _ if transactional => {
             "producer.send_offsets_to_transaction(msg.offset + 1); producer.commit_transaction()".to_string()
         }
+        None if ack_first => "# done (already acked)".to_string(),
         None => "queue.delete(msg.receipt)  # ack".to_string(),
         Some(CommitPolicy::AfterProcessing) => "commit(msg.offset + 1)  # after the work".to_string(),
         Some(CommitPolicy::Auto { interval_ms }) => {
@@ -170,5 +176,18 @@ mod tests {
         let commit = lines.iter().position(|l| l.text.starts_with("commit(")).unwrap();
         let effect = lines.iter().position(|l| l.step == Step::Effect).unwrap();
         assert!(commit < effect);
+    }
+
+    #[test]
+    fn ack_on_receipt_shows_the_ack_first_and_nothing_left_to_ack() {
+        let json = crate::scenario::presets::PRESETS.iter().find(|(s, _)| s.starts_with("02")).unwrap().1;
+        let mut scenario = crate::scenario::parse_scenario(json).unwrap();
+        scenario.queues[0].ack = crate::scenario::model::QueueAck::BeforeProcessing;
+        let e = crate::engine::Engine::new(scenario).unwrap();
+        let lines = handler_code(&e, 0);
+        let ack = lines.iter().position(|l| l.text.starts_with("queue.delete(")).unwrap();
+        let effect = lines.iter().position(|l| l.step == Step::Effect).unwrap();
+        assert!(ack < effect, "{lines:?}");
+        assert_eq!(lines.iter().filter(|l| l.text.starts_with("queue.delete(")).count(), 1);
     }
 }

@@ -58,6 +58,7 @@ pub(super) fn loss_reason(reason: LossReason) -> &'static str {
         LossReason::NoConsumerRunning => "not processed: every consumer was stopped",
         LossReason::ProducerGaveUp => "lost: the producer gave up",
         LossReason::CommittedBeforeProcessing { .. } => "lost: committed before processing, then a crash",
+        LossReason::AckedBeforeProcessing { .. } => "lost: acked on receipt, then a crash or a failure",
         LossReason::SkippedByClaim { .. } => "lost: skipped because of a claim whose owner crashed",
         LossReason::DeletedByRetention { .. } => "lost: deleted by retention before it was read",
         LossReason::BlockedByPoison { .. } => "lost: stuck behind a poison record",

@@ -126,6 +126,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
             consumers: names(&mut rng),
             concurrency: rng.range_inclusive(1, 3) as u32,
             subscribe_at_ms: 0,
+            ack: QueueAck::AfterProcessing,
             handler: handler(&mut rng),
         });
     }
@@ -216,6 +217,12 @@ pub fn random_scenario(seed: u64) -> Scenario {
             _ => FaultAction::SlowConsumer { consumer: consumers[0].clone(), factor: 5, duration_ms: 500 },
         };
         s.faults.scripted.push(ScriptedFault { at_ms, action });
+    }
+    // Drawn last, so the draws before it (and the scenarios of seeds that have no queue) stay as they were.
+    if let Some(q) = s.queues.first_mut() {
+        if rng.chance(0.25) {
+            q.ack = QueueAck::BeforeProcessing;
+        }
     }
     s
 }

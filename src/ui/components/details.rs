@@ -4,7 +4,9 @@ use super::ActionProps;
 use crate::engine::observe::seconds;
 use crate::engine::{Engine, Role};
 use crate::number::decimal;
-use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, ResetTarget, Strategy};
+use crate::scenario::model::{
+    Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, QueueAck, ResetTarget, Strategy,
+};
 use crate::ui::code::handler_code;
 use crate::ui::journey::journey;
 use crate::ui::layout::NodeId;
@@ -197,6 +199,9 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
             { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", Box::new(move |v| Edit::VisibilityTimeout(q, v))) }
             { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
                 Box::new(move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32))) }
+            { checkbox(on_action, "Ack on receipt, before processing (at-most-once: a crash loses the message)",
+                spec.ack == QueueAck::BeforeProcessing, "edit-ack-first",
+                Box::new(move |on| Edit::QueueAck(q, if on { QueueAck::BeforeProcessing } else { QueueAck::AfterProcessing }))) }
             { plus_minus(on_action, "workers", spec.consumers.len(), Rc::new(move |add| Edit::QueueWorkers(q, add))) }
             <div class="buttons">
                 { button(on_action, Action::Inject(FaultAction::DuplicateNextDelivery { queue: spec.name.clone() }),
