@@ -191,6 +191,7 @@ fn decode_v1(data: &str) -> Result<SharedRun, LinkError> {
         return Err(LinkError::Damaged("it does not unpack"));
     }
     let json = std::str::from_utf8(&json).map_err(|_| LinkError::Damaged("not text"))?;
+    crate::scenario::validate::named_fields_only(json).map_err(LinkError::Invalid)?;
     let run: SharedRun = parse_located(json).map_err(LinkError::Invalid)?;
     validate(&run.scenario)
         .map_err(|e| LinkError::Invalid(ScenarioError { path: format!("scenario.{}", e.path), ..e }))?;

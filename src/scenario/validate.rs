@@ -47,9 +47,48 @@ impl std::error::Error for ScenarioError {}
 
 /// Parses JSON text into a scenario and validates it.
 pub fn parse_scenario(json: &str) -> Result<Scenario, ScenarioError> {
+    named_fields_only(json)?;
     let scenario: Scenario = parse_located(json)?;
     validate(&scenario)?;
     Ok(scenario)
+}
+
+/// The keys under which the format has lists: of entities (objects) or of names (strings).
+const LIST_KEYS: [&str; 9] =
+    ["producers", "topics", "queues", "exchanges", "groups", "sinks", "scripted", "consumers", "crash_points"];
+
+/// serde reads a struct from a JSON list of its fields in order (`"faults": [0.9]` is a lost-ack
+/// probability of 0.9), which the format's promise that a typo is an error cannot keep: every object of
+/// a scenario must name its fields. A list may stand only where the format has one, and never holds a list.
+pub fn named_fields_only(json: &str) -> Result<(), ScenarioError> {
+    // Not JSON, or not an object at the top: the typed parse says so, with its position.
+    let Ok(value @ serde_json::Value::Object(_)) = serde_json::from_str::<serde_json::Value>(json) else {
+        return Ok(());
+    };
+    let mut stack: Vec<(String, &serde_json::Value, bool)> = vec![(String::new(), &value, false)];
+    while let Some((path, v, list_allowed)) = stack.pop() {
+        match v {
+            serde_json::Value::Object(fields) => {
+                for (key, field) in fields.iter().rev() {
+                    let at = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    stack.push((at, field, LIST_KEYS.contains(&key.as_str())));
+                }
+            }
+            serde_json::Value::Array(items) if list_allowed => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((format!("{path}[{i}]"), item, false));
+                }
+            }
+            serde_json::Value::Array(_) => {
+                return Err(ScenarioError {
+                    path,
+                    message: "an object with named fields is expected here, not a list (a list would be read field by field, in order, and a mistake would go unnoticed)".into(),
+                })
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Parses a JSON object into `T`, naming the field of the first problem (`groups[1].batch_size: …`).
@@ -473,6 +512,33 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_object_written_as_a_list_of_its_fields_is_refused_where_it_stands() {
+        // Each would be read by position (a lost-ack probability of 0.9, a topic "t" of 3 partitions).
+        let base = crate::scenario::presets::PRESETS[0].1;
+        let with = |key: &str, value: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(base).unwrap();
+            let target = key.split('.').fold(&mut v, |v, k| match k.parse::<usize>() {
+                Ok(i) => &mut v[i],
+                Err(_) => &mut v[k],
+            });
+            *target = serde_json::from_str(value).unwrap();
+            serde_json::to_string(&v).unwrap()
+        };
+        for (key, value, path) in [
+            ("faults", "[0.9]", "faults"),
+            ("topics.0", "[\"user-events\", 3]", "topics[0]"),
+            ("groups.0.handler", "[\"email\"]", "groups[0].handler"),
+            ("producers.0.rate", "[200]", "producers[0].rate"),
+        ] {
+            let e = parse_scenario(&with(key, value)).expect_err(key);
+            assert_eq!(e.path, path, "{e}");
+            assert!(e.message.contains("named fields is expected here, not a list"), "{}", e.message);
+        }
+        // The lists the format has stay lists.
+        assert!(parse_scenario(base).is_ok());
+    }
 
     #[test]
     fn a_type_error_is_located_by_its_path() {
