@@ -112,7 +112,7 @@ pub fn parse_located<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, Sc
             }
             _ => e.to_string(),
         };
-        ScenarioError { path, message }
+        ScenarioError { path: clip(path), message: clip(message) }
     })
 }
 
@@ -178,13 +178,38 @@ pub fn path_at(json: &str, line: usize, column: usize) -> String {
     path
 }
 
+/// The first problem found: only it is reported, and keeping the others cost a 20 MB file 865 MB.
 struct Check {
-    errors: Vec<ScenarioError>,
+    first: Option<ScenarioError>,
+}
+
+/// An error's path and message are cut to this many characters: they may quote the input (an unknown
+/// 10 MB key), and a message is for reading.
+const MAX_ERROR_CHARS: usize = 300;
+
+/// `text` cut to `MAX_ERROR_CHARS`, ending in "…" when cut.
+pub(super) fn clip(text: String) -> String {
+    if text.chars().count() <= MAX_ERROR_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(MAX_ERROR_CHARS).collect();
+    cut.push('…');
+    cut
+}
+
+/// Control characters and the bidirectional formatting ones (U+202A–U+202E, U+2066–U+2069, the marks
+/// U+200E and U+200F): in a name they would reorder the sentence it is quoted in.
+fn plain_name(name: &str) -> bool {
+    !name.chars().any(|ch| {
+        ch.is_control() || matches!(ch, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
 }
 
 impl Check {
     fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.errors.push(ScenarioError { path: path.into(), message: message.into() });
+        if self.first.is_none() {
+            self.first = Some(ScenarioError { path: clip(path.into()), message: clip(message.into()) });
+        }
     }
     fn range_u64(&mut self, path: &str, value: u64, lo: u64, hi: u64) {
         if value < lo || value > hi {
@@ -201,6 +226,8 @@ impl Check {
             self.fail(path, "a name is required");
         } else if name.chars().count() > MAX_NAME_CHARS {
             self.fail(path, format!("names are at most {MAX_NAME_CHARS} characters"));
+        } else if !plain_name(name) {
+            self.fail(path, "a name may not hold control characters or bidirectional formatting characters (U+202E and the like): they would reorder the sentences that quote it");
         } else if !seen.insert(name.to_string()) {
             self.fail(path, format!("the name '{name}' is used twice"));
         }
@@ -242,16 +269,15 @@ fn stage_cycle(s: &Scenario, from: &str, to: &str) -> bool {
 /// Checks cross-references and ranges. Returns the first problem found (they are all collected; the first
 /// is the one a reader fixes first).
 pub fn validate(s: &Scenario) -> Result<(), ScenarioError> {
-    let errors = validate_all(s);
-    match errors.into_iter().next() {
+    match first_problem(s) {
         Some(e) => Err(e),
         None => Ok(()),
     }
 }
 
-/// Every problem in the scenario, in document order.
-pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
-    let mut c = Check { errors: vec![] };
+/// The first problem in the scenario, in document order.
+fn first_problem(s: &Scenario) -> Option<ScenarioError> {
+    let mut c = Check { first: None };
     if s.version != FORMAT_VERSION {
         c.fail(
             "version",
@@ -278,17 +304,17 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
             c.fail(label, format!("{n} entries: at most {MAX_ENTITIES}"));
         }
     }
-    if !c.errors.is_empty() {
-        return c.errors;
+    if c.first.is_some() {
+        return c.first;
     }
 
     for (i, p) in s.producers.iter().enumerate() {
         let at = format!("producers[{i}]");
         c.name(&format!("{at}.name"), &p.name, &mut names);
-        if p.message.trim().is_empty() || p.message.chars().count() > MAX_NAME_CHARS {
+        if p.message.trim().is_empty() || p.message.chars().count() > MAX_NAME_CHARS || !plain_name(&p.message) {
             c.fail(format!("{at}.message"), "a message type name of 1 to 64 characters is required");
         }
-        if p.key_name.trim().is_empty() || p.key_name.chars().count() > MAX_NAME_CHARS {
+        if p.key_name.trim().is_empty() || p.key_name.chars().count() > MAX_NAME_CHARS || !plain_name(&p.key_name) {
             c.fail(format!("{at}.key_name"), "a key name of 1 to 64 characters is required (\"user\", \"order\")");
         }
         let target = p.target.as_str();
@@ -506,12 +532,36 @@ pub fn validate_all(s: &Scenario) -> Vec<ScenarioError> {
             }
         }
     }
-    c.errors
+    c.first
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_cannot_reorder_a_sentence_and_an_error_never_quotes_a_huge_input_whole() {
+        let base = crate::scenario::presets::PRESETS[4].1;
+        let mut v: serde_json::Value = serde_json::from_str(base).unwrap();
+        v["groups"][0]["name"] = "notif\u{202e}snoitac".into();
+        let e = parse_scenario(&v.to_string()).unwrap_err();
+        assert_eq!(e.path, "groups[0].name");
+        assert!(e.message.contains("bidirectional"), "{}", e.message);
+        let mut v: serde_json::Value = serde_json::from_str(base).unwrap();
+        v["producers"][0]["key_name"] = "us\u{2066}er".into();
+        assert_eq!(parse_scenario(&v.to_string()).unwrap_err().path, "producers[0].key_name");
+        // A 1 MB unknown key and a 1 MB target name: the error says what, in a readable length.
+        let huge = "k".repeat(1 << 20);
+        let e = parse_scenario(&format!("{{\"{huge}\": 1}}")).unwrap_err();
+        assert!(e.to_string().chars().count() < 700, "{} characters", e.to_string().len());
+        assert!(e.message.starts_with("unknown field"), "{}", e.message);
+        let mut v: serde_json::Value = serde_json::from_str(base).unwrap();
+        v["producers"][0]["target"] = huge.clone().into();
+        let e = parse_scenario(&v.to_string()).unwrap_err();
+        assert_eq!(e.path, "producers[0].target");
+        assert!(e.message.starts_with("no topic, queue or exchange is named 'kkk") && e.message.ends_with('…'));
+        assert!(e.message.chars().count() <= 301);
+    }
 
     #[test]
     fn an_object_written_as_a_list_of_its_fields_is_refused_where_it_stands() {
