@@ -474,6 +474,53 @@ fn a_producer_that_never_retries_is_not_said_to_have_given_up_after_its_retries(
 }
 
 #[test]
+fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
+    // With no probabilistic faults, each scripted producer fault does its documented harm to exactly one
+    // message: the scripted twins of faults.lost_send, faults.producer_crash and faults.relay_crash.
+    let base = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    let fault = |s: &mut Scenario, action: FaultAction| s.faults.scripted = vec![at(2_000, action)];
+    let p = || "p".to_string();
+
+    // A lost send with acks=0: the message is lost, silently (Kafka `acks=0`: "the producer will not wait
+    // for any acknowledgment … the retries configuration will not take effect").
+    let mut s = base.clone();
+    s.producers[0].acks = Acks::Zero;
+    s.producers[0].idempotent = false;
+    fault(&mut s, FaultAction::LoseNextSend { producer: p() });
+    let (_, r) = run(&s);
+    assert_eq!((r.lost_messages, r.duplicate_effects), (1, 0), "{r:?}");
+    // With acks=all the producer resends after its request timeout: nothing is lost.
+    let mut s = base.clone();
+    fault(&mut s, FaultAction::LoseNextSend { producer: p() });
+    let (e, r) = run(&s);
+    assert_eq!((r.lost_messages, r.effected), (0, r.obligations), "{r:?}");
+    assert_eq!(e.counters.producer_retries, 1, "one resend");
+
+    // A dual write that crashes between its database write and its publish loses one event.
+    let mut s = base.clone();
+    s.producers[0].publish_mode = PublishMode::DualWrite;
+    fault(&mut s, FaultAction::CrashProducerBeforePublish { producer: p() });
+    let (e, r) = run(&s);
+    assert_eq!(r.lost_messages, 1, "{r:?}");
+    assert!(e.anomalies.iter().any(|a| a.explanation.contains("crashed before publishing (a dual write)")));
+    // Published first, then crashed before its write: one invented event.
+    s.producers[0].publish_mode = PublishMode::DualWritePublishFirst;
+    let (_, r) = run(&s);
+    assert_eq!((r.invented_events, r.lost_messages), (1, 0), "{r:?}");
+    // The outbox cannot lose it: the same fault does nothing there.
+    s.producers[0].publish_mode = PublishMode::Outbox;
+    let (_, r) = run(&s);
+    assert_eq!((r.lost_messages, r.invented_events, r.duplicate_appends), (0, 0, 0), "{r:?}");
+
+    // An outbox relay that crashes after publishing publishes that row again: one duplicate append.
+    let mut s = base.clone();
+    s.producers[0].publish_mode = PublishMode::Outbox;
+    fault(&mut s, FaultAction::CrashRelayAfterPublish { producer: p() });
+    let (_, r) = run(&s);
+    assert_eq!((r.duplicate_appends, r.lost_messages), (1, 0), "{r:?}");
+}
+
+#[test]
 fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
     // A replay at 6 s re-delivers every order; the sink de-duplicates by key, for as long as it keeps keys.
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Payment, Strategy::IdempotencyKey);

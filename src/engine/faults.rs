@@ -33,13 +33,17 @@ impl Engine {
     pub(super) fn roll_producer_crash(&mut self, p: u16) -> bool {
         let (faulty, chance) = (self.in_fault_phase(), self.scenario.faults.producer_crash);
         let prod = &mut self.producers[p as usize];
-        faulty && prod.spec.publish_mode != PublishMode::Outbox && prod.fault_rng.chance(chance)
+        faulty
+            && prod.spec.publish_mode != PublishMode::Outbox
+            && (std::mem::take(&mut prod.armed.crash_before_publish) || prod.fault_rng.chance(chance))
     }
 
     /// `faults.lost_send`: the request never reaches the broker.
     pub(super) fn roll_lost_send(&mut self, p: u16) -> bool {
         let chance = self.scenario.faults.lost_send;
-        chance > 0.0 && self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+        let faulty = self.in_fault_phase();
+        let prod = &mut self.producers[p as usize];
+        faulty && (std::mem::take(&mut prod.armed.lose_send) || (chance > 0.0 && prod.fault_rng.chance(chance)))
     }
 
     /// `faults.lost_ack`: the broker's ack never reaches the producer.
@@ -51,7 +55,9 @@ impl Engine {
     /// `faults.relay_crash`: the outbox relay crashes after publishing, before marking the row sent.
     pub(super) fn roll_relay_crash(&mut self, p: u16) -> bool {
         let chance = self.scenario.faults.relay_crash;
-        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+        let faulty = self.in_fault_phase();
+        let prod = &mut self.producers[p as usize];
+        faulty && (std::mem::take(&mut prod.armed.relay_crash) || prod.fault_rng.chance(chance))
     }
 
     /// `faults.duplicate_delivery`, or a scripted `duplicate_next_delivery`: a standard queue delivers a
@@ -114,6 +120,18 @@ impl Engine {
             FaultAction::DropAcks { producer, duration_ms } => {
                 if let Some(p) = self.producers.iter_mut().find(|p| p.spec.name == producer) {
                     p.drop_acks_until = self.now + duration_ms;
+                }
+            }
+            FaultAction::LoseNextSend { ref producer }
+            | FaultAction::CrashProducerBeforePublish { ref producer }
+            | FaultAction::CrashRelayAfterPublish { ref producer } => {
+                if let Some(p) = self.producers.iter_mut().find(|p| &p.spec.name == producer) {
+                    let armed = &mut p.armed;
+                    match fault.action {
+                        FaultAction::LoseNextSend { .. } => armed.lose_send = true,
+                        FaultAction::CrashProducerBeforePublish { .. } => armed.crash_before_publish = true,
+                        _ => armed.relay_crash = true,
+                    }
                 }
             }
             FaultAction::SlowConsumer { consumer, factor, duration_ms } => {

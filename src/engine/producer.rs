@@ -10,6 +10,9 @@ pub struct ProducerState {
     pub spec: Producer,
     pub produced: u32,
     pub(super) drop_acks_until: SimTime,
+    /// Scripted faults armed for this producer's next opportunity: a lost send, a crash before the
+    /// publish (dual write), a relay crash after the publish (outbox).
+    pub(super) armed: ArmedFaults,
     pub(super) work_rng: SimRng,
     pub(super) fault_rng: SimRng,
     /// Per key: the current version in the producing service's own database (what the read API returns).
@@ -19,6 +22,13 @@ pub struct ProducerState {
     /// the order they were produced. The broker appends only the first (Kafka's sequence numbers); the
     /// others are refused as out of sequence and sent again, so a lost send cannot reorder a partition.
     pub(super) in_sequence: Vec<VecDeque<u32>>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct ArmedFaults {
+    pub(super) lose_send: bool,
+    pub(super) crash_before_publish: bool,
+    pub(super) relay_crash: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -116,6 +116,7 @@ fn producer_state(scenario: &Scenario, p: &Producer, (work_rng, fault_rng): (Sim
         spec: p.clone(),
         produced: 0,
         drop_acks_until: 0,
+        armed: Default::default(),
         work_rng,
         fault_rng,
         db_version: vec![0; p.keys as usize + 1],

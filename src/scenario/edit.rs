@@ -115,9 +115,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
             }
             let name = get(&mut s.producers, i, "producer")?.name.clone();
             s.producers.remove(i);
-            s.faults
-                .scripted
-                .retain(|f| !matches!(&f.action, FaultAction::DropAcks { producer, .. } if *producer == name));
+            s.faults.scripted.retain(|f| f.action.producer() != Some(name.as_str()));
         }
         Edit::CopyGroup(i) => {
             let mut copy = get(&mut s.groups, i, "group")?.clone();

@@ -537,6 +537,27 @@ pub enum FaultAction {
     StopConsumer { consumer: String },
     /// Start a stopped consumer (scale out): it joins its group, which rebalances.
     StartConsumer { consumer: String },
+    /// The producer's next send never reaches the broker (`faults.lost_send`, once).
+    LoseNextSend { producer: String },
+    /// The producing service crashes between its database write and its publish for its next message
+    /// (a dual write; `faults.producer_crash`, once). No effect with the outbox.
+    CrashProducerBeforePublish { producer: String },
+    /// The outbox relay crashes after publishing its next row and before marking it sent
+    /// (`faults.relay_crash`, once). Only with the outbox.
+    CrashRelayAfterPublish { producer: String },
+}
+
+impl FaultAction {
+    /// The producer a producer-side fault names.
+    pub fn producer(&self) -> Option<&str> {
+        match self {
+            FaultAction::DropAcks { producer, .. }
+            | FaultAction::LoseNextSend { producer }
+            | FaultAction::CrashProducerBeforePublish { producer }
+            | FaultAction::CrashRelayAfterPublish { producer } => Some(producer),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

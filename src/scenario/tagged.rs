@@ -238,9 +238,22 @@ impl TryFrom<FaultActionRepr> for FaultAction {
                 f.only(&["consumer"])?;
                 Ok(FaultAction::StartConsumer { consumer: need(r.consumer, "consumer")? })
             }
+            "lose_next_send" => {
+                f.only(&["producer"])?;
+                Ok(FaultAction::LoseNextSend { producer: need(r.producer, "producer")? })
+            }
+            "crash_producer_before_publish" => {
+                f.only(&["producer"])?;
+                Ok(FaultAction::CrashProducerBeforePublish { producer: need(r.producer, "producer")? })
+            }
+            "crash_relay_after_publish" => {
+                f.only(&["producer"])?;
+                Ok(FaultAction::CrashRelayAfterPublish { producer: need(r.producer, "producer")? })
+            }
             _ => Err(f.unknown(
                 "crash_consumer, drop_acks, slow_consumer, read_api_down, duplicate_next_delivery, reset_group, \
-                 stop_consumer, start_consumer",
+                 stop_consumer, start_consumer, lose_next_send, crash_producer_before_publish, \
+                 crash_relay_after_publish",
             )),
         }
     }

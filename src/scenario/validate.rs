@@ -510,6 +510,13 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
                 }
                 c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
             }
+            FaultAction::LoseNextSend { producer }
+            | FaultAction::CrashProducerBeforePublish { producer }
+            | FaultAction::CrashRelayAfterPublish { producer } => {
+                if !producers.contains(producer.as_str()) {
+                    c.fail(format!("{at}.action.producer"), format!("no producer is named '{producer}'"));
+                }
+            }
             FaultAction::SlowConsumer { consumer, factor, duration_ms } => {
                 if !consumer_names.contains(consumer) {
                     c.fail(format!("{at}.action.consumer"), format!("no consumer is named '{consumer}'"));

@@ -73,6 +73,13 @@ pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
         FaultAction::DuplicateNextDelivery { queue } => format!("duplicate the next delivery from {queue}"),
         FaultAction::StopConsumer { consumer } => format!("stop {consumer} cleanly"),
         FaultAction::StartConsumer { consumer } => format!("start {consumer}"),
+        FaultAction::LoseNextSend { producer } => format!("lose {producer}'s next send"),
+        FaultAction::CrashProducerBeforePublish { producer } => {
+            format!("crash {producer} between its database write and its publish")
+        }
+        FaultAction::CrashRelayAfterPublish { producer } => {
+            format!("crash {producer}'s outbox relay after it publishes, before it marks the row sent")
+        }
         FaultAction::ResetGroup { group, to } => format!(
             "reset group {group} to {}",
             match to {

@@ -557,6 +557,14 @@ pub fn Details(props: &ActionProps) -> Html {
                     </div>
                     <div class="buttons">
                         { button(on_action, Action::Inject(FaultAction::DropAcks { producer: ps.spec.name.clone(), duration_ms: 2_000 }), "Drop its acks for 2 s", "inject-drop-acks") }
+                        { button(on_action, Action::Inject(FaultAction::LoseNextSend { producer: ps.spec.name.clone() }), "Lose its next send", "inject-lose-send") }
+                        if ps.spec.publish_mode == PublishMode::Outbox {
+                            { button(on_action, Action::Inject(FaultAction::CrashRelayAfterPublish { producer: ps.spec.name.clone() }),
+                                "Crash its relay after the next publish", "inject-relay-crash") }
+                        } else {
+                            { button(on_action, Action::Inject(FaultAction::CrashProducerBeforePublish { producer: ps.spec.name.clone() }),
+                                "Crash it between its database write and its publish", "inject-dual-write-crash") }
+                        }
                         if ps.spec.payload == Payload::Notification {
                             { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
                         }
