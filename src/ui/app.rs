@@ -285,9 +285,10 @@ pub fn App() -> Html {
         let zoom = zoom.clone();
         Callback::from(move |key: ViewKey| zoom.dispatch(key))
     };
-    // Keyboard: space play/pause, → step, R restart, + − 0 F zoom (not while typing in a field).
+    // Keyboard: space play/pause, → step, R restart, + − 0 F zoom (not while typing in a field); while a
+    // lesson is open, a clicker's PageDown / PageUp move between its steps whatever has focus.
     {
-        let (dispatch, on_view) = (dispatch.clone(), on_view.clone());
+        let (dispatch, on_view, model) = (dispatch.clone(), on_view.clone(), state.model.clone());
         use_effect_with((), move |_| {
             // Not passive: space must not scroll the page when it plays or pauses.
             let options = gloo::events::EventListenerOptions::enable_prevent_default();
@@ -297,11 +298,32 @@ pub fn App() -> Html {
                 options,
                 move |event| {
                     let Some(event) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                    let typing = event
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-                    if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
+                        return;
+                    }
+                    let target = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+                    let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
+                    let in_lesson = model.try_borrow().is_ok_and(|m| m.lesson.is_some());
+                    // The clicker's keys are the lesson's, even on the lesson select the trainer just used.
+                    let step = match event.key().as_str() {
+                        "PageDown" => Some(Action::NextStep),
+                        "PageUp" => Some(Action::PreviousStep),
+                        "n" | "N" if tag == "SELECT" => Some(Action::NextStep),
+                        "p" | "P" if tag == "SELECT" => Some(Action::PreviousStep),
+                        _ => None,
+                    };
+                    if let Some(action) = step.filter(|_| in_lesson) {
+                        event.prevent_default();
+                        dispatch.emit(action);
+                        return;
+                    }
+                    if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
+                        return;
+                    }
+                    // Space on a button (or anything acting as one) presses it, and only that.
+                    let pressable = matches!(tag.as_str(), "BUTTON" | "A" | "SUMMARY")
+                        || target.as_ref().is_some_and(|el| el.get_attribute("role").as_deref() == Some("button"));
+                    if event.key() == " " && pressable {
                         return;
                     }
                     let view = match event.key().as_str() {

@@ -76,3 +76,28 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a clicker moves between lesson steps even when the lesson select has focus, and Space presses only the focused button', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=lesson-select]', '2');
+  await page.waitForSelector('[data-testid=lesson]');
+  // A mouse user's choice leaves focus on the select; the clicker's PageDown must not pick another lesson.
+  await page.focus('[data-testid=lesson-select]');
+  const chosen = await page.inputValue('[data-testid=lesson-select]');
+  await page.keyboard.press('PageDown');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'The naive check');
+  assert.equal(await page.inputValue('[data-testid=lesson-select]'), chosen, 'the select kept its lesson');
+  await page.keyboard.press('PageUp');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'No guard');
+  await page.click('[data-testid=end-lesson]');
+  // Space on the focused Step button steps once; it does not also start play.
+  if ((await page.textContent('[data-testid=play]')) !== 'Play') await page.click('[data-testid=play]');
+  await page.focus('[data-testid=step]');
+  const before = await page.textContent('[data-testid=clock]');
+  await page.keyboard.press('Space');
+  await page.waitForFunction((t) => document.querySelector('[data-testid=clock]').textContent !== t, before);
+  await page.waitForTimeout(300);
+  assert.equal(await page.textContent('[data-testid=play]'), 'Play', 'still paused');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
