@@ -521,6 +521,29 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
 }
 
 #[test]
+fn a_record_lost_in_a_committed_batch_without_being_delivered_is_not_said_to_have_crashed() {
+    // Commit before processing with batches of four: a crash at one record loses the rest of its batch,
+    // which were committed and never delivered. Their explanations must say so.
+    let mut s = topic(CommitPolicy::BeforeProcessing, SinkKind::Email, Strategy::None, CrashPoint::BeforeEffect);
+    let (mut never, mut crashed) = (0, 0);
+    for seed in SEEDS {
+        s.seed = seed;
+        let (e, _) = run(&s);
+        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::LostMessage) {
+            let delivered = e.obligation(0, a.message_id).is_some_and(|ob| ob.last_delivery != 0);
+            if delivered {
+                crashed += usize::from(a.explanation.contains("before the side effect"));
+            } else {
+                assert!(a.explanation.contains("this record was never delivered"), "{}", a.explanation);
+                assert!(!a.explanation.contains("committed its offset and it crashed"), "{}", a.explanation);
+                never += 1;
+            }
+        }
+    }
+    assert!(never > 0 && crashed > 0, "never delivered {never}, crashed while handled {crashed}");
+}
+
+#[test]
 fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
     // A replay at 6 s re-delivers every order; the sink de-duplicates by key, for as long as it keeps keys.
     let mut s = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Payment, Strategy::IdempotencyKey);

@@ -598,11 +598,15 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
                     Outcome::Failed { .. } => "its handler failed".to_string(),
                     _ => format!("it crashed{}", collateral(d)),
                 };
-                format!(
-                    " {} had committed its offset and {what} at {} before the side effect;",
-                    e.consumer_name(d.consumer),
-                    seconds(d.ended_at_ms.get().unwrap_or(d.at_ms))
-                )
+                let (who, at) = (e.consumer_name(d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)));
+                if d.message != m {
+                    // Another record of the same batch failed: this one was never delivered at all.
+                    return format!(
+                        " {who} had committed the offsets of its whole batch before processing it, and {what} at {at} while handling {} of that batch; this record was never delivered;",
+                        e.message_label(d.message)
+                    );
+                }
+                format!(" {who} had committed its offset and {what} at {at} before the side effect;")
             });
             format!("{label} was lost by '{who}':{detail} the group resumed after the committed offset, so nobody processed it. Committing before processing is at-most-once: no duplicates, but loss.")
         }
