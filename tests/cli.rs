@@ -2,6 +2,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 use std::process::Command;
 
+/// A fresh directory of this test process's own under the system's temporary directory.
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("brokerscope-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn simulate(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_simulate")).args(args).output().unwrap()
 }
@@ -50,8 +57,7 @@ fn seed_and_until_override_the_file_and_runs_are_reproducible() {
 
 #[test]
 fn invalid_input_exits_2_with_a_located_message() {
-    let dir = std::env::temp_dir().join(format!("brokerscope-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("cli");
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"version": 1, "topics": [{"name": "t", "partitions": 0}]}"#).unwrap();
     let out = simulate(&[bad.to_str().unwrap()]);
@@ -75,8 +81,7 @@ fn the_format_documents_example_report_is_what_the_cli_prints() {
         let end = doc[start..].find("```").unwrap() + start;
         doc[start..end].to_string()
     };
-    let dir = std::env::temp_dir().join(format!("brokerscope-doc-example-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("doc-example");
     let file = dir.join("example-scenario.json");
     std::fs::write(&file, json_block_after("## A complete example")).unwrap();
     let out = simulate(&[file.to_str().unwrap(), "--no-trace"]);
@@ -98,8 +103,7 @@ fn the_format_documents_example_report_is_what_the_cli_prints() {
 
 #[test]
 fn trace_writes_every_event_of_the_run_a_json_object_a_line() {
-    let dir = std::env::temp_dir().join(format!("brokerscope-trace-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("trace");
     let file = dir.join("trace.jsonl");
     let out = simulate(&["scenarios/08-producer-retries.json", "--trace", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -131,8 +135,7 @@ fn trace_writes_every_event_of_the_run_a_json_object_a_line() {
 
 #[test]
 fn a_file_with_a_byte_order_mark_is_read_and_a_closed_pipe_ends_the_run_without_a_panic() {
-    let dir = std::env::temp_dir().join(format!("brokerscope-bom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("bom");
     let file = dir.join("bom.json");
     let json = std::fs::read_to_string("scenarios/05-duplicate-welcome-email.json").unwrap();
     std::fs::write(&file, format!("\u{feff}{json}")).unwrap();

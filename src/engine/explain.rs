@@ -264,13 +264,10 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
     let (early, late) = if first_effect <= this { (first_effect, this) } else { (this, first_effect) };
     let (story, window) = two_deliveries(e, early, late, verb);
     let effects = s.obligations.get(m).map_or(2, |o| o.effects);
-    let times = match effects {
-        2 => "twice".to_string(),
-        n => format!("{n} times"),
-    };
     format!(
-        "{} was applied {times} to {sink_name} by '{}'. {story} {}",
+        "{} was applied {} to {sink_name} by '{}'. {story} {}",
         e.message_label(m),
+        times(effects),
         s.name,
         advice(e, sub, window)
     )
@@ -417,6 +414,16 @@ fn collateral(d: &Delivery) -> String {
         crate::scenario::model::CrashPoint::AfterRecord => "after its idempotency record",
     };
     format!(" (as collateral: another message it was handling at the same time crashed it {at}, and a crash ends every message the process holds)")
+}
+
+/// How a delivery ended before its side effect, and when: "its handler failed" or "it crashed" (saying
+/// so when another message's crash ended it).
+fn how_it_ended(d: &Delivery) -> (String, String) {
+    let what = match d.outcome {
+        Outcome::Failed { .. } => "its handler failed".to_string(),
+        _ => format!("it crashed{}", collateral(d)),
+    };
+    (what, seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
 }
 
 /// "once", "twice", "N times".
@@ -594,11 +601,8 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::CommittedBeforeProcessing { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
-                let what = match d.outcome {
-                    Outcome::Failed { .. } => "its handler failed".to_string(),
-                    _ => format!("it crashed{}", collateral(d)),
-                };
-                let (who, at) = (e.consumer_name(d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)));
+                let (what, at) = how_it_ended(d);
+                let who = e.consumer_name(d.consumer);
                 if d.message != m {
                     // Another record of the same batch failed: this one was never delivered at all.
                     return format!(
@@ -612,15 +616,11 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         }
         LossReason::AckedBeforeProcessing { delivery } => {
             let detail = e.delivery(delivery).map_or(String::new(), |d| {
-                let what = match d.outcome {
-                    Outcome::Failed { .. } => "its handler failed".to_string(),
-                    _ => format!("it crashed{}", collateral(d)),
-                };
+                let (what, at) = how_it_ended(d);
                 format!(
-                    " {} acked it on receipt at {} and {what} at {} before the side effect;",
+                    " {} acked it on receipt at {} and {what} at {at} before the side effect;",
                     e.consumer_name(d.consumer),
-                    seconds(d.at_ms),
-                    seconds(d.ended_at_ms.get().unwrap_or(d.at_ms))
+                    seconds(d.at_ms)
                 )
             });
             format!("{label} was lost by '{who}':{detail} the queue had deleted it, so nothing brought it back. Acking before processing (RabbitMQ autoAck, an SQS delete right after receive) is at-most-once: no duplicates from redelivery, but loss.")
@@ -628,11 +628,8 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
         LossReason::SkippedByClaim { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
-                let what = match d.outcome {
-                    Outcome::Failed { .. } => "its handler failed".to_string(),
-                    _ => format!("it crashed{}", collateral(d)),
-                };
-                format!("{} claimed its id and {what} at {} before the side effect", e.consumer_name(d.consumer), seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
+                let (what, at) = how_it_ended(d);
+                format!("{} claimed its id and {what} at {at} before the side effect", e.consumer_name(d.consumer))
             });
             format!(
                 "{label} was lost by '{who}': {detail}, while another delivery found the claim, skipped the message and acknowledged it. 'claim_first' trades duplicates for loss unless the claim expires (TTL) and is released on failure before anyone skips."

@@ -118,20 +118,25 @@ impl Engine {
                 }
             }
             FaultAction::DropAcks { producer, duration_ms } => {
-                if let Some(p) = self.producers.iter_mut().find(|p| p.spec.name == producer) {
-                    p.drop_acks_until = self.now + duration_ms;
+                let until = self.now + duration_ms;
+                if let Some(p) = self.producer_named(&producer) {
+                    p.drop_acks_until = until;
                 }
             }
-            FaultAction::LoseNextSend { ref producer }
-            | FaultAction::CrashProducerBeforePublish { ref producer }
-            | FaultAction::CrashRelayAfterPublish { ref producer } => {
-                if let Some(p) = self.producers.iter_mut().find(|p| &p.spec.name == producer) {
-                    let armed = &mut p.armed;
-                    match fault.action {
-                        FaultAction::LoseNextSend { .. } => armed.lose_send = true,
-                        FaultAction::CrashProducerBeforePublish { .. } => armed.crash_before_publish = true,
-                        _ => armed.relay_crash = true,
-                    }
+            // Armed for the producer's next opportunity (see the rolls above).
+            FaultAction::LoseNextSend { producer } => {
+                if let Some(p) = self.producer_named(&producer) {
+                    p.armed.lose_send = true;
+                }
+            }
+            FaultAction::CrashProducerBeforePublish { producer } => {
+                if let Some(p) = self.producer_named(&producer) {
+                    p.armed.crash_before_publish = true;
+                }
+            }
+            FaultAction::CrashRelayAfterPublish { producer } => {
+                if let Some(p) = self.producer_named(&producer) {
+                    p.armed.relay_crash = true;
                 }
             }
             FaultAction::SlowConsumer { consumer, factor, duration_ms } => {
@@ -163,6 +168,10 @@ impl Engine {
             }
         }
         true
+    }
+
+    fn producer_named(&mut self, name: &str) -> Option<&mut ProducerState> {
+        self.producers.iter_mut().find(|p| p.spec.name == name)
     }
 
     fn consumer_named(&self, name: &str) -> Option<u16> {
