@@ -51,7 +51,7 @@ fn check(seed: u64) -> Result<Sweep, String> {
     if r.effected > r.obligations || r.duplicate_effects + r.harmless_repeats + r.effected != r.effects_applied {
         return fail("effects: first applications + repeats != effects applied");
     }
-    if engine.anomaly_count as usize != r.anomalies.len() && r.anomalies.len() < 2_000 {
+    if engine.anomaly_count() as usize != r.anomalies.len() && r.anomalies.len() < 2_000 {
         return fail("anomalies counted but not kept");
     }
     if r.anomalies.len() as u64 == r.anomalies_total {
@@ -107,7 +107,7 @@ fn check(seed: u64) -> Result<Sweep, String> {
         ));
     }
     let (kept, ever) = folded.table_rows();
-    let clean_stops = traced.trace.events.iter().filter(|ev| matches!(ev.what, What::Stopped { .. })).count();
+    let clean_stops = traced.trace().events.iter().filter(|ev| matches!(ev.what, What::Stopped { .. })).count();
     Ok(Sweep { report: r, folded_rows: ever - kept, clean_stops })
 }
 
@@ -116,10 +116,10 @@ fn check(seed: u64) -> Result<Sweep, String> {
 /// answers, a record's delivery its append, every handler step its delivery. Roots (a message produced,
 /// a fault, a crash, retention, a timer) have none.
 fn causes_are_linked(e: &Engine) -> Result<(), String> {
-    let events = &e.trace.events;
+    let events = &e.trace().events;
     let first_seq = events.front().map_or(0, |ev| ev.seq);
-    if events.len() as u64 != e.trace.total {
-        return Err(format!("the trace kept {} of {} events", events.len(), e.trace.total));
+    if events.len() as u64 != e.trace().total {
+        return Err(format!("the trace kept {} of {} events", events.len(), e.trace().total));
     }
     for ev in events {
         let needs_cause = matches!(

@@ -43,7 +43,7 @@ fn read(path: &str) -> Vec<Entry> {
 fn open(link: &str) -> (u64, u64, String, Option<String>) {
     let mut m = Model::new();
     m.update(Action::Open { fragment: link.to_string(), saved: None });
-    (m.engine.now(), m.engine.events_processed(), m.engine.trace.hash.hex(), m.error.clone())
+    (m.engine.now(), m.engine.events_processed(), m.engine.trace().hash.hex(), m.error.clone())
 }
 
 fn corpus_files() -> Vec<String> {
@@ -102,7 +102,7 @@ fn write_corpus_for_the_current_version() {
             name: name.into(),
             at_ms: m.engine.now(),
             events: m.engine.events_processed(),
-            trace_hash: m.engine.trace.hash.hex(),
+            trace_hash: m.engine.trace().hash.hex(),
             link,
         });
     };

@@ -135,6 +135,6 @@ fn a_finished_run_ends_at_its_last_event_not_at_a_stale_timer() {
         let last_event = e.end_time().unwrap();
         let end = last_event.max(until);
         assert!(e.now() >= last_event && e.now() <= end, "{stem}: the clock reads {} after the end", e.now());
-        assert!(e.samples.last().is_some_and(|s| s.at_ms <= end), "{stem}: samples past the end");
+        assert!(e.samples().last().is_some_and(|s| s.at_ms <= end), "{stem}: samples past the end");
     }
 }

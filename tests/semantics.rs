@@ -275,9 +275,9 @@ fn a_fifo_send_accepted_after_the_window_starts_a_new_one() {
     engine.run_to_end();
     let r = engine.report();
     let appends: Vec<_> =
-        engine.trace.events.iter().filter(|e| matches!(e.what, What::Enqueued { .. })).map(|e| e.at_ms).collect();
+        engine.trace().events.iter().filter(|e| matches!(e.what, What::Enqueued { .. })).map(|e| e.at_ms).collect();
     let dropped: Vec<_> = engine
-        .trace
+        .trace()
         .events
         .iter()
         .filter(|e| matches!(e.what, What::AppendDeduplicated { .. }))
@@ -336,7 +336,7 @@ fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_ba
         let e = traced(&s);
         let r = e.report();
         assert_eq!((r.lost_messages, r.duplicate_effects, r.effected), (0, 0, r.produced), "{commit:?}: {r:?}");
-        let events = &e.trace.events;
+        let events = &e.trace().events;
         let when =
             |f: &dyn Fn(&What) -> bool| events.iter().filter(|ev| f(&ev.what)).map(|ev| ev.at_ms).collect::<Vec<_>>();
         let stopped = when(&|w| matches!(w, What::Stopped { consumer: 1 }));
@@ -371,7 +371,7 @@ fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
         s.faults.scripted = vec![at(3_000, FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest })];
         let e = traced(&s);
         let appended_before: std::collections::BTreeSet<u32> = e
-            .trace
+            .trace()
             .events
             .iter()
             .filter(|ev| ev.at_ms < 3_000 && matches!(ev.what, What::Appended { .. }))
@@ -379,7 +379,7 @@ fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
             .collect();
         assert!(appended_before.len() > 100, "{commit:?}: {} appended before the reset", appended_before.len());
         let replayed: std::collections::BTreeSet<u32> = e
-            .trace
+            .trace()
             .events
             .iter()
             .filter(|ev| ev.at_ms >= 3_000 && matches!(ev.what, What::Delivered { .. }))
@@ -394,7 +394,7 @@ fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
         );
         // The group was busy: its old batch's commits land after the reset was asked for and before the
         // offsets move; from the move to the end of that rebalance nothing commits.
-        let events: Vec<_> = e.trace.events.iter().collect();
+        let events: Vec<_> = e.trace().events.iter().collect();
         let find =
             |from: usize, f: &dyn Fn(&What) -> bool| from + events[from..].iter().position(|ev| f(&ev.what)).unwrap();
         let asked = find(0, &|w| matches!(w, What::GroupReset { .. }));
@@ -417,7 +417,7 @@ fn a_reset_past_the_end_of_the_log_is_clamped_and_the_trace_shows_it() {
     s.faults.scripted = vec![at(3_000, FaultAction::ResetGroup { group: "g".into(), to })];
     let e = traced(&s);
     let moves: Vec<(u32, u64)> = e
-        .trace
+        .trace()
         .events
         .iter()
         .filter_map(|ev| match ev.what {
@@ -446,7 +446,7 @@ fn advice_never_recommends_the_strategy_that_failed_and_says_what_closes_its_win
         let (e, r) = run(&s);
         assert!(r.duplicate_effects > 10, "{strategy:?}: {r:?}");
         let current = strategy.as_str();
-        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
+        for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
             assert!(!a.explanation.contains(&format!("; '{current}' would:")), "{}", a.explanation);
             assert!(a.explanation.contains("kept longer than 1.000 s (store_ttl_ms)"), "{}", a.explanation);
         }
@@ -464,7 +464,7 @@ fn a_producer_that_never_retries_is_not_said_to_have_given_up_after_its_retries(
         for seed in SEEDS {
             s.seed = seed;
             let (e, _) = run(&s);
-            for a in e.anomalies.iter().filter(|a| a.explanation.contains("no send of it got an ack")) {
+            for a in e.anomalies().iter().filter(|a| a.explanation.contains("no send of it got an ack")) {
                 assert!(a.explanation.contains(words), "{}", a.explanation);
                 said += 1;
             }
@@ -494,7 +494,7 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
     fault(&mut s, FaultAction::LoseNextSend { producer: p() });
     let (e, r) = run(&s);
     assert_eq!((r.lost_messages, r.effected), (0, r.obligations), "{r:?}");
-    assert_eq!(e.counters.producer_retries, 1, "one resend");
+    assert_eq!(e.counters().producer_retries, 1, "one resend");
 
     // A dual write that crashes between its database write and its publish loses one event.
     let mut s = base.clone();
@@ -502,7 +502,7 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
     fault(&mut s, FaultAction::CrashProducerBeforePublish { producer: p() });
     let (e, r) = run(&s);
     assert_eq!(r.lost_messages, 1, "{r:?}");
-    assert!(e.anomalies.iter().any(|a| a.explanation.contains("crashed before publishing (a dual write)")));
+    assert!(e.anomalies().iter().any(|a| a.explanation.contains("crashed before publishing (a dual write)")));
     // Published first, then crashed before its write: one invented event.
     s.producers[0].publish_mode = PublishMode::DualWritePublishFirst;
     let (_, r) = run(&s);
@@ -529,7 +529,7 @@ fn a_record_lost_in_a_committed_batch_without_being_delivered_is_not_said_to_hav
     for seed in SEEDS {
         s.seed = seed;
         let (e, _) = run(&s);
-        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::LostMessage) {
+        for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::LostMessage) {
             let delivered = e.obligation(0, a.message_id).is_some_and(|ob| ob.last_delivery != 0);
             if delivered {
                 crashed += usize::from(a.explanation.contains("before the side effect"));
@@ -556,7 +556,7 @@ fn a_sink_that_forgets_idempotency_keys_applies_a_late_replay_again() {
     let (e, r) = run(&s);
     // Orders whose key is more than a second old when the replay reaches them are charged again.
     assert!(r.duplicate_effects > 40, "{r:?}");
-    let dup = e.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a double charge");
+    let dup = e.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a double charge");
     assert!(dup.explanation.contains("forgotten"), "{}", dup.explanation);
 }
 
@@ -566,10 +566,10 @@ fn a_consumer_stopped_while_crashed_stays_down() {
     let crash = FaultAction::CrashConsumer { consumer: "c2".into(), at_step: None };
     s.faults.scripted = vec![at(2_000, crash), at(2_100, FaultAction::StopConsumer { consumer: "c2".into() })];
     let e = traced(&s);
-    let c2 = |f: &dyn Fn(&What) -> bool| e.trace.events.iter().filter(|ev| f(&ev.what)).count();
+    let c2 = |f: &dyn Fn(&What) -> bool| e.trace().events.iter().filter(|ev| f(&ev.what)).count();
     assert_eq!(c2(&|w| matches!(w, What::Restarted { consumer: 1 })), 0, "no restart after the stop");
     assert_eq!(c2(&|w| matches!(w, What::Stopped { consumer: 1 })), 1);
-    assert!(e.consumers[1].stopped && !e.consumers[1].alive);
+    assert!(e.consumers()[1].stopped && !e.consumers()[1].alive);
     let r = e.report();
     assert_eq!((r.lost_messages, r.effected), (0, r.produced), "c1 takes over after the session timeout");
 }
@@ -582,10 +582,10 @@ fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
     let r = e.report();
     assert_eq!((r.lost_messages, r.duplicate_effects, r.effected), (0, 0, r.produced), "{r:?}");
     let stopped =
-        e.trace.events.iter().find(|ev| matches!(ev.what, What::Stopped { consumer: 1 })).expect("w2 stops").at_ms;
+        e.trace().events.iter().find(|ev| matches!(ev.what, What::Stopped { consumer: 1 })).expect("w2 stops").at_ms;
     assert!((1_500..1_600).contains(&stopped), "{stopped}");
     assert!(!e
-        .trace
+        .trace()
         .events
         .iter()
         .any(|ev| ev.at_ms > stopped && matches!(ev.what, What::Delivered { consumer: 1, .. })));
@@ -609,7 +609,7 @@ fn the_idempotent_producer_keeps_a_partitions_order_through_lost_sends() {
         assert_eq!((r.out_of_order, r.lost_messages, r.duplicate_appends), (0, 0, 0), "seed {}", r.seed);
     }
     let e = traced(&s);
-    assert!(e.trace.events.iter().any(|ev| matches!(ev.what, What::OutOfSequence { .. })));
+    assert!(e.trace().events.iter().any(|ev| matches!(ev.what, What::OutOfSequence { .. })));
 }
 
 #[test]
@@ -621,11 +621,11 @@ fn a_dual_write_that_publishes_first_invents_events_and_an_outbox_does_not() {
     let (e, r) = run(&s);
     assert!(r.invented_events > 0, "{r:?}");
     assert_eq!(r.lost_messages, 0, "publishing first loses nothing");
-    let invented: Vec<_> = e.anomalies.iter().filter(|a| a.kind == AnomalyKind::InventedEvent).collect();
+    let invented: Vec<_> = e.anomalies().iter().filter(|a| a.kind == AnomalyKind::InventedEvent).collect();
     // One anomaly per invented message and subscriber that acted on it (one subscriber here).
     assert_eq!(invented.len() as u64, r.invented_events);
     for a in &invented {
-        assert!(e.messages[a.message_id].invented());
+        assert!(e.messages()[a.message_id].invented());
         assert!(a.explanation.contains("never happened") && a.explanation.contains("outbox"), "{}", a.explanation);
     }
     // The same crashes in write-first order lose those messages instead, and invent nothing.
@@ -672,11 +672,11 @@ fn a_message_whose_handler_fails_after_its_effect_is_dead_lettered_and_flagged_a
     for seed in SEEDS {
         s.seed = seed;
         let (e, r) = run(&s);
-        let of = |k: AnomalyKind| e.anomalies.iter().filter(|a| a.kind == k).count() as u64;
+        let of = |k: AnomalyKind| e.anomalies().iter().filter(|a| a.kind == k).count() as u64;
         assert_eq!(of(AnomalyKind::DeadLetteredAfterEffect), r.dead_lettered_after_effect, "seed {seed}");
         assert_eq!(of(AnomalyKind::DeadLettered), r.dead_lettered, "seed {seed}");
         assert_eq!(r.effected + r.dead_lettered + r.lost_messages, r.obligations, "seed {seed}: {r:?}");
-        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
+        for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
             assert!(a.explanation.contains("does not mean 'not processed'"), "{}", a.explanation);
             assert!(a.explanation.contains("crashed before"), "it names the failure: {}", a.explanation);
             flagged += 1;
@@ -700,12 +700,12 @@ fn a_message_parked_while_a_slow_run_still_handles_it_counts_once_as_processed_t
     let (e, r) = run(&s);
     assert!(r.dead_lettered_after_effect > 0, "{r:?}");
     assert_eq!(r.dead_lettered, 0, "every parked message was applied by a run still going: {r:?}");
-    let of = |k: AnomalyKind| e.anomalies.iter().filter(|a| a.kind == k).count() as u64;
+    let of = |k: AnomalyKind| e.anomalies().iter().filter(|a| a.kind == k).count() as u64;
     assert_eq!(of(AnomalyKind::DeadLetteredAfterEffect), r.dead_lettered_after_effect);
     assert_eq!(of(AnomalyKind::DeadLettered), 0, "no anomaly still says 'parked, not processed'");
     // Eight handlers at once, so the third receive (the move) comes while the first run is still going,
     // before its effect: each anomaly names the run that applied the effect after the move.
-    for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
+    for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::DeadLetteredAfterEffect) {
         assert!(a.explanation.contains("still handling an earlier receive"), "{}", a.explanation);
     }
     assert_eq!(r.effected + r.dead_lettered + r.lost_messages, r.obligations);
@@ -724,7 +724,7 @@ fn a_crash_at_one_message_ends_the_others_in_hand_and_their_explanations_say_the
     for seed in SEEDS {
         s.seed = seed;
         let (e, _) = run(&s);
-        for a in e.anomalies.iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
+        for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::DuplicateEffect) {
             if a.explanation.contains("as collateral: another message it was handling at the same time crashed it after its idempotency record") {
                 collateral += 1;
             } else if a.explanation.contains("crashed") {
@@ -748,7 +748,7 @@ fn poison_on_a_topic_blocks_its_partition_unless_skipped() {
         s
     });
     assert!(report.anomalies.iter().any(|a| a.explanation.contains("head-of-line")));
-    assert!(engine.groups[0].blocked.iter().any(|&b| b));
+    assert!(engine.groups()[0].blocked.iter().any(|&b| b));
     let mut skipping = blocked.clone();
     skipping.groups[0].poison_skip_after = Some(3);
     for r in sweep(&skipping, SEEDS) {
@@ -857,8 +857,8 @@ fn a_queue_that_subscribes_late_gets_no_history() {
     e.run_to_end();
     let r = e.report();
     // 60 messages every 100 ms from t=0: the late queue is owed only those published from 3 s on.
-    let late = e.sinks[1].applied;
-    assert_eq!(e.sinks[0].applied, 60);
+    let late = e.sinks()[1].applied;
+    assert_eq!(e.sinks()[0].applied, 60);
     assert!((29..=31).contains(&late), "the late subscriber got {late} of 60");
     assert_eq!((r.obligations, r.effected, r.lost_messages), (60 + late, 60 + late, 0));
 }
@@ -876,15 +876,15 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     // A read_committed reader never reads past an open transaction, and never reads an aborted record.
     let mut e = brokerscope::engine::Engine::new(stage_scenario(true, Isolation::ReadCommitted, None)).unwrap();
     e.run_to_end();
-    let billing = e.groups.iter().position(|g| g.spec.name == "billing").unwrap() as u16;
-    let sub = e.groups[billing as usize].sub;
-    let aborted = e.trace.events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
+    let billing = e.groups().iter().position(|g| g.spec.name == "billing").unwrap() as u16;
+    let sub = e.groups()[billing as usize].sub;
+    let aborted = e.trace().events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
-    for (_, d) in e.deliveries.iter().filter(|&(id, d)| id > 0 && e.consumers[d.consumer as usize].sub == sub) {
+    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && e.consumers()[d.consumer as usize].sub == sub) {
         let DeliverySource::Record { topic, partition, offset } = d.source() else { panic!("a group reads records") };
-        let record = e.topics[topic as usize].partitions[partition as usize].get(offset).unwrap();
+        let record = e.topics()[topic as usize].partitions[partition as usize].get(offset).unwrap();
         assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);
-        let committed_at = e.trace.events.iter().find(|ev| {
+        let committed_at = e.trace().events.iter().find(|ev| {
             matches!(ev.what, What::TxnCommitted { topic: t, partition: p, offset: o, .. } if (t, p, o) == (topic, partition, offset))
         });
         assert!(committed_at.is_some_and(|ev| ev.at_ms <= d.at_ms), "read before its transaction committed");

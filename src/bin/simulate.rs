@@ -116,10 +116,10 @@ fn run_writing_trace(engine: &mut Engine, file: &str) -> std::io::Result<()> {
     let mut written = 0u64;
     while !engine.is_finished() {
         engine.run_until_bounded(SimTime::MAX, 1_024);
-        if engine.trace.total - written > engine.trace.events.len() as u64 {
+        if engine.trace().total - written > engine.trace().events.len() as u64 {
             return Err(std::io::Error::other("more events in one step than the trace keeps"));
         }
-        for event in engine.trace.events.drain(..) {
+        for event in engine.drain_trace() {
             serde_json::to_writer(&mut out, &event)?;
             out.write_all(b"\n")?;
             written += 1;

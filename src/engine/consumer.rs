@@ -98,7 +98,7 @@ impl Engine {
             return false;
         }
         self.counters.crashes += 1;
-        let seq = self.trace(What::Crashed { consumer: c, step }, None, 0, cause);
+        let seq = self.emit(What::Crashed { consumer: c, step }, None, 0, cause);
         self.consumers[ci].crashed_seq = Some(seq);
         let role = self.consumers[ci].role;
         let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
@@ -188,7 +188,7 @@ impl Engine {
             cons.stopping = false;
             cons.stopped = true;
             let cause = cons.crashed_seq;
-            self.trace(What::Stopped { consumer: c }, None, 0, cause);
+            self.emit(What::Stopped { consumer: c }, None, 0, cause);
             return true;
         }
         let cause = cons.crashed_seq;
@@ -203,7 +203,7 @@ impl Engine {
         cons.alive = true;
         cons.epoch += 1;
         let epoch = cons.epoch;
-        let up = self.trace(what, None, 0, cause);
+        let up = self.emit(what, None, 0, cause);
         match self.consumers[c as usize].role {
             Role::Member { group } => {
                 let joined = self.groups[group as usize].joined;
@@ -259,7 +259,7 @@ impl Engine {
         (cons.alive, cons.stopping, cons.stopped) = (false, false, true);
         cons.epoch += 1;
         let cause = cons.stop_seq;
-        self.trace(What::Stopped { consumer: c }, None, 0, cause);
+        self.emit(What::Stopped { consumer: c }, None, 0, cause);
         true
     }
 

@@ -110,7 +110,7 @@ impl Engine {
     #[inline(never)]
     pub(super) fn on_scripted(&mut self, index: u32) -> bool {
         let Some(fault) = self.scenario.faults.scripted.get(index as usize).cloned() else { return false };
-        let injected = self.trace(What::FaultInjected { index }, None, 0, None);
+        let injected = self.emit(What::FaultInjected { index }, None, 0, None);
         match fault.action {
             FaultAction::CrashConsumer { consumer, at_step } => {
                 if let Some(c) = self.consumer_named(&consumer) {

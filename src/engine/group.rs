@@ -48,10 +48,10 @@ impl Engine {
             let committed = &mut self.groups[gi].committed[partition as usize];
             if *committed != Some(offset) {
                 *committed = Some(offset);
-                self.trace(What::Committed { consumer: c, partition, offset }, None, 0, cause);
+                self.emit(What::Committed { consumer: c, partition, offset }, None, 0, cause);
             }
         } else {
-            self.trace(What::CommitRejected { consumer: c, partition, offset }, None, 0, cause);
+            self.emit(What::CommitRejected { consumer: c, partition, offset }, None, 0, cause);
         }
     }
 
@@ -180,7 +180,7 @@ impl Engine {
             OffsetReset::Latest => end,
         };
         let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
-        self.trace(what, None, 0, None);
+        self.emit(what, None, 0, None);
         self.note_loss_in_range(g, p, start, to, LossReason::SkippedByReset);
         self.groups[gi].position[p as usize] = to;
         to
@@ -320,7 +320,7 @@ impl Engine {
         self.groups[gi].head_failures[pu] = 0;
         self.groups[gi].position[pu] = offset + 1;
         let what = What::SkippedPoison { consumer: c, partition, offset };
-        let skipped = self.trace(what, Some(m), failures, Some(failed));
+        let skipped = self.emit(what, Some(m), failures, Some(failed));
         self.dead_letter(sub, m, failures, Some(skipped));
         if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
             self.commit(c, g, partition, offset + 1, Some(skipped));

@@ -127,7 +127,7 @@ impl Engine {
         }
         self.counters.bytes_on_wire += self.message_bytes(m);
         let cause = self.deliveries[d].trace_cause();
-        let seq = self.trace(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
+        let seq = self.emit(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
         self.deliveries[d].trace_seq = seq;
         if let Role::Worker { queue } = self.consumers[c as usize].role {
             if self.queues[queue as usize].spec.ack == QueueAck::BeforeProcessing {
@@ -180,13 +180,13 @@ impl Engine {
         let (attempt, delivered) = (self.deliveries[d].attempt, Some(self.deliveries[d].trace_seq));
         self.counters.read_api_calls += 1;
         if read_fails {
-            self.trace(What::ReadApiFailed { consumer: c }, Some(m), attempt, delivered);
+            self.emit(What::ReadApiFailed { consumer: c }, Some(m), attempt, delivered);
             return false;
         }
         let (producer, key) = (self.messages[m].producer as usize, self.messages[m].key);
         let version = self.producers[producer].db_version[key as usize];
         let stale = version > self.messages[m].version;
-        self.trace(What::ReadBack { consumer: c, version, stale }, Some(m), attempt, delivered);
+        self.emit(What::ReadBack { consumer: c, version, stale }, Some(m), attempt, delivered);
         if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
             a.version = version;
         }
@@ -205,7 +205,7 @@ impl Engine {
         let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
         let seen = self.store_has(sub, m);
         if self.subs[sub as usize].handler.strategy == Strategy::ClaimFirst {
-            self.trace(What::Claimed { consumer: c, won: !seen }, Some(m), attempt, cause);
+            self.emit(What::Claimed { consumer: c, won: !seen }, Some(m), attempt, cause);
             if !seen {
                 self.store_set(sub, m, d);
                 if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
@@ -219,7 +219,7 @@ impl Engine {
                 s.renote_loss(m, LossReason::SkippedByClaim { delivery: claimant });
             }
         } else {
-            self.trace(What::Checked { consumer: c, seen }, Some(m), attempt, cause);
+            self.emit(What::Checked { consumer: c, seen }, Some(m), attempt, cause);
             let s = &mut self.subs[sub as usize];
             let recorded_by = s.store.get(m).map_or(0, |e| e.by_delivery);
             if seen {
@@ -259,7 +259,7 @@ impl Engine {
             self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
             self.deliveries[d].outcome = Outcome::Suppressed;
             let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
-            self.trace(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, cause);
+            self.emit(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, cause);
         } else {
             self.apply_effect(c, sub, m, d, active.version);
             if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
@@ -301,7 +301,7 @@ impl Engine {
         }
         self.store_set(sub, m, d);
         let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
-        self.trace(What::Recorded { consumer: c }, Some(m), attempt, cause);
+        self.emit(What::Recorded { consumer: c }, Some(m), attempt, cause);
         self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
         true
     }
@@ -346,7 +346,7 @@ impl Engine {
         self.deliveries[d].outcome = Outcome::Failed { poison };
         self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
         let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
-        let failed = self.trace(What::HandlerFailed { consumer: c, poison }, Some(m), attempt, cause);
+        let failed = self.emit(What::HandlerFailed { consumer: c, poison }, Some(m), attempt, cause);
         if active.claim_taken {
             // A handled failure releases the claim (the `finally` of a careful claim-first handler).
             if let Some(e) = self.subs[sub as usize].store.get_mut(m) {

@@ -119,24 +119,24 @@ pub struct Engine {
     scenario: Scenario,
     now: SimTime,
     scheduler: Scheduler<Ev>,
-    pub trace: Trace,
-    pub counters: Counters,
-    pub samples: Vec<Sample>,
+    trace: Trace,
+    counters: Counters,
+    samples: Vec<Sample>,
     sample_every_ms: SimTime,
     next_sample_at: SimTime,
-    pub latency: LatencyHistogram,
-    pub anomalies: Vec<Anomaly>,
-    pub anomaly_count: u64,
-    pub messages: Table<Message>,
-    pub deliveries: Table<Delivery>,
+    latency: LatencyHistogram,
+    anomalies: Vec<Anomaly>,
+    anomaly_count: u64,
+    messages: Table<Message>,
+    deliveries: Table<Delivery>,
     subs: Vec<Sub>,
-    pub sinks: Vec<SinkState>,
-    pub producers: Vec<ProducerState>,
-    pub topics: Vec<TopicState>,
-    pub queues: Vec<QueueState>,
-    pub exchanges: Vec<ExchangeState>,
-    pub groups: Vec<GroupState>,
-    pub consumers: Vec<ConsumerState>,
+    sinks: Vec<SinkState>,
+    producers: Vec<ProducerState>,
+    topics: Vec<TopicState>,
+    queues: Vec<QueueState>,
+    exchanges: Vec<ExchangeState>,
+    groups: Vec<GroupState>,
+    consumers: Vec<ConsumerState>,
     read_api_down_until: SimTime,
     events_processed: u64,
     /// Time of the last event that did something (stale timers after it do not extend the run).
@@ -157,6 +157,55 @@ impl Engine {
         }
     }
 
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    pub fn samples(&self) -> &[Sample] {
+        &self.samples
+    }
+    pub fn latency(&self) -> &LatencyHistogram {
+        &self.latency
+    }
+    pub fn anomalies(&self) -> &[Anomaly] {
+        &self.anomalies
+    }
+    pub fn anomaly_count(&self) -> u64 {
+        self.anomaly_count
+    }
+    pub fn messages(&self) -> &Table<Message> {
+        &self.messages
+    }
+    pub fn deliveries(&self) -> &Table<Delivery> {
+        &self.deliveries
+    }
+    pub fn sinks(&self) -> &[SinkState] {
+        &self.sinks
+    }
+    pub fn producers(&self) -> &[ProducerState] {
+        &self.producers
+    }
+    pub fn topics(&self) -> &[TopicState] {
+        &self.topics
+    }
+    pub fn queues(&self) -> &[QueueState] {
+        &self.queues
+    }
+    pub fn exchanges(&self) -> &[ExchangeState] {
+        &self.exchanges
+    }
+    pub fn groups(&self) -> &[GroupState] {
+        &self.groups
+    }
+    pub fn consumers(&self) -> &[ConsumerState] {
+        &self.consumers
+    }
+    /// Hands over the trace events kept so far (for a writer that streams them out as the run goes).
+    pub fn drain_trace(&mut self) -> std::collections::vec_deque::Drain<'_, TraceEvent> {
+        self.trace.events.drain(..)
+    }
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
@@ -352,7 +401,7 @@ impl Engine {
         }
     }
 
-    fn trace(&mut self, what: What, message: Option<u32>, attempt: u32, cause: Option<u64>) -> u64 {
+    fn emit(&mut self, what: What, message: Option<u32>, attempt: u32, cause: Option<u64>) -> u64 {
         self.trace.push(self.now, what, message, attempt, cause)
     }
 

@@ -67,9 +67,9 @@ impl Engine {
             // Published first: the event is on its way; the crash stops the database write after it.
             self.send(p, id, 1, Sender::Producer, self.now);
             self.counters.invented_events += 1;
-            self.trace(What::NeverWritten { producer: p }, Some(id), 0, Some(seq));
+            self.emit(What::NeverWritten { producer: p }, Some(id), 0, Some(seq));
         } else if crash_between {
-            self.trace(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
+            self.emit(What::NeverPublished { producer: p }, Some(id), 0, Some(seq));
             self.note_loss_for_all(id, LossReason::NeverPublished);
         } else {
             self.send(p, id, 1, Sender::Producer, self.now);
@@ -109,7 +109,7 @@ impl Engine {
     /// Adds message row `id` (the next id) and traces its `Produced`; returns (id, its trace position).
     fn new_message(&mut self, p: u16, key: u32, version: u32, flags: u8) -> (u32, u64) {
         let id = self.messages.len() as u32;
-        let seq = self.trace(What::Produced { producer: p, key, version }, Some(id), 0, None);
+        let seq = self.emit(What::Produced { producer: p, key, version }, Some(id), 0, None);
         self.messages.push(Message {
             producer: p,
             key,
@@ -170,7 +170,7 @@ impl Engine {
     #[cold]
     #[inline(never)]
     pub(super) fn out_of_sequence(&mut self, p: u16, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
-        let seq = self.trace(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
+        let seq = self.emit(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
         self.messages[m].send_seq = Seq32::of(seq);
         self.counters.producer_retries += 1;
         let backoff = self.producers[p as usize].spec.retry_backoff_ms;
@@ -185,7 +185,7 @@ impl Engine {
     #[cold]
     #[inline(never)]
     pub(super) fn send_lost(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, at: SimTime) {
-        let seq = self.trace(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+        let seq = self.emit(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
         let spec = &self.producers[p as usize].spec;
         if spec.acks == Acks::Zero {
@@ -210,7 +210,7 @@ impl Engine {
             && self.roll_relay_crash(p)
         {
             self.messages[m].set(Message::RELAY_REPUBLISHED);
-            let seq = self.trace(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
+            let seq = self.emit(What::RelayRepublish { producer: p }, Some(m), attempt, Some(outcome));
             self.messages[m].send_seq = Seq32::of(seq);
             let at = self.now + self.scenario.faults.restart_after_ms;
             self.send(p, m, 1, Sender::Relay, at);
@@ -227,11 +227,11 @@ impl Engine {
         if attempt <= retries {
             self.counters.producer_retries += 1;
             let unacked = self.messages[m].send_seq.get();
-            let seq = self.trace(What::ProducerRetry { producer: p }, Some(m), attempt + 1, unacked);
+            let seq = self.emit(What::ProducerRetry { producer: p }, Some(m), attempt + 1, unacked);
             self.messages[m].send_seq = Seq32::of(seq);
             self.send(p, m, attempt + 1, sender, self.now + retry_backoff_ms);
         } else {
-            self.trace(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
+            self.emit(What::SendGaveUp { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
             // Kafka resets the producer's sequence after a failed batch: the next messages go on.
             self.sequence_done(p, m);
             if !self.messages[m].published() {

@@ -78,7 +78,7 @@ impl Engine {
         if idempotent && self.messages[m].appends > 0 && sender == Sender::Producer {
             // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
             self.sequence_done(p, m);
-            Some(self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
+            Some(self.emit(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
         } else if sender == Sender::Producer && !self.next_in_sequence(p, m) {
             None
         } else {
@@ -108,7 +108,7 @@ impl Engine {
             .copied()
             .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
             .collect();
-        let routed = self.trace(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
+        let routed = self.emit(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
         let mut first = None;
         for q in bound {
             let (entry, _) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, Some(routed));
@@ -129,7 +129,7 @@ impl Engine {
         let latency = self.scenario.network_latency_ms;
         let timeout = prod.spec.request_timeout_ms;
         if drop {
-            self.trace(What::AckLost { producer: p }, Some(m), attempt, Some(outcome));
+            self.emit(What::AckLost { producer: p }, Some(m), attempt, Some(outcome));
         } else if self.now + latency < sent_at + timeout {
             self.messages[m].set(Message::ACKED);
         }

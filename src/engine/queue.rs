@@ -25,7 +25,7 @@ impl Engine {
         sent_by: Option<u64>,
     ) -> (Option<u32>, u64) {
         if self.queues[q as usize].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
-            (None, self.trace(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
+            (None, self.emit(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
         } else {
             let (entry, seq) = self.enqueue(q, m, cause, sent_by);
             (Some(entry), seq)
@@ -49,7 +49,7 @@ impl Engine {
         let entry = self.queues[qi].store.entries.len() as u32;
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
-        let seq = self.trace(what, Some(m), 0, sent_by);
+        let seq = self.emit(what, Some(m), 0, sent_by);
         let store = &mut self.queues[qi].store;
         let enqueued = Seq32::of(seq);
         store.entries.push(Entry {
@@ -185,7 +185,7 @@ impl Engine {
     /// `cause`: what the receive that copies it follows from (the entry's enqueue or previous receive).
     pub(super) fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32, cause: Option<u64>) {
         let copy = self.queues[q as usize].store.entries.len() as u32;
-        let seq = self.trace(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
+        let seq = self.emit(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
         let store = &mut self.queues[q as usize].store;
         let original = store.entries[e];
         store.entries.push(Entry {
@@ -220,7 +220,7 @@ impl Engine {
                 del.set(Delivery::VISIBILITY_EXPIRED);
             }
         }
-        self.trace(What::VisibilityExpired { queue: q, entry: e }, Some(m), 0, cause);
+        self.emit(What::VisibilityExpired { queue: q, entry: e }, Some(m), 0, cause);
         self.wake_worker(q);
         true
     }
@@ -248,7 +248,7 @@ impl Engine {
         if !store.group_busy.is_empty() {
             store.release_group(self.messages[m].key);
         }
-        self.trace(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
+        self.emit(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
         self.cancel_visibility_timer(q, entry, receipt);
         if self.queues[qi].spec.kind == QueueKind::Fifo {
             self.wake_worker(q);
@@ -263,7 +263,7 @@ impl Engine {
         if !acked_before && !self.delete_entry(c, q, d) {
             // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
             self.deliveries[d].outcome = Outcome::AckRejected;
-            self.trace(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
+            self.emit(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
         }
         let epoch = self.consumers[c as usize].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });

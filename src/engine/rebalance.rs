@@ -12,7 +12,7 @@ impl Engine {
         group.generation += 1;
         group.rebalancing = true;
         self.counters.rebalances += 1;
-        let seq = self.trace(What::RebalanceStarted { group: g }, None, 0, cause);
+        let seq = self.emit(What::RebalanceStarted { group: g }, None, 0, cause);
         self.groups[g as usize].rebalance_seq = Some(seq);
         self.try_complete_rebalance(g);
     }
@@ -48,7 +48,7 @@ impl Engine {
         let group = &mut self.groups[gi];
         group.rebalancing = false;
         let generation = group.generation;
-        self.trace(What::RebalanceDone { group: g, generation }, None, 0, self.groups[gi].rebalance_seq);
+        self.emit(What::RebalanceDone { group: g, generation }, None, 0, self.groups[gi].rebalance_seq);
         for m in live {
             let epoch = self.consumers[m as usize].epoch;
             self.scheduler
@@ -87,7 +87,7 @@ impl Engine {
                 };
                 if let Some(from) = other {
                     let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
-                    self.trace(what, None, 0, self.groups[gi].rebalance_seq);
+                    self.emit(what, None, 0, self.groups[gi].rebalance_seq);
                 }
                 // Latest skips whatever exists, owed or not (a loss is noted only for owed, pending records).
                 self.note_loss_in_range(g, p as u32, start, reset, LossReason::SkippedByReset);
@@ -111,7 +111,7 @@ impl Engine {
             return false;
         }
         cons.in_group = false;
-        let expired = self.trace(What::SessionExpired { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
+        let expired = self.emit(What::SessionExpired { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
         if let Role::Member { group } = self.consumers[c as usize].role {
             self.trigger_rebalance(group, Some(expired));
         }
@@ -132,7 +132,7 @@ impl Engine {
             self.deliveries[a.delivery].set(Delivery::MEMBER_REMOVED);
             slow = self.deliveries[a.delivery].trace_cause();
         }
-        let removed = self.trace(What::RemovedSlowMember { consumer: c }, None, 0, slow);
+        let removed = self.emit(What::RemovedSlowMember { consumer: c }, None, 0, slow);
         if let Role::Member { group } = self.consumers[c as usize].role {
             // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
             // commit it still makes is rejected.
@@ -162,7 +162,7 @@ impl Engine {
             self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(start);
             self.groups[gi].assignment[p] = None;
         }
-        let stopped = self.trace(What::Stopped { consumer: c }, None, 0, self.consumers[ci].stop_seq);
+        let stopped = self.emit(What::Stopped { consumer: c }, None, 0, self.consumers[ci].stop_seq);
         let cons = &mut self.consumers[ci];
         (cons.alive, cons.in_group, cons.stopping, cons.stopped, cons.parked) = (false, false, false, true, false);
         cons.epoch += 1;
@@ -192,7 +192,7 @@ impl Engine {
     /// members finish the batch they hold (their commits land before the reset, never after it), and
     /// when the rebalance completes the offsets move and the members resume from them.
     pub(super) fn reset_group(&mut self, g: u16, to: ResetTarget, injected: u64) {
-        let reset = self.trace(What::GroupReset { group: g }, None, 0, Some(injected));
+        let reset = self.emit(What::GroupReset { group: g }, None, 0, Some(injected));
         self.groups[g as usize].pending_reset = Some((to, reset));
         if self.groups[g as usize].joined {
             self.trigger_rebalance(g, Some(reset));
@@ -222,7 +222,7 @@ impl Engine {
             // Each partition's move, so a clamped target (an offset past the end) shows.
             let partition = p as u32;
             let what = What::OffsetReset { group: g, partition, from: read_from, to: offset, scripted: true };
-            self.trace(what, None, 0, Some(reset));
+            self.emit(what, None, 0, Some(reset));
             self.groups[gi].committed[p] = Some(offset);
             self.groups[gi].position[p] = offset;
         }

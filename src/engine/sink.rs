@@ -55,7 +55,7 @@ impl Engine {
         state.ledger.push_back(entry);
         let cause = self.deliveries[d].trace_cause();
         let attempt = self.deliveries[d].attempt;
-        self.trace(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
+        self.emit(What::Effect { consumer: c, sink, duplicate: !first }, Some(m), attempt, cause);
         if !first {
             if harmful {
                 self.counters.duplicate_effects += 1;

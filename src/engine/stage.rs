@@ -15,7 +15,7 @@ impl Engine {
         let attempt = self.deliveries[d].attempt;
         let cause = self.deliveries[d].trace_cause();
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
-        let seq = self.trace(what, Some(m), attempt, cause);
+        let seq = self.emit(what, Some(m), attempt, cause);
         self.counters.bytes_on_wire += self.message_bytes(m);
         self.topics[t as usize].partitions[partition as usize].push(Record {
             message: m,
@@ -58,7 +58,7 @@ impl Engine {
             r.txn = TxnMark::Committed;
             written = Some(r.trace_seq);
         }
-        self.trace(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, written);
+        self.emit(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, written);
         let sub = self.consumers[c as usize].sub;
         self.stage_output_visible(sub, m, d, (partition, offset));
         self.wake_partition_owners(t, partition);
@@ -68,7 +68,7 @@ impl Engine {
         let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) else { return };
         r.txn = TxnMark::Aborted;
         let (m, written) = (r.message, r.trace_seq);
-        self.trace(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, Some(written));
+        self.emit(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, Some(written));
         self.wake_partition_owners(t, partition);
     }
 

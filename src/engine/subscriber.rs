@@ -68,7 +68,7 @@ impl Engine {
     #[inline(never)]
     /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
     pub(super) fn dead_letter(&mut self, sub: u16, m: u32, receives: u32, cause: Option<u64>) {
-        self.trace(What::DeadLettered { sub }, Some(m), receives, cause);
+        self.emit(What::DeadLettered { sub }, Some(m), receives, cause);
         // A poll that only parks a message is not counted as an event that ran (links pin moments by that
         // count), but the run lasts until it: no anomaly may be dated after the run's end.
         self.last_event_at = self.last_event_at.max(self.now);

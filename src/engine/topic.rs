@@ -15,7 +15,7 @@ impl Engine {
         let ti = t as usize;
         let partition = partition_for_key(key, self.topics[ti].spec.partitions);
         let offset = self.topics[ti].partitions[partition as usize].end_offset();
-        let seq = self.trace(
+        let seq = self.emit(
             What::Appended { topic: t, partition, offset, retry: cause != AppendCause::Original },
             Some(m),
             0,
@@ -92,7 +92,7 @@ impl Engine {
         }
         let removed = self.topics[ti].partitions[partition as usize].apply_retention(self.now, max_records, max_age);
         let Some(&(upto, last)) = removed.last() else { return };
-        self.trace(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
+        self.emit(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
         for gi in self.topics[ti].groups.clone() {
             let g = &self.groups[gi as usize];
             // Anything not yet committed may still have been unread (or fetched and not yet processed);

@@ -15,7 +15,7 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
             chain.push(node);
         }
     };
-    let Some(msg) = engine.messages.get(a.message_id) else { return vec![] };
+    let Some(msg) = engine.messages().get(a.message_id) else { return vec![] };
     reach(NodeId::Producer(msg.producer));
     if a.deliveries.is_empty() {
         // A producer's anomaly (a duplicate append, an invented event): the chain ends at its target.
@@ -30,9 +30,9 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
         });
         reach(NodeId::Consumer(d.consumer));
         if d.effect_at_ms.get().is_some() {
-            let sub = match engine.consumers.get(d.consumer as usize).map(|c| c.role) {
-                Some(Role::Member { group }) => engine.groups[group as usize].sub,
-                Some(Role::Worker { queue }) => engine.queues[queue as usize].sub,
+            let sub = match engine.consumers().get(d.consumer as usize).map(|c| c.role) {
+                Some(Role::Member { group }) => engine.groups()[group as usize].sub,
+                Some(Role::Worker { queue }) => engine.queues()[queue as usize].sub,
                 None => continue,
             };
             reach(NodeId::Sink(engine.sink_of(sub)));
@@ -43,10 +43,11 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
 
 /// The topic, queue or exchange producer `p` sends to.
 fn target_of(engine: &Engine, p: u16) -> Option<NodeId> {
-    let target = &engine.producers.get(p as usize)?.spec.target;
-    let topic = engine.topics.iter().position(|t| &t.spec.name == target).map(|i| NodeId::Topic(i as u16));
-    let queue = || engine.queues.iter().position(|q| &q.spec.name == target).map(|i| NodeId::Queue(i as u16));
-    let exchange = || engine.exchanges.iter().position(|x| &x.spec.name == target).map(|i| NodeId::Exchange(i as u16));
+    let target = &engine.producers().get(p as usize)?.spec.target;
+    let topic = engine.topics().iter().position(|t| &t.spec.name == target).map(|i| NodeId::Topic(i as u16));
+    let queue = || engine.queues().iter().position(|q| &q.spec.name == target).map(|i| NodeId::Queue(i as u16));
+    let exchange =
+        || engine.exchanges().iter().position(|x| &x.spec.name == target).map(|i| NodeId::Exchange(i as u16));
     topic.or_else(queue).or_else(exchange)
 }
 
@@ -55,11 +56,11 @@ fn target_of(engine: &Engine, p: u16) -> Option<NodeId> {
 pub fn chain_line(engine: &Engine, chain: &[NodeId]) -> String {
     let name = |node: NodeId| match node {
         NodeId::Producer(i) => engine.producer_name(i).to_string(),
-        NodeId::Topic(i) => engine.topics.get(i as usize).map_or("?".into(), |t| t.spec.name.clone()),
+        NodeId::Topic(i) => engine.topics().get(i as usize).map_or("?".into(), |t| t.spec.name.clone()),
         NodeId::Queue(i) | NodeId::DeadLetter(i) => {
-            engine.queues.get(i as usize).map_or("?".into(), |q| q.spec.name.clone())
+            engine.queues().get(i as usize).map_or("?".into(), |q| q.spec.name.clone())
         }
-        NodeId::Exchange(i) => engine.exchanges.get(i as usize).map_or("?".into(), |x| x.spec.name.clone()),
+        NodeId::Exchange(i) => engine.exchanges().get(i as usize).map_or("?".into(), |x| x.spec.name.clone()),
         NodeId::Group(i) => engine.group_name(i).to_string(),
         NodeId::Consumer(i) => engine.consumer_name(i).to_string(),
         NodeId::Sink(i) => engine.sink_name(i).to_string(),
@@ -79,8 +80,9 @@ mod tests {
         // Preset 05: a consumer sends the email and crashes before committing; after the rebalance a
         // consumer (the same one, restarted, or another) reads the same offset and sends it again.
         let mut engine = preset("05");
-        while engine.anomalies.iter().all(|a| a.kind != AnomalyKind::DuplicateEffect) && engine.step() {}
-        let a = engine.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a duplicate").clone();
+        while engine.anomalies().iter().all(|a| a.kind != AnomalyKind::DuplicateEffect) && engine.step() {}
+        let a =
+            engine.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a duplicate").clone();
         let chain = causal_chain(&engine, &a);
         let first = engine.delivery(a.deliveries[0]).unwrap();
         let last = engine.delivery(*a.deliveries.last().unwrap()).unwrap();
@@ -99,10 +101,10 @@ mod tests {
     fn a_producer_side_duplicate_ends_at_the_topic_it_was_appended_to_twice() {
         // Preset 08: a lost ack makes the producer send again, and the topic holds the event twice.
         let mut engine = preset("08");
-        while engine.anomalies.iter().all(|a| a.kind != AnomalyKind::DuplicateAppend) && engine.step() {}
-        let a = engine.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateAppend).expect("a duplicate append");
+        while engine.anomalies().iter().all(|a| a.kind != AnomalyKind::DuplicateAppend) && engine.step() {}
+        let a = engine.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateAppend).expect("a duplicate append");
         let chain = causal_chain(&engine, a);
-        assert_eq!(chain[0], NodeId::Producer(engine.messages[a.message_id].producer));
+        assert_eq!(chain[0], NodeId::Producer(engine.messages()[a.message_id].producer));
         assert!(matches!(chain[1], NodeId::Topic(_)), "{chain:?}");
     }
 }

@@ -30,17 +30,17 @@ pub(super) const DASHES: &[&str] = &["", "6 3", "2 3", "10 3 2 3", "1 2"];
 
 /// Lag and depth over time so far; None before the first sample.
 pub fn chart(engine: &Engine, width: f64, height: f64) -> Option<Chart> {
-    let samples = &engine.samples;
+    let samples = engine.samples();
     let last = samples.last()?;
     let end_ms = last.at_ms.max(1);
     let mut named: Vec<(String, Vec<u64>)> = vec![];
-    for (g, group) in engine.groups.iter().enumerate() {
+    for (g, group) in engine.groups().iter().enumerate() {
         named.push((
             format!("lag {}", group.spec.name),
             samples.iter().map(|s| s.group_lag.get(g).copied().unwrap_or(0)).collect(),
         ));
     }
-    for (q, queue) in engine.queues.iter().enumerate() {
+    for (q, queue) in engine.queues().iter().enumerate() {
         named.push((
             format!("depth {}", queue.spec.name),
             samples.iter().map(|s| s.queue_depth.get(q).copied().unwrap_or(0)).collect(),
@@ -84,12 +84,12 @@ mod tests {
     fn the_chart_follows_lag_and_depth_within_its_box() {
         let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
-        assert!(chart(&engine, 300.0, 100.0).is_none() || engine.samples.len() == 1);
+        assert!(chart(&engine, 300.0, 100.0).is_none() || engine.samples().len() == 1);
         engine.run_until(15_000);
         let c = chart(&engine, 300.0, 100.0).unwrap();
-        assert_eq!(c.series.len(), engine.groups.len() + engine.queues.len());
+        assert_eq!(c.series.len(), engine.groups().len() + engine.queues().len());
         assert!(c.series.iter().all(|s| s.label.starts_with("lag ")));
-        let lag_now: Vec<u64> = engine.samples.last().unwrap().group_lag.clone();
+        let lag_now: Vec<u64> = engine.samples().last().unwrap().group_lag.clone();
         assert_eq!(c.series.iter().map(|s| s.last).collect::<Vec<_>>(), lag_now);
         for s in &c.series {
             let points: Vec<(f64, f64)> = s

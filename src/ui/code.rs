@@ -20,12 +20,12 @@ pub struct CodeLine {
 /// The consumer's handler as short pseudo-code (receive, check, effect, record, commit/ack), with the
 /// step in progress and the armed crash point marked.
 pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
-    let Some(c) = e.consumers.get(consumer as usize) else { return vec![] };
+    let Some(c) = e.consumers().get(consumer as usize) else { return vec![] };
     let ack_first = matches!(c.role, Role::Worker { queue }
-        if e.queues[queue as usize].spec.ack == crate::scenario::model::QueueAck::BeforeProcessing);
+        if e.queues()[queue as usize].spec.ack == crate::scenario::model::QueueAck::BeforeProcessing);
     let (handler, commit, source, output, transactional) = match c.role {
         Role::Member { group } => {
-            let g = &e.groups[group as usize];
+            let g = &e.groups()[group as usize];
             (
                 &g.spec.handler,
                 Some(g.spec.commit),
@@ -35,14 +35,14 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
             )
         }
         Role::Worker { queue } => {
-            let q = &e.queues[queue as usize];
+            let q = &e.queues()[queue as usize];
             (&q.spec.handler, None, q.spec.name.clone(), None, false)
         }
     };
     // A pure transform stage has no sink: its output record is its effect.
-    let sink = e.sinks.get(e.sink_of(c.sub) as usize).map(|k| &k.spec);
+    let sink = e.sinks().get(e.sink_of(c.sub) as usize).map(|k| &k.spec);
     let database = sink.is_some_and(|k| matches!(k.kind, SinkKind::DbUpsert | SinkKind::DbCounter));
-    let notification = e.producers.iter().any(|p| p.spec.target == source && p.spec.payload == Payload::Notification);
+    let notification = e.producers().iter().any(|p| p.spec.target == source && p.spec.payload == Payload::Notification);
     let strategy = handler.strategy;
     let ttl = handler.store_ttl_ms.map_or(String::new(), |t| format!(", ttl={}", seconds(t)));
     let mut lines: Vec<(String, Step, Option<CrashPoint>)> = vec![];
@@ -150,7 +150,7 @@ mod tests {
     fn the_line_in_progress_and_the_armed_crash_are_marked() {
         let mut e = preset("05");
         e.apply(crate::scenario::model::FaultAction::CrashConsumer {
-            consumer: e.consumers[0].name.clone(),
+            consumer: e.consumers()[0].name.clone(),
             at_step: Some(CrashPoint::AfterEffect),
         });
         e.run_until(0);
@@ -160,7 +160,7 @@ mod tests {
         let mut seen_active = false;
         while e.step() && e.now() < 5_000 {
             let lines = handler_code(&e, 0);
-            if let Some(a) = e.consumers[0].slots.iter().flatten().next() {
+            if let Some(a) = e.consumers()[0].slots.iter().flatten().next() {
                 let active: Vec<_> = lines.iter().filter(|l| l.active).collect();
                 assert!(!active.is_empty() && active.iter().all(|l| l.step == a.step));
                 seen_active = true;

@@ -17,10 +17,10 @@ pub struct CompareRow {
 /// The figures a comparison lines up: what each lane delivered, what went wrong, and what it keeps.
 pub fn compare_rows(a: &Engine, b: &Engine) -> Vec<CompareRow> {
     // Records a log still holds: what a late or replaying reader can get. A queue keeps nothing it delivered.
-    let kept = |e: &Engine| e.topics.iter().flat_map(|t| t.partitions.iter()).map(|p| p.records.len() as u64).sum();
-    let anomalies = |e: &Engine, kind: AnomalyKind| e.anomalies.iter().filter(|x| x.kind == kind).count() as u64;
+    let kept = |e: &Engine| e.topics().iter().flat_map(|t| t.partitions.iter()).map(|p| p.records.len() as u64).sum();
+    let anomalies = |e: &Engine, kind: AnomalyKind| e.anomalies().iter().filter(|x| x.kind == kind).count() as u64;
     let row = |label, a, b, lower_is_better| CompareRow { label, a, b, lower_is_better };
-    let (ca, cb) = (&a.counters, &b.counters);
+    let (ca, cb) = (a.counters(), b.counters());
     let mut rows = vec![
         row("Produced", ca.produced, cb.produced, None),
         row("Delivered", ca.deliveries, cb.deliveries, None),

@@ -81,13 +81,13 @@ pub(super) enum MessageStep<'a> {
 /// Everything that happened to one message so far, in order (a crash after the events of its moment).
 pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
     let mut steps: Vec<(u64, u64, MessageStep)> = e
-        .trace
+        .trace()
         .events
         .iter()
         .filter(|ev| ev.message == Some(message))
         .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
         .collect();
-    for (_, d) in e.deliveries.iter().filter(|&(id, d)| id > 0 && d.message == message) {
+    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
             steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer, before }));
         }
@@ -98,8 +98,8 @@ pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'
 
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).
 pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
-    let m = e.messages.get(message).filter(|_| message > 0)?;
-    let producer = &e.producers[m.producer as usize].spec;
+    let m = e.messages().get(message).filter(|_| message > 0)?;
+    let producer = &e.producers()[m.producer as usize].spec;
     let title = format!("{} #{message} ({} {}, version {})", producer.message, producer.key_name, m.key, m.version);
     let rows = message_steps(e, message)
         .into_iter()
@@ -116,8 +116,8 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
             },
         })
         .collect();
-    let truncated = e.trace.total > e.trace.events.len() as u64
-        && e.trace.events.front().is_some_and(|first| first.at_ms > m.produced_at());
+    let truncated = e.trace().total > e.trace().events.len() as u64
+        && e.trace().events.front().is_some_and(|first| first.at_ms > m.produced_at());
     let names = e.subscriber_names();
     let mut fates = vec![];
     for (sub, name) in names.iter().enumerate() {
@@ -147,7 +147,8 @@ mod tests {
     fn a_duplicated_message_journey_shows_both_effects_and_the_crash() {
         let mut e = preset("05");
         e.run_to_end();
-        let dup = e.anomalies.iter().find(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect).unwrap();
+        let dup =
+            e.anomalies().iter().find(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect).unwrap();
         let j = journey(&e, dup.message_id).unwrap();
         assert!(j.title.contains(&format!("#{}", dup.message_id)));
         let effects = j.rows.iter().filter(|r| r.text.contains("applied the effect")).count();

@@ -280,9 +280,9 @@ pub(super) fn target_node<'a>(
     producer: &crate::scenario::model::Producer,
 ) -> Option<&'a NodeBox> {
     nodes.iter().find(|n| match n.id {
-        NodeId::Topic(t) => engine.topics[t as usize].spec.name == producer.target,
-        NodeId::Queue(q) => engine.queues[q as usize].spec.name == producer.target,
-        NodeId::Exchange(x) => engine.exchanges[x as usize].spec.name == producer.target,
+        NodeId::Topic(t) => engine.topics()[t as usize].spec.name == producer.target,
+        NodeId::Queue(q) => engine.queues()[q as usize].spec.name == producer.target,
+        NodeId::Exchange(x) => engine.exchanges()[x as usize].spec.name == producer.target,
         _ => false,
     })
 }
@@ -355,7 +355,7 @@ fn entry_row(
 /// Sink `si`'s effects as cells in its box at `x`, `w` wide: every duplicate it keeps, then the newest
 /// effects in the room left; the effects not drawn are counted.
 fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRow {
-    let s = &engine.sinks[si];
+    let s = &engine.sinks()[si];
     let harmless = engine.repeats_are_harmless(si as u16);
     let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
     let duplicates = s.duplicate_entries.iter().take(room);
@@ -472,7 +472,7 @@ impl Drawing<'_> {
     fn producers(&mut self) -> f64 {
         let g = self.grid;
         let mut y = TOP;
-        for (i, p) in self.engine.producers.iter().enumerate() {
+        for (i, p) in self.engine.producers().iter().enumerate() {
             let kind = match p.spec.kind {
                 MessageKind::Event => "event",
                 MessageKind::Command => "command",
@@ -500,7 +500,7 @@ impl Drawing<'_> {
     fn topics(&mut self) -> f64 {
         let g = self.grid;
         let mut y = TOP;
-        for (ti, t) in self.engine.topics.iter().enumerate() {
+        for (ti, t) in self.engine.topics().iter().enumerate() {
             let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
             let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
             self.nodes.push(NodeBox {
@@ -529,7 +529,7 @@ impl Drawing<'_> {
 
     /// Partition `pi` of topic `ti`: its newest records and each group's committed offset.
     fn partition_row(&self, ti: usize, pi: usize, row_y: f64) -> PartitionRow {
-        let (engine, t, g) = (self.engine, &self.engine.topics[ti], self.grid);
+        let (engine, t, g) = (self.engine, &self.engine.topics()[ti], self.grid);
         let part = &t.partitions[pi];
         let end = part.end_offset();
         let first = end.saturating_sub(g.cells);
@@ -540,9 +540,9 @@ impl Drawing<'_> {
                 match part.get(offset) {
                     Some(r) => {
                         let command = engine
-                            .messages
+                            .messages()
                             .get(r.message)
-                            .is_some_and(|m| engine.producers[m.producer as usize].spec.kind == MessageKind::Command);
+                            .is_some_and(|m| engine.producers()[m.producer as usize].spec.kind == MessageKind::Command);
                         // Transaction state is in the label too (never colour alone).
                         let (class, label) = match r.txn {
                             TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
@@ -559,7 +559,7 @@ impl Drawing<'_> {
         let offset_x = |o: u64| g.broker_x + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
         let mut markers: Vec<Marker> = vec![];
         for &gi in &t.groups {
-            let group = &engine.groups[gi as usize];
+            let group = &engine.groups()[gi as usize];
             let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
             let Some(c) = group.committed[pi] else { continue };
             let (x, title) = (offset_x(c.max(first)), format!("{}: committed offset {c}", group.spec.name));
@@ -591,10 +591,10 @@ impl Drawing<'_> {
     /// stacked together (in exchange order) so its box spans only them.
     fn queues(&mut self, mut y: f64) -> f64 {
         let engine = self.engine;
-        let fed = |qi: usize| engine.exchanges.iter().any(|x| x.queues.contains(&(qi as u16)));
+        let fed = |qi: usize| engine.exchanges().iter().any(|x| x.queues.contains(&(qi as u16)));
         let mut queue_order: Vec<usize> = vec![];
         for qi in
-            engine.exchanges.iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues.len())
+            engine.exchanges().iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues().len())
         {
             if !queue_order.contains(&qi) {
                 queue_order.push(qi);
@@ -611,7 +611,7 @@ impl Drawing<'_> {
     /// the next queue starts.
     fn queue(&mut self, qi: usize, fed: bool, y: f64) -> f64 {
         let (engine, g) = (self.engine, self.grid);
-        let q = &engine.queues[qi];
+        let q = &engine.queues()[qi];
         let store = &q.store;
         let indent = if fed { EXCHANGE_W + 24.0 } else { 0.0 };
         let (x, w) = (g.broker_x + indent, g.broker_w - indent);
@@ -661,7 +661,7 @@ impl Drawing<'_> {
     /// Each exchange spans the queues bound to it, with an edge to each.
     fn exchanges(&mut self) {
         let g = self.grid;
-        for (xi, x) in self.engine.exchanges.iter().enumerate() {
+        for (xi, x) in self.engine.exchanges().iter().enumerate() {
             let bound: Vec<&NodeBox> =
                 self.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(q) if x.queues.contains(&q))).collect();
             let top = bound.iter().map(|n| n.y).fold(f64::INFINITY, f64::min);
@@ -690,7 +690,7 @@ impl Drawing<'_> {
     /// A consumer's box at (`x`, `y`), `w` wide: its name (with ⚠ when a crash is armed) and, in a word or
     /// two, what it is doing: the message and step in hand, crashed, stopped, out of its group, idle.
     fn consumer_box(&self, ci: usize, x: f64, y: f64, w: f64) -> NodeBox {
-        let c = &self.engine.consumers[ci];
+        let c = &self.engine.consumers()[ci];
         let (status, class) = if c.stopped {
             ("stopped".to_string(), "idle")
         } else if !c.alive {
@@ -707,7 +707,7 @@ impl Drawing<'_> {
         // A member says which partitions it owns, so a rebalance is seen moving them.
         let status = match c.role {
             Role::Member { group } if c.alive && c.in_group => {
-                let owned: Vec<String> = self.engine.groups[group as usize]
+                let owned: Vec<String> = self.engine.groups()[group as usize]
                     .assignment
                     .iter()
                     .enumerate()
@@ -739,7 +739,7 @@ impl Drawing<'_> {
         let now = self.engine.now();
         let since = now.saturating_sub(REBALANCE_SHOWN_MS);
         self.engine
-            .trace
+            .trace()
             .events
             .iter()
             .rev()
@@ -764,7 +764,7 @@ impl Drawing<'_> {
     fn groups(&mut self) -> f64 {
         let (engine, g) = (self.engine, self.grid);
         let mut y = TOP;
-        for (gi, group) in engine.groups.iter().enumerate() {
+        for (gi, group) in engine.groups().iter().enumerate() {
             let start = y;
             let lag = engine.group_lag(gi as u16);
             let state = if group.rebalancing {
@@ -800,7 +800,7 @@ impl Drawing<'_> {
             }
             // A stage writes back into the broker column: an edge from the group to its output topic.
             let output =
-                group.spec.produce_to.as_ref().and_then(|out| engine.topics.iter().position(|t| &t.spec.name == out));
+                group.spec.produce_to.as_ref().and_then(|out| engine.topics().iter().position(|t| &t.spec.name == out));
             if let Some(topic) = output.and_then(|t| self.node(NodeId::Topic(t as u16))) {
                 let edge = Edge { from: (g.consumer_x, start + group_h - 12.0), to: topic.right(), dashed: true };
                 self.edges.push(edge);
@@ -876,7 +876,7 @@ impl Drawing<'_> {
     /// consumer column's bottom.
     fn queue_workers(&mut self, mut y: f64) -> f64 {
         let g = self.grid;
-        for (qi, q) in self.engine.queues.iter().enumerate() {
+        for (qi, q) in self.engine.queues().iter().enumerate() {
             let start = y;
             let workers_h = self.member_boxes(&q.workers, start);
             let h = workers_h + self.store_box(q.sub, start + workers_h) - 6.0;
@@ -897,7 +897,7 @@ impl Drawing<'_> {
         let g = self.grid;
         let mut y = TOP;
         let mut sink_pos = vec![];
-        for (si, s) in self.engine.sinks.iter().enumerate() {
+        for (si, s) in self.engine.sinks().iter().enumerate() {
             let (kind, thing) = match s.spec.kind {
                 SinkKind::Email => ("email service", "email"),
                 SinkKind::Payment => ("payment service", "charge"),
@@ -938,7 +938,7 @@ impl Drawing<'_> {
                 self.edges.push(Edge { from: anchor, to, dashed: false });
             }
         }
-        for (pi, p) in self.engine.producers.iter().enumerate() {
+        for (pi, p) in self.engine.producers().iter().enumerate() {
             let target = target_node(self.engine, &self.nodes, &p.spec);
             let from = self.node(NodeId::Producer(pi as u16));
             if let (Some(from), Some(to)) = (from, target) {
@@ -1060,13 +1060,13 @@ mod tests {
             let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
             engine.run_until(8_000);
             let l = layout(&engine);
-            let expected = engine.producers.len()
-                + engine.topics.len()
-                + 2 * engine.queues.len() // each with its dead-letter queue
-                + engine.exchanges.len()
-                + engine.groups.len()
-                + engine.consumers.len()
-                + engine.sinks.len()
+            let expected = engine.producers().len()
+                + engine.topics().len()
+                + 2 * engine.queues().len() // each with its dead-letter queue
+                + engine.exchanges().len()
+                + engine.groups().len()
+                + engine.consumers().len()
+                + engine.sinks().len()
                 + (0..engine.subscriber_count() as u16).filter(|&s| engine.strategy(s) != Strategy::None).count();
             assert_eq!(l.nodes.len(), expected, "{stem}: one box per entity");
             for n in &l.nodes {
@@ -1096,7 +1096,7 @@ mod tests {
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
         let mut seen = false;
         while engine.step() {
-            if engine.consumers.iter().any(|c| !c.alive) {
+            if engine.consumers().iter().any(|c| !c.alive) {
                 let l = layout(&engine);
                 let crashed: Vec<_> = l.nodes.iter().filter(|n| n.classes.contains(&"crashed")).collect();
                 assert!(!crashed.is_empty());
@@ -1127,7 +1127,7 @@ mod tests {
         while engine.step() {
             let l = layout(&engine);
             let row = l.entry_rows.iter().find(|r| r.node == NodeId::Queue(0)).expect("the queue's row");
-            let store = &engine.queues[0].store;
+            let store = &engine.queues()[0].store;
             let shown = |class: &str| row.cells.iter().filter(|c| c.class == class).count();
             assert_eq!(shown("waiting") + shown("in-flight") + row.more as usize, store.depth() as usize);
             waiting |= shown("waiting") > 0;
@@ -1140,7 +1140,7 @@ mod tests {
         assert!(waiting && in_flight, "both drawn at some moment");
         let l = layout(&engine);
         let dlq = l.entry_rows.iter().find(|r| r.node == NodeId::DeadLetter(0)).expect("the dead-letter queue's row");
-        assert_eq!(dlq.cells.len(), engine.queues[0].store.dead_letter.len());
+        assert_eq!(dlq.cells.len(), engine.queues()[0].store.dead_letter.len());
         assert!(!dlq.cells.is_empty(), "preset 02 parks its poison message");
         assert!(l.node(NodeId::DeadLetter(0)).is_some_and(|n| n.lines[0].contains("parked")));
 
@@ -1171,7 +1171,7 @@ mod tests {
         let row = l.entry_rows.iter().find(|r| r.node == NodeId::Sink(0)).expect("the email sink's row");
         assert_eq!(row.cells.iter().filter(|c| c.class == "duplicate").count(), 4, "all four, at the end of the run");
         assert!(row.cells.iter().any(|c| c.class == "effect"));
-        assert_eq!(row.cells.len() as u64 + row.more, engine.sinks[0].applied);
+        assert_eq!(row.cells.len() as u64 + row.more, engine.sinks()[0].applied);
         // Each email is an envelope over its cell, inside the cell.
         assert_eq!(row.glyph, Glyph::Envelope);
         let c = &row.cells[0];

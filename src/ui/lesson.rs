@@ -30,13 +30,13 @@ pub struct ConditionCheck {
 /// The figure a condition is about, in this run so far.
 pub fn figure(engine: &Engine, condition: &Condition) -> u64 {
     if let Some(name) = &condition.sink {
-        let sink = engine.sinks.iter().find(|s| s.spec.name == *name);
+        let sink = engine.sinks().iter().find(|s| s.spec.name == *name);
         return match condition.figure {
             Figure::DuplicateEffects => sink.map_or(0, |s| s.duplicates),
             _ => sink.map_or(0, |s| s.applied),
         };
     }
-    let c = &engine.counters;
+    let c = engine.counters();
     match condition.figure {
         Figure::Produced => c.produced,
         Figure::Appended => c.appended,
@@ -104,6 +104,6 @@ pub fn node_named(engine: &Engine, name: &str) -> Option<NodeId> {
         .or_else(|| at(s.queues.iter().map(|q| &q.name), name).map(NodeId::Queue))
         .or_else(|| at(s.exchanges.iter().map(|x| &x.name), name).map(NodeId::Exchange))
         .or_else(|| at(s.groups.iter().map(|g| &g.name), name).map(NodeId::Group))
-        .or_else(|| at(engine.consumers.iter().map(|c| &c.name), name).map(NodeId::Consumer))
+        .or_else(|| at(engine.consumers().iter().map(|c| &c.name), name).map(NodeId::Consumer))
         .or_else(|| at(s.sinks.iter().map(|k| &k.name), name).map(NodeId::Sink))
 }

@@ -91,9 +91,9 @@ pub struct SequenceRow {
 /// The participants are the producer, the broker, each consumer that handled the message, the idempotency
 /// store, the read API and the sinks, in the order a reader meets them.
 pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
-    let m = e.messages.get(message).filter(|_| message > 0)?;
+    let m = e.messages().get(message).filter(|_| message > 0)?;
     let producer = m.producer;
-    let broker = e.producers.get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
+    let broker = e.producers().get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
     let mut rows: Vec<(u64, String, String, String, bool)> = vec![];
     for (at_ms, step) in message_steps(e, message) {
         let ev = match step {
@@ -156,7 +156,9 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
             "S" => "idempotency store".into(),
             "API" => "read API".into(),
             _ if id.starts_with('C') => e.consumer_name(id[1..].parse().unwrap_or(u16::MAX)).to_string(),
-            _ => id[1..].parse::<usize>().ok().and_then(|k| e.sinks.get(k)).map_or("?".into(), |k| k.spec.name.clone()),
+            _ => {
+                id[1..].parse::<usize>().ok().and_then(|k| e.sinks().get(k)).map_or("?".into(), |k| k.spec.name.clone())
+            }
         }
     };
     let index = |id: &str| ids.iter().position(|p| p == id).unwrap_or(0);
@@ -225,7 +227,7 @@ mod tests {
         let json = crate::scenario::presets::PRESETS[4].1;
         let mut e = Engine::new(crate::scenario::parse_scenario(json).unwrap()).unwrap();
         e.run_to_end();
-        let dup = e.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).unwrap().message_id;
+        let dup = e.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).unwrap().message_id;
         let text = sequence_mermaid(&journey_sequence(&e, dup).unwrap());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "sequenceDiagram");

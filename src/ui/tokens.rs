@@ -316,7 +316,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     let mut out = vec![];
     let window_start = now.saturating_sub(HOP_MS.max(CRASH_BURST_MS));
     let recent: Vec<&crate::engine::observe::TraceEvent> =
-        engine.trace.events.iter().rev().take_while(|ev| ev.at_ms >= window_start).collect();
+        engine.trace().events.iter().rev().take_while(|ev| ev.at_ms >= window_start).collect();
     for ev in recent.into_iter().rev() {
         let age = now.saturating_sub(ev.at_ms);
         let t = match motion {
@@ -330,9 +330,9 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         if age > HOP_MS {
             continue;
         }
-        let Some(m) = ev.message.and_then(|m| engine.messages.get(m).map(|msg| (m, msg))) else { continue };
+        let Some(m) = ev.message.and_then(|m| engine.messages().get(m).map(|msg| (m, msg))) else { continue };
         let (id, msg) = m;
-        let producer = &engine.producers[msg.producer as usize].spec;
+        let producer = &engine.producers()[msg.producer as usize].spec;
         let Some((a, b, kind, suffix)) = hop(engine, l, ev, msg) else { continue };
         let (x, y) = curve_point(a, b, t);
         let says = Says {
@@ -375,7 +375,7 @@ fn crash_token(
     if age > CRASH_BURST_MS {
         return None;
     }
-    let name = &engine.consumers[consumer as usize].name;
+    let name = &engine.consumers()[consumer as usize].name;
     // On the box's top right corner, its word above the box: clear of the consumer's own text.
     Some(Token {
         id: ev.seq,
@@ -402,7 +402,7 @@ fn hop(
     ev: &crate::engine::observe::TraceEvent,
     msg: &crate::engine::Message,
 ) -> Option<Hop> {
-    let producer = &engine.producers[msg.producer as usize].spec;
+    let producer = &engine.producers()[msg.producer as usize].spec;
     let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
     match ev.what {
         What::Appended { topic, partition, offset, retry } => {
@@ -464,7 +464,7 @@ fn hop(
             let to = l.node(NodeId::Sink(sink)).map(|n| n.left());
             from.zip(to).map(|(a, b)| (a, b, TokenKind::Deduplicated, "dedup".into()))
         }
-        What::DeadLettered { sub } => engine.queues.iter().position(|q| q.sub == sub).and_then(|q| {
+        What::DeadLettered { sub } => engine.queues().iter().position(|q| q.sub == sub).and_then(|q| {
             // From the queue down into its dead-letter queue's box.
             let queue = l.node(NodeId::Queue(q as u16))?;
             let dlq = l.node(NodeId::DeadLetter(q as u16))?;
@@ -478,11 +478,11 @@ fn hop(
 
 /// Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
 fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
-    for (ci, c) in engine.consumers.iter().enumerate() {
+    for (ci, c) in engine.consumers().iter().enumerate() {
         let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
         for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
-            let Some(msg) = engine.messages.get(a.message) else { continue };
-            let producer = &engine.producers[msg.producer as usize].spec;
+            let Some(msg) = engine.messages().get(a.message) else { continue };
+            let producer = &engine.producers()[msg.producer as usize].spec;
             let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
             // Docked at the right end of the consumer's title row (its status line already names the message).
             out.push(Token {
@@ -702,7 +702,7 @@ mod tests {
             for tok in &a {
                 kinds.insert(tok.kind.class());
                 assert!(tok.x >= 0.0 && tok.x <= l.width && tok.y >= 0.0 && tok.y <= l.height, "{tok:?}");
-                let p = &engine.producers[0].spec;
+                let p = &engine.producers()[0].spec;
                 if !matches!(tok.kind, TokenKind::Crash | TokenKind::Handling) {
                     assert!(
                         tok.label.starts_with(&format!("{} {}", p.message, p.key_name.chars().next().unwrap())),
@@ -792,7 +792,7 @@ mod tests {
             }
         }
         assert!(harmless > 0 && duplicates > 0, "harmless {harmless}, duplicates {duplicates}");
-        let repeated = (1..engine.messages.len() as u32)
+        let repeated = (1..engine.messages().len() as u32)
             .find(|&m| {
                 (0..engine.subscriber_count() as u16).any(|s| {
                     engine.repeats_are_harmless(engine.sink_of(s))

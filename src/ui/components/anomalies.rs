@@ -7,10 +7,10 @@ use yew::prelude::*;
 #[component]
 pub fn AnomalyFeed(props: &ActionProps) -> Html {
     let model = props.model.borrow();
-    let anomalies = &model.engine.anomalies;
+    let anomalies = model.engine.anomalies();
     html! {
         <section class="panel" aria-labelledby="anomalies-title">
-            <h2 id="anomalies-title">{format!("Anomalies ({})", model.engine.anomaly_count)}</h2>
+            <h2 id="anomalies-title">{format!("Anomalies ({})", model.engine.anomaly_count())}</h2>
             if anomalies.is_empty() {
                 <p class="empty">{"None yet. Press Play and watch."}</p>
             } else {

@@ -12,7 +12,7 @@ const H: f64 = 90.0;
 pub fn Charts(props: &ModelProps) -> Html {
     let model = props.model.borrow();
     let e = &model.engine;
-    let latency = &e.latency;
+    let latency = e.latency();
     let summary = if latency.count == 0 {
         "No message has completed yet.".to_string()
     } else {

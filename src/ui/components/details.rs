@@ -156,7 +156,7 @@ fn checkbox(
 }
 
 fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
-    let spec = &e.groups[g].spec;
+    let spec = &e.groups()[g].spec;
     let commit = spec.commit;
     let commits: Vec<_> =
         COMMITS.iter().map(|(value, label)| (*value, *label, *value == commit_value(commit))).collect();
@@ -191,7 +191,7 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
 }
 
 fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
-    let spec = &e.queues[q].spec;
+    let spec = &e.queues()[q].spec;
     html! {
         <>
             <h3>{format!("Queue {} settings", spec.name)}</h3>
@@ -212,7 +212,7 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
 }
 
 fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
-    let Some(cons) = e.consumers.get(c as usize) else { return html! {} };
+    let Some(cons) = e.consumers().get(c as usize) else { return html! {} };
     let name = cons.name.clone();
     let lines = handler_code(e, c);
     let status = if cons.stopped {
@@ -366,7 +366,7 @@ fn message_details(e: &Engine, m: u32) -> Html {
 
 fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
     let f = &e.scenario().faults;
-    let any_notification = e.producers.iter().any(|p| p.spec.payload == Payload::Notification);
+    let any_notification = e.producers().iter().any(|p| p.spec.payload == Payload::Notification);
     let percent_field = |label: &str, value: f64, testid: &str, edit: fn(f64) -> Edit| {
         let on_action = on_action.clone();
         let onchange = Callback::from(move |ev: Event| {
@@ -445,13 +445,13 @@ pub fn Details(props: &ActionProps) -> Html {
     // A selection from before an edit or a preset change may name an entity that no longer exists.
     let exists = |s: &Selection| match *s {
         Selection::Message(_) => true,
-        Selection::Node(NodeId::Producer(i)) => e.producers.len() > i as usize,
-        Selection::Node(NodeId::Topic(i)) => e.topics.len() > i as usize,
-        Selection::Node(NodeId::Queue(i) | NodeId::DeadLetter(i)) => e.queues.len() > i as usize,
-        Selection::Node(NodeId::Exchange(i)) => e.exchanges.len() > i as usize,
-        Selection::Node(NodeId::Group(i)) => e.groups.len() > i as usize,
-        Selection::Node(NodeId::Consumer(i)) => e.consumers.len() > i as usize,
-        Selection::Node(NodeId::Sink(i)) => e.sinks.len() > i as usize,
+        Selection::Node(NodeId::Producer(i)) => e.producers().len() > i as usize,
+        Selection::Node(NodeId::Topic(i)) => e.topics().len() > i as usize,
+        Selection::Node(NodeId::Queue(i) | NodeId::DeadLetter(i)) => e.queues().len() > i as usize,
+        Selection::Node(NodeId::Exchange(i)) => e.exchanges().len() > i as usize,
+        Selection::Node(NodeId::Group(i)) => e.groups().len() > i as usize,
+        Selection::Node(NodeId::Consumer(i)) => e.consumers().len() > i as usize,
+        Selection::Node(NodeId::Sink(i)) => e.sinks().len() > i as usize,
         Selection::Node(NodeId::Store(i)) => e.subscriber_count() > i as usize,
     };
     let body = match model.selection.filter(exists) {
@@ -459,8 +459,8 @@ pub fn Details(props: &ActionProps) -> Html {
         Some(Selection::Message(m)) => message_details(e, m),
         Some(Selection::Node(NodeId::Consumer(c))) => consumer_details(e, on_action, c),
         Some(Selection::Node(NodeId::Group(g))) => {
-            let gs = &e.groups[g as usize];
-            let topic = &e.topics[gs.topic as usize];
+            let gs = &e.groups()[g as usize];
+            let topic = &e.topics()[gs.topic as usize];
             html! {
                 <>
                     <h2 id="details-title">{format!("Group {}", gs.spec.name)}</h2>
@@ -479,7 +479,7 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Queue(q))) => {
-            let qs = &e.queues[q as usize];
+            let qs = &e.queues()[q as usize];
             html! {
                 <>
                     <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
@@ -489,7 +489,7 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::DeadLetter(q))) => {
-            let qs = &e.queues[q as usize];
+            let qs = &e.queues()[q as usize];
             let parked: Vec<u32> = qs
                 .store
                 .dead_letter
@@ -512,7 +512,7 @@ pub fn Details(props: &ActionProps) -> Html {
         }
         Some(Selection::Node(NodeId::Store(sub))) => store_details(e, sub),
         Some(Selection::Node(NodeId::Exchange(x))) => {
-            let xs = &e.exchanges[x as usize];
+            let xs = &e.exchanges()[x as usize];
             html! {
                 <>
                     <h2 id="details-title">{format!("Exchange {}", xs.spec.name)}</h2>
@@ -520,7 +520,7 @@ pub fn Details(props: &ActionProps) -> Html {
                         <thead><tr><th>{"queue"}</th><th>{"subscribed"}</th><th>{"copies received"}</th></tr></thead>
                         <tbody>
                         { for xs.queues.iter().map(|&q| {
-                            let qs = &e.queues[q as usize];
+                            let qs = &e.queues()[q as usize];
                             html! { <tr><td>{qs.spec.name.clone()}</td><td>{seconds(qs.spec.subscribe_at_ms)}</td><td>{qs.store.entries.len()}</td></tr> }
                         }) }
                         </tbody>
@@ -530,7 +530,7 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Topic(t))) => {
-            let ts = &e.topics[t as usize];
+            let ts = &e.topics()[t as usize];
             let i = t as usize;
             html! {
                 <>
@@ -542,7 +542,7 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Producer(p))) => {
-            let ps = &e.producers[p as usize];
+            let ps = &e.producers()[p as usize];
             let i = p as usize;
             html! {
                 <>
@@ -573,7 +573,7 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Sink(s))) => {
-            let ss = &e.sinks[s as usize];
+            let ss = &e.sinks()[s as usize];
             let i = s as usize;
             let harmless = e.repeats_are_harmless(s);
             html! {

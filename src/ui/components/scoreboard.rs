@@ -5,8 +5,8 @@ use yew::prelude::*;
 #[component]
 pub fn Scoreboard(props: &ModelProps) -> Html {
     let model = props.model.borrow();
-    let c = &model.engine.counters;
-    let depth: u64 = model.engine.queues.iter().map(|q| q.store.depth()).sum();
+    let c = model.engine.counters();
+    let depth: u64 = model.engine.queues().iter().map(|q| q.store.depth()).sum();
     let rows: Vec<(&str, &str, u64, bool)> = vec![
         ("produced", "Produced", c.produced, false),
         ("appended", "Appended", c.appended, c.appended > c.produced),
@@ -42,7 +42,7 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
             </dl>
             <p class="empty" data-testid="run-status">{status}</p>
             <p class="trace-id" title="A fingerprint of every event so far: the same scenario, seed and moment give the same fingerprint on every machine">
-                {"Trace "}<code data-testid="trace-hash">{model.engine.trace.hash.hex()}</code>
+                {"Trace "}<code data-testid="trace-hash">{model.engine.trace().hash.hex()}</code>
             </p>
         </section>
     }
@@ -53,7 +53,7 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
 #[component]
 pub fn Figures(props: &ModelProps) -> Html {
     let model = props.model.borrow();
-    let c = &model.engine.counters;
+    let c = model.engine.counters();
     let finished = model.engine.is_finished();
     let figure = |id: &'static str, label: &'static str, value: u64| {
         html! {
@@ -66,7 +66,7 @@ pub fn Figures(props: &ModelProps) -> Html {
         <p class="figures" data-testid="figures" aria-label="Key figures">
             { figure("duplicates", "Duplicates", c.duplicate_effects) }
             { figure("lost", "Lost", c.lost_messages) }
-            { figure("anomalies", "Anomalies", model.engine.anomaly_count) }
+            { figure("anomalies", "Anomalies", model.engine.anomaly_count()) }
             <span class={classes!("figure", "status", finished.then_some("done"))} data-testid="figure-status">
                 { if finished { "run over: final" } else if model.playing { "running" } else { "paused" } }
             </span>

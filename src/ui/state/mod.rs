@@ -333,7 +333,7 @@ impl Model {
     /// Anomaly `i` of the run so far as the stage shows it: its message, moment, explanation and the
     /// boxes of its causal chain.
     pub(super) fn focus_of(&self, i: usize) -> Option<Focus> {
-        let a = self.engine.anomalies.get(i)?;
+        let a = self.engine.anomalies().get(i)?;
         let chain = crate::ui::chain::causal_chain(&self.engine, a);
         let chain_line = crate::ui::chain::chain_line(&self.engine, &chain);
         let kind = crate::ui::labels::anomaly_label(a.kind);

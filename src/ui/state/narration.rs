@@ -43,7 +43,7 @@ impl Model {
         // From the back: only the events since the last frame, not the whole trace buffer.
         let mut lines: Vec<String> = self
             .engine
-            .trace
+            .trace()
             .events
             .iter()
             .rev()
@@ -51,7 +51,7 @@ impl Model {
             .filter_map(|e| narrate_event(&self.engine, e))
             .collect();
         lines.reverse();
-        self.narrated_upto = self.engine.trace.total;
+        self.narrated_upto = self.engine.trace().total;
         for line in lines {
             self.say(line);
         }

@@ -52,7 +52,7 @@ pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
         anomaly: None,
         label: format!("{}: {}", crate::engine::observe::seconds(f.at_ms), crate::ui::labels::fault_label(&f.action)),
     });
-    let anomalies = probe.anomalies.iter().enumerate().map(|(i, a)| Mark {
+    let anomalies = probe.anomalies().iter().enumerate().map(|(i, a)| Mark {
         at_ms: a.at_ms,
         anomaly: Some(i),
         label: format!(
@@ -143,7 +143,7 @@ impl Model {
         self.engine.run_until_bounded(SimTime::MAX, events - 1);
         self.selection = selection;
         self.focus = focus;
-        self.caption = Some(match self.engine.trace.events.back() {
+        self.caption = Some(match self.engine.trace().events.back() {
             Some(ev) => format!(
                 "Back one event, to {}: {}",
                 crate::engine::observe::seconds(ev.at_ms),
@@ -160,7 +160,7 @@ impl Model {
         self.playing = false;
         self.scrub(mark.at_ms);
         let Some(anomaly) = mark.anomaly else { return };
-        if self.engine.anomalies.len() <= anomaly {
+        if self.engine.anomalies().len() <= anomaly {
             self.fast_forward(END_PROBE_EVENTS);
         }
         if let Some(focus) = self.focus_of(anomaly) {
@@ -177,9 +177,9 @@ impl Model {
     /// Runs the next engine event and says what it was on the stage's caption.
     pub(super) fn step_one_event(&mut self) {
         self.playing = false;
-        let before = self.engine.trace.total;
+        let before = self.engine.trace().total;
         self.engine.step();
-        self.caption = self.engine.trace.events.back().filter(|ev| ev.seq >= before).map(|ev| {
+        self.caption = self.engine.trace().events.back().filter(|ev| ev.seq >= before).map(|ev| {
             format!(
                 "{}: {}",
                 crate::engine::observe::seconds(ev.at_ms),
@@ -193,7 +193,7 @@ impl Model {
 
     /// How the run ended, once it has: its losses and duplicates are final.
     pub(super) fn end_caption(&self) -> String {
-        let c = &self.engine.counters;
+        let c = self.engine.counters();
         format!(
             "The run is over at {}: {} lost, {} duplicate {} — final.",
             crate::engine::observe::seconds(self.engine.now()),
@@ -236,10 +236,10 @@ impl Model {
     /// Runs towards `target` an event at a time (at most `EVENTS_PER_FRAME`), stopping right after the
     /// event that makes an anomaly; returns its index. Reaching `target` moves the clock there.
     fn run_to_an_anomaly(&mut self, target: SimTime) -> Option<usize> {
-        let before = self.engine.anomaly_count;
+        let before = self.engine.anomaly_count();
         for _ in 0..EVENTS_PER_FRAME {
             let ran = self.engine.run_until_bounded(target, 1);
-            if self.engine.anomaly_count > before {
+            if self.engine.anomaly_count() > before {
                 return Some(before as usize);
             }
             if ran == 0 {

@@ -81,7 +81,7 @@ fn an_injected_fault_is_recorded_and_replays_identically() {
     m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
     assert_eq!(m.scenario.faults.scripted.last().map(|f| f.at_ms), Some(3_000));
     assert!(m.notice.as_deref().is_some_and(|n| n.contains("crash")), "{:?}", m.notice);
-    assert!(!m.engine.consumers[0].alive, "crashed at once");
+    assert!(!m.engine.consumers()[0].alive, "crashed at once");
     m.update(Action::Scrub(9_000));
     let live = m.engine.report();
     m.update(Action::Restart);
@@ -100,9 +100,9 @@ fn stopping_and_starting_a_member_from_the_page_is_recorded_and_replays() {
     let consumer = m.scenario.groups[0].consumers[0].clone();
     m.update(Action::Inject(FaultAction::StopConsumer { consumer: consumer.clone() }));
     m.update(Action::Scrub(4_000));
-    assert!(m.engine.consumers[0].stopped, "it finished its batch and left");
+    assert!(m.engine.consumers()[0].stopped, "it finished its batch and left");
     m.update(Action::Inject(FaultAction::StartConsumer { consumer }));
-    assert!(!m.engine.consumers[0].stopped);
+    assert!(!m.engine.consumers()[0].stopped);
     let at: Vec<u64> = m.scenario.faults.scripted.iter().map(|f| f.at_ms).collect();
     assert_eq!(at, vec![2_000, 4_000]);
     m.update(Action::Scrub(m.run_end()));
@@ -122,7 +122,7 @@ fn turning_on_transactions_and_read_committed_removes_the_stage_duplicates() {
     let duplicates = |m: &Model| {
         let mut e = crate::engine::Engine::new(m.scenario.clone()).unwrap();
         e.run_to_end();
-        e.sinks.iter().find(|k| k.spec.name == "revenue-plain").map(|k| k.duplicates)
+        e.sinks().iter().find(|k| k.spec.name == "revenue-plain").map(|k| k.duplicates)
     };
     assert!(duplicates(&m).is_some_and(|d| d > 0));
     m.update(Action::Edit(Edit::GroupTransactional(0, true)));
@@ -241,7 +241,7 @@ fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
     assert_eq!(copy.handler.sink, "email-2");
     assert_eq!(m.selection, Some(Selection::Node(NodeId::Group(before.groups.len() as u16))));
     m.update(Action::FastForward);
-    let copy_sink = m.engine.sinks.iter().find(|k| k.spec.name == "email-2").unwrap();
+    let copy_sink = m.engine.sinks().iter().find(|k| k.spec.name == "email-2").unwrap();
     assert!(copy_sink.applied >= 60, "the new team emails every user once or more: {}", copy_sink.applied);
     // Removing the copy gives the preset back, sink included.
     m.update(Action::Edit(Edit::RemoveGroup(before.groups.len())));
@@ -275,7 +275,7 @@ fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
     assert_eq!(m.scenario.producers.len(), 2);
     assert_eq!(m.scenario.producers[1].name, format!("{}-2", m.scenario.producers[0].name));
     m.update(Action::FastForward);
-    assert_eq!(m.engine.counters.produced, 2 * m.scenario.producers[0].count as u64);
+    assert_eq!(m.engine.counters().produced, 2 * m.scenario.producers[0].count as u64);
     m.update(Action::Edit(Edit::RemoveProducer(1)));
     m.update(Action::Edit(Edit::RemoveProducer(0)));
     assert!(m.error.as_deref().is_some_and(|e| e.contains("at least one producer")));
@@ -376,16 +376,20 @@ fn focusing_an_anomaly_jumps_to_it_and_opens_its_message() {
     let mut m = Model::new();
     m.update(Action::SelectPreset(4));
     m.update(Action::FastForward);
-    let i =
-        m.engine.anomalies.iter().position(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect).unwrap();
-    let a = m.engine.anomalies[i].clone();
+    let i = m
+        .engine
+        .anomalies()
+        .iter()
+        .position(|a| a.kind == crate::engine::observe::AnomalyKind::DuplicateEffect)
+        .unwrap();
+    let a = m.engine.anomalies()[i].clone();
     m.update(Action::FocusAnomaly(i));
     assert_eq!(m.engine.now(), a.at_ms);
     assert_eq!(m.selection, Some(Selection::Message(a.message_id)));
     let focus = m.focus.clone().unwrap();
     assert!(focus.chain.iter().any(|n| matches!(n, NodeId::Consumer(_))), "{:?}", focus.chain);
     // The anomaly exists again at that moment of the recomputed run.
-    assert!(m.engine.anomalies.iter().any(|x| x.message_id == a.message_id && x.kind == a.kind));
+    assert!(m.engine.anomalies().iter().any(|x| x.message_id == a.message_id && x.kind == a.kind));
     m.update(Action::FocusAnomaly(usize::MAX));
     assert_eq!(m.engine.now(), a.at_ms, "a stale index does nothing");
 }
@@ -409,7 +413,7 @@ fn play_skips_empty_time_and_shows_the_final_losses_of_preset_9_within_40_second
     // The caption says what was skipped and what comes next.
     assert!(!skipped.is_empty(), "the caption says when empty time was skipped");
     assert!(skipped.iter().all(|c| c.contains(" is next).")), "{skipped:?}");
-    assert!(m.engine.counters.lost_messages >= 1);
+    assert!(m.engine.counters().lost_messages >= 1);
     let caption = m.caption.clone().unwrap_or_default();
     assert!(caption.contains("lost") && caption.ends_with("final."), "{caption}");
 }
@@ -436,7 +440,7 @@ fn play_pauses_on_the_first_duplicate_of_preset_5_with_its_explanation_and_space
         m.update(Action::Tick { wall_ms: 16.0 });
     }
     assert!(!m.engine.is_finished(), "paused mid-run");
-    assert_eq!(m.engine.counters.duplicate_effects, 1, "right after the first duplicate");
+    assert_eq!(m.engine.counters().duplicate_effects, 1, "right after the first duplicate");
     let focus = m.focus.clone().expect("the anomaly is shown");
     assert_eq!(focus.kind, "Duplicate effect");
     assert!(focus.explanation.contains("applied twice"), "{}", focus.explanation);
@@ -452,7 +456,7 @@ fn play_pauses_on_the_first_duplicate_of_preset_5_with_its_explanation_and_space
     while m.playing {
         m.update(Action::Tick { wall_ms: 100.0 });
     }
-    assert!(m.engine.is_finished() && m.engine.counters.duplicate_effects > 1);
+    assert!(m.engine.is_finished() && m.engine.counters().duplicate_effects > 1);
 }
 
 #[test]
@@ -468,11 +472,11 @@ fn step_back_returns_to_exactly_the_event_before() {
         for _ in 0..39 {
             again.update(Action::Step);
         }
-        (again.engine.trace.hash.hex(), again.engine.now(), again.engine.events_processed())
+        (again.engine.trace().hash.hex(), again.engine.now(), again.engine.events_processed())
     };
     m.update(Action::StepBack);
     assert_eq!(m.engine.events_processed(), events_39);
-    assert_eq!((m.engine.trace.hash.hex(), m.engine.now()), (hash_39, now_39));
+    assert_eq!((m.engine.trace().hash.hex(), m.engine.now()), (hash_39, now_39));
     assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("Back one event")));
 }
 
@@ -488,7 +492,7 @@ fn the_scrubber_marks_every_fault_and_anomaly_and_a_mark_shows_its_anomaly() {
     let focus = m.focus.clone().expect("the mark's anomaly is shown");
     assert_eq!(focus.at_ms, m.marks[second].at_ms);
     assert_eq!(m.engine.now(), focus.at_ms, "at its moment");
-    assert_eq!(m.engine.counters.duplicate_effects, 2);
+    assert_eq!(m.engine.counters().duplicate_effects, 2);
     // A scripted fault is marked too.
     m.update(Action::Inject(FaultAction::ReadApiDown { duration_ms: 100 }));
     assert!(m.marks.iter().any(|mark| mark.anomaly.is_none() && mark.label.contains("read API")), "{:?}", m.marks);
