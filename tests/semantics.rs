@@ -6,7 +6,7 @@
 mod common;
 use brokerscope::engine::broker::TxnMark;
 use brokerscope::engine::observe::{AnomalyKind, What};
-use brokerscope::engine::{DeliverySource, Report};
+use brokerscope::engine::{ConsumerId, DeliverySource, Report, SubId};
 use brokerscope::scenario::model::*;
 use common::*;
 
@@ -339,8 +339,8 @@ fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_ba
         let events = &e.trace().events;
         let when =
             |f: &dyn Fn(&What) -> bool| events.iter().filter(|ev| f(&ev.what)).map(|ev| ev.at_ms).collect::<Vec<_>>();
-        let stopped = when(&|w| matches!(w, What::Stopped { consumer: 1 }));
-        let started = when(&|w| matches!(w, What::Started { consumer: 1 }));
+        let stopped = when(&|w| matches!(w, What::Stopped { consumer: ConsumerId(1) }));
+        let started = when(&|w| matches!(w, What::Started { consumer: ConsumerId(1) }));
         assert_eq!(stopped.len(), 1, "{commit:?}");
         assert!((2_000..2_200).contains(&stopped[0]), "{commit:?}: it stops after its batch: {stopped:?}");
         assert_eq!(started, vec![5_000], "{commit:?}");
@@ -349,7 +349,7 @@ fn a_clean_stop_rebalances_at_once_loses_nothing_and_a_start_takes_partitions_ba
         assert!(rebalances.contains(&stopped[0]) && rebalances.contains(&5_000), "{commit:?}: {rebalances:?}");
         assert!(!events.iter().any(|ev| matches!(ev.what, What::SessionExpired { .. })), "{commit:?}");
         // c2 receives nothing while stopped, and records again after it started.
-        let c2_deliveries = when(&|w| matches!(w, What::Delivered { consumer: 1, .. }));
+        let c2_deliveries = when(&|w| matches!(w, What::Delivered { consumer: ConsumerId(1), .. }));
         assert!(!c2_deliveries.iter().any(|&t| t > stopped[0] && t < 5_000), "{commit:?}");
         assert!(c2_deliveries.iter().any(|&t| t > 5_000), "{commit:?}: c2 got partitions back");
     }
@@ -530,7 +530,7 @@ fn a_record_lost_in_a_committed_batch_without_being_delivered_is_not_said_to_hav
         s.seed = seed;
         let (e, _) = run(&s);
         for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::LostMessage) {
-            let delivered = e.obligation(0, a.message_id).is_some_and(|ob| ob.last_delivery != 0);
+            let delivered = e.obligation(SubId(0), a.message_id).is_some_and(|ob| ob.last_delivery != 0);
             if delivered {
                 crashed += usize::from(a.explanation.contains("before the side effect"));
             } else {
@@ -567,8 +567,8 @@ fn a_consumer_stopped_while_crashed_stays_down() {
     s.faults.scripted = vec![at(2_000, crash), at(2_100, FaultAction::StopConsumer { consumer: "c2".into() })];
     let e = traced(&s);
     let c2 = |f: &dyn Fn(&What) -> bool| e.trace().events.iter().filter(|ev| f(&ev.what)).count();
-    assert_eq!(c2(&|w| matches!(w, What::Restarted { consumer: 1 })), 0, "no restart after the stop");
-    assert_eq!(c2(&|w| matches!(w, What::Stopped { consumer: 1 })), 1);
+    assert_eq!(c2(&|w| matches!(w, What::Restarted { consumer: ConsumerId(1) })), 0, "no restart after the stop");
+    assert_eq!(c2(&|w| matches!(w, What::Stopped { consumer: ConsumerId(1) })), 1);
     assert!(e.consumers()[1].stopped && !e.consumers()[1].alive);
     let r = e.report();
     assert_eq!((r.lost_messages, r.effected), (0, r.produced), "c1 takes over after the session timeout");
@@ -581,14 +581,19 @@ fn a_stopped_queue_worker_finishes_its_message_and_takes_no_more() {
     let e = traced(&s);
     let r = e.report();
     assert_eq!((r.lost_messages, r.duplicate_effects, r.effected), (0, 0, r.produced), "{r:?}");
-    let stopped =
-        e.trace().events.iter().find(|ev| matches!(ev.what, What::Stopped { consumer: 1 })).expect("w2 stops").at_ms;
+    let stopped = e
+        .trace()
+        .events
+        .iter()
+        .find(|ev| matches!(ev.what, What::Stopped { consumer: ConsumerId(1) }))
+        .expect("w2 stops")
+        .at_ms;
     assert!((1_500..1_600).contains(&stopped), "{stopped}");
     assert!(!e
         .trace()
         .events
         .iter()
-        .any(|ev| ev.at_ms > stopped && matches!(ev.what, What::Delivered { consumer: 1, .. })));
+        .any(|ev| ev.at_ms > stopped && matches!(ev.what, What::Delivered { consumer: ConsumerId(1), .. })));
 }
 
 #[test]
@@ -880,9 +885,9 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     let sub = e.groups()[billing as usize].sub;
     let aborted = e.trace().events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
-    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && e.consumers()[d.consumer as usize].sub == sub) {
+    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && e.consumers()[d.consumer].sub == sub) {
         let DeliverySource::Record { topic, partition, offset } = d.source() else { panic!("a group reads records") };
-        let record = e.topics()[topic as usize].partitions[partition as usize].get(offset).unwrap();
+        let record = e.topics()[topic].partitions[partition as usize].get(offset).unwrap();
         assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);
         let committed_at = e.trace().events.iter().find(|ev| {
             matches!(ev.what, What::TxnCommitted { topic: t, partition: p, offset: o, .. } if (t, p, o) == (topic, partition, offset))

@@ -1,5 +1,6 @@
 //! Broker-side state: partitioned logs and queues. Plain data with small, obviously-correct methods;
 //! the engine decides when they are called.
+use super::ids::*;
 use super::kernel::table::Table;
 use super::kernel::{Seq32, SimTime};
 use std::collections::VecDeque;
@@ -178,7 +179,7 @@ pub struct QueueStore {
     pub in_flight: u32,
     pub dead_letter: Vec<u32>,
     /// Slots (consumer, slot) waiting for a message (long polling).
-    pub waiting: VecDeque<(u16, u16)>,
+    pub waiting: VecDeque<(ConsumerId, u16)>,
     /// FIFO: per key, whether a message of that group is in flight (blocks the group).
     pub group_busy: std::collections::BTreeMap<u32, u32>,
     pub duplicate_next: bool,

@@ -4,15 +4,15 @@ use super::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Role {
-    Member { group: u16 },
-    Worker { queue: u16 },
+    Member { group: GroupId },
+    Worker { queue: QueueId },
 }
 
 #[derive(Clone, Debug)]
 pub struct ConsumerState {
     pub name: String,
     pub role: Role,
-    pub sub: u16,
+    pub sub: SubId,
     pub alive: bool,
     pub(super) epoch: u32,
     pub slots: Vec<Option<Active>>,
@@ -54,7 +54,7 @@ impl ConsumerState {
 }
 
 impl ConsumerState {
-    pub(super) fn new(name: &str, role: Role, sub: u16, slots: u32, rng: SimRng) -> Self {
+    pub(super) fn new(name: &str, role: Role, sub: SubId, slots: u32, rng: SimRng) -> Self {
         ConsumerState {
             name: name.to_string(),
             role,
@@ -82,8 +82,8 @@ impl ConsumerState {
 }
 
 impl Engine {
-    pub(super) fn current(&self, consumer: u16, epoch: u32) -> bool {
-        let c = &self.consumers[consumer as usize];
+    pub(super) fn current(&self, consumer: ConsumerId, epoch: u32) -> bool {
+        let c = &self.consumers[consumer];
         c.alive && c.epoch == epoch
     }
 
@@ -92,8 +92,8 @@ impl Engine {
     /// group notices after the session timeout). `cause`: the delivery it crashed while handling (its
     /// `Delivered`), or the scripted fault.
     #[inline(never)]
-    pub(super) fn crash(&mut self, c: u16, step: Option<CrashPoint>, cause: Option<u64>) -> bool {
-        let ci = c as usize;
+    pub(super) fn crash(&mut self, c: ConsumerId, step: Option<CrashPoint>, cause: Option<u64>) -> bool {
+        let ci = c.index();
         if !self.consumers[ci].alive {
             return false;
         }
@@ -121,13 +121,13 @@ impl Engine {
         cons.crash_armed = None;
         let epoch = cons.epoch;
         if let Role::Member { group } = role {
-            let timeout = self.groups[group as usize].spec.session_timeout_ms;
+            let timeout = self.groups[group].spec.session_timeout_ms;
             self.scheduler.schedule_in_lane(
                 Lane::SessionTimeout(group).index(),
                 self.now + timeout,
                 Ev::SessionTimeout { consumer: c, epoch },
             );
-            if self.groups[group as usize].rebalancing {
+            if self.groups[group].rebalancing {
                 self.try_complete_rebalance(group);
             }
         }
@@ -136,7 +136,7 @@ impl Engine {
     }
 
     /// A delivery in the crashed consumer's hands ends in the crash.
-    fn end_in_crash(&mut self, c: u16, a: &Active) {
+    fn end_in_crash(&mut self, c: ConsumerId, a: &Active) {
         if let Some(place) = a.open_txn {
             // The coordinator aborts it when the restarted instance fences the old one (or on
             // transaction.timeout.ms); the wait is not modelled.
@@ -147,7 +147,7 @@ impl Engine {
         del.ended_at_ms = MaybeTime::at(self.now);
         if a.claim_taken && !a.effect_applied {
             // The claim outlives the process: every later delivery will find it and skip the message.
-            let sub = self.consumers[c as usize].sub as usize;
+            let sub = self.consumers[c].sub.index();
             self.subs[sub].renote_loss(a.message, LossReason::SkippedByClaim { delivery: a.delivery });
         }
     }
@@ -155,11 +155,11 @@ impl Engine {
     /// A crashed member's fetch positions died with the process: what it holds restarts from the committed
     /// offsets, and whatever was committed but not yet processed (commit before processing) is lost.
     /// `first`: the delivery it was handling, if any.
-    fn member_crashed(&mut self, c: u16, g: u16, first: Option<&Active>) {
-        let (ci, gi) = (c as usize, g as usize);
+    fn member_crashed(&mut self, c: ConsumerId, g: GroupId, first: Option<&Active>) {
+        let (ci, gi) = (c.index(), g.index());
         for p in 0..self.groups[gi].assignment.len() {
             if self.groups[gi].assignment[p] == Some(c) {
-                let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
+                let part = &self.topics[self.groups[gi].topic.index()].partitions[p];
                 self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(part.start_offset);
             }
         }
@@ -178,8 +178,8 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_restart(&mut self, c: u16, epoch: u32) -> bool {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn on_restart(&mut self, c: ConsumerId, epoch: u32) -> bool {
+        let cons = &mut self.consumers[c];
         if cons.epoch != epoch || cons.alive {
             return false;
         }
@@ -198,21 +198,21 @@ impl Engine {
 
     /// A consumer back up, restarted after a crash or started again after a stop (`what` says which): a
     /// member joins its group, which rebalances; a worker's slots poll at once.
-    pub(super) fn come_up(&mut self, c: u16, what: What, cause: Option<u64>) {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn come_up(&mut self, c: ConsumerId, what: What, cause: Option<u64>) {
+        let cons = &mut self.consumers[c];
         cons.alive = true;
         cons.epoch += 1;
         let epoch = cons.epoch;
         let up = self.emit(what, None, 0, cause);
-        match self.consumers[c as usize].role {
+        match self.consumers[c].role {
             Role::Member { group } => {
-                let joined = self.groups[group as usize].joined;
-                let cons = &mut self.consumers[c as usize];
+                let joined = self.groups[group].joined;
+                let cons = &mut self.consumers[c];
                 (cons.in_group, cons.removed_slow) = (joined, false);
                 self.trigger_rebalance(group, Some(up));
             }
             Role::Worker { .. } => {
-                for slot in 0..self.consumers[c as usize].slots.len() {
+                for slot in 0..self.consumers[c].slots.len() {
                     self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: slot as u16 });
                 }
             }
@@ -224,8 +224,8 @@ impl Engine {
     /// the group rebalance at once. A queue worker finishes the messages in its hands.
     #[cold]
     #[inline(never)]
-    pub(super) fn stop_consumer(&mut self, c: u16, cause: u64) {
-        let ci = c as usize;
+    pub(super) fn stop_consumer(&mut self, c: ConsumerId, cause: u64) {
+        let ci = c.index();
         let cons = &mut self.consumers[ci];
         if cons.stopped || cons.stopping {
             return;
@@ -244,15 +244,15 @@ impl Engine {
             }
             Role::Member { .. } => {}
             Role::Worker { queue } => {
-                self.queues[queue as usize].store.waiting.retain(|&(w, _)| w != c);
+                self.queues[queue].store.waiting.retain(|&(w, _)| w != c);
                 self.worker_stop_if_idle(c);
             }
         }
     }
 
     /// A stopping worker stops once no message is left in its hands.
-    pub(super) fn worker_stop_if_idle(&mut self, c: u16) -> bool {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn worker_stop_if_idle(&mut self, c: ConsumerId) -> bool {
+        let cons = &mut self.consumers[c];
         if !cons.stopping || cons.slots.iter().any(Option::is_some) {
             return false;
         }
@@ -267,8 +267,8 @@ impl Engine {
     /// stopping keeps going instead; one that is running, or crashed (it restarts by itself), is left alone.
     #[cold]
     #[inline(never)]
-    pub(super) fn start_consumer(&mut self, c: u16, cause: u64) {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn start_consumer(&mut self, c: ConsumerId, cause: u64) {
+        let cons = &mut self.consumers[c];
         if cons.stopping {
             cons.stopping = false;
             return;

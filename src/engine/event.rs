@@ -29,52 +29,52 @@ pub enum Sender {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Ev {
     Produce {
-        producer: u16,
+        producer: ProducerId,
     },
     /// A send reaches the broker.
     Publish {
-        producer: u16,
+        producer: ProducerId,
         message: u32,
         attempt: u32,
         sender: Sender,
     },
     AckTimeout {
-        producer: u16,
+        producer: ProducerId,
         message: u32,
         attempt: u32,
         sender: Sender,
     },
     Poll {
-        consumer: u16,
+        consumer: ConsumerId,
         epoch: u32,
         slot: u16,
     },
     Step {
-        consumer: u16,
+        consumer: ConsumerId,
         epoch: u32,
         slot: u16,
         step: Step,
     },
     Visibility {
-        queue: u16,
+        queue: QueueId,
         entry: u32,
         receipt: u32,
     },
     SessionTimeout {
-        consumer: u16,
+        consumer: ConsumerId,
         epoch: u32,
     },
     PollTimeout {
-        consumer: u16,
+        consumer: ConsumerId,
         epoch: u32,
         poll_seq: u32,
     },
     Restart {
-        consumer: u16,
+        consumer: ConsumerId,
         epoch: u32,
     },
     GroupJoin {
-        group: u16,
+        group: GroupId,
     },
     Scripted {
         index: u32,
@@ -86,19 +86,19 @@ const _: () = assert!(std::mem::size_of::<Ev>() == 16);
 /// The scheduler's FIFO lanes: timers with a constant delay per entity, due in the order they are set.
 #[derive(Clone, Copy)]
 pub(super) enum Lane {
-    Visibility(u16),
-    AckTimeout(u16),
-    PollTimeout(u16),
-    SessionTimeout(u16),
+    Visibility(QueueId),
+    AckTimeout(ProducerId),
+    PollTimeout(GroupId),
+    SessionTimeout(GroupId),
 }
 
 impl Lane {
     pub(super) fn index(self) -> usize {
         match self {
-            Lane::Visibility(q) => 4 * q as usize,
-            Lane::AckTimeout(p) => 4 * p as usize + 1,
-            Lane::PollTimeout(g) => 4 * g as usize + 2,
-            Lane::SessionTimeout(g) => 4 * g as usize + 3,
+            Lane::Visibility(q) => 4 * q.index(),
+            Lane::AckTimeout(p) => 4 * p.index() + 1,
+            Lane::PollTimeout(g) => 4 * g.index() + 2,
+            Lane::SessionTimeout(g) => 4 * g.index() + 3,
         }
     }
 }

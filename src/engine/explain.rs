@@ -3,6 +3,7 @@
 //! They run only for the anomalies kept, so each is `#[cold]` and out of line: their formatting stays out
 //! of the engine's hot functions.
 use super::broker::AppendCause;
+use super::ids::*;
 use super::observe::seconds;
 use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
 use crate::scenario::model::{SinkKind, Strategy};
@@ -20,7 +21,7 @@ fn where_it_was(e: &Engine, source: DeliverySource) -> String {
     match source {
         DeliverySource::Record { partition, offset, .. } => format!("offset {offset} of partition {partition}"),
         DeliverySource::Entry { queue, .. } => {
-            format!("the message from queue '{}'", e.queues[queue as usize].spec.name)
+            format!("the message from queue '{}'", e.queues[queue].spec.name)
         }
     }
 }
@@ -80,11 +81,9 @@ fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Wi
     let (ca, cb, ta, tb) = who_and_when(e, a, b);
     let cause = match b.source() {
         DeliverySource::Record { topic, partition, offset } => {
-            e.topics[topic as usize].partitions[partition as usize].get(offset).map(|r| r.cause)
+            e.topics[topic].partitions[partition as usize].get(offset).map(|r| r.cause)
         }
-        DeliverySource::Entry { queue, entry, .. } => {
-            e.queues[queue as usize].store.entries.get(entry).map(|x| x.cause)
-        }
+        DeliverySource::Entry { queue, entry, .. } => e.queues[queue].store.entries.get(entry).map(|x| x.cause),
     };
     let stage_wrote_twice;
     let why = match cause {
@@ -109,9 +108,9 @@ fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Wi
 /// Why a stage's output topic held the message twice (`writer`: the stage's delivery that wrote the copy).
 fn stage_copy(e: &Engine, a: &Delivery, b: &Delivery, writer: u32) -> String {
     let writer = &e.deliveries[writer];
-    let stage = &e.subs[e.consumers[writer.consumer as usize].sub as usize].name;
+    let stage = &e.subs[e.consumers[writer.consumer].sub.index()].name;
     let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
-        DeliverySource::Record { topic, partition, offset } => e.topics[topic as usize].partitions[partition as usize]
+        DeliverySource::Record { topic, partition, offset } => e.topics[topic].partitions[partition as usize]
             .get(offset)
             .is_some_and(|r| r.txn == super::broker::TxnMark::Aborted),
         DeliverySource::Entry { .. } => false,
@@ -159,7 +158,7 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
     }
     if a.visibility_expired_while_running() {
         let vt = match b.source() {
-            DeliverySource::Entry { queue, .. } => e.queues[queue as usize].spec.visibility_timeout_ms,
+            DeliverySource::Entry { queue, .. } => e.queues[queue].spec.visibility_timeout_ms,
             _ => 0,
         };
         return (
@@ -204,9 +203,9 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
 }
 
 /// Which strategy would have prevented this duplicate, given the sink and how the message came back.
-fn advice(e: &Engine, sub: u16, window: Window) -> String {
-    let s = &e.subs[sub as usize];
-    let sink = &e.sinks[s.sink as usize].spec;
+fn advice(e: &Engine, sub: SubId, window: Window) -> String {
+    let s = &e.subs[sub];
+    let sink = &e.sinks[s.sink].spec;
     let (sink_name, _) = sink_phrase(sink.kind);
     let current = s.handler.strategy.as_str();
     let fix = if sink.accepts_idempotency_key {
@@ -257,9 +256,9 @@ fn advice(e: &Engine, sub: u16, window: Window) -> String {
 
 #[cold]
 #[inline(never)]
-pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u32) -> String {
-    let s = &e.subs[sub as usize];
-    let (sink_name, verb) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
+pub fn duplicate_effect(e: &Engine, sub: SubId, m: u32, first_effect: u32, this: u32) -> String {
+    let s = &e.subs[sub];
+    let (sink_name, verb) = sink_phrase(e.sinks[s.sink].spec.kind);
     // Delivery ids grow with start time: tell the two runs in the order they began.
     let (early, late) = if first_effect <= this { (first_effect, this) } else { (this, first_effect) };
     let (story, window) = two_deliveries(e, early, late, verb);
@@ -276,11 +275,11 @@ pub fn duplicate_effect(e: &Engine, sub: u16, m: u32, first_effect: u32, this: u
 /// A subscriber acted on an event whose producer crashed between publishing it and writing its database.
 #[cold]
 #[inline(never)]
-pub fn invented_event(e: &Engine, sub: u16, m: u32, d: u32) -> String {
-    let s = &e.subs[sub as usize];
+pub fn invented_event(e: &Engine, sub: SubId, m: u32, d: u32) -> String {
+    let s = &e.subs[sub];
     let msg = &e.messages[m];
-    let p = &e.producers[msg.producer as usize].spec;
-    let acted = match e.sinks.get(s.sink as usize) {
+    let p = &e.producers[msg.producer].spec;
+    let acted = match e.sinks.get(s.sink.index()) {
         Some(sink) => sink_phrase(sink.spec.kind).1,
         None => "wrote its output record",
     };
@@ -304,7 +303,7 @@ pub fn invented_event(e: &Engine, sub: u16, m: u32, d: u32) -> String {
 #[inline(never)]
 pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
     let msg = &e.messages[m];
-    let p = &e.producers[msg.producer as usize].spec;
+    let p = &e.producers[msg.producer].spec;
     let first = e.first_append(m).unwrap_or((0, 0));
     let target = &p.target;
     let exchange = e.exchanges.iter().find(|x| &x.spec.name == target);
@@ -343,9 +342,9 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
 /// A consume→transform→produce stage made a second visible record of the same message in its output topic.
 #[cold]
 #[inline(never)]
-pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32, u64)) -> String {
-    let s = &e.subs[sub as usize];
-    let out = s.output.map_or("?", |t| e.topics[t as usize].spec.name.as_str());
+pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u32, u64)) -> String {
+    let s = &e.subs[sub];
+    let out = s.output.map_or("?", |t| e.topics[t].spec.name.as_str());
     let this = &e.deliveries[d];
     let first = s.obligations.get(m).map_or(0, |o| o.first_effect_delivery);
     let earlier = e.deliveries.get(first).filter(|_| first != 0 && first != d);
@@ -383,8 +382,8 @@ pub fn duplicate_stage_output(e: &Engine, sub: u16, m: u32, d: u32, place: (u32,
 
 #[cold]
 #[inline(never)]
-pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
-    let s = &e.subs[sub as usize];
+pub fn dead_lettered(e: &Engine, sub: SubId, m: u32, receives: u32) -> String {
+    let s = &e.subs[sub];
     let poison = e.messages.get(m).is_some_and(|x| x.poison());
     let why =
         if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
@@ -394,7 +393,7 @@ pub fn dead_lettered(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
             e.message_label(m),
             times(receives),
             s.name,
-            e.queues[q as usize].spec.max_receives
+            e.queues[q].spec.max_receives
         ),
         SubSource::Group(_) => format!(
             "{} failed {receives} times in group '{}' — {why} — so the consumer skipped it and parked it in a dead-letter topic; without skipping, it would block every record behind it on its partition.",
@@ -463,13 +462,12 @@ fn step_name(step: Step) -> &'static str {
     }
 }
 
-fn parked_in(e: &Engine, sub: u16) -> String {
-    let s = &e.subs[sub as usize];
+fn parked_in(e: &Engine, sub: SubId) -> String {
+    let s = &e.subs[sub];
     match s.source {
-        SubSource::Queue(q) => format!(
-            "the dead-letter queue of '{}' (maxReceiveCount = {})",
-            s.name, e.queues[q as usize].spec.max_receives
-        ),
+        SubSource::Queue(q) => {
+            format!("the dead-letter queue of '{}' (maxReceiveCount = {})", s.name, e.queues[q].spec.max_receives)
+        }
         SubSource::Group(_) => format!("a dead-letter topic by group '{}'", s.name),
     }
 }
@@ -477,8 +475,8 @@ fn parked_in(e: &Engine, sub: u16) -> String {
 /// Moved to a dead-letter queue or topic after its effect had been applied `effects` times.
 #[cold]
 #[inline(never)]
-pub fn dead_lettered_after_effect(e: &Engine, sub: u16, m: u32, receives: u32) -> String {
-    let ob = &e.subs[sub as usize].obligations[m];
+pub fn dead_lettered_after_effect(e: &Engine, sub: SubId, m: u32, receives: u32) -> String {
+    let ob = &e.subs[sub].obligations[m];
     format!(
         "{} was parked in {} after {}, but its effect had already been applied {}: the last \
          time, {}. A dead-letter entry does not mean 'not processed': whoever redrives it applies it again. When \
@@ -495,7 +493,7 @@ pub fn dead_lettered_after_effect(e: &Engine, sub: u16, m: u32, receives: u32) -
 /// Parked at `parked_at` while an earlier run was still going, which then applied the effect (delivery `d`).
 #[cold]
 #[inline(never)]
-pub fn effect_after_dead_letter(e: &Engine, sub: u16, m: u32, d: u32, parked_at: crate::engine::SimTime) -> String {
+pub fn effect_after_dead_letter(e: &Engine, sub: SubId, m: u32, d: u32, parked_at: crate::engine::SimTime) -> String {
     let del = &e.deliveries[d];
     if del.at_ms > parked_at {
         // Not a run still going: another copy of the message (it was stored twice) reached a consumer.
@@ -544,7 +542,7 @@ pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
 #[inline(never)]
 pub fn out_of_order(
     e: &Engine,
-    sub: u16,
+    sub: SubId,
     m: u32,
     d: u32,
     version: u32,
@@ -552,11 +550,11 @@ pub fn out_of_order(
     newest_label: &str,
     newest_at: u64,
 ) -> String {
-    let s = &e.subs[sub as usize];
-    let (sink_name, _) = sink_phrase(e.sinks[s.sink as usize].spec.kind);
+    let s = &e.subs[sub];
+    let (sink_name, _) = sink_phrase(e.sinks[s.sink].spec.kind);
     let del = &e.deliveries[d];
     let why = match s.source {
-        SubSource::Queue(q) if e.queues[q as usize].spec.kind == crate::scenario::model::QueueKind::Standard => {
+        SubSource::Queue(q) if e.queues[q].spec.kind == crate::scenario::model::QueueKind::Standard => {
             "Competing consumers on a standard queue keep no per-key order; a FIFO queue with the key as message group would."
         }
         SubSource::Queue(_) => "A redelivery overtook the newer message.",
@@ -575,8 +573,8 @@ pub fn out_of_order(
 
 #[cold]
 #[inline(never)]
-pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
-    let s = &e.subs[sub as usize];
+pub fn lost(e: &Engine, sub: SubId, m: u32, reason: LossReason) -> String {
+    let s = &e.subs[sub];
     let label = e.message_label(m);
     let who = &s.name;
     match reason {
@@ -584,7 +582,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
         ),
         LossReason::ProducerGaveUp => {
-            let retries = e.messages.get(m).and_then(|x| e.producers.get(x.producer as usize)).map_or(0, |p| p.spec.retries);
+            let retries = e.messages.get(m).and_then(|x| e.producers.get(x.producer.index())).map_or(0, |p| p.spec.retries);
             let gave_up = match retries {
                 0 => "the producer does not retry (retries = 0)".to_string(),
                 1 => "the producer gave up after its one retry".to_string(),
@@ -647,7 +645,7 @@ pub fn lost(e: &Engine, sub: u16, m: u32, reason: LossReason) -> String {
             format!("{label} was lost by '{who}': {who_recorded} recorded its id in the idempotency store, but its transaction was then aborted, so its output never counted; a later delivery found the id, skipped the message and committed. The id was recorded outside the transaction: it must commit with the output, or a retry turns into a loss.")
         }
         LossReason::UpstreamStage { stage } => {
-            let stage = &e.subs[stage as usize].name;
+            let stage = &e.subs[stage].name;
             format!("{label} never reached '{who}': the stage '{stage}' that produces its topic lost or parked it upstream, so it was never written there.")
         }
         LossReason::Unknown => format!("{label} never reached '{who}' and the engine recorded no reason: this is a bug in the simulator; please report the scenario and seed."),

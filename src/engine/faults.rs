@@ -23,58 +23,58 @@ impl Engine {
     }
 
     /// `faults.poison`: the message's handler will fail on every delivery.
-    pub(super) fn roll_poison(&mut self, p: u16) -> bool {
+    pub(super) fn roll_poison(&mut self, p: ProducerId) -> bool {
         let chance = self.scenario.faults.poison;
-        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+        self.in_fault_phase() && self.producers[p].fault_rng.chance(chance)
     }
 
     /// `faults.producer_crash`: a dual write crashes between its database write and its publish (an
     /// outbox has a single write, so it never does).
-    pub(super) fn roll_producer_crash(&mut self, p: u16) -> bool {
+    pub(super) fn roll_producer_crash(&mut self, p: ProducerId) -> bool {
         let (faulty, chance) = (self.in_fault_phase(), self.scenario.faults.producer_crash);
-        let prod = &mut self.producers[p as usize];
+        let prod = &mut self.producers[p];
         faulty
             && prod.spec.publish_mode != PublishMode::Outbox
             && (std::mem::take(&mut prod.armed.crash_before_publish) || prod.fault_rng.chance(chance))
     }
 
     /// `faults.lost_send`: the request never reaches the broker.
-    pub(super) fn roll_lost_send(&mut self, p: u16) -> bool {
+    pub(super) fn roll_lost_send(&mut self, p: ProducerId) -> bool {
         let chance = self.scenario.faults.lost_send;
         let faulty = self.in_fault_phase();
-        let prod = &mut self.producers[p as usize];
+        let prod = &mut self.producers[p];
         faulty && (std::mem::take(&mut prod.armed.lose_send) || (chance > 0.0 && prod.fault_rng.chance(chance)))
     }
 
     /// `faults.lost_ack`: the broker's ack never reaches the producer.
-    pub(super) fn roll_lost_ack(&mut self, p: u16) -> bool {
+    pub(super) fn roll_lost_ack(&mut self, p: ProducerId) -> bool {
         let chance = self.scenario.faults.lost_ack;
-        self.in_fault_phase() && self.producers[p as usize].fault_rng.chance(chance)
+        self.in_fault_phase() && self.producers[p].fault_rng.chance(chance)
     }
 
     /// `faults.relay_crash`: the outbox relay crashes after publishing, before marking the row sent.
-    pub(super) fn roll_relay_crash(&mut self, p: u16) -> bool {
+    pub(super) fn roll_relay_crash(&mut self, p: ProducerId) -> bool {
         let chance = self.scenario.faults.relay_crash;
         let faulty = self.in_fault_phase();
-        let prod = &mut self.producers[p as usize];
+        let prod = &mut self.producers[p];
         faulty && (std::mem::take(&mut prod.armed.relay_crash) || prod.fault_rng.chance(chance))
     }
 
     /// `faults.duplicate_delivery`, or a scripted `duplicate_next_delivery`: a standard queue delivers a
     /// second copy of what it is receiving (at-least-once).
-    pub(super) fn roll_duplicate_delivery(&mut self, q: u16) -> bool {
+    pub(super) fn roll_duplicate_delivery(&mut self, q: QueueId) -> bool {
         let chance = self.scenario.faults.duplicate_delivery;
         let faulty = self.in_fault_phase();
-        let queue = &mut self.queues[q as usize];
+        let queue = &mut self.queues[q];
         faulty && (std::mem::take(&mut queue.store.duplicate_next) || queue.rng.chance(chance))
     }
 
     /// A crash armed by a scripted fault for this consumer's next message, or `faults.consumer_crash` at
     /// one of `faults.crash_points`: where this delivery's handler will crash, if it does.
-    pub(super) fn roll_consumer_crash(&mut self, c: u16) -> Option<CrashPoint> {
+    pub(super) fn roll_consumer_crash(&mut self, c: ConsumerId) -> Option<CrashPoint> {
         let faulty = self.in_fault_phase();
         let faults = &self.scenario.faults;
-        let cons = &mut self.consumers[c as usize];
+        let cons = &mut self.consumers[c];
         if let Some(point) = cons.crash_armed.take() {
             Some(point)
         } else if faulty && cons.rng.chance(faults.consumer_crash) {
@@ -87,10 +87,10 @@ impl Engine {
 
     /// A scripted slowdown in force, or `faults.slow` (by `faults.slow_factor`): how many times longer this
     /// delivery's processing takes.
-    pub(super) fn roll_slow(&mut self, c: u16) -> u64 {
+    pub(super) fn roll_slow(&mut self, c: ConsumerId) -> u64 {
         let (now, faulty) = (self.now, self.in_fault_phase());
         let faults = &self.scenario.faults;
-        let cons = &mut self.consumers[c as usize];
+        let cons = &mut self.consumers[c];
         if now < cons.slow_until {
             cons.slow_factor as u64
         } else if faulty && cons.rng.chance(faults.slow) {
@@ -101,9 +101,9 @@ impl Engine {
     }
 
     /// The read API scripted down, or `faults.read_api_failure`: a thin event's read-back would fail.
-    pub(super) fn roll_read_api_failure(&mut self, c: u16) -> bool {
+    pub(super) fn roll_read_api_failure(&mut self, c: ConsumerId) -> bool {
         let (now, faulty, chance) = (self.now, self.in_fault_phase(), self.scenario.faults.read_api_failure);
-        now < self.read_api_down_until || (faulty && self.consumers[c as usize].rng.chance(chance))
+        now < self.read_api_down_until || (faulty && self.consumers[c].rng.chance(chance))
     }
 
     /// A scripted fault's moment: its verb acts on the entity it names (a name no entity has does nothing).
@@ -141,7 +141,7 @@ impl Engine {
             }
             FaultAction::SlowConsumer { consumer, factor, duration_ms } => {
                 if let Some(c) = self.consumer_named(&consumer) {
-                    let cons = &mut self.consumers[c as usize];
+                    let cons = &mut self.consumers[c];
                     (cons.slow_until, cons.slow_factor) = (self.now + duration_ms, factor);
                 }
             }
@@ -163,7 +163,7 @@ impl Engine {
             }
             FaultAction::ResetGroup { group, to } => {
                 if let Some(g) = self.groups.iter().position(|x| x.spec.name == group) {
-                    self.reset_group(g as u16, to, injected);
+                    self.reset_group(GroupId::at(g), to, injected);
                 }
             }
         }
@@ -174,17 +174,17 @@ impl Engine {
         self.producers.iter_mut().find(|p| p.spec.name == name)
     }
 
-    fn consumer_named(&self, name: &str) -> Option<u16> {
-        self.consumers.iter().position(|c| c.name == name).map(|i| i as u16)
+    fn consumer_named(&self, name: &str) -> Option<ConsumerId> {
+        self.consumers.iter().position(|c| c.name == name).map(ConsumerId::at)
     }
 
     /// A scripted crash: now, or armed to strike at a handler step of the consumer's next message.
-    fn crash_consumer_at(&mut self, c: u16, at_step: Option<CrashPoint>, injected: u64) {
+    fn crash_consumer_at(&mut self, c: ConsumerId, at_step: Option<CrashPoint>, injected: u64) {
         match at_step {
             None => {
                 self.crash(c, None, Some(injected));
             }
-            Some(point) => self.consumers[c as usize].crash_armed = Some(point),
+            Some(point) => self.consumers[c].crash_armed = Some(point),
         }
     }
 }

@@ -9,13 +9,13 @@ pub struct GroupState {
     /// The trace position of the latest `RebalanceStarted`: what its completion follows from.
     pub(super) rebalance_seq: Option<u64>,
     pub spec: Group,
-    pub topic: u16,
-    pub sub: u16,
-    pub members: Vec<u16>,
+    pub topic: TopicId,
+    pub sub: SubId,
+    pub members: Vec<ConsumerId>,
     pub joined: bool,
     pub generation: u32,
     pub rebalancing: bool,
-    pub assignment: Vec<Option<u16>>,
+    pub assignment: Vec<Option<ConsumerId>>,
     pub committed: Vec<Option<u64>>,
     pub position: Vec<u64>,
     pub(super) head_failures: Vec<u32>,
@@ -28,10 +28,10 @@ pub struct GroupState {
 }
 
 impl Engine {
-    pub(super) fn note_loss_in_range(&mut self, g: u16, partition: u32, from: u64, to: u64, reason: LossReason) {
-        let gi = g as usize;
-        let t = self.groups[gi].topic as usize;
-        let sub = self.groups[gi].sub as usize;
+    pub(super) fn note_loss_in_range(&mut self, g: GroupId, partition: u32, from: u64, to: u64, reason: LossReason) {
+        let gi = g.index();
+        let t = self.groups[gi].topic.index();
+        let sub = self.groups[gi].sub.index();
         for offset in from..to {
             if let Some(r) = self.topics[t].partitions[partition as usize].get(offset) {
                 self.subs[sub].note_loss(r.message, reason);
@@ -41,9 +41,9 @@ impl Engine {
 
     /// Commits `offset` for `partition`; `cause` is the trace position of what led to it (a processed
     /// delivery, a skipped poison record), `None` for a timer's or a batch's commit.
-    pub(super) fn commit(&mut self, c: u16, g: u16, partition: u32, offset: u64, cause: Option<u64>) {
-        let gi = g as usize;
-        let owner_ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
+    pub(super) fn commit(&mut self, c: ConsumerId, g: GroupId, partition: u32, offset: u64, cause: Option<u64>) {
+        let gi = g.index();
+        let owner_ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
         if owner_ok {
             let committed = &mut self.groups[gi].committed[partition as usize];
             if *committed != Some(offset) {
@@ -59,8 +59,8 @@ impl Engine {
     /// auto-commit, then fetches a batch from the next of its partitions that has records (round robin),
     /// or parks until an append wakes it (long polling).
     #[inline(never)]
-    pub(super) fn member_poll(&mut self, c: u16, g: u16) -> bool {
-        let (ci, gi) = (c as usize, g as usize);
+    pub(super) fn member_poll(&mut self, c: ConsumerId, g: GroupId) -> bool {
+        let (ci, gi) = (c.index(), g.index());
         if !self.groups[gi].joined || self.consumers[ci].slots[0].is_some() {
             return false;
         }
@@ -102,8 +102,8 @@ impl Engine {
 
     /// Auto-commit runs inside poll: every `interval_ms` it commits what the previous polls returned (all
     /// processed by now).
-    fn auto_commit_if_due(&mut self, c: u16, g: u16) {
-        let gi = g as usize;
+    fn auto_commit_if_due(&mut self, c: ConsumerId, g: GroupId) {
+        let gi = g.index();
         let CommitPolicy::Auto { interval_ms } = self.groups[gi].spec.commit else { return };
         for p in 0..self.groups[gi].assignment.len() {
             if self.groups[gi].assignment[p] == Some(c)
@@ -119,9 +119,9 @@ impl Engine {
     /// Fetches up to `batch_size` records of partition `p` into the member's batch and starts the first;
     /// false when there is nothing to read. A commit before processing commits the batch now, and the
     /// poll timeout (`max_poll_interval_ms`) starts.
-    fn fetch(&mut self, c: u16, g: u16, p: u32) -> bool {
-        let (ci, gi, pu) = (c as usize, g as usize, p as usize);
-        let t = self.groups[gi].topic as usize;
+    fn fetch(&mut self, c: ConsumerId, g: GroupId, p: u32) -> bool {
+        let (ci, gi, pu) = (c.index(), g.index(), p as usize);
+        let t = self.groups[gi].topic.index();
         let pos = self.position_within_log(g, p);
         let read_committed = self.groups[gi].spec.isolation == Isolation::ReadCommitted;
         let part = &self.topics[t].partitions[pu];
@@ -167,9 +167,9 @@ impl Engine {
 
     /// The member's position in partition `p`, moved by `auto_offset_reset` when retention deleted the
     /// records under it (`latest` jumps over records that still exist).
-    fn position_within_log(&mut self, g: u16, p: u32) -> u64 {
-        let gi = g as usize;
-        let part = &self.topics[self.groups[gi].topic as usize].partitions[p as usize];
+    fn position_within_log(&mut self, g: GroupId, p: u32) -> u64 {
+        let gi = g.index();
+        let part = &self.topics[self.groups[gi].topic.index()].partitions[p as usize];
         let (start, end) = (part.start_offset, part.end_offset());
         let pos = self.groups[gi].position[p as usize];
         if pos >= start {
@@ -190,9 +190,9 @@ impl Engine {
     /// A group that lags reads messages produced long ago, whose rows have left the cache: touched one
     /// by one, each record's handler waited for two or three misses in a row; touched here together, the
     /// misses overlap. Changes nothing (the result is only kept from being optimised away).
-    pub(super) fn warm_batch(&self, c: u16) {
-        let cons = &self.consumers[c as usize];
-        let sub = &self.subs[cons.sub as usize];
+    pub(super) fn warm_batch(&self, c: ConsumerId) {
+        let cons = &self.consumers[c];
+        let sub = &self.subs[cons.sub];
         let mut touched = 0u64;
         // Two passes: the per-key rows are found through the message, so the first pass fetches messages.
         for (_, record) in &cons.batch {
@@ -204,17 +204,17 @@ impl Engine {
             if let Some(message) = self.messages.get(record.message) {
                 let key = message.key as usize;
                 touched ^= sub.last_applied.get(key).map_or(0, |applied| applied.version as u64);
-                touched ^= self.producers[message.producer as usize].db_version.get(key).map_or(0, |&v| v as u64);
+                touched ^= self.producers[message.producer].db_version.get(key).map_or(0, |&v| v as u64);
             }
         }
         std::hint::black_box(touched);
     }
 
     /// Takes the next offset of the member's batch and schedules its delivery at `at`.
-    pub(super) fn start_next_record(&mut self, c: u16, at: SimTime) {
-        let ci = c as usize;
+    pub(super) fn start_next_record(&mut self, c: ConsumerId, at: SimTime) {
+        let ci = c.index();
         let Role::Member { group } = self.consumers[ci].role else { return };
-        let gi = group as usize;
+        let gi = group.index();
         let t = self.groups[gi].topic;
         let p = self.consumers[ci].batch_partition;
         if let Some((offset, record)) = self.consumers[ci].batch.pop_front() {
@@ -228,25 +228,25 @@ impl Engine {
 
     /// Records of partition `p` that group `g` has not committed yet (the log's end minus the committed
     /// offset, or minus the log's start before the group's first commit).
-    pub fn partition_lag(&self, g: u16, p: usize) -> u64 {
-        let Some(group) = self.groups.get(g as usize) else { return 0 };
-        let Some(part) = self.topics[group.topic as usize].partitions.get(p) else { return 0 };
+    pub fn partition_lag(&self, g: GroupId, p: usize) -> u64 {
+        let Some(group) = self.groups.get(g.index()) else { return 0 };
+        let Some(part) = self.topics[group.topic].partitions.get(p) else { return 0 };
         let committed = group.committed.get(p).copied().flatten();
         part.end_offset().saturating_sub(committed.unwrap_or(part.start_offset))
     }
 
     /// A group's lag summed over its topic's partitions.
-    pub fn group_lag(&self, g: u16) -> u64 {
-        let Some(group) = self.groups.get(g as usize) else { return 0 };
-        (0..self.topics[group.topic as usize].partitions.len()).map(|p| self.partition_lag(g, p)).sum()
+    pub fn group_lag(&self, g: GroupId) -> u64 {
+        let Some(group) = self.groups.get(g.index()) else { return 0 };
+        (0..self.topics[group.topic].partitions.len()).map(|p| self.partition_lag(g, p)).sum()
     }
 
-    pub(super) fn finish_record(&mut self, c: u16, g: u16, d: u32) {
-        let gi = g as usize;
+    pub(super) fn finish_record(&mut self, c: ConsumerId, g: GroupId, d: u32) {
+        let gi = g.index();
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
         self.groups[gi].head_failures[partition as usize] = 0;
         if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
-            let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c as usize].in_group;
+            let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
             self.commit(c, g, partition, offset + 1, self.deliveries[d].trace_cause());
             if !ok {
                 self.deliveries[d].outcome = Outcome::CommitRejected;
@@ -255,7 +255,7 @@ impl Engine {
         // Like Kafka's poll loop, a member works through the whole batch it holds, even while a rebalance
         // waits for it or after it was removed; only a failed commit (CommitFailedException) breaks the loop.
         if self.deliveries[d].outcome == Outcome::CommitRejected {
-            self.consumers[c as usize].batch.clear();
+            self.consumers[c].batch.clear();
         }
         self.start_next_record(c, self.now);
     }
@@ -263,9 +263,9 @@ impl Engine {
     /// batch is dropped, and the record is retried after a backoff, skipped into a dead-letter topic after
     /// `poison_skip_after` failures, or, a poison record with no skip after the fault phase, blocks its
     /// partition for good.
-    pub(super) fn member_failed(&mut self, c: u16, g: u16, d: u32, poison: bool, failed: u64) {
+    pub(super) fn member_failed(&mut self, c: ConsumerId, g: GroupId, d: u32, poison: bool, failed: u64) {
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
-        let (ci, gi, pu) = (c as usize, g as usize, partition as usize);
+        let (ci, gi, pu) = (c.index(), g.index(), partition as usize);
         self.drop_batch_after_failure(c, g, d, partition, offset);
         let epoch = self.consumers[ci].epoch;
         let owner =
@@ -289,7 +289,7 @@ impl Engine {
         if poison && !self.in_fault_phase() && self.groups[gi].spec.poison_skip_after.is_none() {
             // Head-of-line blocking for good: nothing behind the poison record is ever processed.
             self.groups[gi].blocked[pu] = true;
-            let end = self.topics[self.groups[gi].topic as usize].partitions[pu].end_offset();
+            let end = self.topics[self.groups[gi].topic.index()].partitions[pu].end_offset();
             self.note_loss_in_range(g, partition, offset, end, LossReason::BlockedByPoison { partition, offset });
         }
         self.scheduler.schedule(self.now + CONSUMER_RETRY_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot: 0 });
@@ -297,8 +297,8 @@ impl Engine {
 
     /// After a failure the rest of the batch is dropped; what was committed before processing (the failed
     /// record included) is skipped from now on unless someone retries it, and this failure is why.
-    fn drop_batch_after_failure(&mut self, c: u16, g: u16, d: u32, partition: u32, offset: u64) {
-        let (ci, gi, pu) = (c as usize, g as usize, partition as usize);
+    fn drop_batch_after_failure(&mut self, c: ConsumerId, g: GroupId, d: u32, partition: u32, offset: u64) {
+        let (ci, gi, pu) = (c.index(), g.index(), partition as usize);
         let dropped: Vec<u64> = self.consumers[ci].batch.drain(..).map(|(o, _)| o).collect();
         let reason = LossReason::CommittedBeforeProcessing { delivery: d };
         if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[gi].committed[pu]) {
@@ -314,8 +314,16 @@ impl Engine {
     }
 
     /// Parks a poison record in a dead-letter topic and moves past it.
-    fn skip_poison(&mut self, c: u16, g: u16, d: u32, (partition, offset): (u32, u64), failures: u32, failed: u64) {
-        let (gi, pu) = (g as usize, partition as usize);
+    fn skip_poison(
+        &mut self,
+        c: ConsumerId,
+        g: GroupId,
+        d: u32,
+        (partition, offset): (u32, u64),
+        failures: u32,
+        failed: u64,
+    ) {
+        let (gi, pu) = (g.index(), partition as usize);
         let (m, sub) = (self.deliveries[d].message, self.groups[gi].sub);
         self.groups[gi].head_failures[pu] = 0;
         self.groups[gi].position[pu] = offset + 1;
@@ -325,7 +333,7 @@ impl Engine {
         if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
             self.commit(c, g, partition, offset + 1, Some(skipped));
         }
-        let epoch = self.consumers[c as usize].epoch;
+        let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
     }
 }

@@ -15,30 +15,30 @@ pub struct Active {
     pub(super) claim_taken: bool,
     pub(super) effect_applied: bool,
     /// The record this delivery wrote inside a still-open transaction: (topic, partition, offset).
-    pub(super) open_txn: Option<(u16, u32, u64)>,
+    pub(super) open_txn: Option<(TopicId, u32, u64)>,
 }
 
 impl Engine {
     pub(super) fn begin_delivery(
         &mut self,
-        c: u16,
+        c: ConsumerId,
         slot: u16,
         m: u32,
         source: DeliverySource,
         at: SimTime,
         cause_seq: u64,
     ) -> u32 {
-        let ci = c as usize;
+        let ci = c.index();
         let sub = self.consumers[ci].sub;
-        if self.subs[sub as usize].obligations[m].fate == Fate::NotOwed {
+        if self.subs[sub].obligations[m].fate == Fate::NotOwed {
             // A record from before the group joined, read anyway (a replay from earliest): owed from now on.
-            self.subs[sub as usize].obligations[m].fate = Fate::Pending;
+            self.subs[sub].obligations[m].fate = Fate::Pending;
             self.counters.obligations += 1;
         }
-        let ob = self.subs[sub as usize].obligations[m];
+        let ob = self.subs[sub].obligations[m];
         let after_replay = match (self.consumers[ci].role, ob.last_delivery) {
             (Role::Member { group }, prev) if prev != 0 => {
-                self.groups[group as usize].last_reset_at.is_some_and(|t| t >= self.deliveries[prev].at_ms)
+                self.groups[group].last_reset_at.is_some_and(|t| t >= self.deliveries[prev].at_ms)
             }
             _ => false,
         };
@@ -51,7 +51,7 @@ impl Engine {
             delivery.set(Delivery::AFTER_REPLAY);
         }
         self.deliveries.push(delivery);
-        self.subs[sub as usize].obligations[m].last_delivery = d;
+        self.subs[sub].obligations[m].last_delivery = d;
         self.consumers[ci].slots[slot as usize] = Some(Active {
             delivery: d,
             message: m,
@@ -68,8 +68,8 @@ impl Engine {
         d
     }
 
-    pub(super) fn schedule_step(&mut self, c: u16, slot: u16, step: Step, at: SimTime) {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn schedule_step(&mut self, c: ConsumerId, slot: u16, step: Step, at: SimTime) {
+        let cons = &mut self.consumers[c];
         if let Some(a) = cons.slots[slot as usize].as_mut() {
             a.step = step;
         }
@@ -79,8 +79,8 @@ impl Engine {
 
     /// The subscriber's handler has a separate idempotency check step (the UI's pseudo-code asks this,
     /// so it always shows the steps the engine runs).
-    pub fn has_check(&self, sub: u16) -> bool {
-        let s = &self.subs[sub as usize];
+    pub fn has_check(&self, sub: SubId) -> bool {
+        let s = &self.subs[sub];
         match s.handler.strategy {
             Strategy::CheckThenAct | Strategy::ClaimFirst => true,
             Strategy::TransactionalInbox => !self.sink_is_database(s.sink),
@@ -89,8 +89,8 @@ impl Engine {
     }
 
     /// The subscriber's handler has a separate idempotency record step after the effect.
-    pub fn has_record(&self, sub: u16) -> bool {
-        let s = &self.subs[sub as usize];
+    pub fn has_record(&self, sub: SubId) -> bool {
+        let s = &self.subs[sub];
         match s.handler.strategy {
             Strategy::CheckThenAct => true,
             Strategy::TransactionalInbox => !self.sink_is_database(s.sink),
@@ -98,14 +98,14 @@ impl Engine {
         }
     }
 
-    pub(super) fn sink_is_database(&self, sink: u16) -> bool {
-        self.sinks.get(sink as usize).is_some_and(|k| matches!(k.spec.kind, SinkKind::DbUpsert | SinkKind::DbCounter))
+    pub(super) fn sink_is_database(&self, sink: SinkId) -> bool {
+        self.sinks.get(sink.index()).is_some_and(|k| matches!(k.spec.kind, SinkKind::DbUpsert | SinkKind::DbCounter))
     }
 
     /// One step of the delivery in `slot`: the handler's table of contents.
     #[inline(never)]
-    pub(super) fn on_step(&mut self, c: u16, slot: u16, step: Step) -> bool {
-        let Some(active) = self.consumers[c as usize].slots[slot as usize] else { return false };
+    pub(super) fn on_step(&mut self, c: ConsumerId, slot: u16, step: Step) -> bool {
+        let Some(active) = self.consumers[c].slots[slot as usize] else { return false };
         match step {
             Step::Receive => self.on_receive(c, slot, active),
             Step::Check => self.on_check(c, slot, active),
@@ -117,9 +117,9 @@ impl Engine {
 
     /// Receive: the delivery counts, the fault rolls decide how it will go, and a thin event reads its
     /// entity back from the producer's API before the handler goes on.
-    fn on_receive(&mut self, c: u16, slot: u16, active: Active) -> bool {
+    fn on_receive(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         let attempt = self.deliveries[d].attempt;
         self.counters.deliveries += 1;
         if attempt > 1 {
@@ -129,17 +129,17 @@ impl Engine {
         let cause = self.deliveries[d].trace_cause();
         let seq = self.emit(What::Delivered { consumer: c, delivery: d }, Some(m), attempt, cause);
         self.deliveries[d].trace_seq = seq;
-        if let Role::Worker { queue } = self.consumers[c as usize].role {
-            if self.queues[queue as usize].spec.ack == QueueAck::BeforeProcessing {
+        if let Role::Worker { queue } = self.consumers[c].role {
+            if self.queues[queue].spec.ack == QueueAck::BeforeProcessing {
                 self.ack_on_receipt(c, queue, d);
             }
         }
         let read_fails = self.roll_handler_faults(c, slot, sub);
-        let producer = self.messages[m].producer as usize;
+        let producer = self.messages[m].producer.index();
         if self.producers[producer].spec.payload == Payload::Notification && !self.read_back(c, slot, read_fails) {
             return self.handler_failed(c, slot, false);
         }
-        let processing = self.consumers[c as usize].slots[slot as usize].map_or(0, |a| a.processing_ms);
+        let processing = self.consumers[c].slots[slot as usize].map_or(0, |a| a.processing_ms);
         if self.has_check(sub) {
             self.schedule_step(c, slot, Step::Check, self.now + STORE_MS);
         } else {
@@ -151,21 +151,21 @@ impl Engine {
     /// Draws, in this order from the consumer's stream, the delivery's crash point, its processing time, a
     /// slowdown and a read-API failure; keeps the crash point and the (slowed) processing time on the
     /// delivery and returns whether a read-back would fail.
-    fn roll_handler_faults(&mut self, c: u16, slot: u16, sub: u16) -> bool {
+    fn roll_handler_faults(&mut self, c: ConsumerId, slot: u16, sub: SubId) -> bool {
         let crash_at = self.roll_consumer_crash(c);
         let base = self.draw_processing_ms(c, sub);
         let slow = self.roll_slow(c);
         let read_fails = self.roll_read_api_failure(c);
-        if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
+        if let Some(a) = self.consumers[c].slots[slot as usize].as_mut() {
             a.crash_at = crash_at;
             a.processing_ms = base.saturating_mul(slow);
         }
         read_fails
     }
 
-    fn draw_processing_ms(&mut self, c: u16, sub: u16) -> u64 {
-        let rng = &mut self.consumers[c as usize].rng;
-        match self.subs[sub as usize].handler.processing {
+    fn draw_processing_ms(&mut self, c: ConsumerId, sub: SubId) -> u64 {
+        let rng = &mut self.consumers[c].rng;
+        match self.subs[sub].handler.processing {
             Processing::Fixed { ms } => ms,
             Processing::Uniform { min_ms, max_ms } => rng.range_inclusive(min_ms, max_ms),
             Processing::Exponential { mean_ms } => rng.exponential_ms(mean_ms),
@@ -174,8 +174,8 @@ impl Engine {
 
     /// A thin event (a notification) reads its entity back from the producer's API, and may find a newer
     /// version than the event announced (a stale read). False when the API call failed.
-    fn read_back(&mut self, c: u16, slot: u16, read_fails: bool) -> bool {
-        let Some(active) = self.consumers[c as usize].slots[slot as usize] else { return false };
+    fn read_back(&mut self, c: ConsumerId, slot: u16, read_fails: bool) -> bool {
+        let Some(active) = self.consumers[c].slots[slot as usize] else { return false };
         let (m, d) = (active.message, active.delivery);
         let (attempt, delivered) = (self.deliveries[d].attempt, Some(self.deliveries[d].trace_seq));
         self.counters.read_api_calls += 1;
@@ -183,11 +183,11 @@ impl Engine {
             self.emit(What::ReadApiFailed { consumer: c }, Some(m), attempt, delivered);
             return false;
         }
-        let (producer, key) = (self.messages[m].producer as usize, self.messages[m].key);
+        let (producer, key) = (self.messages[m].producer.index(), self.messages[m].key);
         let version = self.producers[producer].db_version[key as usize];
         let stale = version > self.messages[m].version;
         self.emit(What::ReadBack { consumer: c, version, stale }, Some(m), attempt, delivered);
-        if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
+        if let Some(a) = self.consumers[c].slots[slot as usize].as_mut() {
             a.version = version;
         }
         if stale {
@@ -199,20 +199,20 @@ impl Engine {
 
     /// Check: claim-first takes the id in the store, or finds it taken; check-then-act (and a transactional
     /// inbox outside the sink's database) looks it up. A message seen before is skipped.
-    fn on_check(&mut self, c: u16, slot: u16, active: Active) -> bool {
+    fn on_check(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
         let seen = self.store_has(sub, m);
-        if self.subs[sub as usize].handler.strategy == Strategy::ClaimFirst {
+        if self.subs[sub].handler.strategy == Strategy::ClaimFirst {
             self.emit(What::Claimed { consumer: c, won: !seen }, Some(m), attempt, cause);
             if !seen {
                 self.store_set(sub, m, d);
-                if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
+                if let Some(a) = self.consumers[c].slots[slot as usize].as_mut() {
                     a.claim_taken = true;
                 }
             } else {
-                let s = &mut self.subs[sub as usize];
+                let s = &mut self.subs[sub];
                 let claimant = s.store[m].by_delivery;
                 // Skipping is only right if the claimant applies the effect; if it crashes or
                 // fails instead, this skip (and its commit or ack) is where the message is lost.
@@ -220,7 +220,7 @@ impl Engine {
             }
         } else {
             self.emit(What::Checked { consumer: c, seen }, Some(m), attempt, cause);
-            let s = &mut self.subs[sub as usize];
+            let s = &mut self.subs[sub];
             let recorded_by = s.store.get(m).map_or(0, |e| e.by_delivery);
             if seen {
                 // The id was recorded but the effect never counted (its transaction was aborted
@@ -239,30 +239,30 @@ impl Engine {
 
     /// Effect: a poison message fails here; a stage writes its output record; the sink applies the effect
     /// unless its own de-duplication (an idempotency key, an inbox in the same database) recognises it.
-    fn on_effect(&mut self, c: u16, slot: u16, active: Active) -> bool {
+    fn on_effect(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         if active.crash_at == Some(CrashPoint::BeforeEffect) {
             return self.crash(c, Some(CrashPoint::BeforeEffect), self.deliveries[d].trace_cause());
         }
         if self.messages[m].poison() {
             return self.handler_failed(c, slot, true);
         }
-        if let Some(out) = self.subs[sub as usize].output {
+        if let Some(out) = self.subs[sub].output {
             self.stage_produce(c, slot, out);
         }
-        let sink = self.subs[sub as usize].sink;
+        let sink = self.subs[sub].sink;
         let (by_key, deduplicated) = self.sink_deduplicates(sub, m, d);
-        if sink == NO_SINK {
+        if sink == SinkId::NONE {
             // A pure transform stage: its output record is its effect.
         } else if deduplicated {
-            self.sinks[sink as usize].deduplicated_by_key += u64::from(by_key);
+            self.sinks[sink].deduplicated_by_key += u64::from(by_key);
             self.deliveries[d].outcome = Outcome::Suppressed;
             let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
             self.emit(What::EffectDeduplicated { consumer: c, sink }, Some(m), attempt, cause);
         } else {
             self.apply_effect(c, sub, m, d, active.version);
-            if let Some(a) = self.consumers[c as usize].slots[slot as usize].as_mut() {
+            if let Some(a) = self.consumers[c].slots[slot as usize].as_mut() {
                 a.effect_applied = true;
             }
         }
@@ -275,11 +275,11 @@ impl Engine {
     /// recognised as a repeat). By key, the sink remembers the key (subscriber + id) for `store_ttl_ms`,
     /// like Stripe's 24 hours. A transactional inbox checks the inbox, applies and inserts the inbox row in
     /// one transaction, so a repeat conflicts. Either way the subscriber's store rows keep the ids.
-    fn sink_deduplicates(&mut self, sub: u16, m: u32, d: u32) -> (bool, bool) {
-        let s = &self.subs[sub as usize];
+    fn sink_deduplicates(&mut self, sub: SubId, m: u32, d: u32) -> (bool, bool) {
+        let s = &self.subs[sub];
         let (sink, strategy) = (s.sink, s.handler.strategy);
         let by_key = strategy == Strategy::IdempotencyKey
-            && self.sinks.get(sink as usize).is_some_and(|k| k.spec.accepts_idempotency_key);
+            && self.sinks.get(sink.index()).is_some_and(|k| k.spec.accepts_idempotency_key);
         let inbox = strategy == Strategy::TransactionalInbox && self.sink_is_database(sink);
         if !(by_key || inbox) {
             return (by_key, false);
@@ -293,9 +293,9 @@ impl Engine {
 
     /// Record: check-then-act writes the id after the effect (the window between the two is where a crash
     /// makes a duplicate).
-    fn on_record(&mut self, c: u16, slot: u16, active: Active) -> bool {
+    fn on_record(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         if active.crash_at == Some(CrashPoint::AfterEffect) {
             return self.crash(c, Some(CrashPoint::AfterEffect), self.deliveries[d].trace_cause());
         }
@@ -308,9 +308,9 @@ impl Engine {
 
     /// Finish: the delivery is done; a stage's transaction commits, and the member commits its offset
     /// (`group.rs`) or the worker acks the entry (`queue.rs`).
-    fn on_finish(&mut self, c: u16, slot: u16, active: Active) -> bool {
+    fn on_finish(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let d = active.delivery;
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         let no_record_step = !self.has_record(sub);
         if active.crash_at == Some(CrashPoint::AfterRecord)
             || (active.crash_at == Some(CrashPoint::AfterEffect) && no_record_step)
@@ -322,11 +322,11 @@ impl Engine {
         if self.deliveries[d].outcome == Outcome::Running {
             self.deliveries[d].outcome = Outcome::Done;
         }
-        self.consumers[c as usize].slots[slot as usize] = None;
+        self.consumers[c].slots[slot as usize] = None;
         if let Some(place) = active.open_txn {
             self.end_transaction(c, d, place);
         }
-        match self.consumers[c as usize].role {
+        match self.consumers[c].role {
             Role::Member { group } => self.finish_record(c, group, d),
             Role::Worker { queue } => self.finish_entry(c, slot, queue, d),
         }
@@ -336,10 +336,10 @@ impl Engine {
     /// The handler failed (a poison message, a failed read-back): the delivery ends, its transaction aborts,
     /// a claim is released, and the member (`group.rs`) or the worker (`queue.rs`) deals with the message.
     #[inline(never)]
-    pub(super) fn handler_failed(&mut self, c: u16, slot: u16, poison: bool) -> bool {
-        let Some(active) = self.consumers[c as usize].slots[slot as usize].take() else { return false };
+    pub(super) fn handler_failed(&mut self, c: ConsumerId, slot: u16, poison: bool) -> bool {
+        let Some(active) = self.consumers[c].slots[slot as usize].take() else { return false };
         let (d, m) = (active.delivery, active.message);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         if let Some(place) = active.open_txn {
             self.abort_transaction(c, place);
         }
@@ -349,11 +349,11 @@ impl Engine {
         let failed = self.emit(What::HandlerFailed { consumer: c, poison }, Some(m), attempt, cause);
         if active.claim_taken {
             // A handled failure releases the claim (the `finally` of a careful claim-first handler).
-            if let Some(e) = self.subs[sub as usize].store.get_mut(m) {
+            if let Some(e) = self.subs[sub].store.get_mut(m) {
                 e.expires_at = 0;
             }
         }
-        match self.consumers[c as usize].role {
+        match self.consumers[c].role {
             Role::Member { group } => self.member_failed(c, group, d, poison, failed),
             Role::Worker { queue } => self.worker_failed(c, slot, queue, d),
         }

@@ -63,6 +63,7 @@ mod faults;
 mod group;
 mod handler;
 mod history;
+mod ids;
 pub mod kernel;
 pub mod observe;
 mod outcome;
@@ -88,6 +89,7 @@ use event::{Ev, Lane, Sender};
 pub use group::GroupState;
 pub use handler::Active;
 pub use history::DEFAULT_HISTORY_MESSAGES;
+pub use ids::*;
 use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
 use kernel::table::{IdSet, Table};
@@ -108,8 +110,6 @@ pub use topic::TopicState;
 
 /// The healing phase stops after this much virtual time even if something still loops.
 pub const DRAIN_LIMIT_MS: u64 = 600_000;
-/// The sink index of a subscriber without an external effect (a pure transform stage).
-pub const NO_SINK: u16 = u16::MAX;
 pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
 /// Events one call of `run_events` runs at most: short enough that a first run switches to V8's optimised
 /// code within a fraction of a millisecond of it being ready, long enough that the call costs nothing.
@@ -261,34 +261,34 @@ impl Engine {
     pub fn subscriber_names(&self) -> Vec<&str> {
         self.subs.iter().map(|s| s.name.as_str()).collect()
     }
-    pub fn obligation(&self, sub: u16, message: u32) -> Option<&Obligation> {
-        self.subs.get(sub as usize)?.obligations.get(message)
+    pub fn obligation(&self, sub: SubId, message: u32) -> Option<&Obligation> {
+        self.subs.get(sub.index())?.obligations.get(message)
     }
     /// How many times `sub` has received `message` so far (its latest delivery's attempt number).
-    pub fn deliveries_of(&self, sub: u16, message: u32) -> u32 {
+    pub fn deliveries_of(&self, sub: SubId, message: u32) -> u32 {
         let last = self.obligation(sub, message).map_or(0, |ob| ob.last_delivery);
         self.delivery(last).map_or(0, |d| d.attempt)
     }
     /// Why `sub` lost (or, while the run goes on, may lose) `message`: `Unknown` when nothing was noted.
-    pub fn loss_reason(&self, sub: u16, message: u32) -> LossReason {
-        self.subs.get(sub as usize).map_or(LossReason::Unknown, |s| s.loss_reason(message))
+    pub fn loss_reason(&self, sub: SubId, message: u32) -> LossReason {
+        self.subs.get(sub.index()).map_or(LossReason::Unknown, |s| s.loss_reason(message))
     }
     /// The sink a subscriber's handler writes to.
-    pub fn sink_of(&self, sub: u16) -> u16 {
-        self.subs.get(sub as usize).map_or(0, |s| s.sink)
+    pub fn sink_of(&self, sub: SubId) -> SinkId {
+        self.subs.get(sub.index()).map_or(SinkId(0), |s| s.sink)
     }
     /// A consumer's name as the scenario gives it ("?" for an index no consumer has).
-    pub fn consumer_name(&self, c: u16) -> &str {
-        self.consumers.get(c as usize).map_or("?", |c| c.name.as_str())
+    pub fn consumer_name(&self, c: ConsumerId) -> &str {
+        self.consumers.get(c.index()).map_or("?", |c| c.name.as_str())
     }
-    pub fn producer_name(&self, p: u16) -> &str {
-        self.producers.get(p as usize).map_or("?", |p| p.spec.name.as_str())
+    pub fn producer_name(&self, p: ProducerId) -> &str {
+        self.producers.get(p.index()).map_or("?", |p| p.spec.name.as_str())
     }
-    pub fn sink_name(&self, s: u16) -> &str {
-        self.sinks.get(s as usize).map_or("?", |s| s.spec.name.as_str())
+    pub fn sink_name(&self, s: SinkId) -> &str {
+        self.sinks.get(s.index()).map_or("?", |s| s.spec.name.as_str())
     }
-    pub fn group_name(&self, g: u16) -> &str {
-        self.groups.get(g as usize).map_or("?", |g| g.spec.name.as_str())
+    pub fn group_name(&self, g: GroupId) -> &str {
+        self.groups.get(g.index()).map_or("?", |g| g.spec.name.as_str())
     }
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()
@@ -388,7 +388,7 @@ impl Engine {
     fn take_samples_until(&mut self, t: SimTime) {
         while self.next_sample_at <= t {
             let at_ms = self.next_sample_at;
-            let group_lag = (0..self.groups.len()).map(|g| self.group_lag(g as u16)).collect();
+            let group_lag = GroupId::all(self.groups.len()).map(|g| self.group_lag(g)).collect();
             let queue_depth = self.queues.iter().map(|q| q.store.depth()).collect();
             self.samples.push(Sample { at_ms, group_lag, queue_depth });
             self.next_sample_at += self.sample_every_ms;
@@ -422,7 +422,7 @@ impl Engine {
                 if !self.current(consumer, epoch) {
                     return false;
                 }
-                match self.consumers[consumer as usize].role {
+                match self.consumers[consumer].role {
                     Role::Member { group } => self.member_poll(consumer, group),
                     Role::Worker { queue } => self.worker_receive(consumer, slot, queue),
                 }

@@ -1,4 +1,5 @@
 //! What a run shows: the trace (with causal links), exact counters, sampled series, anomalies.
+use super::ids::*;
 use super::kernel::SimTime;
 use crate::scenario::model::CrashPoint;
 use serde::Serialize;
@@ -38,188 +39,188 @@ pub struct TraceEvent {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum What {
     Produced {
-        producer: u16,
+        producer: ProducerId,
         key: u32,
         version: u32,
     },
     NeverPublished {
-        producer: u16,
+        producer: ProducerId,
     },
     /// A consumer shut down cleanly (a scripted stop): a member after finishing its batch, committing and
     /// leaving its group; a queue worker once its messages in hand were done.
     Stopped {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     /// A stopped consumer started again (and joins its group).
     Started {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     /// The broker refused an idempotent producer's send: an earlier message of that producer to the same
     /// partition has not arrived (Kafka's OutOfOrderSequenceException). The producer sends it again.
     OutOfSequence {
-        producer: u16,
+        producer: ProducerId,
     },
     /// A send never reached the broker (`faults.lost_send`).
     SendLost {
-        producer: u16,
+        producer: ProducerId,
     },
     /// A publish-first dual write crashed after publishing: the database write never happened.
     NeverWritten {
-        producer: u16,
+        producer: ProducerId,
     },
     SendGaveUp {
-        producer: u16,
+        producer: ProducerId,
     },
     Appended {
-        topic: u16,
+        topic: TopicId,
         partition: u32,
         offset: u64,
         retry: bool,
     },
     Enqueued {
-        queue: u16,
+        queue: QueueId,
         entry: u32,
         retry: bool,
     },
     /// A consume→transform→produce stage wrote its output record (inside a transaction if `transactional`).
     StageProduced {
-        consumer: u16,
-        topic: u16,
+        consumer: ConsumerId,
+        topic: TopicId,
         partition: u32,
         offset: u64,
         transactional: bool,
     },
     /// The stage's transaction committed: its output record and its input offset, atomically.
     TxnCommitted {
-        consumer: u16,
-        topic: u16,
+        consumer: ConsumerId,
+        topic: TopicId,
         partition: u32,
         offset: u64,
     },
     /// The stage's transaction was aborted: its output record stays in the log, marked aborted.
     TxnAborted {
-        consumer: u16,
-        topic: u16,
+        consumer: ConsumerId,
+        topic: TopicId,
         partition: u32,
         offset: u64,
     },
     /// A fan-out exchange accepted a publish and copies it into each of its `queues` queues.
     Routed {
-        exchange: u16,
+        exchange: ExchangeId,
         queues: u32,
     },
     AppendDeduplicated {
-        producer: u16,
+        producer: ProducerId,
     },
     AckLost {
-        producer: u16,
+        producer: ProducerId,
     },
     ProducerRetry {
-        producer: u16,
+        producer: ProducerId,
     },
     RelayRepublish {
-        producer: u16,
+        producer: ProducerId,
     },
     Delivered {
-        consumer: u16,
+        consumer: ConsumerId,
         delivery: u32,
     },
     ReadBack {
-        consumer: u16,
+        consumer: ConsumerId,
         version: u32,
         stale: bool,
     },
     ReadApiFailed {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     Checked {
-        consumer: u16,
+        consumer: ConsumerId,
         seen: bool,
     },
     Claimed {
-        consumer: u16,
+        consumer: ConsumerId,
         won: bool,
     },
     Effect {
-        consumer: u16,
-        sink: u16,
+        consumer: ConsumerId,
+        sink: SinkId,
         duplicate: bool,
     },
     EffectDeduplicated {
-        consumer: u16,
-        sink: u16,
+        consumer: ConsumerId,
+        sink: SinkId,
     },
     Recorded {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     Committed {
-        consumer: u16,
+        consumer: ConsumerId,
         partition: u32,
         offset: u64,
     },
     CommitRejected {
-        consumer: u16,
+        consumer: ConsumerId,
         partition: u32,
         offset: u64,
     },
     Acked {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     AckRejected {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     HandlerFailed {
-        consumer: u16,
+        consumer: ConsumerId,
         poison: bool,
     },
     Crashed {
-        consumer: u16,
+        consumer: ConsumerId,
         step: Option<CrashPoint>,
     },
     Restarted {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     SessionExpired {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     RemovedSlowMember {
-        consumer: u16,
+        consumer: ConsumerId,
     },
     RebalanceStarted {
-        group: u16,
+        group: GroupId,
     },
     RebalanceDone {
-        group: u16,
+        group: GroupId,
         generation: u32,
     },
     GroupReset {
-        group: u16,
+        group: GroupId,
     },
     VisibilityExpired {
-        queue: u16,
+        queue: QueueId,
         entry: u32,
     },
     DuplicateDelivery {
-        queue: u16,
+        queue: QueueId,
         entry: u32,
     },
     DeadLettered {
-        sub: u16,
+        sub: SubId,
     },
     SkippedPoison {
-        consumer: u16,
+        consumer: ConsumerId,
         partition: u32,
         offset: u64,
     },
     RetentionDeleted {
-        topic: u16,
+        topic: TopicId,
         partition: u32,
         upto_offset: u64,
     },
     /// A group's position on a partition moved: `auto_offset_reset` (its committed offset was deleted), or
     /// a scripted reset (`scripted`), whose target is clamped to the records the partition holds.
     OffsetReset {
-        group: u16,
+        group: GroupId,
         partition: u32,
         from: u64,
         to: u64,
@@ -289,7 +290,7 @@ impl What {
     fn fields(&self) -> [u64; 4] {
         let b = |x: bool| x as u64;
         match *self {
-            What::Produced { producer, key, version } => [producer as u64, key as u64, version as u64, 0],
+            What::Produced { producer, key, version } => [producer.0 as u64, key as u64, version as u64, 0],
             What::NeverPublished { producer }
             | What::NeverWritten { producer }
             | What::SendLost { producer }
@@ -298,28 +299,28 @@ impl What {
             | What::AppendDeduplicated { producer }
             | What::AckLost { producer }
             | What::ProducerRetry { producer }
-            | What::RelayRepublish { producer } => [producer as u64, 0, 0, 0],
-            What::Appended { topic, partition, offset, retry } => [topic as u64, partition as u64, offset, b(retry)],
-            What::Enqueued { queue, entry, retry } => [queue as u64, entry as u64, b(retry), 0],
-            What::Routed { exchange, queues } => [exchange as u64, queues as u64, 0, 0],
+            | What::RelayRepublish { producer } => [producer.0 as u64, 0, 0, 0],
+            What::Appended { topic, partition, offset, retry } => [topic.0 as u64, partition as u64, offset, b(retry)],
+            What::Enqueued { queue, entry, retry } => [queue.0 as u64, entry as u64, b(retry), 0],
+            What::Routed { exchange, queues } => [exchange.0 as u64, queues as u64, 0, 0],
             What::StageProduced { consumer, topic, partition, offset, transactional } => {
-                [consumer as u64 | (b(transactional) << 32), topic as u64, partition as u64, offset]
+                [consumer.0 as u64 | (b(transactional) << 32), topic.0 as u64, partition as u64, offset]
             }
             What::TxnCommitted { consumer, topic, partition, offset }
             | What::TxnAborted { consumer, topic, partition, offset } => {
-                [consumer as u64, topic as u64, partition as u64, offset]
+                [consumer.0 as u64, topic.0 as u64, partition as u64, offset]
             }
-            What::Delivered { consumer, delivery } => [consumer as u64, delivery as u64, 0, 0],
-            What::ReadBack { consumer, version, stale } => [consumer as u64, version as u64, b(stale), 0],
-            What::Checked { consumer, seen } => [consumer as u64, b(seen), 0, 0],
-            What::Claimed { consumer, won } => [consumer as u64, b(won), 0, 0],
-            What::Effect { consumer, sink, duplicate } => [consumer as u64, sink as u64, b(duplicate), 0],
-            What::EffectDeduplicated { consumer, sink } => [consumer as u64, sink as u64, 0, 0],
+            What::Delivered { consumer, delivery } => [consumer.0 as u64, delivery as u64, 0, 0],
+            What::ReadBack { consumer, version, stale } => [consumer.0 as u64, version as u64, b(stale), 0],
+            What::Checked { consumer, seen } => [consumer.0 as u64, b(seen), 0, 0],
+            What::Claimed { consumer, won } => [consumer.0 as u64, b(won), 0, 0],
+            What::Effect { consumer, sink, duplicate } => [consumer.0 as u64, sink.0 as u64, b(duplicate), 0],
+            What::EffectDeduplicated { consumer, sink } => [consumer.0 as u64, sink.0 as u64, 0, 0],
             What::Committed { consumer, partition, offset }
             | What::CommitRejected { consumer, partition, offset }
-            | What::SkippedPoison { consumer, partition, offset } => [consumer as u64, partition as u64, offset, 0],
-            What::HandlerFailed { consumer, poison } => [consumer as u64, b(poison), 0, 0],
-            What::Crashed { consumer, step } => [consumer as u64, step.map_or(0, |s| s as u64 + 1), 0, 0],
+            | What::SkippedPoison { consumer, partition, offset } => [consumer.0 as u64, partition as u64, offset, 0],
+            What::HandlerFailed { consumer, poison } => [consumer.0 as u64, b(poison), 0, 0],
+            What::Crashed { consumer, step } => [consumer.0 as u64, step.map_or(0, |s| s as u64 + 1), 0, 0],
             What::ReadApiFailed { consumer }
             | What::Recorded { consumer }
             | What::Acked { consumer }
@@ -328,18 +329,18 @@ impl What {
             | What::Stopped { consumer }
             | What::Started { consumer }
             | What::SessionExpired { consumer }
-            | What::RemovedSlowMember { consumer } => [consumer as u64, 0, 0, 0],
-            What::RebalanceStarted { group } | What::GroupReset { group } => [group as u64, 0, 0, 0],
-            What::RebalanceDone { group, generation } => [group as u64, generation as u64, 0, 0],
+            | What::RemovedSlowMember { consumer } => [consumer.0 as u64, 0, 0, 0],
+            What::RebalanceStarted { group } | What::GroupReset { group } => [group.0 as u64, 0, 0, 0],
+            What::RebalanceDone { group, generation } => [group.0 as u64, generation as u64, 0, 0],
             What::VisibilityExpired { queue, entry } | What::DuplicateDelivery { queue, entry } => {
-                [queue as u64, entry as u64, 0, 0]
+                [queue.0 as u64, entry as u64, 0, 0]
             }
-            What::DeadLettered { sub } => [sub as u64, 0, 0, 0],
+            What::DeadLettered { sub } => [sub.0 as u64, 0, 0, 0],
             What::RetentionDeleted { topic, partition, upto_offset } => {
-                [topic as u64, partition as u64, upto_offset, 0]
+                [topic.0 as u64, partition as u64, upto_offset, 0]
             }
             What::OffsetReset { group, partition, from, to, scripted } => {
-                [group as u64 | (b(scripted) << 32), partition as u64, from, to]
+                [group.0 as u64 | (b(scripted) << 32), partition as u64, from, to]
             }
             What::FaultInjected { index } => [index as u64, 0, 0, 0],
         }
@@ -575,13 +576,13 @@ mod tests {
         let mut a = Trace::new(2);
         let mut b = Trace::new(0);
         for t in 0..5 {
-            a.push(t, What::Restarted { consumer: 1 }, None, 0, None);
-            b.push(t, What::Restarted { consumer: 1 }, None, 0, None);
+            a.push(t, What::Restarted { consumer: ConsumerId(1) }, None, 0, None);
+            b.push(t, What::Restarted { consumer: ConsumerId(1) }, None, 0, None);
         }
         assert_eq!(a.events.len(), 2);
         assert_eq!(a.events[0].seq, 3);
         assert_eq!(a.hash.hex(), b.hash.hex());
-        b.push(9, What::Restarted { consumer: 2 }, None, 0, None);
+        b.push(9, What::Restarted { consumer: ConsumerId(2) }, None, 0, None);
         assert_ne!(a.hash.hex(), b.hash.hex());
     }
 }

@@ -98,7 +98,7 @@ impl Engine {
                 .collect();
             for m in pending {
                 if self.drained {
-                    self.lost(si as u16, m);
+                    self.lost(SubId::at(si), m);
                 } else {
                     self.counters.in_flight_at_end += 1;
                 }
@@ -108,8 +108,8 @@ impl Engine {
 
     /// Subscriber `sub` never effected message `m`: it is lost, with the reason noted when it happened or,
     /// failing that, the one the end of the run can tell.
-    fn lost(&mut self, sub: u16, m: u32) {
-        let si = sub as usize;
+    fn lost(&mut self, sub: SubId, m: u32) {
+        let si = sub.index();
         let reason = self.loss_reason_at_end(sub, m);
         self.subs[si].obligations[m].fate = Fate::Lost;
         if reason != LossReason::Unknown {
@@ -136,8 +136,8 @@ impl Engine {
 
     /// Why `sub` lost `m`: the reason noted when it happened, else an upstream stage that never produced
     /// it, a subscriber whose consumers were all stopped, or a group committing before processing.
-    fn loss_reason_at_end(&self, sub: u16, m: u32) -> LossReason {
-        let si = sub as usize;
+    fn loss_reason_at_end(&self, sub: SubId, m: u32) -> LossReason {
+        let si = sub.index();
         let noted = self.subs[si].loss_reason(m);
         if noted != LossReason::Unknown {
             return noted;
@@ -145,13 +145,13 @@ impl Engine {
         if let Some(stage) = self.upstream_stage_that_dropped(sub, m) {
             return LossReason::UpstreamStage { stage };
         }
-        if self.consumers.iter().filter(|c| c.sub as usize == si).all(|c| c.stopped) {
+        if self.consumers.iter().filter(|c| c.sub.index() == si).all(|c| c.stopped) {
             return LossReason::NoConsumerRunning;
         }
         // At-most-once: a group that commits before processing can skip a record in ways too many to note
         // one by one (a dropped batch, a reset after a failure); that is the reason.
         if let SubSource::Group(g) = self.subs[si].source {
-            if self.groups[g as usize].spec.commit == CommitPolicy::BeforeProcessing {
+            if self.groups[g].spec.commit == CommitPolicy::BeforeProcessing {
                 let delivery = self.subs[si].obligations[m].last_delivery;
                 return LossReason::CommittedBeforeProcessing { delivery };
             }
@@ -160,13 +160,13 @@ impl Engine {
     }
 
     /// For a group reading a stage's output topic: the stage that owed message `m` and never produced it.
-    pub(super) fn upstream_stage_that_dropped(&self, sub: u16, m: u32) -> Option<u16> {
-        let SubSource::Group(g) = self.subs[sub as usize].source else { return None };
-        let topic = self.groups[g as usize].topic;
+    pub(super) fn upstream_stage_that_dropped(&self, sub: SubId, m: u32) -> Option<SubId> {
+        let SubSource::Group(g) = self.subs[sub].source else { return None };
+        let topic = self.groups[g].topic;
         self.subs
             .iter()
             .position(|s| s.output == Some(topic) && s.obligations.get(m).map_or(0, |ob| ob.stage_outputs) == 0)
-            .map(|s| s as u16)
+            .map(SubId::at)
     }
 
     pub fn report(&self) -> Report {
@@ -226,8 +226,8 @@ impl Engine {
     }
 
     /// The label of message `m`, from what it is (its row may have been folded).
-    pub fn label(&self, producer: u16, m: u32, key: u32) -> String {
-        match self.producers.get(producer as usize) {
+    pub fn label(&self, producer: ProducerId, m: u32, key: u32) -> String {
+        match self.producers.get(producer.index()) {
             Some(p) => format!("{} #{} ({} {})", p.spec.message, m, p.spec.key_name, key),
             None => format!("message #{m}"),
         }

@@ -33,17 +33,17 @@ pub(super) struct ArmedFaults {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Target {
-    Topic(u16),
-    Queue(u16),
-    Exchange(u16),
+    Topic(TopicId),
+    Queue(QueueId),
+    Exchange(ExchangeId),
 }
 
 impl Engine {
     /// A producer's next message: the change it makes to its own database, the event or command it
     /// publishes about it (a dual write may crash between the two), and who owes it an effect.
     #[inline(never)]
-    pub(super) fn on_produce(&mut self, p: u16) -> bool {
-        let pi = p as usize;
+    pub(super) fn on_produce(&mut self, p: ProducerId) -> bool {
+        let pi = p.index();
         if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
             return false;
         }
@@ -85,8 +85,8 @@ impl Engine {
 
     /// The producer's next change: which key (drawn from its workload stream, or the next in turn) and the
     /// version that change makes in its database.
-    fn next_change(&mut self, p: u16) -> (u32, u32) {
-        let prod = &mut self.producers[p as usize];
+    fn next_change(&mut self, p: ProducerId) -> (u32, u32) {
+        let prod = &mut self.producers[p];
         prod.produced += 1;
         let key = match prod.spec.key_choice {
             KeyChoice::Random => prod.work_rng.range_inclusive(1, prod.spec.keys as u64) as u32,
@@ -98,8 +98,8 @@ impl Engine {
     }
 
     /// The time to the producer's next message, from its workload stream.
-    fn next_gap_ms(&mut self, p: u16) -> u64 {
-        let prod = &mut self.producers[p as usize];
+    fn next_gap_ms(&mut self, p: ProducerId) -> u64 {
+        let prod = &mut self.producers[p];
         match prod.spec.rate {
             Rate::Fixed { interval_ms } => interval_ms,
             Rate::Poisson { mean_interval_ms } => prod.work_rng.exponential_ms(mean_interval_ms),
@@ -107,7 +107,7 @@ impl Engine {
     }
 
     /// Adds message row `id` (the next id) and traces its `Produced`; returns (id, its trace position).
-    fn new_message(&mut self, p: u16, key: u32, version: u32, flags: u8) -> (u32, u64) {
+    fn new_message(&mut self, p: ProducerId, key: u32, version: u32, flags: u8) -> (u32, u64) {
         let id = self.messages.len() as u32;
         let seq = self.emit(What::Produced { producer: p, key, version }, Some(id), 0, None);
         self.messages.push(Message {
@@ -127,13 +127,13 @@ impl Engine {
 
     /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
     pub(super) fn message_bytes(&self, m: u32) -> u64 {
-        match self.producers[self.messages[m].producer as usize].spec.payload {
+        match self.producers[self.messages[m].producer.index()].spec.payload {
             Payload::Notification => NOTIFICATION_BYTES,
             Payload::StateCarried { bytes } => bytes as u64,
         }
     }
 
-    pub(super) fn send(&mut self, p: u16, message: u32, attempt: u32, sender: Sender, at: SimTime) {
+    pub(super) fn send(&mut self, p: ProducerId, message: u32, attempt: u32, sender: Sender, at: SimTime) {
         self.counters.bytes_on_wire += self.message_bytes(message);
         let due = at + self.scenario.network_latency_ms;
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, sender });
@@ -141,8 +141,8 @@ impl Engine {
 
     /// Whether `m` is the next message an idempotent producer's partition expects (always true for any
     /// other producer).
-    pub(super) fn next_in_sequence(&self, p: u16, m: u32) -> bool {
-        let prod = &self.producers[p as usize];
+    pub(super) fn next_in_sequence(&self, p: ProducerId, m: u32) -> bool {
+        let prod = &self.producers[p];
         if prod.in_sequence.is_empty() {
             return true;
         }
@@ -151,9 +151,9 @@ impl Engine {
     }
 
     /// `m` left its partition's sequence: appended, or given up.
-    pub(super) fn sequence_done(&mut self, p: u16, m: u32) {
+    pub(super) fn sequence_done(&mut self, p: ProducerId, m: u32) {
         let key = self.messages[m].key;
-        let prod = &mut self.producers[p as usize];
+        let prod = &mut self.producers[p];
         if prod.in_sequence.is_empty() {
             return;
         }
@@ -169,11 +169,11 @@ impl Engine {
     /// `retries`: Kafka's are unbounded by default, and this one waits for the missing message).
     #[cold]
     #[inline(never)]
-    pub(super) fn out_of_sequence(&mut self, p: u16, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
+    pub(super) fn out_of_sequence(&mut self, p: ProducerId, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
         let seq = self.emit(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
         self.messages[m].send_seq = Seq32::of(seq);
         self.counters.producer_retries += 1;
-        let backoff = self.producers[p as usize].spec.retry_backoff_ms;
+        let backoff = self.producers[p].spec.retry_backoff_ms;
         let at = self.now + self.scenario.network_latency_ms + backoff;
         self.send(p, m, attempt, Sender::Producer, at);
         true
@@ -184,10 +184,10 @@ impl Engine {
     /// unless something else sends it.
     #[cold]
     #[inline(never)]
-    pub(super) fn send_lost(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, at: SimTime) {
+    pub(super) fn send_lost(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, at: SimTime) {
         let seq = self.emit(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
-        let spec = &self.producers[p as usize].spec;
+        let spec = &self.producers[p].spec;
         if spec.acks == Acks::Zero {
             if !self.messages[m].published() {
                 self.note_loss_for_all(m, LossReason::SendLost);
@@ -201,8 +201,8 @@ impl Engine {
 
     /// The outbox relay may crash after publishing, before marking the row sent: it publishes again
     /// when it restarts (a new producer id, so the idempotent producer cannot drop the copy).
-    pub(super) fn maybe_relay_republish(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, outcome: u64) {
-        let pi = p as usize;
+    pub(super) fn maybe_relay_republish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, outcome: u64) {
+        let pi = p.index();
         if sender == Sender::Producer
             && attempt == 1
             && self.producers[pi].spec.publish_mode == PublishMode::Outbox
@@ -218,12 +218,11 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_ack_timeout(&mut self, p: u16, m: u32, attempt: u32, sender: Sender) -> bool {
+    pub(super) fn on_ack_timeout(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender) -> bool {
         if self.messages[m].acked() {
             return false;
         }
-        let (retries, retry_backoff_ms) =
-            (self.producers[p as usize].spec.retries, self.producers[p as usize].spec.retry_backoff_ms);
+        let (retries, retry_backoff_ms) = (self.producers[p].spec.retries, self.producers[p].spec.retry_backoff_ms);
         if attempt <= retries {
             self.counters.producer_retries += 1;
             let unacked = self.messages[m].send_seq.get();

@@ -6,7 +6,7 @@ use super::*;
 pub struct ExchangeState {
     pub spec: Exchange,
     /// Indices of the bound queues, in the order the scenario lists them.
-    pub queues: Vec<u16>,
+    pub queues: Vec<QueueId>,
 }
 
 impl Engine {
@@ -14,15 +14,15 @@ impl Engine {
     pub fn first_append(&self, m: u32) -> Option<(u32, u64)> {
         let msg = self.messages.get(m).filter(|msg| m > 0 && msg.appends > 0)?;
         let offset = msg.first_append_offset;
-        match self.producers[msg.producer as usize].target {
+        match self.producers[msg.producer].target {
             Target::Topic(_) => Some((msg.first_append_partition as u32, offset)),
             Target::Queue(_) | Target::Exchange(_) => Some((offset as u32, offset)),
         }
     }
 
     #[inline(never)]
-    pub(super) fn on_publish(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, sent_at: SimTime) -> bool {
-        let pi = p as usize;
+    pub(super) fn on_publish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, sent_at: SimTime) -> bool {
+        let pi = p.index();
         if self.roll_lost_send(p) {
             self.send_lost(p, m, attempt, sender, sent_at);
             return true;
@@ -67,14 +67,14 @@ impl Engine {
     /// record is appended. A republishing relay is a new producer id, which the check cannot recognise.
     fn publish_to_topic(
         &mut self,
-        p: u16,
-        t: u16,
+        p: ProducerId,
+        t: TopicId,
         m: u32,
         (attempt, sender): (u32, Sender),
         cause: AppendCause,
         sent_by: Option<u64>,
     ) -> Option<u64> {
-        let idempotent = self.producers[p as usize].spec.idempotent;
+        let idempotent = self.producers[p].spec.idempotent;
         if idempotent && self.messages[m].appends > 0 && sender == Sender::Producer {
             // (Already in the log, e.g. through a relay's republish: it no longer holds the sequence.)
             self.sequence_done(p, m);
@@ -94,20 +94,16 @@ impl Engine {
     /// now; each FIFO queue applies its own de-duplication window to its copy.
     fn publish_to_exchange(
         &mut self,
-        p: u16,
-        x: u16,
+        p: ProducerId,
+        x: ExchangeId,
         m: u32,
         attempt: u32,
         cause: AppendCause,
         sent_by: Option<u64>,
     ) -> u64 {
         let (now, queues) = (self.now, &self.queues);
-        let bound: Vec<u16> = self.exchanges[x as usize]
-            .queues
-            .iter()
-            .copied()
-            .filter(|&q| now >= queues[q as usize].spec.subscribe_at_ms)
-            .collect();
+        let bound: Vec<QueueId> =
+            self.exchanges[x].queues.iter().copied().filter(|&q| now >= queues[q].spec.subscribe_at_ms).collect();
         let routed = self.emit(What::Routed { exchange: x, queues: bound.len() as u32 }, Some(m), attempt, sent_by);
         let mut first = None;
         for q in bound {
@@ -122,10 +118,18 @@ impl Engine {
 
     /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
     /// scripted window) or late, the producer's request timeout fires and it retries.
-    pub(super) fn answer_send(&mut self, p: u16, m: u32, attempt: u32, sender: Sender, sent_at: SimTime, outcome: u64) {
+    pub(super) fn answer_send(
+        &mut self,
+        p: ProducerId,
+        m: u32,
+        attempt: u32,
+        sender: Sender,
+        sent_at: SimTime,
+        outcome: u64,
+    ) {
         // A scripted window applies in either phase (it is explicit); the random fault only in the fault phase.
-        let drop = self.now < self.producers[p as usize].drop_acks_until || self.roll_lost_ack(p);
-        let prod = &self.producers[p as usize];
+        let drop = self.now < self.producers[p].drop_acks_until || self.roll_lost_ack(p);
+        let prod = &self.producers[p];
         let latency = self.scenario.network_latency_ms;
         let timeout = prod.spec.request_timeout_ms;
         if drop {

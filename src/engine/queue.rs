@@ -6,8 +6,8 @@ use super::*;
 pub struct QueueState {
     pub spec: Queue,
     pub store: QueueStore,
-    pub sub: u16,
-    pub workers: Vec<u16>,
+    pub sub: SubId,
+    pub workers: Vec<ConsumerId>,
     pub(super) rng: SimRng,
 }
 
@@ -17,14 +17,14 @@ impl Engine {
     /// `AppendDeduplicated`).
     pub(super) fn enqueue_unless_duplicate(
         &mut self,
-        p: u16,
-        q: u16,
+        p: ProducerId,
+        q: QueueId,
         m: u32,
         attempt: u32,
         cause: AppendCause,
         sent_by: Option<u64>,
     ) -> (Option<u32>, u64) {
-        if self.queues[q as usize].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
+        if self.queues[q].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
             (None, self.emit(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
         } else {
             let (entry, seq) = self.enqueue(q, m, cause, sent_by);
@@ -35,17 +35,17 @@ impl Engine {
     /// A FIFO queue's de-duplication: message `m` was enqueued within the window (SQS's 5 minutes).
     #[cold]
     #[inline(never)]
-    pub(super) fn fifo_saw_recently(&self, q: u16, m: u32) -> bool {
-        let queue = &self.queues[q as usize];
-        let row = self.subs[queue.sub as usize].store.get(m).map_or(0, |row| row.fifo_window_from);
+    pub(super) fn fifo_saw_recently(&self, q: QueueId, m: u32) -> bool {
+        let queue = &self.queues[q];
+        let row = self.subs[queue.sub].store.get(m).map_or(0, |row| row.fifo_window_from);
         let seen = row.checked_sub(1).map(SimTime::from);
         seen.is_some_and(|t| self.now.saturating_sub(t) < queue.spec.dedup_window_ms)
     }
 
     /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append. Returns
     /// the entry and the `Enqueued` event's trace position.
-    pub(super) fn enqueue(&mut self, q: u16, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
-        let qi = q as usize;
+    pub(super) fn enqueue(&mut self, q: QueueId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
+        let qi = q.index();
         let entry = self.queues[qi].store.entries.len() as u32;
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
@@ -63,7 +63,7 @@ impl Engine {
         store.visible.push_back(entry);
         if fifo {
             // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
-            let sub = self.queues[qi].sub as usize;
+            let sub = self.queues[qi].sub.index();
             if let Some(row) = self.subs[sub].store.grow_to(m, StoreEntry::default()) {
                 row.fifo_window_from = self.now as u32 + 1;
             }
@@ -72,10 +72,10 @@ impl Engine {
         (entry, seq)
     }
 
-    pub(super) fn wake_worker(&mut self, q: u16) {
-        let qi = q as usize;
+    pub(super) fn wake_worker(&mut self, q: QueueId) {
+        let qi = q.index();
         while let Some((c, slot)) = self.queues[qi].store.waiting.pop_front() {
-            let cons = &self.consumers[c as usize];
+            let cons = &self.consumers[c];
             if cons.alive && cons.slots[slot as usize].is_none() {
                 let epoch = cons.epoch;
                 self.scheduler
@@ -89,8 +89,8 @@ impl Engine {
     /// nothing in flight), or waits for one. An entry received more than `max_receives` times goes to the
     /// dead-letter queue instead (SQS's redrive policy).
     #[inline(never)]
-    pub(super) fn worker_receive(&mut self, c: u16, slot: u16, q: u16) -> bool {
-        let (ci, qi) = (c as usize, q as usize);
+    pub(super) fn worker_receive(&mut self, c: ConsumerId, slot: u16, q: QueueId) -> bool {
+        let (ci, qi) = (c.index(), q.index());
         if self.consumers[ci].slots[slot as usize].is_some() {
             return false;
         }
@@ -139,8 +139,8 @@ impl Engine {
 
     /// Entry `e` goes in flight for one visibility timeout and its delivery begins; a standard queue may
     /// deliver a second copy (at-least-once). `cause`: what this receive follows from.
-    fn receive_entry(&mut self, c: u16, slot: u16, q: u16, e: u32, cause: Option<u64>) {
-        let qi = q as usize;
+    fn receive_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, e: u32, cause: Option<u64>) {
+        let qi = q.index();
         let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
         let m = self.queues[qi].store.entries[e].message;
         // The receipt handle is the id of the delivery this receive begins: unique, and already kept
@@ -173,8 +173,8 @@ impl Engine {
     /// until then), as an index into `visible`.
     #[cold]
     #[inline(never)]
-    pub(super) fn fifo_pick(&self, q: u16) -> Option<usize> {
-        let store = &self.queues[q as usize].store;
+    pub(super) fn fifo_pick(&self, q: QueueId) -> Option<usize> {
+        let store = &self.queues[q].store;
         let key = |e: u32| self.messages[store.entries[e].message].key;
         store.visible.iter().position(|&e| store.group_busy.get(&key(e)).copied().unwrap_or(0) == 0)
     }
@@ -183,10 +183,10 @@ impl Engine {
     #[cold]
     #[inline(never)]
     /// `cause`: what the receive that copies it follows from (the entry's enqueue or previous receive).
-    pub(super) fn duplicate_delivery(&mut self, q: u16, e: u32, m: u32, cause: Option<u64>) {
-        let copy = self.queues[q as usize].store.entries.len() as u32;
+    pub(super) fn duplicate_delivery(&mut self, q: QueueId, e: u32, m: u32, cause: Option<u64>) {
+        let copy = self.queues[q].store.entries.len() as u32;
         let seq = self.emit(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
-        let store = &mut self.queues[q as usize].store;
+        let store = &mut self.queues[q].store;
         let original = store.entries[e];
         store.entries.push(Entry {
             state: EntryState::Visible,
@@ -201,8 +201,8 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_visibility(&mut self, q: u16, e: u32, receipt: u32) -> bool {
-        let qi = q as usize;
+    pub(super) fn on_visibility(&mut self, q: QueueId, e: u32, receipt: u32) -> bool {
+        let qi = q.index();
         let store = &mut self.queues[qi].store;
         // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
         let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
@@ -227,15 +227,15 @@ impl Engine {
 
     /// Ack before processing: the entry is deleted as soon as it is received, so nothing brings it back; a
     /// crash or a failure before the effect loses the message.
-    pub(super) fn ack_on_receipt(&mut self, c: u16, q: u16, d: u32) {
+    pub(super) fn ack_on_receipt(&mut self, c: ConsumerId, q: QueueId, d: u32) {
         self.delete_entry(c, q, d);
-        let (m, sub) = (self.deliveries[d].message, self.queues[q as usize].sub);
-        self.subs[sub as usize].note_loss(m, LossReason::AckedBeforeProcessing { delivery: d });
+        let (m, sub) = (self.deliveries[d].message, self.queues[q].sub);
+        self.subs[sub].note_loss(m, LossReason::AckedBeforeProcessing { delivery: d });
     }
 
     /// Deletes the entry delivery `d` holds (an ack), if its receipt still holds it; false if stale.
-    fn delete_entry(&mut self, c: u16, q: u16, d: u32) -> bool {
-        let qi = q as usize;
+    fn delete_entry(&mut self, c: ConsumerId, q: QueueId, d: u32) -> bool {
+        let qi = q.index();
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return false };
         let m = self.deliveries[d].message;
         let store = &mut self.queues[qi].store;
@@ -256,33 +256,33 @@ impl Engine {
         true
     }
 
-    pub(super) fn finish_entry(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+    pub(super) fn finish_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: u32) {
         let m = self.deliveries[d].message;
         // Acked on receipt already (ack before processing): nothing left to ack.
-        let acked_before = self.queues[q as usize].spec.ack == QueueAck::BeforeProcessing;
+        let acked_before = self.queues[q].spec.ack == QueueAck::BeforeProcessing;
         if !acked_before && !self.delete_entry(c, q, d) {
             // The receipt is stale: the visibility timeout expired and the message is visible or redelivered.
             self.deliveries[d].outcome = Outcome::AckRejected;
             self.emit(What::AckRejected { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
         }
-        let epoch = self.consumers[c as usize].epoch;
+        let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
     }
 
     /// The visibility timer of this receipt can only find it stale now (acked or nacked): drop it if it is
     /// still its lane's newest, so a long visibility timeout does not keep a timer per delivery.
-    pub(super) fn cancel_visibility_timer(&mut self, q: u16, entry: u32, receipt: u32) {
+    pub(super) fn cancel_visibility_timer(&mut self, q: QueueId, entry: u32, receipt: u32) {
         self.scheduler.cancel_newest_in_lane(Lane::Visibility(q).index(), |ev| {
             matches!(*ev, Ev::Visibility { queue, entry: e, receipt: r } if queue == q && e == entry && r == receipt)
         });
     }
     /// The worker's handler failed on delivery `d`: a nack makes the entry visible again at once
     /// (ChangeMessageVisibility 0 in SQS, basic.nack with requeue in RabbitMQ), and the slot polls again.
-    pub(super) fn worker_failed(&mut self, c: u16, slot: u16, q: u16, d: u32) {
+    pub(super) fn worker_failed(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: u32) {
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
         let m = self.deliveries[d].message;
-        let fifo = self.queues[q as usize].spec.kind == QueueKind::Fifo;
-        let store = &mut self.queues[q as usize].store;
+        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
+        let store = &mut self.queues[q].store;
         let e = &mut store.entries[entry];
         if e.held_by(receipt) {
             e.state = EntryState::Visible;
@@ -298,7 +298,7 @@ impl Engine {
             self.cancel_visibility_timer(q, entry, receipt);
             self.wake_worker(q);
         }
-        let epoch = self.consumers[c as usize].epoch;
+        let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
     }
 }

@@ -4,8 +4,8 @@ use super::*;
 impl Engine {
     /// `cause`: the trace position of what changed the membership (a crash detected, a restart, a reset).
     #[inline(never)]
-    pub(super) fn trigger_rebalance(&mut self, g: u16, cause: Option<u64>) {
-        let group = &mut self.groups[g as usize];
+    pub(super) fn trigger_rebalance(&mut self, g: GroupId, cause: Option<u64>) {
+        let group = &mut self.groups[g];
         if !group.joined {
             return;
         }
@@ -13,7 +13,7 @@ impl Engine {
         group.rebalancing = true;
         self.counters.rebalances += 1;
         let seq = self.emit(What::RebalanceStarted { group: g }, None, 0, cause);
-        self.groups[g as usize].rebalance_seq = Some(seq);
+        self.groups[g].rebalance_seq = Some(seq);
         self.try_complete_rebalance(g);
     }
 
@@ -21,14 +21,14 @@ impl Engine {
     /// auto-commit commits what the owners processed, the range assignor hands the partitions to the live
     /// members, and each resumes from its partition's committed offset.
     #[inline(never)]
-    pub(super) fn try_complete_rebalance(&mut self, g: u16) {
-        let gi = g as usize;
+    pub(super) fn try_complete_rebalance(&mut self, g: GroupId) {
+        let gi = g.index();
         if !self.groups[gi].rebalancing {
             return;
         }
         let members = self.groups[gi].members.clone();
-        let in_group = |s: &Self, m: u16| s.consumers[m as usize].alive && s.consumers[m as usize].in_group;
-        if members.iter().any(|&m| in_group(self, m) && self.consumers[m as usize].busy()) {
+        let in_group = |s: &Self, m: ConsumerId| s.consumers[m].alive && s.consumers[m].in_group;
+        if members.iter().any(|&m| in_group(self, m) && self.consumers[m].busy()) {
             return;
         }
         if matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. }) {
@@ -36,32 +36,32 @@ impl Engine {
         }
         // A reset waiting for the members' batches applies now, after their last commits.
         self.apply_reset(g);
-        let live: Vec<u16> = members.iter().copied().filter(|&m| in_group(self, m)).collect();
+        let live: Vec<ConsumerId> = members.iter().copied().filter(|&m| in_group(self, m)).collect();
         let partitions = self.groups[gi].assignment.len();
         let owners = broker::range_assign(partitions, live.len());
         for (p, member) in owners.into_iter().enumerate() {
             self.assign_partition(g, p, member.map(|i| live[i]));
         }
         for &m in &live {
-            self.consumers[m as usize].parked = false;
+            self.consumers[m].parked = false;
         }
         let group = &mut self.groups[gi];
         group.rebalancing = false;
         let generation = group.generation;
         self.emit(What::RebalanceDone { group: g, generation }, None, 0, self.groups[gi].rebalance_seq);
         for m in live {
-            let epoch = self.consumers[m as usize].epoch;
+            let epoch = self.consumers[m].epoch;
             self.scheduler
                 .schedule(self.now + self.scenario.network_latency_ms, Ev::Poll { consumer: m, epoch, slot: 0 });
         }
     }
 
     /// On revocation, auto-commit commits what the live owners have processed.
-    fn commit_on_revocation(&mut self, g: u16) {
-        let gi = g as usize;
+    fn commit_on_revocation(&mut self, g: GroupId) {
+        let gi = g.index();
         for p in 0..self.groups[gi].assignment.len() {
             if let Some(owner) = self.groups[gi].assignment[p] {
-                let c = &self.consumers[owner as usize];
+                let c = &self.consumers[owner];
                 if c.alive && c.in_group {
                     let offset = self.groups[gi].position[p];
                     self.commit(owner, g, p as u32, offset, None);
@@ -72,11 +72,11 @@ impl Engine {
 
     /// Partition `p` goes to `owner`, which resumes from the committed offset, or from `auto_offset_reset`
     /// when none is committed or it is out of the log.
-    fn assign_partition(&mut self, g: u16, p: usize, owner: Option<u16>) {
-        let gi = g as usize;
+    fn assign_partition(&mut self, g: GroupId, p: usize, owner: Option<ConsumerId>) {
+        let gi = g.index();
         let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
         self.groups[gi].assignment[p] = owner;
-        let part = &self.topics[self.groups[gi].topic as usize].partitions[p];
+        let part = &self.topics[self.groups[gi].topic.index()].partitions[p];
         let (start, end) = (part.start_offset, part.end_offset());
         let pos = match self.groups[gi].committed[p] {
             Some(c) if c >= start && c <= end => c,
@@ -105,22 +105,22 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_session_timeout(&mut self, c: u16, epoch: u32) -> bool {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn on_session_timeout(&mut self, c: ConsumerId, epoch: u32) -> bool {
+        let cons = &mut self.consumers[c];
         if cons.epoch != epoch || cons.alive || !cons.in_group {
             return false;
         }
         cons.in_group = false;
-        let expired = self.emit(What::SessionExpired { consumer: c }, None, 0, self.consumers[c as usize].crashed_seq);
-        if let Role::Member { group } = self.consumers[c as usize].role {
+        let expired = self.emit(What::SessionExpired { consumer: c }, None, 0, self.consumers[c].crashed_seq);
+        if let Role::Member { group } = self.consumers[c].role {
             self.trigger_rebalance(group, Some(expired));
         }
         true
     }
 
     #[inline(never)]
-    pub(super) fn on_poll_timeout(&mut self, c: u16, epoch: u32, poll_seq: u32) -> bool {
-        let cons = &mut self.consumers[c as usize];
+    pub(super) fn on_poll_timeout(&mut self, c: ConsumerId, epoch: u32, poll_seq: u32) -> bool {
+        let cons = &mut self.consumers[c];
         if !cons.alive || cons.epoch != epoch || cons.poll_seq != poll_seq || !cons.busy() || !cons.in_group {
             return false;
         }
@@ -133,10 +133,10 @@ impl Engine {
             slow = self.deliveries[a.delivery].trace_cause();
         }
         let removed = self.emit(What::RemovedSlowMember { consumer: c }, None, 0, slow);
-        if let Role::Member { group } = self.consumers[c as usize].role {
+        if let Role::Member { group } = self.consumers[c].role {
             // Its partitions are lost to it (Kafka's onPartitionsLost): no commit on revocation, and every
             // commit it still makes is rejected.
-            for owner in self.groups[group as usize].assignment.iter_mut() {
+            for owner in self.groups[group].assignment.iter_mut() {
                 if *owner == Some(c) {
                     *owner = None;
                 }
@@ -148,8 +148,8 @@ impl Engine {
 
     /// A stopping member's last poll: commit (auto-commit does on `close()`), hand its partitions back,
     /// leave, and let the group rebalance now rather than after a session timeout.
-    pub(super) fn leave_group(&mut self, c: u16, g: u16) -> bool {
-        let (ci, gi) = (c as usize, g as usize);
+    pub(super) fn leave_group(&mut self, c: ConsumerId, g: GroupId) -> bool {
+        let (ci, gi) = (c.index(), g.index());
         for p in 0..self.groups[gi].assignment.len() {
             if self.groups[gi].assignment[p] != Some(c) {
                 continue;
@@ -158,7 +158,7 @@ impl Engine {
                 let offset = self.groups[gi].position[p];
                 self.commit(c, g, p as u32, offset, self.consumers[ci].stop_seq);
             }
-            let start = self.topics[self.groups[gi].topic as usize].partitions[p].start_offset;
+            let start = self.topics[self.groups[gi].topic.index()].partitions[p].start_offset;
             self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(start);
             self.groups[gi].assignment[p] = None;
         }
@@ -172,11 +172,11 @@ impl Engine {
     }
     /// The group's first members join at `join_at_ms`, and the group rebalances for the first time.
     #[inline(never)]
-    pub(super) fn on_group_join(&mut self, g: u16) -> bool {
-        let group = &mut self.groups[g as usize];
+    pub(super) fn on_group_join(&mut self, g: GroupId) -> bool {
+        let group = &mut self.groups[g];
         group.joined = true;
         for &m in &group.members.clone() {
-            let c = &mut self.consumers[m as usize];
+            let c = &mut self.consumers[m];
             c.in_group = c.alive;
         }
         self.trigger_rebalance(g, None);
@@ -191,10 +191,10 @@ impl Engine {
     /// active group, so an operator stops its consumers first: here the reset starts a rebalance, the
     /// members finish the batch they hold (their commits land before the reset, never after it), and
     /// when the rebalance completes the offsets move and the members resume from them.
-    pub(super) fn reset_group(&mut self, g: u16, to: ResetTarget, injected: u64) {
+    pub(super) fn reset_group(&mut self, g: GroupId, to: ResetTarget, injected: u64) {
         let reset = self.emit(What::GroupReset { group: g }, None, 0, Some(injected));
-        self.groups[g as usize].pending_reset = Some((to, reset));
-        if self.groups[g as usize].joined {
+        self.groups[g].pending_reset = Some((to, reset));
+        if self.groups[g].joined {
             self.trigger_rebalance(g, Some(reset));
         } else {
             self.apply_reset(g);
@@ -202,10 +202,10 @@ impl Engine {
     }
 
     /// Moves group `g`'s committed offsets as its pending reset says, partition by partition.
-    fn apply_reset(&mut self, g: u16) {
-        let gi = g as usize;
+    fn apply_reset(&mut self, g: GroupId) {
+        let gi = g.index();
         let Some((to, reset)) = self.groups[gi].pending_reset.take() else { return };
-        let t = self.groups[gi].topic as usize;
+        let t = self.groups[gi].topic.index();
         for p in 0..self.topics[t].partitions.len() {
             let part = &self.topics[t].partitions[p];
             let offset = match to {

@@ -31,7 +31,7 @@ pub struct Message {
     /// Version of the entity this message describes (1 for a new user, 2 after its first update, …).
     pub version: u32,
     pub appends: u32,
-    pub producer: u16,
+    pub producer: ProducerId,
     /// The first append's partition, for a producer that writes a topic (at most `MAX_PARTITIONS`).
     pub(super) first_append_partition: u8,
     pub(super) flags: Flags,
@@ -75,8 +75,8 @@ impl Message {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum DeliverySource {
-    Record { topic: u16, partition: u32, offset: u64 },
-    Entry { queue: u16, entry: u32, receipt: u32 },
+    Record { topic: TopicId, partition: u32, offset: u64 },
+    Entry { queue: QueueId, entry: u32, receipt: u32 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -107,7 +107,7 @@ pub struct Delivery {
     pub previous: u32,
     /// The source's partition, or its queue entry.
     pub(super) source_place: u32,
-    pub consumer: u16,
+    pub consumer: ConsumerId,
     /// The source's topic, or its queue.
     pub(super) source_entity: u16,
     pub outcome: Outcome,
@@ -137,10 +137,16 @@ impl Delivery {
     pub fn trace_cause(&self) -> Option<u64> {
         (self.trace_seq != Self::NO_TRACE_SEQ).then_some(self.trace_seq)
     }
-    pub(super) fn new(message: u32, consumer: u16, attempt: u32, at_ms: SimTime, source: DeliverySource) -> Delivery {
+    pub(super) fn new(
+        message: u32,
+        consumer: ConsumerId,
+        attempt: u32,
+        at_ms: SimTime,
+        source: DeliverySource,
+    ) -> Delivery {
         let (flags, source_entity, source_place, source_position) = match source {
-            DeliverySource::Record { topic, partition, offset } => (Self::FROM_RECORD, topic, partition, offset),
-            DeliverySource::Entry { queue, entry, receipt } => (0, queue, entry, receipt as u64),
+            DeliverySource::Record { topic, partition, offset } => (Self::FROM_RECORD, topic.0, partition, offset),
+            DeliverySource::Entry { queue, entry, receipt } => (0, queue.0, entry, receipt as u64),
         };
         Delivery {
             message,
@@ -163,13 +169,13 @@ impl Delivery {
     pub fn source(&self) -> DeliverySource {
         if self.flags.has(Self::FROM_RECORD) {
             DeliverySource::Record {
-                topic: self.source_entity,
+                topic: TopicId(self.source_entity),
                 partition: self.source_place,
                 offset: self.source_position,
             }
         } else {
             DeliverySource::Entry {
-                queue: self.source_entity,
+                queue: QueueId(self.source_entity),
                 entry: self.source_place,
                 receipt: self.source_position as u32,
             }
@@ -245,7 +251,7 @@ pub enum LossReason {
     SkippedByReset,
     /// The consume→transform→produce stage (subscriber `stage`) that writes this group's topic never
     /// produced the message: it lost or dead-lettered it upstream.
-    UpstreamStage { stage: u16 },
+    UpstreamStage { stage: SubId },
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -300,20 +306,20 @@ pub(super) struct Applied {
 }
 
 impl Applied {
-    pub(super) fn new(version: u32, message: u32, at: SimTime, producer: u16) -> Applied {
-        Applied { version, message, at_and_producer: (at << 16) | producer as u64 }
+    pub(super) fn new(version: u32, message: u32, at: SimTime, producer: ProducerId) -> Applied {
+        Applied { version, message, at_and_producer: (at << 16) | producer.0 as u64 }
     }
     pub(super) fn at(&self) -> SimTime {
         self.at_and_producer >> 16
     }
-    pub(super) fn producer(&self) -> u16 {
-        self.at_and_producer as u16
+    pub(super) fn producer(&self) -> ProducerId {
+        ProducerId(self.at_and_producer as u16)
     }
 }
 
 pub(super) fn placeholder_message() -> Message {
     Message {
-        producer: 0,
+        producer: ProducerId(0),
         key: 0,
         version: 0,
         produced_at_ms: 0,
@@ -326,7 +332,8 @@ pub(super) fn placeholder_message() -> Message {
 }
 
 pub(super) fn placeholder_delivery() -> Delivery {
-    let mut d = Delivery::new(0, 0, 0, 0, DeliverySource::Entry { queue: 0, entry: 0, receipt: 0 });
+    let mut d =
+        Delivery::new(0, ConsumerId(0), 0, 0, DeliverySource::Entry { queue: QueueId(0), entry: 0, receipt: 0 });
     d.outcome = Outcome::Done;
     d
 }

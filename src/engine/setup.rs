@@ -4,8 +4,8 @@ use super::*;
 /// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
 pub(super) const RESERVE_ROWS_MAX: usize = 1 << 22;
 
-pub(super) fn sink_index(s: &Scenario, name: &str) -> u16 {
-    s.sinks.iter().position(|k| k.name == name).map_or(NO_SINK, |i| i as u16)
+pub(super) fn sink_index(s: &Scenario, name: &str) -> SinkId {
+    s.sinks.iter().position(|k| k.name == name).map_or(SinkId::NONE, SinkId::at)
 }
 
 /// The subscribers and consumers as they are wired, group by group and queue by queue. Each consumer's
@@ -33,8 +33,8 @@ impl Wiring {
         Wiring { subs: vec![], consumers: vec![], topics, groups: vec![], queues: vec![] }
     }
 
-    fn add_sub(&mut self, scenario: &Scenario, name: &str, source: SubSource, handler: &Handler) -> u16 {
-        let sub = self.subs.len() as u16;
+    fn add_sub(&mut self, scenario: &Scenario, name: &str, source: SubSource, handler: &Handler) -> SubId {
+        let sub = SubId::at(self.subs.len());
         self.subs.push(Sub {
             name: name.to_string(),
             source,
@@ -52,10 +52,17 @@ impl Wiring {
     }
 
     /// Adds consumers `names` with `role`, each with a stream of its own; returns their indices.
-    fn add_consumers(&mut self, names: &[String], role: Role, sub: u16, slots: u32, root: &mut SimRng) -> Vec<u16> {
+    fn add_consumers(
+        &mut self,
+        names: &[String],
+        role: Role,
+        sub: SubId,
+        slots: u32,
+        root: &mut SimRng,
+    ) -> Vec<ConsumerId> {
         let mut added = vec![];
         for name in names {
-            added.push(self.consumers.len() as u16);
+            added.push(ConsumerId::at(self.consumers.len()));
             let rng = root.fork(1000 + self.consumers.len() as u64);
             self.consumers.push(ConsumerState::new(name, role, sub, slots, rng));
         }
@@ -64,17 +71,17 @@ impl Wiring {
 
     fn add_group(&mut self, scenario: &Scenario, gi: usize, g: &Group, root: &mut SimRng) {
         let topic = scenario.topics.iter().position(|t| t.name == g.topic).unwrap_or(0);
-        let sub = self.add_sub(scenario, &g.name, SubSource::Group(gi as u16), &g.handler);
+        let sub = self.add_sub(scenario, &g.name, SubSource::Group(GroupId::at(gi)), &g.handler);
         let output = g.produce_to.as_ref().and_then(|out| scenario.topics.iter().position(|t| &t.name == out));
-        self.subs[sub as usize].output = output.map(|t| t as u16);
-        self.subs[sub as usize].transactional = g.transactional;
-        let members = self.add_consumers(&g.consumers, Role::Member { group: gi as u16 }, sub, 1, root);
-        self.topics[topic].groups.push(gi as u16);
+        self.subs[sub].output = output.map(TopicId::at);
+        self.subs[sub].transactional = g.transactional;
+        let members = self.add_consumers(&g.consumers, Role::Member { group: GroupId::at(gi) }, sub, 1, root);
+        self.topics[topic].groups.push(GroupId::at(gi));
         let n = scenario.topics[topic].partitions as usize;
         self.groups.push(GroupState {
             rebalance_seq: None,
             spec: g.clone(),
-            topic: topic as u16,
+            topic: TopicId::at(topic),
             sub,
             members,
             joined: false,
@@ -92,23 +99,23 @@ impl Wiring {
     }
 
     fn add_queue(&mut self, scenario: &Scenario, qi: usize, q: &Queue, root: &mut SimRng) {
-        let sub = self.add_sub(scenario, &q.name, SubSource::Queue(qi as u16), &q.handler);
-        let role = Role::Worker { queue: qi as u16 };
+        let sub = self.add_sub(scenario, &q.name, SubSource::Queue(QueueId::at(qi)), &q.handler);
+        let role = Role::Worker { queue: QueueId::at(qi) };
         let workers = self.add_consumers(&q.consumers, role, sub, q.concurrency, root);
         let rng = root.fork(5000 + qi as u64);
         self.queues.push(QueueState { spec: q.clone(), store: QueueStore::default(), sub, workers, rng });
     }
 }
 
-fn queue_index(scenario: &Scenario, name: &str) -> u16 {
-    scenario.queues.iter().position(|q| q.name == name).unwrap_or(0) as u16
+fn queue_index(scenario: &Scenario, name: &str) -> QueueId {
+    QueueId::at(scenario.queues.iter().position(|q| q.name == name).unwrap_or(0))
 }
 
 fn producer_state(scenario: &Scenario, p: &Producer, (work_rng, fault_rng): (SimRng, SimRng)) -> ProducerState {
     let target = if let Some(t) = scenario.topics.iter().position(|t| t.name == p.target) {
-        Target::Topic(t as u16)
+        Target::Topic(TopicId::at(t))
     } else if let Some(x) = scenario.exchanges.iter().position(|x| x.name == p.target) {
-        Target::Exchange(x as u16)
+        Target::Exchange(ExchangeId::at(x))
     } else {
         Target::Queue(queue_index(scenario, &p.target))
     };
@@ -122,7 +129,7 @@ fn producer_state(scenario: &Scenario, p: &Producer, (work_rng, fault_rng): (Sim
         db_version: vec![0; p.keys as usize + 1],
         in_sequence: match target {
             Target::Topic(t) if p.idempotent => {
-                (0..scenario.topics[t as usize].partitions).map(|_| VecDeque::new()).collect()
+                (0..scenario.topics[t.index()].partitions).map(|_| VecDeque::new()).collect()
             }
             _ => vec![],
         },
@@ -207,10 +214,10 @@ impl Engine {
     /// Each producer's first message, each group's join, each scripted fault, and a poll per worker slot.
     fn schedule_first_events(&mut self) {
         for (i, p) in self.scenario.producers.iter().enumerate() {
-            self.scheduler.schedule(p.start_ms, Ev::Produce { producer: i as u16 });
+            self.scheduler.schedule(p.start_ms, Ev::Produce { producer: ProducerId::at(i) });
         }
         for (i, g) in self.scenario.groups.iter().enumerate() {
-            self.scheduler.schedule(g.join_at_ms, Ev::GroupJoin { group: i as u16 });
+            self.scheduler.schedule(g.join_at_ms, Ev::GroupJoin { group: GroupId::at(i) });
         }
         for (i, f) in self.scenario.faults.scripted.iter().enumerate() {
             self.scheduler.schedule(f.at_ms, Ev::Scripted { index: i as u32 });
@@ -218,7 +225,7 @@ impl Engine {
         for (c, consumer) in self.consumers.iter().enumerate() {
             if let Role::Worker { .. } = consumer.role {
                 for slot in 0..consumer.slots.len() {
-                    self.scheduler.schedule(0, Ev::Poll { consumer: c as u16, epoch: 1, slot: slot as u16 });
+                    self.scheduler.schedule(0, Ev::Poll { consumer: ConsumerId::at(c), epoch: 1, slot: slot as u16 });
                 }
             }
         }

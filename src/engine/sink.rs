@@ -9,7 +9,7 @@ pub struct LedgerEntry {
     pub message: u32,
     pub key: u32,
     pub version: u32,
-    pub consumer: u16,
+    pub consumer: ConsumerId,
     pub duplicate: bool,
 }
 
@@ -26,8 +26,8 @@ pub struct SinkState {
 }
 
 impl Engine {
-    pub(super) fn apply_effect(&mut self, c: u16, sub: u16, m: u32, d: u32, version: u32) {
-        let si = sub as usize;
+    pub(super) fn apply_effect(&mut self, c: ConsumerId, sub: SubId, m: u32, d: u32, version: u32) {
+        let si = sub.index();
         let sink = self.subs[si].sink;
         let (key, producer) = (self.messages[m].key, self.messages[m].producer);
         let ob = &mut self.subs[si].obligations[m];
@@ -40,7 +40,7 @@ impl Engine {
         self.counters.effects_applied += 1;
         self.deliveries[d].effect_at_ms = MaybeTime::at(self.now);
         let harmful = !first && !self.repeats_are_harmless(sink);
-        let state = &mut self.sinks[sink as usize];
+        let state = &mut self.sinks[sink];
         state.applied += 1;
         if harmful {
             state.duplicates += 1;
@@ -87,7 +87,7 @@ impl Engine {
 
     /// Whether applying an effect again to `sink` changes nothing (an upsert writes the same row): such a
     /// repeat is counted apart from duplicates, and shown as harmless.
-    pub fn repeats_are_harmless(&self, sink: u16) -> bool {
-        self.sinks.get(sink as usize).is_some_and(|s| s.spec.kind == SinkKind::DbUpsert)
+    pub fn repeats_are_harmless(&self, sink: SinkId) -> bool {
+        self.sinks.get(sink.index()).is_some_and(|s| s.spec.kind == SinkKind::DbUpsert)
     }
 }

@@ -3,21 +3,21 @@ use super::*;
 
 impl Engine {
     /// The stage handling the delivery in `slot` writes its output record (same message id and key).
-    pub(super) fn stage_produce(&mut self, c: u16, slot: u16, t: u16) {
-        let ci = c as usize;
+    pub(super) fn stage_produce(&mut self, c: ConsumerId, slot: u16, t: TopicId) {
+        let ci = c.index();
         let Some(active) = self.consumers[ci].slots[slot as usize] else { return };
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[ci].sub as usize;
+        let sub = self.consumers[ci].sub.index();
         let transactional = self.subs[sub].transactional;
-        let partition = partition_for_key(self.messages[m].key, self.topics[t as usize].spec.partitions);
-        let part = &self.topics[t as usize].partitions[partition as usize];
+        let partition = partition_for_key(self.messages[m].key, self.topics[t].spec.partitions);
+        let part = &self.topics[t].partitions[partition as usize];
         let offset = part.end_offset();
         let attempt = self.deliveries[d].attempt;
         let cause = self.deliveries[d].trace_cause();
         let what = What::StageProduced { consumer: c, topic: t, partition, offset, transactional };
         let seq = self.emit(what, Some(m), attempt, cause);
         self.counters.bytes_on_wire += self.message_bytes(m);
-        self.topics[t as usize].partitions[partition as usize].push(Record {
+        self.topics[t].partitions[partition as usize].push(Record {
             message: m,
             appended_at: self.now,
             cause: AppendCause::Stage { delivery: d },
@@ -32,7 +32,7 @@ impl Engine {
                 a.open_txn = Some((t, partition, offset));
             }
         } else {
-            self.stage_output_visible(sub as u16, m, d, (partition, offset));
+            self.stage_output_visible(SubId::at(sub), m, d, (partition, offset));
         }
         self.enforce_retention(t, partition);
         self.wake_partition_owners(t, partition);
@@ -40,10 +40,10 @@ impl Engine {
 
     /// Commits the delivery's open transaction if its consumer still owns the input partition (Kafka
     /// fences a zombie through the group's generation), and aborts it otherwise.
-    pub(super) fn end_transaction(&mut self, c: u16, d: u32, (t, partition, offset): (u16, u32, u64)) {
-        let owner = match (self.consumers[c as usize].role, self.deliveries[d].source()) {
+    pub(super) fn end_transaction(&mut self, c: ConsumerId, d: u32, (t, partition, offset): (TopicId, u32, u64)) {
+        let owner = match (self.consumers[c].role, self.deliveries[d].source()) {
             (Role::Member { group }, DeliverySource::Record { partition: input, .. }) => {
-                self.groups[group as usize].assignment[input as usize] == Some(c) && self.consumers[c as usize].in_group
+                self.groups[group].assignment[input as usize] == Some(c) && self.consumers[c].in_group
             }
             _ => false,
         };
@@ -54,18 +54,18 @@ impl Engine {
         let m = self.deliveries[d].message;
         // Linked to the output record's `StageProduced`, the write the commit makes visible.
         let mut written = None;
-        if let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) {
+        if let Some(r) = self.topics[t].partitions[partition as usize].get_mut(offset) {
             r.txn = TxnMark::Committed;
             written = Some(r.trace_seq);
         }
         self.emit(What::TxnCommitted { consumer: c, topic: t, partition, offset }, Some(m), 0, written);
-        let sub = self.consumers[c as usize].sub;
+        let sub = self.consumers[c].sub;
         self.stage_output_visible(sub, m, d, (partition, offset));
         self.wake_partition_owners(t, partition);
     }
 
-    pub(super) fn abort_transaction(&mut self, c: u16, (t, partition, offset): (u16, u32, u64)) {
-        let Some(r) = self.topics[t as usize].partitions[partition as usize].get_mut(offset) else { return };
+    pub(super) fn abort_transaction(&mut self, c: ConsumerId, (t, partition, offset): (TopicId, u32, u64)) {
+        let Some(r) = self.topics[t].partitions[partition as usize].get_mut(offset) else { return };
         r.txn = TxnMark::Aborted;
         let (m, written) = (r.message, r.trace_seq);
         self.emit(What::TxnAborted { consumer: c, topic: t, partition, offset }, Some(m), 0, Some(written));
@@ -74,8 +74,8 @@ impl Engine {
 
     /// A stage's output record became visible (written plainly, or its transaction committed). The first
     /// is the stage's effect; any later one is a duplicate record in the output topic.
-    pub(super) fn stage_output_visible(&mut self, sub: u16, m: u32, d: u32, place: (u32, u64)) {
-        let si = sub as usize;
+    pub(super) fn stage_output_visible(&mut self, sub: SubId, m: u32, d: u32, place: (u32, u64)) {
+        let si = sub.index();
         let ob = &mut self.subs[si].obligations[m];
         ob.stage_outputs = ob.stage_outputs.saturating_add(1);
         if ob.stage_outputs > 1 {
@@ -83,7 +83,7 @@ impl Engine {
             self.push_anomaly(AnomalyKind::DuplicateAppend, m, &[d], |e| {
                 explain::duplicate_stage_output(e, sub, m, d, place)
             });
-        } else if self.subs[si].sink == NO_SINK {
+        } else if self.subs[si].sink == SinkId::NONE {
             self.counters.effects_applied += 1;
             self.subs[si].obligations[m].effects += 1;
             self.first_effect(sub, m, d);

@@ -3,8 +3,8 @@ use super::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum SubSource {
-    Group(u16),
-    Queue(u16),
+    Group(GroupId),
+    Queue(QueueId),
 }
 
 /// A subscriber: a consumer group on a topic, or a queue with its workers; owns one handler and store.
@@ -13,7 +13,7 @@ pub(super) struct Sub {
     pub(super) name: String,
     pub(super) source: SubSource,
     pub(super) handler: Handler,
-    pub(super) sink: u16,
+    pub(super) sink: SinkId,
     pub(super) store: Table<StoreEntry>,
     /// How many idempotency keys were ever set (a key set again after it expired counts again).
     pub(super) keys_set: u64,
@@ -23,7 +23,7 @@ pub(super) struct Sub {
     /// Per key: the newest version applied.
     pub(super) last_applied: Vec<Applied>,
     /// A stage's output topic, and whether it writes it in transactions.
-    pub(super) output: Option<u16>,
+    pub(super) output: Option<TopicId>,
     pub(super) transactional: bool,
 }
 
@@ -67,12 +67,12 @@ impl Engine {
 
     #[inline(never)]
     /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
-    pub(super) fn dead_letter(&mut self, sub: u16, m: u32, receives: u32, cause: Option<u64>) {
+    pub(super) fn dead_letter(&mut self, sub: SubId, m: u32, receives: u32, cause: Option<u64>) {
         self.emit(What::DeadLettered { sub }, Some(m), receives, cause);
         // A poll that only parks a message is not counted as an event that ran (links pin moments by that
         // count), but the run lasts until it: no anomaly may be dated after the run's end.
         self.last_event_at = self.last_event_at.max(self.now);
-        let ob = &mut self.subs[sub as usize].obligations[m];
+        let ob = &mut self.subs[sub].obligations[m];
         match ob.fate {
             Fate::Pending => {
                 ob.fate = Fate::DeadLettered;
@@ -93,10 +93,10 @@ impl Engine {
     /// and its anomaly says so, as a dead letter whose effect ran.
     #[cold]
     #[inline(never)]
-    fn effect_after_dead_letter(&mut self, sub: u16, m: u32, d: u32) {
+    fn effect_after_dead_letter(&mut self, sub: SubId, m: u32, d: u32) {
         self.counters.dead_lettered -= 1;
         self.counters.dead_lettered_after_effect += 1;
-        let quoted = format!("'{}'", self.subs[sub as usize].name);
+        let quoted = format!("'{}'", self.subs[sub].name);
         let parked = self
             .anomalies
             .iter()
@@ -111,8 +111,8 @@ impl Engine {
 
     /// Delivery `d` applied the first effect `sub` owed message `m`: the obligation is met (a message
     /// dead-lettered earlier and effected after all is no longer counted as parked).
-    pub(super) fn first_effect(&mut self, sub: u16, m: u32, d: u32) {
-        let ob = &mut self.subs[sub as usize].obligations[m];
+    pub(super) fn first_effect(&mut self, sub: SubId, m: u32, d: u32) {
+        let ob = &mut self.subs[sub].obligations[m];
         ob.first_effect_delivery = d;
         if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
             let parked = ob.fate == Fate::DeadLettered;
@@ -132,16 +132,16 @@ impl Engine {
     /// A subscriber acted on an event its producer never wrote (a publish-first dual write that crashed).
     #[cold]
     #[inline(never)]
-    pub(super) fn invented_effect(&mut self, sub: u16, m: u32, d: u32) {
+    pub(super) fn invented_effect(&mut self, sub: SubId, m: u32, d: u32) {
         self.push_anomaly(AnomalyKind::InventedEvent, m, &[d], |e| explain::invented_event(e, sub, m, d));
     }
 
-    pub(super) fn store_has(&self, sub: u16, m: u32) -> bool {
-        self.subs[sub as usize].store.get(m).is_some_and(|e| e.expires_at > self.now)
+    pub(super) fn store_has(&self, sub: SubId, m: u32) -> bool {
+        self.subs[sub].store.get(m).is_some_and(|e| e.expires_at > self.now)
     }
 
-    pub(super) fn store_set(&mut self, sub: u16, m: u32, delivery: u32) {
-        let s = &mut self.subs[sub as usize];
+    pub(super) fn store_set(&mut self, sub: SubId, m: u32, delivery: u32) {
+        let s = &mut self.subs[sub];
         let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
         if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
             if row.expires_at <= self.now {
@@ -154,9 +154,9 @@ impl Engine {
     /// Subscriber `sub`'s idempotency store as the picture draws it: how many keys were ever set, and the
     /// newest keys it holds now (message ids, oldest first), at most `max`. It looks back over the last
     /// `KEYS_LOOK_BACK` messages only, so a frame costs the same however long the run.
-    pub fn idempotency_keys(&self, sub: u16, max: usize) -> (u64, Vec<u32>) {
+    pub fn idempotency_keys(&self, sub: SubId, max: usize) -> (u64, Vec<u32>) {
         const KEYS_LOOK_BACK: usize = 4_096;
-        let Some(s) = self.subs.get(sub as usize) else { return (0, vec![]) };
+        let Some(s) = self.subs.get(sub.index()) else { return (0, vec![]) };
         let (base, rows) = (s.store.base(), s.store.recent());
         let mut newest: Vec<u32> = (0..rows.len())
             .rev()
@@ -170,8 +170,8 @@ impl Engine {
     }
 
     /// How subscriber `sub`'s handler guards against repeats.
-    pub fn strategy(&self, sub: u16) -> Strategy {
-        self.subs.get(sub as usize).map_or(Strategy::None, |s| s.handler.strategy)
+    pub fn strategy(&self, sub: SubId) -> Strategy {
+        self.subs.get(sub.index()).map_or(Strategy::None, |s| s.handler.strategy)
     }
     /// Every subscriber that will read message `id` owes it an effect from now on: the queue it is sent
     /// to, each queue bound to its exchange that has subscribed by now, each group of its topic that reads
@@ -181,11 +181,10 @@ impl Engine {
             let owed = match (self.subs[si].source, target) {
                 (SubSource::Queue(q), Target::Queue(t)) => q == t,
                 (SubSource::Queue(q), Target::Exchange(x)) => {
-                    self.exchanges[x as usize].queues.contains(&q)
-                        && self.now >= self.queues[q as usize].spec.subscribe_at_ms
+                    self.exchanges[x].queues.contains(&q) && self.now >= self.queues[q].spec.subscribe_at_ms
                 }
                 (SubSource::Group(g), Target::Topic(t)) => {
-                    let g = &self.groups[g as usize];
+                    let g = &self.groups[g];
                     g.topic == t && (g.spec.offset_reset == OffsetReset::Earliest || g.joined)
                 }
                 _ => false,

@@ -24,12 +24,12 @@ fn a_duplicate_effect_traces_back_through_the_retry_to_the_lost_ack() {
         at = ev.cause;
     }
     let kinds: Vec<_> = [
-        What::Effect { consumer: 0, sink: 0, duplicate: true },
-        What::Delivered { consumer: 0, delivery: 0 },
-        What::Appended { topic: 0, partition: 0, offset: 0, retry: true },
-        What::ProducerRetry { producer: 0 },
-        What::Appended { topic: 0, partition: 0, offset: 0, retry: false },
-        What::Produced { producer: 0, key: 0, version: 0 },
+        What::Effect { consumer: ConsumerId(0), sink: SinkId(0), duplicate: true },
+        What::Delivered { consumer: ConsumerId(0), delivery: 0 },
+        What::Appended { topic: TopicId(0), partition: 0, offset: 0, retry: true },
+        What::ProducerRetry { producer: ProducerId(0) },
+        What::Appended { topic: TopicId(0), partition: 0, offset: 0, retry: false },
+        What::Produced { producer: ProducerId(0), key: 0, version: 0 },
     ]
     .iter()
     .map(std::mem::discriminant)
@@ -122,11 +122,11 @@ fn packed_rows_give_back_what_went_in() {
         for (id, d) in engine.deliveries.iter().skip(1) {
             match d.source() {
                 DeliverySource::Record { topic, partition, offset } => {
-                    let part = &engine.topics[topic as usize].partitions[partition as usize];
+                    let part = &engine.topics[topic].partitions[partition as usize];
                     assert_eq!(part.get(offset).map(|r| r.message), Some(d.message));
                 }
                 DeliverySource::Entry { queue, entry, receipt } => {
-                    let e = &engine.queues[queue as usize].store.entries[entry];
+                    let e = &engine.queues[queue].store.entries[entry];
                     assert_eq!((e.message, receipt), (d.message, id));
                 }
             }

@@ -5,14 +5,14 @@ use super::*;
 pub struct TopicState {
     pub spec: Topic,
     pub partitions: Vec<Partition>,
-    pub groups: Vec<u16>,
+    pub groups: Vec<GroupId>,
 }
 
 impl Engine {
     /// Appends `m` to its partition of topic `t`; returns the `Appended` event's trace position.
-    pub(super) fn append_to_topic(&mut self, t: u16, m: u32, cause: AppendCause, sent_by: Option<u64>) -> u64 {
+    pub(super) fn append_to_topic(&mut self, t: TopicId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> u64 {
         let key = self.messages[m].key;
-        let ti = t as usize;
+        let ti = t.index();
         let partition = partition_for_key(key, self.topics[ti].spec.partitions);
         let offset = self.topics[ti].partitions[partition as usize].end_offset();
         let seq = self.emit(
@@ -37,13 +37,13 @@ impl Engine {
     }
 
     /// Long polling: the owner of this partition in each group wakes up (new or newly readable records).
-    pub(super) fn wake_partition_owners(&mut self, t: u16, partition: u32) {
-        let ti = t as usize;
+    pub(super) fn wake_partition_owners(&mut self, t: TopicId, partition: u32) {
+        let ti = t.index();
         // By index, not over a clone: this runs for every append.
         for k in 0..self.topics[ti].groups.len() {
             let gi = self.topics[ti].groups[k];
-            if let Some(owner) = self.groups[gi as usize].assignment[partition as usize] {
-                let c = &mut self.consumers[owner as usize];
+            if let Some(owner) = self.groups[gi].assignment[partition as usize] {
+                let c = &mut self.consumers[owner];
                 if c.parked && c.alive {
                     c.parked = false;
                     let epoch = c.epoch;
@@ -58,11 +58,11 @@ impl Engine {
 
     /// Message `m` was just appended to topic `t`: every group that reads it from here on owes it (an
     /// earliest group, or a latest one that has joined), unless it already did.
-    pub(super) fn owe_to_readers(&mut self, t: u16, m: u32) {
-        for &gi in &self.topics[t as usize].groups {
-            let g = &self.groups[gi as usize];
+    pub(super) fn owe_to_readers(&mut self, t: TopicId, m: u32) {
+        for &gi in &self.topics[t].groups {
+            let g = &self.groups[gi];
             if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
-                let ob = &mut self.subs[g.sub as usize].obligations[m];
+                let ob = &mut self.subs[g.sub].obligations[m];
                 if ob.fate == Fate::NotOwed {
                     ob.fate = Fate::Pending;
                     self.counters.obligations += 1;
@@ -74,18 +74,18 @@ impl Engine {
     /// A record appended behind a poison record that blocks a group for good is never processed there:
     /// the same reason as the records already behind it (a resend can arrive after the block).
     #[inline(never)]
-    pub(super) fn behind_a_blocked_head(&mut self, t: u16, partition: u32, m: u32) {
-        for i in 0..self.topics[t as usize].groups.len() {
-            let g = &self.groups[self.topics[t as usize].groups[i] as usize];
+    pub(super) fn behind_a_blocked_head(&mut self, t: TopicId, partition: u32, m: u32) {
+        for i in 0..self.topics[t].groups.len() {
+            let g = &self.groups[self.topics[t].groups[i].index()];
             if g.blocked[partition as usize] {
                 let reason = LossReason::BlockedByPoison { partition, offset: g.position[partition as usize] };
-                self.subs[g.sub as usize].note_loss(m, reason);
+                self.subs[g.sub].note_loss(m, reason);
             }
         }
     }
 
-    pub(super) fn enforce_retention(&mut self, t: u16, partition: u32) {
-        let ti = t as usize;
+    pub(super) fn enforce_retention(&mut self, t: TopicId, partition: u32) {
+        let ti = t.index();
         let (max_records, max_age) = (self.topics[ti].spec.retention_records, self.topics[ti].spec.retention_ms);
         if max_records.is_none() && max_age.is_none() {
             return;
@@ -94,11 +94,11 @@ impl Engine {
         let Some(&(upto, last)) = removed.last() else { return };
         self.emit(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
         for gi in self.topics[ti].groups.clone() {
-            let g = &self.groups[gi as usize];
+            let g = &self.groups[gi];
             // Anything not yet committed may still have been unread (or fetched and not yet processed);
             // the note only matters if the record is never effected.
             let read_from = g.committed[partition as usize].unwrap_or(0);
-            let sub = g.sub as usize;
+            let sub = g.sub.index();
             for (offset, record) in &removed {
                 if *offset >= read_from {
                     let reason = LossReason::DeletedByRetention { partition, offset: *offset };

@@ -2,6 +2,7 @@
 //! anomaly, in the order it reached them, each numbered. Pure, tested natively.
 use crate::engine::observe::Anomaly;
 use crate::engine::{DeliverySource, Engine, Role};
+use crate::engine::{ExchangeId, QueueId, TopicId};
 use crate::ui::layout::NodeId;
 
 /// The boxes of `a`'s causal chain in the order its message first reached each: its producer, what it
@@ -19,7 +20,7 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
     reach(NodeId::Producer(msg.producer));
     if a.deliveries.is_empty() {
         // A producer's anomaly (a duplicate append, an invented event): the chain ends at its target.
-        if let Some(target) = target_of(engine, msg.producer) {
+        if let Some(target) = target_of(engine, msg.producer.0) {
             reach(target);
         }
     }
@@ -30,9 +31,9 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
         });
         reach(NodeId::Consumer(d.consumer));
         if d.effect_at_ms.get().is_some() {
-            let sub = match engine.consumers().get(d.consumer as usize).map(|c| c.role) {
-                Some(Role::Member { group }) => engine.groups()[group as usize].sub,
-                Some(Role::Worker { queue }) => engine.queues()[queue as usize].sub,
+            let sub = match engine.consumers().get(d.consumer.index()).map(|c| c.role) {
+                Some(Role::Member { group }) => engine.groups()[group].sub,
+                Some(Role::Worker { queue }) => engine.queues()[queue].sub,
                 None => continue,
             };
             reach(NodeId::Sink(engine.sink_of(sub)));
@@ -44,10 +45,10 @@ pub fn causal_chain(engine: &Engine, a: &Anomaly) -> Vec<NodeId> {
 /// The topic, queue or exchange producer `p` sends to.
 fn target_of(engine: &Engine, p: u16) -> Option<NodeId> {
     let target = &engine.producers().get(p as usize)?.spec.target;
-    let topic = engine.topics().iter().position(|t| &t.spec.name == target).map(|i| NodeId::Topic(i as u16));
-    let queue = || engine.queues().iter().position(|q| &q.spec.name == target).map(|i| NodeId::Queue(i as u16));
+    let topic = engine.topics().iter().position(|t| &t.spec.name == target).map(|i| NodeId::Topic(TopicId::at(i)));
+    let queue = || engine.queues().iter().position(|q| &q.spec.name == target).map(|i| NodeId::Queue(QueueId::at(i)));
     let exchange =
-        || engine.exchanges().iter().position(|x| &x.spec.name == target).map(|i| NodeId::Exchange(i as u16));
+        || engine.exchanges().iter().position(|x| &x.spec.name == target).map(|i| NodeId::Exchange(ExchangeId::at(i)));
     topic.or_else(queue).or_else(exchange)
 }
 
@@ -56,15 +57,15 @@ fn target_of(engine: &Engine, p: u16) -> Option<NodeId> {
 pub fn chain_line(engine: &Engine, chain: &[NodeId]) -> String {
     let name = |node: NodeId| match node {
         NodeId::Producer(i) => engine.producer_name(i).to_string(),
-        NodeId::Topic(i) => engine.topics().get(i as usize).map_or("?".into(), |t| t.spec.name.clone()),
+        NodeId::Topic(i) => engine.topics().get(i.index()).map_or("?".into(), |t| t.spec.name.clone()),
         NodeId::Queue(i) | NodeId::DeadLetter(i) => {
-            engine.queues().get(i as usize).map_or("?".into(), |q| q.spec.name.clone())
+            engine.queues().get(i.index()).map_or("?".into(), |q| q.spec.name.clone())
         }
-        NodeId::Exchange(i) => engine.exchanges().get(i as usize).map_or("?".into(), |x| x.spec.name.clone()),
+        NodeId::Exchange(i) => engine.exchanges().get(i.index()).map_or("?".into(), |x| x.spec.name.clone()),
         NodeId::Group(i) => engine.group_name(i).to_string(),
         NodeId::Consumer(i) => engine.consumer_name(i).to_string(),
         NodeId::Sink(i) => engine.sink_name(i).to_string(),
-        NodeId::Store(i) => format!("keys of {}", engine.subscriber_names().get(i as usize).unwrap_or(&"?")),
+        NodeId::Store(i) => format!("keys of {}", engine.subscriber_names().get(i.index()).unwrap_or(&"?")),
     };
     chain.iter().enumerate().map(|(k, &node)| format!("{} {}", k + 1, name(node))).collect::<Vec<_>>().join(" → ")
 }
@@ -73,6 +74,7 @@ pub fn chain_line(engine: &Engine, chain: &[NodeId]) -> String {
 mod tests {
     use super::*;
     use crate::engine::observe::AnomalyKind;
+    use crate::engine::{ProducerId, SinkId, TopicId};
     use crate::ui::test_support::preset;
 
     #[test]
@@ -86,8 +88,12 @@ mod tests {
         let chain = causal_chain(&engine, &a);
         let first = engine.delivery(a.deliveries[0]).unwrap();
         let last = engine.delivery(*a.deliveries.last().unwrap()).unwrap();
-        let mut expected =
-            vec![NodeId::Producer(0), NodeId::Topic(0), NodeId::Consumer(first.consumer), NodeId::Sink(0)];
+        let mut expected = vec![
+            NodeId::Producer(ProducerId(0)),
+            NodeId::Topic(TopicId(0)),
+            NodeId::Consumer(first.consumer),
+            NodeId::Sink(SinkId(0)),
+        ];
         if last.consumer != first.consumer {
             expected.push(NodeId::Consumer(last.consumer));
         }

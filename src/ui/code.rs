@@ -22,10 +22,10 @@ pub struct CodeLine {
 pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
     let Some(c) = e.consumers().get(consumer as usize) else { return vec![] };
     let ack_first = matches!(c.role, Role::Worker { queue }
-        if e.queues()[queue as usize].spec.ack == crate::scenario::model::QueueAck::BeforeProcessing);
+        if e.queues()[queue].spec.ack == crate::scenario::model::QueueAck::BeforeProcessing);
     let (handler, commit, source, output, transactional) = match c.role {
         Role::Member { group } => {
-            let g = &e.groups()[group as usize];
+            let g = &e.groups()[group];
             (
                 &g.spec.handler,
                 Some(g.spec.commit),
@@ -35,12 +35,12 @@ pub fn handler_code(e: &Engine, consumer: u16) -> Vec<CodeLine> {
             )
         }
         Role::Worker { queue } => {
-            let q = &e.queues()[queue as usize];
+            let q = &e.queues()[queue];
             (&q.spec.handler, None, q.spec.name.clone(), None, false)
         }
     };
     // A pure transform stage has no sink: its output record is its effect.
-    let sink = e.sinks().get(e.sink_of(c.sub) as usize).map(|k| &k.spec);
+    let sink = e.sinks().get(e.sink_of(c.sub).index()).map(|k| &k.spec);
     let database = sink.is_some_and(|k| matches!(k.kind, SinkKind::DbUpsert | SinkKind::DbCounter));
     let notification = e.producers().iter().any(|p| p.spec.target == source && p.spec.payload == Payload::Notification);
     let strategy = handler.strategy;

@@ -60,7 +60,7 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
     let attempt = ev.attempt;
     match ev.what {
         What::Produced { producer, key, version } => {
-            let p = &e.producers()[producer as usize].spec;
+            let p = &e.producers()[producer].spec;
             format!("{} produced it ({} {key}, version {version})", p.name, p.key_name)
         }
         What::NeverPublished { producer } => {
@@ -78,18 +78,18 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
         What::SendGaveUp { producer } => format!("{} gave up sending it after its retries", e.producer_name(producer)),
         What::Appended { topic, partition, offset, retry } => format!(
             "appended to {} P{partition} at offset {offset}{}",
-            e.topics().get(topic as usize).map_or("?", |t| t.spec.name.as_str()),
+            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
             if retry { " — a retry's duplicate copy" } else { "" }
         ),
         What::Enqueued { queue, retry, .. } => format!(
             "enqueued on {}{}",
-            e.queues().get(queue as usize).map_or("?", |q| q.spec.name.as_str()),
+            e.queues().get(queue.index()).map_or("?", |q| q.spec.name.as_str()),
             if retry { " — a retry's duplicate copy" } else { "" }
         ),
         What::StageProduced { consumer, topic, partition, offset, transactional } => format!(
             "{} produced it to {} P{partition} at offset {offset}{}",
             e.consumer_name(consumer),
-            e.topics().get(topic as usize).map_or("?", |t| t.spec.name.as_str()),
+            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
             if transactional { " inside a transaction (not yet visible to read_committed readers)" } else { "" }
         ),
         What::TxnCommitted { consumer, .. } => {
@@ -98,17 +98,17 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
         What::TxnAborted { consumer, topic, partition, offset } => format!(
             "{}'s transaction was aborted: the record at {} P{partition} offset {offset} stays in the log, marked aborted",
             e.consumer_name(consumer),
-            e.topics().get(topic as usize).map_or("?", |t| t.spec.name.as_str()),
+            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
         ),
         What::Routed { exchange, queues } => format!(
             "exchange {} copied it into {}",
-            e.exchanges().get(exchange as usize).map_or("?", |x| x.spec.name.as_str()),
+            e.exchanges().get(exchange.index()).map_or("?", |x| x.spec.name.as_str()),
             if queues == 1 { "its queue".to_string() } else { format!("each of its {queues} queues") }
         ),
         What::AppendDeduplicated { producer } => {
             let to_topic = e
                 .producers()
-                .get(producer as usize)
+                .get(producer.index())
                 .is_some_and(|p| e.topics().iter().any(|t| t.spec.name == p.spec.target));
             if to_topic {
                 format!(
@@ -207,7 +207,7 @@ fn handling(e: &Engine, ev: &TraceEvent) -> String {
         What::DuplicateDelivery { .. } => "the standard queue delivered a second copy".to_string(),
         What::DeadLettered { sub } => format!(
             "moved to {}'s dead-letter queue after too many receives",
-            e.subscriber_names().get(sub as usize).copied().unwrap_or("?")
+            e.subscriber_names().get(sub.index()).copied().unwrap_or("?")
         ),
         What::SkippedPoison { consumer, partition, offset } => {
             format!("{} skipped the poison record at P{partition} offset {offset}", e.consumer_name(consumer))
@@ -226,7 +226,7 @@ fn membership(e: &Engine, ev: &TraceEvent) -> String {
         ),
         What::Restarted { consumer } => format!("{} restarted", e.consumer_name(consumer)),
         What::Stopped { consumer } => {
-            let member = e.consumers().get(consumer as usize).is_some_and(|c| matches!(c.role, Role::Member { .. }));
+            let member = e.consumers().get(consumer.index()).is_some_and(|c| matches!(c.role, Role::Member { .. }));
             let how = if member { ": it committed and left its group" } else { "" };
             format!("{} stopped cleanly{how}", e.consumer_name(consumer))
         }

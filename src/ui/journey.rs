@@ -1,5 +1,6 @@
 //! A message's journey: every attempt, who handled it, what it caused, and its fate at each subscriber.
 use crate::engine::observe::{TraceEvent, What};
+use crate::engine::{ConsumerId, SubId};
 use crate::engine::{Engine, Fate, LossReason, Outcome, Step};
 use crate::ui::describe::describe;
 
@@ -89,7 +90,7 @@ pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'
         .collect();
     for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
-            steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer, before }));
+            steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer.0, before }));
         }
     }
     steps.sort_by_key(|(at, seq, _)| (*at, *seq));
@@ -99,7 +100,7 @@ pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).
 pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     let m = e.messages().get(message).filter(|_| message > 0)?;
-    let producer = &e.producers()[m.producer as usize].spec;
+    let producer = &e.producers()[m.producer].spec;
     let title = format!("{} #{message} ({} {}, version {})", producer.message, producer.key_name, m.key, m.version);
     let rows = message_steps(e, message)
         .into_iter()
@@ -109,7 +110,7 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
                 at_ms,
                 text: format!(
                     "{} crashed while handling it (at its {} step)",
-                    e.consumer_name(consumer),
+                    e.consumer_name(ConsumerId(consumer)),
                     crate::ui::labels::step_label(before)
                 ),
                 tone: "bad",
@@ -121,17 +122,19 @@ pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
     let names = e.subscriber_names();
     let mut fates = vec![];
     for (sub, name) in names.iter().enumerate() {
-        let Some(ob) = e.obligation(sub as u16, message) else { continue };
+        let Some(ob) = e.obligation(SubId::at(sub), message) else { continue };
         let (text, tone) = match ob.fate {
             Fate::NotOwed => continue,
-            Fate::Pending => (format!("in flight ({} deliveries so far)", e.deliveries_of(sub as u16, message)), ""),
-            Fate::Effected if ob.effects > 1 && e.repeats_are_harmless(e.sink_of(sub as u16)) => {
+            Fate::Pending => {
+                (format!("in flight ({} deliveries so far)", e.deliveries_of(SubId::at(sub), message)), "")
+            }
+            Fate::Effected if ob.effects > 1 && e.repeats_are_harmless(e.sink_of(SubId::at(sub))) => {
                 (format!("effect applied {} times — harmless repeats (an upsert)", ob.effects), "")
             }
             Fate::Effected if ob.effects > 1 => (format!("effect applied {} times — duplicate", ob.effects), "bad"),
             Fate::Effected => ("effect applied once".to_string(), ""),
             Fate::DeadLettered => ("parked in the dead-letter queue".to_string(), "warn"),
-            Fate::Lost => (loss_reason(e.loss_reason(sub as u16, message)).to_string(), "bad"),
+            Fate::Lost => (loss_reason(e.loss_reason(SubId::at(sub), message)).to_string(), "bad"),
         };
         fates.push((format!("{name}: {text}"), tone));
     }

@@ -3,7 +3,7 @@
 use crate::engine::broker::TxnMark;
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
-use crate::engine::{Engine, Role};
+use crate::engine::{ConsumerId, Engine, ExchangeId, GroupId, ProducerId, QueueId, Role, SinkId, SubId, TopicId};
 use crate::scenario::model::{MessageKind, SinkKind};
 use crate::ui::labels::*;
 
@@ -110,17 +110,17 @@ impl Columns {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeId {
-    Producer(u16),
-    Topic(u16),
-    Queue(u16),
-    Exchange(u16),
-    Group(u16),
-    Consumer(u16),
-    Sink(u16),
+    Producer(ProducerId),
+    Topic(TopicId),
+    Queue(QueueId),
+    Exchange(ExchangeId),
+    Group(GroupId),
+    Consumer(ConsumerId),
+    Sink(SinkId),
     /// A queue's dead-letter queue.
-    DeadLetter(u16),
+    DeadLetter(QueueId),
     /// A subscriber's idempotency store (its keys), under its consumers.
-    Store(u16),
+    Store(SubId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -280,9 +280,9 @@ pub(super) fn target_node<'a>(
     producer: &crate::scenario::model::Producer,
 ) -> Option<&'a NodeBox> {
     nodes.iter().find(|n| match n.id {
-        NodeId::Topic(t) => engine.topics()[t as usize].spec.name == producer.target,
-        NodeId::Queue(q) => engine.queues()[q as usize].spec.name == producer.target,
-        NodeId::Exchange(x) => engine.exchanges()[x as usize].spec.name == producer.target,
+        NodeId::Topic(t) => engine.topics()[t].spec.name == producer.target,
+        NodeId::Queue(q) => engine.queues()[q].spec.name == producer.target,
+        NodeId::Exchange(x) => engine.exchanges()[x].spec.name == producer.target,
         _ => false,
     })
 }
@@ -356,7 +356,7 @@ fn entry_row(
 /// effects in the room left; the effects not drawn are counted.
 fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRow {
     let s = &engine.sinks()[si];
-    let harmless = engine.repeats_are_harmless(si as u16);
+    let harmless = engine.repeats_are_harmless(SinkId::at(si));
     let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
     let duplicates = s.duplicate_entries.iter().take(room);
     let newest_room = room.saturating_sub(s.duplicate_entries.len().min(room));
@@ -381,7 +381,7 @@ fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRo
         .collect();
     let more = s.applied.saturating_sub(cells.len() as u64);
     let more_x = x + 10.0 + CELL_W * cells.len() as f64 + 4.0;
-    EntryRow { node: NodeId::Sink(si as u16), y, cells, more, more_x, glyph: Glyph::of(s.spec.kind) }
+    EntryRow { node: NodeId::Sink(SinkId::at(si)), y, cells, more, more_x, glyph: Glyph::of(s.spec.kind) }
 }
 
 /// The picture for the projector's stage (what native tests check).
@@ -479,7 +479,7 @@ impl Drawing<'_> {
             };
             let h = node_height(3);
             self.nodes.push(NodeBox {
-                id: NodeId::Producer(i as u16),
+                id: NodeId::Producer(ProducerId::at(i)),
                 x: g.producer_x,
                 y,
                 w: g.producer_w,
@@ -504,7 +504,7 @@ impl Drawing<'_> {
             let h = HEADER_H + ROW_H * t.partitions.len() as f64 + 8.0;
             let records: u64 = t.partitions.iter().map(|p| p.end_offset()).sum();
             self.nodes.push(NodeBox {
-                id: NodeId::Topic(ti as u16),
+                id: NodeId::Topic(TopicId::at(ti)),
                 x: g.broker_x,
                 y,
                 w: g.broker_w,
@@ -542,7 +542,7 @@ impl Drawing<'_> {
                         let command = engine
                             .messages()
                             .get(r.message)
-                            .is_some_and(|m| engine.producers()[m.producer as usize].spec.kind == MessageKind::Command);
+                            .is_some_and(|m| engine.producers()[m.producer].spec.kind == MessageKind::Command);
                         // Transaction state is in the label too (never colour alone).
                         let (class, label) = match r.txn {
                             TxnMark::Open => ("open-txn", format!("#{} (in an open transaction)", r.message)),
@@ -559,7 +559,7 @@ impl Drawing<'_> {
         let offset_x = |o: u64| g.broker_x + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
         let mut markers: Vec<Marker> = vec![];
         for &gi in &t.groups {
-            let group = &engine.groups()[gi as usize];
+            let group = &engine.groups()[gi];
             let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
             let Some(c) = group.committed[pi] else { continue };
             let (x, title) = (offset_x(c.max(first)), format!("{}: committed offset {c}", group.spec.name));
@@ -591,10 +591,10 @@ impl Drawing<'_> {
     /// stacked together (in exchange order) so its box spans only them.
     fn queues(&mut self, mut y: f64) -> f64 {
         let engine = self.engine;
-        let fed = |qi: usize| engine.exchanges().iter().any(|x| x.queues.contains(&(qi as u16)));
+        let fed = |qi: usize| engine.exchanges().iter().any(|x| x.queues.contains(&QueueId::at(qi)));
         let mut queue_order: Vec<usize> = vec![];
         for qi in
-            engine.exchanges().iter().flat_map(|x| x.queues.iter().map(|&q| q as usize)).chain(0..engine.queues().len())
+            engine.exchanges().iter().flat_map(|x| x.queues.iter().map(|&q| q.index())).chain(0..engine.queues().len())
         {
             if !queue_order.contains(&qi) {
                 queue_order.push(qi);
@@ -624,7 +624,7 @@ impl Drawing<'_> {
         let settings = format!("visibility {} ms · max receives {}", q.spec.visibility_timeout_ms, q.spec.max_receives);
         let h = node_height(2) + ROW_H;
         self.nodes.push(NodeBox {
-            id: NodeId::Queue(qi as u16),
+            id: NodeId::Queue(QueueId::at(qi)),
             x,
             y,
             w,
@@ -637,12 +637,12 @@ impl Drawing<'_> {
         let waiting = store.visible.iter().map(|&e| (e, "waiting"));
         let in_flight = in_flight_entries(store).into_iter().map(|e| (e, "in-flight"));
         let cells = waiting.chain(in_flight);
-        self.entry_rows.push(entry_row(store, NodeId::Queue(qi as u16), (x, w), y + node_height(2) - 6.0, cells));
+        self.entry_rows.push(entry_row(store, NodeId::Queue(QueueId::at(qi)), (x, w), y + node_height(2) - 6.0, cells));
         let dlq_y = y + h + 6.0;
         let dlq_h = node_height(1) + ROW_H;
         let parked = store.dead_letter.len() as u64;
         self.nodes.push(NodeBox {
-            id: NodeId::DeadLetter(qi as u16),
+            id: NodeId::DeadLetter(QueueId::at(qi)),
             x: x + 24.0,
             y: dlq_y,
             w: w - 24.0,
@@ -654,7 +654,7 @@ impl Drawing<'_> {
         });
         let cells = store.dead_letter.iter().map(|&e| (e, "parked"));
         let row_y = dlq_y + node_height(1) - 6.0;
-        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(qi as u16), (x + 24.0, w - 24.0), row_y, cells));
+        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(QueueId::at(qi)), (x + 24.0, w - 24.0), row_y, cells));
         dlq_y + dlq_h + GAP
     }
 
@@ -670,7 +670,7 @@ impl Drawing<'_> {
                 continue;
             }
             let node = NodeBox {
-                id: NodeId::Exchange(xi as u16),
+                id: NodeId::Exchange(ExchangeId::at(xi)),
                 x: g.broker_x,
                 y: top,
                 w: EXCHANGE_W,
@@ -689,8 +689,8 @@ impl Drawing<'_> {
 
     /// A consumer's box at (`x`, `y`), `w` wide: its name (with ⚠ when a crash is armed) and, in a word or
     /// two, what it is doing: the message and step in hand, crashed, stopped, out of its group, idle.
-    fn consumer_box(&self, ci: usize, x: f64, y: f64, w: f64) -> NodeBox {
-        let c = &self.engine.consumers()[ci];
+    fn consumer_box(&self, id: ConsumerId, x: f64, y: f64, w: f64) -> NodeBox {
+        let c = &self.engine.consumers()[id];
         let (status, class) = if c.stopped {
             ("stopped".to_string(), "idle")
         } else if !c.alive {
@@ -707,11 +707,11 @@ impl Drawing<'_> {
         // A member says which partitions it owns, so a rebalance is seen moving them.
         let status = match c.role {
             Role::Member { group } if c.alive && c.in_group => {
-                let owned: Vec<String> = self.engine.groups()[group as usize]
+                let owned: Vec<String> = self.engine.groups()[group]
                     .assignment
                     .iter()
                     .enumerate()
-                    .filter(|(_, owner)| **owner == Some(ci as u16))
+                    .filter(|(_, owner)| **owner == Some(id))
                     .map(|(p, _)| format!("P{p}"))
                     .collect();
                 let owns = if owned.is_empty() { "no partition".to_string() } else { owned.join(" ") };
@@ -721,7 +721,7 @@ impl Drawing<'_> {
         };
         let armed = c.crash_armed().is_some() && c.alive;
         NodeBox {
-            id: NodeId::Consumer(ci as u16),
+            id: NodeId::Consumer(id),
             x,
             y,
             w,
@@ -744,16 +744,15 @@ impl Drawing<'_> {
             .iter()
             .rev()
             .take_while(|ev| ev.at_ms >= since)
-            .find(|ev| matches!(ev.what, What::RebalanceDone { group, .. } if group == g))
+            .find(|ev| matches!(ev.what, What::RebalanceDone { group, .. } if group == GroupId(g)))
             .map(|ev| ev.at_ms)
     }
 
     /// Consumers `members` from `top`, one a row; returns the height they take.
-    fn member_boxes(&mut self, members: &[u16], top: f64) -> f64 {
+    fn member_boxes(&mut self, members: &[ConsumerId], top: f64) -> f64 {
         let g = self.grid;
         for (k, &m) in members.iter().enumerate() {
-            let member =
-                self.consumer_box(m as usize, g.consumer_x + 8.0, top + MEMBER_H * k as f64, g.consumer_w - 16.0);
+            let member = self.consumer_box(m, g.consumer_x + 8.0, top + MEMBER_H * k as f64, g.consumer_w - 16.0);
             self.nodes.push(member);
         }
         MEMBER_H * members.len() as f64
@@ -766,7 +765,7 @@ impl Drawing<'_> {
         let mut y = TOP;
         for (gi, group) in engine.groups().iter().enumerate() {
             let start = y;
-            let lag = engine.group_lag(gi as u16);
+            let lag = engine.group_lag(GroupId::at(gi));
             let state = if group.rebalancing {
                 "⟳ rebalancing…".to_string()
             } else if let Some(at) = self.rebalanced_lately(gi as u16) {
@@ -778,10 +777,10 @@ impl Drawing<'_> {
             };
             let at = self.nodes.len();
             let members_h = self.member_boxes(&group.members, start + GROUP_HEADER_H);
-            let store_h = self.store_box(group.sub, start + GROUP_HEADER_H + members_h);
+            let store_h = self.store_box(group.sub.0, start + GROUP_HEADER_H + members_h);
             let group_h = GROUP_HEADER_H + members_h + store_h + 2.0;
             let node = NodeBox {
-                id: NodeId::Group(gi as u16),
+                id: NodeId::Group(GroupId::at(gi)),
                 x: g.consumer_x,
                 y: start,
                 w: g.consumer_w,
@@ -793,7 +792,7 @@ impl Drawing<'_> {
             };
             // The group's box goes before its members', so they draw on top of it.
             self.nodes.insert(at, node);
-            self.sub_anchor.push((group.sub, (g.consumer_x + g.consumer_w, start + group_h / 2.0)));
+            self.sub_anchor.push((group.sub.0, (g.consumer_x + g.consumer_w, start + group_h / 2.0)));
             if let Some(topic) = self.node(NodeId::Topic(group.topic)) {
                 let edge = Edge { from: topic.right(), to: (g.consumer_x, start + 20.0), dashed: false };
                 self.edges.push(edge);
@@ -801,7 +800,7 @@ impl Drawing<'_> {
             // A stage writes back into the broker column: an edge from the group to its output topic.
             let output =
                 group.spec.produce_to.as_ref().and_then(|out| engine.topics().iter().position(|t| &t.spec.name == out));
-            if let Some(topic) = output.and_then(|t| self.node(NodeId::Topic(t as u16))) {
+            if let Some(topic) = output.and_then(|t| self.node(NodeId::Topic(TopicId::at(t)))) {
                 let edge = Edge { from: (g.consumer_x, start + group_h - 12.0), to: topic.right(), dashed: true };
                 self.edges.push(edge);
             }
@@ -816,19 +815,19 @@ impl Drawing<'_> {
     fn store_box(&mut self, sub: u16, y: f64) -> f64 {
         use crate::scenario::model::Strategy;
         let (engine, g) = (self.engine, self.grid);
-        let strategy = engine.strategy(sub);
+        let strategy = engine.strategy(SubId(sub));
         if strategy == Strategy::None {
             return 0.0;
         }
         let (x, w) = (g.consumer_x + 8.0, g.consumer_w - 16.0);
         let cells_x = x + 20.0 + STORE_TITLE.len() as f64 * TITLE_PX * EM_PER_BOLD_CHAR;
         let room = ((x + w - cells_x - 50.0) / CELL_W).floor().max(1.0) as usize;
-        let (set, keys) = engine.idempotency_keys(sub, room);
+        let (set, keys) = engine.idempotency_keys(SubId(sub), room);
         let cells: Vec<LogCell> = keys
             .iter()
             .enumerate()
             .map(|(k, &m)| {
-                let applied = engine.obligation(sub, m).is_some_and(|ob| ob.effects > 0);
+                let applied = engine.obligation(SubId(sub), m).is_some_and(|ob| ob.effects > 0);
                 let (class, what) =
                     if applied { ("key", "key set") } else { ("claimed", "key claimed, effect not applied") };
                 LogCell {
@@ -842,19 +841,26 @@ impl Drawing<'_> {
             .collect();
         let more = set.saturating_sub(cells.len() as u64);
         let more_x = cells_x + CELL_W * cells.len() as f64 + 4.0;
-        self.entry_rows.push(EntryRow { node: NodeId::Store(sub), y: y - 4.0, cells, more, more_x, glyph: Glyph::Key });
+        self.entry_rows.push(EntryRow {
+            node: NodeId::Store(SubId(sub)),
+            y: y - 4.0,
+            cells,
+            more,
+            more_x,
+            glyph: Glyph::Key,
+        });
         let how = match strategy {
             Strategy::CheckThenAct => "checked before the effect, set after it".to_string(),
             Strategy::ClaimFirst => "claimed (set if absent) before the effect".to_string(),
             Strategy::TransactionalInbox => {
-                format!("inbox rows written with the effect in {}", engine.sink_name(engine.sink_of(sub)))
+                format!("inbox rows written with the effect in {}", engine.sink_name(engine.sink_of(SubId(sub))))
             }
             Strategy::IdempotencyKey | Strategy::None => {
-                format!("idempotency keys kept by {}", engine.sink_name(engine.sink_of(sub)))
+                format!("idempotency keys kept by {}", engine.sink_name(engine.sink_of(SubId(sub))))
             }
         };
         let node = NodeBox {
-            id: NodeId::Store(sub),
+            id: NodeId::Store(SubId(sub)),
             x,
             y,
             w,
@@ -879,9 +885,9 @@ impl Drawing<'_> {
         for (qi, q) in self.engine.queues().iter().enumerate() {
             let start = y;
             let workers_h = self.member_boxes(&q.workers, start);
-            let h = workers_h + self.store_box(q.sub, start + workers_h) - 6.0;
-            self.sub_anchor.push((q.sub, (g.consumer_x + g.consumer_w, start + h / 2.0)));
-            if let Some(queue) = self.node(NodeId::Queue(qi as u16)) {
+            let h = workers_h + self.store_box(q.sub.0, start + workers_h) - 6.0;
+            self.sub_anchor.push((q.sub.0, (g.consumer_x + g.consumer_w, start + h / 2.0)));
+            if let Some(queue) = self.node(NodeId::Queue(QueueId::at(qi))) {
                 let edge = Edge { from: queue.right(), to: (g.consumer_x + 8.0, start + 22.0), dashed: true };
                 self.edges.push(edge);
             }
@@ -912,7 +918,7 @@ impl Drawing<'_> {
             let lines = vec![kind.to_string(), format!("{} · {repeats}", plural(s.applied, thing))];
             let h = node_height(lines.len()) + ROW_H;
             let node = NodeBox {
-                id: NodeId::Sink(si as u16),
+                id: NodeId::Sink(SinkId::at(si)),
                 x: g.sink_x,
                 y,
                 w: g.sink_w,
@@ -933,14 +939,14 @@ impl Drawing<'_> {
     /// The edges from each subscriber to its sink, then from each producer to what it sends to.
     fn wire_sinks_and_producers(&mut self, sink_pos: &[(f64, f64)]) {
         for &(sub, anchor) in &self.sub_anchor {
-            let sink = self.engine.sink_of(sub) as usize;
+            let sink = self.engine.sink_of(SubId(sub)).index();
             if let Some(&to) = sink_pos.get(sink) {
                 self.edges.push(Edge { from: anchor, to, dashed: false });
             }
         }
         for (pi, p) in self.engine.producers().iter().enumerate() {
             let target = target_node(self.engine, &self.nodes, &p.spec);
-            let from = self.node(NodeId::Producer(pi as u16));
+            let from = self.node(NodeId::Producer(ProducerId::at(pi)));
             if let (Some(from), Some(to)) = (from, target) {
                 let edge = Edge { from: from.right(), to: to.left(), dashed: p.spec.kind == MessageKind::Command };
                 self.edges.push(edge);
@@ -1004,13 +1010,13 @@ mod tests {
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
         engine.run_until(6_000);
         let l = layout(&engine);
-        let store = l.node(NodeId::Store(0)).expect("the workers' store has a box");
+        let store = l.node(NodeId::Store(SubId(0))).expect("the workers' store has a box");
         let lowest_worker =
             l.nodes.iter().filter(|n| matches!(n.id, NodeId::Consumer(_))).map(|n| n.y + n.h).fold(0.0, f64::max);
         assert!(store.y >= lowest_worker && store.x >= l.grid.consumer_x, "under the workers: {store:?}");
         assert!(store.label.contains("checked before the effect, set after it"), "{}", store.label);
-        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Store(0)).expect("its row of keys");
-        let (set, newest) = engine.idempotency_keys(0, usize::MAX);
+        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Store(SubId(0))).expect("its row of keys");
+        let (set, newest) = engine.idempotency_keys(SubId(0), usize::MAX);
         assert!(set > 5 && !row.cells.is_empty());
         assert_eq!(row.cells.len() as u64 + row.more, set, "every key is drawn or counted");
         let drawn: Vec<u32> = row.cells.iter().filter_map(|c| c.message).collect();
@@ -1040,13 +1046,13 @@ mod tests {
             claimed = l
                 .entry_rows
                 .iter()
-                .filter(|r| r.node == NodeId::Store(0))
+                .filter(|r| r.node == NodeId::Store(SubId(0)))
                 .flat_map(|r| &r.cells)
                 .find(|c| c.class == "claimed")
                 .cloned();
         }
         let c = claimed.expect("a key claimed before its effect");
-        assert!(engine.obligation(0, c.message.unwrap()).is_some_and(|ob| ob.effects == 0));
+        assert!(engine.obligation(SubId(0), c.message.unwrap()).is_some_and(|ob| ob.effects == 0));
         assert!(c.label.contains("claimed"), "{}", c.label);
     }
 
@@ -1067,7 +1073,7 @@ mod tests {
                 + engine.groups().len()
                 + engine.consumers().len()
                 + engine.sinks().len()
-                + (0..engine.subscriber_count() as u16).filter(|&s| engine.strategy(s) != Strategy::None).count();
+                + (0..engine.subscriber_count() as u16).filter(|&s| engine.strategy(SubId(s)) != Strategy::None).count();
             assert_eq!(l.nodes.len(), expected, "{stem}: one box per entity");
             for n in &l.nodes {
                 assert!(
@@ -1126,7 +1132,7 @@ mod tests {
         let (mut waiting, mut in_flight) = (false, false);
         while engine.step() {
             let l = layout(&engine);
-            let row = l.entry_rows.iter().find(|r| r.node == NodeId::Queue(0)).expect("the queue's row");
+            let row = l.entry_rows.iter().find(|r| r.node == NodeId::Queue(QueueId(0))).expect("the queue's row");
             let store = &engine.queues()[0].store;
             let shown = |class: &str| row.cells.iter().filter(|c| c.class == class).count();
             assert_eq!(shown("waiting") + shown("in-flight") + row.more as usize, store.depth() as usize);
@@ -1139,10 +1145,14 @@ mod tests {
         }
         assert!(waiting && in_flight, "both drawn at some moment");
         let l = layout(&engine);
-        let dlq = l.entry_rows.iter().find(|r| r.node == NodeId::DeadLetter(0)).expect("the dead-letter queue's row");
+        let dlq = l
+            .entry_rows
+            .iter()
+            .find(|r| r.node == NodeId::DeadLetter(QueueId(0)))
+            .expect("the dead-letter queue's row");
         assert_eq!(dlq.cells.len(), engine.queues()[0].store.dead_letter.len());
         assert!(!dlq.cells.is_empty(), "preset 02 parks its poison message");
-        assert!(l.node(NodeId::DeadLetter(0)).is_some_and(|n| n.lines[0].contains("parked")));
+        assert!(l.node(NodeId::DeadLetter(QueueId(0))).is_some_and(|n| n.lines[0].contains("parked")));
 
         // Preset 05 after its group joined: each member names the partitions it owns, all of them once.
         let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
@@ -1168,7 +1178,7 @@ mod tests {
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
         engine.run_to_end();
         let l = layout(&engine);
-        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Sink(0)).expect("the email sink's row");
+        let row = l.entry_rows.iter().find(|r| r.node == NodeId::Sink(SinkId(0))).expect("the email sink's row");
         assert_eq!(row.cells.iter().filter(|c| c.class == "duplicate").count(), 4, "all four, at the end of the run");
         assert!(row.cells.iter().any(|c| c.class == "effect"));
         assert_eq!(row.cells.len() as u64 + row.more, engine.sinks()[0].applied);

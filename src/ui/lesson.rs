@@ -1,6 +1,7 @@
 //! Lessons, as the reducer uses them: where a learner is, which prediction came true, whether a
 //! challenge is met. Pure (no web types): every rule is tested natively.
 use crate::engine::Engine;
+use crate::engine::{ConsumerId, ExchangeId, GroupId, ProducerId, QueueId, SinkId, TopicId};
 use crate::scenario::lesson::{Change, Condition, Figure};
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::layout::NodeId;
@@ -95,15 +96,15 @@ pub fn apply_changes(scenario: &Scenario, changes: &[Change]) -> Result<Scenario
 /// The canvas node of a producer, topic, queue, exchange, group, consumer or sink, by its name.
 pub fn node_named(engine: &Engine, name: &str) -> Option<NodeId> {
     let s = engine.scenario();
-    fn at<'a>(mut names: impl Iterator<Item = &'a String>, name: &str) -> Option<u16> {
-        names.position(|n| n == name).map(|i| i as u16)
+    fn at<'a>(mut names: impl Iterator<Item = &'a String>, name: &str) -> Option<usize> {
+        names.position(|n| n == name)
     }
     at(s.producers.iter().map(|p| &p.name), name)
-        .map(NodeId::Producer)
-        .or_else(|| at(s.topics.iter().map(|t| &t.name), name).map(NodeId::Topic))
-        .or_else(|| at(s.queues.iter().map(|q| &q.name), name).map(NodeId::Queue))
-        .or_else(|| at(s.exchanges.iter().map(|x| &x.name), name).map(NodeId::Exchange))
-        .or_else(|| at(s.groups.iter().map(|g| &g.name), name).map(NodeId::Group))
-        .or_else(|| at(engine.consumers().iter().map(|c| &c.name), name).map(NodeId::Consumer))
-        .or_else(|| at(s.sinks.iter().map(|k| &k.name), name).map(NodeId::Sink))
+        .map(|i| NodeId::Producer(ProducerId::at(i)))
+        .or_else(|| at(s.topics.iter().map(|t| &t.name), name).map(|i| NodeId::Topic(TopicId::at(i))))
+        .or_else(|| at(s.queues.iter().map(|q| &q.name), name).map(|i| NodeId::Queue(QueueId::at(i))))
+        .or_else(|| at(s.exchanges.iter().map(|x| &x.name), name).map(|i| NodeId::Exchange(ExchangeId::at(i))))
+        .or_else(|| at(s.groups.iter().map(|g| &g.name), name).map(|i| NodeId::Group(GroupId::at(i))))
+        .or_else(|| at(engine.consumers().iter().map(|c| &c.name), name).map(|i| NodeId::Consumer(ConsumerId::at(i))))
+        .or_else(|| at(s.sinks.iter().map(|k| &k.name), name).map(|i| NodeId::Sink(SinkId::at(i))))
 }

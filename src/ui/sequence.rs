@@ -1,6 +1,7 @@
 //! A message's journey as a sequence diagram: the participants and rows (from the trace), their
 //! coordinates, and the same diagram as Mermaid text.
 use crate::engine::observe::{seconds, What};
+use crate::engine::ConsumerId;
 use crate::engine::Engine;
 use crate::ui::describe::describe;
 use crate::ui::journey::*;
@@ -93,7 +94,7 @@ pub struct SequenceRow {
 pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
     let m = e.messages().get(message).filter(|_| message > 0)?;
     let producer = m.producer;
-    let broker = e.producers().get(producer as usize).map_or("broker", |p| p.spec.target.as_str());
+    let broker = e.producers().get(producer.index()).map_or("broker", |p| p.spec.target.as_str());
     let mut rows: Vec<(u64, String, String, String, bool)> = vec![];
     for (at_ms, step) in message_steps(e, message) {
         let ev = match step {
@@ -110,20 +111,22 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
                 ("P".into(), "B".into())
             }
             What::AckLost { .. } => ("B".into(), "P".into()),
-            What::Delivered { consumer, .. } => ("B".into(), c(consumer)),
-            What::ReadBack { consumer, .. } | What::ReadApiFailed { consumer } => (c(consumer), "API".into()),
+            What::Delivered { consumer, .. } => ("B".into(), c(consumer.0)),
+            What::ReadBack { consumer, .. } | What::ReadApiFailed { consumer } => (c(consumer.0), "API".into()),
             What::Checked { consumer, .. } | What::Claimed { consumer, .. } | What::Recorded { consumer } => {
-                (c(consumer), "S".into())
+                (c(consumer.0), "S".into())
             }
             What::Effect { consumer, sink, .. } | What::EffectDeduplicated { consumer, sink } => {
-                (c(consumer), format!("K{sink}"))
+                (c(consumer.0), format!("K{sink}"))
             }
             What::Committed { consumer, .. }
             | What::Acked { consumer }
             | What::StageProduced { consumer, .. }
-            | What::TxnCommitted { consumer, .. } => (c(consumer), "B".into()),
-            What::CommitRejected { consumer, .. } | What::AckRejected { consumer } => ("B".into(), c(consumer)),
-            What::HandlerFailed { consumer, .. } | What::SkippedPoison { consumer, .. } => (c(consumer), c(consumer)),
+            | What::TxnCommitted { consumer, .. } => (c(consumer.0), "B".into()),
+            What::CommitRejected { consumer, .. } | What::AckRejected { consumer } => ("B".into(), c(consumer.0)),
+            What::HandlerFailed { consumer, .. } | What::SkippedPoison { consumer, .. } => {
+                (c(consumer.0), c(consumer.0))
+            }
             What::NeverPublished { .. }
             | What::NeverWritten { .. }
             | What::SendGaveUp { .. }
@@ -155,7 +158,7 @@ pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
             "B" => broker.to_string(),
             "S" => "idempotency store".into(),
             "API" => "read API".into(),
-            _ if id.starts_with('C') => e.consumer_name(id[1..].parse().unwrap_or(u16::MAX)).to_string(),
+            _ if id.starts_with('C') => e.consumer_name(ConsumerId(id[1..].parse().unwrap_or(u16::MAX))).to_string(),
             _ => {
                 id[1..].parse::<usize>().ok().and_then(|k| e.sinks().get(k)).map_or("?".into(), |k| k.spec.name.clone())
             }

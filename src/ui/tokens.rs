@@ -2,6 +2,7 @@
 //! which labels a crowded canvas keeps. Pure, tested natively.
 use crate::engine::observe::What;
 use crate::engine::Engine;
+use crate::engine::{ConsumerId, QueueId};
 use crate::scenario::model::MessageKind;
 use crate::ui::labels::*;
 use crate::ui::layout::*;
@@ -324,7 +325,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             Motion::Reduced => 0.5,
         };
         if let What::Crashed { consumer, step } = ev.what {
-            out.extend(crash_token(engine, l, ev, (consumer, step), age));
+            out.extend(crash_token(engine, l, ev, (consumer.0, step), age));
             continue;
         }
         if age > HOP_MS {
@@ -332,7 +333,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         }
         let Some(m) = ev.message.and_then(|m| engine.messages().get(m).map(|msg| (m, msg))) else { continue };
         let (id, msg) = m;
-        let producer = &engine.producers()[msg.producer as usize].spec;
+        let producer = &engine.producers()[msg.producer].spec;
         let Some((a, b, kind, suffix)) = hop(engine, l, ev, msg) else { continue };
         let (x, y) = curve_point(a, b, t);
         let says = Says {
@@ -371,7 +372,7 @@ fn crash_token(
     (consumer, step): (u16, Option<crate::scenario::model::CrashPoint>),
     age: crate::engine::kernel::SimTime,
 ) -> Option<Token> {
-    let n = l.node(NodeId::Consumer(consumer))?;
+    let n = l.node(NodeId::Consumer(ConsumerId(consumer)))?;
     if age > CRASH_BURST_MS {
         return None;
     }
@@ -402,11 +403,11 @@ fn hop(
     ev: &crate::engine::observe::TraceEvent,
     msg: &crate::engine::Message,
 ) -> Option<Hop> {
-    let producer = &engine.producers()[msg.producer as usize].spec;
+    let producer = &engine.producers()[msg.producer].spec;
     let producer_point = l.node(NodeId::Producer(msg.producer)).map(|n| n.right());
     match ev.what {
         What::Appended { topic, partition, offset, retry } => {
-            let to = l.cell_point(topic, partition, offset);
+            let to = l.cell_point(topic.0, partition, offset);
             let kind = if retry { TokenKind::Retry } else { TokenKind::Send };
             producer_point.zip(to).map(|(a, b)| (a, b, kind, if retry { "retry".into() } else { String::new() }))
         }
@@ -422,7 +423,7 @@ fn hop(
         }
         What::StageProduced { consumer, topic, partition, offset, transactional } => {
             let from = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
-            let to = l.cell_point(topic, partition, offset);
+            let to = l.cell_point(topic.0, partition, offset);
             let label = if transactional { "txn".into() } else { "out".into() };
             from.zip(to).map(|(a, b)| (a, b, TokenKind::Send, label))
         }
@@ -438,7 +439,7 @@ fn hop(
         }
         What::Delivered { consumer, delivery } => {
             let from = engine.delivery(delivery).and_then(|d| match d.source() {
-                crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic, partition),
+                crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic.0, partition),
                 crate::engine::DeliverySource::Entry { queue, .. } => l.node(NodeId::Queue(queue)).map(|n| n.right()),
             });
             let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
@@ -466,8 +467,8 @@ fn hop(
         }
         What::DeadLettered { sub } => engine.queues().iter().position(|q| q.sub == sub).and_then(|q| {
             // From the queue down into its dead-letter queue's box.
-            let queue = l.node(NodeId::Queue(q as u16))?;
-            let dlq = l.node(NodeId::DeadLetter(q as u16))?;
+            let queue = l.node(NodeId::Queue(QueueId::at(q)))?;
+            let dlq = l.node(NodeId::DeadLetter(QueueId::at(q)))?;
             let (from, to) =
                 ((queue.x + queue.w - 30.0, queue.y + queue.h), (dlq.x + dlq.w - 30.0, dlq.y + dlq.h / 2.0));
             Some((from, to, TokenKind::DeadLetter, "DLQ".into()))
@@ -479,10 +480,10 @@ fn hop(
 /// Messages being handled, inside their consumer's box (keyed by delivery so they stay put).
 fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
     for (ci, c) in engine.consumers().iter().enumerate() {
-        let Some(n) = l.node(NodeId::Consumer(ci as u16)) else { continue };
+        let Some(n) = l.node(NodeId::Consumer(ConsumerId::at(ci))) else { continue };
         for (k, a) in c.slots.iter().flatten().enumerate().take(2) {
             let Some(msg) = engine.messages().get(a.message) else { continue };
-            let producer = &engine.producers()[msg.producer as usize].spec;
+            let producer = &engine.producers()[msg.producer].spec;
             let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
             // Docked at the right end of the consumer's title row (its status line already names the message).
             out.push(Token {
@@ -564,6 +565,7 @@ pub fn assign_slots(previous: &[Option<u64>], tokens: &[Token]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::engine::Engine;
+    use crate::engine::{ExchangeId, ProducerId, SubId};
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;
 
@@ -745,7 +747,7 @@ mod tests {
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
         engine.run_until(13_000);
         let l = layout(&engine);
-        let x = l.node(NodeId::Exchange(0)).expect("the exchange has a box");
+        let x = l.node(NodeId::Exchange(ExchangeId(0))).expect("the exchange has a box");
         let queues: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Queue(_))).collect();
         assert_eq!(queues.len(), 4);
         for q in &queues {
@@ -753,7 +755,7 @@ mod tests {
             assert!(l.edges.iter().any(|e| e.from == x.right() && e.to == q.left()), "an edge to {:?}", q.id);
         }
         // The publish travels producer → exchange; each copy exchange → queue.
-        let producer = l.node(NodeId::Producer(0)).unwrap().right();
+        let producer = l.node(NodeId::Producer(ProducerId(0))).unwrap().right();
         let (mut to_exchange, mut from_exchange) = (false, false);
         let mut t = 13_000;
         while t < 16_000 && !(to_exchange && from_exchange) {
@@ -794,7 +796,7 @@ mod tests {
         assert!(harmless > 0 && duplicates > 0, "harmless {harmless}, duplicates {duplicates}");
         let repeated = (1..engine.messages().len() as u32)
             .find(|&m| {
-                (0..engine.subscriber_count() as u16).any(|s| {
+                SubId::all(engine.subscriber_count()).any(|s| {
                     engine.repeats_are_harmless(engine.sink_of(s))
                         && engine.obligation(s, m).is_some_and(|ob| ob.effects > 1)
                 })

@@ -2,7 +2,7 @@
 //! figures, settings (edited in place) and "inject a fault now" buttons.
 use super::ActionProps;
 use crate::engine::observe::seconds;
-use crate::engine::{Engine, Role};
+use crate::engine::{ConsumerId, Engine, Role, SubId};
 use crate::number::decimal;
 use crate::scenario::model::{
     Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, QueueAck, ResetTarget, Strategy,
@@ -211,10 +211,10 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
     }
 }
 
-fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
-    let Some(cons) = e.consumers().get(c as usize) else { return html! {} };
+fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: ConsumerId) -> Html {
+    let Some(cons) = e.consumers().get(c.index()) else { return html! {} };
     let name = cons.name.clone();
-    let lines = handler_code(e, c);
+    let lines = handler_code(e, c.0);
     let status = if cons.stopped {
         "stopped".to_string()
     } else if !cons.alive {
@@ -225,8 +225,8 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: u16) -> Html {
         "idle".to_string()
     };
     let settings = match cons.role {
-        Role::Member { group } => group_settings(e, on_action, group as usize),
-        Role::Worker { queue } => queue_settings(e, on_action, queue as usize),
+        Role::Member { group } => group_settings(e, on_action, group.index()),
+        Role::Worker { queue } => queue_settings(e, on_action, queue.index()),
     };
     html! {
         <>
@@ -416,7 +416,7 @@ fn ledger_row(e: &crate::engine::Engine, l: &crate::engine::LedgerEntry, harmles
 }
 
 /// A subscriber's idempotency store: what its strategy does with a key, and the keys it holds.
-fn store_details(e: &Engine, sub: u16) -> Html {
+fn store_details(e: &Engine, sub: SubId) -> Html {
     let (set, keys) = e.idempotency_keys(sub, 60);
     let sink = e.sink_name(e.sink_of(sub));
     let how = match e.strategy(sub) {
@@ -427,7 +427,7 @@ fn store_details(e: &Engine, sub: u16) -> Html {
     };
     html! {
         <>
-            <h2 id="details-title">{format!("Idempotency store of {}", e.subscriber_names()[sub as usize])}</h2>
+            <h2 id="details-title">{format!("Idempotency store of {}", e.subscriber_names()[sub.index()])}</h2>
             <p class="hint">{how}</p>
             <p class="figure" data-testid="store-keys">{
                 if keys.is_empty() { format!("{} set; none held among the newest messages.", crate::ui::labels::plural(set, "key")) }
@@ -445,22 +445,22 @@ pub fn Details(props: &ActionProps) -> Html {
     // A selection from before an edit or a preset change may name an entity that no longer exists.
     let exists = |s: &Selection| match *s {
         Selection::Message(_) => true,
-        Selection::Node(NodeId::Producer(i)) => e.producers().len() > i as usize,
-        Selection::Node(NodeId::Topic(i)) => e.topics().len() > i as usize,
-        Selection::Node(NodeId::Queue(i) | NodeId::DeadLetter(i)) => e.queues().len() > i as usize,
-        Selection::Node(NodeId::Exchange(i)) => e.exchanges().len() > i as usize,
-        Selection::Node(NodeId::Group(i)) => e.groups().len() > i as usize,
-        Selection::Node(NodeId::Consumer(i)) => e.consumers().len() > i as usize,
-        Selection::Node(NodeId::Sink(i)) => e.sinks().len() > i as usize,
-        Selection::Node(NodeId::Store(i)) => e.subscriber_count() > i as usize,
+        Selection::Node(NodeId::Producer(i)) => e.producers().len() > i.index(),
+        Selection::Node(NodeId::Topic(i)) => e.topics().len() > i.index(),
+        Selection::Node(NodeId::Queue(i) | NodeId::DeadLetter(i)) => e.queues().len() > i.index(),
+        Selection::Node(NodeId::Exchange(i)) => e.exchanges().len() > i.index(),
+        Selection::Node(NodeId::Group(i)) => e.groups().len() > i.index(),
+        Selection::Node(NodeId::Consumer(i)) => e.consumers().len() > i.index(),
+        Selection::Node(NodeId::Sink(i)) => e.sinks().len() > i.index(),
+        Selection::Node(NodeId::Store(i)) => e.subscriber_count() > i.index(),
     };
     let body = match model.selection.filter(exists) {
         None => overview(e, on_action),
         Some(Selection::Message(m)) => message_details(e, m),
         Some(Selection::Node(NodeId::Consumer(c))) => consumer_details(e, on_action, c),
         Some(Selection::Node(NodeId::Group(g))) => {
-            let gs = &e.groups()[g as usize];
-            let topic = &e.topics()[gs.topic as usize];
+            let gs = &e.groups()[g];
+            let topic = &e.topics()[gs.topic];
             html! {
                 <>
                     <h2 id="details-title">{format!("Group {}", gs.spec.name)}</h2>
@@ -474,22 +474,22 @@ pub fn Details(props: &ActionProps) -> Html {
                         }) }
                         </tbody>
                     </table>
-                    { group_settings(e, on_action, g as usize) }
+                    { group_settings(e, on_action, g.index()) }
                 </>
             }
         }
         Some(Selection::Node(NodeId::Queue(q))) => {
-            let qs = &e.queues()[q as usize];
+            let qs = &e.queues()[q];
             html! {
                 <>
                     <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
                     <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
-                    { queue_settings(e, on_action, q as usize) }
+                    { queue_settings(e, on_action, q.index()) }
                 </>
             }
         }
         Some(Selection::Node(NodeId::DeadLetter(q))) => {
-            let qs = &e.queues()[q as usize];
+            let qs = &e.queues()[q];
             let parked: Vec<u32> = qs
                 .store
                 .dead_letter
@@ -512,7 +512,7 @@ pub fn Details(props: &ActionProps) -> Html {
         }
         Some(Selection::Node(NodeId::Store(sub))) => store_details(e, sub),
         Some(Selection::Node(NodeId::Exchange(x))) => {
-            let xs = &e.exchanges()[x as usize];
+            let xs = &e.exchanges()[x];
             html! {
                 <>
                     <h2 id="details-title">{format!("Exchange {}", xs.spec.name)}</h2>
@@ -520,7 +520,7 @@ pub fn Details(props: &ActionProps) -> Html {
                         <thead><tr><th>{"queue"}</th><th>{"subscribed"}</th><th>{"copies received"}</th></tr></thead>
                         <tbody>
                         { for xs.queues.iter().map(|&q| {
-                            let qs = &e.queues()[q as usize];
+                            let qs = &e.queues()[q];
                             html! { <tr><td>{qs.spec.name.clone()}</td><td>{seconds(qs.spec.subscribe_at_ms)}</td><td>{qs.store.entries.len()}</td></tr> }
                         }) }
                         </tbody>
@@ -530,8 +530,8 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Topic(t))) => {
-            let ts = &e.topics()[t as usize];
-            let i = t as usize;
+            let ts = &e.topics()[t];
+            let i = t.index();
             html! {
                 <>
                     <h2 id="details-title">{format!("Topic {}", ts.spec.name)}</h2>
@@ -542,8 +542,8 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Producer(p))) => {
-            let ps = &e.producers()[p as usize];
-            let i = p as usize;
+            let ps = &e.producers()[p];
+            let i = p.index();
             html! {
                 <>
                     <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
@@ -573,8 +573,8 @@ pub fn Details(props: &ActionProps) -> Html {
             }
         }
         Some(Selection::Node(NodeId::Sink(s))) => {
-            let ss = &e.sinks()[s as usize];
-            let i = s as usize;
+            let ss = &e.sinks()[s];
+            let i = s.index();
             let harmless = e.repeats_are_harmless(s);
             html! {
                 <>

@@ -1,5 +1,6 @@
 //! The user changes the run: a fault injected at the current moment, a setting edited, a file opened.
 use super::*;
+use crate::engine::{GroupId, ProducerId};
 
 /// Larger scenario files are refused before parsing (the biggest valid scenario is far smaller).
 pub const MAX_IMPORT_BYTES: usize = 1 << 20;
@@ -30,8 +31,10 @@ impl Model {
         }
         // A copy is selected (its settings are what the user wants next); a removal leaves nothing selected.
         let selection = match edit {
-            Edit::CopyProducer(_) => Some(Selection::Node(NodeId::Producer(scenario.producers.len() as u16 - 1))),
-            Edit::CopyGroup(_) => Some(Selection::Node(NodeId::Group(scenario.groups.len() as u16 - 1))),
+            Edit::CopyProducer(_) => {
+                Some(Selection::Node(NodeId::Producer(ProducerId(scenario.producers.len() as u16 - 1))))
+            }
+            Edit::CopyGroup(_) => Some(Selection::Node(NodeId::Group(GroupId(scenario.groups.len() as u16 - 1)))),
             Edit::RemoveProducer(_) | Edit::RemoveGroup(_) => None,
             _ => self.selection,
         };

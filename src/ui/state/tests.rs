@@ -1,5 +1,6 @@
 //! The reducer, tested natively: every action as a user would send it.
 use super::*;
+use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
 
 #[test]
@@ -239,7 +240,7 @@ fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
     assert_eq!(copy.consumers.len(), before.groups[0].consumers.len());
     assert!(copy.consumers.iter().all(|c| !before.groups.iter().any(|g| g.consumers.contains(c))), "{copy:?}");
     assert_eq!(copy.handler.sink, "email-2");
-    assert_eq!(m.selection, Some(Selection::Node(NodeId::Group(before.groups.len() as u16))));
+    assert_eq!(m.selection, Some(Selection::Node(NodeId::Group(GroupId::at(before.groups.len())))));
     m.update(Action::FastForward);
     let copy_sink = m.engine.sinks().iter().find(|k| k.spec.name == "email-2").unwrap();
     assert!(copy_sink.applied >= 60, "the new team emails every user once or more: {}", copy_sink.applied);
