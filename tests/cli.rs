@@ -1,4 +1,5 @@
-//! The `simulate` command line: the report's fields, seeds, and exit code 2 for an invalid scenario.
+//! The `simulate` command line: the report's fields, seeds, exit code 2 for an invalid scenario or a run
+//! stopped by its work budget.
 #![cfg(not(target_arch = "wasm32"))]
 use std::process::Command;
 
@@ -153,4 +154,19 @@ fn a_file_with_a_byte_order_mark_is_read_and_a_closed_pipe_ends_the_run_without_
     assert_ne!(out.status.code(), Some(101), "no panic: {}", String::from_utf8_lossy(&out.stderr));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_run_stopped_by_its_budget_prints_what_ran_and_exits_2_with_a_sentence() {
+    let out = simulate(&["tests/scenarios/poison-forever.json", "--no-trace", "--max-events", "50000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["halted"]["limit"], "events");
+    assert_eq!(report["events_processed"], 50_000);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("its budget of 50,000 events"), "{stderr}");
+    let out = simulate(&["tests/scenarios/poison-forever.json", "--no-trace", "--max-memory-mib", "8"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("memory budget of 8 MiB"), "{stderr}");
 }

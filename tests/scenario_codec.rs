@@ -118,7 +118,10 @@ fn absurd_sizes_are_rejected_before_anything_runs() {
     let error = error_for(&v.to_string());
     assert!(error.starts_with("producers: 16000000 messages"), "{error}");
     v["producers"].as_array_mut().unwrap().truncate(1);
-    assert!(parse_scenario(&v.to_string()).is_ok(), "one producer of 2,000,000 is within the limit");
+    v["producers"][0]["count"] = 1_500_001.into();
+    assert!(error_for(&v.to_string()).starts_with("producers: 1500001 messages for 4 subscribers"));
+    v["producers"][0]["count"] = 1_500_000.into();
+    assert!(parse_scenario(&v.to_string()).is_ok(), "1,500,000 messages for 4 groups is just within the limit");
 }
 
 #[test]

@@ -1,14 +1,17 @@
-//! `simulate <scenario.json> [--seed N] [--until-ms T] [--no-trace] [--trace FILE]`: runs a scenario
-//! through the fault and healing phases and prints one JSON report; `--trace FILE` also writes every
-//! event of the run to FILE, a JSON object a line. Exit 2 with a located message for an invalid
-//! scenario, 1 when the report or the trace cannot be written.
+//! `simulate <scenario.json> [--seed N] [--until-ms T] [--no-trace] [--trace FILE] [--max-events N]
+//! [--max-memory-mib M]`: runs a scenario through the fault and healing phases and prints one JSON report;
+//! `--trace FILE` also writes every event of the run to FILE, a JSON object a line. Exit 2 with a located
+//! message for an invalid scenario, and with a sentence (after the report of what ran) for a run that
+//! stopped at a limit of its work budget (`--max-events`, `--max-memory-mib`: lower than the defaults to
+//! try a budget); 1 when the report or the trace cannot be written.
 use brokerscope::engine::kernel::SimTime;
-use brokerscope::engine::Engine;
+use brokerscope::engine::{Budget, Engine};
 use brokerscope::scenario::parse_scenario;
 use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: simulate <scenario.json> [--seed N] [--until-ms T] [--no-trace] [--trace FILE]";
+const USAGE: &str = "usage: simulate <scenario.json> [--seed N] [--until-ms T] [--no-trace] [--trace FILE] \
+                     [--max-events N] [--max-memory-mib M]";
 
 /// The trace ring kept while writing a trace file: the events of one step of 1,024 engine
 /// events, each tracing a few) always fit, so the file gets every event.
@@ -26,6 +29,7 @@ fn main() -> ExitCode {
     let mut until_ms = None;
     let mut trace = true;
     let mut trace_file = None;
+    let mut budget = Budget::DEFAULT;
     let mut i = 0;
     while i < args.len() {
         let value = |i: usize| args.get(i + 1).and_then(|v| v.parse::<u64>().ok());
@@ -37,6 +41,15 @@ fn main() -> ExitCode {
             "--until-ms" => match value(i) {
                 Some(v) => until_ms = Some(v),
                 None => return fail(&format!("--until-ms needs a whole number of milliseconds\n{USAGE}")),
+            },
+            // A budget can only be lowered: the defaults are what a browser tab can give.
+            "--max-events" => match value(i) {
+                Some(v) => budget.events = v.min(Budget::DEFAULT.events),
+                None => return fail(&format!("--max-events needs a whole number\n{USAGE}")),
+            },
+            "--max-memory-mib" => match value(i) {
+                Some(v) => budget.memory_bytes = v.saturating_mul(1 << 20).min(Budget::DEFAULT.memory_bytes),
+                None => return fail(&format!("--max-memory-mib needs a whole number\n{USAGE}")),
             },
             "--trace" => match args.get(i + 1) {
                 Some(file) => trace_file = Some(file.clone()),
@@ -81,6 +94,7 @@ fn main() -> ExitCode {
         Ok(e) => e,
         Err(e) => return fail(&format!("{path}: invalid scenario: {e}")),
     };
+    engine.set_budget(budget);
     if !trace {
         engine.set_trace_capacity(0);
     }
@@ -97,7 +111,10 @@ fn main() -> ExitCode {
         Err(e) => return write_failed(&format!("cannot print the report: {e}")),
     };
     match writeln!(std::io::stdout().lock(), "{json}") {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match engine.halted() {
+            Some(halt) => fail(&halt.sentence(engine.now())),
+            None => ExitCode::SUCCESS,
+        },
         // The reader went away (`| head`): nothing more to say to it.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(1),
         Err(e) => write_failed(&format!("cannot print the report: {e}")),

@@ -56,6 +56,7 @@
 //! function holding every path. For the same reason the run loop (`run_events`) returns to its caller
 //! every `EVENTS_PER_CALL` events: V8 swaps optimised code into a wasm function only between calls.
 pub mod broker;
+mod budget;
 mod consumer;
 mod event;
 mod explain;
@@ -83,6 +84,8 @@ mod topic;
 use crate::scenario::model::*;
 use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
+use budget::CHECK_EVERY_EVENTS;
+pub use budget::{Budget, Halt};
 pub use consumer::{ConsumerState, Role};
 pub use event::Step;
 use event::{Ev, Lane, Sender};
@@ -146,6 +149,10 @@ pub struct Engine {
     next_fold_at: u32,
     finished: bool,
     drained: bool,
+    budget: Budget,
+    /// When `check_budget` next looks (an event count).
+    next_budget_check: u64,
+    halted: Option<Halt>,
 }
 
 impl Engine {
@@ -334,6 +341,7 @@ impl Engine {
                 self.events_processed += 1;
                 self.last_event_at = at;
                 ran += 1;
+                self.check_budget();
             }
         }
         ran

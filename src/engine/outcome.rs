@@ -10,6 +10,9 @@ pub struct Report {
     pub seed: u64,
     pub end_time_ms: SimTime,
     pub drained: bool,
+    /// Why the run stopped before its end (a limit of its work budget); absent when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halted: Option<Halt>,
     pub produced: u64,
     pub appended: u64,
     pub delivered: u64,
@@ -175,6 +178,7 @@ impl Engine {
             seed: self.scenario.seed,
             end_time_ms: if self.finished { self.last_event_at } else { self.now },
             drained: self.drained,
+            halted: self.halted,
             produced: c.produced,
             appended: c.appended,
             delivered: c.deliveries,

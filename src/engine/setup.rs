@@ -139,6 +139,12 @@ fn producer_state(scenario: &Scenario, p: &Producer, (work_rng, fault_rng): (Sim
 
 impl Engine {
     /// Validates once; after this every operation is total (no input can make it panic).
+    /// An engine with nothing to run and next to nothing held: what a page keeps for the moment it
+    /// replaces one run by another, so that the two never hold their tables at once.
+    pub fn placeholder() -> Engine {
+        Engine::new(Scenario::default()).expect("the empty scenario is valid")
+    }
+
     pub fn new(scenario: Scenario) -> Result<Engine, ScenarioError> {
         validate(&scenario)?;
         let mut root = SimRng::new(scenario.seed);
@@ -204,6 +210,9 @@ impl Engine {
             next_fold_at: DEFAULT_HISTORY_MESSAGES.saturating_mul(2),
             finished: false,
             drained: false,
+            budget: Budget::DEFAULT,
+            next_budget_check: CHECK_EVERY_EVENTS,
+            halted: None,
             scenario,
         };
         engine.schedule_first_events();

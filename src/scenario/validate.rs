@@ -24,7 +24,7 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// its deliveries) until it ends, in a browser tab: a topic of unlimited retention keeps every message it
 /// holds (queues and limited retention let old rows go, see `Engine::fold_history`); past this the tab
 /// would run out of memory before the run ends.
-pub const MAX_OWED: u64 = 12_000_000;
+pub const MAX_OWED: u64 = 6_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {

@@ -70,6 +70,10 @@ export async function launch() {
 /** A page that records everything a test must fail on. */
 export async function openApp(browser, url, { viewport = { width: 1280, height: 720 }, colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, reducedMotion });
+  // The wasm instance's memory, for tests that measure it (it only grows: its size is the peak).
+  await context.addInitScript(() => {
+    addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail.wasm.memory; });
+  });
   const page = await context.newPage();
   const problems = [];
   const origin = new URL(url).origin;
@@ -117,4 +121,9 @@ export async function scrub(page, ms) {
     el.dispatchEvent(new Event('input', { bubbles: true }));
   }, ms);
   await page.waitForFunction((v) => Number(document.querySelector('[data-testid=scrubber]').value) === v, ms);
+}
+
+/** The page's wasm memory in MiB (it never shrinks, so this is its peak so far). */
+export async function wasmMemoryMiB(page) {
+  return page.evaluate(() => window.__wasmMemory.buffer.byteLength / (1 << 20));
 }

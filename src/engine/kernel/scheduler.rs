@@ -212,6 +212,13 @@ impl<E: Copy> Scheduler<E> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The bytes the pending events hold, capacity included.
+    pub fn bytes(&self) -> u64 {
+        let lanes: usize = self.lanes.iter().map(VecDeque::capacity).sum();
+        let entries = self.heap.data.capacity() + self.immediate.capacity() + lanes;
+        (entries * std::mem::size_of::<Entry<E>>()) as u64
+    }
 }
 
 #[cfg(test)]

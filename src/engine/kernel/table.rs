@@ -101,6 +101,21 @@ impl<T> Table<T> {
         self.dense.capacity()
     }
 
+    /// The bytes the table holds, capacity included (the same on every machine: `Vec` grows by a rule).
+    pub fn bytes(&self) -> u64 {
+        (self.dense.capacity() * std::mem::size_of::<T>() + self.kept.capacity() * std::mem::size_of::<(u32, T)>())
+            as u64
+    }
+
+    /// The bytes a table about to outgrow its capacity within `rows` more rows will allocate for its
+    /// next one (a `Vec` doubles: old and new are both held while it copies), or 0.
+    pub fn growth_bytes_within(&self, rows: usize) -> u64 {
+        if self.dense.len() + rows <= self.dense.capacity() {
+            return 0;
+        }
+        (self.dense.capacity().max(rows) * 2 * std::mem::size_of::<T>()) as u64
+    }
+
     /// Best effort, as `Vec::try_reserve_exact`.
     pub fn try_reserve_exact(&mut self, additional: usize) -> bool {
         self.dense.try_reserve_exact(additional).is_ok()

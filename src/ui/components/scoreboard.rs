@@ -27,8 +27,13 @@ pub fn Scoreboard(props: &ModelProps) -> Html {
         ("crashes", "Crashes", c.crashes, false),
         ("queue-depth", "Queue depth", depth, false),
     ];
-    let status =
-        if model.engine.is_finished() { "finished: every message is effected, parked or lost" } else { "running" };
+    let status = if model.engine.halted().is_some() {
+        "stopped at its work budget: what was still in flight stays in flight"
+    } else if model.engine.is_finished() {
+        "finished: every message is effected, parked or lost"
+    } else {
+        "running"
+    };
     html! {
         <section class="panel" aria-labelledby="scoreboard-title">
             <h2 id="scoreboard-title">{"Scoreboard"}</h2>
@@ -68,7 +73,8 @@ pub fn Figures(props: &ModelProps) -> Html {
             { figure("lost", "Lost", c.lost_messages) }
             { figure("anomalies", "Anomalies", model.engine.anomaly_count()) }
             <span class={classes!("figure", "status", finished.then_some("done"))} data-testid="figure-status">
-                { if finished { "run over: final" } else if model.playing { "running" } else { "paused" } }
+                { if model.engine.halted().is_some() { "stopped at its budget" }
+                  else if finished { "run over: final" } else if model.playing { "running" } else { "paused" } }
             </span>
         </p>
     }

@@ -13,8 +13,12 @@ pub struct CompareLane {
 
 impl CompareLane {
     pub(super) fn new(scenario: Scenario, preset: Option<usize>) -> Result<CompareLane, String> {
-        let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
-        Ok(CompareLane { end_ms: probe_end(&scenario), scenario, engine, preset })
+        validate(&scenario).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
+        // The probe first and then the lane, so that the two never hold their tables at once.
+        let end_ms = probe_end(&scenario);
+        let mut engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
+        engine.set_budget(SHARED_LANE_BUDGET);
+        Ok(CompareLane { end_ms, scenario, engine, preset })
     }
 }
 
@@ -34,9 +38,17 @@ pub fn aligned_with(preset: &Scenario, a: &Scenario) -> Scenario {
 
 impl Model {
     pub(super) fn start_compare(&mut self, scenario: Scenario, preset: Option<usize>) {
+        if let Err(e) = validate(&scenario) {
+            self.error = Some(format!("This scenario cannot be compared: {e}"));
+            return;
+        }
+        // Lane B's predecessor goes first: two lanes' tables at once, plus a third, would not fit.
+        self.compare = None;
         match CompareLane::new(scenario, preset) {
             Ok(lane) => {
                 self.compare = Some(lane);
+                // Lane A now shares the tab: past its half, it stops at its next check and says so.
+                self.engine.set_budget(SHARED_LANE_BUDGET);
                 self.notice = Some(
                     "Comparing: lane B runs on the same clock. Change lane A (click its elements) and watch both."
                         .into(),
@@ -52,10 +64,12 @@ impl Model {
         let (now, done) = (self.engine.now(), self.engine.is_finished());
         let Some(lane) = self.compare.as_mut() else { return };
         if lane.engine.now() > now && !done {
+            lane.engine = Engine::placeholder();
             match Engine::new(lane.scenario.clone()) {
                 Ok(engine) => lane.engine = engine,
                 Err(_) => return,
             }
+            lane.engine.set_budget(SHARED_LANE_BUDGET);
         }
         if done {
             if !lane.engine.is_finished() {
@@ -65,6 +79,11 @@ impl Model {
             lane.engine.run_until(now);
         }
     }
+    pub(super) fn end_compare(&mut self) {
+        self.compare = None;
+        self.engine.set_budget(LANE_BUDGET);
+    }
+
     pub(super) fn compare_with_preset(&mut self, i: usize) {
         if let Some((_, s)) = self.presets.get(i) {
             self.start_compare(aligned_with(s, &self.scenario), Some(i));

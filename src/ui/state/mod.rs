@@ -2,11 +2,12 @@
 //! so every transition is tested natively; the Yew layer only wraps it in `use_reducer`.
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
-use crate::engine::Engine;
+use crate::engine::{Budget, Engine};
 use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
 use crate::scenario::model::{FaultAction, ScriptedFault};
 use crate::scenario::presets::PRESETS;
+use crate::scenario::validate::validate;
 use crate::scenario::{parse_scenario, Scenario};
 use crate::ui::layout::NodeId;
 use crate::ui::lesson::{ConditionCheck, LessonProgress};
@@ -24,6 +25,12 @@ mod playback;
 mod tests;
 
 pub use changes::MAX_IMPORT_BYTES;
+
+/// What the page's one run may use (the engine's default: the tab stays under about 1.5 GiB).
+pub const LANE_BUDGET: Budget = Budget::DEFAULT;
+/// What each lane of a comparison may use: half the memory each, so both fit the same tab.
+pub const SHARED_LANE_BUDGET: Budget =
+    Budget { events: Budget::DEFAULT.events, memory_bytes: Budget::DEFAULT.memory_bytes / 2 };
 pub use compare::{aligned_with, CompareLane};
 pub use playback::Mark;
 pub use playback::{next_seed, SPEEDS};
@@ -231,10 +238,14 @@ impl Model {
 
     /// Replaces the scenario (a preset, an edit, a link): on error the previous state is kept.
     pub fn load(&mut self, scenario: Scenario) -> Result<(), String> {
-        let engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
+        validate(&scenario).map_err(|e| format!("This scenario cannot run: {e}"))?;
+        // One engine at a time: a large scenario reserves its tables up front, so the old run goes before
+        // the probe, and the probe before the new run.
+        self.engine = Engine::placeholder();
         (self.end_ms, self.marks) = probe_run(&scenario);
+        self.engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
+        self.engine.set_budget(self.lane_budget());
         self.scenario = scenario;
-        self.engine = engine;
         self.playing = false;
         self.play_until = None;
         self.playing_a_step = false;
@@ -248,6 +259,15 @@ impl Model {
             self.selection = None;
         }
         Ok(())
+    }
+
+    /// What each engine on the page may use: a comparison's two lanes share the tab's memory.
+    pub fn lane_budget(&self) -> Budget {
+        if self.compare.is_some() {
+            SHARED_LANE_BUDGET
+        } else {
+            LANE_BUDGET
+        }
     }
 
     fn rebuild(&mut self) {
@@ -280,7 +300,7 @@ impl Model {
             Action::TogglePresenter => self.presenter = !self.presenter,
             Action::ComparePin => self.start_compare(self.scenario.clone(), None),
             Action::CompareWith(i) => self.compare_with_preset(i),
-            Action::EndCompare => self.compare = None,
+            Action::EndCompare => self.end_compare(),
             Action::SelectPreset(i) => self.select_preset(i),
             Action::TogglePlay => self.toggle_play(),
             Action::Pause => self.playing = false,

@@ -72,6 +72,7 @@ pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
 /// will have happened, for the scrubber's range, a prediction's reveal and a challenge's check.
 pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
     let mut engine = Engine::new(scenario.clone()).ok()?;
+    engine.set_budget(LANE_BUDGET);
     engine.set_trace_capacity(0);
     engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
     Some(engine)
@@ -99,7 +100,9 @@ impl Model {
     /// where it stopped, instead of freezing the page until its last event.
     pub(super) fn fast_forward(&mut self, max_events: u64) {
         self.engine.run_until_bounded(SimTime::MAX, max_events);
-        if !self.engine.is_finished() {
+        if let Some(halt) = self.engine.halted() {
+            self.notice = Some(halt.sentence(self.engine.now()));
+        } else if !self.engine.is_finished() {
             self.notice = Some(format!(
                 "This run is long: stopped at {} to keep the page responsive. Press To end » again to go on.",
                 crate::engine::observe::seconds(self.engine.now())
@@ -193,6 +196,9 @@ impl Model {
 
     /// How the run ended, once it has: its losses and duplicates are final.
     pub(super) fn end_caption(&self) -> String {
+        if let Some(halt) = self.engine.halted() {
+            return halt.sentence(self.engine.now());
+        }
         let c = self.engine.counters();
         format!(
             "The run is over at {}: {} lost, {} duplicate {} — final.",

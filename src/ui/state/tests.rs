@@ -227,6 +227,31 @@ fn to_end_runs_an_enormous_scenario_a_bounded_slice_at_a_time() {
 }
 
 #[test]
+fn a_run_stopped_by_its_budget_says_so_keeps_what_ran_and_restart_works() {
+    let mut m = Model::new();
+    let poison = parse_scenario(include_str!("../../../tests/scenarios/poison-forever.json")).unwrap();
+    m.load(poison).unwrap();
+    m.engine.set_budget(Budget { events: 50_000, ..LANE_BUDGET });
+    m.update(Action::FastForward);
+    assert!(m.engine.is_finished() && m.engine.halted().is_some());
+    let notice = m.notice.clone().unwrap_or_default();
+    assert!(notice.contains("budget of 50,000 events") && notice.contains("in flight, not lost"), "{notice}");
+    assert!(m.engine.counters().deliveries > 0, "what ran is kept on screen");
+    assert_eq!(m.engine.counters().lost_messages, 0);
+    m.update(Action::Restart);
+    assert!(m.error.is_none() && m.engine.halted().is_none() && m.engine.now() == 0, "a fresh run");
+    // Comparing shares the tab: both lanes get half the memory, and lane A gets its whole budget back after.
+    m.update(Action::SelectPreset(1));
+    m.compare_with_preset(2);
+    assert_eq!(m.engine.budget(), SHARED_LANE_BUDGET);
+    assert_eq!(m.compare.as_ref().map(|lane| lane.engine.budget()), Some(SHARED_LANE_BUDGET));
+    m.update(Action::Restart);
+    assert_eq!(m.engine.budget(), SHARED_LANE_BUDGET, "a restart while comparing keeps the shared budget");
+    m.update(Action::EndCompare);
+    assert_eq!(m.engine.budget(), LANE_BUDGET);
+}
+
+#[test]
 fn producers_and_groups_are_added_as_copies_and_removed_with_what_names_them() {
     let mut m = Model::new();
     // Preset 1: a copy of the notifications group is a new team with its own members and email sink.
