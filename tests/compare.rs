@@ -46,7 +46,7 @@ fn a_preset_lane_reopened_from_a_link_is_recognised() {
     m.update(Action::SelectPreset(0));
     m.update(Action::CompareWith(10));
     let mut other = Model::new();
-    other.update(Action::Open { fragment: m.share_fragment().unwrap(), saved: None });
+    other.update(Action::Open { fragment: m.share_fragment().unwrap(), saved: None, aside: None });
     assert_eq!(other.compare.as_ref().unwrap().preset, Some(10));
 }
 
@@ -64,7 +64,7 @@ fn pinning_a_run_and_changing_lane_a_compares_one_setting() {
     // The link carries both lanes.
     let fragment = m.share_fragment().unwrap();
     let mut other = Model::new();
-    other.update(Action::Open { fragment, saved: None });
+    other.update(Action::Open { fragment, saved: None, aside: None });
     assert_eq!(other.compare.as_ref().map(|c| &c.scenario), m.compare.as_ref().map(|c| &c.scenario));
     assert_eq!(figure(&other, "Duplicate effects"), (a, b));
     other.update(Action::EndCompare);

@@ -101,7 +101,7 @@ fn a_link_made_in_a_lesson_reopens_the_lesson_at_its_step() {
     m.update(Action::Predict(1));
     let fragment = m.share_fragment().unwrap();
     let mut other = Model::new();
-    other.update(Action::Open { fragment, saved: None });
+    other.update(Action::Open { fragment, saved: None, aside: None });
     assert_eq!(other.lesson.as_ref().map(|l| (l.lesson, l.step)), Some((2, 2)));
     assert_eq!(other.scenario, m.scenario, "the link's scenario, with the step's change");
     assert!(other.lesson.as_ref().is_some_and(|l| !l.highlight.is_empty()));

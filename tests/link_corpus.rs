@@ -42,7 +42,7 @@ fn read(path: &str) -> Vec<Entry> {
 /// What a learner sees after opening the link: (now, events run, trace hash) and any error.
 fn open(link: &str) -> (u64, u64, String, Option<String>) {
     let mut m = Model::new();
-    m.update(Action::Open { fragment: link.to_string(), saved: None });
+    m.update(Action::Open { fragment: link.to_string(), saved: None, aside: None });
     (m.engine.now(), m.engine.events_processed(), m.engine.trace().hash.hex(), m.error.clone())
 }
 

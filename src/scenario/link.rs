@@ -125,8 +125,26 @@ impl fmt::Display for LinkError {
 
 impl std::error::Error for LinkError {}
 
+/// The fragment for a run if `decode` will open it again: within `MAX_JSON_BYTES` of JSON and
+/// `MAX_LINK_CHARS` of link (a run opened from a file or a link at the limit can re-encode past them).
+pub fn encode_within_limits(run: &SharedRun) -> Result<String, LinkError> {
+    let json = to_json(run);
+    if json.len() > MAX_JSON_BYTES {
+        return Err(LinkError::TooLarge);
+    }
+    let fragment = seal_json(&json);
+    if fragment.len() > MAX_LINK_CHARS {
+        return Err(LinkError::TooLong { chars: fragment.len() });
+    }
+    Ok(fragment)
+}
+
 /// The fragment (without `#`) for a run.
 pub fn encode(run: &SharedRun) -> String {
+    seal_json(&to_json(run))
+}
+
+fn to_json(run: &SharedRun) -> Vec<u8> {
     // Serializing plain data cannot fail (no maps with non-string keys, no custom impls). The pretty
     // formatter with no indent, because Export JSON already carries the pretty serializer in the wasm and
     // a compact one would add 20 KB; the line breaks it writes cost a few bytes after compression.
@@ -134,7 +152,7 @@ pub fn encode(run: &SharedRun) -> String {
     let mut serializer =
         serde_json::Serializer::with_formatter(&mut json, serde_json::ser::PrettyFormatter::with_indent(b""));
     let _ = run.serialize(&mut serializer);
-    seal_json(&json)
+    json
 }
 
 /// A link around any JSON bytes: compressed, checksummed, versioned. (`encode` without the serializer;

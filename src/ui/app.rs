@@ -112,7 +112,15 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
     {
         let model = model.clone();
         use_effect_with((), move |_| {
-            dispatch.emit(Action::Open { fragment: browser::fragment(), saved: browser::saved_work() });
+            dispatch.emit(Action::Open {
+                fragment: browser::fragment(),
+                saved: browser::saved_work(),
+                aside: browser::set_aside_work(),
+            });
+            let on_saved_elsewhere = {
+                let dispatch = dispatch.clone();
+                browser::on_saved_elsewhere(move || dispatch.emit(Action::SavedByAnotherTab))
+            };
             let on_hash = gloo::events::EventListener::new(&gloo::utils::window(), "hashchange", move |_| {
                 let fragment = browser::fragment();
                 if !fragment.is_empty() {
@@ -121,19 +129,28 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
             });
             // Closing the tab while it plays still keeps the moment it reached.
             let on_hide = gloo::events::EventListener::new(&gloo::utils::window(), "pagehide", move |_| {
-                if let Some(fragment) = model.borrow().share_fragment() {
-                    browser::remember(&fragment);
+                let model = model.borrow();
+                if let Some(fragment) = model.share_fragment() {
+                    browser::remember(&fragment, !model.saved_elsewhere);
                 }
             });
-            move || drop((on_hash, on_hide))
+            move || drop((on_hash, on_hide, on_saved_elsewhere))
         });
     }
+    // Saved work that could not be opened goes under a key of its own before anything can save over it.
+    let aside = model.borrow().set_aside.as_ref().map(|a| a.fragment.clone());
+    use_effect_with(aside, |aside| {
+        if let Some(fragment) = aside {
+            browser::set_aside(fragment);
+        }
+    });
     let playing = model.borrow().playing;
     use_effect_with((state.revision, playing), move |&(_, playing)| {
         let pending = (!playing).then(|| {
             gloo::timers::callback::Timeout::new(400, move || {
-                if let Some(fragment) = model.borrow().share_fragment() {
-                    browser::remember(&fragment);
+                let model = model.borrow();
+                if let Some(fragment) = model.share_fragment() {
+                    browser::remember(&fragment, !model.saved_elsewhere);
                 }
             })
         });
@@ -379,6 +396,25 @@ pub fn App() -> Html {
             </div>
         }
     });
+    let set_aside_banner = model.set_aside.clone().map(|aside| {
+        let on_download = Callback::from(move |_: MouseEvent| {
+            let link = browser::link_to(&aside.fragment);
+            let blob = gloo::file::Blob::new_with_options(format!("{link}\n").as_str(), Some("text/plain"));
+            browser::download(blob, "brokerscope-saved-work.txt");
+        });
+        let on_discard = dispatch.reform(|_: MouseEvent| {
+            browser::discard_set_aside();
+            Action::DiscardSetAside
+        });
+        html! {
+            <div class="error-banner" role="alert" data-testid="set-aside">
+                {aside.sentence}{" "}
+                <button data-testid="download-set-aside" onclick={on_download}>{"Download it"}</button>
+                {" "}
+                <button data-testid="discard-set-aside" onclick={on_discard}>{"Discard it"}</button>
+            </div>
+        }
+    });
     // The stage's size, measured whenever its box changes size: the window, the drawer, a lesson's panel,
     // the callout's column or a comparison. (Measuring after every render forced a layout read each frame.)
     let stage_ref = use_node_ref();
@@ -457,6 +493,7 @@ pub fn App() -> Html {
             <div class={classes!("workspace", drawer_open.then_some("drawer-open"))}>
                 <main class="stage-column">
                     { error_banner }
+                    { set_aside_banner }
                     <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                     <div class="stage-bar">
                         // What just happened (a step, a skip, the end), else one line of the story, so the

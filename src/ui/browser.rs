@@ -8,6 +8,9 @@ use web_sys::Element;
 /// Where the last work is kept between visits: a share-link fragment, so it is versioned like a link.
 const SAVED_WORK_KEY: &str = "brokerscope.last-work";
 
+/// Saved work this release could not open, moved out of the way of the work saved next.
+const SET_ASIDE_KEY: &str = "brokerscope.set-aside-work";
+
 /// The address's fragment without `#` (empty when there is none).
 pub fn fragment() -> String {
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
@@ -32,10 +35,45 @@ pub fn saved_work() -> Option<String> {
     storage().and_then(|s| s.get_item(SAVED_WORK_KEY).ok().flatten()).filter(|w| !w.is_empty())
 }
 
+/// Work set aside on an earlier visit (see `set_aside`).
+pub fn set_aside_work() -> Option<String> {
+    if embedded() {
+        return None;
+    }
+    storage().and_then(|s| s.get_item(SET_ASIDE_KEY).ok().flatten()).filter(|w| !w.is_empty())
+}
+
+/// Keeps saved work this release cannot open under a key of its own, where later saves cannot reach it.
+pub fn set_aside(fragment: &str) {
+    if let Some(storage) = storage() {
+        if storage.get_item(SET_ASIDE_KEY).ok().flatten().as_deref() != Some(fragment) {
+            let _ = storage.set_item(SET_ASIDE_KEY, fragment);
+        }
+    }
+}
+
+/// Forgets the work set aside (the user discarded it).
+pub fn discard_set_aside() {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(SET_ASIDE_KEY);
+    }
+}
+
+/// Calls `saved` when another tab of this page saves its work (the browser's `storage` event fires only
+/// in the other tabs of the same origin).
+pub fn on_saved_elsewhere(saved: impl Fn() + 'static) -> gloo::events::EventListener {
+    gloo::events::EventListener::new(&gloo::utils::window(), "storage", move |event| {
+        let key = event.dyn_ref::<web_sys::StorageEvent>().and_then(|e| e.key());
+        if key.as_deref() == Some(SAVED_WORK_KEY) {
+            saved();
+        }
+    })
+}
+
 /// Puts the fragment in the address bar (replacing the entry: no flood of history) and saves it as the
 /// last work. Does nothing when both already hold it. An embedded page (a slide's iframe) leaves the
 /// saved work alone: it is the deck's scenario, not the user's work.
-pub fn remember(fragment: &str) {
+pub fn remember(fragment: &str, save_work: bool) {
     let hash = format!("#{fragment}");
     let window = gloo::utils::window();
     if window.location().hash().ok().as_deref() != Some(hash.as_str()) {
@@ -45,7 +83,7 @@ pub fn remember(fragment: &str) {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&link_to(fragment)));
         }
     }
-    if embedded() {
+    if embedded() || !save_work {
         return;
     }
     if let Some(storage) = storage() {

@@ -67,9 +67,11 @@ export async function launch() {
   });
 }
 
-/** A page that records everything a test must fail on. */
-export async function openApp(browser, url, { viewport = { width: 1280, height: 720 }, colorScheme = 'light', reducedMotion = 'no-preference' } = {}) {
+/** A page that records everything a test must fail on. `before`: a script (and its argument) run in the
+ *  page before the app's own, on every navigation (e.g. to seed its storage). */
+export async function openApp(browser, url, { viewport = { width: 1280, height: 720 }, colorScheme = 'light', reducedMotion = 'no-preference', before } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, reducedMotion });
+  if (before) await context.addInitScript(before.script, before.arg);
   // The wasm instance's memory, for tests that measure it (it only grows: its size is the peak).
   await context.addInitScript(() => {
     addEventListener('TrunkApplicationStarted', (e) => { window.__wasmMemory = e.detail.wasm.memory; });

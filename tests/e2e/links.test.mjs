@@ -251,6 +251,84 @@ test('the saved work survives a bad link and comes back on the next visit', asyn
   await context.close();
 });
 
+test('saved work that does not open is kept aside across visits; a run too big for a link is not saved as one', async () => {
+  const FUTURE = 'v9.AAAAAAAAAAAA';
+  // Work saved by a newer release, in the storage before the page's first visit (once: sessionStorage
+  // remembers the seeding across the reloads of this tab).
+  const seed = { script: ([key, value]) => {
+    if (location.protocol !== 'http:') return; // about:blank between visits has no storage
+    if (!sessionStorage.getItem('seeded')) { localStorage.setItem(key, value); sessionStorage.setItem('seeded', '1'); }
+  }, arg: [SAVED_WORK_KEY, FUTURE] };
+  const { page, context, problems } = await openApp(env.browser, env.srv.url, { before: seed });
+  const stored = (key) => page.evaluate((k) => localStorage.getItem(k), key);
+  await page.waitForSelector('[data-testid=set-aside]');
+  assert.match(await page.textContent('[data-testid=set-aside]'), /saved by a newer Brokerscope: reload the page to update/);
+  await page.screenshot({ path: screenshotPath('saved-work-set-aside') });
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(900);
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(900);
+  assert.equal(await stored(SAVED_WORK_KEY), FUTURE, 'the default on screen never saves over it');
+  assert.equal(await stored('brokerscope.set-aside-work'), FUTURE);
+
+  // The user works on: their new work is saved, the old stays aside, and the next visit still offers it.
+  await page.selectOption('[data-testid=preset]', '3');
+  await page.waitForFunction((k) => localStorage.getItem(k) !== 'v9.AAAAAAAAAAAA', SAVED_WORK_KEY);
+  await page.goto('about:blank');
+  await page.goto(env.srv.url);
+  await page.waitForSelector('[data-testid=set-aside]');
+  assert.match(await page.textContent('[data-testid=set-aside]'), /earlier visit/);
+  assert.match(await page.textContent('[data-testid=notice]'), /Restored your last work/);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-set-aside]')]);
+  assert.equal(download.suggestedFilename(), 'brokerscope-saved-work.txt');
+  assert.match(fs.readFileSync(await download.path(), 'utf8'), /#v9\.AAAAAAAAAAAA\n$/);
+  await page.click('[data-testid=discard-set-aside]');
+  assert.equal(await page.locator('[data-testid=set-aside]').count(), 0);
+  assert.equal(await stored('brokerscope.set-aside-work'), null);
+
+  // A scenario with a story of 900,000 letters opens from its file, but would not open again as a link:
+  // the page says so, Copy link hands nothing out, and the last work that fit stays saved.
+  const before = await stored(SAVED_WORK_KEY);
+  let x = 1n;
+  const letters = Array.from({ length: 900_000 }, () => {
+    x = (x * 6364136223846793005n + 1442695040888963407n) & ((1n << 64n) - 1n);
+    return String.fromCharCode(97 + Number(x >> 59n) % 26);
+  }).join('');
+  await page.setInputFiles('[data-testid=import-json]', {
+    name: 'big.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ version: 1, name: 'Big story', story: letters, until_ms: 1000 })),
+  });
+  await page.waitForFunction(() => /Opened big\.json.*too big for a link/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.click('[data-testid=copy-link]');
+  await page.waitForFunction(() => /too big for a link.*Export JSON/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.waitForTimeout(900);
+  assert.equal(await stored(SAVED_WORK_KEY), before);
+  await page.goto('about:blank');
+  await page.goto(env.srv.url);
+  await page.waitForFunction(() => /Restored your last work/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('another tab saving its work is noticed, and this tab stops saving over it', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '2');
+  const mine = await page.waitForFunction((k) => localStorage.getItem(k), SAVED_WORK_KEY).then((h) => h.jsonValue());
+  const other = await context.newPage();
+  await other.goto(env.srv.url);
+  await other.waitForSelector('[data-testid=canvas]');
+  await other.selectOption('[data-testid=preset]', '5');
+  await other.waitForFunction(([k, v]) => localStorage.getItem(k) !== v, [SAVED_WORK_KEY, mine]);
+  const theirs = await other.evaluate((k) => localStorage.getItem(k), SAVED_WORK_KEY);
+  await page.waitForFunction(() => /Another Brokerscope tab saved its work/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await scrub(page, 3_000);
+  await page.waitForTimeout(900);
+  assert.equal(await page.evaluate((k) => localStorage.getItem(k), SAVED_WORK_KEY), theirs, 'not saved over');
+  assert.notEqual(await page.evaluate(() => location.hash), `#${theirs}`, 'its own run is still in its address bar');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test('embed mode shows the controls and the canvas only, and opens a link', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.selectOption('[data-testid=preset]', '4');

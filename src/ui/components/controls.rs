@@ -109,8 +109,12 @@ pub fn Controls(props: &ActionProps) -> Html {
     let on_copy_link = {
         let (model, on_action) = (props.model.clone(), props.on_action.clone());
         Callback::from(move |_: MouseEvent| {
-            let fragment = crate::scenario::link::encode(&model.borrow().shared_run());
-            crate::ui::browser::remember(&fragment);
+            // A link that would not open again is not handed out (nor saved): the page says why instead.
+            let Ok(fragment) = crate::scenario::link::encode_within_limits(&model.borrow().shared_run()) else {
+                on_action.emit(Action::LinkTooBig);
+                return;
+            };
+            crate::ui::browser::remember(&fragment, true);
             let url = crate::ui::browser::link_to(&fragment);
             let on_action = on_action.clone();
             yew::platform::spawn_local(async move {

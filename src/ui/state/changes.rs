@@ -67,7 +67,14 @@ impl Model {
         let run =
             SharedRun { scenario, view: View { at_ms: 0, events: Some(0), speed: self.speed, ..View::default() } };
         match self.open_run(run, "Your file") {
-            Ok(()) => self.notice = Some(format!("Opened {file_name}: {}.", self.scenario.name)),
+            Ok(()) => {
+                let mut notice = format!("Opened {file_name}: {}.", self.scenario.name);
+                if link::encode_within_limits(&self.shared_run()).is_err() {
+                    notice.push(' ');
+                    notice.push_str(&self.too_big_for_a_link());
+                }
+                self.notice = Some(notice);
+            }
             Err(e) => self.error = Some(format!("{file_name}: {e}")),
         }
     }

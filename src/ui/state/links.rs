@@ -1,5 +1,15 @@
 //! Links and saved work: the run as a share link carries it, opening a link or the last visit's work.
 use super::*;
+use crate::scenario::link::LinkError;
+
+/// Saved work this release could not open, kept aside (see `Model::set_aside`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetAside {
+    /// The saved fragment, as it was.
+    pub fragment: String,
+    /// What the user reads beside the Download button.
+    pub sentence: String,
+}
 
 impl Model {
     /// The run as a share link would carry it: the scenario and the moment on screen.
@@ -17,8 +27,41 @@ impl Model {
 
     /// The fragment the address bar and the saved work should hold now; `None` while a bad link's
     /// fallback is on screen (it must not replace the user's own work).
+    /// Also `None` when the run is too big for a link that would open again: the last work that fit stays
+    /// saved rather than one that could not be restored.
     pub fn share_fragment(&self) -> Option<String> {
-        (!self.keep_saved_work).then(|| link::encode(&self.shared_run()))
+        if self.keep_saved_work {
+            return None;
+        }
+        link::encode_within_limits(&self.shared_run()).ok()
+    }
+
+    /// Why the run cannot travel as a link (or be saved between visits), in a sentence.
+    pub(super) fn too_big_for_a_link(&self) -> String {
+        let why = match link::encode_within_limits(&self.shared_run()) {
+            Ok(_) => return "This run fits in a link: Copy link again.".into(),
+            Err(LinkError::TooLong { chars }) => {
+                format!("its link would be {} KB (at most {} KB)", chars / 1024, link::MAX_LINK_CHARS / 1024)
+            }
+            Err(_) => format!("its JSON is over {} KB", link::MAX_JSON_BYTES / 1024),
+        };
+        format!(
+            "This scenario is too big for a link: {why}. It is not saved between visits either: keep it with \
+             Export JSON, and share the file."
+        )
+    }
+
+    /// Another tab saved its work: this one stops saving over it until its user changes something here.
+    pub(super) fn saved_by_another_tab(&mut self) {
+        if self.saved_elsewhere || self.keep_saved_work {
+            return;
+        }
+        self.saved_elsewhere = true;
+        self.notice = Some(
+            "Another Brokerscope tab saved its work. This tab no longer saves over it, unless you change \
+             something here."
+                .into(),
+        );
     }
 
     /// Shows a decoded run: its scenario (selecting the preset it equals, if any), speed and moment.
@@ -86,7 +129,7 @@ impl Model {
         }
     }
 
-    pub(super) fn open(&mut self, fragment: &str, saved: Option<String>) {
+    pub(super) fn open(&mut self, fragment: &str, saved: Option<String>, aside: Option<String>) {
         if !fragment.trim_start_matches('#').is_empty() {
             if let Err(e) = self.open_shared_link(fragment) {
                 self.error = Some(format!("{e} The default scenario is shown instead."));
@@ -94,8 +137,31 @@ impl Model {
                 self.restorable = saved;
             }
         } else if let Some(saved) = saved {
-            self.restore_saved(&saved, "Your work from the last visit could not be restored:");
+            match self.open_link(&saved, "Your last work") {
+                Ok(()) => self.notice = Some(format!("Restored your last work: {}.", self.scenario.name)),
+                Err(e) => self.set_saved_work_aside(saved, e),
+            }
         }
+        if self.set_aside.is_none() {
+            self.set_aside = aside.map(|fragment| SetAside {
+                fragment,
+                sentence: "Work from an earlier visit that could not be opened then is kept aside.".into(),
+            });
+        }
+    }
+
+    /// Saved work that does not open is kept: the page shows the default without saving over it (until
+    /// the user changes something, by which time the app has copied it aside), says why, and offers it
+    /// for download.
+    fn set_saved_work_aside(&mut self, saved: String, why: String) {
+        self.keep_saved_work = true;
+        let sentence = match link::decode(&saved) {
+            Err(LinkError::FromTheFuture { .. }) => "Your work was saved by a newer Brokerscope: reload the page \
+                                                     to update, and it opens. Until then it is kept aside."
+                .to_string(),
+            _ => format!("Your work from the last visit could not be restored: {why} It is kept aside."),
+        };
+        self.set_aside = Some(SetAside { fragment: saved, sentence });
     }
     /// A link pasted into the address bar while the page is open.
     pub(super) fn open_link_from_address_bar(&mut self, fragment: &str) {

@@ -32,6 +32,7 @@ pub const LANE_BUDGET: Budget = Budget::DEFAULT;
 pub const SHARED_LANE_BUDGET: Budget =
     Budget { events: Budget::DEFAULT.events, memory_bytes: Budget::DEFAULT.memory_bytes / 2 };
 pub use compare::{aligned_with, CompareLane};
+pub use links::SetAside;
 pub use playback::Mark;
 pub use playback::{next_seed, SPEEDS};
 use playback::{probe, probe_end, probe_run, END_PROBE_EVENTS};
@@ -77,13 +78,21 @@ pub enum Action {
         file_name: String,
         text: String,
     },
-    /// The page opened: its address's fragment (a share link, or empty) and the work saved on the
-    /// previous visit, if any. A link wins; a bad link shows why, the default scenario, and leaves the
-    /// saved work untouched and offered back.
+    /// The page opened: its address's fragment (a share link, or empty), the work saved on the
+    /// previous visit, if any, and work set aside on an earlier visit because it could not be opened. A
+    /// link wins; a bad link shows why, the default scenario, and leaves the saved work untouched and
+    /// offered back; saved work that cannot be opened is set aside, never overwritten.
     Open {
         fragment: String,
         saved: Option<String>,
+        aside: Option<String>,
     },
+    /// The user discarded the work set aside (after downloading it, or not).
+    DiscardSetAside,
+    /// Another tab of this page saved its work over this tab's.
+    SavedByAnotherTab,
+    /// "Copy link" found the run too big for a link that would open again.
+    LinkTooBig,
     /// The fragment changed while the page was open (a link pasted into the address bar).
     OpenLink(String),
     /// Bring back the saved work that a bad link displaced.
@@ -145,6 +154,12 @@ pub struct Model {
     pub keep_saved_work: bool,
     /// The saved work that a bad link displaced, for the "Restore" button.
     pub restorable: Option<String>,
+    /// Saved work this release cannot open (damaged, or from a newer release), kept aside in the
+    /// browser's storage for the user to download: never overwritten, never lost.
+    pub set_aside: Option<SetAside>,
+    /// Another tab saved its work since this one changed anything: this tab's run still goes in the
+    /// address bar, but no longer into the saved work.
+    pub saved_elsewhere: bool,
     /// The lessons that ship, by file stem.
     pub lessons: Vec<(String, Lesson)>,
     pub lesson: Option<LessonProgress>,
@@ -210,6 +225,8 @@ impl Model {
             custom_source: String::new(),
             keep_saved_work: false,
             restorable: None,
+            set_aside: None,
+            saved_elsewhere: false,
             lessons,
             lesson: None,
             presenter: false,
@@ -280,12 +297,16 @@ impl Model {
     pub fn update(&mut self, action: Action) {
         let notice_before = self.notice.clone();
         if changes_the_scenario(&action) {
-            // The screen is the user's own work again (after a bad link's fallback).
+            // The screen is the user's own work again (after a bad link's fallback, or another tab's save).
             self.keep_saved_work = false;
+            self.saved_elsewhere = false;
         }
         match action {
             Action::Import { file_name, text } => self.import(&file_name, &text),
-            Action::Open { fragment, saved } => self.open(&fragment, saved),
+            Action::Open { fragment, saved, aside } => self.open(&fragment, saved, aside),
+            Action::DiscardSetAside => self.set_aside = None,
+            Action::SavedByAnotherTab => self.saved_by_another_tab(),
+            Action::LinkTooBig => self.notice = Some(self.too_big_for_a_link()),
             Action::OpenLink(fragment) => self.open_link_from_address_bar(&fragment),
             Action::RestoreSaved => self.restore_displaced_work(),
             Action::LinkCopied { chars, copied } => self.link_copied(chars, copied),

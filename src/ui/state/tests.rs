@@ -329,7 +329,7 @@ fn a_share_link_reopens_the_same_run_at_the_same_event() {
     let a = own_work();
     let fragment = a.share_fragment().unwrap();
     let mut b = Model::new();
-    b.update(Action::Open { fragment: format!("#{fragment}"), saved: None });
+    b.update(Action::Open { fragment: format!("#{fragment}"), saved: None, aside: None });
     assert!(b.error.is_none(), "{:?}", b.error);
     assert_eq!(b.scenario, a.scenario);
     assert_eq!(b.speed, 5.0);
@@ -342,7 +342,7 @@ fn a_share_link_reopens_the_same_run_at_the_same_event() {
     let mut c = Model::new();
     c.update(Action::SelectPreset(3));
     let mut d = Model::new();
-    d.update(Action::Open { fragment: c.share_fragment().unwrap(), saved: None });
+    d.update(Action::Open { fragment: c.share_fragment().unwrap(), saved: None, aside: None });
     assert_eq!(d.preset, 3);
     // A link made at a moment reached by scrubbing (clock past the last event) keeps that clock.
     c.update(Action::Scrub(5_001));
@@ -354,7 +354,7 @@ fn a_share_link_reopens_the_same_run_at_the_same_event() {
 fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_something() {
     let saved = own_work().share_fragment().unwrap();
     let mut m = Model::new();
-    m.update(Action::Open { fragment: "#v1.AAAAAAAA".into(), saved: Some(saved.clone()) });
+    m.update(Action::Open { fragment: "#v1.AAAAAAAA".into(), saved: Some(saved.clone()), aside: None });
     let e = m.error.clone().unwrap_or_default();
     assert!(e.contains("damaged") && e.contains("default scenario is shown"), "{e}");
     assert_eq!(m.preset, 0);
@@ -371,7 +371,7 @@ fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_
 
     // Without saved work, the first change of the scenario makes the screen the user's own again.
     let mut m = Model::new();
-    m.update(Action::Open { fragment: "#v9.AAAA".into(), saved: None });
+    m.update(Action::Open { fragment: "#v9.AAAA".into(), saved: None, aside: None });
     assert!(m.error.as_deref().is_some_and(|e| e.contains("newer Brokerscope")));
     assert_eq!(m.share_fragment(), None);
     m.update(Action::Edit(Edit::CrashPercent(10.0)));
@@ -382,7 +382,7 @@ fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_
 fn saved_work_is_restored_on_the_next_visit_and_a_bad_pasted_link_changes_nothing() {
     let a = own_work();
     let mut m = Model::new();
-    m.update(Action::Open { fragment: String::new(), saved: a.share_fragment() });
+    m.update(Action::Open { fragment: String::new(), saved: a.share_fragment(), aside: None });
     assert_eq!(m.scenario, a.scenario);
     assert_eq!(m.engine.events_processed(), a.engine.events_processed());
     assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Restored your last work")));
@@ -392,9 +392,68 @@ fn saved_work_is_restored_on_the_next_visit_and_a_bad_pasted_link_changes_nothin
     assert_eq!(m.share_fragment(), before);
     // Saved work that no longer opens is reported, and the default shown.
     let mut m = Model::new();
-    m.update(Action::Open { fragment: String::new(), saved: Some("garbage".into()) });
-    assert!(m.error.as_deref().is_some_and(|e| e.contains("could not be restored")));
+    m.update(Action::Open { fragment: String::new(), saved: Some("garbage".into()), aside: None });
+    let aside = m.set_aside.clone().expect("set aside");
+    assert!(aside.sentence.contains("could not be restored") && aside.sentence.contains("kept aside"));
+    assert_eq!(aside.fragment, "garbage");
     assert_eq!(m.preset, 0);
+}
+
+#[test]
+fn saved_work_that_does_not_open_is_kept_aside_and_never_saved_over_until_the_user_changes_something() {
+    let mut m = Model::new();
+    // Saved by a newer release (a stale service worker serving an old build is enough).
+    m.update(Action::Open { fragment: String::new(), saved: Some("v9.AAAAAAAA".into()), aside: None });
+    let aside = m.set_aside.clone().expect("set aside");
+    assert!(aside.sentence.contains("saved by a newer Brokerscope") && aside.sentence.contains("reload"));
+    assert_eq!(m.share_fragment(), None, "the default on screen does not replace it");
+    m.update(Action::Tick { wall_ms: 16.0 });
+    m.update(Action::Scrub(2_000));
+    assert_eq!(m.share_fragment(), None, "nor does watching the default run");
+    // Once the user changes the scenario, the new work is saved (the app copied the old one aside by then)
+    // and the set-aside work stays offered until discarded.
+    m.update(Action::SelectPreset(2));
+    assert!(m.share_fragment().is_some());
+    assert_eq!(m.set_aside.as_ref().map(|a| a.fragment.as_str()), Some("v9.AAAAAAAA"));
+    m.update(Action::DiscardSetAside);
+    assert_eq!(m.set_aside, None);
+    // On a later visit, work set aside earlier is offered again.
+    let mut m = Model::new();
+    m.update(Action::Open { fragment: String::new(), saved: None, aside: Some("v9.AAAAAAAA".into()) });
+    assert!(m.set_aside.as_ref().is_some_and(|a| a.sentence.contains("earlier visit")));
+    assert!(m.error.is_none());
+}
+
+#[test]
+fn another_tab_saving_stops_this_one_saving_over_it_until_it_changes_something() {
+    let mut m = Model::new();
+    m.update(Action::SavedByAnotherTab);
+    assert!(m.saved_elsewhere);
+    assert!(m.notice.as_deref().is_some_and(|n| n.contains("Another Brokerscope tab saved its work")));
+    assert!(m.share_fragment().is_some(), "the address bar still follows this tab's run");
+    m.update(Action::NewSeed);
+    assert!(!m.saved_elsewhere, "a change here is this tab's work to save again");
+}
+
+#[test]
+fn a_scenario_too_big_for_a_link_says_so_and_is_neither_copied_nor_saved() {
+    let mut m = Model::new();
+    let mut big = m.scenario.clone();
+    // A story of 900,000 letters that do not compress: a valid file, far past a link's 256 KB.
+    let mut x = 1u64;
+    big.story = (0..900_000)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (b'a' + (x >> 59) as u8 % 26) as char
+        })
+        .collect();
+    let text = serde_json::to_string(&big).unwrap();
+    m.update(Action::Import { file_name: "big.json".into(), text });
+    let notice = m.notice.clone().unwrap_or_default();
+    assert!(notice.starts_with("Opened big.json") && notice.contains("too big for a link"), "{notice}");
+    assert_eq!(m.share_fragment(), None, "the last work that fit stays saved");
+    m.update(Action::LinkTooBig);
+    assert!(m.notice.as_deref().is_some_and(|n| n.contains("Export JSON")));
 }
 
 #[test]
