@@ -66,3 +66,20 @@ async fn the_app_renders_and_step_and_fast_forward_change_the_scoreboard() {
     );
     root.remove();
 }
+
+#[wasm_bindgen_test]
+fn a_failure_says_so_on_the_page_once_and_offers_a_reload() {
+    let document = gloo::utils::document();
+    brokerscope::ui::failure::show("panicked at src/engine/x.rs:1:1:\nboom");
+    brokerscope::ui::failure::show("a second panic");
+    let banners = document.query_selector_all("[data-testid=failure]").unwrap();
+    assert_eq!(banners.length(), 1, "one banner, whatever follows");
+    let banner = document.query_selector("[data-testid=failure]").unwrap().unwrap();
+    assert_eq!(banner.get_attribute("role").as_deref(), Some("alert"));
+    let text = banner.text_content().unwrap();
+    assert!(text.contains("saved work is kept") && text.contains("boom") && !text.contains("second"), "{text}");
+    let reload = document.query_selector("[data-testid=failure-reload]").unwrap().unwrap();
+    let href = reload.get_attribute("href").unwrap();
+    assert_eq!(href, gloo::utils::window().location().href().unwrap());
+    banner.remove();
+}

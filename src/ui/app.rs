@@ -30,13 +30,24 @@ pub struct AppState {
     /// Any other action, and the pause, brings them up to date at once.
     pub panels_revision: u64,
     since_panels_ms: f64,
+    /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
+    /// stand still while "To end »" runs (see `reduce`).
+    pub canvas_revision: u64,
+    pub picture_revision: u64,
 }
 
 const PANEL_INTERVAL_MS: f64 = 100.0;
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState { model: Rc::new(RefCell::new(Model::new())), revision: 0, panels_revision: 0, since_panels_ms: 0.0 }
+        AppState {
+            model: Rc::new(RefCell::new(Model::new())),
+            revision: 0,
+            panels_revision: 0,
+            since_panels_ms: 0.0,
+            canvas_revision: 0,
+            picture_revision: 0,
+        }
     }
 }
 
@@ -53,16 +64,43 @@ impl Reducible for AppState {
             Action::Tick { wall_ms } => Some(wall_ms),
             _ => None,
         };
+        let started = now_ms();
         self.model.borrow_mut().update(action);
-        let revision = self.revision + 1;
-        let playing = self.model.borrow().playing;
-        let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
-        let (panels_revision, since_panels_ms) = match tick_ms {
-            Some(_) if playing && since < PANEL_INTERVAL_MS => (self.panels_revision, since),
-            _ => (revision, 0.0),
+        if tick_ms.is_some() {
+            self.model.borrow_mut().slice_took(now_ms() - started);
+        }
+        let (playing, running_to_end) = {
+            let model = self.model.borrow();
+            (model.playing, model.running_to_end)
         };
-        Rc::new(AppState { model: self.model.clone(), revision, panels_revision, since_panels_ms })
+        let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
+        let throttled = tick_ms.is_some() && since < PANEL_INTERVAL_MS;
+        let revision = self.revision + 1;
+        let (panels_revision, since_panels_ms) = match throttled && (playing || running_to_end) {
+            true => (self.panels_revision, since),
+            false => (revision, 0.0),
+        };
+        // Running to the end, the picture is not there to be watched (a big one takes longer to draw than a
+        // slice to run): it waits for the end or Cancel while the panels and the progress follow, and
+        // each frame's time goes to the run.
+        let (canvas_revision, picture_revision) = match tick_ms.is_some() && running_to_end {
+            true => (self.canvas_revision, self.picture_revision),
+            false => (revision, panels_revision),
+        };
+        Rc::new(AppState {
+            model: self.model.clone(),
+            revision,
+            panels_revision,
+            since_panels_ms,
+            canvas_revision,
+            picture_revision,
+        })
     }
+}
+
+/// The page's clock, for measuring how long the reducer took (the engine itself never reads a clock).
+fn now_ms() -> f64 {
+    gloo::utils::window().performance().map_or(0.0, |p| p.now())
 }
 
 type FrameCallback = Closure<dyn FnMut(f64)>;
@@ -292,7 +330,7 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |action: Action| state.dispatch(action))
     };
-    let playing = state.model.borrow().playing;
+    let playing = state.model.borrow().playing || state.model.borrow().running_to_end;
     {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));
@@ -380,7 +418,6 @@ pub fn App() -> Html {
     let story_open = *story_state;
     let toggle_story = Callback::from(move |_: MouseEvent| story_state.set(!*story_state));
     let model = state.model.borrow();
-    let revision = state.revision;
     let panels = state.panels_revision;
     let story = model.scenario.story.clone();
     let error_banner = model.error.clone().map(|error| {
@@ -471,9 +508,9 @@ pub fn App() -> Html {
     };
     let canvases = html! {
         <>
-            <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()}
+            <Canvas model={state.model.clone()} revision={state.canvas_revision} picture_revision={state.picture_revision} on_action={dispatch.clone()}
                 stage={lane_stage} zoom={zoom_now} />
-            <Canvas model={state.model.clone()} {revision} picture_revision={panels} on_action={dispatch.clone()}
+            <Canvas model={state.model.clone()} revision={state.canvas_revision} picture_revision={state.picture_revision} on_action={dispatch.clone()}
                 lane_b=true stage={lane_stage} zoom={zoom_now} />
         </>
     };

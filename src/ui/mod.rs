@@ -39,6 +39,8 @@ mod browser;
 #[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
+pub mod failure;
+#[cfg(target_arch = "wasm32")]
 mod token_layer;
 
 #[cfg(target_arch = "wasm32")]
@@ -47,6 +49,7 @@ pub use app::App;
 /// Mounts the app on the page (replacing the loading message).
 #[cfg(target_arch = "wasm32")]
 pub fn start() {
+    failure::install();
     let document = gloo::utils::document();
     if let Some(loading) = document.get_element_by_id("loading") {
         loading.remove();

@@ -215,7 +215,12 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <button data-testid="step-back" aria-keyshortcuts="ArrowLeft" title="Back one engine event (←)" aria-label="Back one event" onclick={send(Action::StepBack)} disabled={model.engine.events_processed() == 0}>{"◂"}</button>
                 <button data-testid="step" aria-keyshortcuts="ArrowRight" title="Run the next engine event (→)" onclick={send(Action::Step)} disabled={finished}>{"Step ▸"}</button>
                 <button data-testid="restart" aria-keyshortcuts="R" title="Restart from t = 0 (R)" onclick={send(Action::Restart)}>{"Restart"}</button>
-                <button data-testid="fast-forward" title="Run to the end of the healing phase" onclick={send(Action::FastForward)} disabled={finished}>{"To end »"}</button>
+                if model.running_to_end {
+                    <button data-testid="cancel-to-end" title="Stop the run where it is (Space)" onclick={send(Action::Pause)}>{"Cancel"}</button>
+                    <progress data-testid="to-end-progress" aria-label="Run to the end" max="1" value={crate::number::decimal(model.to_end_progress())}></progress>
+                } else {
+                    <button data-testid="fast-forward" title="Run to the end of the healing phase" onclick={send(Action::FastForward)} disabled={finished}>{"To end »"}</button>
+                }
             </div>
             <div class="group">
                 <label class="inline" for="speed">{"Speed"}</label>

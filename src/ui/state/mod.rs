@@ -187,6 +187,10 @@ pub struct Model {
     pub notice: Option<String>,
     /// The stage's caption: what the last step did, what play skipped, how the run ended.
     pub caption: Option<String>,
+    /// "To end »" is running, a slice per animation frame (see `start_to_end`).
+    pub running_to_end: bool,
+    /// Events the next slice of it runs.
+    to_end_slice: u64,
     /// Play pauses at each anomaly and shows its explanation on the stage (on unless turned off).
     pub pause_on_anomaly: bool,
     /// A lesson step is playing to its moment: it runs there without pausing on the way.
@@ -245,6 +249,8 @@ impl Model {
             focus: None,
             notice: None,
             caption: None,
+            running_to_end: false,
+            to_end_slice: playback::TO_END_SLICE_EVENTS,
             pause_on_anomaly: true,
             playing_a_step: false,
             marks: vec![],
@@ -264,6 +270,7 @@ impl Model {
         self.engine.set_budget(self.lane_budget());
         self.scenario = scenario;
         self.playing = false;
+        self.running_to_end = false;
         self.play_until = None;
         self.playing_a_step = false;
         self.error = None;
@@ -323,8 +330,12 @@ impl Model {
             Action::CompareWith(i) => self.compare_with_preset(i),
             Action::EndCompare => self.end_compare(),
             Action::SelectPreset(i) => self.select_preset(i),
+            Action::TogglePlay if self.running_to_end => self.stop_running_to_end(),
             Action::TogglePlay => self.toggle_play(),
-            Action::Pause => self.playing = false,
+            Action::Pause => {
+                self.playing = false;
+                self.stop_running_to_end();
+            }
             Action::Step => self.step_one_event(),
             Action::StepBack => self.step_back(),
             Action::GoToMark(i) => self.go_to_mark(i),
@@ -335,7 +346,7 @@ impl Model {
             Action::SetSeed(text) => self.set_seed(&text),
             Action::NewSeed => self.new_seed(),
             Action::Scrub(t) => self.scrub(t),
-            Action::FastForward => self.fast_forward(END_PROBE_EVENTS),
+            Action::FastForward => self.start_to_end(),
             Action::Select(selection) => self.selection = Some(selection),
             Action::ClearSelection => self.clear_selection(),
             Action::Inject(action) => self.inject(action),

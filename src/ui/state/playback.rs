@@ -13,6 +13,11 @@ const IDLE_SKIP_MS: SimTime = 2_000;
 const SKIP_LEAD_MS: SimTime = 300;
 /// How far ahead the scrubber's range is computed when a run is opened (events).
 pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
+/// Events the first animation frame of "To end »" runs; later frames adapt it (`continue_to_end`).
+pub(super) const TO_END_SLICE_EVENTS: u64 = 100_000;
+/// The time a slice of "To end »" aims at: with the frame's other work, the page answers a click within
+/// about 50 ms.
+const TO_END_SLICE_MS: f64 = 30.0;
 
 /// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
 pub fn next_seed(seed: u64) -> u64 {
@@ -95,19 +100,76 @@ impl Model {
         self.compare.as_ref().map_or(self.end_ms, |lane| self.end_ms.max(lane.end_ms))
     }
 
-    /// Runs towards the end of the healing phase, at most `max_events` at a time (the scrubber's probe has
-    /// the same bound): a scenario of millions of messages advances a slice per press, with a word on
-    /// where it stopped, instead of freezing the page until its last event.
+    /// Runs towards the end of the healing phase, at most `max_events` at once (the scrubber's probe has
+    /// the same bound).
     pub(super) fn fast_forward(&mut self, max_events: u64) {
         self.engine.run_until_bounded(SimTime::MAX, max_events);
         if let Some(halt) = self.engine.halted() {
             self.notice = Some(halt.sentence(self.engine.now()));
-        } else if !self.engine.is_finished() {
+        }
+    }
+
+    /// "To end »": a run that ends within one slice ends at once; a longer one goes on a slice per
+    /// animation frame (`continue_to_end`), so the page keeps answering, shows its progress, and stops
+    /// where it is on Cancel, Pause or Space.
+    pub(super) fn start_to_end(&mut self) {
+        self.playing = false;
+        self.play_until = None;
+        self.playing_a_step = false;
+        self.to_end_slice = TO_END_SLICE_EVENTS;
+        self.fast_forward(self.to_end_slice);
+        self.running_to_end = !self.engine.is_finished();
+        if self.running_to_end {
+            self.notice = Some("Running to the end… Cancel (or Space) stops it where it is.".into());
+        } else {
+            self.caption = Some(self.end_caption());
+        }
+    }
+
+    /// One slice of a run to the end, on an animation frame.
+    fn continue_to_end(&mut self) {
+        self.fast_forward(self.to_end_slice);
+        if self.engine.is_finished() {
+            self.running_to_end = false;
+            self.caption = Some(self.end_caption());
+            if self.engine.halted().is_none() {
+                self.notice = None;
+            }
+        }
+    }
+
+    /// How long the last slice took (the app measures it): the next slice shrinks when it took longer
+    /// than `TO_END_SLICE_MS` and grows when it took much less, since big scenarios run several times
+    /// slower per event than small ones. The run is the same whatever the slices.
+    pub fn slice_took(&mut self, ms: f64) {
+        if !self.running_to_end || !ms.is_finite() {
+            return;
+        }
+        if ms > TO_END_SLICE_MS * 1.25 {
+            self.to_end_slice = (self.to_end_slice * 3 / 4).max(5_000);
+        } else if ms < TO_END_SLICE_MS / 2.0 {
+            self.to_end_slice = (self.to_end_slice * 5 / 4).min(1_000_000);
+        }
+    }
+
+    /// Cancel, Pause or Space during a run to the end: it stops where it is, and "To end »" goes on.
+    pub(super) fn stop_running_to_end(&mut self) {
+        if std::mem::take(&mut self.running_to_end) {
             self.notice = Some(format!(
-                "This run is long: stopped at {} to keep the page responsive. Press To end » again to go on.",
+                "Stopped at {}: To end » goes on from here.",
                 crate::engine::observe::seconds(self.engine.now())
             ));
         }
+    }
+
+    /// How far a run to the end has come, from 0 to 1: virtual time against the end the probe found (or
+    /// the end of the fault phase, for a run longer than the probe could see), never 1 before the end.
+    pub fn to_end_progress(&self) -> f64 {
+        if self.engine.is_finished() {
+            return 1.0;
+        }
+        let end = self.end_ms.max(self.scenario.until_ms).max(1);
+        (self.engine.now() as f64 / end as f64).min(0.99)
     }
     pub(super) fn select_preset(&mut self, i: usize) {
         let Some((_, s)) = self.presets.get(i) else { return };
@@ -212,6 +274,10 @@ impl Model {
     /// An animation frame while playing: the run advances by the wall time × the speed, at most
     /// `EVENTS_PER_FRAME` events, and stops at its end or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
+        if self.running_to_end {
+            self.continue_to_end();
+            return;
+        }
         if !self.playing {
             return;
         }

@@ -2,6 +2,7 @@
 use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
+use playback::TO_END_SLICE_EVENTS;
 
 #[test]
 fn presets_load_and_first_is_selected() {
@@ -198,32 +199,51 @@ fn the_producer_panel_sets_acks_the_publish_mode_and_the_send_faults() {
 }
 
 #[test]
-fn to_end_runs_an_enormous_scenario_a_bounded_slice_at_a_time() {
+fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_stops_on_pause() {
     let mut m = Model::new();
     m.update(Action::SelectPreset(1));
     let mut big = m.scenario.clone();
-    big.producers[0].count = 5_000;
-    big.until_ms = big.until_ms.max(5_000 * 1_000);
+    big.producers[0].count = 100_000;
+    big.until_ms = big.until_ms.max(100_000 * 1_000);
     m.load(big).unwrap();
     let mut whole = Engine::new(m.scenario.clone()).unwrap();
     whole.run_to_end();
-    assert!(whole.events_processed() > 30_000);
-    let mut presses = 0;
-    while !m.engine.is_finished() {
-        let before = m.engine.events_processed();
-        m.fast_forward(10_000);
-        assert!(m.engine.events_processed() - before <= 10_000);
-        presses += 1;
-        if !m.engine.is_finished() {
-            assert!(m.notice.as_deref().is_some_and(|n| n.contains("again")), "{:?}", m.notice);
-        }
+    assert!(whole.events_processed() > 3 * TO_END_SLICE_EVENTS);
+    m.update(Action::FastForward);
+    assert!(m.running_to_end && m.engine.events_processed() <= TO_END_SLICE_EVENTS);
+    assert!(m.notice.as_deref().is_some_and(|n| n.contains("Running to the end")));
+    // Each frame runs one more slice, and the progress only grows.
+    let mut progress = m.to_end_progress();
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert!(m.engine.events_processed() <= 2 * TO_END_SLICE_EVENTS);
+    m.slice_took(5.0);
+    assert!(m.to_end_slice > TO_END_SLICE_EVENTS, "quick slices grow");
+    let slice = m.to_end_slice;
+    m.slice_took(120.0);
+    assert!(m.to_end_slice < slice, "slow ones shrink");
+    assert!(m.to_end_progress() > progress && m.to_end_progress() < 1.0);
+    // Pause (or Cancel, or Space) stops it where it is; To end goes on from there.
+    m.update(Action::TogglePlay);
+    assert!(!m.running_to_end && !m.playing, "Space cancels, it does not start playing");
+    let stopped = m.engine.events_processed();
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert_eq!(m.engine.events_processed(), stopped);
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Stopped at")));
+    m.update(Action::FastForward);
+    let mut frames = 0;
+    while m.running_to_end {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        assert!(m.to_end_progress() >= progress);
+        progress = m.to_end_progress();
+        frames += 1;
     }
-    assert!(presses > 3);
+    assert!(frames >= 2 && m.engine.is_finished() && m.to_end_progress() == 1.0);
     assert_eq!(m.engine.report().trace_hash, whole.report().trace_hash, "the same run, in slices");
-    // A preset is far below the bound: one press reaches its end.
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("The run is over")));
+    // A preset ends within one slice: one press, and it is over.
     m.update(Action::SelectPreset(1));
     m.update(Action::FastForward);
-    assert!(m.engine.is_finished());
+    assert!(m.engine.is_finished() && !m.running_to_end);
 }
 
 #[test]
