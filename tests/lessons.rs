@@ -107,6 +107,31 @@ fn a_link_made_in_a_lesson_reopens_the_lesson_at_its_step() {
     assert!(other.lesson.as_ref().is_some_and(|l| !l.highlight.is_empty()));
 }
 
+/// A room that learns "the first answer is wrong" after two questions stops thinking: the true answers
+/// sit in different places (the authored order; ordinal choices such as "None, a few, all" keep theirs).
+#[test]
+fn correct_answers_are_spread_over_the_choice_positions() {
+    let mut positions = vec![];
+    for (i, (stem, _)) in LESSONS.iter().enumerate() {
+        let mut m = Model::new();
+        m.update(Action::StartLesson(i));
+        for k in 0..m.lessons[i].1.steps.len() {
+            if m.lessons[i].1.steps[k].predict.is_none() {
+                continue;
+            }
+            m.update(Action::GoToStep(k));
+            m.update(Action::Predict(0));
+            let l = m.lesson.as_ref().unwrap();
+            let at = l.came_true.iter().position(|t| *t).unwrap_or_else(|| panic!("{stem} step {k}"));
+            positions.push(at);
+        }
+    }
+    let n = positions.len();
+    let first = positions.iter().filter(|&&p| p == 0).count();
+    assert!(n >= 9, "{n} predictions");
+    assert!(3 * first >= n && 3 * first <= 2 * n, "the first choice is the true one in {first} of {n}: {positions:?}");
+}
+
 /// The explanations are written for the outcome the room will see; these pin the ones whose text
 /// depends on it most.
 #[test]

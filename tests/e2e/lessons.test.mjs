@@ -30,10 +30,10 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'The naive check');
   assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s', 'nothing plays before the prediction');
   assert.equal(await page.locator('[data-testid=reveal]').count(), 0);
-  await page.click('[data-testid=choice-0]');
+  await page.click('[data-testid=choice-1]');
   await page.waitForSelector('[data-testid=reveal]');
-  assert.match(await page.textContent('[data-testid=mark-0]'), /you said this/);
-  assert.match(await page.textContent('[data-testid=mark-1]'), /this happened/);
+  assert.match(await page.textContent('[data-testid=mark-1]'), /you said this/);
+  assert.match(await page.textContent('[data-testid=mark-0]'), /this happened/);
   assert.match(await page.textContent('[data-testid=reveal]'), /Two windows stay open/);
   assert.ok(Number(await page.textContent('[data-testid=score-duplicates]')) > 0, 'the scoreboard shows what the reveal says');
 
