@@ -403,6 +403,9 @@ pub fn App() -> Html {
                         // Lesson steps: the keys a presentation clicker sends, and N / P.
                         "PageDown" | "n" | "N" => Action::NextStep,
                         "PageUp" | "p" | "P" => Action::PreviousStep,
+                        // The anomaly tour.
+                        "]" => Action::NextAnomaly,
+                        "[" => Action::PreviousAnomaly,
                         _ => return,
                     };
                     event.prevent_default();
@@ -571,6 +574,13 @@ pub fn App() -> Html {
                                 <button class="quiet close" aria-label="Close the explanation"
                                     onclick={dispatch.reform(|_: MouseEvent| Action::ClearSelection)}>{"×"}</button>
                                 <h2>{format!("{} · {}", focus.kind, crate::engine::observe::seconds(focus.at_ms))}</h2>
+                                <p class="tour" data-testid="tour">
+                                    <button data-testid="previous-anomaly" aria-keyshortcuts="[" title="The previous anomaly ([)"
+                                        disabled={focus.index == 0} onclick={dispatch.reform(|_: MouseEvent| Action::PreviousAnomaly)}>{"◂"}</button>
+                                    {format!(" Anomaly {} of {} ", focus.index + 1, model.tour_len())}
+                                    <button data-testid="next-anomaly" aria-keyshortcuts="]" title="The next anomaly (])"
+                                        disabled={focus.index + 1 >= model.tour_len()} onclick={dispatch.reform(|_: MouseEvent| Action::NextAnomaly)}>{"▸"}</button>
+                                </p>
                                 <p>{focus.explanation}</p>
                                 <p class="chain" data-testid="focus-chain">{focus.chain_line}</p>
                                 if !model.playing && !model.engine.is_finished() {

@@ -218,3 +218,32 @@ test('two fingers pinching the stage zoom the picture in, and back out', async (
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the anomaly tour: the feed lists every anomaly of the run, and going to one keeps them all', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '6');
+  await page.click('[data-testid=panels-toggle]');
+  const items = page.locator('[data-testid=anomalies] li');
+  const total = await items.count();
+  assert.ok(total >= 4, `${total} anomalies`);
+  assert.equal(await page.locator('[data-testid=anomalies] li.ahead').count(), total, 'all still ahead at t = 0');
+  // The last one: the run goes there, and the list stays whole.
+  await items.nth(total - 1).locator('button').click();
+  await page.waitForSelector('[data-testid=tour]');
+  assert.equal((await page.textContent('[data-testid=tour]')).trim().replace(/\s+/g, ' '), `◂ Anomaly ${total} of ${total} ▸`);
+  assert.equal(await items.count(), total);
+  // The first, by click; then ] and [ walk the room through them.
+  await items.nth(0).locator('button').click();
+  await page.waitForFunction(() => /Anomaly 1 of/.test(document.querySelector('[data-testid=tour]')?.textContent ?? ''));
+  assert.equal(await items.count(), total, 'going back in time hides none of them');
+  assert.equal(await page.locator('[data-testid=anomalies] li.current').count(), 1);
+  await page.keyboard.press(']');
+  await page.waitForFunction(() => /Anomaly 2 of/.test(document.querySelector('[data-testid=tour]')?.textContent ?? ''));
+  await page.screenshot({ path: screenshotPath('anomaly-tour') });
+  await page.keyboard.press('[');
+  await page.waitForFunction(() => /Anomaly 1 of/.test(document.querySelector('[data-testid=tour]')?.textContent ?? ''));
+  await page.click('[data-testid=next-anomaly]');
+  await page.waitForFunction(() => /Anomaly 2 of/.test(document.querySelector('[data-testid=tour]')?.textContent ?? ''));
+  assert.deepEqual(problems, []);
+  await context.close();
+});

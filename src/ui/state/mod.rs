@@ -1,7 +1,7 @@
 //! The one application state and its reducer: the only caller of the engine. Pure Rust (no web types),
 //! so every transition is tested natively; the Yew layer only wraps it in `use_reducer`.
 use crate::engine::kernel::SimTime;
-use crate::engine::observe::What;
+use crate::engine::observe::{Anomaly, What};
 use crate::engine::{Budget, Engine};
 use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
@@ -73,6 +73,9 @@ pub enum Action {
     Edit(Edit),
     /// Click an anomaly: jump to its moment, open its message, highlight its causal chain.
     FocusAnomaly(usize),
+    /// The anomaly tour: the next or the previous anomaly of the whole run (keys `]` and `[`).
+    NextAnomaly,
+    PreviousAnomaly,
     /// A scenario file the user opened: its name and its text.
     Import {
         file_name: String,
@@ -141,6 +144,8 @@ pub struct Focus {
     pub chain_line: String,
     pub kind: &'static str,
     pub explanation: String,
+    /// Its place among the run's anomalies (for the tour: "3 of 8").
+    pub index: usize,
 }
 
 pub struct Model {
@@ -197,6 +202,8 @@ pub struct Model {
     playing_a_step: bool,
     /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber.
     pub marks: Vec<Mark>,
+    /// Every anomaly of the whole run, known from the same copy: the feed lists them all, reached or not.
+    pub run_anomalies: Vec<Anomaly>,
 }
 
 impl Model {
@@ -254,8 +261,9 @@ impl Model {
             pause_on_anomaly: true,
             playing_a_step: false,
             marks: vec![],
+            run_anomalies: vec![],
         };
-        (model.end_ms, model.marks) = probe_run(&model.scenario);
+        model.foresee();
         model
     }
 
@@ -265,7 +273,7 @@ impl Model {
         // One engine at a time: a large scenario reserves its tables up front, so the old run goes before
         // the probe, and the probe before the new run.
         self.engine = Engine::placeholder();
-        (self.end_ms, self.marks) = probe_run(&scenario);
+        self.foresee_run(&scenario);
         self.engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
         self.engine.set_budget(self.lane_budget());
         self.scenario = scenario;
@@ -352,6 +360,8 @@ impl Model {
             Action::Inject(action) => self.inject(action),
             Action::Edit(edit) => self.edit(edit),
             Action::FocusAnomaly(i) => self.focus_anomaly(i),
+            Action::NextAnomaly => self.tour_step(true),
+            Action::PreviousAnomaly => self.tour_step(false),
         }
         if self.notice.is_some() && self.notice != notice_before {
             // A new notice is the latest word: it takes the caption's place.
@@ -366,18 +376,46 @@ impl Model {
         self.focus = None;
     }
 
-    /// Clicking an anomaly: jump to its moment, open its message's journey and highlight the consumers in
-    /// its causal chain.
+    /// Clicking an anomaly, reached or still ahead: jump to its moment, open its message's journey and
+    /// light its causal chain. The feed keeps listing the whole run's anomalies.
     fn focus_anomaly(&mut self, i: usize) {
-        let Some(focus) = self.focus_of(i) else { return };
+        let known = self.run_anomalies.get(i).or_else(|| self.engine.anomalies().get(i));
+        let Some(at_ms) = known.map(|a| a.at_ms) else { return };
         self.playing = false;
-        if focus.at_ms < self.engine.now() {
-            self.replay_to(focus.at_ms);
+        self.stop_running_to_end();
+        if at_ms < self.engine.now() {
+            self.replay_to(at_ms);
         } else {
-            self.engine.run_until(focus.at_ms);
+            self.engine.run_until(at_ms);
         }
+        if self.engine.anomalies().len() <= i {
+            // A loss is found when the run ends.
+            self.fast_forward(END_PROBE_EVENTS);
+        }
+        let Some(focus) = self.focus_of(i) else { return };
+        self.caption = Some(format!("Anomaly {} of {}: {} of #{}.", i + 1, self.tour_len(), focus.kind, focus.message));
         self.selection = Some(Selection::Message(focus.message));
         self.focus = Some(focus);
+    }
+
+    /// How many anomalies the tour has: the whole run's (or those reached, past what the copy could see).
+    pub fn tour_len(&self) -> usize {
+        self.run_anomalies.len().max(self.engine.anomalies().len())
+    }
+
+    /// The next (`forward`) or previous anomaly of the tour, from the one shown or from the moment on
+    /// screen.
+    fn tour_step(&mut self, forward: bool) {
+        let reached = self.engine.anomalies().len();
+        let next = match (self.focus.as_ref().map(|f| f.index), forward) {
+            (Some(i), true) => i + 1,
+            (Some(i), false) => i.wrapping_sub(1),
+            (None, true) => reached,
+            (None, false) => reached.wrapping_sub(1),
+        };
+        if next < self.tour_len() {
+            self.focus_anomaly(next);
+        }
     }
 }
 
@@ -396,7 +434,18 @@ impl Model {
             chain_line,
             kind,
             explanation: a.explanation.clone(),
+            index: i,
         })
+    }
+
+    fn foresee(&mut self) {
+        let scenario = self.scenario.clone();
+        self.foresee_run(&scenario);
+    }
+
+    fn foresee_run(&mut self, scenario: &Scenario) {
+        let foresight = probe_run(scenario);
+        (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }
 }
 

@@ -47,10 +47,19 @@ pub struct Mark {
 /// At most this many marks on the scrubber (the first ones): beyond them a mark per pixel says nothing.
 const MAX_MARKS: usize = 200;
 
-/// How long the run is, and its marks: every scripted fault and anomaly, in time order, from a copy
-/// run to its end (bounded).
-pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
-    let Some(probe) = probe(scenario, None) else { return (scenario.until_ms, vec![]) };
+/// What a copy of the run, played to its end (bounded), tells the page in advance.
+pub(super) struct Foresight {
+    pub end_ms: SimTime,
+    /// Every scripted fault and anomaly, in time order: the scrubber's marks.
+    pub marks: Vec<Mark>,
+    /// Every anomaly of the whole run (as many as the engine keeps): the anomaly tour.
+    pub anomalies: Vec<Anomaly>,
+}
+
+pub(super) fn probe_run(scenario: &Scenario) -> Foresight {
+    let Some(probe) = probe(scenario, None) else {
+        return Foresight { end_ms: scenario.until_ms, marks: vec![], anomalies: vec![] };
+    };
     let end = run_end(&probe, scenario);
     let faults = scenario.faults.scripted.iter().map(|f| Mark {
         at_ms: f.at_ms,
@@ -70,7 +79,7 @@ pub(super) fn probe_run(scenario: &Scenario) -> (SimTime, Vec<Mark>) {
     let mut marks: Vec<Mark> = faults.chain(anomalies).collect();
     marks.sort_by_key(|m| m.at_ms);
     marks.truncate(MAX_MARKS);
-    (end, marks)
+    Foresight { end_ms: end, marks, anomalies: probe.anomalies().to_vec() }
 }
 
 /// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`): what

@@ -500,6 +500,34 @@ fn focusing_an_anomaly_jumps_to_it_and_opens_its_message() {
 }
 
 #[test]
+fn the_anomaly_tour_lists_the_whole_run_and_goes_back_and_forth_without_losing_it() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(6));
+    let all = m.run_anomalies.clone();
+    assert!(all.len() >= 4, "{} anomalies", all.len());
+    assert_eq!(m.engine.anomalies().len(), 0, "nothing has run yet, and the tour knows them all");
+    // The last one, from t = 0: the run goes forward to it (a loss is found at the end).
+    let last = all.len() - 1;
+    m.update(Action::FocusAnomaly(last));
+    assert_eq!(m.focus.as_ref().map(|f| f.index), Some(last));
+    assert_eq!(m.focus.as_ref().map(|f| f.explanation.clone()), Some(all[last].explanation.clone()));
+    // The first one: back in time, and the tour still has every anomaly.
+    m.update(Action::FocusAnomaly(0));
+    assert_eq!(m.engine.now(), all[0].at_ms);
+    assert_eq!(m.tour_len(), all.len());
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with(&format!("Anomaly 1 of {}", all.len()))));
+    m.update(Action::NextAnomaly);
+    assert_eq!(m.focus.as_ref().map(|f| (f.index, f.message)), Some((1, all[1].message_id)));
+    m.update(Action::PreviousAnomaly);
+    m.update(Action::PreviousAnomaly);
+    assert_eq!(m.focus.as_ref().map(|f| f.index), Some(0), "there is nothing before the first");
+    // From a moment with nothing shown, the next one is the first still ahead.
+    m.update(Action::ClearSelection);
+    m.update(Action::NextAnomaly);
+    assert_eq!(m.focus.as_ref().map(|f| f.index), Some(1));
+}
+
+#[test]
 fn play_skips_empty_time_and_shows_the_final_losses_of_preset_9_within_40_seconds() {
     // At-most-once: the losses are final only when the run is over, after the healing phase; play must not
     // make the room sit through its empty minutes.
