@@ -63,12 +63,14 @@ fn links_from_every_link_format_still_open_at_the_same_moment() {
         for e in &mut entries {
             let (now, events, hash, error) = open(&e.link);
             assert_eq!(error, None, "{file} {}", e.name);
-            assert_eq!((now, events), (e.at_ms, e.events), "{file} {}: the same moment", e.name);
-            if bless && hash != e.trace_hash {
-                e.trace_hash = hash;
+            assert_eq!(now, e.at_ms, "{file} {}: the same moment", e.name);
+            // An intended change of the engine may run a different number of events by that moment.
+            if !bless {
+                let same = (events, hash.as_str()) == (e.events, e.trace_hash.as_str());
+                assert!(same, "{file} {}: the same run (BLESS=1 after an intended change)", e.name);
+            } else if (events, hash.as_str()) != (e.events, e.trace_hash.as_str()) {
+                (e.trace_hash, e.events) = (hash, events);
                 changed = true;
-            } else {
-                assert_eq!(hash, e.trace_hash, "{file} {}: the same run (BLESS=1 after an intended change)", e.name);
             }
         }
         if changed {
@@ -79,7 +81,7 @@ fn links_from_every_link_format_still_open_at_the_same_moment() {
 
 fn write(path: &str, entries: &[Entry]) {
     let mut out = String::from(
-        "# Links written by this link format. Never edit a link; BLESS=1 may update the trace hashes.\n\
+        "# Links written by this link format. Never edit a link; BLESS=1 may update the trace hashes and event counts.\n\
          # name\tat_ms\tevents\ttrace hash\tlink\n",
     );
     for e in entries {

@@ -881,8 +881,8 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     // A read_committed reader never reads past an open transaction, and never reads an aborted record.
     let mut e = brokerscope::engine::Engine::new(stage_scenario(true, Isolation::ReadCommitted, None)).unwrap();
     e.run_to_end();
-    let billing = e.groups().iter().position(|g| g.spec.name == "billing").unwrap() as u16;
-    let sub = e.groups()[billing as usize].sub;
+    let billing = e.groups().iter().position(|g| g.spec.name == "billing").unwrap();
+    let sub = e.groups()[billing].sub;
     let aborted = e.trace().events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
     for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && e.consumers()[d.consumer].sub == sub) {
@@ -894,4 +894,33 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
         });
         assert!(committed_at.is_some_and(|ev| ev.at_ms <= d.at_ms), "read before its transaction committed");
     }
+}
+
+/// A handler's time is its processing plus one round trip to its idempotency store for each check and
+/// each record, and nothing else: a worker that spends exactly 105 ms a message (100 ms of processing,
+/// and 5 ms for the ReceiveMessage that brings the next one) fed one every 105 ms keeps up (ρ = 1, D/D/1:
+/// no message ever waits), so every latency is the same. The store's round trip is a setting
+/// (`handler.store_ms`, 1 ms by default); a check-then-act handler pays it twice a message.
+#[test]
+fn a_handler_takes_its_processing_and_its_store_round_trips_and_nothing_more() {
+    let latencies = |strategy: Strategy, store_ms: u64| {
+        let mut s = queue_scenario(QueueKind::Standard, SinkKind::DbUpsert, strategy);
+        s.queues[0].consumers.truncate(1);
+        s.queues[0].visibility_timeout_ms = 60_000;
+        s.queues[0].handler.processing = Processing::Fixed { ms: 100 };
+        s.queues[0].handler.store_ms = store_ms;
+        s.producers[0].rate = Rate::Fixed { interval_ms: 105 };
+        s.until_ms = 60 * 105 + 1;
+        let (_, r) = run(&s);
+        assert_eq!(r.effected, 60);
+        (r.latency_ms.p50, r.latency_ms.max)
+    };
+    let (p50, max) = latencies(Strategy::None, 1);
+    assert_eq!(p50, max, "no store: no message waits behind another");
+    assert_eq!(latencies(Strategy::CheckThenAct, 0), (p50, max), "a store that answers at once costs nothing");
+    // Two round trips of 3 ms a message: 111 ms a message arriving every 105 ms, so each message waits
+    // 6 ms longer than the one before it (and the check's 3 ms also comes before each effect).
+    let (p50_slow, max_slow) = latencies(Strategy::CheckThenAct, 3);
+    assert_eq!(p50_slow, p50 + 3 + 29 * 6, "the median (30th) message waits 6 ms for each of the 29 before it");
+    assert_eq!(max_slow, p50 + 3 + 59 * 6);
 }

@@ -19,7 +19,7 @@ fn main() {
     let r = run(mm1(mm1_messages));
     let secs = start.elapsed().as_secs_f64();
     println!(
-        "bench mm1 native: {} messages in {secs:.3} s = {:.0} messages/s, {:.0} events/s; mean time in system {:.3} s (theory 10 s; 10.1 s with the 1 ms record step); trace {}",
+        "bench mm1 native: {} messages in {secs:.3} s = {:.0} messages/s, {:.0} events/s; mean time in system {:.3} s (theory 10 s); trace {}",
         r.messages,
         r.messages as f64 / secs,
         r.events as f64 / secs,

@@ -2,7 +2,6 @@
 use super::*;
 
 /// Time one idempotency-store or database round trip takes inside a handler.
-pub(super) const STORE_MS: u64 = 1;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Active {
@@ -141,7 +140,7 @@ impl Engine {
         }
         let processing = self.consumers[c].slots[slot as usize].map_or(0, |a| a.processing_ms);
         if self.has_check(sub) {
-            self.schedule_step(c, slot, Step::Check, self.now + STORE_MS);
+            self.schedule_step(c, slot, Step::Check, self.now + self.subs[sub].handler.store_ms);
         } else {
             self.schedule_step(c, slot, Step::Effect, self.now + processing);
         }
@@ -230,7 +229,7 @@ impl Engine {
         }
         if seen {
             self.deliveries[d].outcome = Outcome::Suppressed;
-            self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
+            self.schedule_step(c, slot, Step::Finish, self.now);
         } else {
             self.schedule_step(c, slot, Step::Effect, self.now + active.processing_ms);
         }
@@ -266,8 +265,12 @@ impl Engine {
                 a.effect_applied = true;
             }
         }
-        let next = if self.has_record(sub) { Step::Record } else { Step::Finish };
-        self.schedule_step(c, slot, next, self.now + STORE_MS);
+        // The effect's time is in its processing; a record's write takes one round trip to the store.
+        if self.has_record(sub) {
+            self.schedule_step(c, slot, Step::Record, self.now + self.subs[sub].handler.store_ms);
+        } else {
+            self.schedule_step(c, slot, Step::Finish, self.now);
+        }
         true
     }
 
@@ -302,7 +305,7 @@ impl Engine {
         self.store_set(sub, m, d);
         let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
         self.emit(What::Recorded { consumer: c }, Some(m), attempt, cause);
-        self.schedule_step(c, slot, Step::Finish, self.now + STORE_MS);
+        self.schedule_step(c, slot, Step::Finish, self.now);
         true
     }
 

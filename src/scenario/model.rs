@@ -268,6 +268,19 @@ pub struct Handler {
     pub strategy: Strategy,
     /// Entries of the idempotency store expire after this (None: never). Redis `SET … EX`, a dedupe window.
     pub store_ttl_ms: Option<u64>,
+    /// One round trip to the idempotency store: a check's read and a record's write each take this. A
+    /// handler whose strategy keeps no store (none, an idempotency key the sink honours, an inbox in the
+    /// sink's database) never waits for it.
+    #[serde(skip_serializing_if = "Handler::store_ms_is_default")]
+    pub store_ms: u64,
+}
+
+impl Handler {
+    pub const DEFAULT_STORE_MS: u64 = 1;
+
+    fn store_ms_is_default(ms: &u64) -> bool {
+        *ms == Self::DEFAULT_STORE_MS
+    }
 }
 
 impl Default for Handler {
@@ -277,6 +290,7 @@ impl Default for Handler {
             processing: Processing::Fixed { ms: 50 },
             strategy: Strategy::None,
             store_ttl_ms: None,
+            store_ms: Handler::DEFAULT_STORE_MS,
         }
     }
 }

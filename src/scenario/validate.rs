@@ -394,6 +394,7 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             c.fail(format!("{at}.sink"), format!("no sink is named '{}'", h.sink));
         }
         c.processing(&format!("{at}.processing"), &h.processing);
+        c.range_u64(&format!("{at}.store_ms"), h.store_ms, 0, MAX_DURATION_MS);
         if let Some(ttl) = h.store_ttl_ms {
             c.range_u64(&format!("{at}.store_ttl_ms"), ttl, 1, MAX_UNTIL_MS);
         }

@@ -34,6 +34,7 @@ pub fn topic_scenario(commit: CommitPolicy, sink: SinkKind, strategy: Strategy) 
                 processing: Processing::Fixed { ms: 30 },
                 strategy,
                 store_ttl_ms: None,
+                store_ms: Handler::DEFAULT_STORE_MS,
             },
             ..Group::default()
         }],
@@ -72,6 +73,7 @@ pub fn queue_scenario(kind: QueueKind, sink: SinkKind, strategy: Strategy) -> Sc
                 processing: Processing::Fixed { ms: 30 },
                 strategy,
                 store_ttl_ms: None,
+                store_ms: Handler::DEFAULT_STORE_MS,
             },
             ..Queue::default()
         }],

@@ -53,6 +53,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
         ),
         strategy: pick(rng, &strategies),
         store_ttl_ms: if rng.chance(0.3) { Some(rng.range_inclusive(50, 2_000)) } else { None },
+        store_ms: Handler::DEFAULT_STORE_MS,
     };
     let mut names = |rng: &mut SimRng| {
         let n = rng.range_inclusive(1, 3);
