@@ -232,6 +232,24 @@ impl Check {
             self.fail(path, format!("the name '{name}' is used twice"));
         }
     }
+
+    /// A group's or a queue's handler (`stage`: a consume→transform→produce stage, which may have no sink).
+    fn handler(&mut self, at: &str, h: &Handler, stage: bool, sinks: &BTreeSet<&str>) {
+        if stage && h.sink.is_empty() {
+            // A pure transform stage: its only effect is the record it produces.
+            if matches!(h.strategy, Strategy::TransactionalInbox | Strategy::IdempotencyKey) {
+                self.fail(format!("{at}.strategy"), "this strategy guards a sink, and this stage has none");
+            }
+        } else if !sinks.contains(h.sink.as_str()) {
+            self.fail(format!("{at}.sink"), format!("no sink is named '{}'", h.sink));
+        }
+        self.processing(&format!("{at}.processing"), &h.processing);
+        self.range_u64(&format!("{at}.store_ms"), h.store_ms, 0, MAX_DURATION_MS);
+        if let Some(ttl) = h.store_ttl_ms {
+            self.range_u64(&format!("{at}.store_ttl_ms"), ttl, 1, MAX_UNTIL_MS);
+        }
+    }
+
     fn processing(&mut self, path: &str, p: &Processing) {
         match *p {
             Processing::Fixed { ms } => self.range_u64(&format!("{path}.ms"), ms, 0, MAX_DURATION_MS),
@@ -275,9 +293,52 @@ pub fn validate(s: &Scenario) -> Result<(), ScenarioError> {
     }
 }
 
-/// The first problem in the scenario, in document order.
+/// The names a scenario's references may point at.
+struct Known<'a> {
+    topics: BTreeSet<&'a str>,
+    queues: BTreeSet<&'a str>,
+    sinks: BTreeSet<&'a str>,
+    exchanges: BTreeSet<&'a str>,
+}
+
+impl<'a> Known<'a> {
+    fn of(s: &'a Scenario) -> Known<'a> {
+        Known {
+            topics: s.topics.iter().map(|t| t.name.as_str()).collect(),
+            queues: s.queues.iter().map(|q| q.name.as_str()).collect(),
+            sinks: s.sinks.iter().map(|k| k.name.as_str()).collect(),
+            exchanges: s.exchanges.iter().map(|x| x.name.as_str()).collect(),
+        }
+    }
+}
+
+/// The first problem in the scenario, in document order (the sections are checked in that order).
 fn first_problem(s: &Scenario) -> Option<ScenarioError> {
     let mut c = Check { first: None };
+    check_top_level(&mut c, s);
+    if c.first.is_some() {
+        return c.first;
+    }
+    let known = Known::of(s);
+    // Entity names are unique across producers, topics, queues, exchanges, groups and sinks; consumer
+    // names across groups and queues.
+    let mut names = BTreeSet::new();
+    let mut consumer_names = BTreeSet::new();
+    check_producers(&mut c, s, &known, &mut names);
+    check_topics(&mut c, s, &mut names);
+    check_exchanges(&mut c, s, &known, &mut names);
+    check_queues(&mut c, s, &known, &mut names, &mut consumer_names);
+    check_groups(&mut c, s, &known, &mut names, &mut consumer_names);
+    for (i, k) in s.sinks.iter().enumerate() {
+        c.name(&format!("sinks[{i}].name"), &k.name, &mut names);
+    }
+    check_faults(&mut c, s);
+    check_scripted(&mut c, s, &known, &consumer_names);
+    c.first
+}
+
+/// The version, the clock, and how many entities of each kind (before anything is read per entity).
+fn check_top_level(c: &mut Check, s: &Scenario) {
     if s.version != FORMAT_VERSION {
         c.fail(
             "version",
@@ -287,11 +348,6 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
     c.range_u64("until_ms", s.until_ms, 1, MAX_UNTIL_MS);
     c.range_u64("network_latency_ms", s.network_latency_ms, 0, 60_000);
 
-    let mut names = BTreeSet::new();
-    let topics: BTreeSet<&str> = s.topics.iter().map(|t| t.name.as_str()).collect();
-    let queues: BTreeSet<&str> = s.queues.iter().map(|q| q.name.as_str()).collect();
-    let sinks: BTreeSet<&str> = s.sinks.iter().map(|k| k.name.as_str()).collect();
-    let exchanges: BTreeSet<&str> = s.exchanges.iter().map(|x| x.name.as_str()).collect();
     for (label, n) in [
         ("producers", s.producers.len()),
         ("topics", s.topics.len()),
@@ -304,13 +360,12 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             c.fail(label, format!("{n} entries: at most {MAX_ENTITIES}"));
         }
     }
-    if c.first.is_some() {
-        return c.first;
-    }
+}
 
+fn check_producers(c: &mut Check, s: &Scenario, known: &Known, names: &mut BTreeSet<String>) {
     for (i, p) in s.producers.iter().enumerate() {
         let at = format!("producers[{i}]");
-        c.name(&format!("{at}.name"), &p.name, &mut names);
+        c.name(&format!("{at}.name"), &p.name, names);
         if p.message.trim().is_empty() || p.message.chars().count() > MAX_NAME_CHARS || !plain_name(&p.message) {
             c.fail(format!("{at}.message"), "a message type name of 1 to 64 characters is required");
         }
@@ -318,7 +373,7 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             c.fail(format!("{at}.key_name"), "a key name of 1 to 64 characters is required (\"user\", \"order\")");
         }
         let target = p.target.as_str();
-        if !topics.contains(target) && !queues.contains(target) && !exchanges.contains(target) {
+        if !known.topics.contains(target) && !known.queues.contains(target) && !known.exchanges.contains(target) {
             c.fail(format!("{at}.target"), format!("no topic, queue or exchange is named '{}'", p.target));
         }
         if p.idempotent && p.acks == Acks::Zero {
@@ -359,9 +414,12 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             ),
         );
     }
+}
+
+fn check_topics(c: &mut Check, s: &Scenario, names: &mut BTreeSet<String>) {
     for (i, t) in s.topics.iter().enumerate() {
         let at = format!("topics[{i}]");
-        c.name(&format!("{at}.name"), &t.name, &mut names);
+        c.name(&format!("{at}.name"), &t.name, names);
         c.range_u64(&format!("{at}.partitions"), t.partitions as u64, 1, MAX_PARTITIONS as u64);
         if let Some(r) = t.retention_records {
             c.range_u64(&format!("{at}.retention_records"), r, 1, u32::MAX as u64);
@@ -370,38 +428,34 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             c.range_u64(&format!("{at}.retention_ms"), r, 1, MAX_UNTIL_MS);
         }
     }
+}
+
+fn check_exchanges(c: &mut Check, s: &Scenario, known: &Known, names: &mut BTreeSet<String>) {
     for (i, x) in s.exchanges.iter().enumerate() {
         let at = format!("exchanges[{i}]");
-        c.name(&format!("{at}.name"), &x.name, &mut names);
+        c.name(&format!("{at}.name"), &x.name, names);
         c.range_u64(&format!("{at}.queues"), x.queues.len() as u64, 1, MAX_ENTITIES as u64);
         let mut bound = BTreeSet::new();
         for (j, q) in x.queues.iter().enumerate() {
-            if !queues.contains(q.as_str()) {
+            if !known.queues.contains(q.as_str()) {
                 c.fail(format!("{at}.queues[{j}]"), format!("no queue is named '{q}'"));
             } else if !bound.insert(q.as_str()) {
                 c.fail(format!("{at}.queues[{j}]"), format!("'{q}' is bound twice"));
             }
         }
     }
-    let mut consumer_names = BTreeSet::new();
-    let check_handler = |c: &mut Check, at: &str, h: &Handler, stage: bool| {
-        if stage && h.sink.is_empty() {
-            // A pure transform stage: its only effect is the record it produces.
-            if matches!(h.strategy, Strategy::TransactionalInbox | Strategy::IdempotencyKey) {
-                c.fail(format!("{at}.strategy"), "this strategy guards a sink, and this stage has none");
-            }
-        } else if !sinks.contains(h.sink.as_str()) {
-            c.fail(format!("{at}.sink"), format!("no sink is named '{}'", h.sink));
-        }
-        c.processing(&format!("{at}.processing"), &h.processing);
-        c.range_u64(&format!("{at}.store_ms"), h.store_ms, 0, MAX_DURATION_MS);
-        if let Some(ttl) = h.store_ttl_ms {
-            c.range_u64(&format!("{at}.store_ttl_ms"), ttl, 1, MAX_UNTIL_MS);
-        }
-    };
+}
+
+fn check_queues(
+    c: &mut Check,
+    s: &Scenario,
+    known: &Known,
+    names: &mut BTreeSet<String>,
+    consumers: &mut BTreeSet<String>,
+) {
     for (i, q) in s.queues.iter().enumerate() {
         let at = format!("queues[{i}]");
-        c.name(&format!("{at}.name"), &q.name, &mut names);
+        c.name(&format!("{at}.name"), &q.name, names);
         c.range_u64(&format!("{at}.visibility_timeout_ms"), q.visibility_timeout_ms, 1, MAX_DURATION_MS);
         c.range_u64(&format!("{at}.max_receives"), q.max_receives as u64, 1, MAX_RECEIVES as u64);
         c.range_u64(&format!("{at}.dedup_window_ms"), q.dedup_window_ms, 0, MAX_UNTIL_MS);
@@ -415,19 +469,28 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
         }
         c.range_u64(&format!("{at}.consumers"), q.consumers.len() as u64, 1, MAX_MEMBERS as u64);
         for (j, name) in q.consumers.iter().enumerate() {
-            c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);
+            c.name(&format!("{at}.consumers[{j}]"), name, consumers);
         }
-        check_handler(&mut c, &format!("{at}.handler"), &q.handler, false);
+        c.handler(&format!("{at}.handler"), &q.handler, false, &known.sinks);
     }
+}
+
+fn check_groups(
+    c: &mut Check,
+    s: &Scenario,
+    known: &Known,
+    names: &mut BTreeSet<String>,
+    consumers: &mut BTreeSet<String>,
+) {
     for (i, g) in s.groups.iter().enumerate() {
         let at = format!("groups[{i}]");
-        c.name(&format!("{at}.name"), &g.name, &mut names);
-        if !topics.contains(g.topic.as_str()) {
+        c.name(&format!("{at}.name"), &g.name, names);
+        if !known.topics.contains(g.topic.as_str()) {
             c.fail(format!("{at}.topic"), format!("no topic is named '{}'", g.topic));
         }
         c.range_u64(&format!("{at}.consumers"), g.consumers.len() as u64, 1, MAX_MEMBERS as u64);
         for (j, name) in g.consumers.iter().enumerate() {
-            c.name(&format!("{at}.consumers[{j}]"), name, &mut consumer_names);
+            c.name(&format!("{at}.consumers[{j}]"), name, consumers);
         }
         if let CommitPolicy::Auto { interval_ms } = g.commit {
             c.range_u64(&format!("{at}.commit.interval_ms"), interval_ms, 1, MAX_DURATION_MS);
@@ -439,9 +502,9 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
         if let Some(n) = g.poison_skip_after {
             c.range_u64(&format!("{at}.poison_skip_after"), n as u64, 1, MAX_RECEIVES as u64);
         }
-        check_handler(&mut c, &format!("{at}.handler"), &g.handler, g.produce_to.is_some());
+        c.handler(&format!("{at}.handler"), &g.handler, g.produce_to.is_some(), &known.sinks);
         if let Some(out) = &g.produce_to {
-            if !topics.contains(out.as_str()) {
+            if !known.topics.contains(out.as_str()) {
                 c.fail(format!("{at}.produce_to"), format!("no topic is named '{out}'"));
             } else if stage_cycle(s, &g.topic, out) {
                 c.fail(
@@ -469,9 +532,10 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             c.fail(format!("{at}.handler.processing"), format!("processing ({slowest} ms) must be shorter than max_poll_interval_ms ({} ms), or the member is removed from the group on every record", g.max_poll_interval_ms));
         }
     }
-    for (i, k) in s.sinks.iter().enumerate() {
-        c.name(&format!("sinks[{i}].name"), &k.name, &mut names);
-    }
+}
+
+/// The fault probabilities and their settings.
+fn check_faults(c: &mut Check, s: &Scenario) {
     let f = &s.faults;
     for (field, p) in [
         ("lost_ack", f.lost_ack),
@@ -492,6 +556,11 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
     c.range_u64("faults.restart_after_ms", f.restart_after_ms, 1, MAX_DURATION_MS);
     c.range_u64("faults.slow_factor", f.slow_factor as u64, 1, 1_000);
     c.range_u64("faults.scripted", f.scripted.len() as u64, 0, MAX_SCRIPTED as u64);
+}
+
+/// Each scripted fault's moment and what it names.
+fn check_scripted(c: &mut Check, s: &Scenario, known: &Known, consumer_names: &BTreeSet<String>) {
+    let f = &s.faults;
     let producers: BTreeSet<&str> = s.producers.iter().map(|p| p.name.as_str()).collect();
     let groups: BTreeSet<&str> = s.groups.iter().map(|g| g.name.as_str()).collect();
     for (i, sf) in f.scripted.iter().enumerate() {
@@ -529,7 +598,7 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
                 c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS)
             }
             FaultAction::DuplicateNextDelivery { queue } => {
-                if !queues.contains(queue.as_str()) {
+                if !known.queues.contains(queue.as_str()) {
                     c.fail(format!("{at}.action.queue"), format!("no queue is named '{queue}'"));
                 }
             }
@@ -540,7 +609,6 @@ fn first_problem(s: &Scenario) -> Option<ScenarioError> {
             }
         }
     }
-    c.first
 }
 
 #[cfg(test)]
