@@ -47,19 +47,6 @@ pub enum Edit {
 
 /// Applies one in-place edit to a scenario; the result is validated when the engine is rebuilt.
 pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
-    fn get<'a, T>(list: &'a mut [T], i: usize, what: &str) -> Result<&'a mut T, String> {
-        list.get_mut(i).ok_or_else(|| format!("There is no {what} {}.", i + 1))
-    }
-    fn consumer_taken(s: &Scenario, name: &str) -> bool {
-        s.groups
-            .iter()
-            .flat_map(|g| g.consumers.iter())
-            .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
-            .any(|c| c == name)
-    }
-    fn fresh_name(s: &Scenario, prefix: &str) -> String {
-        (1..).map(|k| format!("{prefix}{k}")).find(|n| !consumer_taken(s, n)).unwrap_or_default()
-    }
     match *edit {
         Edit::GroupStrategy(i, strategy) => get(&mut s.groups, i, "group")?.handler.strategy = strategy,
         Edit::QueueStrategy(i, strategy) => get(&mut s.queues, i, "queue")?.handler.strategy = strategy,
@@ -109,60 +96,89 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
             copy.name = copy_name(&copy.name, |n| s.producers.iter().any(|p| p.name == n));
             s.producers.push(copy);
         }
-        Edit::RemoveProducer(i) => {
-            if s.producers.len() <= 1 {
-                return Err("A scenario needs at least one producer.".into());
-            }
-            let name = get(&mut s.producers, i, "producer")?.name.clone();
-            s.producers.remove(i);
-            s.faults.scripted.retain(|f| f.action.producer() != Some(name.as_str()));
-        }
-        Edit::CopyGroup(i) => {
-            let mut copy = get(&mut s.groups, i, "group")?.clone();
-            if copy.produce_to.is_some() {
-                return Err(format!(
-                    "{} is a stage (it produces to a topic): a copy would write every record twice. Copy a group with a side effect instead.",
-                    copy.name
-                ));
-            }
-            copy.name = copy_name(&copy.name, |n| s.groups.iter().any(|g| g.name == n));
-            let prefix = copy.name.chars().next().filter(char::is_ascii_alphabetic).unwrap_or('c');
-            let mut members: Vec<String> = vec![];
-            for _ in 0..copy.consumers.len() {
-                let name = (1..)
-                    .map(|k| format!("{prefix}{k}"))
-                    .find(|n| !members.contains(n) && !consumer_taken(s, n))
-                    .unwrap_or_default();
-                members.push(name);
-            }
-            copy.consumers = members;
-            if let Some(sink) = s.sinks.iter().find(|k| k.name == copy.handler.sink).cloned() {
-                let name = copy_name(&sink.name, |n| s.sinks.iter().any(|k| k.name == n));
-                copy.handler.sink = name.clone();
-                s.sinks.push(crate::scenario::model::Sink { name, ..sink });
-            }
-            s.groups.push(copy);
-        }
-        Edit::RemoveGroup(i) => {
-            let group = get(&mut s.groups, i, "group")?.clone();
-            s.groups.remove(i);
-            s.faults.scripted.retain(|f| match &f.action {
-                FaultAction::CrashConsumer { consumer, .. }
-                | FaultAction::SlowConsumer { consumer, .. }
-                | FaultAction::StopConsumer { consumer }
-                | FaultAction::StartConsumer { consumer } => !group.consumers.contains(consumer),
-                FaultAction::ResetGroup { group: name, .. } => *name != group.name,
-                _ => true,
-            });
-            let used = s.groups.iter().map(|g| &g.handler).chain(s.queues.iter().map(|q| &q.handler));
-            if !used.into_iter().any(|h| h.sink == group.handler.sink) {
-                s.sinks.retain(|k| k.name != group.handler.sink);
-            }
-        }
+        Edit::RemoveProducer(i) => remove_producer(s, i)?,
+        Edit::CopyGroup(i) => copy_group(s, i)?,
+        Edit::RemoveGroup(i) => remove_group(s, i)?,
         Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
         Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
         Edit::LostSendPercent(p) => s.faults.lost_send = percent(p)?,
         Edit::ProducerCrashPercent(p) => s.faults.producer_crash = percent(p)?,
+    }
+    Ok(())
+}
+
+fn get<'a, T>(list: &'a mut [T], i: usize, what: &str) -> Result<&'a mut T, String> {
+    list.get_mut(i).ok_or_else(|| format!("There is no {what} {}.", i + 1))
+}
+
+fn consumer_taken(s: &Scenario, name: &str) -> bool {
+    s.groups
+        .iter()
+        .flat_map(|g| g.consumers.iter())
+        .chain(s.queues.iter().flat_map(|q| q.consumers.iter()))
+        .any(|c| c == name)
+}
+
+/// The first consumer name `prefix1`, `prefix2`, … no group or queue uses.
+fn fresh_name(s: &Scenario, prefix: &str) -> String {
+    (1..).map(|k| format!("{prefix}{k}")).find(|n| !consumer_taken(s, n)).unwrap_or_default()
+}
+
+/// Removes a producer and the scripted faults that name it (a scenario keeps at least one).
+fn remove_producer(s: &mut Scenario, i: usize) -> Result<(), String> {
+    if s.producers.len() <= 1 {
+        return Err("A scenario needs at least one producer.".into());
+    }
+    let name = get(&mut s.producers, i, "producer")?.name.clone();
+    s.producers.remove(i);
+    s.faults.scripted.retain(|f| f.action.producer() != Some(name.as_str()));
+    Ok(())
+}
+
+/// A copy of a group with a side effect: new member names, and a sink of its own.
+fn copy_group(s: &mut Scenario, i: usize) -> Result<(), String> {
+    let mut copy = get(&mut s.groups, i, "group")?.clone();
+    if copy.produce_to.is_some() {
+        return Err(format!(
+            "{} is a stage (it produces to a topic): a copy would write every record twice. Copy a group with a side effect instead.",
+            copy.name
+        ));
+    }
+    copy.name = copy_name(&copy.name, |n| s.groups.iter().any(|g| g.name == n));
+    let prefix = copy.name.chars().next().filter(char::is_ascii_alphabetic).unwrap_or('c');
+    let mut members: Vec<String> = vec![];
+    for _ in 0..copy.consumers.len() {
+        let name = (1..)
+            .map(|k| format!("{prefix}{k}"))
+            .find(|n| !members.contains(n) && !consumer_taken(s, n))
+            .unwrap_or_default();
+        members.push(name);
+    }
+    copy.consumers = members;
+    if let Some(sink) = s.sinks.iter().find(|k| k.name == copy.handler.sink).cloned() {
+        let name = copy_name(&sink.name, |n| s.sinks.iter().any(|k| k.name == n));
+        copy.handler.sink = name.clone();
+        s.sinks.push(crate::scenario::model::Sink { name, ..sink });
+    }
+    s.groups.push(copy);
+    Ok(())
+}
+
+/// Removes a group, the scripted faults that name it or its members, and its sink if nothing else uses it.
+fn remove_group(s: &mut Scenario, i: usize) -> Result<(), String> {
+    let group = get(&mut s.groups, i, "group")?.clone();
+    s.groups.remove(i);
+    s.faults.scripted.retain(|f| match &f.action {
+        FaultAction::CrashConsumer { consumer, .. }
+        | FaultAction::SlowConsumer { consumer, .. }
+        | FaultAction::StopConsumer { consumer }
+        | FaultAction::StartConsumer { consumer } => !group.consumers.contains(consumer),
+        FaultAction::ResetGroup { group: name, .. } => *name != group.name,
+        _ => true,
+    });
+    let used = s.groups.iter().map(|g| &g.handler).chain(s.queues.iter().map(|q| &q.handler));
+    if !used.into_iter().any(|h| h.sink == group.handler.sink) {
+        s.sinks.retain(|k| k.name != group.handler.sink);
     }
     Ok(())
 }
