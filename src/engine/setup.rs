@@ -3,6 +3,10 @@ use super::*;
 
 /// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
 pub(super) const RESERVE_ROWS_MAX: usize = 1 << 22;
+/// The deliveries table may reserve up to this many: the validator's largest scenarios (6 M messages ×
+/// subscribers) fit without the table doubling mid-run (which held its old and new rows at once, and
+/// copied 256 MiB in one go, freezing the page for up to 2.6 s).
+const RESERVE_DELIVERY_ROWS_MAX: usize = 7 << 20;
 
 pub(super) fn sink_index(s: &Scenario, name: &str) -> SinkId {
     s.sinks.iter().position(|k| k.name == name).map_or(SinkId::NONE, SinkId::at)
@@ -245,18 +249,17 @@ impl Engine {
     /// reservation just leaves growth to the pushes.
     pub(super) fn reserve_for_run(&mut self) {
         let produced: usize = self.scenario.producers.iter().map(|p| p.count as usize).sum();
-        let mut rows = produced.min(RESERVE_ROWS_MAX);
         // A log of unlimited retention keeps every message it holds (`fold_history`); otherwise old rows
         // are folded and the tables stay near twice the history kept (beyond what is still in use).
         let logs_forget =
             self.scenario.topics.iter().all(|t| t.retention_records.is_some() || t.retention_ms.is_some());
-        if logs_forget {
-            let window = self.history_messages as usize * 2;
-            rows = rows.min(window + window / 4);
-        }
+        let window = self.history_messages as usize * 2;
+        let kept = if logs_forget { produced.min(window + window / 4) } else { produced };
+        let rows = kept.min(RESERVE_ROWS_MAX);
         let _ = self.messages.try_reserve_exact(rows);
         // Every subscriber may receive every message, some more than once (crashes, redelivery).
-        let deliveries = rows.saturating_mul(self.subs.len()).saturating_add(rows / 8).min(RESERVE_ROWS_MAX);
+        let owed = kept.saturating_mul(self.subs.len());
+        let deliveries = owed.saturating_add(owed / 16).min(RESERVE_DELIVERY_ROWS_MAX);
         let _ = self.deliveries.try_reserve_exact(deliveries);
         for sub in &mut self.subs {
             // Indexed by message id, and ids start at 1: one row more, or the last message doubled the table.
