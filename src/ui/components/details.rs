@@ -214,7 +214,7 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
 fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: ConsumerId) -> Html {
     let Some(cons) = e.consumers().get(c.index()) else { return html! {} };
     let name = cons.name.clone();
-    let lines = handler_code(e, c.0);
+    let lines = handler_code(e, c);
     let status = if cons.stopped {
         "stopped".to_string()
     } else if !cons.alive {
