@@ -93,15 +93,14 @@ impl Engine {
     /// `Delivered`), or the scripted fault.
     #[inline(never)]
     pub(super) fn crash(&mut self, c: ConsumerId, step: Option<CrashPoint>, cause: Option<u64>) -> bool {
-        let ci = c.index();
-        if !self.consumers[ci].alive {
+        if !self.consumers[c].alive {
             return false;
         }
         self.counters.crashes += 1;
         let seq = self.emit(What::Crashed { consumer: c, step }, None, 0, cause);
-        self.consumers[ci].crashed_seq = Some(seq);
-        let role = self.consumers[ci].role;
-        let slots: Vec<Active> = self.consumers[ci].slots.iter_mut().filter_map(|s| s.take()).collect();
+        self.consumers[c].crashed_seq = Some(seq);
+        let role = self.consumers[c].role;
+        let slots: Vec<Active> = self.consumers[c].slots.iter_mut().filter_map(|s| s.take()).collect();
         for a in &slots {
             self.end_in_crash(c, a);
             // A crash set off by one message (its armed step) ends every other one in the process too.
@@ -113,7 +112,7 @@ impl Engine {
         if let Role::Member { group } = role {
             self.member_crashed(c, group, slots.first());
         }
-        let cons = &mut self.consumers[ci];
+        let cons = &mut self.consumers[c];
         cons.alive = false;
         cons.epoch += 1;
         cons.batch.clear();
@@ -156,21 +155,20 @@ impl Engine {
     /// offsets, and whatever was committed but not yet processed (commit before processing) is lost.
     /// `first`: the delivery it was handling, if any.
     fn member_crashed(&mut self, c: ConsumerId, g: GroupId, first: Option<&Active>) {
-        let (ci, gi) = (c.index(), g.index());
-        for p in 0..self.groups[gi].assignment.len() {
-            if self.groups[gi].assignment[p] == Some(c) {
-                let part = &self.topics[self.groups[gi].topic.index()].partitions[p];
-                self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(part.start_offset);
+        for p in 0..self.groups[g].assignment.len() {
+            if self.groups[g].assignment[p] == Some(c) {
+                let part = &self.topics[self.groups[g].topic.index()].partitions[p];
+                self.groups[g].position[p] = self.groups[g].committed[p].unwrap_or(part.start_offset);
             }
         }
         let first_unprocessed = first.map(|a| match self.deliveries[a.delivery].source() {
             DeliverySource::Record { offset, .. } => offset,
             DeliverySource::Entry { .. } => 0,
         });
-        let p = self.consumers[ci].batch_partition;
+        let p = self.consumers[c].batch_partition;
         if let (Some(from), Some(committed)) = (
-            first_unprocessed.or(self.consumers[ci].batch.front().map(|(o, _)| *o)),
-            self.groups[gi].committed[p as usize],
+            first_unprocessed.or(self.consumers[c].batch.front().map(|(o, _)| *o)),
+            self.groups[g].committed[p as usize],
         ) {
             let d = first.map_or(0, |a| a.delivery);
             self.note_loss_in_range(g, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
@@ -225,8 +223,7 @@ impl Engine {
     #[cold]
     #[inline(never)]
     pub(super) fn stop_consumer(&mut self, c: ConsumerId, cause: u64) {
-        let ci = c.index();
-        let cons = &mut self.consumers[ci];
+        let cons = &mut self.consumers[c];
         if cons.stopped || cons.stopping {
             return;
         }

@@ -29,9 +29,8 @@ pub struct GroupState {
 
 impl Engine {
     pub(super) fn note_loss_in_range(&mut self, g: GroupId, partition: u32, from: u64, to: u64, reason: LossReason) {
-        let gi = g.index();
-        let t = self.groups[gi].topic.index();
-        let sub = self.groups[gi].sub.index();
+        let t = self.groups[g].topic.index();
+        let sub = self.groups[g].sub.index();
         for offset in from..to {
             if let Some(r) = self.topics[t].partitions[partition as usize].get(offset) {
                 self.subs[sub].note_loss(r.message, reason);
@@ -42,10 +41,9 @@ impl Engine {
     /// Commits `offset` for `partition`; `cause` is the trace position of what led to it (a processed
     /// delivery, a skipped poison record), `None` for a timer's or a batch's commit.
     pub(super) fn commit(&mut self, c: ConsumerId, g: GroupId, partition: u32, offset: u64, cause: Option<u64>) {
-        let gi = g.index();
-        let owner_ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
+        let owner_ok = self.groups[g].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
         if owner_ok {
-            let committed = &mut self.groups[gi].committed[partition as usize];
+            let committed = &mut self.groups[g].committed[partition as usize];
             if *committed != Some(offset) {
                 *committed = Some(offset);
                 self.emit(What::Committed { consumer: c, partition, offset }, None, 0, cause);
@@ -60,57 +58,55 @@ impl Engine {
     /// or parks until an append wakes it (long polling).
     #[inline(never)]
     pub(super) fn member_poll(&mut self, c: ConsumerId, g: GroupId) -> bool {
-        let (ci, gi) = (c.index(), g.index());
-        if !self.groups[gi].joined || self.consumers[ci].slots[0].is_some() {
+        if !self.groups[g].joined || self.consumers[c].slots[0].is_some() {
             return false;
         }
-        if self.consumers[ci].removed_slow {
+        if self.consumers[c].removed_slow {
             // A member removed for being slow rejoins at its next poll.
-            let cons = &mut self.consumers[ci];
+            let cons = &mut self.consumers[c];
             cons.removed_slow = false;
             cons.in_group = true;
             cons.batch.clear();
             self.trigger_rebalance(g, None);
             return true;
         }
-        if !self.consumers[ci].in_group {
+        if !self.consumers[c].in_group {
             return false;
         }
-        if self.consumers[ci].stopping {
+        if self.consumers[c].stopping {
             return self.leave_group(c, g);
         }
-        if self.groups[gi].rebalancing {
-            self.consumers[ci].batch.clear();
+        if self.groups[g].rebalancing {
+            self.consumers[c].batch.clear();
             self.try_complete_rebalance(g);
             return true;
         }
         self.auto_commit_if_due(c, g);
-        let partitions = self.groups[gi].assignment.len() as u32;
-        let start_at = self.consumers[ci].next_partition;
+        let partitions = self.groups[g].assignment.len() as u32;
+        let start_at = self.consumers[c].next_partition;
         for k in 0..partitions {
             let p = (start_at + k) % partitions;
-            if self.groups[gi].assignment[p as usize] == Some(c)
-                && !self.groups[gi].blocked[p as usize]
+            if self.groups[g].assignment[p as usize] == Some(c)
+                && !self.groups[g].blocked[p as usize]
                 && self.fetch(c, g, p)
             {
                 return true;
             }
         }
-        self.consumers[ci].parked = true;
+        self.consumers[c].parked = true;
         false
     }
 
     /// Auto-commit runs inside poll: every `interval_ms` it commits what the previous polls returned (all
     /// processed by now).
     fn auto_commit_if_due(&mut self, c: ConsumerId, g: GroupId) {
-        let gi = g.index();
-        let CommitPolicy::Auto { interval_ms } = self.groups[gi].spec.commit else { return };
-        for p in 0..self.groups[gi].assignment.len() {
-            if self.groups[gi].assignment[p] == Some(c)
-                && self.now.saturating_sub(self.groups[gi].last_auto_commit[p]) >= interval_ms
+        let CommitPolicy::Auto { interval_ms } = self.groups[g].spec.commit else { return };
+        for p in 0..self.groups[g].assignment.len() {
+            if self.groups[g].assignment[p] == Some(c)
+                && self.now.saturating_sub(self.groups[g].last_auto_commit[p]) >= interval_ms
             {
-                self.groups[gi].last_auto_commit[p] = self.now;
-                let offset = self.groups[gi].position[p];
+                self.groups[g].last_auto_commit[p] = self.now;
+                let offset = self.groups[g].position[p];
                 self.commit(c, g, p as u32, offset, None);
             }
         }
@@ -120,10 +116,10 @@ impl Engine {
     /// false when there is nothing to read. A commit before processing commits the batch now, and the
     /// poll timeout (`max_poll_interval_ms`) starts.
     fn fetch(&mut self, c: ConsumerId, g: GroupId, p: u32) -> bool {
-        let (ci, gi, pu) = (c.index(), g.index(), p as usize);
-        let t = self.groups[gi].topic.index();
+        let pu = p as usize;
+        let t = self.groups[g].topic.index();
         let pos = self.position_within_log(g, p);
-        let read_committed = self.groups[gi].spec.isolation == Isolation::ReadCommitted;
+        let read_committed = self.groups[g].spec.isolation == Isolation::ReadCommitted;
         let part = &self.topics[t].partitions[pu];
         let end = if read_committed {
             // read_committed reads only up to the last stable offset: the first record of an open transaction.
@@ -136,9 +132,9 @@ impl Engine {
         if pos >= end {
             return false;
         }
-        let n = (end - pos).min(self.groups[gi].spec.batch_size as u64);
-        let partitions = self.groups[gi].assignment.len() as u32;
-        let cons = &mut self.consumers[ci];
+        let n = (end - pos).min(self.groups[g].spec.batch_size as u64);
+        let partitions = self.groups[g].assignment.len() as u32;
+        let cons = &mut self.consumers[c];
         // Refilled in place, so a poll allocates nothing.
         cons.batch.clear();
         cons.batch.extend(
@@ -150,12 +146,12 @@ impl Engine {
         cons.next_partition = (p + 1) % partitions;
         cons.poll_seq += 1;
         let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
-        self.groups[gi].position[pu] = pos + n;
-        if self.groups[gi].spec.commit == CommitPolicy::BeforeProcessing {
+        self.groups[g].position[pu] = pos + n;
+        if self.groups[g].spec.commit == CommitPolicy::BeforeProcessing {
             self.commit(c, g, p, pos + n, None);
         }
         self.warm_batch(c);
-        let max_poll = self.groups[gi].spec.max_poll_interval_ms;
+        let max_poll = self.groups[g].spec.max_poll_interval_ms;
         self.scheduler.schedule_in_lane(
             Lane::PollTimeout(g).index(),
             self.now + max_poll,
@@ -168,21 +164,20 @@ impl Engine {
     /// The member's position in partition `p`, moved by `auto_offset_reset` when retention deleted the
     /// records under it (`latest` jumps over records that still exist).
     fn position_within_log(&mut self, g: GroupId, p: u32) -> u64 {
-        let gi = g.index();
-        let part = &self.topics[self.groups[gi].topic.index()].partitions[p as usize];
+        let part = &self.topics[self.groups[g].topic.index()].partitions[p as usize];
         let (start, end) = (part.start_offset, part.end_offset());
-        let pos = self.groups[gi].position[p as usize];
+        let pos = self.groups[g].position[p as usize];
         if pos >= start {
             return pos;
         }
-        let to = match self.groups[gi].spec.offset_reset {
+        let to = match self.groups[g].spec.offset_reset {
             OffsetReset::Earliest => start,
             OffsetReset::Latest => end,
         };
         let what = What::OffsetReset { group: g, partition: p, from: pos, to, scripted: false };
         self.emit(what, None, 0, None);
         self.note_loss_in_range(g, p, start, to, LossReason::SkippedByReset);
-        self.groups[gi].position[p as usize] = to;
+        self.groups[g].position[p as usize] = to;
         to
     }
 
@@ -212,17 +207,15 @@ impl Engine {
 
     /// Takes the next offset of the member's batch and schedules its delivery at `at`.
     pub(super) fn start_next_record(&mut self, c: ConsumerId, at: SimTime) {
-        let ci = c.index();
-        let Role::Member { group } = self.consumers[ci].role else { return };
-        let gi = group.index();
-        let t = self.groups[gi].topic;
-        let p = self.consumers[ci].batch_partition;
-        if let Some((offset, record)) = self.consumers[ci].batch.pop_front() {
+        let Role::Member { group } = self.consumers[c].role else { return };
+        let t = self.groups[group].topic;
+        let p = self.consumers[c].batch_partition;
+        if let Some((offset, record)) = self.consumers[c].batch.pop_front() {
             let source = DeliverySource::Record { topic: t, partition: p, offset };
             self.begin_delivery(c, 0, record.message, source, at, record.trace_seq);
             return;
         }
-        let epoch = self.consumers[ci].epoch;
+        let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(at, Ev::Poll { consumer: c, epoch, slot: 0 });
     }
 
@@ -242,11 +235,10 @@ impl Engine {
     }
 
     pub(super) fn finish_record(&mut self, c: ConsumerId, g: GroupId, d: u32) {
-        let gi = g.index();
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
-        self.groups[gi].head_failures[partition as usize] = 0;
-        if self.groups[gi].spec.commit == CommitPolicy::AfterProcessing {
-            let ok = self.groups[gi].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
+        self.groups[g].head_failures[partition as usize] = 0;
+        if self.groups[g].spec.commit == CommitPolicy::AfterProcessing {
+            let ok = self.groups[g].assignment[partition as usize] == Some(c) && self.consumers[c].in_group;
             self.commit(c, g, partition, offset + 1, self.deliveries[d].trace_cause());
             if !ok {
                 self.deliveries[d].outcome = Outcome::CommitRejected;
@@ -265,31 +257,31 @@ impl Engine {
     /// partition for good.
     pub(super) fn member_failed(&mut self, c: ConsumerId, g: GroupId, d: u32, poison: bool, failed: u64) {
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
-        let (ci, gi, pu) = (c.index(), g.index(), partition as usize);
+        let pu = partition as usize;
         self.drop_batch_after_failure(c, g, d, partition, offset);
-        let epoch = self.consumers[ci].epoch;
+        let epoch = self.consumers[c].epoch;
         let owner =
-            self.groups[gi].assignment[pu] == Some(c) && self.consumers[ci].in_group && !self.groups[gi].rebalancing;
+            self.groups[g].assignment[pu] == Some(c) && self.consumers[c].in_group && !self.groups[g].rebalancing;
         if !owner {
             // The partition moved on (rebalance or removal): its new owner retries the record.
-            if self.groups[gi].rebalancing {
+            if self.groups[g].rebalancing {
                 self.try_complete_rebalance(g);
             }
             self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot: 0 });
             return;
         }
-        self.groups[gi].head_failures[pu] += 1;
-        let failures = self.groups[gi].head_failures[pu];
-        let skip = poison && self.groups[gi].spec.poison_skip_after.is_some_and(|n| failures >= n);
+        self.groups[g].head_failures[pu] += 1;
+        let failures = self.groups[g].head_failures[pu];
+        let skip = poison && self.groups[g].spec.poison_skip_after.is_some_and(|n| failures >= n);
         if skip {
             self.skip_poison(c, g, d, (partition, offset), failures, failed);
             return;
         }
-        self.groups[gi].position[pu] = offset;
-        if poison && !self.in_fault_phase() && self.groups[gi].spec.poison_skip_after.is_none() {
+        self.groups[g].position[pu] = offset;
+        if poison && !self.in_fault_phase() && self.groups[g].spec.poison_skip_after.is_none() {
             // Head-of-line blocking for good: nothing behind the poison record is ever processed.
-            self.groups[gi].blocked[pu] = true;
-            let end = self.topics[self.groups[gi].topic.index()].partitions[pu].end_offset();
+            self.groups[g].blocked[pu] = true;
+            let end = self.topics[self.groups[g].topic.index()].partitions[pu].end_offset();
             self.note_loss_in_range(g, partition, offset, end, LossReason::BlockedByPoison { partition, offset });
         }
         self.scheduler.schedule(self.now + CONSUMER_RETRY_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot: 0 });
@@ -298,18 +290,18 @@ impl Engine {
     /// After a failure the rest of the batch is dropped; what was committed before processing (the failed
     /// record included) is skipped from now on unless someone retries it, and this failure is why.
     fn drop_batch_after_failure(&mut self, c: ConsumerId, g: GroupId, d: u32, partition: u32, offset: u64) {
-        let (ci, gi, pu) = (c.index(), g.index(), partition as usize);
-        let dropped: Vec<u64> = self.consumers[ci].batch.drain(..).map(|(o, _)| o).collect();
+        let pu = partition as usize;
+        let dropped: Vec<u64> = self.consumers[c].batch.drain(..).map(|(o, _)| o).collect();
         let reason = LossReason::CommittedBeforeProcessing { delivery: d };
-        if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[gi].committed[pu]) {
+        if let (Some(&first), Some(committed)) = (dropped.first(), self.groups[g].committed[pu]) {
             self.note_loss_in_range(g, partition, first, committed.min(first + dropped.len() as u64), reason);
         }
-        if self.groups[gi].committed[pu].is_some_and(|committed| committed > offset) {
+        if self.groups[g].committed[pu].is_some_and(|committed| committed > offset) {
             self.note_loss_in_range(g, partition, offset, offset + 1, reason);
         }
-        if self.groups[gi].assignment[pu] == Some(c) {
+        if self.groups[g].assignment[pu] == Some(c) {
             // It has not processed this record: that is where a revocation commit must stop.
-            self.groups[gi].position[pu] = offset;
+            self.groups[g].position[pu] = offset;
         }
     }
 
@@ -323,14 +315,14 @@ impl Engine {
         failures: u32,
         failed: u64,
     ) {
-        let (gi, pu) = (g.index(), partition as usize);
-        let (m, sub) = (self.deliveries[d].message, self.groups[gi].sub);
-        self.groups[gi].head_failures[pu] = 0;
-        self.groups[gi].position[pu] = offset + 1;
+        let pu = partition as usize;
+        let (m, sub) = (self.deliveries[d].message, self.groups[g].sub);
+        self.groups[g].head_failures[pu] = 0;
+        self.groups[g].position[pu] = offset + 1;
         let what = What::SkippedPoison { consumer: c, partition, offset };
         let skipped = self.emit(what, Some(m), failures, Some(failed));
         self.dead_letter(sub, m, failures, Some(skipped));
-        if self.groups[gi].spec.commit != CommitPolicy::BeforeProcessing {
+        if self.groups[g].spec.commit != CommitPolicy::BeforeProcessing {
             self.commit(c, g, partition, offset + 1, Some(skipped));
         }
         let epoch = self.consumers[c].epoch;

@@ -27,15 +27,14 @@ impl Engine {
         at: SimTime,
         cause_seq: u64,
     ) -> u32 {
-        let ci = c.index();
-        let sub = self.consumers[ci].sub;
+        let sub = self.consumers[c].sub;
         if self.subs[sub].obligations[m].fate == Fate::NotOwed {
             // A record from before the group joined, read anyway (a replay from earliest): owed from now on.
             self.subs[sub].obligations[m].fate = Fate::Pending;
             self.counters.obligations += 1;
         }
         let ob = self.subs[sub].obligations[m];
-        let after_replay = match (self.consumers[ci].role, ob.last_delivery) {
+        let after_replay = match (self.consumers[c].role, ob.last_delivery) {
             (Role::Member { group }, prev) if prev != 0 => {
                 self.groups[group].last_reset_at.is_some_and(|t| t >= self.deliveries[prev].at_ms)
             }
@@ -51,7 +50,7 @@ impl Engine {
         }
         self.deliveries.push(delivery);
         self.subs[sub].obligations[m].last_delivery = d;
-        self.consumers[ci].slots[slot as usize] = Some(Active {
+        self.consumers[c].slots[slot as usize] = Some(Active {
             delivery: d,
             message: m,
             step: Step::Receive,
@@ -62,7 +61,7 @@ impl Engine {
             effect_applied: false,
             open_txn: None,
         });
-        let epoch = self.consumers[ci].epoch;
+        let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step: Step::Receive });
         d
     }

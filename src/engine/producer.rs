@@ -43,25 +43,24 @@ impl Engine {
     /// publishes about it (a dual write may crash between the two), and who owes it an effect.
     #[inline(never)]
     pub(super) fn on_produce(&mut self, p: ProducerId) -> bool {
-        let pi = p.index();
-        if self.now >= self.scenario.until_ms || self.producers[pi].produced >= self.producers[pi].spec.count {
+        if self.now >= self.scenario.until_ms || self.producers[p].produced >= self.producers[p].spec.count {
             return false;
         }
         let (key, version) = self.next_change(p);
         let poison = self.roll_poison(p);
         let crash_between = self.roll_producer_crash(p);
-        let invented = crash_between && self.producers[pi].spec.publish_mode == PublishMode::DualWritePublishFirst;
+        let invented = crash_between && self.producers[p].spec.publish_mode == PublishMode::DualWritePublishFirst;
         if invented {
             // Published first, then the crash: the database never kept the change.
-            self.producers[pi].db_version[key as usize] = version - 1;
+            self.producers[p].db_version[key as usize] = version - 1;
         }
         let next_gap = self.next_gap_ms(p);
         let flags = (if poison { Message::POISON } else { 0 }) | (if invented { Message::INVENTED } else { 0 });
         let (id, seq) = self.new_message(p, key, version, flags);
-        self.owe_to_subscribers(id, self.producers[pi].target);
-        if !self.producers[pi].in_sequence.is_empty() && (invented || !crash_between) {
-            let n = self.producers[pi].in_sequence.len() as u32;
-            self.producers[pi].in_sequence[partition_for_key(key, n) as usize].push_back(id);
+        self.owe_to_subscribers(id, self.producers[p].target);
+        if !self.producers[p].in_sequence.is_empty() && (invented || !crash_between) {
+            let n = self.producers[p].in_sequence.len() as u32;
+            self.producers[p].in_sequence[partition_for_key(key, n) as usize].push_back(id);
         }
         if invented {
             // Published first: the event is on its way; the crash stops the database write after it.
@@ -74,7 +73,7 @@ impl Engine {
         } else {
             self.send(p, id, 1, Sender::Producer, self.now);
         }
-        if self.producers[pi].produced < self.producers[pi].spec.count {
+        if self.producers[p].produced < self.producers[p].spec.count {
             self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
         }
         if id >= self.next_fold_at {
@@ -202,10 +201,9 @@ impl Engine {
     /// The outbox relay may crash after publishing, before marking the row sent: it publishes again
     /// when it restarts (a new producer id, so the idempotent producer cannot drop the copy).
     pub(super) fn maybe_relay_republish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, outcome: u64) {
-        let pi = p.index();
         if sender == Sender::Producer
             && attempt == 1
-            && self.producers[pi].spec.publish_mode == PublishMode::Outbox
+            && self.producers[p].spec.publish_mode == PublishMode::Outbox
             && !self.messages[m].relay_republished()
             && self.roll_relay_crash(p)
         {

@@ -22,7 +22,6 @@ impl Engine {
 
     #[inline(never)]
     pub(super) fn on_publish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, sent_at: SimTime) -> bool {
-        let pi = p.index();
         if self.roll_lost_send(p) {
             self.send_lost(p, m, attempt, sender, sent_at);
             return true;
@@ -36,7 +35,7 @@ impl Engine {
         };
         let sent_by = self.messages[m].send_seq.get();
         // What the broker did with this send: the cause of its lost ack, its retry or its relay's republish.
-        let outcome = match self.producers[pi].target {
+        let outcome = match self.producers[p].target {
             Target::Topic(t) => match self.publish_to_topic(p, t, m, (attempt, sender), cause, sent_by) {
                 Some(outcome) => outcome,
                 None => return self.out_of_sequence(p, m, attempt, sent_by),
@@ -52,7 +51,7 @@ impl Engine {
         };
         self.messages[m].send_seq = Seq32::of(outcome);
         // The ack back to the producer; a fire-and-forget producer (acks = 0) waits for none.
-        if self.producers[pi].spec.acks == Acks::Zero {
+        if self.producers[p].spec.acks == Acks::Zero {
             self.messages[m].set(Message::ACKED);
         } else {
             self.answer_send(p, m, attempt, sender, sent_at, outcome);

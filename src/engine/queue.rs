@@ -45,12 +45,11 @@ impl Engine {
     /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append. Returns
     /// the entry and the `Enqueued` event's trace position.
     pub(super) fn enqueue(&mut self, q: QueueId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
-        let qi = q.index();
-        let entry = self.queues[qi].store.entries.len() as u32;
-        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
+        let entry = self.queues[q].store.entries.len() as u32;
+        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
         let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
         let seq = self.emit(what, Some(m), 0, sent_by);
-        let store = &mut self.queues[qi].store;
+        let store = &mut self.queues[q].store;
         let enqueued = Seq32::of(seq);
         store.entries.push(Entry {
             message: m,
@@ -63,7 +62,7 @@ impl Engine {
         store.visible.push_back(entry);
         if fifo {
             // Not seen within the window (or it would not be enqueued): a new window starts, as in SQS.
-            let sub = self.queues[qi].sub.index();
+            let sub = self.queues[q].sub.index();
             if let Some(row) = self.subs[sub].store.grow_to(m, StoreEntry::default()) {
                 row.fifo_window_from = self.now as u32 + 1;
             }
@@ -73,8 +72,7 @@ impl Engine {
     }
 
     pub(super) fn wake_worker(&mut self, q: QueueId) {
-        let qi = q.index();
-        while let Some((c, slot)) = self.queues[qi].store.waiting.pop_front() {
+        while let Some((c, slot)) = self.queues[q].store.waiting.pop_front() {
             let cons = &self.consumers[c];
             if cons.alive && cons.slots[slot as usize].is_none() {
                 let epoch = cons.epoch;
@@ -90,24 +88,23 @@ impl Engine {
     /// dead-letter queue instead (SQS's redrive policy).
     #[inline(never)]
     pub(super) fn worker_receive(&mut self, c: ConsumerId, slot: u16, q: QueueId) -> bool {
-        let (ci, qi) = (c.index(), q.index());
-        if self.consumers[ci].slots[slot as usize].is_some() {
+        if self.consumers[c].slots[slot as usize].is_some() {
             return false;
         }
-        if self.consumers[ci].stopping {
+        if self.consumers[c].stopping {
             return self.worker_stop_if_idle(c);
         }
-        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
-        let max_receives = self.queues[qi].spec.max_receives;
+        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
+        let max_receives = self.queues[q].spec.max_receives;
         loop {
             let pick = if fifo {
                 self.fifo_pick(q)
-            } else if self.queues[qi].store.visible.is_empty() {
+            } else if self.queues[q].store.visible.is_empty() {
                 None
             } else {
                 Some(0)
             };
-            let store = &mut self.queues[qi].store;
+            let store = &mut self.queues[q].store;
             let Some(index) = pick else {
                 if !store.waiting.contains(&(c, slot)) {
                     store.waiting.push_back((c, slot));
@@ -125,10 +122,10 @@ impl Engine {
                 _ => self.deliveries.get(previous).and_then(Delivery::trace_cause),
             };
             if count > max_receives {
-                let store = &mut self.queues[qi].store;
+                let store = &mut self.queues[q].store;
                 store.entries[e].state = EntryState::DeadLettered;
                 store.dead_letter.push(e);
-                let sub = self.queues[qi].sub;
+                let sub = self.queues[q].sub;
                 self.dead_letter(sub, m, count - 1, cause);
                 continue;
             }
@@ -140,20 +137,19 @@ impl Engine {
     /// Entry `e` goes in flight for one visibility timeout and its delivery begins; a standard queue may
     /// deliver a second copy (at-least-once). `cause`: what this receive follows from.
     fn receive_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, e: u32, cause: Option<u64>) {
-        let qi = q.index();
-        let fifo = self.queues[qi].spec.kind == QueueKind::Fifo;
-        let m = self.queues[qi].store.entries[e].message;
+        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
+        let m = self.queues[q].store.entries[e].message;
         // The receipt handle is the id of the delivery this receive begins: unique, and already kept
         // in the entry as its last delivery.
         let receipt = self.deliveries.len() as u32;
         let key = self.messages[m].key;
-        let store = &mut self.queues[qi].store;
+        let store = &mut self.queues[q].store;
         store.entries[e].state = EntryState::InFlight;
         store.in_flight += 1;
         if fifo {
             store.hold_group(key);
         }
-        let vt = self.queues[qi].spec.visibility_timeout_ms;
+        let vt = self.queues[q].spec.visibility_timeout_ms;
         self.scheduler.schedule_in_lane(
             Lane::Visibility(q).index(),
             self.now + vt,
@@ -166,7 +162,7 @@ impl Engine {
         let at = self.now + self.scenario.network_latency_ms;
         let d = self.begin_delivery(c, slot, m, source, at, cause.unwrap_or(Delivery::NO_TRACE_SEQ));
         debug_assert_eq!(d, receipt);
-        self.queues[qi].store.entries[e].last_delivery = d;
+        self.queues[q].store.entries[e].last_delivery = d;
     }
 
     /// FIFO: the first visible entry whose message group has nothing in flight (the group is blocked
@@ -202,8 +198,7 @@ impl Engine {
 
     #[inline(never)]
     pub(super) fn on_visibility(&mut self, q: QueueId, e: u32, receipt: u32) -> bool {
-        let qi = q.index();
-        let store = &mut self.queues[qi].store;
+        let store = &mut self.queues[q].store;
         // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
         let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
         entry.state = EntryState::Visible;
@@ -235,10 +230,9 @@ impl Engine {
 
     /// Deletes the entry delivery `d` holds (an ack), if its receipt still holds it; false if stale.
     fn delete_entry(&mut self, c: ConsumerId, q: QueueId, d: u32) -> bool {
-        let qi = q.index();
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return false };
         let m = self.deliveries[d].message;
-        let store = &mut self.queues[qi].store;
+        let store = &mut self.queues[q].store;
         let e = &mut store.entries[entry];
         if !e.held_by(receipt) {
             return false;
@@ -250,7 +244,7 @@ impl Engine {
         }
         self.emit(What::Acked { consumer: c }, Some(m), 0, self.deliveries[d].trace_cause());
         self.cancel_visibility_timer(q, entry, receipt);
-        if self.queues[qi].spec.kind == QueueKind::Fifo {
+        if self.queues[q].spec.kind == QueueKind::Fifo {
             self.wake_worker(q);
         }
         true

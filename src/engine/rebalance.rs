@@ -22,22 +22,21 @@ impl Engine {
     /// members, and each resumes from its partition's committed offset.
     #[inline(never)]
     pub(super) fn try_complete_rebalance(&mut self, g: GroupId) {
-        let gi = g.index();
-        if !self.groups[gi].rebalancing {
+        if !self.groups[g].rebalancing {
             return;
         }
-        let members = self.groups[gi].members.clone();
+        let members = self.groups[g].members.clone();
         let in_group = |s: &Self, m: ConsumerId| s.consumers[m].alive && s.consumers[m].in_group;
         if members.iter().any(|&m| in_group(self, m) && self.consumers[m].busy()) {
             return;
         }
-        if matches!(self.groups[gi].spec.commit, CommitPolicy::Auto { .. }) {
+        if matches!(self.groups[g].spec.commit, CommitPolicy::Auto { .. }) {
             self.commit_on_revocation(g);
         }
         // A reset waiting for the members' batches applies now, after their last commits.
         self.apply_reset(g);
         let live: Vec<ConsumerId> = members.iter().copied().filter(|&m| in_group(self, m)).collect();
-        let partitions = self.groups[gi].assignment.len();
+        let partitions = self.groups[g].assignment.len();
         let owners = broker::range_assign(partitions, live.len());
         for (p, member) in owners.into_iter().enumerate() {
             self.assign_partition(g, p, member.map(|i| live[i]));
@@ -45,10 +44,10 @@ impl Engine {
         for &m in &live {
             self.consumers[m].parked = false;
         }
-        let group = &mut self.groups[gi];
+        let group = &mut self.groups[g];
         group.rebalancing = false;
         let generation = group.generation;
-        self.emit(What::RebalanceDone { group: g, generation }, None, 0, self.groups[gi].rebalance_seq);
+        self.emit(What::RebalanceDone { group: g, generation }, None, 0, self.groups[g].rebalance_seq);
         for m in live {
             let epoch = self.consumers[m].epoch;
             self.scheduler
@@ -58,12 +57,11 @@ impl Engine {
 
     /// On revocation, auto-commit commits what the live owners have processed.
     fn commit_on_revocation(&mut self, g: GroupId) {
-        let gi = g.index();
-        for p in 0..self.groups[gi].assignment.len() {
-            if let Some(owner) = self.groups[gi].assignment[p] {
+        for p in 0..self.groups[g].assignment.len() {
+            if let Some(owner) = self.groups[g].assignment[p] {
                 let c = &self.consumers[owner];
                 if c.alive && c.in_group {
-                    let offset = self.groups[gi].position[p];
+                    let offset = self.groups[g].position[p];
                     self.commit(owner, g, p as u32, offset, None);
                 }
             }
@@ -73,21 +71,20 @@ impl Engine {
     /// Partition `p` goes to `owner`, which resumes from the committed offset, or from `auto_offset_reset`
     /// when none is committed or it is out of the log.
     fn assign_partition(&mut self, g: GroupId, p: usize, owner: Option<ConsumerId>) {
-        let gi = g.index();
-        let previous_position = self.groups[gi].assignment[p].map(|_| self.groups[gi].position[p]);
-        self.groups[gi].assignment[p] = owner;
-        let part = &self.topics[self.groups[gi].topic.index()].partitions[p];
+        let previous_position = self.groups[g].assignment[p].map(|_| self.groups[g].position[p]);
+        self.groups[g].assignment[p] = owner;
+        let part = &self.topics[self.groups[g].topic.index()].partitions[p];
         let (start, end) = (part.start_offset, part.end_offset());
-        let pos = match self.groups[gi].committed[p] {
+        let pos = match self.groups[g].committed[p] {
             Some(c) if c >= start && c <= end => c,
             other => {
-                let reset = match self.groups[gi].spec.offset_reset {
+                let reset = match self.groups[g].spec.offset_reset {
                     OffsetReset::Earliest => start,
                     OffsetReset::Latest => end,
                 };
                 if let Some(from) = other {
                     let what = What::OffsetReset { group: g, partition: p as u32, from, to: reset, scripted: false };
-                    self.emit(what, None, 0, self.groups[gi].rebalance_seq);
+                    self.emit(what, None, 0, self.groups[g].rebalance_seq);
                 }
                 // Latest skips whatever exists, owed or not (a loss is noted only for owed, pending records).
                 self.note_loss_in_range(g, p as u32, start, reset, LossReason::SkippedByReset);
@@ -96,12 +93,12 @@ impl Engine {
         };
         // Records the old owner had not finished, below an offset already committed (commit before
         // processing, then a failure or a crash), are skipped by everyone from now on.
-        if let (Some(old), Some(_)) = (previous_position, self.groups[gi].committed[p]) {
+        if let (Some(old), Some(_)) = (previous_position, self.groups[g].committed[p]) {
             if pos > old {
                 self.note_loss_in_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
             }
         }
-        self.groups[gi].position[p] = pos;
+        self.groups[g].position[p] = pos;
     }
 
     #[inline(never)]
@@ -149,21 +146,20 @@ impl Engine {
     /// A stopping member's last poll: commit (auto-commit does on `close()`), hand its partitions back,
     /// leave, and let the group rebalance now rather than after a session timeout.
     pub(super) fn leave_group(&mut self, c: ConsumerId, g: GroupId) -> bool {
-        let (ci, gi) = (c.index(), g.index());
-        for p in 0..self.groups[gi].assignment.len() {
-            if self.groups[gi].assignment[p] != Some(c) {
+        for p in 0..self.groups[g].assignment.len() {
+            if self.groups[g].assignment[p] != Some(c) {
                 continue;
             }
-            if let CommitPolicy::Auto { .. } = self.groups[gi].spec.commit {
-                let offset = self.groups[gi].position[p];
-                self.commit(c, g, p as u32, offset, self.consumers[ci].stop_seq);
+            if let CommitPolicy::Auto { .. } = self.groups[g].spec.commit {
+                let offset = self.groups[g].position[p];
+                self.commit(c, g, p as u32, offset, self.consumers[c].stop_seq);
             }
-            let start = self.topics[self.groups[gi].topic.index()].partitions[p].start_offset;
-            self.groups[gi].position[p] = self.groups[gi].committed[p].unwrap_or(start);
-            self.groups[gi].assignment[p] = None;
+            let start = self.topics[self.groups[g].topic.index()].partitions[p].start_offset;
+            self.groups[g].position[p] = self.groups[g].committed[p].unwrap_or(start);
+            self.groups[g].assignment[p] = None;
         }
-        let stopped = self.emit(What::Stopped { consumer: c }, None, 0, self.consumers[ci].stop_seq);
-        let cons = &mut self.consumers[ci];
+        let stopped = self.emit(What::Stopped { consumer: c }, None, 0, self.consumers[c].stop_seq);
+        let cons = &mut self.consumers[c];
         (cons.alive, cons.in_group, cons.stopping, cons.stopped, cons.parked) = (false, false, false, true, false);
         cons.epoch += 1;
         cons.batch.clear();
@@ -203,9 +199,8 @@ impl Engine {
 
     /// Moves group `g`'s committed offsets as its pending reset says, partition by partition.
     fn apply_reset(&mut self, g: GroupId) {
-        let gi = g.index();
-        let Some((to, reset)) = self.groups[gi].pending_reset.take() else { return };
-        let t = self.groups[gi].topic.index();
+        let Some((to, reset)) = self.groups[g].pending_reset.take() else { return };
+        let t = self.groups[g].topic.index();
         for p in 0..self.topics[t].partitions.len() {
             let part = &self.topics[t].partitions[p];
             let offset = match to {
@@ -215,7 +210,7 @@ impl Engine {
                 ResetTarget::Time { ms } => part.offset_for_time(ms),
             };
             // A reset forward skips whatever the group had not read or committed yet.
-            let read_from = self.groups[gi].committed[p].unwrap_or(part.start_offset).min(self.groups[gi].position[p]);
+            let read_from = self.groups[g].committed[p].unwrap_or(part.start_offset).min(self.groups[g].position[p]);
             if offset > read_from {
                 self.note_loss_in_range(g, p as u32, read_from, offset, LossReason::SkippedByReset);
             }
@@ -223,9 +218,9 @@ impl Engine {
             let partition = p as u32;
             let what = What::OffsetReset { group: g, partition, from: read_from, to: offset, scripted: true };
             self.emit(what, None, 0, Some(reset));
-            self.groups[gi].committed[p] = Some(offset);
-            self.groups[gi].position[p] = offset;
+            self.groups[g].committed[p] = Some(offset);
+            self.groups[g].position[p] = offset;
         }
-        self.groups[gi].last_reset_at = Some(self.now);
+        self.groups[g].last_reset_at = Some(self.now);
     }
 }

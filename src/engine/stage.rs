@@ -4,10 +4,9 @@ use super::*;
 impl Engine {
     /// The stage handling the delivery in `slot` writes its output record (same message id and key).
     pub(super) fn stage_produce(&mut self, c: ConsumerId, slot: u16, t: TopicId) {
-        let ci = c.index();
-        let Some(active) = self.consumers[ci].slots[slot as usize] else { return };
+        let Some(active) = self.consumers[c].slots[slot as usize] else { return };
         let (m, d) = (active.message, active.delivery);
-        let sub = self.consumers[ci].sub.index();
+        let sub = self.consumers[c].sub.index();
         let transactional = self.subs[sub].transactional;
         let partition = partition_for_key(self.messages[m].key, self.topics[t].spec.partitions);
         let part = &self.topics[t].partitions[partition as usize];
@@ -28,7 +27,7 @@ impl Engine {
         // never produces it, such as a group joining late, leaves nothing owed downstream).
         self.owe_to_readers(t, m);
         if transactional {
-            if let Some(a) = self.consumers[ci].slots[slot as usize].as_mut() {
+            if let Some(a) = self.consumers[c].slots[slot as usize].as_mut() {
                 a.open_txn = Some((t, partition, offset));
             }
         } else {

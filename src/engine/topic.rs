@@ -12,16 +12,15 @@ impl Engine {
     /// Appends `m` to its partition of topic `t`; returns the `Appended` event's trace position.
     pub(super) fn append_to_topic(&mut self, t: TopicId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> u64 {
         let key = self.messages[m].key;
-        let ti = t.index();
-        let partition = partition_for_key(key, self.topics[ti].spec.partitions);
-        let offset = self.topics[ti].partitions[partition as usize].end_offset();
+        let partition = partition_for_key(key, self.topics[t].spec.partitions);
+        let offset = self.topics[t].partitions[partition as usize].end_offset();
         let seq = self.emit(
             What::Appended { topic: t, partition, offset, retry: cause != AppendCause::Original },
             Some(m),
             0,
             sent_by,
         );
-        self.topics[ti].partitions[partition as usize].push(Record {
+        self.topics[t].partitions[partition as usize].push(Record {
             message: m,
             appended_at: self.now,
             cause,
@@ -38,11 +37,10 @@ impl Engine {
 
     /// Long polling: the owner of this partition in each group wakes up (new or newly readable records).
     pub(super) fn wake_partition_owners(&mut self, t: TopicId, partition: u32) {
-        let ti = t.index();
         // By index, not over a clone: this runs for every append.
-        for k in 0..self.topics[ti].groups.len() {
-            let gi = self.topics[ti].groups[k];
-            if let Some(owner) = self.groups[gi].assignment[partition as usize] {
+        for k in 0..self.topics[t].groups.len() {
+            let g = self.topics[t].groups[k];
+            if let Some(owner) = self.groups[g].assignment[partition as usize] {
                 let c = &mut self.consumers[owner];
                 if c.parked && c.alive {
                     c.parked = false;
@@ -85,15 +83,14 @@ impl Engine {
     }
 
     pub(super) fn enforce_retention(&mut self, t: TopicId, partition: u32) {
-        let ti = t.index();
-        let (max_records, max_age) = (self.topics[ti].spec.retention_records, self.topics[ti].spec.retention_ms);
+        let (max_records, max_age) = (self.topics[t].spec.retention_records, self.topics[t].spec.retention_ms);
         if max_records.is_none() && max_age.is_none() {
             return;
         }
-        let removed = self.topics[ti].partitions[partition as usize].apply_retention(self.now, max_records, max_age);
+        let removed = self.topics[t].partitions[partition as usize].apply_retention(self.now, max_records, max_age);
         let Some(&(upto, last)) = removed.last() else { return };
         self.emit(What::RetentionDeleted { topic: t, partition, upto_offset: upto }, Some(last.message), 0, None);
-        for gi in self.topics[ti].groups.clone() {
+        for gi in self.topics[t].groups.clone() {
             let g = &self.groups[gi];
             // Anything not yet committed may still have been unread (or fetched and not yet processed);
             // the note only matters if the record is never effected.
