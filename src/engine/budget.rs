@@ -31,12 +31,6 @@ impl Budget {
     pub const DEFAULT: Budget = Budget { events: 150_000_000, memory_bytes: 1_280 << 20 };
 }
 
-impl Default for Budget {
-    fn default() -> Self {
-        Budget::DEFAULT
-    }
-}
-
 /// Why a run stopped before its end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "limit")]
@@ -109,7 +103,8 @@ impl Engine {
         }
         for queue in &self.queues {
             let store = &queue.store;
-            bytes += store.entries.bytes() + ((store.visible.capacity() + store.dead_letter.capacity()) * 4) as u64;
+            bytes += store.entries.bytes()
+                + ((store.visible.capacity() + store.dead_letter.capacity()) * std::mem::size_of::<u32>()) as u64;
         }
         for sink in &self.sinks {
             bytes += (sink.ledger.capacity() * std::mem::size_of::<LedgerEntry>()) as u64;

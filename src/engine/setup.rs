@@ -4,8 +4,8 @@ use super::*;
 /// At most this many rows are reserved up front per per-message table (see `reserve_for_run`).
 pub(super) const RESERVE_ROWS_MAX: usize = 1 << 22;
 /// The deliveries table may reserve up to this many: the validator's largest scenarios (6 M messages ×
-/// subscribers) fit without the table doubling mid-run (which held its old and new rows at once, and
-/// copied 256 MiB in one go, freezing the page for up to 2.6 s).
+/// subscribers) fit without the table doubling mid-run, which holds the old and new rows at once and
+/// copies them in one go.
 const RESERVE_DELIVERY_ROWS_MAX: usize = 7 << 20;
 
 pub(super) fn sink_index(s: &Scenario, name: &str) -> SinkId {
