@@ -465,6 +465,8 @@ pub fn App() -> Html {
     let wide =
         *use_memo((), |_| gloo::utils::window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(0.0) >= 1600.0);
     let drawer_open = drawer_choice.unwrap_or(wide) || selected;
+    let in_lesson = model.lesson.is_some();
+    let side_open = drawer_open || in_lesson;
     {
         let (stage_ref, stage) = (stage_ref.clone(), stage.clone());
         use_effect_with((), move |_| {
@@ -498,11 +500,7 @@ pub fn App() -> Html {
     } else {
         *stage
     };
-    // Presenter mode enlarges the picture too, not only the lesson's text.
-    let zoom_now = match (zoom.0, model.presenter) {
-        (Zoom::Factor(f), true) => Zoom::Factor(f * 1.25),
-        (z, _) => z,
-    };
+    let zoom_now = zoom.0;
     let view_button = |key: ViewKey, label: &'static str, title: &'static str, testid: &'static str| {
         let on_view = on_view.clone();
         html! {
@@ -530,11 +528,10 @@ pub fn App() -> Html {
     html! {
         <div class={classes!("app", model.presenter.then_some("presenter"))}>
             <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-            <div class={classes!("workspace", drawer_open.then_some("drawer-open"))}>
+            <div class={classes!("workspace", side_open.then_some("drawer-open"), in_lesson.then_some("with-lesson"))}>
                 <main class="stage-column">
                     { error_banner }
                     { set_aside_banner }
-                    <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                     <div class="stage-bar">
                         // What just happened (a step, a skip, the end), else one line of the story, so the
                         // picture keeps the screen; More shows the story whole.
@@ -590,12 +587,17 @@ pub fn App() -> Html {
                         }
                     </div>
                 </main>
-                <aside class="drawer" id="drawer" data-testid="drawer" hidden={!drawer_open}>
-                    <Details model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
-                    <CompareBoard model={state.model.clone()} revision={panels} />
-                    <Scoreboard model={state.model.clone()} revision={panels} />
-                    <Charts model={state.model.clone()} revision={panels} />
-                    <AnomalyFeed model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+                // A lesson's text sits beside the picture, never above it: the room watches the picture
+                // while the step is read.
+                <aside class="drawer" id="drawer" data-testid="drawer" hidden={!side_open}>
+                    <LessonPanel model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+                    <div class="drawer-panels" hidden={!drawer_open}>
+                        <Details model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+                        <CompareBoard model={state.model.clone()} revision={panels} />
+                        <Scoreboard model={state.model.clone()} revision={panels} />
+                        <Charts model={state.model.clone()} revision={panels} />
+                        <AnomalyFeed model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+                    </div>
                 </aside>
                 <div class="visually-hidden" aria-live="polite" data-testid="narration">
                     { for model.narration.iter().enumerate().map(|(i, line)| {

@@ -25,6 +25,19 @@ impl Zoom {
     }
 }
 
+/// How much larger presenter mode draws the picture, as far as it still fits its stage whole.
+pub const PRESENTER_ENLARGEMENT: f64 = 1.25;
+
+impl Zoom {
+    /// Pixels per layout unit in presenter mode: the zoom's own scale, enlarged by up to
+    /// `PRESENTER_ENLARGEMENT` while the whole picture stays in view (a room cannot pan).
+    pub fn presenting_scale(self, l: &Layout, stage: Stage) -> f64 {
+        let own = self.scale(l, stage);
+        let whole = (stage.width / l.width).min(stage.height / l.height);
+        own.max((own * PRESENTER_ENLARGEMENT).min(whole))
+    }
+}
+
 /// What the stage's own controls do to the zoom.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ViewKey {
@@ -60,6 +73,36 @@ pub fn pinch_steps(start_distance: f64, distance: f64) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn picture(width: f64, height: f64) -> Layout {
+        let grid = crate::ui::layout::Columns::for_width(width);
+        Layout {
+            width,
+            height,
+            columns: vec![],
+            grid,
+            nodes: vec![],
+            edges: vec![],
+            partitions: vec![],
+            entry_rows: vec![],
+        }
+    }
+
+    #[test]
+    fn presenter_mode_enlarges_the_picture_only_as_far_as_it_still_fits_whole() {
+        let stage = Stage { width: 1000.0, height: 600.0 };
+        // Room to spare: the full enlargement.
+        let small = picture(500.0, 200.0);
+        let own = Zoom::Factor(1.0).scale(&small, stage);
+        assert!((Zoom::Factor(1.0).presenting_scale(&small, stage) - own * PRESENTER_ENLARGEMENT).abs() < 1e-9);
+        // A picture that nearly fills the stage's width grows only to its edge.
+        let wide = picture(950.0, 300.0);
+        let scale = Zoom::Factor(1.0).presenting_scale(&wide, stage);
+        assert!((scale * 950.0 - 1000.0).abs() < 1e-9, "{scale}");
+        // One already panned (taller than its stage at legible size) is not made smaller.
+        let tall = picture(900.0, 1200.0);
+        assert_eq!(Zoom::Factor(1.0).presenting_scale(&tall, stage), Zoom::Factor(1.0).scale(&tall, stage));
+    }
 
     #[test]
     fn a_pinch_zooms_in_key_sized_steps_as_far_as_the_fingers_moved() {

@@ -15,6 +15,19 @@ async function waitForPause(page) {
   await page.waitForFunction(() => document.querySelector('[data-testid=play]').textContent !== 'Pause', null, { timeout: 20_000 });
 }
 
+// The picture must stay on a 1280×720 projector's screen, whole in its width and most of its height, with
+// the lesson's text beside it rather than over or above it.
+async function assertPictureInView(page, when) {
+  const { stage, lesson, viewport } = await page.evaluate(() => {
+    const box = (s) => document.querySelector(s).getBoundingClientRect().toJSON();
+    return { stage: box('[data-testid=stage]'), lesson: box('[data-testid=lesson]'), viewport: { w: innerWidth, h: innerHeight } };
+  });
+  assert.ok(stage.top >= 0 && stage.bottom <= viewport.h, `the stage is on screen ${when}: ${JSON.stringify(stage)}`);
+  assert.ok(stage.height >= viewport.h * 0.6, `the stage has most of the height ${when}: ${stage.height} px`);
+  assert.ok(stage.width >= 820, `the stage is wide enough for the picture ${when}: ${stage.width} px`);
+  assert.ok(lesson.left >= stage.right || lesson.right <= stage.left, `the lesson is beside the picture ${when}`);
+}
+
 test('lesson 3 runs start to finish: predict, reveal, and a challenge met with the edit controls', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await page.selectOption('[data-testid=speed]', '100');
@@ -35,6 +48,8 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   assert.match(await page.textContent('[data-testid=mark-1]'), /you said this/);
   assert.match(await page.textContent('[data-testid=mark-0]'), /this happened/);
   assert.match(await page.textContent('[data-testid=reveal]'), /Two windows stay open/);
+  await assertPictureInView(page, 'during the reveal');
+  await page.screenshot({ path: screenshotPath('lesson-reveal-1280x720') });
   assert.ok(Number(await page.textContent('[data-testid=score-duplicates]')) > 0, 'the scoreboard shows what the reveal says');
 
   // Step 3: claim first trades duplicates for losses; this time the learner guesses right.
@@ -68,6 +83,7 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   // Presenter mode for the projector, and back by keyboard.
   await page.click('[data-testid=presenter]');
   assert.match(await page.getAttribute('.app', 'class'), /presenter/);
+  await assertPictureInView(page, 'in presenter mode');
   await page.screenshot({ path: screenshotPath('lesson-presenter-1280x720') });
   await page.keyboard.press('PageUp');
   await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'Keys and inboxes');

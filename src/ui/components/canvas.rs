@@ -113,7 +113,11 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     // Laid out when the picture's revision or the stage changes, not every frame: the tokens travel over
     // the picture as drawn (which follows at the panels' pace while playing).
     let l = use_memo((props.picture_revision, props.stage, props.lane_b), |&(_, stage, _)| layout_for(engine, stage));
-    let scale = props.zoom.scale(&l, props.stage);
+    // Presenter mode enlarges the picture too, not only the text.
+    let scale = match model.presenter {
+        true => props.zoom.presenting_scale(&l, props.stage),
+        false => props.zoom.scale(&l, props.stage),
+    };
     let size = format!("width: {}px; height: {}px", decimal(l.width * scale), decimal(l.height * scale));
     // prefers-reduced-motion: tokens sit still halfway along their edge instead of gliding.
     let motion = *use_memo((), |_| {
