@@ -10,6 +10,7 @@ use super::components::{
     lesson::LessonPanel,
     scoreboard::{Figures, Scoreboard},
 };
+use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
 use super::state::{Action, Model};
 use super::zoom::{pinch_steps, zoomed, ViewKey, Zoom};
@@ -494,12 +495,22 @@ pub fn App() -> Html {
             drawer_choice.set(Some(!drawer_open));
         })
     };
-    // Two lanes of a comparison share the stage, one above the other.
-    let lane_stage = if model.compare.is_some() {
-        Stage { width: stage.width, height: ((stage.height - 40.0) / 2.0).max(160.0) }
-    } else {
-        *stage
-    };
+    // A comparison's lanes share the stage, side by side or stacked, whichever shows both larger; laid
+    // out anew when the stage or either lane's scenario changes (their titles and ends say when).
+    let compare_key = model.compare.as_ref().map(|lane| (lane.titles.clone(), lane.end_ms, model.end_ms));
+    let lanes = use_memo((*stage, compare_key), |(stage, key)| {
+        let lane = model.compare.as_ref().filter(|_| key.is_some())?;
+        Some(arrange(&model.engine, &lane.engine, *stage))
+    });
+    let lane_stage = lanes.map_or(*stage, |(_, lane)| lane);
+    let side_by_side = matches!(*lanes, Some((Arrangement::SideBySide, _)));
+    // A comparison starts with both lanes whole in view; ending it gives the legible size back.
+    {
+        let zoom = zoom.clone();
+        use_effect_with(model.compare.is_some(), move |&comparing| {
+            zoom.dispatch(if comparing { ViewKey::FitAll } else { ViewKey::ZoomReset });
+        });
+    }
     let zoom_now = zoom.0;
     let view_button = |key: ViewKey, label: &'static str, title: &'static str, testid: &'static str| {
         let on_view = on_view.clone();
@@ -564,7 +575,7 @@ pub fn App() -> Html {
                         </button>
                     </div>
                     <div class={classes!("stage-frame", model.focus.is_some().then_some("with-callout"))}>
-                        <div class="stage" ref={stage_ref} data-testid="stage">{ canvases }</div>
+                        <div class={classes!("stage", side_by_side.then_some("side-by-side"))} ref={stage_ref} data-testid="stage">{ canvases }</div>
                         // The moment that matters, in large type on the stage: what happened and why.
                         if let Some(focus) = model.focus.clone() {
                             <aside class="callout" data-testid="focus" role="status" aria-label="The anomaly shown">

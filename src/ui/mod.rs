@@ -4,7 +4,7 @@
 //!
 //! What to draw: `layout` (nodes, edges, log cells), `tokens` (moving messages), `chain` (an anomaly's
 //! causal chain), `chart`, `sequence` (a journey as a diagram). What to say: `describe` (a sentence per trace event), `journey`, `code` (a
-//! handler as pseudo-code), `comparison` (the compare table). `labels` is the leaf they all share.
+//! handler as pseudo-code), `comparison` (the compare table), `lanes` (a comparison's lanes: arranged, titled). `labels` is the leaf they all share.
 pub mod chain;
 pub mod chart;
 pub mod code;
@@ -12,6 +12,7 @@ pub mod comparison;
 pub mod describe;
 pub mod journey;
 pub mod labels;
+pub mod lanes;
 pub mod layout;
 pub mod lesson;
 pub mod sequence;

@@ -10,6 +10,19 @@ async function row(page, label) {
   return page.$$eval(`[data-testid="compare-${label}"] td`, (tds) => tds.map((td) => td.textContent));
 }
 
+// Both lanes whole on one 1280×720 screen: a room sees the two pictures at once, not one and a scroll bar.
+async function assertBothLanesInView(page) {
+  const boxes = await page.evaluate(() => ['[data-testid=stage]', '[data-testid=canvas]', '[data-testid=canvas-b]']
+    .map((s) => document.querySelector(s).getBoundingClientRect().toJSON()));
+  const [stage, a, b] = boxes;
+  for (const [name, lane] of [['A', a], ['B', b]]) {
+    assert.ok(lane.left >= stage.left - 1 && lane.right <= stage.right + 1 && lane.top >= stage.top - 1 && lane.bottom <= stage.bottom + 1,
+      `lane ${name} is whole on the stage: ${JSON.stringify(lane)} in ${JSON.stringify(stage)}`);
+    assert.ok(lane.width * lane.height >= stage.width * stage.height * 0.15, `lane ${name} is not a thumbnail`);
+  }
+  assert.ok(a.right <= b.left || a.bottom <= b.top, 'the lanes do not overlap');
+}
+
 test('a log lane and a queue lane run in lockstep and show what each keeps', async () => {
   const { page, context, problems } = await openApp(env.browser, env.srv.url);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -17,6 +30,8 @@ test('a log lane and a queue lane run in lockstep and show what each keeps', asy
   await page.waitForSelector('[data-testid=canvas-b]');
   assert.match(await page.textContent('[data-testid=canvas-title]'), /^A: Events: one fact/);
   assert.match(await page.textContent('[data-testid=canvas-b-title]'), /^B: Events over queues/);
+  assert.equal(await page.inputValue('[data-testid=compare-select]'), '10', 'the select names the preset lane B came from');
+  await assertBothLanesInView(page);
   await scrub(page, 14_000);
   const tokensA = await page.locator('[data-testid=canvas-tokens] .token').count();
   const tokensB = await page.locator('[data-testid=canvas-b-tokens] .token').count();
@@ -27,7 +42,7 @@ test('a log lane and a queue lane run in lockstep and show what each keeps', asy
   assert.equal((await row(page, 'Anomalies: duplicate effect')).length, 2, 'the anomalies line up kind by kind');
   const [producedA, producedB] = await row(page, 'Produced');
   assert.equal(producedA, producedB, 'the same workload');
-  await page.screenshot({ path: screenshotPath('compare-log-vs-queue'), fullPage: true });
+  await page.screenshot({ path: screenshotPath('compare-log-vs-queue') });
 
   // One link reopens both lanes, at the same moment, with the same figures.
   await page.click('[data-testid=copy-link]');
@@ -55,6 +70,11 @@ test('a pinned run against a changed one: the setting that differs shows in the 
   await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
   const [a, b] = await row(page, 'Duplicate effects');
   assert.equal(a, '0 ✓');
+  // The titles say what was changed, lane by lane.
+  assert.match(await page.textContent('[data-testid=canvas-title]'), /^A: .*strategy: idempotency key · email accepts idempotency key: yes$/);
+  assert.match(await page.textContent('[data-testid=canvas-b-title]'), /^B: .*strategy: .* · email accepts idempotency key: no$/);
+  await assertBothLanesInView(page);
+  await page.screenshot({ path: screenshotPath('compare-pinned-1280x720') });
   assert.ok(Number(b) > 0, `lane B still duplicates: ${b}`);
   await page.selectOption('[data-testid=compare-select]', '');
   assert.equal(await page.locator('[data-testid=canvas-b]').count(), 0);

@@ -170,15 +170,14 @@ pub fn Canvas(props: &CanvasProps) -> Html {
             }
         })
     };
-    let (testid, lane_title) = match (props.lane_b, model.compare.is_some()) {
-        (true, _) => ("canvas-b", Some(format!("B: {}", engine.scenario().name))),
-        (false, true) => ("canvas", Some(format!("A: {}", engine.scenario().name))),
-        (false, false) => ("canvas", None),
+    let (testid, lane_title) = match (props.lane_b, model.compare.as_ref()) {
+        (true, lane) => ("canvas-b", lane.map(|l| l.titles.1.clone())),
+        (false, lane) => ("canvas", lane.map(|l| l.titles.0.clone())),
     };
     html! {
         <div class="canvas-wrap">
             if let Some(title) = lane_title {
-                <p class="lane-title" data-testid={format!("{testid}-title")}>{title}</p>
+                <p class="lane-title" data-testid={format!("{testid}-title")} title={title.clone()}>{title}</p>
             }
             <div class="canvas-stack" style={size}>
                 <Picture model={props.model.clone()} revision={props.picture_revision} {on_action} lane_b={props.lane_b}

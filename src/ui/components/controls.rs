@@ -53,11 +53,8 @@ pub fn Controls(props: &ActionProps) -> Html {
             }
         })
     };
-    // Which compare option is on: the preset lane B equals, or the pinned run.
-    let compare_value = model
-        .compare
-        .as_ref()
-        .map(|c| model.presets.iter().position(|(_, s)| *s == c.scenario).map_or("pin".to_string(), |i| i.to_string()));
+    // Which compare option is on: the preset lane B was made from, or the pinned run.
+    let compare_value = model.compare.as_ref().map(|c| c.preset.map_or("pin".to_string(), |i| i.to_string()));
     let on_speed = {
         let on_action = props.on_action.clone();
         Callback::from(move |e: Event| {

@@ -1,5 +1,6 @@
 //! Compare: lane B on lane A's clock, pinned from the current run or made from a preset.
 use super::*;
+use crate::ui::lanes::lane_titles;
 
 /// Lane B of a comparison: another scenario on the same clock (same seed and fault schedule unless the
 /// user changed them), drawn below the main run with its figures side by side.
@@ -9,16 +10,19 @@ pub struct CompareLane {
     pub end_ms: SimTime,
     /// The preset lane B was made from (with lane A's seed and faults), if any.
     pub preset: Option<usize>,
+    /// Each lane's title: what differs between them (kept in step with lane A's edits by `load`).
+    pub titles: (String, String),
 }
 
 impl CompareLane {
-    pub(super) fn new(scenario: Scenario, preset: Option<usize>) -> Result<CompareLane, String> {
+    pub(super) fn new(scenario: Scenario, preset: Option<usize>, a: &Scenario) -> Result<CompareLane, String> {
         validate(&scenario).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
         // The probe first and then the lane, so that the two never hold their tables at once.
         let end_ms = probe_end(&scenario);
         let mut engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
         engine.set_budget(SHARED_LANE_BUDGET);
-        Ok(CompareLane { end_ms, scenario, engine, preset })
+        let titles = lane_titles(a, &scenario);
+        Ok(CompareLane { end_ms, scenario, engine, preset, titles })
     }
 }
 
@@ -44,7 +48,7 @@ impl Model {
         }
         // Lane B's predecessor goes first: two lanes' tables at once, plus a third, would not fit.
         self.compare = None;
-        match CompareLane::new(scenario, preset) {
+        match CompareLane::new(scenario, preset, &self.scenario) {
             Ok(lane) => {
                 self.compare = Some(lane);
                 // Lane A now shares the tab: past its half, it stops at its next check and says so.
@@ -79,6 +83,13 @@ impl Model {
             lane.engine.run_until(now);
         }
     }
+    /// Lane A changed: the titles say what differs now.
+    pub(super) fn retitle_lanes(&mut self) {
+        if let Some(lane) = self.compare.as_mut() {
+            lane.titles = lane_titles(&self.scenario, &lane.scenario);
+        }
+    }
+
     pub(super) fn end_compare(&mut self) {
         self.compare = None;
         self.engine.set_budget(LANE_BUDGET);

@@ -277,6 +277,7 @@ impl Model {
         self.engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
         self.engine.set_budget(self.lane_budget());
         self.scenario = scenario;
+        self.retitle_lanes();
         self.playing = false;
         self.running_to_end = false;
         self.play_until = None;
