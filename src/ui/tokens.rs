@@ -313,6 +313,11 @@ pub enum Motion {
 /// the event), messages being handled inside consumers, and recent crashes. A pure function of the
 /// engine's state and trace, so the same virtual time always draws the same picture.
 pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
+    // A run that is over has nothing in flight: its last hops must not stay frozen mid-edge (a
+    // comparison's shorter lane ends at its own last event, where they would).
+    if engine.is_finished() {
+        return vec![];
+    }
     let now = engine.now();
     let mut out = vec![];
     let window_start = now.saturating_sub(HOP_MS.max(CRASH_BURST_MS));
@@ -769,6 +774,17 @@ mod tests {
             }
         }
         assert!(to_exchange && from_exchange, "tokens on both hops");
+    }
+
+    #[test]
+    fn a_finished_run_draws_no_token_even_when_its_last_event_is_a_moment_ago() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("11")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(u64::MAX);
+        assert!(engine.is_finished());
+        let last = engine.trace().events.back().map_or(0, |ev| ev.at_ms);
+        assert!(engine.now() < last + HOP_MS, "the last hop is still recent at the end: {} vs {last}", engine.now());
+        assert_eq!(tokens(&engine, &layout(&engine), Motion::Smooth), vec![]);
     }
 
     #[test]
