@@ -1,5 +1,5 @@
 #!/bin/sh
-# Trunk post-build hook (Trunk runs a stage's hooks at once, so both steps live here, in order):
+# Trunk post-build hook (Trunk runs a stage's hooks at once, so every step lives here, in order):
 # 1. release builds: minify wasm-bindgen's JS glue with terser (npm, pinned in package-lock.json; on PATH
 #    from node_modules/.bin) and put its new Subresource Integrity hash in index.html. Trunk's own JS
 #    minifier breaks this glue (trunk-rs/trunk#761); terser takes it from 8.3 to 6.4 KB gzipped.
@@ -19,7 +19,13 @@ if [ "${TRUNK_PROFILE:-}" = release ]; then
     sed -i "s|sha384-$before|sha384-$after|" index.html
   done
 fi
-files=$(find . -type f ! -name sw.js | sed 's|^\./||' | LC_ALL=C sort)
+# 3. the trainer's plan (docs/workshop.md), linked from the app's help: shipped as plain text, which every
+#    browser shows (a .md may be downloaded instead), starting with a UTF-8 byte-order mark because static
+#    hosts serve .txt without a charset and its dashes and arrows would be read as Latin-1. It is read
+#    before a workshop, not during one: not precached, not part of the first load.
+printf '\357\273\277' > workshop.txt
+cat "$TRUNK_SOURCE_DIR/docs/workshop.md" >> workshop.txt
+files=$(find . -type f ! -name sw.js ! -name '*.txt' | sed 's|^\./||' | LC_ALL=C sort)
 build=$(printf '%s\n' $files | xargs cat | sha256sum | cut -c1-16)
 list=$(printf '"./%s", ' $files)
 sed -i "s|__BUILD__|$build|; s|/\* __FILES__ \*/|$list|" sw.js

@@ -7,9 +7,11 @@ use super::components::{
     compare::CompareBoard,
     controls::Controls,
     details::Details,
+    help::Help,
     lesson::LessonPanel,
     scoreboard::{Figures, Scoreboard},
 };
+use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
 use super::state::{Action, Model};
@@ -316,6 +318,19 @@ fn use_stage_gestures(stage_ref: &NodeRef, on_view: Callback<ViewKey>) {
     });
 }
 
+/// What has the focus, as far as the keyboard cares.
+fn focus_of(target: Option<&web_sys::Element>) -> Focus {
+    let Some(el) = target else { return Focus::Other };
+    match el.tag_name().as_str() {
+        "INPUT" if el.get_attribute("type").is_some_and(|t| t == "checkbox" || t == "radio") => Focus::Pressable,
+        "INPUT" | "TEXTAREA" => Focus::Field,
+        "SELECT" => Focus::Select,
+        "BUTTON" | "A" | "SUMMARY" => Focus::Pressable,
+        _ if el.get_attribute("role").as_deref() == Some("button") => Focus::Pressable,
+        _ => Focus::Other,
+    }
+}
+
 /// The stage element's size now, or the projector's until it has been laid out.
 fn measure(stage: &NodeRef) -> Stage {
     stage.cast::<web_sys::Element>().map_or(Stage::PROJECTOR, |el| Stage {
@@ -341,8 +356,7 @@ pub fn App() -> Html {
         let zoom = zoom.clone();
         Callback::from(move |key: ViewKey| zoom.dispatch(key))
     };
-    // Keyboard: space play/pause, → step, R restart, + − 0 F zoom (not while typing in a field); while a
-    // lesson is open, a clicker's PageDown / PageUp move between its steps whatever has focus.
+    // Keyboard: what each key does is `keys::key_command`'s to say; this only reads the event.
     {
         let (dispatch, on_view, model) = (dispatch.clone(), on_view.clone(), state.model.clone());
         use_effect_with((), move |_| {
@@ -354,68 +368,37 @@ pub fn App() -> Html {
                 options,
                 move |event| {
                     let Some(event) = event.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                    if event.ctrl_key() || event.meta_key() || event.alt_key() {
-                        return;
-                    }
                     let target = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok());
-                    let tag = target.as_ref().map(|el| el.tag_name()).unwrap_or_default();
-                    let in_lesson = model.try_borrow().is_ok_and(|m| m.lesson.is_some());
-                    // The clicker's keys are the lesson's, even on the lesson select the trainer just used.
-                    let step = match event.key().as_str() {
-                        "PageDown" => Some(Action::NextStep),
-                        "PageUp" => Some(Action::PreviousStep),
-                        "n" | "N" if tag == "SELECT" => Some(Action::NextStep),
-                        "p" | "P" if tag == "SELECT" => Some(Action::PreviousStep),
-                        _ => None,
+                    let Ok(m) = model.try_borrow() else { return };
+                    let cx = KeyContext {
+                        focus: focus_of(target.as_ref()),
+                        in_lesson: m.lesson.is_some(),
+                        single_keys: m.single_keys,
+                        modifier: event.ctrl_key() || event.meta_key() || event.alt_key(),
                     };
-                    if let Some(action) = step.filter(|_| in_lesson) {
-                        event.prevent_default();
-                        dispatch.emit(action);
-                        return;
-                    }
-                    if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA") {
-                        return;
-                    }
-                    // Space on a button (or anything acting as one) presses it, and only that.
-                    let pressable = matches!(tag.as_str(), "BUTTON" | "A" | "SUMMARY")
-                        || target.as_ref().is_some_and(|el| el.get_attribute("role").as_deref() == Some("button"));
-                    if event.key() == " " && pressable {
-                        return;
-                    }
-                    let view = match event.key().as_str() {
-                        "+" | "=" => Some(ViewKey::ZoomIn),
-                        "-" | "_" => Some(ViewKey::ZoomOut),
-                        "0" => Some(ViewKey::ZoomReset),
-                        "f" | "F" => Some(ViewKey::FitAll),
-                        _ => None,
-                    };
-                    if let Some(view) = view {
-                        event.prevent_default();
-                        on_view.emit(view);
-                        return;
-                    }
-                    let action = match event.key().as_str() {
-                        " " => Action::TogglePlay,
-                        "ArrowRight" => Action::Step,
-                        "ArrowLeft" => Action::StepBack,
-                        "Home" => Action::Scrub(0),
-                        "End" => Action::FastForward,
-                        "r" | "R" => Action::Restart,
-                        // Lesson steps: the keys a presentation clicker sends, and N / P.
-                        "PageDown" | "n" | "N" => Action::NextStep,
-                        "PageUp" | "p" | "P" => Action::PreviousStep,
-                        // The anomaly tour.
-                        "]" => Action::NextAnomaly,
-                        "[" => Action::PreviousAnomaly,
-                        _ => return,
-                    };
+                    drop(m);
+                    let Some(command) = key_command(&event.key(), cx) else { return };
                     event.prevent_default();
-                    dispatch.emit(action);
+                    match command {
+                        KeyCommand::Act(action) => dispatch.emit(action),
+                        KeyCommand::View(view) => on_view.emit(view),
+                    }
                 },
             );
             move || drop(listener)
         });
     }
+    // Single-character shortcuts stay off on the next visit once a user turned them off.
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            if browser::single_keys_turned_off() {
+                dispatch.emit(Action::SetSingleKeys(false));
+            }
+        });
+    }
+    let single_keys = state.model.borrow().single_keys;
+    use_effect_with(single_keys, |&on| browser::remember_single_keys(on));
     use_share_link(&state, dispatch.clone());
     let embedded = *use_memo((), |_| browser::embedded());
     let story_state = use_state(|| false);
@@ -539,6 +522,7 @@ pub fn App() -> Html {
     html! {
         <div class={classes!("app", model.presenter.then_some("presenter"))}>
             <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+            <Help model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
             <div class={classes!("workspace", side_open.then_some("drawer-open"), in_lesson.then_some("with-lesson"))}>
                 <main class="stage-column">
                     { error_banner }

@@ -10,6 +10,8 @@ const SAVED_WORK_KEY: &str = "brokerscope.last-work";
 
 /// Saved work this release could not open, moved out of the way of the work saved next.
 const SET_ASIDE_KEY: &str = "brokerscope.set-aside-work";
+/// "off" once the user turned single-key shortcuts off.
+const SINGLE_KEYS_KEY: &str = "brokerscope.single-key-shortcuts";
 
 /// The address's fragment without `#` (empty when there is none).
 pub fn fragment() -> String {
@@ -49,6 +51,18 @@ pub fn set_aside(fragment: &str) {
         if storage.get_item(SET_ASIDE_KEY).ok().flatten().as_deref() != Some(fragment) {
             let _ = storage.set_item(SET_ASIDE_KEY, fragment);
         }
+    }
+}
+
+/// The user turned single-key shortcuts off on an earlier visit.
+pub fn single_keys_turned_off() -> bool {
+    storage().and_then(|s| s.get_item(SINGLE_KEYS_KEY).ok().flatten()).as_deref() == Some("off")
+}
+
+/// Keeps the single-key shortcuts' switch for the next visit.
+pub fn remember_single_keys(on: bool) {
+    if let Some(storage) = storage() {
+        let _ = if on { storage.remove_item(SINGLE_KEYS_KEY) } else { storage.set_item(SINGLE_KEYS_KEY, "off") };
     }
 }
 

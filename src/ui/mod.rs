@@ -11,6 +11,7 @@ pub mod code;
 pub mod comparison;
 pub mod describe;
 pub mod journey;
+pub mod keys;
 pub mod labels;
 pub mod lanes;
 pub mod layout;

@@ -51,3 +51,37 @@ test('a bad seed shows a clear message and keeps the run', async () => {
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('? lists every shortcut and links the workshop plan, Esc closes it, and single-key shortcuts can be turned off for good', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.keyboard.press('?');
+  await page.waitForSelector('[data-testid=help-dialog]');
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'close-help', 'the help takes the focus');
+  const keys = await page.$$eval('[data-testid=help-dialog] th kbd', (ks) => ks.map((k) => k.textContent));
+  for (const key of ['Space', 'PageDown / PageUp', '] / [', '?', 'Esc']) assert.ok(keys.includes(key), `${key} is listed: ${keys}`);
+  await page.screenshot({ path: screenshotPath('help-1280x720') });
+  // The plan opens from the served app (a plain-text copy of docs/workshop.md).
+  const plan = await page.request.get(new URL(await page.getAttribute('[data-testid=workshop-plan]', 'href'), page.url()).href);
+  assert.equal(plan.status(), 200);
+  assert.match(await plan.text(), /60-minute workshop/);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=help-dialog]', { state: 'detached' });
+
+  // Turned off, a single key does nothing; named keys still work.
+  await page.click('[data-testid=help]');
+  await page.uncheck('[data-testid=single-keys]');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('?');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.locator('[data-testid=help-dialog]').count(), 0, '? no longer opens the help');
+  assert.equal(await score(page, 'produced'), 1, 'the arrow still steps');
+  // And it stays off on the next visit.
+  await page.reload();
+  await page.waitForSelector('[data-testid=play]');
+  await page.keyboard.press('?');
+  assert.equal(await page.locator('[data-testid=help-dialog]').count(), 0);
+  await page.click('[data-testid=help]');
+  assert.equal(await page.isChecked('[data-testid=single-keys]'), false);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod compare;
 pub mod controls;
 pub mod details;
+pub mod help;
 pub mod lesson;
 pub mod scoreboard;
 

@@ -120,6 +120,12 @@ pub enum Action {
     /// Compare with a preset as lane B (e.g. the same workload over queues), in lockstep.
     CompareWith(usize),
     EndCompare,
+    /// Show or hide the keyboard help (`?`).
+    ToggleHelp,
+    /// Turn single-character shortcuts on or off (WCAG 2.1.4).
+    SetSingleKeys(bool),
+    /// Esc: close what is open, the help first, then the anomaly shown and the selection.
+    Escape,
     /// "Copy link" ran: how long the link is and whether the clipboard took it.
     LinkCopied {
         chars: usize,
@@ -169,6 +175,10 @@ pub struct Model {
     pub lessons: Vec<(String, Lesson)>,
     pub lesson: Option<LessonProgress>,
     pub presenter: bool,
+    /// The keyboard help is open.
+    pub help_open: bool,
+    /// Single-character shortcuts (letters, digits, punctuation) act; off, only named keys do.
+    pub single_keys: bool,
     /// Playing pauses here (a lesson step's moment).
     pub play_until: Option<SimTime>,
     /// The second lane of a comparison, kept at the same virtual time as the main run.
@@ -241,6 +251,8 @@ impl Model {
             lessons,
             lesson: None,
             presenter: false,
+            help_open: false,
+            single_keys: true,
             play_until: None,
             compare: None,
             end_ms: 0,
@@ -335,6 +347,9 @@ impl Model {
             Action::ShowSolution => self.show_solution(),
             Action::EndLesson => self.lesson = None,
             Action::TogglePresenter => self.presenter = !self.presenter,
+            Action::ToggleHelp => self.help_open = !self.help_open,
+            Action::SetSingleKeys(on) => self.single_keys = on,
+            Action::Escape => self.escape(),
             Action::ComparePin => self.start_compare(self.scenario.clone(), None),
             Action::CompareWith(i) => self.compare_with_preset(i),
             Action::EndCompare => self.end_compare(),
@@ -375,6 +390,15 @@ impl Model {
     fn clear_selection(&mut self) {
         self.selection = None;
         self.focus = None;
+    }
+
+    /// Esc closes one thing at a time, the topmost first.
+    fn escape(&mut self) {
+        if self.help_open {
+            self.help_open = false;
+        } else {
+            self.clear_selection();
+        }
     }
 
     /// Clicking an anomaly, reached or still ahead: jump to its moment, open its message's journey and

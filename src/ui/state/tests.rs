@@ -630,3 +630,22 @@ fn the_scrubber_marks_every_fault_and_anomaly_and_a_mark_shows_its_anomaly() {
     m.update(Action::Inject(FaultAction::ReadApiDown { duration_ms: 100 }));
     assert!(m.marks.iter().any(|mark| mark.anomaly.is_none() && mark.label.contains("read API")), "{:?}", m.marks);
 }
+
+#[test]
+fn escape_closes_the_help_first_then_the_anomaly_shown_and_the_selection() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(4));
+    m.update(Action::GoToMark(0));
+    m.update(Action::FocusAnomaly(0));
+    assert!(m.focus.is_some() && m.selection.is_some());
+    m.update(Action::ToggleHelp);
+    assert!(m.help_open);
+    m.update(Action::Escape);
+    assert!(!m.help_open, "the help closes");
+    assert!(m.focus.is_some() && m.selection.is_some(), "and only the help");
+    m.update(Action::Escape);
+    assert!(m.focus.is_none() && m.selection.is_none());
+    // Turning single-key shortcuts off is the model's to remember, like every other choice on the page.
+    m.update(Action::SetSingleKeys(false));
+    assert!(!m.single_keys);
+}
