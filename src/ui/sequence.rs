@@ -39,7 +39,12 @@ pub const SEQUENCE_HEAD_H: f64 = 40.0;
 
 pub const SEQUENCE_ROW_H: f64 = 24.0;
 
-pub const SEQUENCE_TEXT_W: f64 = 560.0;
+/// The diagram's type size in the page and in its SVG export: a room reads 13 px, so the diagram scrolls
+/// sideways rather than shrinks to the panel's width.
+pub const SEQUENCE_TEXT_PX: f64 = 13.0;
+/// A sentence's width per character at that size (DejaVu Sans, the widest of the page's fonts, averages
+/// about 0.6 em over English text).
+const CHAR_W: f64 = SEQUENCE_TEXT_PX * 0.6;
 
 pub fn sequence_layout(seq: &Sequence) -> SequenceLayout {
     let lane_x = |i: usize| SEQUENCE_TIME_W + SEQUENCE_LANE_W * (i as f64 + 0.5);
@@ -59,8 +64,9 @@ pub fn sequence_layout(seq: &Sequence) -> SequenceLayout {
             text: r.text.clone(),
         })
         .collect();
+    let longest = seq.rows.iter().map(|r| r.text.chars().count()).max().unwrap_or(0);
     SequenceLayout {
-        width: text_x + SEQUENCE_TEXT_W,
+        width: text_x + CHAR_W * longest as f64 + 12.0,
         height: SEQUENCE_HEAD_H + SEQUENCE_ROW_H * seq.rows.len() as f64 + 8.0,
         lanes,
         rows,
@@ -223,6 +229,21 @@ mod tests {
         assert!(l.rows[3].x2 < l.rows[3].x1 && l.rows[3].failed, "a reply goes back left");
         assert!(l.text_x > l.lanes[2].0 + SEQUENCE_LANE_W / 2.0 - 1.0, "sentences never cross a lifeline");
         assert!(l.rows.iter().all(|r| r.y < l.height));
+    }
+
+    #[test]
+    fn a_real_journey_is_as_wide_as_its_longest_sentence_at_13_px() {
+        let json = crate::scenario::presets::PRESETS[4].1;
+        let mut e = Engine::new(crate::scenario::parse_scenario(json).unwrap()).unwrap();
+        e.run_to_end();
+        let dup = e.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).unwrap().message_id;
+        let seq = journey_sequence(&e, dup).unwrap();
+        let l = sequence_layout(&seq);
+        let longest = seq.rows.iter().map(|r| r.text.chars().count()).max().unwrap();
+        assert!(longest > 40, "a journey's sentences are long: {longest}");
+        assert!(l.width - l.text_x >= longest as f64 * SEQUENCE_TEXT_PX * 0.6, "{} for {longest} characters", l.width);
+        // Rows far enough apart for 13 px type.
+        assert!(SEQUENCE_ROW_H >= SEQUENCE_TEXT_PX * 1.6);
     }
 
     #[test]

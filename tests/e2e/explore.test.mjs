@@ -36,8 +36,11 @@ test('a message token says its type and entity, and clicking it shows its journe
   assert.match(await page.textContent('[data-testid=journey]'), /produced it/);
   assert.match(await page.textContent('[data-testid=journey]'), /appended to user-events/);
   // The journey as a sequence diagram, drawn on the page and downloadable as Mermaid text and SVG.
-  await page.click('.sequence-box summary');
   await page.waitForSelector('[data-testid=sequence] .lane-name');
+  // Open from the start, and legible in the page: it scrolls sideways rather than shrinking its type.
+  const fontPx = await page.$$eval('[data-testid=sequence] text', (ts) => Math.min(...ts.map((t) => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)));
+  assert.ok(fontPx >= 12.99, `its smallest type is ${fontPx} px on screen`);
+  await page.screenshot({ path: screenshotPath('journey-sequence-1280x720') });
   assert.ok((await page.locator('[data-testid=sequence] .step').count()) >= 2);
   const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-sequence-svg]')]);
   const svg = await fs.readFile(await svgDownload.path(), 'utf8');

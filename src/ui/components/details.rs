@@ -279,8 +279,10 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: ConsumerId) -> 
 fn sequence_svg(l: &crate::ui::sequence::SequenceLayout) -> Html {
     let y_end = decimal(l.height);
     html! {
-        <svg class="sequence" data-testid="sequence" viewBox={format!("0 0 {} {}", l.width, l.height)} role="img"
-            aria-label="The message's journey as a sequence diagram">
+        // Drawn at its own size (13 px type) in a box that scrolls sideways: shrunk to the panel's width,
+        // its text fell to 6-10 px.
+        <svg class="sequence" data-testid="sequence" viewBox={format!("0 0 {} {y_end}", decimal(l.width))} role="img"
+            width={decimal(l.width)} height={y_end.clone()} aria-label="The message's journey as a sequence diagram">
             { for l.lanes.iter().map(|(x, name)| html! {
                 <g class="lane">
                     <text class="lane-name" x={decimal(*x)} y="16" text-anchor="middle">{name.clone()}</text>
@@ -290,13 +292,13 @@ fn sequence_svg(l: &crate::ui::sequence::SequenceLayout) -> Html {
             { for l.rows.iter().map(|r| {
                 let y = decimal(r.y);
                 let shape = if r.note {
-                    html! { <path class="note" d={format!("M{},{} l6,-6 l6,6 l-6,6 z", r.x1 - 6.0, r.y)} /> }
+                    html! { <path class="note" d={format!("M{},{} l6,-6 l6,6 l-6,6 z", decimal(r.x1 - 6.0), y)} /> }
                 } else {
                     let dir = if r.x2 > r.x1 { -1.0 } else { 1.0 };
                     let head = if r.failed {
-                        format!("M{},{} l8,8 m0,-8 l-8,8", r.x2 - 4.0, r.y - 4.0)
+                        format!("M{},{} l8,8 m0,-8 l-8,8", decimal(r.x2 - 4.0), decimal(r.y - 4.0))
                     } else {
-                        format!("M{},{} l{},-4 l0,8 z", r.x2, r.y, dir * 8.0)
+                        format!("M{},{} l{},-4 l0,8 z", decimal(r.x2), y, decimal(dir * 8.0))
                     };
                     html! {
                         <>
@@ -342,13 +344,13 @@ fn message_details(e: &Engine, m: u32) -> Html {
         <>
             <h2 id="details-title">{"Journey"}</h2>
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
-            <details class="sequence-box">
+            <details class="sequence-box" open=true>
                 <summary>{"Sequence diagram"}</summary>
                 <div class="buttons">
                     <button data-testid="export-mermaid" title="Download this journey as a Mermaid sequence diagram" onclick={on_mermaid}>{"Mermaid"}</button>
                     <button data-testid="export-sequence-svg" title="Download this sequence diagram as SVG" onclick={on_svg}>{"SVG"}</button>
                 </div>
-                { for diagram }
+                <div class="sequence-scroll">{ for diagram }</div>
             </details>
             if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
             <ol class="journey" data-testid="journey">
