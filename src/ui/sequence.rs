@@ -243,7 +243,7 @@ mod tests {
         assert!(longest > 40, "a journey's sentences are long: {longest}");
         assert!(l.width - l.text_x >= longest as f64 * SEQUENCE_TEXT_PX * 0.6, "{} for {longest} characters", l.width);
         // Rows far enough apart for 13 px type.
-        assert!(SEQUENCE_ROW_H >= SEQUENCE_TEXT_PX * 1.6);
+        assert!(l.rows.windows(2).all(|w| w[1].y - w[0].y >= SEQUENCE_TEXT_PX * 1.6));
     }
 
     #[test]
