@@ -30,6 +30,13 @@ pub fn decimal(x: f64) -> String {
     }
 }
 
+/// A number as a file wrote it, for a message about it ("1.5 is not a probability"): the shortest digits
+/// that read back as the same number, through serde_json's writer, which the build has anyway. `f64`'s
+/// own `Display` would bring core's float formatting and its tables into the page.
+pub fn written(x: f64) -> String {
+    serde_json::to_string(&x).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +52,14 @@ mod tests {
         for bad in ["", "abc", "NaN", "inf", "1,5", "5 5", "--1"] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_number_in_a_message_reads_as_the_file_wrote_it() {
+        assert_eq!(written(1.5), "1.5");
+        assert_eq!(written(0.1), "0.1");
+        assert_eq!(written(1e-7), "1e-7");
+        assert_eq!(written(-0.25), "-0.25");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The edits a trainer makes on the page (`scenario::edit`), applied to the shipped presets: each keeps the
 //! scenario valid, or says why it cannot apply and changes nothing.
 #![cfg(not(target_arch = "wasm32"))]
-use brokerscope::scenario::edit::{apply_edit, Edit};
+use brokerscope::scenario::edit::{apply_edit, Edit, FaultRate};
 use brokerscope::scenario::model::{FaultAction, ScriptedFault};
 use brokerscope::scenario::presets::PRESETS;
 use brokerscope::scenario::validate::validate;
@@ -47,8 +47,8 @@ fn removing_a_group_removes_the_faults_that_name_it_and_a_sink_nothing_else_uses
 fn an_edit_that_cannot_apply_says_why_and_changes_nothing() {
     let mut s = preset("05");
     for (edit, says) in [
-        (Edit::CrashPercent(150.0), "'150' is not a percentage"),
-        (Edit::LostAckPercent(f64::NAN), "is not a percentage"),
+        (Edit::FaultPercent(FaultRate::ConsumerCrash, 150.0), "'150' is not a percentage"),
+        (Edit::FaultPercent(FaultRate::LostAck, f64::NAN), "is not a percentage"),
         (Edit::GroupStrategy(9, brokerscope::scenario::model::Strategy::None), "There is no group 10."),
     ] {
         let before = s.clone();
@@ -92,4 +92,43 @@ fn a_queue_acked_on_receipt_loses_what_a_crash_interrupts_and_never_duplicates_i
     assert!(after.duplicate_effects > 0 && after.lost_messages == 0, "{after:?}");
     assert!(before.duplicate_effects == 0 && before.lost_messages > 0, "{before:?}");
     assert!(apply_edit(&mut s, &Edit::QueueAck(7, QueueAck::BeforeProcessing)).is_err(), "no queue 7");
+}
+
+#[test]
+fn every_fault_probability_is_editable_in_percent_and_lands_in_its_own_field() {
+    let mut s = preset("05");
+    for (k, rate) in FaultRate::ALL.into_iter().enumerate() {
+        let percent = 1.0 + k as f64;
+        apply_edit(&mut s, &Edit::FaultPercent(rate, percent)).expect("a percentage applies");
+        assert_eq!(rate.of(&s.faults), percent / 100.0, "{rate:?}");
+    }
+    // Nine different fields: each edit left the others as they were.
+    let values: Vec<f64> = FaultRate::ALL.iter().map(|r| r.of(&s.faults)).collect();
+    assert_eq!(values, (1..=9).map(|k| k as f64 / 100.0).collect::<Vec<_>>());
+    assert_eq!((s.faults.consumer_crash, s.faults.relay_crash, s.faults.duplicate_delivery), (0.01, 0.09, 0.05));
+    validate(&s).expect("still valid");
+}
+
+#[test]
+fn a_scripted_fault_is_moved_in_time_order_or_removed_and_an_unknown_one_is_refused() {
+    let mut s = preset("05");
+    let fault = |at_ms, producer: &str| ScriptedFault {
+        at_ms,
+        action: FaultAction::LoseNextSend { producer: producer.into() },
+    };
+    let producer = s.producers[0].name.clone();
+    s.faults.scripted = vec![fault(1_000, &producer), fault(2_000, &producer), fault(3_000, &producer)];
+    apply_edit(&mut s, &Edit::MoveScriptedFault(0, 2_500)).expect("moved");
+    let times: Vec<u64> = s.faults.scripted.iter().map(|f| f.at_ms).collect();
+    assert_eq!(times, [2_000, 2_500, 3_000], "the timeline stays in time order");
+    apply_edit(&mut s, &Edit::RemoveScriptedFault(1)).expect("removed");
+    let times: Vec<u64> = s.faults.scripted.iter().map(|f| f.at_ms).collect();
+    assert_eq!(times, [2_000, 3_000]);
+    let before = s.clone();
+    for edit in [Edit::RemoveScriptedFault(2), Edit::MoveScriptedFault(5, 10)] {
+        let error = apply_edit(&mut s, &edit).expect_err("no such fault");
+        assert!(error.contains("There is no scripted fault"), "{error}");
+        assert_eq!(s, before);
+    }
+    validate(&s).expect("still valid");
 }

@@ -1,6 +1,6 @@
 //! The settings a trainer changes in place on the page, as edits to a scenario. The result is validated
 //! when the engine is rebuilt; an edit that cannot apply says why and changes nothing.
-use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Isolation, PublishMode, Strategy};
+use crate::scenario::model::{Acks, CommitPolicy, FaultAction, Faults, Isolation, PublishMode, Strategy};
 use crate::scenario::Scenario;
 
 /// The settings that can be changed in place (entities by their index in the scenario's lists).
@@ -37,12 +37,84 @@ pub enum Edit {
     /// Remove a group, the scripted faults that name it or its consumers, and its sink if nothing else
     /// uses it.
     RemoveGroup(usize),
-    /// Per handler run, in percent.
-    CrashPercent(f64),
-    /// Per producer send, in percent.
-    LostAckPercent(f64),
-    LostSendPercent(f64),
-    ProducerCrashPercent(f64),
+    /// A fault probability, in percent.
+    FaultPercent(FaultRate, f64),
+    /// Remove a scripted fault (by its index in the timeline).
+    RemoveScriptedFault(usize),
+    /// Move a scripted fault to another moment (ms).
+    MoveScriptedFault(usize, u64),
+}
+
+/// One of the scenario's fault probabilities, as the page lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultRate {
+    ConsumerCrash,
+    Slow,
+    Poison,
+    ReadApiFailure,
+    DuplicateDelivery,
+    LostAck,
+    LostSend,
+    ProducerCrash,
+    RelayCrash,
+}
+
+impl FaultRate {
+    pub const ALL: [FaultRate; 9] = [
+        FaultRate::ConsumerCrash,
+        FaultRate::Slow,
+        FaultRate::Poison,
+        FaultRate::ReadApiFailure,
+        FaultRate::DuplicateDelivery,
+        FaultRate::LostAck,
+        FaultRate::LostSend,
+        FaultRate::ProducerCrash,
+        FaultRate::RelayCrash,
+    ];
+
+    /// What it is a probability of, per what (the unit of `docs/scenario-format.md`'s fields).
+    pub fn label(self) -> &'static str {
+        match self {
+            FaultRate::ConsumerCrash => "Consumer crash per handler run (%)",
+            FaultRate::Slow => "Slow handler run (%)",
+            FaultRate::Poison => "Poison message per produced message (%)",
+            FaultRate::ReadApiFailure => "Read API failure per read-back (%)",
+            FaultRate::DuplicateDelivery => "Duplicate delivery per standard-queue delivery (%)",
+            FaultRate::LostAck => "Lost producer ack per send (%)",
+            FaultRate::LostSend => "Lost producer send (%)",
+            FaultRate::ProducerCrash => "Producer crash between database and publish, dual write (%)",
+            FaultRate::RelayCrash => "Outbox relay crash after publishing (%)",
+        }
+    }
+
+    /// Its field in the scenario's `faults`.
+    pub fn field(self, f: &mut Faults) -> &mut f64 {
+        match self {
+            FaultRate::ConsumerCrash => &mut f.consumer_crash,
+            FaultRate::Slow => &mut f.slow,
+            FaultRate::Poison => &mut f.poison,
+            FaultRate::ReadApiFailure => &mut f.read_api_failure,
+            FaultRate::DuplicateDelivery => &mut f.duplicate_delivery,
+            FaultRate::LostAck => &mut f.lost_ack,
+            FaultRate::LostSend => &mut f.lost_send,
+            FaultRate::ProducerCrash => &mut f.producer_crash,
+            FaultRate::RelayCrash => &mut f.relay_crash,
+        }
+    }
+
+    pub fn of(self, f: &Faults) -> f64 {
+        match self {
+            FaultRate::ConsumerCrash => f.consumer_crash,
+            FaultRate::Slow => f.slow,
+            FaultRate::Poison => f.poison,
+            FaultRate::ReadApiFailure => f.read_api_failure,
+            FaultRate::DuplicateDelivery => f.duplicate_delivery,
+            FaultRate::LostAck => f.lost_ack,
+            FaultRate::LostSend => f.lost_send,
+            FaultRate::ProducerCrash => f.producer_crash,
+            FaultRate::RelayCrash => f.relay_crash,
+        }
+    }
 }
 
 /// Applies one in-place edit to a scenario; the result is validated when the engine is rebuilt.
@@ -99,10 +171,16 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::RemoveProducer(i) => remove_producer(s, i)?,
         Edit::CopyGroup(i) => copy_group(s, i)?,
         Edit::RemoveGroup(i) => remove_group(s, i)?,
-        Edit::CrashPercent(p) => s.faults.consumer_crash = percent(p)?,
-        Edit::LostAckPercent(p) => s.faults.lost_ack = percent(p)?,
-        Edit::LostSendPercent(p) => s.faults.lost_send = percent(p)?,
-        Edit::ProducerCrashPercent(p) => s.faults.producer_crash = percent(p)?,
+        Edit::FaultPercent(rate, p) => *rate.field(&mut s.faults) = percent(p)?,
+        Edit::RemoveScriptedFault(i) => {
+            get(&mut s.faults.scripted, i, "scripted fault")?;
+            s.faults.scripted.remove(i);
+        }
+        Edit::MoveScriptedFault(i, at_ms) => {
+            get(&mut s.faults.scripted, i, "scripted fault")?.at_ms = at_ms;
+            // The timeline stays in time order (a stable sort keeps same-moment faults in their order).
+            s.faults.scripted.sort_by_key(|f| f.at_ms);
+        }
     }
     Ok(())
 }

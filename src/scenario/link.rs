@@ -219,7 +219,7 @@ fn decode_v1(data: &str) -> Result<SharedRun, LinkError> {
     if !(run.view.speed.is_finite() && run.view.speed > 0.0) {
         return Err(LinkError::Invalid(ScenarioError {
             path: "view.speed".into(),
-            message: format!("{} is not a speed: expected a number above 0", run.view.speed),
+            message: format!("{} is not a speed: expected a number above 0", crate::number::written(run.view.speed)),
         }));
     }
     Ok(run)

@@ -218,7 +218,7 @@ impl Check {
     }
     fn prob(&mut self, path: &str, p: f64) {
         if !(0.0..=1.0).contains(&p) {
-            self.fail(path, format!("{p} is not a probability: expected 0 to 1"));
+            self.fail(path, format!("{} is not a probability: expected 0 to 1", crate::number::written(p)));
         }
     }
     fn name(&mut self, path: &str, name: &str, seen: &mut BTreeSet<String>) {
@@ -261,7 +261,7 @@ impl Check {
                 if !(mean_ms.is_finite() && (0.0..=MAX_DURATION_MS as f64).contains(&mean_ms)) {
                     self.fail(
                         format!("{path}.mean_ms"),
-                        format!("{mean_ms} is out of range: expected 0 to {MAX_DURATION_MS}"),
+                        format!("{} is out of range: expected 0 to {MAX_DURATION_MS}", crate::number::written(mean_ms)),
                     );
                 }
             }
@@ -391,7 +391,10 @@ fn check_producers(c: &mut Check, s: &Scenario, known: &Known, names: &mut BTree
                 if !(mean_interval_ms.is_finite() && (0.01..=MAX_DURATION_MS as f64).contains(&mean_interval_ms)) {
                     c.fail(
                         format!("{at}.rate.mean_interval_ms"),
-                        format!("{mean_interval_ms} is out of range: expected 0.01 to {MAX_DURATION_MS}"),
+                        format!(
+                            "{} is out of range: expected 0.01 to {MAX_DURATION_MS}",
+                            crate::number::written(mean_interval_ms)
+                        ),
                     );
                 }
             }

@@ -73,6 +73,29 @@ test('crash now is recorded, shown, and replays the same after a restart', async
   assert.equal(await page.textContent('[data-testid=clock]'), '0.000 s');
   await toEnd(page);
   assert.deepEqual(await scores(page), live, 'the injected crash is part of the scenario now');
+
+  // The fault timeline lists it (the panels with nothing selected), at its moment; removing it undoes it.
+  await page.click('[data-testid=stage] .canvas', { position: { x: 5, y: 5 } });
+  await page.click('[data-testid=panels-toggle]');
+  await page.waitForSelector('[data-testid=scripted-fault-0]');
+  assert.match(await page.textContent('[data-testid=scripted-fault-0]'), /crash c1/);
+  assert.equal(await page.inputValue('[data-testid=move-fault-0]'), '4000');
+  await page.screenshot({ path: screenshotPath('fault-timeline') });
+  await page.click('[data-testid=remove-fault-0]');
+  await page.waitForSelector('[data-testid=fault-timeline-empty]');
+  assert.equal(await page.locator('[data-testid=marks] .mark.fault').count(), 0, 'its mark left the scrubber');
+  // Every fault probability is editable here, the five that were JSON-only included.
+  for (const rate of ['DuplicateDelivery', 'Poison', 'Slow', 'ReadApiFailure', 'RelayCrash']) {
+    assert.equal(await page.locator(`[data-testid=edit-rate-${rate}]`).count(), 1, rate);
+  }
+  await toEnd(page);
+  const clean = await scores(page);
+  await page.fill('[data-testid=edit-rate-Poison]', '10');
+  await page.press('[data-testid=edit-rate-Poison]', 'Enter');
+  await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent === '0.000 s');
+  assert.equal(await page.inputValue('[data-testid=edit-rate-Poison]'), '10');
+  await toEnd(page);
+  assert.notDeepEqual(await scores(page), clean, 'one message in ten poisoned changes the outcome');
   assert.deepEqual(problems, []);
   await context.close();
 });

@@ -27,7 +27,7 @@ pub fn Charts(props: &ModelProps) -> Html {
         <section class="panel" aria-labelledby="charts-title">
             <h2 id="charts-title">{"Lag and depth over time"}</h2>
             if let Some(c) = chart(e, W, H) {
-                <svg class="chart" data-testid="chart" viewBox={format!("-2 -4 {} {}", W + 4.0, H + 22.0)} role="img"
+                <svg class="chart" data-testid="chart" viewBox={format!("-2 -4 {} {}", decimal(W + 4.0), decimal(H + 22.0))} role="img"
                     aria-label={format!("Line chart up to {}: {}", seconds(c.end_ms),
                         c.series.iter().map(|s| format!("{} now {}", s.label, s.last)).collect::<Vec<_>>().join(", "))}>
                     <line class="axis" x1="0" y1={decimal(H)} x2={decimal(W)} y2={decimal(H)} />

@@ -10,7 +10,7 @@ use crate::scenario::model::{
 use crate::ui::code::handler_code;
 use crate::ui::journey::journey;
 use crate::ui::layout::NodeId;
-use crate::ui::state::{Action, Edit, Selection};
+use crate::ui::state::{Action, Edit, FaultRate, Selection};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -369,18 +369,18 @@ fn message_details(e: &Engine, m: u32) -> Html {
 fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
     let f = &e.scenario().faults;
     let any_notification = e.producers().iter().any(|p| p.spec.payload == Payload::Notification);
-    let percent_field = |label: &str, value: f64, testid: &str, edit: fn(f64) -> Edit| {
+    let percent_field = |rate: FaultRate| {
         let on_action = on_action.clone();
         let onchange = Callback::from(move |ev: Event| {
             let input: HtmlInputElement = ev.target_unchecked_into();
             if let Some(v) = crate::number::parse_decimal(&input.value()) {
-                on_action.emit(Action::Edit(edit(v)));
+                on_action.emit(Action::Edit(Edit::FaultPercent(rate, v)));
             }
         });
         html! {
-            <label class="field">{label.to_string()}
-                <input type="number" min="0" max="100" step="0.5" data-testid={testid.to_string()}
-                    value={decimal((value * 1000.0).round() / 10.0)} {onchange} />
+            <label class="field">{rate.label()}
+                <input type="number" min="0" max="100" step="0.5" data-testid={format!("edit-rate-{rate:?}")}
+                    value={decimal((rate.of(f) * 1000.0).round() / 10.0)} {onchange} />
             </label>
         }
     };
@@ -388,16 +388,36 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         <>
             <h2 id="details-title">{"Details"}</h2>
             <p class="hint">{"Select a producer, topic, queue, consumer or sink on the canvas for its settings and figures, or a message (a cell or a token) for its journey."}</p>
+            { fault_timeline(e, on_action) }
             <h3>{"Fault probabilities"}</h3>
-            { percent_field("Consumer crash per handler run (%)", f.consumer_crash, "edit-crash", Edit::CrashPercent) }
-            { percent_field("Lost producer ack per send (%)", f.lost_ack, "edit-lost-ack", Edit::LostAckPercent) }
-            { percent_field("Lost producer send (%)", f.lost_send, "edit-lost-send", Edit::LostSendPercent) }
-            { percent_field("Producer crash between database and publish, dual write (%)", f.producer_crash, "edit-producer-crash", Edit::ProducerCrashPercent) }
+            { for FaultRate::ALL.into_iter().map(percent_field) }
             if any_notification {
                 <div class="buttons">
                     { button(on_action, Action::Inject(FaultAction::ReadApiDown { duration_ms: 3_000 }), "Read API down for 3 s", "inject-read-api") }
                 </div>
             }
+        </>
+    }
+}
+
+/// The run's scripted faults in time order (the ▲ marks of the scrubber), each to move or remove.
+fn fault_timeline(e: &Engine, on_action: &Callback<Action>) -> Html {
+    let scripted = &e.scenario().faults.scripted;
+    html! {
+        <>
+            <h3>{"Scripted faults"}</h3>
+            if scripted.is_empty() {
+                <p class="hint" data-testid="fault-timeline-empty">{"None yet: the \"inject a fault now\" buttons of a selected element add one at the current moment."}</p>
+            }
+            <ol class="fault-timeline" data-testid="fault-timeline">
+                { for scripted.iter().enumerate().map(|(i, fault)| html! {
+                    <li data-testid={format!("scripted-fault-{i}")}>
+                        <span class="what">{crate::ui::labels::fault_label(&fault.action)}</span>
+                        { number_field(on_action, "at (ms)", fault.at_ms, &format!("move-fault-{i}"), Box::new(move |v| Edit::MoveScriptedFault(i, v))) }
+                        { button(on_action, Action::Edit(Edit::RemoveScriptedFault(i)), "Remove", &format!("remove-fault-{i}")) }
+                    </li>
+                }) }
+            </ol>
         </>
     }
 }

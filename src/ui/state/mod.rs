@@ -13,7 +13,7 @@ use crate::ui::layout::NodeId;
 use crate::ui::lesson::{ConditionCheck, LessonProgress};
 use std::collections::VecDeque;
 
-pub use crate::scenario::edit::{apply_edit, Edit};
+pub use crate::scenario::edit::{apply_edit, Edit, FaultRate};
 
 mod changes;
 mod compare;

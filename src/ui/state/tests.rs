@@ -169,7 +169,7 @@ fn edits_restart_with_the_same_seed_and_bad_ones_keep_the_state() {
     m.update(Action::Edit(Edit::Partitions(0, 0)));
     assert_eq!(m.scenario, before, "an invalid edit changes nothing");
     assert!(m.error.as_deref().is_some_and(|e| e.contains("partitions")), "{:?}", m.error);
-    m.update(Action::Edit(Edit::CrashPercent(f64::NAN)));
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::ConsumerCrash, f64::NAN)));
     assert_eq!(m.scenario, before);
     m.update(Action::Edit(Edit::GroupMembers(0, true)));
     assert_eq!(m.scenario.groups[0].consumers.len(), before.groups[0].consumers.len() + 1);
@@ -182,9 +182,9 @@ fn the_producer_panel_sets_acks_the_publish_mode_and_the_send_faults() {
     let mut m = Model::new();
     m.update(Action::SelectPreset(4));
     m.update(Action::Edit(Edit::ProducerPublishMode(0, PublishMode::DualWritePublishFirst)));
-    m.update(Action::Edit(Edit::ProducerCrashPercent(20.0)));
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::ProducerCrash, 20.0)));
     m.update(Action::Edit(Edit::ProducerFireAndForget(0, true)));
-    m.update(Action::Edit(Edit::LostSendPercent(5.0)));
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::LostSend, 5.0)));
     let p = &m.scenario.producers[0];
     assert_eq!((p.publish_mode, p.acks), (PublishMode::DualWritePublishFirst, Acks::Zero));
     assert_eq!((m.scenario.faults.producer_crash, m.scenario.faults.lost_send), (0.2, 0.05));
@@ -192,7 +192,7 @@ fn the_producer_panel_sets_acks_the_publish_mode_and_the_send_faults() {
     m.update(Action::Scrub(m.run_end()));
     assert!(m.engine.report().invented_events > 0);
     let before = m.scenario.clone();
-    m.update(Action::Edit(Edit::ProducerCrashPercent(150.0)));
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::ProducerCrash, 150.0)));
     assert_eq!(m.scenario, before, "an invalid percentage changes nothing");
     m.update(Action::Edit(Edit::ProducerFireAndForget(0, false)));
     assert_eq!(m.scenario.producers[0].acks, Acks::All);
@@ -394,7 +394,7 @@ fn a_bad_link_shows_the_default_and_keeps_the_saved_work_until_the_user_changes_
     m.update(Action::Open { fragment: "#v9.AAAA".into(), saved: None, aside: None });
     assert!(m.error.as_deref().is_some_and(|e| e.contains("newer Brokerscope")));
     assert_eq!(m.share_fragment(), None);
-    m.update(Action::Edit(Edit::CrashPercent(10.0)));
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::ConsumerCrash, 10.0)));
     assert!(m.share_fragment().is_some());
 }
 
