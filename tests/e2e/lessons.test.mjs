@@ -38,6 +38,11 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   await waitForPause(page);
   assert.equal(await page.textContent('[data-testid=clock]'), '20.000 s', 'the step played to its moment');
 
+  // The agenda lists every step, this one marked.
+  const agenda = await page.$$eval('[data-testid=agenda] button', (bs) => bs.map((b) => [b.textContent.trim(), b.getAttribute('aria-current')]));
+  assert.deepEqual(agenda.map(([t]) => t), ['No guard', 'The naive check', 'Claim first', 'Keys and inboxes', 'Challenge: one email each']);
+  assert.deepEqual(agenda.map(([, c]) => c), ['step', null, null, null, null]);
+
   // Step 2, by keyboard (a presentation clicker sends PageDown): predict before it plays.
   await page.keyboard.press('PageDown');
   await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'The naive check');
@@ -87,6 +92,9 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
   await page.screenshot({ path: screenshotPath('lesson-presenter-1280x720') });
   await page.keyboard.press('PageUp');
   await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'Keys and inboxes');
+  // A step of the agenda is a click away.
+  await page.click('[data-testid=agenda] button:has-text("No guard")');
+  await page.waitForFunction(() => document.querySelector('[data-testid=step-title]').textContent === 'No guard');
   await page.click('[data-testid=end-lesson]');
   assert.equal(await page.locator('[data-testid=lesson]').count(), 0);
   assert.deepEqual(problems, []);

@@ -84,6 +84,20 @@ pub fn LessonPanel(props: &ActionProps) -> Html {
             <p class="lesson-text" data-testid="step-text">{step.text.clone()}</p>
             { for prediction }
             { for challenge }
+            // The lesson's agenda, after the step (which matters more): where the room is, what is still to
+            // come; a step is a click away.
+            <ol class="agenda" data-testid="agenda" aria-label="The lesson's steps">
+                { for lesson.steps.iter().enumerate().map(|(i, s)| {
+                    let current = i == progress.step;
+                    html! {
+                        <li class={classes!(current.then_some("current"), (i < progress.step).then_some("done"))}>
+                            <button class="quiet" aria-current={current.then_some("step")} onclick={send(Action::GoToStep(i))}>
+                                {s.title.clone()}
+                            </button>
+                        </li>
+                    }
+                }) }
+            </ol>
         </section>
     }
 }
