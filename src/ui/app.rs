@@ -550,8 +550,8 @@ pub fn App() -> Html {
                         <div class="view-buttons" role="group" aria-label="Zoom">
                             { view_button(ViewKey::ZoomOut, "−", "Zoom out (−)", "zoom-out") }
                             { view_button(ViewKey::ZoomIn, "+", "Zoom in (+)", "zoom-in") }
-                            { view_button(ViewKey::FitAll, "Fit", "Show the whole picture (F)", "zoom-fit") }
-                            { view_button(ViewKey::ZoomReset, "100%", "Legible size (0)", "zoom-reset") }
+                            { view_button(ViewKey::FitAll, "Fit", "Fit: show the whole picture (F)", "zoom-fit") }
+                            { view_button(ViewKey::ZoomReset, "100%", "100%: legible size (0)", "zoom-reset") }
                         </div>
                         <button class="panels-toggle" data-testid="panels-toggle" aria-expanded={drawer_open.to_string()}
                             aria-controls="drawer" onclick={toggle_drawer}>

@@ -145,7 +145,7 @@ test('a group and a producer are added as copies and removed from the canvas', a
   await page.click('[data-testid=copy-group]');
   await page.waitForSelector(`[data-node=group-${groups}]`);
   // Its whole name is in its accessible label (the drawn title may be cut to fit beside the open panels).
-  assert.match(await page.getAttribute(`[data-node=group-${groups}]`, 'aria-label'), /notifications-2/);
+  assert.match(await page.getAttribute(`[data-node=group-${groups}] > .hit`, 'aria-label'), /notifications-2/);
   assert.match(await page.textContent('[data-testid=canvas]'), /email-2/, 'the new team has its own email service');
   await toEnd(page);
   assert.match(await page.textContent('[data-testid=details]'), /Group notifications-2 settings/);

@@ -262,13 +262,16 @@ fn Picture(props: &PictureProps) -> Html {
                 let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
                 let label = n.label.clone();
                 html! {
-                    <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} tabindex="0" role="button"
-                        aria-label={label} {onclick} {onkeydown} style={step.map(|k| format!("--step: {k}"))}
-                        data-chain-step={step.map(|k| (k + 1).to_string())}>
-                        <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
-                        <text class="title" x={decimal(n.x + 10.0)} y={decimal(n.y + TITLE_DY)}>{n.title.clone()}</text>
+                    <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} {onclick}
+                        style={step.map(|k| format!("--step: {k}"))} data-chain-step={step.map(|k| (k + 1).to_string())}>
+                        // The button is the box; its name (the label) says the drawn text whole, which may be
+                        // cut with "…", so the text is drawn beside it rather than inside it.
+                        <g class="hit" tabindex="0" role="button" aria-label={label} {onkeydown}>
+                            <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
+                        </g>
+                        <text class="title" x={decimal(n.x + 10.0)} y={decimal(n.y + TITLE_DY)} aria-hidden="true">{n.title.clone()}</text>
                         { for n.lines.iter().enumerate().map(|(i, line)| html! {
-                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + LINE_DY + LINE_H * i as f64)}>{line.clone()}</text>
+                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + LINE_DY + LINE_H * i as f64)} aria-hidden="true">{line.clone()}</text>
                         }) }
                         if let Some(k) = step {
                             // Its place in the chain, on the box's left edge beside its title.

@@ -350,7 +350,7 @@ fn message_details(e: &Engine, m: u32) -> Html {
                     <button data-testid="export-mermaid" title="Download this journey as a Mermaid sequence diagram" onclick={on_mermaid}>{"Mermaid"}</button>
                     <button data-testid="export-sequence-svg" title="Download this sequence diagram as SVG" onclick={on_svg}>{"SVG"}</button>
                 </div>
-                <div class="sequence-scroll">{ for diagram }</div>
+                <div class="sequence-scroll" tabindex="0" role="region" aria-label="Sequence diagram, scrolls sideways">{ for diagram }</div>
             </details>
             if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
             <ol class="journey" data-testid="journey">

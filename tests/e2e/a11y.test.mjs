@@ -1,0 +1,108 @@
+// Accessibility, checked by axe-core (from the registry, run inside the page) on every view a room or a
+// learner meets, in both themes: no serious or critical violation anywhere.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { useBrowser, openApp, root, scrub } from './harness.mjs';
+
+const env = useBrowser();
+const AXE = path.join(root, 'node_modules/axe-core/axe.min.js');
+
+/** The serious and critical violations on the page now, one line each (rule, impact, where). */
+async function violations(page) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: AXE });
+  const found = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.slice(0, 3).map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} — ${n.failureSummary.split('\n').slice(1, 2).join('')}`));
+  });
+  return found;
+}
+
+/** The views, each reached as a user reaches it from the one before. */
+const VIEWS = [
+  ['main, playing paused mid-run', async (page) => { await scrub(page, 6000); }],
+  ['a message\'s journey in the panels', async (page) => {
+    await page.click('[data-testid=canvas] .cell[data-message]');
+    await page.waitForSelector('[data-testid=journey]');
+  }],
+  ['a node\'s settings', async (page) => {
+    await page.click('[data-node=group-0]', { position: { x: 40, y: 10 } });
+    await page.waitForSelector('[data-testid=edit-strategy]');
+  }],
+  ['an anomaly on the stage', async (page) => {
+    await page.selectOption('[data-testid=preset]', '4');
+    await page.click('[data-testid=scrub-mark-1]');
+    await page.waitForSelector('[data-testid=focus]');
+  }],
+  ['the keyboard help', async (page) => {
+    await page.keyboard.press('Escape');
+    await page.click('[data-testid=help]');
+    await page.waitForSelector('[data-testid=help-dialog]');
+  }],
+  ['a lesson step with its prediction', async (page) => {
+    await page.keyboard.press('Escape');
+    await page.selectOption('[data-testid=lesson-select]', '2');
+    await page.waitForSelector('[data-testid=lesson]');
+    await page.keyboard.press('PageDown');
+    await page.waitForSelector('[data-testid=predict]');
+  }],
+  ['presenter mode', async (page) => {
+    await page.click('[data-testid=presenter]');
+    await page.waitForSelector('.app.presenter');
+  }],
+  ['compare', async (page) => {
+    await page.click('[data-testid=presenter]');
+    await page.click('[data-testid=end-lesson]');
+    await page.selectOption('[data-testid=preset]', '0');
+    await page.selectOption('[data-testid=compare-select]', '10');
+    await page.waitForSelector('[data-testid=canvas-b]');
+  }],
+];
+
+/** The picture's text that reads below WCAG's contrast against what it is drawn on (a box's fill, else the
+ *  stage): axe leaves SVG text out. 4.5:1, or 3:1 for large text (24 px, or 18.66 px bold). */
+async function pictureContrast(page) {
+  return page.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+    const lum = ([r, g, b]) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const stage = rgb(getComputedStyle(document.querySelector('[data-testid=stage]')).backgroundColor);
+    const seen = new Map();
+    for (const t of document.querySelectorAll('[data-testid=canvas] text')) {
+      const style = getComputedStyle(t);
+      if (style.display === 'none' || style.visibility === 'hidden' || t.closest('.chain-badge')) continue;
+      const box = t.closest('.node')?.querySelector('rect.box');
+      const under = box ? rgb(getComputedStyle(box).fill) : stage;
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      const r = ratio(rgb(style.fill), under);
+      const key = `${t.getAttribute('class') ?? 'text'} ${style.fill} on ${under}`;
+      if (r < (large ? 3 : 4.5) && !seen.has(key)) seen.set(key, `${key}: ${r.toFixed(2)}:1 ("${t.textContent}")`);
+    }
+    return [...seen.values()];
+  });
+}
+
+for (const colorScheme of ['light', 'dark']) {
+  test(`axe finds no serious or critical violation on any view (${colorScheme})`, async () => {
+    const { page, context, problems } = await openApp(env.browser, env.srv.url, { colorScheme });
+    const report = [];
+    for (const [view, reach] of VIEWS) {
+      await reach(page);
+      for (const line of await violations(page)) report.push(`${view}: ${line}`);
+      for (const line of await pictureContrast(page)) report.push(`${view}: picture contrast: ${line}`);
+    }
+    // Embedded in a slide deck: controls and the picture only.
+    await page.goto(env.srv.url + '?embed=1');
+    await page.waitForSelector('[data-testid=embed]');
+    for (const line of await violations(page)) report.push(`embed: ${line}`);
+    assert.deepEqual(report, []);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
