@@ -33,3 +33,23 @@ test('after one visit the app opens offline, links and embeds included', async (
   assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p)), []);
   await context.close();
 });
+
+test('the app is installable: its manifest parses, its icons load, and Chrome finds nothing in the way', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.waitForFunction(() => navigator.serviceWorker?.controller?.state === 'activated', null, { timeout: 15_000 });
+  const cdp = await context.newCDPSession(page);
+  const manifest = await cdp.send('Page.getAppManifest');
+  assert.deepEqual(manifest.errors, [], 'the manifest parses');
+  const parsed = JSON.parse(manifest.data);
+  assert.equal(parsed.name, 'Brokerscope');
+  assert.equal(new URL(manifest.url).pathname, new URL(env.srv.url).pathname + 'manifest.webmanifest', 'beside the page, on its sub-path');
+  for (const icon of parsed.icons) {
+    const response = await page.request.get(new URL(icon.src, manifest.url).href);
+    assert.equal(response.status(), 200, icon.src);
+  }
+  // A test browser's context is incognito, which Chrome never installs from; anything else is the app's.
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  assert.deepEqual(installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'), []);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
