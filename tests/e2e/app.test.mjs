@@ -85,3 +85,24 @@ test('? lists every shortcut and links the workshop plan, Esc closes it, and sin
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('the live region speaks no faster than a screen reader can: a line per 4 s at most while playing', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '6');
+  await page.uncheck('[data-testid=pause-on-anomaly]');
+  await page.evaluate(() => {
+    window.__said = [];
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of r.addedNodes) window.__said.push([performance.now(), n.textContent]);
+    }).observe(document.querySelector('[data-testid=narration]'), { childList: true });
+  });
+  await page.click('[data-testid=play]');
+  await page.waitForTimeout(9_000);
+  const said = await page.evaluate(() => window.__said);
+  assert.ok(said.length >= 2, 'it speaks while playing, more than once in 9 s');
+  for (let i = 1; i < said.length; i++) {
+    assert.ok(said[i][0] - said[i - 1][0] >= 3_900, `lines ${i - 1} and ${i} came ${Math.round(said[i][0] - said[i - 1][0])} ms apart: ${JSON.stringify(said)}`);
+  }
+  assert.deepEqual(problems, []);
+  await context.close();
+});

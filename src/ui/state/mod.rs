@@ -196,6 +196,9 @@ pub struct Model {
     /// would have screen readers repeat them).
     pub narration_said: u64,
     narrated_upto: u64,
+    /// Happenings not yet said while playing, and the wall time since the last line (see `narrate`).
+    narration_held: Vec<narration::Happening>,
+    narration_quiet_ms: f64,
     pub selection: Option<Selection>,
     pub focus: Option<Focus>,
     /// What the last inject or edit did, for the page to confirm it.
@@ -264,6 +267,8 @@ impl Model {
             narration: VecDeque::new(),
             narration_said: 0,
             narrated_upto: 0,
+            narration_held: vec![],
+            narration_quiet_ms: 0.0,
             selection: None,
             focus: None,
             notice: None,
@@ -297,6 +302,7 @@ impl Model {
         self.error = None;
         self.narration.clear();
         self.narrated_upto = 0;
+        self.narration_held.clear();
         self.focus = None;
         self.notice = None;
         self.caption = None;
@@ -324,6 +330,10 @@ impl Model {
     /// The reducer: every arm one call, to the file of what it changes.
     pub fn update(&mut self, action: Action) {
         let notice_before = self.notice.clone();
+        let tick_ms = match action {
+            Action::Tick { wall_ms } => Some(wall_ms),
+            _ => None,
+        };
         if changes_the_scenario(&action) {
             // The screen is the user's own work again (after a bad link's fallback, or another tab's save).
             self.keep_saved_work = false;
@@ -384,7 +394,7 @@ impl Model {
             self.caption = None;
         }
         self.keep_lanes_in_step();
-        self.narrate();
+        self.narrate(tick_ms);
     }
 
     fn clear_selection(&mut self) {

@@ -1,30 +1,49 @@
-//! Narration: what the `aria-live` region says, a sentence per notable event.
+//! Narration: what the `aria-live` region says, a sentence per notable event, no faster than a screen
+//! reader can say them: while playing, one line per `NARRATION_GAP_MS` of wall time at most, what happened
+//! in between summed up by kind.
 use super::*;
 
 pub(super) const NARRATION_LINES: usize = 6;
+/// While playing, the least wall time between two lines: about what a screen reader takes to say one.
+pub(super) const NARRATION_GAP_MS: f64 = 4_000.0;
+/// More new lines than this at once (a scrub, "To end »") are summed up instead of read out.
+const READ_OUT_AT_ONCE: usize = 2;
+
+/// A notable happening: its kind (a noun whose plural takes an s) and its sentence.
+pub(super) type Happening = (&'static str, String);
 
 /// The happenings worth saying aloud (the rest would flood a screen reader).
-pub(super) fn narrate_event(engine: &Engine, event: &crate::engine::observe::TraceEvent) -> Option<String> {
-    let notable = matches!(
-        event.what,
-        What::Crashed { .. }
-            | What::Restarted { .. }
-            | What::Effect { duplicate: true, .. }
-            | What::DeadLettered { .. }
-            | What::RebalanceDone { .. }
-            | What::AckLost { .. }
-            | What::VisibilityExpired { .. }
-            | What::FaultInjected { .. }
-    );
-    if !notable {
-        return None;
-    }
+pub(super) fn narrate_event(engine: &Engine, event: &crate::engine::observe::TraceEvent) -> Option<Happening> {
+    let kind = match event.what {
+        What::Crashed { .. } => "crashed consumer",
+        What::Restarted { .. } => "restart",
+        What::Effect { duplicate: true, .. } => "duplicate effect",
+        What::DeadLettered { .. } => "dead letter",
+        What::RebalanceDone { .. } => "rebalance",
+        What::AckLost { .. } => "lost ack",
+        What::VisibilityExpired { .. } => "visibility timeout",
+        What::FaultInjected { .. } => "injected fault",
+        _ => return None,
+    };
     let t = crate::engine::observe::seconds(event.at_ms);
     let text = crate::ui::describe::describe(engine, event);
     Some(match event.message {
-        Some(m) => format!("{t}: {} — {text}", engine.message_label(m)),
-        None => format!("{t}: {text}"),
+        Some(m) => (kind, format!("{t}: {} — {text}", engine.message_label(m))),
+        None => (kind, format!("{t}: {text}")),
     })
+}
+
+/// One line for several happenings: up to when, how many, and how many of each kind.
+fn summary(held: &[Happening], until_ms: SimTime) -> String {
+    let mut kinds: Vec<(&str, u64)> = vec![];
+    for (kind, _) in held {
+        match kinds.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    let counts: Vec<String> = kinds.iter().map(|&(k, n)| crate::ui::labels::plural(n, k)).collect();
+    format!("Up to {}: {}", crate::engine::observe::seconds(until_ms), counts.join(", "))
 }
 
 impl Model {
@@ -37,11 +56,12 @@ impl Model {
         self.narration_said += 1;
     }
 
-    /// Turns new trace events into short sentences for screen-reader users.
-    pub(super) fn narrate(&mut self) {
+    /// Turns new trace events into short sentences for screen-reader users. `tick_ms`: the wall time of
+    /// an animation frame that played them; any other action says what it did at once.
+    pub(super) fn narrate(&mut self, tick_ms: Option<f64>) {
         let from = self.narrated_upto;
         // From the back: only the events since the last frame, not the whole trace buffer.
-        let mut lines: Vec<String> = self
+        let mut lines: Vec<Happening> = self
             .engine
             .trace()
             .events
@@ -52,8 +72,32 @@ impl Model {
             .collect();
         lines.reverse();
         self.narrated_upto = self.engine.trace().total;
-        for line in lines {
-            self.say(line);
+        self.narration_held.extend(lines);
+        let playing = self.playing || self.running_to_end;
+        match tick_ms {
+            Some(wall_ms) if playing => {
+                self.narration_quiet_ms += if wall_ms.is_finite() { wall_ms.max(0.0) } else { 0.0 };
+                if self.narration_quiet_ms >= NARRATION_GAP_MS {
+                    self.say_held();
+                }
+            }
+            _ => self.say_held(),
+        }
+    }
+
+    /// Says what is held: a line or two as they are, more as one summary.
+    fn say_held(&mut self) {
+        let held = std::mem::take(&mut self.narration_held);
+        if held.is_empty() {
+            return;
+        }
+        self.narration_quiet_ms = 0.0;
+        if held.len() <= READ_OUT_AT_ONCE {
+            for (_, line) in held {
+                self.say(line);
+            }
+        } else {
+            self.say(summary(&held, self.engine.now()));
         }
     }
 }

@@ -649,3 +649,47 @@ fn escape_closes_the_help_first_then_the_anomaly_shown_and_the_selection() {
     m.update(Action::SetSingleKeys(false));
     assert!(!m.single_keys);
 }
+
+#[test]
+fn narration_while_playing_says_at_most_a_line_per_gap_and_sums_up_the_rest() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(6)); // preset 7: crashes, duplicates, rebalances
+    m.pause_on_anomaly = false;
+    m.update(Action::TogglePlay);
+    let (mut wall_ms, mut last_line_ms, mut said) = (0.0, f64::NEG_INFINITY, m.narration_said);
+    let mut lines_while_playing = 0;
+    while m.playing && wall_ms < 120_000.0 {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        wall_ms += 16.0;
+        if m.narration_said > said && m.playing {
+            assert_eq!(m.narration_said, said + 1, "one line at a time while playing");
+            assert!(wall_ms - last_line_ms >= narration::NARRATION_GAP_MS, "{wall_ms} after {last_line_ms}");
+            last_line_ms = wall_ms;
+            lines_while_playing += 1;
+        }
+        said = m.narration_said;
+    }
+    assert!(!m.playing, "the run ended");
+    assert!(lines_while_playing >= 2, "it still speaks while playing: {lines_while_playing}");
+    let notable = m.engine.trace().events.iter().filter(|e| narration::narrate_event(&m.engine, e).is_some()).count();
+    assert!(notable > lines_while_playing * 2, "{notable} happenings were summed up in {lines_while_playing} lines");
+    assert!(m.narration.iter().any(|l| l.starts_with("Up to ")), "{:?}", m.narration);
+}
+
+#[test]
+fn a_step_is_said_at_once_and_a_long_scrub_in_one_summary() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(6));
+    let before = m.narration_said;
+    m.update(Action::Scrub(15_000));
+    assert_eq!(m.narration_said, before + 1, "one summary for the whole scrub: {:?}", m.narration);
+    assert!(m.narration.back().is_some_and(|l| l.starts_with("Up to 15.000 s: ")), "{:?}", m.narration);
+    // Stepping until something notable: it is said by the step that made it.
+    let mut steps = 0;
+    let said = m.narration_said;
+    while m.narration_said == said && steps < 5_000 {
+        m.update(Action::Step);
+        steps += 1;
+    }
+    assert_eq!(m.narration_said, said + 1, "said at once, after {steps} steps");
+}
