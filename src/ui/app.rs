@@ -14,7 +14,7 @@ use super::components::{
 use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
-use super::state::{Action, Model};
+use super::state::{Action, Model, Theme};
 use super::zoom::{pinch_steps, zoomed, ViewKey, Zoom};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -399,6 +399,24 @@ pub fn App() -> Html {
     }
     let single_keys = state.model.borrow().single_keys;
     use_effect_with(single_keys, |&on| browser::remember_single_keys(on));
+    // The display chosen on an earlier visit (index.html's first script has applied it already), and
+    // any change to it, kept and applied.
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |_| {
+            let (theme, more_contrast) = browser::display_choice();
+            dispatch.emit(Action::SetTheme(Theme::from_name(&theme)));
+            dispatch.emit(Action::SetMoreContrast(more_contrast));
+        });
+    }
+    let display = (state.model.borrow().theme, state.model.borrow().more_contrast);
+    let display_read = use_mut_ref(|| false);
+    use_effect_with(display, move |&(theme, more_contrast)| {
+        // The first run is the model's default, before the stored choice above arrives: not a choice.
+        if std::mem::replace(&mut *display_read.borrow_mut(), true) {
+            browser::apply_display(theme.as_str(), more_contrast);
+        }
+    });
     use_share_link(&state, dispatch.clone());
     let embedded = *use_memo((), |_| browser::embedded());
     let story_state = use_state(|| false);

@@ -10,6 +10,9 @@ const SAVED_WORK_KEY: &str = "brokerscope.last-work";
 
 /// Saved work this release could not open, moved out of the way of the work saved next.
 const SET_ASIDE_KEY: &str = "brokerscope.set-aside-work";
+/// The theme chosen ("system", "light", "dark") and "more" contrast, read by index.html's first script.
+const THEME_KEY: &str = "brokerscope.theme";
+const CONTRAST_KEY: &str = "brokerscope.contrast";
 /// "off" once the user turned single-key shortcuts off.
 const SINGLE_KEYS_KEY: &str = "brokerscope.single-key-shortcuts";
 
@@ -50,6 +53,27 @@ pub fn set_aside(fragment: &str) {
     if let Some(storage) = storage() {
         if storage.get_item(SET_ASIDE_KEY).ok().flatten().as_deref() != Some(fragment) {
             let _ = storage.set_item(SET_ASIDE_KEY, fragment);
+        }
+    }
+}
+
+/// The display chosen on an earlier visit: the theme's name and whether more contrast was asked for.
+pub fn display_choice() -> (String, bool) {
+    let get = |key: &str| storage().and_then(|s| s.get_item(key).ok().flatten());
+    (get(THEME_KEY).unwrap_or_default(), get(CONTRAST_KEY).as_deref() == Some("more"))
+}
+
+/// Keeps the display's choice for the next visit and applies it now, through the page's first script
+/// (`brokerscopeDisplay` in index.html), which also follows the system's theme live.
+pub fn apply_display(theme: &str, more_contrast: bool) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(THEME_KEY, theme);
+        let _ = if more_contrast { storage.set_item(CONTRAST_KEY, "more") } else { storage.remove_item(CONTRAST_KEY) };
+    }
+    let window = gloo::utils::window();
+    if let Ok(apply) = js_sys::Reflect::get(&window, &"brokerscopeDisplay".into()) {
+        if let Some(apply) = apply.dyn_ref::<js_sys::Function>() {
+            let _ = apply.call0(&window);
         }
     }
 }

@@ -59,6 +59,12 @@ const VIEWS = [
     await page.selectOption('[data-testid=compare-select]', '10');
     await page.waitForSelector('[data-testid=canvas-b]');
   }],
+  ['more contrast', async (page) => {
+    await page.click('[data-testid=help]');
+    await page.check('[data-testid=more-contrast]');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.documentElement.dataset.contrast === 'more');
+  }],
 ];
 
 /** The picture's text that reads below WCAG's contrast against what it is drawn on (a box's fill, else the

@@ -1,7 +1,7 @@
 // The built app, served from a sub-path, driven in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath, scrub } from './harness.mjs';
 
 const env = useBrowser();
 
@@ -103,6 +103,57 @@ test('the live region speaks no faster than a screen reader can: a line per 4 s 
   for (let i = 1; i < said.length; i++) {
     assert.ok(said[i][0] - said[i - 1][0] >= 3_900, `lines ${i - 1} and ${i} came ${Math.round(said[i][0] - said[i - 1][0])} ms apart: ${JSON.stringify(said)}`);
   }
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the theme follows the system live; a chosen theme and more contrast stay for the next visit', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url, { colorScheme: 'light' });
+  const root = () => page.evaluate(() => ({ ...document.documentElement.dataset }));
+  assert.deepEqual(await root(), { theme: 'light', contrast: 'normal' });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(await background(), 'rgb(17, 19, 26)', 'the dark theme is drawn');
+
+  await page.click('[data-testid=help]');
+  await page.selectOption('[data-testid=theme]', 'light');
+  await page.check('[data-testid=more-contrast]');
+  await page.waitForFunction(() => document.documentElement.dataset.contrast === 'more');
+  assert.deepEqual(await root(), { theme: 'light', contrast: 'more' }, 'light, though the system is dark');
+  const [muted, text] = await page.evaluate(() => ['--text-muted', '--text'].map((v) => getComputedStyle(document.documentElement).getPropertyValue(v).trim()));
+  assert.equal(muted, '#1c2030', 'secondary text as strong as the text');
+  assert.equal(text, '#1c2030');
+  await page.screenshot({ path: screenshotPath('more-contrast-light') });
+
+  await page.reload();
+  await page.waitForSelector('[data-testid=canvas]');
+  assert.deepEqual(await root(), { theme: 'light', contrast: 'more' }, 'kept for the next visit, before the app starts');
+  await page.click('[data-testid=help]');
+  assert.equal(await page.inputValue('[data-testid=theme]'), 'light');
+  assert.equal(await page.isChecked('[data-testid=more-contrast]'), true);
+  await page.selectOption('[data-testid=theme]', 'system');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('reduced motion is followed live: tokens sit halfway along their hop instead of gliding', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  const at = () => page.$$eval('[data-testid=tokens] .token', (gs) => gs.map((g) => {
+    const m = g.transform.baseVal.getItem(0).matrix; // read only: consolidate() would replace the layer's transform
+    return `${g.dataset.message} ${g.dataset.kind} ${m.e} ${m.f}`;
+  }).sort());
+  await scrub(page, 1_010);
+  const gliding = await at();
+  assert.ok(gliding.length > 0, 'tokens on their way at 1.010 s');
+  // The system's setting changes while the page is open; the next picture of the same moment follows it.
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await scrub(page, 1_000);
+  await scrub(page, 1_010);
+  const still = await at();
+  assert.equal(still.length, gliding.length);
+  assert.notDeepEqual(still, gliding, 'the same tokens, drawn halfway instead of where their glide had reached');
   assert.deepEqual(problems, []);
   await context.close();
 });

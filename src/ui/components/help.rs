@@ -1,7 +1,9 @@
-//! The keyboard help (`?`): every shortcut, the switch for single-key ones, and the trainer's plan.
+//! The help (`?`): every shortcut, the switch for single-key ones, the display (theme, contrast), and
+//! the trainer's plan.
 use super::ActionProps;
 use crate::ui::keys::SHORTCUTS;
-use crate::ui::state::Action;
+use crate::ui::state::{Action, Theme};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 #[component]
@@ -24,6 +26,11 @@ pub fn Help(props: &ActionProps) -> Html {
     }
     let close = props.on_action.reform(|_: MouseEvent| Action::ToggleHelp);
     let toggle_keys = props.on_action.reform(move |_: Event| Action::SetSingleKeys(!single_keys));
+    let (theme, more_contrast) = (model.theme, model.more_contrast);
+    let on_theme = props
+        .on_action
+        .reform(|e: Event| Action::SetTheme(Theme::from_name(&e.target_unchecked_into::<HtmlSelectElement>().value())));
+    let toggle_contrast = props.on_action.reform(move |_: Event| Action::SetMoreContrast(!more_contrast));
     html! {
         <div class="help" role="dialog" aria-labelledby="help-title" data-testid="help-dialog">
             <button class="quiet close" ref={close_ref} data-testid="close-help" aria-label="Close the help" onclick={close}>{"×"}</button>
@@ -39,6 +46,22 @@ pub fn Help(props: &ActionProps) -> Html {
             <label class="inline">
                 <input type="checkbox" data-testid="single-keys" checked={single_keys} onchange={toggle_keys} />
                 {"Single-key shortcuts (letters, digits, punctuation): turn them off if speech input or a stray key sets them off"}
+            </label>
+            <h2>{"Display"}</h2>
+            <label class="inline">{"Theme "}
+                <select data-testid="theme" onchange={on_theme}>
+                    { for Theme::ALL.into_iter().map(|t| html! {
+                        <option value={t.as_str()} selected={t == theme}>{match t {
+                            Theme::System => "As the system's (follows it)",
+                            Theme::Light => "Light",
+                            Theme::Dark => "Dark",
+                        }}</option>
+                    }) }
+                </select>
+            </label>
+            <label class="inline">
+                <input type="checkbox" data-testid="more-contrast" checked={more_contrast} onchange={toggle_contrast} />
+                {"More contrast (borders and secondary text as strong as the text)"}
             </label>
             <p>
                 {"Running a workshop? "}

@@ -124,6 +124,9 @@ pub enum Action {
     ToggleHelp,
     /// Turn single-character shortcuts on or off (WCAG 2.1.4).
     SetSingleKeys(bool),
+    /// The page's theme, and more contrast (both kept for the next visit by the page).
+    SetTheme(Theme),
+    SetMoreContrast(bool),
     /// Esc: close what is open, the help first, then the anomaly shown and the selection.
     Escape,
     /// "Copy link" ran: how long the link is and whether the clipboard took it.
@@ -131,6 +134,32 @@ pub enum Action {
         chars: usize,
         copied: bool,
     },
+}
+
+/// The page's colours: the system's (followed live), or always light or dark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::System, Theme::Light, Theme::Dark];
+
+    /// Its name in the page's storage and in the theme select's values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    /// A stored or selected value; anything else is the system's.
+    pub fn from_name(name: &str) -> Theme {
+        Theme::ALL.into_iter().find(|t| t.as_str() == name).unwrap_or(Theme::System)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,6 +208,9 @@ pub struct Model {
     pub help_open: bool,
     /// Single-character shortcuts (letters, digits, punctuation) act; off, only named keys do.
     pub single_keys: bool,
+    pub theme: Theme,
+    /// More contrast than the theme's (the system's `prefers-contrast: more` gives it too).
+    pub more_contrast: bool,
     /// Playing pauses here (a lesson step's moment).
     pub play_until: Option<SimTime>,
     /// The second lane of a comparison, kept at the same virtual time as the main run.
@@ -256,6 +288,8 @@ impl Model {
             presenter: false,
             help_open: false,
             single_keys: true,
+            theme: Theme::System,
+            more_contrast: false,
             play_until: None,
             compare: None,
             end_ms: 0,
@@ -359,6 +393,8 @@ impl Model {
             Action::TogglePresenter => self.presenter = !self.presenter,
             Action::ToggleHelp => self.help_open = !self.help_open,
             Action::SetSingleKeys(on) => self.single_keys = on,
+            Action::SetTheme(theme) => self.theme = theme,
+            Action::SetMoreContrast(on) => self.more_contrast = on,
             Action::Escape => self.escape(),
             Action::ComparePin => self.start_compare(self.scenario.clone(), None),
             Action::CompareWith(i) => self.compare_with_preset(i),
