@@ -1,7 +1,7 @@
-//! Writes whitespace-free copies of the text the wasm embeds (the presets, the lessons, the styles an
-//! exported drawing carries) to OUT_DIR, so the repository's files stay readable and the download does
-//! not carry their indentation and comments (~0.9 KB gzipped). `tests/asset_minify.rs` checks that the
-//! copies mean the same.
+//! Writes whitespace-free copies of the text the wasm embeds (the presets, the lessons) to OUT_DIR, so
+//! the repository's files stay readable and the download does not carry their indentation (~0.9 KB
+//! gzipped), and the format document's list of simplifications, which the page shows. `tests/asset_minify.rs`
+//! checks that the copies mean the same.
 use std::path::Path;
 
 fn main() {
@@ -20,13 +20,26 @@ fn main() {
             std::fs::write(out.join(dir).join(name), minify_json(&text)).expect("OUT_DIR is writable");
         }
     }
-    let mut css = String::new();
-    for file in ["styles/tokens.css", "styles/canvas.css"] {
-        println!("cargo:rerun-if-changed={file}");
-        css += &std::fs::read_to_string(file).expect("a readable stylesheet");
-        css.push('\n');
+    println!("cargo:rerun-if-changed=docs/scenario-format.md");
+    let format = std::fs::read_to_string("docs/scenario-format.md").expect("a readable format document");
+    std::fs::write(out.join("simplifications.txt"), simplifications(&format)).expect("OUT_DIR is writable");
+}
+
+/// The format document's "Simplifications" bullets, one per line: the page shows the very text the
+/// document states (bold, backticks and line breaks dropped).
+pub fn simplifications(markdown: &str) -> String {
+    let section = markdown.split("\n## Simplifications\n").nth(1).unwrap_or_default();
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let mut items: Vec<String> = vec![];
+    for line in section.lines() {
+        if let Some(item) = line.strip_prefix("- ") {
+            items.push(item.to_string());
+        } else if let (Some(last), true) = (items.last_mut(), line.starts_with("  ")) {
+            last.push(' ');
+            last.push_str(line.trim());
+        }
     }
-    std::fs::write(out.join("canvas_styles.css"), minify_css(&css)).expect("OUT_DIR is writable");
+    items.iter().map(|i| i.replace(['`'], "") + "\n").collect()
 }
 
 /// JSON without the whitespace between tokens; strings (and their escapes) are kept byte for byte.
@@ -49,55 +62,6 @@ pub fn minify_json(json: &str) -> String {
         } else if !c.is_whitespace() {
             out.push(c);
         }
-    }
-    out
-}
-
-/// CSS without comments, each run of whitespace one space, and none around `{`, `}` and `;` (spaces
-/// elsewhere can matter: `a :hover` is not `a:hover`). Quoted strings are kept as they are.
-pub fn minify_css(css: &str) -> String {
-    let mut out = String::with_capacity(css.len());
-    let mut chars = css.chars().peekable();
-    let mut quote: Option<char> = None;
-    let mut pending_space = false;
-    while let Some(c) = chars.next() {
-        if let Some(q) = quote {
-            out.push(c);
-            if c == '\\' {
-                if let Some(next) = chars.next() {
-                    out.push(next);
-                }
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        if c == '/' && chars.peek() == Some(&'*') {
-            chars.next();
-            let mut last = ' ';
-            for d in chars.by_ref() {
-                if last == '*' && d == '/' {
-                    break;
-                }
-                last = d;
-            }
-            pending_space = true;
-            continue;
-        }
-        if c.is_whitespace() {
-            pending_space = true;
-            continue;
-        }
-        let tight = matches!(c, '{' | '}' | ';');
-        let after_tight = out.ends_with(['{', '}', ';']);
-        if pending_space && !tight && !after_tight && !out.is_empty() {
-            out.push(' ');
-        }
-        pending_space = false;
-        if c == '"' || c == '\'' {
-            quote = Some(c);
-        }
-        out.push(c);
     }
     out
 }

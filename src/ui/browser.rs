@@ -159,9 +159,14 @@ pub fn download(blob: gloo::file::Blob, file_name: &str) {
 }
 
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
-/// The styles a standalone copy of the canvas needs (the light theme's tokens and the canvas rules).
-/// (`styles/tokens.css` then `styles/canvas.css`, without comments: `build.rs` writes the copy.)
-const CANVAS_STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/canvas_styles.css"));
+
+/// The page's own styles (Trunk inlines each stylesheet, minified, as a `<style>` in the head), for a
+/// standalone copy of a drawing. Their dark and high-contrast tokens hang off the root's data-theme and
+/// data-contrast, which the copy has not: an exported drawing is light, for slides.
+fn page_styles(document: &web_sys::Document) -> String {
+    let Ok(styles) = document.query_selector_all("head style") else { return String::new() };
+    (0..styles.length()).filter_map(|i| styles.item(i)?.text_content()).collect::<Vec<_>>().join("\n")
+}
 
 /// A drawing on the page (the canvas, a sequence diagram) as a standalone SVG document for slides: a deep
 /// copy with its styles inside and a size, serialized by the browser. Also its width and height.
@@ -182,7 +187,7 @@ pub fn svg_document(selector: &str, overlay: Option<&str>) -> Option<(String, f6
     let class = copy.get_attribute("class").unwrap_or_default();
     copy.set_attribute("class", &format!("{class} exported")).ok()?;
     let style = document.create_element_ns(Some(SVG_NS), "style").ok()?;
-    style.set_text_content(Some(CANVAS_STYLES));
+    style.set_text_content(Some(&page_styles(&document)));
     copy.prepend_with_node_1(&style).ok()?;
     let text = web_sys::XmlSerializer::new().ok()?.serialize_to_string(&copy).ok()?;
     Some((text, width, height))

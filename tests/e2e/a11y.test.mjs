@@ -31,7 +31,12 @@ const VIEWS = [
     await page.click('[data-node=group-0]', { position: { x: 40, y: 10 } });
     await page.waitForSelector('[data-testid=edit-strategy]');
   }],
+  ['what the model simplifies', async (page) => {
+    await page.click('[data-testid=show-simplifications]');
+    await page.waitForSelector('[data-testid=simplifications]');
+  }],
   ['an anomaly on the stage', async (page) => {
+    await page.keyboard.press('Escape');
     await page.selectOption('[data-testid=preset]', '4');
     await page.click('[data-testid=scrub-mark-1]');
     await page.waitForSelector('[data-testid=focus]');

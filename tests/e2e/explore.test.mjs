@@ -257,3 +257,19 @@ test('the chart draws each group lag over time and the latency percentiles', asy
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("every element's details lead to what the model simplifies, as the format document says it", async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.click('[data-node=topic-0]');
+  await page.click('[data-testid=show-simplifications]');
+  await page.waitForSelector('[data-testid=simplifications]');
+  const items = await page.$$eval('[data-testid=simplifications] li', (lis) => lis.map((li) => li.textContent));
+  const doc = await fs.readFile(new URL('../../docs/scenario-format.md', import.meta.url), 'utf8');
+  const bullets = doc.split('\n## Simplifications\n')[1].split('\n## ')[0].split('\n').filter((l) => l.startsWith('- **'));
+  assert.equal(items.length, bullets.length);
+  assert.ok(items.some((t) => t.startsWith('Eager rebalance with the range assignor.')), items.join('\n'));
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=simplifications]', { state: 'detached' });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -205,7 +205,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <button data-testid="export-svg" title="Download the picture as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
                 <button data-testid="export-png" title="Download the picture as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
                 <button data-testid="help" aria-keyshortcuts="?" title="Keyboard shortcuts and the workshop plan (?)" aria-label="Help"
-                    aria-expanded={model.help_open.to_string()} onclick={send(Action::ToggleHelp)}>{"?"}</button>
+                    aria-expanded={(model.dialog == Some(crate::ui::state::Dialog::Help)).to_string()} onclick={send(Action::ToggleHelp)}>{"?"}</button>
             </div>
             // Two rows on a 1280-pixel screen: choosing and sharing, then running the clock.
             <span class="break" aria-hidden="true"></span>

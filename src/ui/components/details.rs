@@ -627,6 +627,10 @@ pub fn Details(props: &ActionProps) -> Html {
                 <button class="close" aria-label="Close the details" onclick={close}>{"×"}</button>
             }
             { body }
+            if matches!(model.selection, Some(Selection::Node(_))) {
+                <p><button class="quiet" data-testid="show-simplifications" onclick={on_action.reform(|_: MouseEvent| Action::ShowSimplifications)}>
+                    {"What this model simplifies"}</button></p>
+            }
         </section>
     }
 }

@@ -1,30 +1,42 @@
-//! The help (`?`): every shortcut, the switch for single-key ones, the display (theme, contrast), and
-//! the trainer's plan.
+//! The dialogs over the page: the help (`?`: every shortcut, the switch for single-key ones, the display,
+//! the trainer's plan) and what the model simplifies (from an element's details).
 use super::ActionProps;
 use crate::ui::keys::SHORTCUTS;
-use crate::ui::state::{Action, Theme};
+use crate::ui::simplifications::simplifications;
+use crate::ui::state::{Action, Dialog, Theme};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 #[component]
 pub fn Help(props: &ActionProps) -> Html {
     let model = props.model.borrow();
-    let open = model.help_open;
+    let open = model.dialog;
     let single_keys = model.single_keys;
     let close_ref = use_node_ref();
     {
-        // Opened, the help takes the focus (Esc or Close hands it back to the page).
+        // Opened, a dialog takes the focus (Esc or Close hands it back to the page).
         let close_ref = close_ref.clone();
         use_effect_with(open, move |&open| {
-            if let Some(button) = close_ref.cast::<web_sys::HtmlElement>().filter(|_| open) {
+            if let Some(button) = close_ref.cast::<web_sys::HtmlElement>().filter(|_| open.is_some()) {
                 let _ = button.focus();
             }
         });
     }
-    if !open {
-        return html! {};
-    }
-    let close = props.on_action.reform(|_: MouseEvent| Action::ToggleHelp);
+    let close = props.on_action.reform(|_: MouseEvent| Action::Escape);
+    let Some(Dialog::Help) = open else {
+        return match open {
+            Some(Dialog::Simplifications) => html! {
+                <div class="help" role="dialog" aria-labelledby="simplifications-title" data-testid="simplifications">
+                    <button class="quiet close" ref={close_ref} aria-label="Close" onclick={close}>{"×"}</button>
+                    <h2 id="simplifications-title">{"What this model simplifies"}</h2>
+                    <ul class="simplifications">
+                        { for simplifications().map(|(title, text)| html! { <li><strong>{title}</strong>{" "}{text}</li> }) }
+                    </ul>
+                </div>
+            },
+            _ => html! {},
+        };
+    };
     let toggle_keys = props.on_action.reform(move |_: Event| Action::SetSingleKeys(!single_keys));
     let (theme, more_contrast) = (model.theme, model.more_contrast);
     let on_theme = props

@@ -122,6 +122,8 @@ pub enum Action {
     EndCompare,
     /// Show or hide the keyboard help (`?`).
     ToggleHelp,
+    /// Show what the model simplifies (from an element's details).
+    ShowSimplifications,
     /// Turn single-character shortcuts on or off (WCAG 2.1.4).
     SetSingleKeys(bool),
     /// The page's theme, and more contrast (both kept for the next visit by the page).
@@ -134,6 +136,15 @@ pub enum Action {
         chars: usize,
         copied: bool,
     },
+}
+
+/// A dialog over the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialog {
+    /// Keyboard, display, and the workshop plan.
+    Help,
+    /// What the model simplifies.
+    Simplifications,
 }
 
 /// The page's colours: the system's (followed live), or always light or dark.
@@ -204,8 +215,8 @@ pub struct Model {
     pub lessons: Vec<(String, Lesson)>,
     pub lesson: Option<LessonProgress>,
     pub presenter: bool,
-    /// The keyboard help is open.
-    pub help_open: bool,
+    /// The dialog open over the page, if any.
+    pub dialog: Option<Dialog>,
     /// Single-character shortcuts (letters, digits, punctuation) act; off, only named keys do.
     pub single_keys: bool,
     pub theme: Theme,
@@ -286,7 +297,7 @@ impl Model {
             lessons,
             lesson: None,
             presenter: false,
-            help_open: false,
+            dialog: None,
             single_keys: true,
             theme: Theme::System,
             more_contrast: false,
@@ -391,7 +402,10 @@ impl Model {
             Action::ShowSolution => self.show_solution(),
             Action::EndLesson => self.lesson = None,
             Action::TogglePresenter => self.presenter = !self.presenter,
-            Action::ToggleHelp => self.help_open = !self.help_open,
+            Action::ToggleHelp => {
+                self.dialog = if self.dialog == Some(Dialog::Help) { None } else { Some(Dialog::Help) }
+            }
+            Action::ShowSimplifications => self.dialog = Some(Dialog::Simplifications),
             Action::SetSingleKeys(on) => self.single_keys = on,
             Action::SetTheme(theme) => self.theme = theme,
             Action::SetMoreContrast(on) => self.more_contrast = on,
@@ -440,8 +454,8 @@ impl Model {
 
     /// Esc closes one thing at a time, the topmost first.
     fn escape(&mut self) {
-        if self.help_open {
-            self.help_open = false;
+        if self.dialog.is_some() {
+            self.dialog = None;
         } else {
             self.clear_selection();
         }

@@ -639,12 +639,17 @@ fn escape_closes_the_help_first_then_the_anomaly_shown_and_the_selection() {
     m.update(Action::FocusAnomaly(0));
     assert!(m.focus.is_some() && m.selection.is_some());
     m.update(Action::ToggleHelp);
-    assert!(m.help_open);
+    assert_eq!(m.dialog, Some(Dialog::Help));
     m.update(Action::Escape);
-    assert!(!m.help_open, "the help closes");
+    assert_eq!(m.dialog, None, "the help closes");
     assert!(m.focus.is_some() && m.selection.is_some(), "and only the help");
     m.update(Action::Escape);
     assert!(m.focus.is_none() && m.selection.is_none());
+    // What the model simplifies opens from an element's details, and Esc closes it like the help.
+    m.update(Action::ShowSimplifications);
+    assert_eq!(m.dialog, Some(Dialog::Simplifications));
+    m.update(Action::Escape);
+    assert_eq!(m.dialog, None);
     // Turning single-key shortcuts off is the model's to remember, like every other choice on the page.
     m.update(Action::SetSingleKeys(false));
     assert!(!m.single_keys);
