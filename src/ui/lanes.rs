@@ -58,11 +58,34 @@ pub struct Difference {
 }
 
 /// Every setting that differs between two scenarios (names and stories aside), in the file's order, each
-/// named after the entity that holds it ("notifications strategy"). Read off the scenarios' JSON line by
-/// line: the page writes that text anyway, and a typed walk of the value would cost the download more.
-/// Lanes whose files differ in shape (another wiring, a setting left at its default in one) differ in
-/// more than a title can list.
+/// named after the entity that holds it ("notifications strategy"), then each scripted fault only one
+/// lane has (a fork at a moment: lane A changed from there on). Lanes whose files differ in shape
+/// (another wiring, a setting left at its default in one) differ in more than a title can list.
 pub fn differences(a: &Scenario, b: &Scenario) -> Option<Vec<Difference>> {
+    let without_scripted = |s: &Scenario| Scenario {
+        faults: crate::scenario::model::Faults { scripted: vec![], ..s.faults.clone() },
+        ..s.clone()
+    };
+    let mut found = setting_differences(&without_scripted(a), &without_scripted(b))?;
+    let only = |x: &Scenario, y: &Scenario| {
+        let other = &y.faults.scripted;
+        x.faults.scripted.iter().filter(|f| !other.contains(f)).cloned().collect::<Vec<_>>()
+    };
+    let injected = |f: &crate::scenario::model::ScriptedFault| {
+        let at = crate::engine::observe::seconds(f.at_ms);
+        format!("{} at {at}", crate::ui::labels::fault_label(&f.action))
+    };
+    for (fault, in_a) in only(a, b).iter().map(|f| (f, true)).chain(only(b, a).iter().map(|f| (f, false))) {
+        let (yes, no) = ("injected".to_string(), "not injected".to_string());
+        let (a, b) = if in_a { (yes, no) } else { (no, yes) };
+        found.push(Difference { setting: injected(fault), a, b });
+    }
+    Some(found)
+}
+
+/// The settings that differ, read off the scenarios' JSON line by line: the page writes that text
+/// anyway, and a typed walk of the value would cost the download more.
+fn setting_differences(a: &Scenario, b: &Scenario) -> Option<Vec<Difference>> {
     let (ta, tb) = (serde_json::to_string_pretty(a).ok()?, serde_json::to_string_pretty(b).ok()?);
     let (la, lb): (Vec<&str>, Vec<&str>) = (ta.lines().collect(), tb.lines().collect());
     if la.len() != lb.len() {
@@ -170,6 +193,20 @@ mod tests {
         assert_eq!(lane_titles(&a, &b).1, "B: Mine (3 settings differ)");
         let found = differences(&a, &b).expect("the same shape");
         assert!(found.iter().any(|d| d.setting == "faults lost ack" && d.b == "0.25"), "{found:?}");
+    }
+
+    #[test]
+    fn a_fork_is_titled_by_the_fault_injected_into_lane_a_after_it() {
+        let b = preset("05").scenario().clone();
+        let mut a = b.clone();
+        let consumer = a.groups[0].consumers[0].clone();
+        a.faults.scripted.push(crate::scenario::model::ScriptedFault {
+            at_ms: 4_000,
+            action: crate::scenario::model::FaultAction::CrashConsumer { consumer: consumer.clone(), at_step: None },
+        });
+        let (ta, tb) = lane_titles(&a, &b);
+        assert_eq!(ta, format!("A: crash {consumer} now at 4.000 s: injected"));
+        assert_eq!(tb, format!("B: crash {consumer} now at 4.000 s: not injected"));
     }
 
     #[test]

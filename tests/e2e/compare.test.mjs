@@ -81,3 +81,28 @@ test('a pinned run against a changed one: the setting that differs shows in the 
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('fork at a moment: lane B keeps the run, a crash injected into A from there on, both titled with it', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await page.selectOption('[data-testid=preset]', '4');
+  await page.uncheck('[data-testid=pause-on-anomaly]');
+  await scrub(page, 4_000);
+  await page.selectOption('[data-testid=compare-select]', 'pin');
+  await page.waitForSelector('[data-testid=canvas-b]');
+  assert.match(await page.textContent('[data-testid=notice]'), /^Forked at 4\.000 s/);
+  assert.equal(await page.textContent('[data-testid=clock]'), '4.000 s', 'the fork keeps the moment');
+  await page.click('[data-node=consumer-0]');
+  await page.click('[data-testid=inject-crash]');
+  await page.waitForFunction(() => /injected$/.test(document.querySelector('[data-testid=canvas-title]')?.textContent ?? ''));
+  assert.match(await page.textContent('[data-testid=canvas-title]'), /^A: crash c1 now at 4\.000 s: injected$/);
+  assert.match(await page.textContent('[data-testid=canvas-b-title]'), /^B: crash c1 now at 4\.000 s: not injected$/);
+  assert.equal(await page.textContent('[data-testid=clock]'), '4.000 s', 'both lanes at the fork');
+  await assertBothLanesInView(page);
+  await page.click('[data-testid=fast-forward]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-status]').textContent.startsWith('finished'));
+  const [crashesA, crashesB] = await row(page, 'Crashes');
+  assert.ok(Number.parseInt(crashesA) > Number.parseInt(crashesB), `lane A crashed once more: ${crashesA} vs ${crashesB}`);
+  await page.screenshot({ path: screenshotPath('fork-at-a-moment') });
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -190,7 +190,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <label class="visually-hidden" for="compare">{"Compare"}</label>
                 <select id="compare" data-testid="compare-select" onchange={on_compare}>
                     <option value="" selected={model.compare.is_none()}>{"Compare: off"}</option>
-                    <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Pin this run as B, then change A"}</option>
+                    <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Fork here: this run as B, then change A"}</option>
                     { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
                         <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {} (same seed and faults)", i + 1, s.name)}</option>
                     }) }

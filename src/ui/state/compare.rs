@@ -95,6 +95,18 @@ impl Model {
         self.engine.set_budget(LANE_BUDGET);
     }
 
+    /// Fork at this moment: the run so far becomes lane B; lane A changes from here (a fault injected now)
+    /// or from the start (a setting), both on one clock.
+    pub(super) fn fork_here(&mut self) {
+        self.start_compare(self.scenario.clone(), None);
+        if self.compare.is_some() {
+            let at = crate::engine::observe::seconds(self.engine.now());
+            self.notice = Some(format!(
+                "Forked at {at}: lane B keeps this run. Change lane A from here (inject a fault now) or from the start (edit a setting), and watch both."
+            ));
+        }
+    }
+
     pub(super) fn compare_with_preset(&mut self, i: usize) {
         if let Some((_, s)) = self.presets.get(i) {
             self.start_compare(aligned_with(s, &self.scenario), Some(i));

@@ -115,7 +115,7 @@ pub enum Action {
     EndLesson,
     /// Large type and high contrast for a projector.
     TogglePresenter,
-    /// Compare: keep the run on screen as lane B, to change lane A and watch both in lockstep.
+    /// Fork at this moment: keep the run on screen as lane B, to change lane A and watch both in lockstep.
     ComparePin,
     /// Compare with a preset as lane B (e.g. the same workload over queues), in lockstep.
     CompareWith(usize),
@@ -410,7 +410,7 @@ impl Model {
             Action::SetTheme(theme) => self.theme = theme,
             Action::SetMoreContrast(on) => self.more_contrast = on,
             Action::Escape => self.escape(),
-            Action::ComparePin => self.start_compare(self.scenario.clone(), None),
+            Action::ComparePin => self.fork_here(),
             Action::CompareWith(i) => self.compare_with_preset(i),
             Action::EndCompare => self.end_compare(),
             Action::SelectPreset(i) => self.select_preset(i),
