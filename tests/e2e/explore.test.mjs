@@ -273,3 +273,23 @@ test("every element's details lead to what the model simplifies, as the format d
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('a keyboard reaches a message: Enter on a box takes it into the box\'s messages, Enter opens a journey, Tab the next', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  await scrub(page, 3_000);
+  await page.focus('[data-node=topic-0] > .hit');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement?.classList.contains('cell'));
+  const first = await page.evaluate(() => document.activeElement.dataset.message);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('[data-testid=journey-title]');
+  assert.match(await page.textContent('[data-testid=journey-title]'), new RegExp(`#${first} `));
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset.message), first, 'the focus stays on the message');
+  await page.keyboard.press('Tab');
+  const second = await page.evaluate(() => document.activeElement?.dataset.message);
+  assert.ok(second && second !== first, `Tab goes to the next message: ${second}`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((m) => document.querySelector('[data-testid=journey-title]')?.textContent.includes(`#${m} `), second);
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -1,6 +1,7 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
+use crate::engine::TopicId;
 use crate::number::decimal;
 use crate::ui::layout::{
     curve_path, layout_for, Layout, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H,
@@ -13,6 +14,7 @@ use crate::ui::tokens::{crowded, declutter, place_labels, tokens, Motion};
 use crate::ui::zoom::Zoom;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 fn node_key(id: NodeId) -> String {
@@ -27,6 +29,39 @@ fn node_key(id: NodeId) -> String {
         NodeId::DeadLetter(i) => format!("dlq-{i}"),
         NodeId::Store(i) => format!("store-{i}"),
     }
+}
+
+/// Enter or Space on a box selects it and then takes the keyboard into its messages (its row's first
+/// cell), so a keyboard reaches a message's journey as a click on a cell does.
+fn select_node(on_action: &Callback<Action>, id: NodeId) -> (Callback<MouseEvent>, Callback<KeyboardEvent>) {
+    let (click, key) = select(on_action, Selection::Node(id));
+    let into_cells = Callback::from(move |e: KeyboardEvent| {
+        let pressed = e.key() == "Enter" || e.key() == " ";
+        key.emit(e);
+        if pressed {
+            let selector = format!("[data-of=\"{}\"]", node_key(id));
+            gloo::timers::callback::Timeout::new(0, move || {
+                let first = gloo::utils::document().query_selector(&selector).ok().flatten();
+                if let Some(cell) = first.and_then(|el| el.dyn_into::<web_sys::SvgElement>().ok()) {
+                    let _ = cell.focus();
+                }
+            })
+            .forget();
+        }
+    });
+    (click, into_cells)
+}
+
+/// The node whose row of cells takes the keyboard's focus: the selected box, or the box whose row holds
+/// the selected message (so the focus stays in the row while its messages are opened one by one).
+fn open_row(
+    node: NodeId,
+    cells: &[LogCell],
+    selected_node: Option<NodeId>,
+    selected_message: Option<u32>,
+) -> Option<String> {
+    let holds = selected_message.is_some() && cells.iter().any(|c| c.message == selected_message);
+    (selected_node == Some(node) || holds).then(|| node_key(node))
 }
 
 /// A click, or Enter / Space on a focused element, selects.
@@ -189,8 +224,17 @@ pub fn Canvas(props: &CanvasProps) -> Html {
 }
 
 /// A cell of a row (a log's record, a queue's entry, a sink's effect) at the row's `y`: clickable for its
-/// message's journey, outlined when that message is selected, `title` on hover.
-fn cell(c: &LogCell, y: f64, key: String, title: String, selected: Option<u32>, on_action: &OnAction) -> Html {
+/// message's journey, outlined when that message is selected, `title` on hover. `of`: the row's node
+/// when its cells take the keyboard's focus (see `open_row`).
+fn cell(
+    c: &LogCell,
+    y: f64,
+    key: String,
+    title: String,
+    selected: Option<u32>,
+    on_action: &OnAction,
+    of: Option<&str>,
+) -> Html {
     let (onclick, onkeydown) = match c.message {
         Some(m) => {
             let (a, b) = select(on_action, Selection::Message(m));
@@ -202,7 +246,9 @@ fn cell(c: &LogCell, y: f64, key: String, title: String, selected: Option<u32>, 
     html! {
         <rect class={classes!("cell", c.class, selected.then_some("selected"))} {key}
             x={decimal(c.x)} y={decimal(y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
-            data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}>
+            data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}
+            data-of={of.filter(|_| c.message.is_some()).map(str::to_string)}
+            tabindex={of.filter(|_| c.message.is_some()).map(|_| "0")} role={of.filter(|_| c.message.is_some()).map(|_| "button")}>
             <title>{title}</title>
         </rect>
     }
@@ -234,6 +280,16 @@ fn Picture(props: &PictureProps) -> Html {
         Callback::from(move |_: MouseEvent| on_action.emit(Action::ClearSelection))
     };
     let testid = if props.lane_b { "canvas-b" } else { "canvas" };
+    // The rows whose messages take the keyboard's focus now (a topic's partitions count as one row).
+    let entry_rows_open: Vec<Option<String>> =
+        l.entry_rows.iter().map(|row| open_row(row.node, &row.cells, selected_node, selected_message)).collect();
+    let mut topics_open: Vec<(u16, String)> = vec![];
+    for row in &l.partitions {
+        let open = open_row(NodeId::Topic(TopicId(row.topic)), &row.cells, selected_node, selected_message);
+        if let Some(key) = open.filter(|_| !topics_open.iter().any(|(t, _)| *t == row.topic)) {
+            topics_open.push((row.topic, key));
+        }
+    }
     html! {
         <svg class="canvas" data-testid={testid} viewBox={view_box} role="group"
             aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
@@ -254,7 +310,7 @@ fn Picture(props: &PictureProps) -> Html {
                     step.map(|_| "focus"),
                     lesson_highlight.contains(&n.id).then_some("lesson-highlight"),
                 );
-                let (onclick, onkeydown) = select(&on_action, Selection::Node(n.id));
+                let (onclick, onkeydown) = select_node(&on_action, n.id);
                 let label = n.label.clone();
                 html! {
                     <g class={classes} key={node_key(n.id)} data-node={node_key(n.id)} {onclick}
@@ -278,10 +334,10 @@ fn Picture(props: &PictureProps) -> Html {
                     </g>
                 }
             }) }
-            { for l.entry_rows.iter().map(|row| html! {
+            { for l.entry_rows.iter().zip(&entry_rows_open).map(|(row, of)| html! {
                 <g class="entries" key={format!("entries-{}", node_key(row.node))}>
                     { for row.cells.iter().enumerate().map(|(k, c)| {
-                        cell(c, row.y, format!("{k}-{}", c.offset), c.label.clone(), selected_message, &on_action)
+                        cell(c, row.y, format!("{k}-{}", c.offset), c.label.clone(), selected_message, &on_action, of.as_deref())
                     }) }
                     { for row.cells.iter().filter_map(|c| Some((c, row.glyph.path(c.x, row.y + CELL_Y)?))).map(|(c, d)| html! {
                         <path class={classes!("glyph", c.class)} {d} />
@@ -295,7 +351,8 @@ fn Picture(props: &PictureProps) -> Html {
                 <g class="partition" key={format!("p-{}-{}", row.topic, row.partition)}>
                     <text class="sub row-label" x={decimal(row.x + 10.0)} y={decimal(row.y + CELL_Y + 15.0)}>{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
-                        cell(c, row.y, c.offset.to_string(), format!("offset {}: {}", c.offset, c.label), selected_message, &on_action)
+                        let of = topics_open.iter().find(|(t, _)| *t == row.topic).map(|(_, key)| key.as_str());
+                        cell(c, row.y, c.offset.to_string(), format!("offset {}: {}", c.offset, c.label), selected_message, &on_action, of)
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>
