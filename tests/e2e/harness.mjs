@@ -27,7 +27,7 @@ const TYPES = {
   '.txt': 'text/plain',
 };
 
-export async function startServer() {
+export async function startServer(port = 0) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) {
     throw new Error('dist/index.html is missing: run ./dev build first');
   }
@@ -46,26 +46,29 @@ export async function startServer() {
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
     fs.createReadStream(file).pipe(res);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return { server, origin, url: origin + SUB_PATH };
 }
 
+/** Debian's Chromium, never a downloaded browser; the flags keep it quiet and off the network. */
+export const CHROMIUM = {
+  executablePath: process.env.BROKERSCOPE_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+};
+
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.BROKERSCOPE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  return chromium.launch(CHROMIUM);
 }
 
 /** A page that records everything a test must fail on. `before`: a script (and its argument) run in the
