@@ -151,3 +151,20 @@ fn the_reveals_the_explanations_were_written_for() {
     assert_eq!(came_true(2, 2), "No duplicates, but some emails are never sent");
     assert_eq!(came_true(1, 4), "Every one of the 36");
 }
+
+/// A trainer plans a session from the agenda: every shipped step says how long it takes, and each lesson
+/// fits a workshop slot (docs/workshop.md gives lessons 10 to 15 minutes, lesson 4 about 8).
+#[test]
+fn every_shipped_step_has_its_minutes_and_a_lesson_fits_a_workshop_slot() {
+    for (stem, json) in LESSONS {
+        let lesson = parse_lesson(json).expect("a shipped lesson parses");
+        let minutes: Vec<Option<u32>> = lesson.steps.iter().map(|s| s.minutes).collect();
+        assert!(minutes.iter().all(Option::is_some), "{stem}: {minutes:?}");
+        let total: u32 = minutes.iter().flatten().sum();
+        assert!((8..=16).contains(&total), "{stem}: {total} minutes");
+    }
+    let mut too_long: serde_json::Value = serde_json::from_str(LESSONS[0].1).expect("JSON");
+    too_long["steps"][0]["minutes"] = serde_json::json!(90);
+    let error = parse_lesson(&too_long.to_string()).expect_err("refused");
+    assert_eq!((error.path.as_str(), error.message.as_str()), ("steps[0].minutes", "a step takes 1 to 60 minutes"));
+}

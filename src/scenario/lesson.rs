@@ -31,6 +31,9 @@ pub struct Lesson {
 #[serde(deny_unknown_fields)]
 pub struct LessonStep {
     pub title: String,
+    /// About how long the step takes a room (read, predict, watch, discuss), for the lesson's agenda.
+    #[serde(default)]
+    pub minutes: Option<u32>,
     pub text: String,
     /// Load this preset (its file stem); without it the step keeps the scenario on screen, with the
     /// learner's own changes.
@@ -158,6 +161,9 @@ pub fn parse_lesson(json: &str) -> Result<Lesson, ScenarioError> {
         return fail("steps".into(), "a lesson has at least one step");
     }
     for (i, step) in lesson.steps.iter().enumerate() {
+        if step.minutes.is_some_and(|m| !(1..=60).contains(&m)) {
+            return fail(format!("steps[{i}].minutes"), "a step takes 1 to 60 minutes");
+        }
         if i == 0 && step.preset.is_none() {
             return fail(format!("steps[{i}].preset"), "the first step names the preset it starts from");
         }

@@ -40,7 +40,8 @@ test('lesson 3 runs start to finish: predict, reveal, and a challenge met with t
 
   // The agenda lists every step, this one marked.
   const agenda = await page.$$eval('[data-testid=agenda] button', (bs) => bs.map((b) => [b.textContent.trim(), b.getAttribute('aria-current')]));
-  assert.deepEqual(agenda.map(([t]) => t), ['No guard', 'The naive check', 'Claim first', 'Keys and inboxes', 'Challenge: one email each']);
+  assert.deepEqual(agenda.map(([t]) => t), ['No guard · 2 min', 'The naive check · 3 min', 'Claim first · 3 min', 'Keys and inboxes · 3 min', 'Challenge: one email each · 4 min']);
+  assert.equal(await page.textContent('.agenda-head'), 'Agenda, about 15 min');
   assert.deepEqual(agenda.map(([, c]) => c), ['step', null, null, null, null]);
 
   // Step 2, by keyboard (a presentation clicker sends PageDown): predict before it plays.

@@ -85,14 +85,16 @@ pub fn LessonPanel(props: &ActionProps) -> Html {
             { for prediction }
             { for challenge }
             // The lesson's agenda, after the step (which matters more): where the room is, what is still to
-            // come; a step is a click away.
+            // come and how long it takes; a step is a click away.
+            <p class="agenda-head">{format!("Agenda, about {} min", lesson.steps.iter().filter_map(|s| s.minutes).sum::<u32>())}</p>
             <ol class="agenda" data-testid="agenda" aria-label="The lesson's steps">
                 { for lesson.steps.iter().enumerate().map(|(i, s)| {
                     let current = i == progress.step;
+                    let minutes = s.minutes.map(|m| format!(" · {m} min")).unwrap_or_default();
                     html! {
                         <li class={classes!(current.then_some("current"), (i < progress.step).then_some("done"))}>
                             <button class="quiet" aria-current={current.then_some("step")} onclick={send(Action::GoToStep(i))}>
-                                {s.title.clone()}
+                                {s.title.clone()}{minutes}
                             </button>
                         </li>
                     }
