@@ -357,3 +357,53 @@ test('embed mode shows the controls and the canvas only, and opens a link', asyn
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** A v1 link around `prefix`, `spaces` spaces and `suffix`: the spaces as one LZ4 match (offset 1), so a
+ *  megabyte of JSON travels in a link of a few kilobytes, as LZ4 itself would pack it. */
+function forgePadded(prefix, spaces, suffix) {
+  const varlen = (n) => { const out = []; for (; n >= 255; n -= 255) out.push(255); out.push(n); return out; };
+  const literals = Buffer.from(prefix + ' ');
+  const match = spaces - 1; // the first space is a literal, the match repeats it
+  const token = (Math.min(literals.length, 15) << 4) | Math.min(match - 4, 15);
+  const first = Buffer.concat([
+    Buffer.from([token, ...(literals.length >= 15 ? varlen(literals.length - 15) : [])]),
+    literals,
+    Buffer.from([1, 0, ...(match - 4 >= 15 ? varlen(match - 4 - 15) : [])]),
+  ]);
+  const tail = Buffer.from(suffix);
+  const last = Buffer.concat([Buffer.from([Math.min(tail.length, 15) << 4, ...(tail.length >= 15 ? varlen(tail.length - 15) : [])]), tail]);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(Buffer.byteLength(prefix) + spaces + tail.length);
+  const body = Buffer.concat([len, first, last]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body));
+  return 'v1.' + Buffer.concat([crc, body]).toString('base64url');
+}
+
+test('a link whose JSON is exactly the 1 MiB limit opens, is saved as a link that reopens, and one byte more is refused', async () => {
+  const scenario = fs.readFileSync(path.join(root, 'scenarios/07-double-charge.json'), 'utf8');
+  const prefix = `{"scenario":${scenario},"view":{"at_ms":3000}`;
+  const suffix = ' '.repeat(11) + '}';
+  const atLimit = (extra) => forgePadded(prefix, (1 << 20) - Buffer.byteLength(prefix) - suffix.length + extra, suffix);
+  const link = atLimit(0);
+  assert.ok(link.length < 20_000, `a megabyte of JSON in a ${link.length}-character link`);
+
+  const { page, context, problems } = await openApp(env.browser, `${env.srv.url}#${link}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent === '3.000 s');
+  assert.equal(await page.locator('[data-testid=error]').count(), 0);
+  assert.match(await page.textContent('[data-testid=preset] option:checked'), /Double charge/);
+  // Re-encoded without its padding, it is saved as a link that opens on the next visit.
+  await page.waitForFunction(() => (localStorage.getItem('brokerscope.last-work') ?? '').length > 10);
+  await page.goto(env.srv.url);
+  await page.waitForSelector('[data-testid=canvas]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent === '3.000 s');
+  assert.match(await page.textContent('[data-testid=preset] option:checked'), /Double charge/);
+  assert.equal(await page.locator('[data-testid=error], [data-testid=set-aside]').count(), 0, 'nothing refused or set aside');
+
+  // One byte over: refused with the reason, the saved work kept.
+  await page.goto(`${env.srv.url}#${atLimit(1)}`);
+  await page.waitForSelector('[data-testid=error]');
+  assert.match(await page.textContent('[data-testid=error]'), /unpacks to more than 1024 KB/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
