@@ -94,6 +94,9 @@ fn check(seed: u64) -> Result<Sweep, String> {
     if let Err(e) = causes_are_linked(&traced) {
         return fail(&format!("causal links: {e}"));
     }
+    if let Some(unfounded) = r.anomalies.iter().find_map(|a| unfounded_cause(&s, &traced, &a.explanation)) {
+        return fail(&unfounded);
+    }
     if again.trace_hash != r.trace_hash || serde_json::to_string(&again).unwrap() != serde_json::to_string(&r).unwrap()
     {
         return fail("determinism: the same scenario and seed gave a different run");
@@ -109,6 +112,45 @@ fn check(seed: u64) -> Result<Sweep, String> {
     let (kept, ever) = folded.table_rows();
     let clean_stops = traced.trace().events.iter().filter(|ev| matches!(ev.what, What::Stopped { .. })).count();
     Ok(Sweep { report: r, folded_rows: ever - kept, clean_stops })
+}
+
+/// An explanation names only causes the run had: a crash it tells of happened, a visibility timeout
+/// expired, a rebalance completed, a reset was scripted, a stored id could expire. (Advice, which says
+/// what a strategy would do "if a consumer crashes", is not a cause.) `None` when every cause is founded.
+fn unfounded_cause(s: &Scenario, traced: &Engine, explanation: &str) -> Option<String> {
+    let happened = |is: fn(&What) -> bool| traced.trace().events.iter().any(|ev| is(&ev.what));
+    let scripted = |is: fn(&FaultAction) -> bool| s.faults.scripted.iter().any(|f| is(&f.action));
+    // The producing service's and the relay's crashes leave no consumer crash: they are told apart first.
+    let producer_crash = "the producing service wrote its database and crashed";
+    let dual_write_first = "then crashed before its database write";
+    let relay_crash = "relay crashed after publishing";
+    let relay_had_crashed = "relay had crashed after publishing";
+    let consumer_text = [producer_crash, dual_write_first, relay_crash, relay_had_crashed]
+        .iter()
+        .fold(explanation.to_string(), |t, p| t.replace(p, ""));
+    let causes: [(&str, &str, bool); 7] = [
+        (
+            explanation,
+            producer_crash,
+            s.faults.producer_crash > 0.0 || scripted(|a| matches!(a, FaultAction::CrashProducerBeforePublish { .. })),
+        ),
+        (
+            explanation,
+            dual_write_first,
+            s.producers.iter().any(|p| p.publish_mode == PublishMode::DualWritePublishFirst),
+        ),
+        (
+            explanation,
+            "relay",
+            s.faults.relay_crash > 0.0 || scripted(|a| matches!(a, FaultAction::CrashRelayAfterPublish { .. })),
+        ),
+        (&consumer_text, " crashed", happened(|w| matches!(w, What::Crashed { .. }))),
+        (explanation, "visibility timeout", happened(|w| matches!(w, What::VisibilityExpired { .. }))),
+        (explanation, "after the rebalance", happened(|w| matches!(w, What::RebalanceDone { .. }))),
+        (explanation, "the group was reset", scripted(|a| matches!(a, FaultAction::ResetGroup { .. }))),
+    ];
+    let (_, named, _) = causes.iter().find(|(text, phrase, founded)| !founded && text.contains(phrase))?;
+    Some(format!("an explanation names a cause the run did not have ({named:?}): {explanation}"))
 }
 
 /// Every event of a message's chain names the earlier event it follows from, about the same message:

@@ -385,8 +385,12 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u3
 pub fn dead_lettered(e: &Engine, sub: SubId, m: u32, receives: u32) -> String {
     let s = &e.subs[sub];
     let poison = e.messages.get(m).is_some_and(|x| x.poison());
-    let why =
-        if poison { "the handler failed on it every time (a poison message)" } else { "it was never acked in time" };
+    // Why its last receive ended without an ack: a read-back that failed is not a timeout.
+    let why = if poison {
+        "the handler failed on it every time (a poison message)".to_string()
+    } else {
+        why_not_acked(e, s.obligations[m].last_delivery)
+    };
     match s.source {
         SubSource::Queue(q) => format!(
             "{} was received {} by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
@@ -442,7 +446,7 @@ fn why_not_acked(e: &Engine, d: u32) -> String {
             format!("its consumer crashed before the {} step{collateral}", step_name(before))
         }
         Some(Outcome::Failed { poison: true }) => "the handler failed on it (a poison message)".into(),
-        Some(Outcome::Failed { poison: false }) => "the handler failed after the effect".into(),
+        Some(Outcome::Failed { poison: false }) => "its read-back from the source's API failed".into(),
         Some(Outcome::AckRejected) => "its ack came after the visibility timeout had handed it out again".into(),
         Some(Outcome::CommitRejected) => "its commit was rejected after a rebalance".into(),
         Some(Outcome::Running) => {
@@ -508,11 +512,21 @@ pub fn effect_after_dead_letter(e: &Engine, sub: SubId, m: u32, d: u32, parked_a
             seconds(del.effect_at_ms.get().unwrap_or(e.now)),
         );
     }
+    // The receive whose end parked it, when it is not the one still going: its own reason, not a guess.
+    let parked_by = e.subs[sub].obligations[m].last_delivery;
+    let how = if parked_by != d {
+        format!(
+            "another receive of it had ended without an ack ({}) and used up maxReceiveCount",
+            why_not_acked(e, parked_by)
+        )
+    } else {
+        "a visibility timeout shorter than the handler's run let it be received again, and parked, while it was \
+         still being worked on"
+            .to_string()
+    };
     format!(
         "{} was parked in {} at {} while {} was still handling an earlier receive of it (from {}), which \
-         applied the effect at {} all the same. A dead-letter entry does not mean 'not processed': a \
-         visibility timeout shorter than the handler's run lets a message be received again, and parked, \
-         while it is still being worked on.",
+         applied the effect at {} all the same: {how}. A dead-letter entry does not mean 'not processed'.",
         e.message_label(m),
         parked_in(e, sub),
         seconds(parked_at),
