@@ -115,7 +115,8 @@ fn check(seed: u64) -> Result<Sweep, String> {
 }
 
 /// An explanation names only causes the run had: a crash it tells of happened, a visibility timeout
-/// expired, a rebalance completed, a reset was scripted, a stored id could expire. (Advice, which says
+/// expired, a rebalance completed, a reset was scripted, a FIFO queue or auto-commit was there, and a
+/// retry said to come past a FIFO window did. (Advice, which says
 /// what a strategy would do "if a consumer crashes", is not a cause.) `None` when every cause is founded.
 fn unfounded_cause(s: &Scenario, traced: &Engine, explanation: &str) -> Option<String> {
     let happened = |is: fn(&What) -> bool| traced.trace().events.iter().any(|ev| is(&ev.what));
@@ -128,7 +129,17 @@ fn unfounded_cause(s: &Scenario, traced: &Engine, explanation: &str) -> Option<S
     let consumer_text = [producer_crash, dual_write_first, relay_crash, relay_had_crashed]
         .iter()
         .fold(explanation.to_string(), |t, p| t.replace(p, ""));
-    let causes: [(&str, &str, bool); 7] = [
+    // A FIFO retry said to come past the window came later than the window, by the numbers it gives.
+    if let Some(rest) = explanation.split("but the retry came ").nth(1) {
+        let secs = |t: &str| t.split(' ').next().and_then(|n| n.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        let (gap, window) = (secs(rest), secs(rest.split("de-duplication window of ").nth(1).unwrap_or("")));
+        if gap.partial_cmp(&window) != Some(std::cmp::Ordering::Greater) {
+            return Some(format!(
+                "a FIFO retry 'past its window' came within it ({gap} s, window {window} s): {explanation}"
+            ));
+        }
+    }
+    let causes: [(&str, &str, bool); 9] = [
         (
             explanation,
             producer_crash,
@@ -148,6 +159,8 @@ fn unfounded_cause(s: &Scenario, traced: &Engine, explanation: &str) -> Option<S
         (explanation, "visibility timeout", happened(|w| matches!(w, What::VisibilityExpired { .. }))),
         (explanation, "after the rebalance", happened(|w| matches!(w, What::RebalanceDone { .. }))),
         (explanation, "the group was reset", scripted(|a| matches!(a, FaultAction::ResetGroup { .. }))),
+        (explanation, "is a FIFO queue", s.queues.iter().any(|q| q.kind == QueueKind::Fifo)),
+        (explanation, "enable.auto.commit", s.groups.iter().any(|g| matches!(g.commit, CommitPolicy::Auto { .. }))),
     ];
     let (_, named, _) = causes.iter().find(|(text, phrase, founded)| !founded && text.contains(phrase))?;
     Some(format!("an explanation names a cause the run did not have ({named:?}): {explanation}"))

@@ -5,8 +5,8 @@
 use super::broker::AppendCause;
 use super::ids::*;
 use super::observe::seconds;
-use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Step, SubSource};
-use crate::scenario::model::{SinkKind, Strategy};
+use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Role, Step, SubSource};
+use crate::scenario::model::{CommitPolicy, QueueKind, SinkKind, Strategy};
 
 fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
     match kind {
@@ -175,7 +175,11 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
     match a.outcome {
         Outcome::Crashed { before } => {
             let again = if topic {
-                format!("after the rebalance {cb} read {} again", where_it_was(e, b.source()))
+                format!(
+                    "{}after the rebalance {cb} read {} again",
+                    auto_commit_window(e, a),
+                    where_it_was(e, b.source())
+                )
             } else {
                 format!("after the visibility timeout the queue delivered it again to {cb}")
             };
@@ -200,6 +204,18 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
             window_after(false),
         ),
     }
+}
+
+/// With `enable.auto.commit`, why the crash left the record uncommitted: its offset waits for a poll
+/// after the interval (empty for any other commit policy).
+fn auto_commit_window(e: &Engine, a: &Delivery) -> String {
+    let Role::Member { group } = e.consumers[a.consumer].role else { return String::new() };
+    let CommitPolicy::Auto { interval_ms } = e.groups[group].spec.commit else { return String::new() };
+    format!(
+        "with enable.auto.commit its offset was to be committed by a later poll, once {} had passed since the \
+         last auto-commit, and the crash came first; ",
+        seconds(interval_ms)
+    )
 }
 
 /// Which strategy would have prevented this duplicate, given the sink and how the message came back.
@@ -319,10 +335,19 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
         ),
         None => format!("was stored twice in '{target}' ({first_at} and {again_at})"),
     };
+    let fifo = e.queues.iter().find(|q| &q.spec.name == target && q.spec.kind == QueueKind::Fifo);
     let guard = if e.topics.iter().any(|t| &t.spec.name == target) {
-        "The idempotent producer (enable.idempotence) would have dropped the retry"
+        "The idempotent producer (enable.idempotence) would have dropped the retry; without it, every consumer sees the message twice.".to_string()
+    } else if let Some(q) = fifo {
+        // The window was there and had passed: saying it "would have dropped the retry" would be false.
+        format!(
+            "'{target}' is a FIFO queue, but the retry came {} after the message was first sent, past its \
+             de-duplication window of {}, so the queue kept both copies (SQS's window is 5 minutes).",
+            seconds(e.now.saturating_sub(msg.produced_at())),
+            seconds(q.spec.dedup_window_ms)
+        )
     } else {
-        "A FIFO queue's de-duplication window would have dropped the retry"
+        "A FIFO queue's de-duplication window would have dropped the retry; without it, every consumer sees the message twice.".to_string()
     };
     if cause == AppendCause::RelayRepublish {
         format!(
@@ -331,7 +356,7 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
         )
     } else {
         format!(
-            "{} {stored}: the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. {guard}; without it, every consumer sees the message twice.",
+            "{} {stored}: the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. {guard}",
             e.message_label(m),
             p.name,
             seconds(p.request_timeout_ms)
@@ -350,7 +375,9 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u3
     let earlier = e.deliveries.get(first).filter(|_| first != 0 && first != d);
     let story = match earlier {
         Some(a) => {
-            let why = if matches!(a.outcome, Outcome::Crashed { .. }) {
+            let why = if this.after_replay() {
+                ", then the group was reset to replay history, so"
+            } else if matches!(a.outcome, Outcome::Crashed { .. }) {
                 " and crashed before committing its input offset, so after the rebalance"
             } else {
                 ", but its input offset was not committed, so"
@@ -366,7 +393,9 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u3
         }
         None => format!("{} read it again and produced it again at {}", e.consumer_name(this.consumer), seconds(e.now)),
     };
-    let advice = if s.transactional {
+    let advice = if this.after_replay() {
+        "A replay reads committed input again on purpose: transactions make each read-process-write happen once, they do not undo a replay; what reads the output must de-duplicate by message id."
+    } else if s.transactional {
         "The stage uses transactions, but its input was read again by a reset (a replay): a transaction makes each read-process-write happen once, it does not undo a replay."
     } else {
         "Kafka transactions (transactional: true) would commit the output and the input offset atomically, and a read_committed reader would never see the aborted first copy."
