@@ -132,3 +132,15 @@ fn a_scripted_fault_is_moved_in_time_order_or_removed_and_an_unknown_one_is_refu
     }
     validate(&s).expect("still valid");
 }
+
+#[test]
+fn each_fault_rate_names_its_field_as_the_scenario_file_does() {
+    let mut s = preset("05");
+    for (k, rate) in FaultRate::ALL.into_iter().enumerate() {
+        *rate.field(&mut s.faults) = k as f64 / 100.0;
+    }
+    let file: serde_json::Value = serde_json::to_value(&s.faults).expect("faults serialise");
+    for (k, rate) in FaultRate::ALL.into_iter().enumerate() {
+        assert_eq!(file[rate.field_name()], serde_json::json!(k as f64 / 100.0), "{rate:?}");
+    }
+}

@@ -212,8 +212,8 @@ fn auto_commit_window(e: &Engine, a: &Delivery) -> String {
     let Role::Member { group } = e.consumers[a.consumer].role else { return String::new() };
     let CommitPolicy::Auto { interval_ms } = e.groups[group].spec.commit else { return String::new() };
     format!(
-        "with enable.auto.commit its offset was to be committed by a later poll, once {} had passed since the \
-         last auto-commit, and the crash came first; ",
+        "with enable.auto.commit its offset waited for a poll {} after the last auto-commit, and the crash came \
+         first; ",
         seconds(interval_ms)
     )
 }
@@ -394,7 +394,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u3
         None => format!("{} read it again and produced it again at {}", e.consumer_name(this.consumer), seconds(e.now)),
     };
     let advice = if this.after_replay() {
-        "A replay reads committed input again on purpose: transactions make each read-process-write happen once, they do not undo a replay; what reads the output must de-duplicate by message id."
+        "Its input was read again by a reset (a replay): a transaction makes each read-process-write happen once, it does not undo a replay."
     } else if s.transactional {
         "The stage uses transactions, but its input was read again by a reset (a replay): a transaction makes each read-process-write happen once, it does not undo a replay."
     } else {

@@ -87,6 +87,21 @@ impl FaultRate {
         }
     }
 
+    /// Its field's name in the scenario's `faults` (the page's test ids use it).
+    pub fn field_name(self) -> &'static str {
+        match self {
+            FaultRate::ConsumerCrash => "consumer_crash",
+            FaultRate::Slow => "slow",
+            FaultRate::Poison => "poison",
+            FaultRate::ReadApiFailure => "read_api_failure",
+            FaultRate::DuplicateDelivery => "duplicate_delivery",
+            FaultRate::LostAck => "lost_ack",
+            FaultRate::LostSend => "lost_send",
+            FaultRate::ProducerCrash => "producer_crash",
+            FaultRate::RelayCrash => "relay_crash",
+        }
+    }
+
     /// Its field in the scenario's `faults`.
     pub fn field(self, f: &mut Faults) -> &mut f64 {
         match self {

@@ -48,7 +48,7 @@ const fn shortcut(keys: &'static str, does: &'static str, single_character: bool
 
 /// Every shortcut, as the help lists them.
 pub const SHORTCUTS: &[Shortcut] = &[
-    shortcut("Space", "Play or pause (on a button: press that button)", false),
+    shortcut("Space", "Play or pause (on a button: that button)", false),
     shortcut("→ / ←", "One engine event forward / back", false),
     shortcut("Home / End", "The start / the end of the run", false),
     shortcut("PageDown / PageUp", "Next / previous lesson step (a presentation clicker)", false),
@@ -57,7 +57,7 @@ pub const SHORTCUTS: &[Shortcut] = &[
     shortcut("R", "Restart from t = 0", true),
     shortcut("+ / − / 0 / F", "Zoom in / out / legible size / whole picture", true),
     shortcut("?", "This help", true),
-    shortcut("Esc", "Close what is open: this help, the anomaly shown, the selection", false),
+    shortcut("Esc", "Close what is open (a dialog, the anomaly, the selection)", false),
 ];
 
 /// What `key` does in `cx`, if anything.

@@ -85,15 +85,15 @@ test('crash now is recorded, shown, and replays the same after a restart', async
   await page.waitForSelector('[data-testid=fault-timeline-empty]');
   assert.equal(await page.locator('[data-testid=marks] .mark.fault').count(), 0, 'its mark left the scrubber');
   // Every fault probability is editable here, the five that were JSON-only included.
-  for (const rate of ['DuplicateDelivery', 'Poison', 'Slow', 'ReadApiFailure', 'RelayCrash']) {
+  for (const rate of ['duplicate_delivery', 'poison', 'slow', 'read_api_failure', 'relay_crash']) {
     assert.equal(await page.locator(`[data-testid=edit-rate-${rate}]`).count(), 1, rate);
   }
   await toEnd(page);
   const clean = await scores(page);
-  await page.fill('[data-testid=edit-rate-Poison]', '10');
-  await page.press('[data-testid=edit-rate-Poison]', 'Enter');
+  await page.fill('[data-testid=edit-rate-poison]', '10');
+  await page.press('[data-testid=edit-rate-poison]', 'Enter');
   await page.waitForFunction(() => document.querySelector('[data-testid=clock]').textContent === '0.000 s');
-  assert.equal(await page.inputValue('[data-testid=edit-rate-Poison]'), '10');
+  assert.equal(await page.inputValue('[data-testid=edit-rate-poison]'), '10');
   await toEnd(page);
   assert.notDeepEqual(await scores(page), clean, 'one message in ten poisoned changes the outcome');
   assert.deepEqual(problems, []);
@@ -216,7 +216,7 @@ test('clicking an anomaly jumps to its moment, opens the journey and highlights 
   await preset(page, 5);
   await toEnd(page);
   await page.click('[data-testid=panels-toggle]');
-  const first = page.locator('[data-testid=anomalies] li[data-kind=DuplicateEffect] button').first();
+  const first = page.locator('[data-testid=anomalies] li[data-kind="Duplicate effect"] button').first();
   const time = (await first.locator('.time').textContent()).trim();
   await first.click();
   await page.waitForSelector('[data-testid=focus]');

@@ -37,7 +37,7 @@ pub fn AnomalyFeed(props: &ActionProps) -> Html {
                             (current == Some(i)).then_some("current"),
                         );
                         html! {
-                            <li key={i} class={classes} data-kind={format!("{:?}", a.kind)}>
+                            <li key={i} class={classes} data-kind={crate::ui::labels::anomaly_label(a.kind)}>
                                 <button class="anomaly" {onclick} aria-current={(current == Some(i)).then_some("true")}
                                     title={if i >= reached { "Still ahead: run to this moment and show it" } else { "Go back to this moment and show it" }}>
                                     <span class="time">{seconds(a.at_ms)}</span>

@@ -379,7 +379,7 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
         });
         html! {
             <label class="field">{rate.label()}
-                <input type="number" min="0" max="100" step="0.5" data-testid={format!("edit-rate-{rate:?}")}
+                <input type="number" min="0" max="100" step="0.5" data-testid={format!("edit-rate-{}", rate.field_name())}
                     value={decimal((rate.of(f) * 1000.0).round() / 10.0)} {onchange} />
             </label>
         }

@@ -57,14 +57,14 @@ pub fn Help(props: &ActionProps) -> Html {
             </table>
             <label class="inline">
                 <input type="checkbox" data-testid="single-keys" checked={single_keys} onchange={toggle_keys} />
-                {"Single-key shortcuts (letters, digits, punctuation): turn them off if speech input or a stray key sets them off"}
+                {"Single-key shortcuts (letters, digits, punctuation)"}
             </label>
             <h2>{"Display"}</h2>
             <label class="inline">{"Theme "}
                 <select data-testid="theme" onchange={on_theme}>
                     { for Theme::ALL.into_iter().map(|t| html! {
                         <option value={t.as_str()} selected={t == theme}>{match t {
-                            Theme::System => "As the system's (follows it)",
+                            Theme::System => "System",
                             Theme::Light => "Light",
                             Theme::Dark => "Dark",
                         }}</option>
@@ -73,12 +73,12 @@ pub fn Help(props: &ActionProps) -> Html {
             </label>
             <label class="inline">
                 <input type="checkbox" data-testid="more-contrast" checked={more_contrast} onchange={toggle_contrast} />
-                {"More contrast (borders and secondary text as strong as the text)"}
+                {"More contrast"}
             </label>
             <p>
                 {"Running a workshop? "}
                 <a href="workshop.txt" target="_blank" rel="noopener" data-testid="workshop-plan">{"The 60-minute plan"}</a>
-                {": which preset, lesson and fault at which minute, and what to ask the room."}
+                {": preset, lesson and fault by the minute, and what to ask the room."}
             </p>
         </div>
     }
