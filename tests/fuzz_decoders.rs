@@ -46,10 +46,52 @@ fn below(rng: &mut SimRng, n: usize) -> usize {
     }
 }
 
+/// Text a hostile but well-formed file carries: a byte-order mark, a right-to-left override, an
+/// isolate, a zero-width joiner.
+const HOSTILE_TEXT: [&str; 4] = ["\u{FEFF}", "\u{202E}", "\u{2066}", "\u{200D}"];
+
+/// A well-formed document with one of its objects written as a positional array of its values (serde
+/// would read a struct from it; the format promises named fields).
+fn positional(rng: &mut SimRng, bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut objects = 0;
+    count_objects(&doc, &mut objects);
+    let mut target = below(rng, objects);
+    as_array(&mut doc, &mut target);
+    serde_json::to_vec(&doc).ok()
+}
+
+fn count_objects(v: &serde_json::Value, n: &mut usize) {
+    match v {
+        serde_json::Value::Object(m) => {
+            *n += 1;
+            m.values().for_each(|x| count_objects(x, n));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| count_objects(x, n)),
+        _ => {}
+    }
+}
+
+/// Replaces the `target`-th object (depth first) with the array of its values.
+fn as_array(v: &mut serde_json::Value, target: &mut usize) -> bool {
+    if let serde_json::Value::Object(m) = v {
+        if *target == 0 {
+            *v = serde_json::Value::Array(m.values().cloned().collect());
+            return true;
+        }
+        *target -= 1;
+        return m.values_mut().any(|x| as_array(x, target));
+    }
+    if let serde_json::Value::Array(a) = v {
+        return a.iter_mut().any(|x| as_array(x, target));
+    }
+    false
+}
+
 /// One random edit of the bytes.
 fn mutate(rng: &mut SimRng, bytes: &mut Vec<u8>, corpus: &[Vec<u8>]) {
     let len = bytes.len();
-    match below(rng, 9) {
+    match below(rng, 11) {
         0 if len > 0 => {
             let i = below(rng, len);
             bytes[i] ^= 1 << below(rng, 8);
@@ -84,6 +126,18 @@ fn mutate(rng: &mut SimRng, bytes: &mut Vec<u8>, corpus: &[Vec<u8>]) {
             let from = below(rng, other.len() + 1);
             bytes.truncate(cut);
             bytes.extend_from_slice(&other[from..]);
+        }
+        7 => {
+            // Hostile text at the start (a BOM) or just inside a string.
+            let text = HOSTILE_TEXT[below(rng, HOSTILE_TEXT.len())].as_bytes();
+            let quotes: Vec<usize> = (0..len).filter(|&i| bytes[i] == b'"').collect();
+            let at = if quotes.is_empty() || below(rng, 4) == 0 { 0 } else { quotes[below(rng, quotes.len())] + 1 };
+            bytes.splice(at..at, text.iter().copied());
+        }
+        8 => {
+            if let Some(array) = positional(rng, bytes) {
+                *bytes = array;
+            }
         }
         _ => {
             // Swap a number (or the token at a random place) for an interesting value.
@@ -138,7 +192,9 @@ fn fuzz_link_and_json_decoders() {
     let runs: Vec<SharedRun> = links.iter().filter_map(|l| link::decode(std::str::from_utf8(l).ok()?).ok()).collect();
     assert_eq!(runs.len(), links.len(), "every corpus link opens before fuzzing starts");
     let run_json: Vec<Vec<u8>> = runs.iter().map(|r| serde_json::to_vec(r).unwrap()).collect();
-    let scenarios: Vec<Vec<u8>> = PRESETS.iter().map(|(_, j)| j.as_bytes().to_vec()).collect();
+    // The presets, and the hostile valid shapes (a poison record retried for a month, ...).
+    let hostile = std::fs::read_dir("tests/scenarios").unwrap().filter_map(|e| std::fs::read(e.ok()?.path()).ok());
+    let scenarios: Vec<Vec<u8>> = PRESETS.iter().map(|(_, j)| j.as_bytes().to_vec()).chain(hostile).collect();
 
     let mut tally = Tally::default();
     let started = Instant::now();
