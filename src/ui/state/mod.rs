@@ -240,7 +240,7 @@ pub struct Model {
     pub narration_said: u64,
     narrated_upto: u64,
     /// Happenings not yet said while playing, and the wall time since the last line (see `narrate`).
-    narration_held: Vec<narration::Happening>,
+    narration_held: narration::Held,
     narration_quiet_ms: f64,
     pub selection: Option<Selection>,
     pub focus: Option<Focus>,
@@ -312,7 +312,7 @@ impl Model {
             narration: VecDeque::new(),
             narration_said: 0,
             narrated_upto: 0,
-            narration_held: vec![],
+            narration_held: narration::Held::default(),
             narration_quiet_ms: 0.0,
             selection: None,
             focus: None,
@@ -347,7 +347,7 @@ impl Model {
         self.error = None;
         self.narration.clear();
         self.narrated_upto = 0;
-        self.narration_held.clear();
+        self.narration_held = narration::Held::default();
         self.focus = None;
         self.notice = None;
         self.caption = None;

@@ -9,12 +9,31 @@ pub(super) const NARRATION_GAP_MS: f64 = 4_000.0;
 /// More new lines than this at once (a scrub, "To end »") are summed up instead of read out.
 const READ_OUT_AT_ONCE: usize = 2;
 
-/// A notable happening: its kind (a noun whose plural takes an s) and its sentence.
-pub(super) type Happening = (&'static str, String);
+/// What happened since the last line said: how many of each kind, and the sentences of the first
+/// `READ_OUT_AT_ONCE` (the only ones ever read out; more are summed up), so a long run to the end
+/// neither formats nor keeps a sentence per event.
+#[derive(Default)]
+pub(super) struct Held {
+    kinds: Vec<(&'static str, u64)>,
+    lines: Vec<String>,
+}
 
-/// The happenings worth saying aloud (the rest would flood a screen reader).
-pub(super) fn narrate_event(engine: &Engine, event: &crate::engine::observe::TraceEvent) -> Option<Happening> {
-    let kind = match event.what {
+impl Held {
+    fn count(&self) -> u64 {
+        self.kinds.iter().map(|&(_, n)| n).sum()
+    }
+
+    /// One line for several happenings: up to when, and how many of each kind.
+    fn summary(&self, until_ms: SimTime) -> String {
+        let counts: Vec<String> = self.kinds.iter().map(|&(k, n)| crate::ui::labels::plural(n, k)).collect();
+        format!("Up to {}: {}", crate::engine::observe::seconds(until_ms), counts.join(", "))
+    }
+}
+
+/// The happenings worth saying aloud (the rest would flood a screen reader), by their kind: a noun whose
+/// plural takes an s.
+pub(super) fn notable(what: &What) -> Option<&'static str> {
+    Some(match what {
         What::Crashed { .. } => "crashed consumer",
         What::Restarted { .. } => "restart",
         What::Effect { duplicate: true, .. } => "duplicate effect",
@@ -24,26 +43,17 @@ pub(super) fn narrate_event(engine: &Engine, event: &crate::engine::observe::Tra
         What::VisibilityExpired { .. } => "visibility timeout",
         What::FaultInjected { .. } => "injected fault",
         _ => return None,
-    };
-    let t = crate::engine::observe::seconds(event.at_ms);
-    let text = crate::ui::describe::describe(engine, event);
-    Some(match event.message {
-        Some(m) => (kind, format!("{t}: {} — {text}", engine.message_label(m))),
-        None => (kind, format!("{t}: {text}")),
     })
 }
 
-/// One line for several happenings: up to when, how many, and how many of each kind.
-fn summary(held: &[Happening], until_ms: SimTime) -> String {
-    let mut kinds: Vec<(&str, u64)> = vec![];
-    for (kind, _) in held {
-        match kinds.iter_mut().find(|(k, _)| k == kind) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((kind, 1)),
-        }
+/// A notable happening's sentence: when, which message, what.
+fn sentence(engine: &Engine, event: &crate::engine::observe::TraceEvent) -> String {
+    let t = crate::engine::observe::seconds(event.at_ms);
+    let text = crate::ui::describe::describe(engine, event);
+    match event.message {
+        Some(m) => format!("{t}: {} — {text}", engine.message_label(m)),
+        None => format!("{t}: {text}"),
     }
-    let counts: Vec<String> = kinds.iter().map(|&(k, n)| crate::ui::labels::plural(n, k)).collect();
-    format!("Up to {}: {}", crate::engine::observe::seconds(until_ms), counts.join(", "))
 }
 
 impl Model {
@@ -61,18 +71,20 @@ impl Model {
     pub(super) fn narrate(&mut self, tick_ms: Option<f64>) {
         let from = self.narrated_upto;
         // From the back: only the events since the last frame, not the whole trace buffer.
-        let mut lines: Vec<Happening> = self
-            .engine
-            .trace()
-            .events
-            .iter()
-            .rev()
-            .take_while(|e| e.seq >= from)
-            .filter_map(|e| narrate_event(&self.engine, e))
-            .collect();
-        lines.reverse();
+        let trace = &self.engine.trace().events;
+        let since = trace.iter().rev().take_while(|e| e.seq >= from).count();
+        for event in trace.range(trace.len() - since..) {
+            let Some(kind) = notable(&event.what) else { continue };
+            let held = &mut self.narration_held;
+            match held.kinds.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, n)) => *n += 1,
+                None => held.kinds.push((kind, 1)),
+            }
+            if held.lines.len() < READ_OUT_AT_ONCE {
+                held.lines.push(sentence(&self.engine, event));
+            }
+        }
         self.narrated_upto = self.engine.trace().total;
-        self.narration_held.extend(lines);
         let playing = self.playing || self.running_to_end;
         match tick_ms {
             Some(wall_ms) if playing => {
@@ -88,16 +100,11 @@ impl Model {
     /// Says what is held: a line or two as they are, more as one summary.
     fn say_held(&mut self) {
         let held = std::mem::take(&mut self.narration_held);
-        if held.is_empty() {
-            return;
+        match held.count() {
+            0 => return,
+            n if n as usize <= READ_OUT_AT_ONCE => held.lines.into_iter().for_each(|line| self.say(line)),
+            _ => self.say(held.summary(self.engine.now())),
         }
         self.narration_quiet_ms = 0.0;
-        if held.len() <= READ_OUT_AT_ONCE {
-            for (_, line) in held {
-                self.say(line);
-            }
-        } else {
-            self.say(summary(&held, self.engine.now()));
-        }
     }
 }
