@@ -388,33 +388,26 @@ pub fn App() -> Html {
             move || drop(listener)
         });
     }
-    // Single-character shortcuts stay off on the next visit once a user turned them off.
+    // The preferences kept from an earlier visit (index.html's first script has applied the display
+    // already), and any change to them, kept and applied.
     {
         let dispatch = dispatch.clone();
         use_effect_with((), move |_| {
-            if browser::single_keys_turned_off() {
-                dispatch.emit(Action::SetSingleKeys(false));
-            }
-        });
-    }
-    let single_keys = state.model.borrow().single_keys;
-    use_effect_with(single_keys, |&on| browser::remember_single_keys(on));
-    // The display chosen on an earlier visit (index.html's first script has applied it already), and
-    // any change to it, kept and applied.
-    {
-        let dispatch = dispatch.clone();
-        use_effect_with((), move |_| {
-            let (theme, more_contrast) = browser::display_choice();
+            let (single_keys, theme, more_contrast) = browser::preferences();
+            dispatch.emit(Action::SetSingleKeys(single_keys));
             dispatch.emit(Action::SetTheme(Theme::from_name(&theme)));
             dispatch.emit(Action::SetMoreContrast(more_contrast));
         });
     }
-    let display = (state.model.borrow().theme, state.model.borrow().more_contrast);
-    let display_read = use_mut_ref(|| false);
-    use_effect_with(display, move |&(theme, more_contrast)| {
-        // The first run is the model's default, before the stored choice above arrives: not a choice.
-        if std::mem::replace(&mut *display_read.borrow_mut(), true) {
-            browser::apply_display(theme.as_str(), more_contrast);
+    let preferences = {
+        let model = state.model.borrow();
+        (model.single_keys, model.theme, model.more_contrast)
+    };
+    let preferences_read = use_mut_ref(|| false);
+    use_effect_with(preferences, move |&(single_keys, theme, more_contrast)| {
+        // The first run is the model's defaults, before the stored preferences above arrive: not a choice.
+        if std::mem::replace(&mut *preferences_read.borrow_mut(), true) {
+            browser::remember_preferences(single_keys, theme.as_str(), more_contrast);
         }
     });
     use_share_link(&state, dispatch.clone());

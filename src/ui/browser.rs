@@ -57,36 +57,32 @@ pub fn set_aside(fragment: &str) {
     }
 }
 
-/// The display chosen on an earlier visit: the theme's name and whether more contrast was asked for.
-pub fn display_choice() -> (String, bool) {
+/// The preferences kept from an earlier visit: single-key shortcuts on, the theme's name, more contrast.
+pub fn preferences() -> (bool, String, bool) {
     let get = |key: &str| storage().and_then(|s| s.get_item(key).ok().flatten());
-    (get(THEME_KEY).unwrap_or_default(), get(CONTRAST_KEY).as_deref() == Some("more"))
+    let single_keys = get(SINGLE_KEYS_KEY).as_deref() != Some("off");
+    (single_keys, get(THEME_KEY).unwrap_or_default(), get(CONTRAST_KEY).as_deref() == Some("more"))
 }
 
-/// Keeps the display's choice for the next visit and applies it now, through the page's first script
+/// Keeps the preferences for the next visit, and applies the display now through the page's first script
 /// (`brokerscopeDisplay` in index.html), which also follows the system's theme live.
-pub fn apply_display(theme: &str, more_contrast: bool) {
+pub fn remember_preferences(single_keys: bool, theme: &str, more_contrast: bool) {
     if let Some(storage) = storage() {
-        let _ = storage.set_item(THEME_KEY, theme);
-        let _ = if more_contrast { storage.set_item(CONTRAST_KEY, "more") } else { storage.remove_item(CONTRAST_KEY) };
+        let keep = |key: &str, value: Option<&str>| {
+            let _ = match value {
+                Some(value) => storage.set_item(key, value),
+                None => storage.remove_item(key),
+            };
+        };
+        keep(SINGLE_KEYS_KEY, (!single_keys).then_some("off"));
+        keep(THEME_KEY, Some(theme));
+        keep(CONTRAST_KEY, more_contrast.then_some("more"));
     }
     let window = gloo::utils::window();
     if let Ok(apply) = js_sys::Reflect::get(&window, &"brokerscopeDisplay".into()) {
         if let Some(apply) = apply.dyn_ref::<js_sys::Function>() {
             let _ = apply.call0(&window);
         }
-    }
-}
-
-/// The user turned single-key shortcuts off on an earlier visit.
-pub fn single_keys_turned_off() -> bool {
-    storage().and_then(|s| s.get_item(SINGLE_KEYS_KEY).ok().flatten()).as_deref() == Some("off")
-}
-
-/// Keeps the single-key shortcuts' switch for the next visit.
-pub fn remember_single_keys(on: bool) {
-    if let Some(storage) = storage() {
-        let _ = if on { storage.remove_item(SINGLE_KEYS_KEY) } else { storage.set_item(SINGLE_KEYS_KEY, "off") };
     }
 }
 
