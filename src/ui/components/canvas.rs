@@ -235,6 +235,8 @@ fn cell(
     on_action: &OnAction,
     of: Option<&str>,
 ) -> Html {
+    // Only a cell that holds a message takes the focus (a deleted record's does not).
+    let of = of.filter(|_| c.message.is_some());
     let (onclick, onkeydown) = match c.message {
         Some(m) => {
             let (a, b) = select(on_action, Selection::Message(m));
@@ -247,8 +249,7 @@ fn cell(
         <rect class={classes!("cell", c.class, selected.then_some("selected"))} {key}
             x={decimal(c.x)} y={decimal(y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
             data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}
-            data-of={of.filter(|_| c.message.is_some()).map(str::to_string)}
-            tabindex={of.filter(|_| c.message.is_some()).map(|_| "0")} role={of.filter(|_| c.message.is_some()).map(|_| "button")}>
+            data-of={of.map(str::to_string)} tabindex={of.map(|_| "0")} role={of.map(|_| "button")}>
             <title>{title}</title>
         </rect>
     }
