@@ -6,7 +6,7 @@
 mod common;
 use brokerscope::engine::broker::TxnMark;
 use brokerscope::engine::observe::{AnomalyKind, What};
-use brokerscope::engine::{ConsumerId, DeliverySource, Report, SubId};
+use brokerscope::engine::{ConsumerId, DeliveryId, DeliverySource, MessageId, Report, SubId};
 use brokerscope::scenario::model::*;
 use common::*;
 
@@ -370,7 +370,7 @@ fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
         s.groups[0].handler.processing = Processing::Fixed { ms: 30 };
         s.faults.scripted = vec![at(3_000, FaultAction::ResetGroup { group: "g".into(), to: ResetTarget::Earliest })];
         let e = traced(&s);
-        let appended_before: std::collections::BTreeSet<u32> = e
+        let appended_before: std::collections::BTreeSet<MessageId> = e
             .trace()
             .events
             .iter()
@@ -378,14 +378,14 @@ fn a_reset_of_a_busy_group_replays_everything_and_no_stale_commit_undoes_it() {
             .filter_map(|ev| ev.message)
             .collect();
         assert!(appended_before.len() > 100, "{commit:?}: {} appended before the reset", appended_before.len());
-        let replayed: std::collections::BTreeSet<u32> = e
+        let replayed: std::collections::BTreeSet<MessageId> = e
             .trace()
             .events
             .iter()
             .filter(|ev| ev.at_ms >= 3_000 && matches!(ev.what, What::Delivered { .. }))
             .filter_map(|ev| ev.message)
             .collect();
-        let missed: Vec<&u32> = appended_before.difference(&replayed).collect();
+        let missed: Vec<&MessageId> = appended_before.difference(&replayed).collect();
         assert!(
             missed.is_empty(),
             "{commit:?}: {} of {} not replayed: {missed:?}",
@@ -530,7 +530,7 @@ fn a_record_lost_in_a_committed_batch_without_being_delivered_is_not_said_to_hav
         s.seed = seed;
         let (e, _) = run(&s);
         for a in e.anomalies().iter().filter(|a| a.kind == AnomalyKind::LostMessage) {
-            let delivered = e.obligation(SubId(0), a.message_id).is_some_and(|ob| ob.last_delivery != 0);
+            let delivered = e.obligation(SubId(0), a.message_id).is_some_and(|ob| ob.last_delivery != DeliveryId::NONE);
             if delivered {
                 crashed += usize::from(a.explanation.contains("before the side effect"));
             } else {
@@ -885,7 +885,9 @@ fn a_transaction_keeps_the_output_topic_free_of_duplicates_and_read_committed_sk
     let sub = e.groups()[billing].sub;
     let aborted = e.trace().events.iter().filter(|ev| matches!(ev.what, What::TxnAborted { .. })).count();
     assert!(aborted >= 4, "the scripted crashes abort transactions ({aborted})");
-    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && e.consumers()[d.consumer].sub == sub) {
+    for (_, d) in
+        e.deliveries().iter().filter(|&(id, d)| id != DeliveryId::NONE && e.consumers()[d.consumer].sub == sub)
+    {
         let DeliverySource::Record { topic, partition, offset } = d.source() else { panic!("a group reads records") };
         let record = e.topics()[topic].partitions[partition as usize].get(offset).unwrap();
         assert_eq!(record.txn, TxnMark::Committed, "billing read {offset} of P{partition} in state {:?}", record.txn);

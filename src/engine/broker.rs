@@ -19,7 +19,7 @@ pub enum AppendCause {
     QueueCopy,
     /// A consume→transform→produce stage wrote it while handling `delivery`.
     Stage {
-        delivery: u32,
+        delivery: DeliveryId,
     },
 }
 
@@ -37,7 +37,7 @@ pub enum TxnMark {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Record {
-    pub message: u32,
+    pub message: MessageId,
     pub appended_at: SimTime,
     pub cause: AppendCause,
     /// Trace seq of the append, for causal links.
@@ -50,29 +50,29 @@ pub struct Record {
 pub struct Partition {
     pub start_offset: u64,
     pub records: VecDeque<Record>,
-    /// The smallest message id among `records` (u32::MAX: none), when `min_known`; retention deleting that
-    /// record makes it unknown until `min_message` looks again. Retained records keep their messages'
+    /// The smallest message id among `records` (`None`: no records), when `min_known`; retention deleting
+    /// that record makes it unknown until `min_message` looks again. Retained records keep their messages'
     /// rows (a replay reads them again), so this bounds how far the engine may fold.
-    min_message: u32,
+    min_message: Option<MessageId>,
     min_known: bool,
 }
 
 impl Default for Partition {
     fn default() -> Self {
-        Partition { start_offset: 0, records: VecDeque::new(), min_message: u32::MAX, min_known: true }
+        Partition { start_offset: 0, records: VecDeque::new(), min_message: None, min_known: true }
     }
 }
 
 impl Partition {
     pub fn push(&mut self, record: Record) {
-        self.min_message = self.min_message.min(record.message);
+        self.min_message = Some(self.min_message.map_or(record.message, |m| m.min(record.message)));
         self.records.push_back(record);
     }
 
-    /// The smallest message id still retained (u32::MAX: none).
-    pub fn min_message(&mut self) -> u32 {
+    /// The smallest message id still retained (`None`: none).
+    pub fn min_message(&mut self) -> Option<MessageId> {
         if !self.min_known {
-            self.min_message = self.records.iter().map(|r| r.message).min().unwrap_or(u32::MAX);
+            self.min_message = self.records.iter().map(|r| r.message).min();
             self.min_known = true;
         }
         self.min_message
@@ -105,7 +105,7 @@ impl Partition {
                 break;
             }
             let record = self.records.pop_front().expect("front exists");
-            if record.message == self.min_message {
+            if Some(record.message) == self.min_message {
                 self.min_known = false;
             }
             removed.push((self.start_offset, record));
@@ -153,9 +153,9 @@ pub enum EntryState {
 /// One row per enqueued copy (24 bytes): a long run keeps one per message, so nothing here is derivable
 /// (the key is the message's; the FIFO group looks it up there).
 pub struct Entry {
-    pub message: u32,
-    /// The delivery that last received it (0 = none; delivery ids start at 1).
-    pub last_delivery: u32,
+    pub message: MessageId,
+    /// The delivery that last received it (`DeliveryId::NONE`: none yet).
+    pub last_delivery: DeliveryId,
     /// The trace position of its `Enqueued` (or `DuplicateDelivery`): what its first receive follows from.
     pub enqueued: Seq32,
     pub cause: AppendCause,
@@ -166,7 +166,7 @@ pub struct Entry {
 
 impl Entry {
     /// Whether the receive with this receipt handle still holds the entry (not acked, not expired since).
-    pub fn held_by(&self, receipt: u32) -> bool {
+    pub fn held_by(&self, receipt: DeliveryId) -> bool {
         self.state == EntryState::InFlight && self.last_delivery == receipt
     }
 }
@@ -174,10 +174,10 @@ impl Entry {
 /// A queue's entries by id; `visible` holds the ids ready to be received, in order.
 #[derive(Clone, Debug, Default)]
 pub struct QueueStore {
-    pub entries: Table<Entry>,
-    pub visible: VecDeque<u32>,
+    pub entries: Table<EntryId, Entry>,
+    pub visible: VecDeque<EntryId>,
     pub in_flight: u32,
-    pub dead_letter: Vec<u32>,
+    pub dead_letter: Vec<EntryId>,
     /// Slots (consumer, slot) waiting for a message (long polling).
     pub waiting: VecDeque<(ConsumerId, u16)>,
     /// FIFO: per key, whether a message of that group is in flight (blocks the group).
@@ -209,7 +209,7 @@ impl QueueStore {
 mod tests {
     use super::*;
 
-    fn rec(message: u32, at: SimTime) -> Record {
+    fn rec(message: MessageId, at: SimTime) -> Record {
         Record { message, appended_at: at, cause: AppendCause::Original, trace_seq: 0, txn: TxnMark::Plain }
     }
 
@@ -217,13 +217,13 @@ mod tests {
     fn retention_by_count_and_time_moves_start_offset() {
         let mut p = Partition::default();
         for i in 0..5 {
-            p.push(rec(i, i as u64 * 100));
+            p.push(rec(MessageId(i), i as u64 * 100));
         }
         let removed = p.apply_retention(450, Some(3), None);
         assert_eq!(removed.iter().map(|r| r.0).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!((p.start_offset, p.end_offset()), (2, 5));
         assert_eq!(p.get(1).map(|r| r.message), None);
-        assert_eq!(p.get(2).map(|r| r.message), Some(2));
+        assert_eq!(p.get(2).map(|r| r.message), Some(MessageId(2)));
         let removed = p.apply_retention(450, None, Some(200));
         assert_eq!(removed.len(), 1); // offset 2 (appended at 200) is 250 ms old
         assert_eq!(p.offset_for_time(350), 4);
@@ -233,18 +233,18 @@ mod tests {
     #[test]
     fn the_smallest_retained_message_follows_appends_and_retention() {
         let mut p = Partition::default();
-        assert_eq!(p.min_message(), u32::MAX);
+        assert_eq!(p.min_message(), None);
         // A retry appends an older message after newer ones.
         for (i, m) in [5, 6, 3, 7, 8].into_iter().enumerate() {
-            p.push(rec(m, i as u64 * 100));
+            p.push(rec(MessageId(m), i as u64 * 100));
         }
-        assert_eq!(p.min_message(), 3);
+        assert_eq!(p.min_message(), Some(MessageId(3)));
         p.apply_retention(1_000, Some(3), None); // drops 5 and 6
-        assert_eq!(p.min_message(), 3);
+        assert_eq!(p.min_message(), Some(MessageId(3)));
         p.apply_retention(1_000, Some(2), None); // drops 3
-        assert_eq!(p.min_message(), 7);
+        assert_eq!(p.min_message(), Some(MessageId(7)));
         p.apply_retention(1_000, Some(0), None);
-        assert_eq!(p.min_message(), u32::MAX);
+        assert_eq!(p.min_message(), None);
     }
 
     #[test]

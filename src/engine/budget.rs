@@ -104,7 +104,7 @@ impl Engine {
         for queue in &self.queues {
             let store = &queue.store;
             bytes += store.entries.bytes()
-                + ((store.visible.capacity() + store.dead_letter.capacity()) * std::mem::size_of::<u32>()) as u64;
+                + ((store.visible.capacity() + store.dead_letter.capacity()) * std::mem::size_of::<EntryId>()) as u64;
         }
         for sink in &self.sinks {
             bytes += (sink.ledger.capacity() * std::mem::size_of::<LedgerEntry>()) as u64;

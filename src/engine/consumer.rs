@@ -170,7 +170,7 @@ impl Engine {
             first_unprocessed.or(self.consumers[c].batch.front().map(|(o, _)| *o)),
             self.groups[g].committed[p as usize],
         ) {
-            let d = first.map_or(0, |a| a.delivery);
+            let d = first.map_or(DeliveryId::NONE, |a| a.delivery);
             self.note_loss_in_range(g, p, from, committed, LossReason::CommittedBeforeProcessing { delivery: d });
         }
     }

@@ -34,13 +34,13 @@ pub(super) enum Ev {
     /// A send reaches the broker.
     Publish {
         producer: ProducerId,
-        message: u32,
+        message: MessageId,
         attempt: u32,
         sender: Sender,
     },
     AckTimeout {
         producer: ProducerId,
-        message: u32,
+        message: MessageId,
         attempt: u32,
         sender: Sender,
     },
@@ -57,8 +57,8 @@ pub(super) enum Ev {
     },
     Visibility {
         queue: QueueId,
-        entry: u32,
-        receipt: u32,
+        entry: EntryId,
+        receipt: DeliveryId,
     },
     SessionTimeout {
         consumer: ConsumerId,

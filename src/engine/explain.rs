@@ -51,7 +51,7 @@ enum Window {
 
 /// The story of two deliveries that both applied the effect, `early` having started first, told in
 /// time order: `(sentences, window)`.
-fn two_deliveries(e: &Engine, early: u32, late: u32, verb: &str) -> (String, Window) {
+fn two_deliveries(e: &Engine, early: DeliveryId, late: DeliveryId, verb: &str) -> (String, Window) {
     let (a, b) = (&e.deliveries[early], &e.deliveries[late]);
     let same_copy = match (a.source(), b.source()) {
         (
@@ -106,7 +106,7 @@ fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Wi
 }
 
 /// Why a stage's output topic held the message twice (`writer`: the stage's delivery that wrote the copy).
-fn stage_copy(e: &Engine, a: &Delivery, b: &Delivery, writer: u32) -> String {
+fn stage_copy(e: &Engine, a: &Delivery, b: &Delivery, writer: DeliveryId) -> String {
     let writer = &e.deliveries[writer];
     let stage = &e.subs[e.consumers[writer.consumer].sub.index()].name;
     let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
@@ -272,7 +272,7 @@ fn advice(e: &Engine, sub: SubId, window: Window) -> String {
 
 #[cold]
 #[inline(never)]
-pub fn duplicate_effect(e: &Engine, sub: SubId, m: u32, first_effect: u32, this: u32) -> String {
+pub fn duplicate_effect(e: &Engine, sub: SubId, m: MessageId, first_effect: DeliveryId, this: DeliveryId) -> String {
     let s = &e.subs[sub];
     let (sink_name, verb) = sink_phrase(e.sinks[s.sink].spec.kind);
     // Delivery ids grow with start time: tell the two runs in the order they began.
@@ -291,7 +291,7 @@ pub fn duplicate_effect(e: &Engine, sub: SubId, m: u32, first_effect: u32, this:
 /// A subscriber acted on an event whose producer crashed between publishing it and writing its database.
 #[cold]
 #[inline(never)]
-pub fn invented_event(e: &Engine, sub: SubId, m: u32, d: u32) -> String {
+pub fn invented_event(e: &Engine, sub: SubId, m: MessageId, d: DeliveryId) -> String {
     let s = &e.subs[sub];
     let msg = &e.messages[m];
     let p = &e.producers[msg.producer].spec;
@@ -317,7 +317,7 @@ pub fn invented_event(e: &Engine, sub: SubId, m: u32, d: u32) -> String {
 
 #[cold]
 #[inline(never)]
-pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCause) -> String {
+pub fn duplicate_append(e: &Engine, m: MessageId, place: (u32, u64), cause: AppendCause) -> String {
     let msg = &e.messages[m];
     let p = &e.producers[msg.producer].spec;
     let first = e.first_append(m).unwrap_or((0, 0));
@@ -367,12 +367,12 @@ pub fn duplicate_append(e: &Engine, m: u32, place: (u32, u64), cause: AppendCaus
 /// A consume→transform→produce stage made a second visible record of the same message in its output topic.
 #[cold]
 #[inline(never)]
-pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u32, u64)) -> String {
+pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: MessageId, d: DeliveryId, place: (u32, u64)) -> String {
     let s = &e.subs[sub];
     let out = s.output.map_or("?", |t| e.topics[t].spec.name.as_str());
     let this = &e.deliveries[d];
-    let first = s.obligations.get(m).map_or(0, |o| o.first_effect_delivery);
-    let earlier = e.deliveries.get(first).filter(|_| first != 0 && first != d);
+    let first = s.obligations.get(m).map_or(DeliveryId::NONE, |o| o.first_effect_delivery);
+    let earlier = e.delivery(first).filter(|_| first != d);
     let story = match earlier {
         Some(a) => {
             let why = if this.after_replay() {
@@ -411,7 +411,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: u32, d: u32, place: (u3
 
 #[cold]
 #[inline(never)]
-pub fn dead_lettered(e: &Engine, sub: SubId, m: u32, receives: u32) -> String {
+pub fn dead_lettered(e: &Engine, sub: SubId, m: MessageId, receives: u32) -> String {
     let s = &e.subs[sub];
     let poison = e.messages.get(m).is_some_and(|x| x.poison());
     // Why its last receive ended without an ack: a read-back that failed is not a timeout.
@@ -468,7 +468,7 @@ fn times(n: u32) -> String {
 }
 
 /// Why a delivery ended without its ack or commit, in a few words (for a dead letter whose effect ran).
-fn why_not_acked(e: &Engine, d: u32) -> String {
+fn why_not_acked(e: &Engine, d: DeliveryId) -> String {
     match e.delivery(d).map(|d| d.outcome) {
         Some(Outcome::Crashed { before }) => {
             let collateral = e.delivery(d).map_or(String::new(), collateral);
@@ -508,7 +508,7 @@ fn parked_in(e: &Engine, sub: SubId) -> String {
 /// Moved to a dead-letter queue or topic after its effect had been applied `effects` times.
 #[cold]
 #[inline(never)]
-pub fn dead_lettered_after_effect(e: &Engine, sub: SubId, m: u32, receives: u32) -> String {
+pub fn dead_lettered_after_effect(e: &Engine, sub: SubId, m: MessageId, receives: u32) -> String {
     let ob = &e.subs[sub].obligations[m];
     format!(
         "{} was parked in {} after {}, but its effect had already been applied {}: the last \
@@ -526,7 +526,13 @@ pub fn dead_lettered_after_effect(e: &Engine, sub: SubId, m: u32, receives: u32)
 /// Parked at `parked_at` while an earlier run was still going, which then applied the effect (delivery `d`).
 #[cold]
 #[inline(never)]
-pub fn effect_after_dead_letter(e: &Engine, sub: SubId, m: u32, d: u32, parked_at: crate::engine::SimTime) -> String {
+pub fn effect_after_dead_letter(
+    e: &Engine,
+    sub: SubId,
+    m: MessageId,
+    d: DeliveryId,
+    parked_at: crate::engine::SimTime,
+) -> String {
     let del = &e.deliveries[d];
     if del.at_ms > parked_at {
         // Not a run still going: another copy of the message (it was stored twice) reached a consumer.
@@ -567,7 +573,7 @@ pub fn effect_after_dead_letter(e: &Engine, sub: SubId, m: u32, d: u32, parked_a
 
 #[cold]
 #[inline(never)]
-pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
+pub fn stale_read(e: &Engine, m: MessageId, d: DeliveryId, version: u32) -> String {
     let msg = &e.messages[m];
     let del = &e.deliveries[d];
     format!(
@@ -586,8 +592,8 @@ pub fn stale_read(e: &Engine, m: u32, d: u32, version: u32) -> String {
 pub fn out_of_order(
     e: &Engine,
     sub: SubId,
-    m: u32,
-    d: u32,
+    m: MessageId,
+    d: DeliveryId,
     version: u32,
     newest: u32,
     newest_label: &str,
@@ -616,7 +622,7 @@ pub fn out_of_order(
 
 #[cold]
 #[inline(never)]
-pub fn lost(e: &Engine, sub: SubId, m: u32, reason: LossReason) -> String {
+pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String {
     let s = &e.subs[sub];
     let label = e.message_label(m);
     let who = &s.name;

@@ -192,7 +192,7 @@ impl Engine {
         // Two passes: the per-key rows are found through the message, so the first pass fetches messages.
         for (_, record) in &cons.batch {
             let m = record.message;
-            touched ^= sub.obligations.get(m).map_or(0, |ob| ob.last_delivery as u64);
+            touched ^= sub.obligations.get(m).map_or(0, |ob| ob.last_delivery.0 as u64);
             touched ^= self.messages.get(m).map_or(0, |message| message.key as u64);
         }
         for (_, record) in &cons.batch {
@@ -234,7 +234,7 @@ impl Engine {
         (0..self.topics[group.topic].partitions.len()).map(|p| self.partition_lag(g, p)).sum()
     }
 
-    pub(super) fn finish_record(&mut self, c: ConsumerId, g: GroupId, d: u32) {
+    pub(super) fn finish_record(&mut self, c: ConsumerId, g: GroupId, d: DeliveryId) {
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
         self.groups[g].head_failures[partition as usize] = 0;
         if self.groups[g].spec.commit == CommitPolicy::AfterProcessing {
@@ -255,7 +255,7 @@ impl Engine {
     /// batch is dropped, and the record is retried after a backoff, skipped into a dead-letter topic after
     /// `poison_skip_after` failures, or, a poison record with no skip after the fault phase, blocks its
     /// partition for good.
-    pub(super) fn member_failed(&mut self, c: ConsumerId, g: GroupId, d: u32, poison: bool, failed: u64) {
+    pub(super) fn member_failed(&mut self, c: ConsumerId, g: GroupId, d: DeliveryId, poison: bool, failed: u64) {
         let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() else { return };
         let pu = partition as usize;
         self.drop_batch_after_failure(c, g, d, partition, offset);
@@ -289,7 +289,7 @@ impl Engine {
 
     /// After a failure the rest of the batch is dropped; what was committed before processing (the failed
     /// record included) is skipped from now on unless someone retries it, and this failure is why.
-    fn drop_batch_after_failure(&mut self, c: ConsumerId, g: GroupId, d: u32, partition: u32, offset: u64) {
+    fn drop_batch_after_failure(&mut self, c: ConsumerId, g: GroupId, d: DeliveryId, partition: u32, offset: u64) {
         let pu = partition as usize;
         let dropped: Vec<u64> = self.consumers[c].batch.drain(..).map(|(o, _)| o).collect();
         let reason = LossReason::CommittedBeforeProcessing { delivery: d };
@@ -310,7 +310,7 @@ impl Engine {
         &mut self,
         c: ConsumerId,
         g: GroupId,
-        d: u32,
+        d: DeliveryId,
         (partition, offset): (u32, u64),
         failures: u32,
         failed: u64,

@@ -5,8 +5,8 @@ use super::*;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Active {
-    pub delivery: u32,
-    pub message: u32,
+    pub delivery: DeliveryId,
+    pub message: MessageId,
     pub step: Step,
     pub(super) crash_at: Option<CrashPoint>,
     pub(super) processing_ms: u64,
@@ -22,11 +22,11 @@ impl Engine {
         &mut self,
         c: ConsumerId,
         slot: u16,
-        m: u32,
+        m: MessageId,
         source: DeliverySource,
         at: SimTime,
         cause_seq: u64,
-    ) -> u32 {
+    ) -> DeliveryId {
         let sub = self.consumers[c].sub;
         if self.subs[sub].obligations[m].fate == Fate::NotOwed {
             // A record from before the group joined, read anyway (a replay from earliest): owed from now on.
@@ -35,12 +35,12 @@ impl Engine {
         }
         let ob = self.subs[sub].obligations[m];
         let after_replay = match (self.consumers[c].role, ob.last_delivery) {
-            (Role::Member { group }, prev) if prev != 0 => {
+            (Role::Member { group }, prev) if prev != DeliveryId::NONE => {
                 self.groups[group].last_reset_at.is_some_and(|t| t >= self.deliveries[prev].at_ms)
             }
             _ => false,
         };
-        let d = self.deliveries.len() as u32;
+        let d = self.deliveries.next_id();
         let attempt = self.delivery(ob.last_delivery).map_or(0, |last| last.attempt) + 1;
         let mut delivery = Delivery::new(m, c, attempt, at, source);
         delivery.previous = ob.last_delivery;
@@ -219,7 +219,7 @@ impl Engine {
         } else {
             self.emit(What::Checked { consumer: c, seen }, Some(m), attempt, cause);
             let s = &mut self.subs[sub];
-            let recorded_by = s.store.get(m).map_or(0, |e| e.by_delivery);
+            let recorded_by = s.store.get(m).map_or(DeliveryId::NONE, |e| e.by_delivery);
             if seen {
                 // The id was recorded but the effect never counted (its transaction was aborted
                 // after the record): this skip is where the message is lost.
@@ -277,7 +277,7 @@ impl Engine {
     /// recognised as a repeat). By key, the sink remembers the key (subscriber + id) for `store_ttl_ms`,
     /// like Stripe's 24 hours. A transactional inbox checks the inbox, applies and inserts the inbox row in
     /// one transaction, so a repeat conflicts. Either way the subscriber's store rows keep the ids.
-    fn sink_deduplicates(&mut self, sub: SubId, m: u32, d: u32) -> (bool, bool) {
+    fn sink_deduplicates(&mut self, sub: SubId, m: MessageId, d: DeliveryId) -> (bool, bool) {
         let s = &self.subs[sub];
         let (sink, strategy) = (s.sink, s.handler.strategy);
         let by_key = strategy == Strategy::IdempotencyKey

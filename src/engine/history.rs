@@ -7,8 +7,8 @@ pub const DEFAULT_HISTORY_MESSAGES: u32 = 16_384;
 
 impl Engine {
     /// Whether message `m` was produced and its rows have since been folded (see `fold_history`).
-    pub fn is_folded(&self, m: u32) -> bool {
-        m > 0 && (m as usize) < self.messages.len() && self.messages.get(m).is_none()
+    pub fn is_folded(&self, m: MessageId) -> bool {
+        m != MessageId::NONE && m < self.messages.next_id() && self.messages.get(m).is_none()
     }
 
     /// Rows of the per-message tables (messages, deliveries, obligations, queue entries): (kept now, ever
@@ -52,14 +52,14 @@ impl Engine {
     #[cold]
     #[inline(never)]
     pub(super) fn fold_history(&mut self) {
-        let newest = self.messages.len() as u32;
-        self.next_fold_at = newest.saturating_add(self.history_messages.max(1));
+        let newest = self.messages.next_id();
+        self.next_fold_at = newest.0.saturating_add(self.history_messages.max(1));
         let base = self.fold_base(newest);
         if base <= self.messages.base() {
             return;
         }
         let in_use = IdSet::of(&self.in_use_below(base));
-        let keep = |m: u32| m == 0 || m >= base || in_use.contains(m);
+        let keep = |m: MessageId| m == MessageId::NONE || m >= base || in_use.contains(m);
         self.messages.fold_below(base, |m, _| keep(m));
         for sub in &mut self.subs {
             sub.obligations.fold_below(base, |m, _| keep(m));
@@ -78,11 +78,13 @@ impl Engine {
     /// The oldest message whose rows must stay whatever else holds: the latest `history_messages`, every
     /// message a topic still retains or a consumer holds in a fetched batch, every message the kept trace
     /// names. (A partition caches its oldest message, hence `&mut`.)
-    fn fold_base(&mut self, newest: u32) -> u32 {
-        let mut base = newest.saturating_sub(self.history_messages);
+    fn fold_base(&mut self, newest: MessageId) -> MessageId {
+        let mut base = MessageId(newest.0.saturating_sub(self.history_messages));
         for topic in &mut self.topics {
             for part in &mut topic.partitions {
-                base = base.min(part.min_message());
+                if let Some(oldest) = part.min_message() {
+                    base = base.min(oldest);
+                }
             }
         }
         for consumer in &self.consumers {
@@ -91,7 +93,9 @@ impl Engine {
             }
         }
         for ev in &self.trace.events {
-            base = base.min(ev.message.unwrap_or(u32::MAX));
+            if let Some(m) = ev.message {
+                base = base.min(m);
+            }
         }
         base
     }
@@ -99,10 +103,10 @@ impl Engine {
     /// The messages below `base` still in use: named by a scheduled send or ack timeout, held by a queue
     /// (visible or in flight) or a consumer, still owed, or pointed at by an anomaly or a loss reason. The
     /// list spans the ids noted, so it stays small unless an old message is still owed.
-    fn in_use_below(&self, base: u32) -> Vec<u32> {
+    fn in_use_below(&self, base: MessageId) -> Vec<MessageId> {
         let mut in_use = vec![];
-        let mut note = |m: u32| {
-            if m != 0 && m < base {
+        let mut note = |m: MessageId| {
+            if m != MessageId::NONE && m < base {
                 in_use.push(m);
             }
         };
@@ -149,7 +153,7 @@ impl Engine {
             }
         }
         for d in pointed_at {
-            note(self.deliveries.get(d).map_or(0, |d| d.message));
+            note(self.deliveries.get(d).map_or(MessageId::NONE, |d| d.message));
         }
         in_use
     }

@@ -1,6 +1,7 @@
 //! Typed ids. Every entity of a scenario is referred to by its index in the scenario's list (the trace
 //! and the links say `"consumer": 2`), wrapped in a type of its own so that a consumer's index cannot be
 //! passed where a group's is expected, and each id indexes its own table directly.
+use super::kernel::table::RowId;
 use super::subscriber::Sub;
 use super::*;
 use std::ops::{Index, IndexMut};
@@ -101,4 +102,56 @@ entity_id!(
 impl SinkId {
     /// The sink of a subscriber without an external effect (a pure transform stage).
     pub const NONE: SinkId = SinkId(u16::MAX);
+}
+
+macro_rules! row_id {
+    ($(#[$doc:meta])* $id:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        #[repr(transparent)]
+        pub struct $id(pub u32);
+
+        impl RowId for $id {
+            #[inline]
+            fn from_raw(raw: u32) -> Self {
+                $id(raw)
+            }
+            #[inline]
+            fn raw(self) -> u32 {
+                self.0
+            }
+        }
+
+        /// The bare number, as the trace and the explanations write it.
+        impl std::fmt::Display for $id {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+row_id!(
+    /// A produced message, numbered from 1 in the order produced (0 is the messages table's placeholder).
+    MessageId
+);
+row_id!(
+    /// One delivery of a message to a consumer, numbered from 1 in the order received; a queue entry's
+    /// receipt handle is the id of the delivery it was received for.
+    DeliveryId
+);
+row_id!(
+    /// A queue's entry (a message enqueued, or a copy a duplicate delivery made), numbered per queue.
+    EntryId
+);
+
+impl MessageId {
+    /// No message: the messages table's placeholder, which no message produced is numbered as.
+    pub const NONE: MessageId = MessageId(0);
+}
+
+impl DeliveryId {
+    /// No delivery (yet): the deliveries table's placeholder, which no message is ever delivered as.
+    pub const NONE: DeliveryId = DeliveryId(0);
 }

@@ -130,8 +130,8 @@ pub struct Engine {
     latency: LatencyHistogram,
     anomalies: Vec<Anomaly>,
     anomaly_count: u64,
-    messages: Table<Message>,
-    deliveries: Table<Delivery>,
+    messages: Table<MessageId, Message>,
+    deliveries: Table<DeliveryId, Delivery>,
     subs: Vec<Sub>,
     sinks: Vec<SinkState>,
     producers: Vec<ProducerState>,
@@ -182,10 +182,10 @@ impl Engine {
     pub fn anomaly_count(&self) -> u64 {
         self.anomaly_count
     }
-    pub fn messages(&self) -> &Table<Message> {
+    pub fn messages(&self) -> &Table<MessageId, Message> {
         &self.messages
     }
-    pub fn deliveries(&self) -> &Table<Delivery> {
+    pub fn deliveries(&self) -> &Table<DeliveryId, Delivery> {
         &self.deliveries
     }
     pub fn sinks(&self) -> &[SinkState] {
@@ -258,8 +258,8 @@ impl Engine {
         };
         Some((due, what))
     }
-    pub fn delivery(&self, id: u32) -> Option<&Delivery> {
-        if id == 0 {
+    pub fn delivery(&self, id: DeliveryId) -> Option<&Delivery> {
+        if id == DeliveryId::NONE {
             None
         } else {
             self.deliveries.get(id)
@@ -268,16 +268,16 @@ impl Engine {
     pub fn subscriber_names(&self) -> Vec<&str> {
         self.subs.iter().map(|s| s.name.as_str()).collect()
     }
-    pub fn obligation(&self, sub: SubId, message: u32) -> Option<&Obligation> {
+    pub fn obligation(&self, sub: SubId, message: MessageId) -> Option<&Obligation> {
         self.subs.get(sub.index())?.obligations.get(message)
     }
     /// How many times `sub` has received `message` so far (its latest delivery's attempt number).
-    pub fn deliveries_of(&self, sub: SubId, message: u32) -> u32 {
-        let last = self.obligation(sub, message).map_or(0, |ob| ob.last_delivery);
+    pub fn deliveries_of(&self, sub: SubId, message: MessageId) -> u32 {
+        let last = self.obligation(sub, message).map_or(DeliveryId::NONE, |ob| ob.last_delivery);
         self.delivery(last).map_or(0, |d| d.attempt)
     }
     /// Why `sub` lost (or, while the run goes on, may lose) `message`: `Unknown` when nothing was noted.
-    pub fn loss_reason(&self, sub: SubId, message: u32) -> LossReason {
+    pub fn loss_reason(&self, sub: SubId, message: MessageId) -> LossReason {
         self.subs.get(sub.index()).map_or(LossReason::Unknown, |s| s.loss_reason(message))
     }
     /// The sink a subscriber's handler writes to.
@@ -409,7 +409,7 @@ impl Engine {
         }
     }
 
-    fn emit(&mut self, what: What, message: Option<u32>, attempt: u32, cause: Option<u64>) -> u64 {
+    fn emit(&mut self, what: What, message: Option<MessageId>, attempt: u32, cause: Option<u64>) -> u64 {
         self.trace.push(self.now, what, message, attempt, cause)
     }
 

@@ -18,7 +18,7 @@ pub struct TraceEvent {
     pub at_ms: SimTime,
     pub what: What,
     /// The message concerned, if any (produced messages are numbered from 1).
-    pub message: Option<u32>,
+    pub message: Option<MessageId>,
     /// Delivery attempt of that message to this subscriber (1 = first), or the producer's send attempt.
     pub attempt: u32,
     /// The earlier event that led to this one, along a message's chain: an append or enqueue names its
@@ -79,7 +79,7 @@ pub enum What {
     },
     Enqueued {
         queue: QueueId,
-        entry: u32,
+        entry: EntryId,
         retry: bool,
     },
     /// A consume→transform→produce stage wrote its output record (inside a transaction if `transactional`).
@@ -123,7 +123,7 @@ pub enum What {
     },
     Delivered {
         consumer: ConsumerId,
-        delivery: u32,
+        delivery: DeliveryId,
     },
     ReadBack {
         consumer: ConsumerId,
@@ -198,11 +198,11 @@ pub enum What {
     },
     VisibilityExpired {
         queue: QueueId,
-        entry: u32,
+        entry: EntryId,
     },
     DuplicateDelivery {
         queue: QueueId,
-        entry: u32,
+        entry: EntryId,
     },
     DeadLettered {
         sub: SubId,
@@ -301,7 +301,7 @@ impl What {
             | What::ProducerRetry { producer }
             | What::RelayRepublish { producer } => [producer.0 as u64, 0, 0, 0],
             What::Appended { topic, partition, offset, retry } => [topic.0 as u64, partition as u64, offset, b(retry)],
-            What::Enqueued { queue, entry, retry } => [queue.0 as u64, entry as u64, b(retry), 0],
+            What::Enqueued { queue, entry, retry } => [queue.0 as u64, entry.0 as u64, b(retry), 0],
             What::Routed { exchange, queues } => [exchange.0 as u64, queues as u64, 0, 0],
             What::StageProduced { consumer, topic, partition, offset, transactional } => {
                 [consumer.0 as u64 | (b(transactional) << 32), topic.0 as u64, partition as u64, offset]
@@ -310,7 +310,7 @@ impl What {
             | What::TxnAborted { consumer, topic, partition, offset } => {
                 [consumer.0 as u64, topic.0 as u64, partition as u64, offset]
             }
-            What::Delivered { consumer, delivery } => [consumer.0 as u64, delivery as u64, 0, 0],
+            What::Delivered { consumer, delivery } => [consumer.0 as u64, delivery.0 as u64, 0, 0],
             What::ReadBack { consumer, version, stale } => [consumer.0 as u64, version as u64, b(stale), 0],
             What::Checked { consumer, seen } => [consumer.0 as u64, b(seen), 0, 0],
             What::Claimed { consumer, won } => [consumer.0 as u64, b(won), 0, 0],
@@ -333,7 +333,7 @@ impl What {
             What::RebalanceStarted { group } | What::GroupReset { group } => [group.0 as u64, 0, 0, 0],
             What::RebalanceDone { group, generation } => [group.0 as u64, generation as u64, 0, 0],
             What::VisibilityExpired { queue, entry } | What::DuplicateDelivery { queue, entry } => {
-                [queue.0 as u64, entry as u64, 0, 0]
+                [queue.0 as u64, entry.0 as u64, 0, 0]
             }
             What::DeadLettered { sub } => [sub.0 as u64, 0, 0, 0],
             What::RetentionDeleted { topic, partition, upto_offset } => {
@@ -369,7 +369,7 @@ impl TraceHash {
         for f in e.what.fields() {
             self.add(f);
         }
-        self.add(e.message.map_or(0, |m| m as u64));
+        self.add(e.message.map_or(0, |m| m.0 as u64));
         self.add(e.attempt as u64);
         self.add(e.cause.map_or(u64::MAX, |c| c));
     }
@@ -392,7 +392,14 @@ impl Trace {
         Trace { capacity, events: VecDeque::new(), hash: TraceHash::default(), total: 0 }
     }
 
-    pub fn push(&mut self, at_ms: SimTime, what: What, message: Option<u32>, attempt: u32, cause: Option<u64>) -> u64 {
+    pub fn push(
+        &mut self,
+        at_ms: SimTime,
+        what: What,
+        message: Option<MessageId>,
+        attempt: u32,
+        cause: Option<u64>,
+    ) -> u64 {
         let seq = self.total;
         let event = TraceEvent { seq, at_ms, what, message, attempt, cause };
         self.hash.add_event(&event);
@@ -543,11 +550,11 @@ pub enum AnomalyKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Anomaly {
     pub kind: AnomalyKind,
-    pub message_id: u32,
+    pub message_id: MessageId,
     pub at_ms: SimTime,
     pub explanation: String,
     /// Delivery ids (see `Engine::delivery`) in the causal chain, oldest first, for the UI to highlight.
-    pub deliveries: Vec<u32>,
+    pub deliveries: Vec<DeliveryId>,
 }
 
 #[cfg(test)]

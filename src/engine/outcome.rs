@@ -52,7 +52,7 @@ pub struct LatencySummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct AnomalyOut {
     pub kind: AnomalyKind,
-    pub message_id: u32,
+    pub message_id: MessageId,
     pub at_ms: SimTime,
     pub explanation: String,
 }
@@ -64,8 +64,8 @@ impl Engine {
     pub(super) fn push_anomaly(
         &mut self,
         kind: AnomalyKind,
-        m: u32,
-        deliveries: &[u32],
+        m: MessageId,
+        deliveries: &[DeliveryId],
         explain: impl FnOnce(&Engine) -> String,
     ) {
         self.anomaly_count += 1;
@@ -93,10 +93,10 @@ impl Engine {
         }
         for si in 0..self.subs.len() {
             // Folded rows are never pending (a pending message is kept), so the kept rows are every candidate.
-            let pending: Vec<u32> = self.subs[si]
+            let pending: Vec<MessageId> = self.subs[si]
                 .obligations
                 .iter()
-                .filter(|&(m, ob)| m > 0 && ob.fate == Fate::Pending)
+                .filter(|&(m, ob)| m != MessageId::NONE && ob.fate == Fate::Pending)
                 .map(|(m, _)| m)
                 .collect();
             for m in pending {
@@ -111,7 +111,7 @@ impl Engine {
 
     /// Subscriber `sub` never effected message `m`: it is lost, with the reason noted when it happened or,
     /// failing that, the one the end of the run can tell.
-    fn lost(&mut self, sub: SubId, m: u32) {
+    fn lost(&mut self, sub: SubId, m: MessageId) {
         let si = sub.index();
         let reason = self.loss_reason_at_end(sub, m);
         self.subs[si].obligations[m].fate = Fate::Lost;
@@ -126,9 +126,9 @@ impl Engine {
         } else {
             AnomalyKind::LostMessage
         };
-        let chain: &[u32] = match &reason {
+        let chain: &[DeliveryId] = match &reason {
             LossReason::CommittedBeforeProcessing { delivery } | LossReason::SkippedByClaim { delivery }
-                if *delivery != 0 =>
+                if *delivery != DeliveryId::NONE =>
             {
                 std::slice::from_ref(delivery)
             }
@@ -139,7 +139,7 @@ impl Engine {
 
     /// Why `sub` lost `m`: the reason noted when it happened, else an upstream stage that never produced
     /// it, a subscriber whose consumers were all stopped, or a group committing before processing.
-    fn loss_reason_at_end(&self, sub: SubId, m: u32) -> LossReason {
+    fn loss_reason_at_end(&self, sub: SubId, m: MessageId) -> LossReason {
         let si = sub.index();
         let noted = self.subs[si].loss_reason(m);
         if noted != LossReason::Unknown {
@@ -163,7 +163,7 @@ impl Engine {
     }
 
     /// For a group reading a stage's output topic: the stage that owed message `m` and never produced it.
-    pub(super) fn upstream_stage_that_dropped(&self, sub: SubId, m: u32) -> Option<SubId> {
+    pub(super) fn upstream_stage_that_dropped(&self, sub: SubId, m: MessageId) -> Option<SubId> {
         let SubSource::Group(g) = self.subs[sub].source else { return None };
         let topic = self.groups[g].topic;
         self.subs
@@ -222,15 +222,15 @@ impl Engine {
     }
 
     /// Label used in explanations and the UI: `UserRegistered #17 (user 4)`.
-    pub fn message_label(&self, m: u32) -> String {
+    pub fn message_label(&self, m: MessageId) -> String {
         match self.messages.get(m) {
-            Some(msg) if m > 0 => self.label(msg.producer, m, msg.key),
+            Some(msg) if m != MessageId::NONE => self.label(msg.producer, m, msg.key),
             _ => format!("message #{m}"),
         }
     }
 
     /// The label of message `m`, from what it is (its row may have been folded).
-    pub fn label(&self, producer: ProducerId, m: u32, key: u32) -> String {
+    pub fn label(&self, producer: ProducerId, m: MessageId, key: u32) -> String {
         match self.producers.get(producer.index()) {
             Some(p) => format!("{} #{} ({} {})", p.spec.message, m, p.spec.key_name, key),
             None => format!("message #{m}"),

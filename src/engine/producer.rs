@@ -21,7 +21,7 @@ pub struct ProducerState {
     /// An idempotent producer writing a topic: per partition, the messages sent and not yet appended, in
     /// the order they were produced. The broker appends only the first (Kafka's sequence numbers); the
     /// others are refused as out of sequence and sent again, so a lost send cannot reorder a partition.
-    pub(super) in_sequence: Vec<VecDeque<u32>>,
+    pub(super) in_sequence: Vec<VecDeque<MessageId>>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl Engine {
         if self.producers[p].produced < self.producers[p].spec.count {
             self.scheduler.schedule(self.now + next_gap, Ev::Produce { producer: p });
         }
-        if id >= self.next_fold_at {
+        if id.0 >= self.next_fold_at {
             self.fold_history();
         }
         true
@@ -106,8 +106,8 @@ impl Engine {
     }
 
     /// Adds message row `id` (the next id) and traces its `Produced`; returns (id, its trace position).
-    fn new_message(&mut self, p: ProducerId, key: u32, version: u32, flags: u8) -> (u32, u64) {
-        let id = self.messages.len() as u32;
+    fn new_message(&mut self, p: ProducerId, key: u32, version: u32, flags: u8) -> (MessageId, u64) {
+        let id = self.messages.next_id();
         let seq = self.emit(What::Produced { producer: p, key, version }, Some(id), 0, None);
         self.messages.push(Message {
             producer: p,
@@ -125,14 +125,14 @@ impl Engine {
     }
 
     /// What message `m` weighs on the wire: its producer's payload (a notification carries ids only).
-    pub(super) fn message_bytes(&self, m: u32) -> u64 {
+    pub(super) fn message_bytes(&self, m: MessageId) -> u64 {
         match self.producers[self.messages[m].producer.index()].spec.payload {
             Payload::Notification => NOTIFICATION_BYTES,
             Payload::StateCarried { bytes } => bytes as u64,
         }
     }
 
-    pub(super) fn send(&mut self, p: ProducerId, message: u32, attempt: u32, sender: Sender, at: SimTime) {
+    pub(super) fn send(&mut self, p: ProducerId, message: MessageId, attempt: u32, sender: Sender, at: SimTime) {
         self.counters.bytes_on_wire += self.message_bytes(message);
         let due = at + self.scenario.network_latency_ms;
         self.scheduler.schedule(due, Ev::Publish { producer: p, message, attempt, sender });
@@ -140,7 +140,7 @@ impl Engine {
 
     /// Whether `m` is the next message an idempotent producer's partition expects (always true for any
     /// other producer).
-    pub(super) fn next_in_sequence(&self, p: ProducerId, m: u32) -> bool {
+    pub(super) fn next_in_sequence(&self, p: ProducerId, m: MessageId) -> bool {
         let prod = &self.producers[p];
         if prod.in_sequence.is_empty() {
             return true;
@@ -150,7 +150,7 @@ impl Engine {
     }
 
     /// `m` left its partition's sequence: appended, or given up.
-    pub(super) fn sequence_done(&mut self, p: ProducerId, m: u32) {
+    pub(super) fn sequence_done(&mut self, p: ProducerId, m: MessageId) {
         let key = self.messages[m].key;
         let prod = &mut self.producers[p];
         if prod.in_sequence.is_empty() {
@@ -168,7 +168,7 @@ impl Engine {
     /// `retries`: Kafka's are unbounded by default, and this one waits for the missing message).
     #[cold]
     #[inline(never)]
-    pub(super) fn out_of_sequence(&mut self, p: ProducerId, m: u32, attempt: u32, sent_by: Option<u64>) -> bool {
+    pub(super) fn out_of_sequence(&mut self, p: ProducerId, m: MessageId, attempt: u32, sent_by: Option<u64>) -> bool {
         let seq = self.emit(What::OutOfSequence { producer: p }, Some(m), attempt, sent_by);
         self.messages[m].send_seq = Seq32::of(seq);
         self.counters.producer_retries += 1;
@@ -183,7 +183,7 @@ impl Engine {
     /// unless something else sends it.
     #[cold]
     #[inline(never)]
-    pub(super) fn send_lost(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, at: SimTime) {
+    pub(super) fn send_lost(&mut self, p: ProducerId, m: MessageId, attempt: u32, sender: Sender, at: SimTime) {
         let seq = self.emit(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
         let spec = &self.producers[p].spec;
@@ -200,7 +200,14 @@ impl Engine {
 
     /// The outbox relay may crash after publishing, before marking the row sent: it publishes again
     /// when it restarts (a new producer id, so the idempotent producer cannot drop the copy).
-    pub(super) fn maybe_relay_republish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, outcome: u64) {
+    pub(super) fn maybe_relay_republish(
+        &mut self,
+        p: ProducerId,
+        m: MessageId,
+        attempt: u32,
+        sender: Sender,
+        outcome: u64,
+    ) {
         if sender == Sender::Producer
             && attempt == 1
             && self.producers[p].spec.publish_mode == PublishMode::Outbox
@@ -216,7 +223,7 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_ack_timeout(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender) -> bool {
+    pub(super) fn on_ack_timeout(&mut self, p: ProducerId, m: MessageId, attempt: u32, sender: Sender) -> bool {
         if self.messages[m].acked() {
             return false;
         }

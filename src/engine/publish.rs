@@ -11,8 +11,8 @@ pub struct ExchangeState {
 
 impl Engine {
     /// Where message `m`'s first append landed: (partition, offset) in a topic, (entry, entry) in a queue.
-    pub fn first_append(&self, m: u32) -> Option<(u32, u64)> {
-        let msg = self.messages.get(m).filter(|msg| m > 0 && msg.appends > 0)?;
+    pub fn first_append(&self, m: MessageId) -> Option<(u32, u64)> {
+        let msg = self.messages.get(m).filter(|msg| m != MessageId::NONE && msg.appends > 0)?;
         let offset = msg.first_append_offset;
         match self.producers[msg.producer].target {
             Target::Topic(_) => Some((msg.first_append_partition as u32, offset)),
@@ -21,7 +21,14 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_publish(&mut self, p: ProducerId, m: u32, attempt: u32, sender: Sender, sent_at: SimTime) -> bool {
+    pub(super) fn on_publish(
+        &mut self,
+        p: ProducerId,
+        m: MessageId,
+        attempt: u32,
+        sender: Sender,
+        sent_at: SimTime,
+    ) -> bool {
         if self.roll_lost_send(p) {
             self.send_lost(p, m, attempt, sender, sent_at);
             return true;
@@ -43,7 +50,7 @@ impl Engine {
             Target::Queue(q) => {
                 let (entry, seq) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, sent_by);
                 if let Some(entry) = entry {
-                    self.note_append(m, (entry, entry as u64), cause);
+                    self.note_append(m, (entry.0, entry.0 as u64), cause);
                 }
                 seq
             }
@@ -68,7 +75,7 @@ impl Engine {
         &mut self,
         p: ProducerId,
         t: TopicId,
-        m: u32,
+        m: MessageId,
         (attempt, sender): (u32, Sender),
         cause: AppendCause,
         sent_by: Option<u64>,
@@ -95,7 +102,7 @@ impl Engine {
         &mut self,
         p: ProducerId,
         x: ExchangeId,
-        m: u32,
+        m: MessageId,
         attempt: u32,
         cause: AppendCause,
         sent_by: Option<u64>,
@@ -110,7 +117,7 @@ impl Engine {
             first = first.or(entry);
         }
         if let Some(entry) = first {
-            self.note_append(m, (entry, entry as u64), cause);
+            self.note_append(m, (entry.0, entry.0 as u64), cause);
         }
         routed
     }
@@ -120,7 +127,7 @@ impl Engine {
     pub(super) fn answer_send(
         &mut self,
         p: ProducerId,
-        m: u32,
+        m: MessageId,
         attempt: u32,
         sender: Sender,
         sent_at: SimTime,
@@ -146,7 +153,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn note_append(&mut self, m: u32, place: (u32, u64), cause: AppendCause) {
+    pub(super) fn note_append(&mut self, m: MessageId, place: (u32, u64), cause: AppendCause) {
         let msg = &mut self.messages[m];
         msg.set(Message::PUBLISHED);
         msg.appends += 1;

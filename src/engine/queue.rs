@@ -19,11 +19,11 @@ impl Engine {
         &mut self,
         p: ProducerId,
         q: QueueId,
-        m: u32,
+        m: MessageId,
         attempt: u32,
         cause: AppendCause,
         sent_by: Option<u64>,
-    ) -> (Option<u32>, u64) {
+    ) -> (Option<EntryId>, u64) {
         if self.queues[q].spec.kind == QueueKind::Fifo && self.fifo_saw_recently(q, m) {
             (None, self.emit(What::AppendDeduplicated { producer: p }, Some(m), attempt, sent_by))
         } else {
@@ -35,7 +35,7 @@ impl Engine {
     /// A FIFO queue's de-duplication: message `m` was enqueued within the window (SQS's 5 minutes).
     #[cold]
     #[inline(never)]
-    pub(super) fn fifo_saw_recently(&self, q: QueueId, m: u32) -> bool {
+    pub(super) fn fifo_saw_recently(&self, q: QueueId, m: MessageId) -> bool {
         let queue = &self.queues[q];
         let row = self.subs[queue.sub].store.get(m).map_or(0, |row| row.fifo_window_from);
         let seen = row.checked_sub(1).map(SimTime::from);
@@ -44,8 +44,14 @@ impl Engine {
 
     /// Stores a copy of `m` in queue `q` and wakes a waiting worker; the caller notes the append. Returns
     /// the entry and the `Enqueued` event's trace position.
-    pub(super) fn enqueue(&mut self, q: QueueId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> (u32, u64) {
-        let entry = self.queues[q].store.entries.len() as u32;
+    pub(super) fn enqueue(
+        &mut self,
+        q: QueueId,
+        m: MessageId,
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> (EntryId, u64) {
+        let entry = self.queues[q].store.entries.next_id();
         let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
         let what = What::Enqueued { queue: q, entry, retry: cause != AppendCause::Original };
         let seq = self.emit(what, Some(m), 0, sent_by);
@@ -56,7 +62,7 @@ impl Engine {
             state: EntryState::Visible,
             receive_count: 0,
             cause,
-            last_delivery: 0,
+            last_delivery: DeliveryId::NONE,
             enqueued,
         });
         store.visible.push_back(entry);
@@ -118,7 +124,7 @@ impl Engine {
             // A first receive follows from the enqueue (or the duplicate copy); a receive again from the
             // entry's previous receive (its timeout or failure).
             let cause = match previous {
-                0 => entry.enqueued.get(),
+                DeliveryId::NONE => entry.enqueued.get(),
                 _ => self.deliveries.get(previous).and_then(Delivery::trace_cause),
             };
             if count > max_receives {
@@ -136,12 +142,12 @@ impl Engine {
 
     /// Entry `e` goes in flight for one visibility timeout and its delivery begins; a standard queue may
     /// deliver a second copy (at-least-once). `cause`: what this receive follows from.
-    fn receive_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, e: u32, cause: Option<u64>) {
+    fn receive_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, e: EntryId, cause: Option<u64>) {
         let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
         let m = self.queues[q].store.entries[e].message;
         // The receipt handle is the id of the delivery this receive begins: unique, and already kept
         // in the entry as its last delivery.
-        let receipt = self.deliveries.len() as u32;
+        let receipt = self.deliveries.next_id();
         let key = self.messages[m].key;
         let store = &mut self.queues[q].store;
         store.entries[e].state = EntryState::InFlight;
@@ -171,7 +177,7 @@ impl Engine {
     #[inline(never)]
     pub(super) fn fifo_pick(&self, q: QueueId) -> Option<usize> {
         let store = &self.queues[q].store;
-        let key = |e: u32| self.messages[store.entries[e].message].key;
+        let key = |e: EntryId| self.messages[store.entries[e].message].key;
         store.visible.iter().position(|&e| store.group_busy.get(&key(e)).copied().unwrap_or(0) == 0)
     }
 
@@ -179,8 +185,8 @@ impl Engine {
     #[cold]
     #[inline(never)]
     /// `cause`: what the receive that copies it follows from (the entry's enqueue or previous receive).
-    pub(super) fn duplicate_delivery(&mut self, q: QueueId, e: u32, m: u32, cause: Option<u64>) {
-        let copy = self.queues[q].store.entries.len() as u32;
+    pub(super) fn duplicate_delivery(&mut self, q: QueueId, e: EntryId, m: MessageId, cause: Option<u64>) {
+        let copy = self.queues[q].store.entries.next_id();
         let seq = self.emit(What::DuplicateDelivery { queue: q, entry: copy }, Some(m), 0, cause);
         let store = &mut self.queues[q].store;
         let original = store.entries[e];
@@ -188,7 +194,7 @@ impl Engine {
             state: EntryState::Visible,
             receive_count: 0,
             cause: AppendCause::QueueCopy,
-            last_delivery: 0,
+            last_delivery: DeliveryId::NONE,
             enqueued: Seq32::of(seq),
             ..original
         });
@@ -197,12 +203,12 @@ impl Engine {
     }
 
     #[inline(never)]
-    pub(super) fn on_visibility(&mut self, q: QueueId, e: u32, receipt: u32) -> bool {
+    pub(super) fn on_visibility(&mut self, q: QueueId, e: EntryId, receipt: DeliveryId) -> bool {
         let store = &mut self.queues[q].store;
         // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
         let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
         entry.state = EntryState::Visible;
-        let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != 0));
+        let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != DeliveryId::NONE));
         store.in_flight -= 1;
         if !store.group_busy.is_empty() {
             store.release_group(self.messages[m].key);
@@ -222,14 +228,14 @@ impl Engine {
 
     /// Ack before processing: the entry is deleted as soon as it is received, so nothing brings it back; a
     /// crash or a failure before the effect loses the message.
-    pub(super) fn ack_on_receipt(&mut self, c: ConsumerId, q: QueueId, d: u32) {
+    pub(super) fn ack_on_receipt(&mut self, c: ConsumerId, q: QueueId, d: DeliveryId) {
         self.delete_entry(c, q, d);
         let (m, sub) = (self.deliveries[d].message, self.queues[q].sub);
         self.subs[sub].note_loss(m, LossReason::AckedBeforeProcessing { delivery: d });
     }
 
     /// Deletes the entry delivery `d` holds (an ack), if its receipt still holds it; false if stale.
-    fn delete_entry(&mut self, c: ConsumerId, q: QueueId, d: u32) -> bool {
+    fn delete_entry(&mut self, c: ConsumerId, q: QueueId, d: DeliveryId) -> bool {
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return false };
         let m = self.deliveries[d].message;
         let store = &mut self.queues[q].store;
@@ -250,7 +256,7 @@ impl Engine {
         true
     }
 
-    pub(super) fn finish_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: u32) {
+    pub(super) fn finish_entry(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: DeliveryId) {
         let m = self.deliveries[d].message;
         // Acked on receipt already (ack before processing): nothing left to ack.
         let acked_before = self.queues[q].spec.ack == QueueAck::BeforeProcessing;
@@ -265,14 +271,14 @@ impl Engine {
 
     /// The visibility timer of this receipt can only find it stale now (acked or nacked): drop it if it is
     /// still its lane's newest, so a long visibility timeout does not keep a timer per delivery.
-    pub(super) fn cancel_visibility_timer(&mut self, q: QueueId, entry: u32, receipt: u32) {
+    pub(super) fn cancel_visibility_timer(&mut self, q: QueueId, entry: EntryId, receipt: DeliveryId) {
         self.scheduler.cancel_newest_in_lane(Lane::Visibility(q).index(), |ev| {
             matches!(*ev, Ev::Visibility { queue, entry: e, receipt: r } if queue == q && e == entry && r == receipt)
         });
     }
     /// The worker's handler failed on delivery `d`: a nack makes the entry visible again at once
     /// (ChangeMessageVisibility 0 in SQS, basic.nack with requeue in RabbitMQ), and the slot polls again.
-    pub(super) fn worker_failed(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: u32) {
+    pub(super) fn worker_failed(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: DeliveryId) {
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
         let m = self.deliveries[d].message;
         let fifo = self.queues[q].spec.kind == QueueKind::Fifo;

@@ -95,7 +95,13 @@ impl Engine {
         // processing, then a failure or a crash), are skipped by everyone from now on.
         if let (Some(old), Some(_)) = (previous_position, self.groups[g].committed[p]) {
             if pos > old {
-                self.note_loss_in_range(g, p as u32, old, pos, LossReason::CommittedBeforeProcessing { delivery: 0 });
+                self.note_loss_in_range(
+                    g,
+                    p as u32,
+                    old,
+                    pos,
+                    LossReason::CommittedBeforeProcessing { delivery: DeliveryId::NONE },
+                );
             }
         }
         self.groups[g].position[p] = pos;

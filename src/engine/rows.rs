@@ -76,7 +76,7 @@ impl Message {
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum DeliverySource {
     Record { topic: TopicId, partition: u32, offset: u64 },
-    Entry { queue: QueueId, entry: u32, receipt: u32 },
+    Entry { queue: QueueId, entry: EntryId, receipt: DeliveryId },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -101,10 +101,10 @@ pub enum Outcome {
 /// together), its subscriber is its consumer's, and three yes-or-no facts share a byte with the source's kind.
 #[derive(Clone, Copy, Debug)]
 pub struct Delivery {
-    pub message: u32,
+    pub message: MessageId,
     pub attempt: u32,
-    /// The previous delivery of the same message to the same subscriber (0 = none).
-    pub previous: u32,
+    /// The previous delivery of the same message to the same subscriber (`DeliveryId::NONE`: none).
+    pub previous: DeliveryId,
     /// The source's partition, or its queue entry.
     pub(super) source_place: u32,
     pub consumer: ConsumerId,
@@ -138,7 +138,7 @@ impl Delivery {
         (self.trace_seq != Self::NO_TRACE_SEQ).then_some(self.trace_seq)
     }
     pub(super) fn new(
-        message: u32,
+        message: MessageId,
         consumer: ConsumerId,
         attempt: u32,
         at_ms: SimTime,
@@ -146,12 +146,12 @@ impl Delivery {
     ) -> Delivery {
         let (flags, source_entity, source_place, source_position) = match source {
             DeliverySource::Record { topic, partition, offset } => (Self::FROM_RECORD, topic.0, partition, offset),
-            DeliverySource::Entry { queue, entry, receipt } => (0, queue.0, entry, receipt as u64),
+            DeliverySource::Entry { queue, entry, receipt } => (0, queue.0, entry.0, receipt.0 as u64),
         };
         Delivery {
             message,
             attempt,
-            previous: 0,
+            previous: DeliveryId::NONE,
             source_place,
             consumer,
             source_entity,
@@ -176,8 +176,8 @@ impl Delivery {
         } else {
             DeliverySource::Entry {
                 queue: QueueId(self.source_entity),
-                entry: self.source_place,
-                receipt: self.source_position as u32,
+                entry: EntryId(self.source_place),
+                receipt: DeliveryId(self.source_position as u32),
             }
         }
     }
@@ -233,15 +233,15 @@ pub enum LossReason {
     /// Every consumer of the subscriber was stopped (a scripted stop) and none started again.
     NoConsumerRunning,
     /// The offset was committed before processing and the consumer crashed before the effect.
-    CommittedBeforeProcessing { delivery: u32 },
+    CommittedBeforeProcessing { delivery: DeliveryId },
     /// The queue's worker acked it on receipt (ack before processing) and crashed or failed before the effect.
-    AckedBeforeProcessing { delivery: u32 },
+    AckedBeforeProcessing { delivery: DeliveryId },
     /// A delivery found the id claimed by `delivery` and skipped the message; the claimant then crashed or
     /// failed before applying the effect (a crashed claimant's claim blocks every retry).
-    SkippedByClaim { delivery: u32 },
+    SkippedByClaim { delivery: DeliveryId },
     /// A delivery found the id recorded by `delivery`, whose effect never took (a stage's transaction was
     /// aborted after the id was recorded outside it), and skipped the message.
-    SkippedByRecord { delivery: u32 },
+    SkippedByRecord { delivery: DeliveryId },
     /// Retention deleted the record before this group read it.
     DeletedByRetention { partition: u32, offset: u64 },
     /// A poison record blocks its partition (head-of-line) and this record is behind it (or is it).
@@ -277,9 +277,9 @@ pub struct Obligation {
     #[serde(skip)]
     pub(super) stage_outputs: u16,
     pub effects: u32,
-    pub first_effect_delivery: u32,
-    /// The latest delivery (0 = none yet); earlier ones are reached through `Delivery::previous`.
-    pub last_delivery: u32,
+    pub first_effect_delivery: DeliveryId,
+    /// The latest delivery (`DeliveryId::NONE`: none yet); earlier ones are reached through `Delivery::previous`.
+    pub last_delivery: DeliveryId,
 }
 
 /// A subscriber's row for one message beside its obligation, made only when needed: the idempotency
@@ -288,7 +288,7 @@ pub struct Obligation {
 pub(super) struct StoreEntry {
     /// 0 = absent; otherwise the time it expires (u64::MAX = never).
     pub(super) expires_at: u64,
-    pub(super) by_delivery: u32,
+    pub(super) by_delivery: DeliveryId,
     /// FIFO queue: 0 = never enqueued; otherwise 1 + when its de-duplication window began (run times fit
     /// 32 bits, checked below `Ev`).
     pub(super) fifo_window_from: u32,
@@ -301,12 +301,12 @@ pub(super) struct StoreEntry {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Applied {
     pub(super) version: u32,
-    pub(super) message: u32,
+    pub(super) message: MessageId,
     pub(super) at_and_producer: u64,
 }
 
 impl Applied {
-    pub(super) fn new(version: u32, message: u32, at: SimTime, producer: ProducerId) -> Applied {
+    pub(super) fn new(version: u32, message: MessageId, at: SimTime, producer: ProducerId) -> Applied {
         Applied { version, message, at_and_producer: (at << 16) | producer.0 as u64 }
     }
     pub(super) fn at(&self) -> SimTime {
@@ -332,8 +332,13 @@ pub(super) fn placeholder_message() -> Message {
 }
 
 pub(super) fn placeholder_delivery() -> Delivery {
-    let mut d =
-        Delivery::new(0, ConsumerId(0), 0, 0, DeliverySource::Entry { queue: QueueId(0), entry: 0, receipt: 0 });
+    let mut d = Delivery::new(
+        MessageId(0),
+        ConsumerId(0),
+        0,
+        0,
+        DeliverySource::Entry { queue: QueueId(0), entry: EntryId(0), receipt: DeliveryId::NONE },
+    );
     d.outcome = Outcome::Done;
     d
 }

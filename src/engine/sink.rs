@@ -6,7 +6,7 @@ pub(super) const LEDGER_LEN: usize = 200;
 #[derive(Clone, Debug, Serialize)]
 pub struct LedgerEntry {
     pub at_ms: SimTime,
-    pub message: u32,
+    pub message: MessageId,
     pub key: u32,
     pub version: u32,
     pub consumer: ConsumerId,
@@ -26,7 +26,7 @@ pub struct SinkState {
 }
 
 impl Engine {
-    pub(super) fn apply_effect(&mut self, c: ConsumerId, sub: SubId, m: u32, d: u32, version: u32) {
+    pub(super) fn apply_effect(&mut self, c: ConsumerId, sub: SubId, m: MessageId, d: DeliveryId, version: u32) {
         let si = sub.index();
         let sink = self.subs[si].sink;
         let (key, producer) = (self.messages[m].key, self.messages[m].producer);

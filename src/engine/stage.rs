@@ -39,7 +39,12 @@ impl Engine {
 
     /// Commits the delivery's open transaction if its consumer still owns the input partition (Kafka
     /// fences a zombie through the group's generation), and aborts it otherwise.
-    pub(super) fn end_transaction(&mut self, c: ConsumerId, d: u32, (t, partition, offset): (TopicId, u32, u64)) {
+    pub(super) fn end_transaction(
+        &mut self,
+        c: ConsumerId,
+        d: DeliveryId,
+        (t, partition, offset): (TopicId, u32, u64),
+    ) {
         let owner = match (self.consumers[c].role, self.deliveries[d].source()) {
             (Role::Member { group }, DeliverySource::Record { partition: input, .. }) => {
                 self.groups[group].assignment[input as usize] == Some(c) && self.consumers[c].in_group
@@ -73,7 +78,7 @@ impl Engine {
 
     /// A stage's output record became visible (written plainly, or its transaction committed). The first
     /// is the stage's effect; any later one is a duplicate record in the output topic.
-    pub(super) fn stage_output_visible(&mut self, sub: SubId, m: u32, d: u32, place: (u32, u64)) {
+    pub(super) fn stage_output_visible(&mut self, sub: SubId, m: MessageId, d: DeliveryId, place: (u32, u64)) {
         let si = sub.index();
         let ob = &mut self.subs[si].obligations[m];
         ob.stage_outputs = ob.stage_outputs.saturating_add(1);

@@ -14,12 +14,12 @@ pub(super) struct Sub {
     pub(super) source: SubSource,
     pub(super) handler: Handler,
     pub(super) sink: SinkId,
-    pub(super) store: Table<StoreEntry>,
+    pub(super) store: Table<MessageId, StoreEntry>,
     /// How many idempotency keys were ever set (a key set again after it expired counts again).
     pub(super) keys_set: u64,
-    pub(super) obligations: Table<Obligation>,
+    pub(super) obligations: Table<MessageId, Obligation>,
     /// Why a pending obligation may end up lost, by message id: noted when it happens, read when the run ends.
-    pub(super) loss_reasons: Table<LossReason>,
+    pub(super) loss_reasons: Table<MessageId, LossReason>,
     /// Per key: the newest version applied.
     pub(super) last_applied: Vec<Applied>,
     /// A stage's output topic, and whether it writes it in transactions.
@@ -28,16 +28,16 @@ pub(super) struct Sub {
 }
 
 impl Sub {
-    pub(super) fn loss_reason(&self, m: u32) -> LossReason {
+    pub(super) fn loss_reason(&self, m: MessageId) -> LossReason {
         self.loss_reasons.get(m).copied().unwrap_or_default()
     }
 
-    pub(super) fn pending(&self, m: u32) -> bool {
+    pub(super) fn pending(&self, m: MessageId) -> bool {
         self.obligations.get(m).is_some_and(|ob| ob.fate == Fate::Pending)
     }
 
     /// Notes why pending message `m` may be lost, unless a reason was noted before (the first cause stands).
-    pub(super) fn note_loss(&mut self, m: u32, reason: LossReason) {
+    pub(super) fn note_loss(&mut self, m: MessageId, reason: LossReason) {
         if self.pending(m) {
             if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
                 if *noted == LossReason::Unknown {
@@ -49,7 +49,7 @@ impl Sub {
 
     /// Notes why pending message `m` may be lost, in place of any reason noted before (a later skip is
     /// where it is lost, whatever happened earlier).
-    pub(super) fn renote_loss(&mut self, m: u32, reason: LossReason) {
+    pub(super) fn renote_loss(&mut self, m: MessageId, reason: LossReason) {
         if self.pending(m) {
             if let Some(noted) = self.loss_reasons.grow_to(m, LossReason::Unknown) {
                 *noted = reason;
@@ -59,7 +59,7 @@ impl Sub {
 }
 
 impl Engine {
-    pub(super) fn note_loss_for_all(&mut self, message: u32, reason: LossReason) {
+    pub(super) fn note_loss_for_all(&mut self, message: MessageId, reason: LossReason) {
         for sub in &mut self.subs {
             sub.note_loss(message, reason);
         }
@@ -67,7 +67,7 @@ impl Engine {
 
     #[inline(never)]
     /// `cause`: the trace position of the last failed delivery's end (or of the skip that parks a record).
-    pub(super) fn dead_letter(&mut self, sub: SubId, m: u32, receives: u32, cause: Option<u64>) {
+    pub(super) fn dead_letter(&mut self, sub: SubId, m: MessageId, receives: u32, cause: Option<u64>) {
         self.emit(What::DeadLettered { sub }, Some(m), receives, cause);
         // A poll that only parks a message is not counted as an event that ran (links pin moments by that
         // count), but the run lasts until it: no anomaly may be dated after the run's end.
@@ -93,7 +93,7 @@ impl Engine {
     /// and its anomaly says so, as a dead letter whose effect ran.
     #[cold]
     #[inline(never)]
-    fn effect_after_dead_letter(&mut self, sub: SubId, m: u32, d: u32) {
+    fn effect_after_dead_letter(&mut self, sub: SubId, m: MessageId, d: DeliveryId) {
         self.counters.dead_lettered -= 1;
         self.counters.dead_lettered_after_effect += 1;
         let quoted = format!("'{}'", self.subs[sub].name);
@@ -111,7 +111,7 @@ impl Engine {
 
     /// Delivery `d` applied the first effect `sub` owed message `m`: the obligation is met (a message
     /// dead-lettered earlier and effected after all is no longer counted as parked).
-    pub(super) fn first_effect(&mut self, sub: SubId, m: u32, d: u32) {
+    pub(super) fn first_effect(&mut self, sub: SubId, m: MessageId, d: DeliveryId) {
         let ob = &mut self.subs[sub].obligations[m];
         ob.first_effect_delivery = d;
         if ob.fate == Fate::Pending || ob.fate == Fate::DeadLettered {
@@ -132,15 +132,15 @@ impl Engine {
     /// A subscriber acted on an event its producer never wrote (a publish-first dual write that crashed).
     #[cold]
     #[inline(never)]
-    pub(super) fn invented_effect(&mut self, sub: SubId, m: u32, d: u32) {
+    pub(super) fn invented_effect(&mut self, sub: SubId, m: MessageId, d: DeliveryId) {
         self.push_anomaly(AnomalyKind::InventedEvent, m, &[d], |e| explain::invented_event(e, sub, m, d));
     }
 
-    pub(super) fn store_has(&self, sub: SubId, m: u32) -> bool {
+    pub(super) fn store_has(&self, sub: SubId, m: MessageId) -> bool {
         self.subs[sub].store.get(m).is_some_and(|e| e.expires_at > self.now)
     }
 
-    pub(super) fn store_set(&mut self, sub: SubId, m: u32, delivery: u32) {
+    pub(super) fn store_set(&mut self, sub: SubId, m: MessageId, delivery: DeliveryId) {
         let s = &mut self.subs[sub];
         let expires_at = s.handler.store_ttl_ms.map_or(u64::MAX, |ttl| self.now.saturating_add(ttl));
         if let Some(row) = s.store.grow_to(m, StoreEntry::default()) {
@@ -154,16 +154,16 @@ impl Engine {
     /// Subscriber `sub`'s idempotency store as the picture draws it: how many keys were ever set, and the
     /// newest keys it holds now (message ids, oldest first), at most `max`. It looks back over the last
     /// `KEYS_LOOK_BACK` messages only, so a frame costs the same however long the run.
-    pub fn idempotency_keys(&self, sub: SubId, max: usize) -> (u64, Vec<u32>) {
+    pub fn idempotency_keys(&self, sub: SubId, max: usize) -> (u64, Vec<MessageId>) {
         const KEYS_LOOK_BACK: usize = 4_096;
         let Some(s) = self.subs.get(sub.index()) else { return (0, vec![]) };
         let (base, rows) = (s.store.base(), s.store.recent());
-        let mut newest: Vec<u32> = (0..rows.len())
+        let mut newest: Vec<MessageId> = (0..rows.len())
             .rev()
             .take(KEYS_LOOK_BACK)
             .filter(|&i| rows[i].expires_at > self.now)
             .take(max)
-            .map(|i| base + i as u32)
+            .map(|i| MessageId(base.0 + i as u32))
             .collect();
         newest.reverse();
         (s.keys_set, newest)
@@ -176,7 +176,7 @@ impl Engine {
     /// Every subscriber that will read message `id` owes it an effect from now on: the queue it is sent
     /// to, each queue bound to its exchange that has subscribed by now, each group of its topic that reads
     /// from the earliest offset or has joined (a later group owes only what it reads, see `begin_delivery`).
-    pub(super) fn owe_to_subscribers(&mut self, id: u32, target: Target) {
+    pub(super) fn owe_to_subscribers(&mut self, id: MessageId, target: Target) {
         for si in 0..self.subs.len() {
             let owed = match (self.subs[si].source, target) {
                 (SubSource::Queue(q), Target::Queue(t)) => q == t,

@@ -25,7 +25,7 @@ fn a_duplicate_effect_traces_back_through_the_retry_to_the_lost_ack() {
     }
     let kinds: Vec<_> = [
         What::Effect { consumer: ConsumerId(0), sink: SinkId(0), duplicate: true },
-        What::Delivered { consumer: ConsumerId(0), delivery: 0 },
+        What::Delivered { consumer: ConsumerId(0), delivery: DeliveryId(0) },
         What::Appended { topic: TopicId(0), partition: 0, offset: 0, retry: true },
         What::ProducerRetry { producer: ProducerId(0) },
         What::Appended { topic: TopicId(0), partition: 0, offset: 0, retry: false },
@@ -111,7 +111,7 @@ fn packed_rows_give_back_what_went_in() {
         for ev in &engine.trace.events {
             let first = match ev.what {
                 What::Appended { partition, offset, retry: false, .. } => (partition, offset),
-                What::Enqueued { entry, retry: false, .. } => (entry, entry as u64),
+                What::Enqueued { entry, retry: false, .. } => (entry.0, entry.0 as u64),
                 _ => continue,
             };
             let m = ev.message.expect("an append names its message");
@@ -145,9 +145,10 @@ fn a_long_queue_run_keeps_rows_for_what_is_live_not_for_every_message() {
     assert!(ever > 800_000 && kept < bound, "kept {kept} of {ever} rows (bound {bound})");
     assert_eq!(engine.report().produced, 200_000);
     // The UI tells a folded message from one not produced yet.
-    assert!(engine.is_folded(1) && engine.messages.get(1).is_none());
-    assert!(!engine.is_folded(200_000) && engine.messages.get(200_000).is_some());
-    assert!(!engine.is_folded(0) && !engine.is_folded(200_001));
+    let m = MessageId;
+    assert!(engine.is_folded(m(1)) && engine.messages.get(m(1)).is_none());
+    assert!(!engine.is_folded(m(200_000)) && engine.messages.get(m(200_000)).is_some());
+    assert!(!engine.is_folded(MessageId::NONE) && !engine.is_folded(m(200_001)));
 }
 
 #[test]

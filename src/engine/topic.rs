@@ -10,7 +10,13 @@ pub struct TopicState {
 
 impl Engine {
     /// Appends `m` to its partition of topic `t`; returns the `Appended` event's trace position.
-    pub(super) fn append_to_topic(&mut self, t: TopicId, m: u32, cause: AppendCause, sent_by: Option<u64>) -> u64 {
+    pub(super) fn append_to_topic(
+        &mut self,
+        t: TopicId,
+        m: MessageId,
+        cause: AppendCause,
+        sent_by: Option<u64>,
+    ) -> u64 {
         let key = self.messages[m].key;
         let partition = partition_for_key(key, self.topics[t].spec.partitions);
         let offset = self.topics[t].partitions[partition as usize].end_offset();
@@ -56,7 +62,7 @@ impl Engine {
 
     /// Message `m` was just appended to topic `t`: every group that reads it from here on owes it (an
     /// earliest group, or a latest one that has joined), unless it already did.
-    pub(super) fn owe_to_readers(&mut self, t: TopicId, m: u32) {
+    pub(super) fn owe_to_readers(&mut self, t: TopicId, m: MessageId) {
         for &gi in &self.topics[t].groups {
             let g = &self.groups[gi];
             if g.spec.offset_reset == OffsetReset::Earliest || g.joined {
@@ -72,7 +78,7 @@ impl Engine {
     /// A record appended behind a poison record that blocks a group for good is never processed there:
     /// the same reason as the records already behind it (a resend can arrive after the block).
     #[inline(never)]
-    pub(super) fn behind_a_blocked_head(&mut self, t: TopicId, partition: u32, m: u32) {
+    pub(super) fn behind_a_blocked_head(&mut self, t: TopicId, partition: u32, m: MessageId) {
         for i in 0..self.topics[t].groups.len() {
             let g = &self.groups[self.topics[t].groups[i].index()];
             if g.blocked[partition as usize] {

@@ -1,6 +1,6 @@
 //! A message's journey: every attempt, who handled it, what it caused, and its fate at each subscriber.
 use crate::engine::observe::{TraceEvent, What};
-use crate::engine::{ConsumerId, SubId};
+use crate::engine::{ConsumerId, DeliveryId, MessageId, SubId};
 use crate::engine::{Engine, Fate, LossReason, Outcome, Step};
 use crate::ui::describe::describe;
 
@@ -80,7 +80,7 @@ pub(super) enum MessageStep<'a> {
 }
 
 /// Everything that happened to one message so far, in order (a crash after the events of its moment).
-pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'_>)> {
+pub(super) fn message_steps(e: &Engine, message: MessageId) -> Vec<(u64, MessageStep<'_>)> {
     let mut steps: Vec<(u64, u64, MessageStep)> = e
         .trace()
         .events
@@ -88,7 +88,7 @@ pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'
         .filter(|ev| ev.message == Some(message))
         .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
         .collect();
-    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id > 0 && d.message == message) {
+    for (_, d) in e.deliveries().iter().filter(|&(id, d)| id != DeliveryId::NONE && d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
             steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer.0, before }));
         }
@@ -98,8 +98,8 @@ pub(super) fn message_steps(e: &Engine, message: u32) -> Vec<(u64, MessageStep<'
 }
 
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).
-pub fn journey(e: &Engine, message: u32) -> Option<Journey> {
-    let m = e.messages().get(message).filter(|_| message > 0)?;
+pub fn journey(e: &Engine, message: MessageId) -> Option<Journey> {
+    let m = e.messages().get(message).filter(|_| message != MessageId::NONE)?;
     let producer = &e.producers()[m.producer].spec;
     let title = format!("{} #{message} ({} {}, version {})", producer.message, producer.key_name, m.key, m.version);
     let rows = message_steps(e, message)
@@ -159,6 +159,6 @@ mod tests {
         assert!(j.rows.iter().any(|r| r.text.contains("crashed while handling it") && r.tone == "bad"));
         assert!(j.rows.windows(2).all(|w| w[0].at_ms <= w[1].at_ms), "in time order");
         assert!(j.fates.iter().any(|(t, tone)| t.contains("duplicate") && *tone == "bad"), "{:?}", j.fates);
-        assert!(journey(&e, 0).is_none() && journey(&e, u32::MAX).is_none());
+        assert!(journey(&e, MessageId::NONE).is_none() && journey(&e, MessageId(u32::MAX)).is_none());
     }
 }

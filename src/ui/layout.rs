@@ -3,7 +3,9 @@
 use crate::engine::broker::TxnMark;
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::What;
-use crate::engine::{ConsumerId, Engine, ExchangeId, GroupId, ProducerId, QueueId, Role, SinkId, SubId, TopicId};
+use crate::engine::{
+    ConsumerId, Engine, EntryId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, Role, SinkId, SubId, TopicId,
+};
 use crate::scenario::model::{MessageKind, SinkKind};
 use crate::ui::labels::*;
 
@@ -150,7 +152,7 @@ pub struct LogCell {
     pub x: f64,
     pub offset: u64,
     /// The message stored there (None once retention deleted it).
-    pub message: Option<u32>,
+    pub message: Option<MessageId>,
     pub class: &'static str,
     pub label: String,
 }
@@ -300,12 +302,12 @@ struct Drawing<'e> {
 }
 
 /// A queue's in-flight entries, oldest first: looked for from the newest entry back (they are recent).
-fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<u32> {
+fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<EntryId> {
     if store.in_flight == 0 {
         return vec![];
     }
-    let all: Vec<(u32, &crate::engine::broker::Entry)> = store.entries.iter().collect();
-    let mut found: Vec<u32> = all
+    let all: Vec<(EntryId, &crate::engine::broker::Entry)> = store.entries.iter().collect();
+    let mut found: Vec<EntryId> = all
         .into_iter()
         .rev()
         .filter(|(_, e)| e.state == crate::engine::broker::EntryState::InFlight)
@@ -323,7 +325,7 @@ fn entry_row(
     node: NodeId,
     (x, w): (f64, f64),
     y: f64,
-    entries: impl Iterator<Item = (u32, &'static str)>,
+    entries: impl Iterator<Item = (EntryId, &'static str)>,
 ) -> EntryRow {
     let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
     let mut entries = entries;
@@ -340,7 +342,7 @@ fn entry_row(
             };
             LogCell {
                 x: x + 10.0 + CELL_W * k as f64,
-                offset: entry as u64,
+                offset: entry.0 as u64,
                 message,
                 class,
                 label: message.map_or_else(|| what.to_string(), |m| format!("#{m} ({what})")),
@@ -832,7 +834,7 @@ impl Drawing<'_> {
                     if applied { ("key", "key set") } else { ("claimed", "key claimed, effect not applied") };
                 LogCell {
                     x: cells_x + CELL_W * k as f64,
-                    offset: m as u64,
+                    offset: m.0 as u64,
                     message: Some(m),
                     class,
                     label: format!("#{m}: {what}"),
@@ -1019,7 +1021,7 @@ mod tests {
         let (set, newest) = engine.idempotency_keys(SubId(0), usize::MAX);
         assert!(set > 5 && !row.cells.is_empty());
         assert_eq!(row.cells.len() as u64 + row.more, set, "every key is drawn or counted");
-        let drawn: Vec<u32> = row.cells.iter().filter_map(|c| c.message).collect();
+        let drawn: Vec<MessageId> = row.cells.iter().filter_map(|c| c.message).collect();
         assert!(newest.ends_with(&drawn), "the newest keys, oldest first: {drawn:?}");
         for c in &row.cells {
             assert!(c.x + CELL_SIZE <= store.x + store.w, "{c:?} inside its box");
@@ -1139,7 +1141,7 @@ mod tests {
             waiting |= shown("waiting") > 0;
             in_flight |= shown("in-flight") > 0;
             for c in row.cells.iter().filter(|c| c.class == "in-flight") {
-                let entry = store.entries.get(c.offset as u32).expect("kept while in flight");
+                let entry = store.entries.get(EntryId(c.offset as u32)).expect("kept while in flight");
                 assert_eq!(entry.state, crate::engine::broker::EntryState::InFlight);
             }
         }

@@ -1,8 +1,8 @@
 //! A message's journey as a sequence diagram: the participants and rows (from the trace), their
 //! coordinates, and the same diagram as Mermaid text.
 use crate::engine::observe::{seconds, What};
-use crate::engine::ConsumerId;
 use crate::engine::Engine;
+use crate::engine::{ConsumerId, MessageId};
 use crate::ui::describe::describe;
 use crate::ui::journey::*;
 
@@ -97,8 +97,8 @@ pub struct SequenceRow {
 
 /// The participants are the producer, the broker, each consumer that handled the message, the idempotency
 /// store, the read API and the sinks, in the order a reader meets them.
-pub fn journey_sequence(e: &Engine, message: u32) -> Option<Sequence> {
-    let m = e.messages().get(message).filter(|_| message > 0)?;
+pub fn journey_sequence(e: &Engine, message: MessageId) -> Option<Sequence> {
+    let m = e.messages().get(message).filter(|_| message != MessageId::NONE)?;
     let producer = m.producer;
     let broker = e.producers().get(producer.index()).map_or("broker", |p| p.spec.target.as_str());
     let mut rows: Vec<(u64, String, String, String, bool)> = vec![];
@@ -267,7 +267,7 @@ mod tests {
             let plain = body.replace("#35;", "").replace("#59;", "");
             assert!(!plain.contains(';') && !plain.contains('#'), "Mermaid reads ';' and '#' as syntax: {l}");
         }
-        assert_eq!(journey_sequence(&e, 0), None);
+        assert_eq!(journey_sequence(&e, MessageId::NONE), None);
         if std::env::var("PRINT_MERMAID").is_ok() {
             println!("{text}");
         }

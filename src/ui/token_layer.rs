@@ -3,6 +3,7 @@
 //! each frame, only rewrites what changed (mostly the `transform`). With hundreds of tokens the virtual
 //! DOM rebuilt and diffed every token's five elements and recreated every entering one: the frame
 //! benchmark (`bench/frames.mjs`) measured 33 ms frames at 730 tokens that way.
+use crate::engine::MessageId;
 use crate::ui::tokens::{assign_slots, LabelPlace, Token, TokenKind, LABEL_PLACES};
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, SvgGraphicsElement, SvgTransform, SvgsvgElement};
@@ -61,7 +62,8 @@ struct Slot {
     hue: u32,
     label_text: String,
     title_text: String,
-    message: u32,
+    /// The message its `data-message` names (`None`: not written yet).
+    message: Option<MessageId>,
     attached: bool,
 }
 
@@ -117,7 +119,7 @@ impl Slot {
             hue: u32::MAX,
             label_text: String::new(),
             title_text: String::new(),
-            message: u32::MAX,
+            message: None,
             attached: false,
         })
     }
@@ -192,9 +194,9 @@ impl Slot {
             }
             self.hue = t.hue;
         }
-        if t.message != self.message {
+        if Some(t.message) != self.message {
             set(&self.g, "data-message", &t.message.to_string());
-            self.message = t.message;
+            self.message = Some(t.message);
         }
         if t.label != self.label_text {
             if let Some(label) = &self.label {
@@ -217,13 +219,13 @@ impl Slot {
 
 impl TokenLayer {
     /// Draws `tokens` into `root` (the `<g class="tokens">` Yew rendered), marking `selected`'s tokens.
-    pub fn draw(&self, root: &Element, tokens: &[Token], selected: Option<u32>) {
+    pub fn draw(&self, root: &Element, tokens: &[Token], selected: Option<MessageId>) {
         self.0.borrow_mut().draw(root, tokens, selected);
     }
 }
 
 impl Pool {
-    fn draw(&mut self, root: &Element, tokens: &[Token], selected: Option<u32>) {
+    fn draw(&mut self, root: &Element, tokens: &[Token], selected: Option<MessageId>) {
         if self.root.as_ref() != Some(root) {
             self.slots.clear();
             root.set_text_content(None);
@@ -243,7 +245,7 @@ impl Pool {
             }
             let slot = &mut self.slots[index];
             let fresh = previous.get(index).copied().flatten() != Some(t.id);
-            slot.show(&doc, t, t.message != 0 && Some(t.message) == selected, fresh);
+            slot.show(&doc, t, t.message != MessageId::NONE && Some(t.message) == selected, fresh);
             if !slot.attached {
                 let _ = root.append_child(&slot.g);
                 slot.attached = true;

@@ -2,7 +2,7 @@
 //! which labels a crowded canvas keeps. Pure, tested natively.
 use crate::engine::observe::What;
 use crate::engine::Engine;
-use crate::engine::{ConsumerId, QueueId};
+use crate::engine::{ConsumerId, MessageId, QueueId};
 use crate::scenario::model::MessageKind;
 use crate::ui::labels::*;
 use crate::ui::layout::*;
@@ -71,7 +71,7 @@ pub struct Token {
     /// Stable per token (trace sequence number, or delivery id for handling tokens): the DOM key.
     pub id: u64,
     /// The message it stands for (0 for a crash burst).
-    pub message: u32,
+    pub message: MessageId,
     pub x: f64,
     pub y: f64,
     pub kind: TokenKind,
@@ -385,7 +385,7 @@ fn crash_token(
     // On the box's top right corner, its word above the box: clear of the consumer's own text.
     Some(Token {
         id: ev.seq,
-        message: 0,
+        message: MessageId::NONE,
         x: n.x + n.w - 10.0,
         y: n.y,
         kind: TokenKind::Crash,
@@ -492,7 +492,7 @@ fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
             let attempt = engine.delivery(a.delivery).map_or(1, |d| d.attempt);
             // Docked at the right end of the consumer's title row (its status line already names the message).
             out.push(Token {
-                id: (1 << 48) | a.delivery as u64,
+                id: (1 << 48) | a.delivery.0 as u64,
                 message: a.message,
                 x: n.x + n.w - 14.0 - 22.0 * k as f64,
                 y: n.y + TITLE_DY - 6.0,
@@ -530,7 +530,7 @@ pub fn crowded(tokens: &[Token]) -> bool {
 /// redelivery, a duplicate, a dead letter, a crash, a stage's output, the selected message. (The canvas
 /// also drops the outline of plain sends, deliveries and effects then: rasterising a thousand outlines
 /// cost the 2-core benchmark machine its 60 fps.)
-pub fn declutter(tokens: &mut [Token], selected: Option<u32>) {
+pub fn declutter(tokens: &mut [Token], selected: Option<MessageId>) {
     if !crowded(tokens) {
         return;
     }
@@ -578,7 +578,7 @@ mod tests {
         let says = Says { message_type: "UserRegistered".into(), entity: format!("u{id}"), ..Says::default() };
         Token {
             id,
-            message: id as u32,
+            message: MessageId(id as u32),
             x: 0.0,
             y: 0.0,
             kind: TokenKind::Send,
@@ -633,7 +633,7 @@ mod tests {
         let mut many: Vec<Token> = (1..=LABELLED_TOKENS_MAX as u64 + 1).map(plain_token).collect();
         many[0] = telling(many[0].clone(), TokenKind::Redelivery, "↻2");
         many[1] = telling(many[1].clone(), TokenKind::Duplicate, "×2 dup");
-        declutter(&mut many, Some(7));
+        declutter(&mut many, Some(MessageId(7)));
         assert_eq!(many[0].label, "UserRegistered u1 ↻2");
         assert_eq!(many[1].label, "UserRegistered u2 ×2 dup");
         assert_eq!(many[6].label, "UserRegistered u7", "the selected message keeps its label");
@@ -644,7 +644,7 @@ mod tests {
     fn a_token_keeps_its_slot_and_new_tokens_reuse_the_slots_of_those_that_left() {
         let token = |id| Token {
             id,
-            message: 1,
+            message: MessageId(1),
             x: 0.0,
             y: 0.0,
             kind: TokenKind::Send,
@@ -811,6 +811,7 @@ mod tests {
         }
         assert!(harmless > 0 && duplicates > 0, "harmless {harmless}, duplicates {duplicates}");
         let repeated = (1..engine.messages().len() as u32)
+            .map(MessageId)
             .find(|&m| {
                 SubId::all(engine.subscriber_count()).any(|s| {
                     engine.repeats_are_harmless(engine.sink_of(s))

@@ -9,27 +9,45 @@
 //!
 //! The shipped wasm carries a copy of this code per row type, so it is kept plain: `Vec`s of `Copy` rows
 //! and loops, no `BTreeMap` (docs/measurements.md has what each choice weighed).
+use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
+/// A row's id: a number that grows by one per row pushed, wrapped in a type per table so that a message's
+/// id cannot index the deliveries.
+pub trait RowId: Copy {
+    fn from_raw(raw: u32) -> Self;
+    fn raw(self) -> u32;
+}
+
+impl RowId for u32 {
+    fn from_raw(raw: u32) -> Self {
+        raw
+    }
+    fn raw(self) -> u32 {
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
-pub struct Table<T> {
+pub struct Table<K, T> {
     /// The id of `dense[0]`; every id below it is folded.
     base: u32,
     dense: Vec<T>,
     /// Folded rows kept because they are still needed, by id, sorted.
     kept: Vec<(u32, T)>,
+    id: PhantomData<K>,
 }
 
-impl<T> Default for Table<T> {
+impl<K, T> Default for Table<K, T> {
     fn default() -> Self {
-        Table { base: 0, dense: Vec::new(), kept: Vec::new() }
+        Table { base: 0, dense: Vec::new(), kept: Vec::new(), id: PhantomData }
     }
 }
 
-impl<T> Table<T> {
+impl<K: RowId, T> Table<K, T> {
     /// A table whose id 0 is `placeholder` (ids shown to users start at 1).
     pub fn with_first(placeholder: T) -> Self {
-        Table { base: 0, dense: vec![placeholder], kept: Vec::new() }
+        Table { base: 0, dense: vec![placeholder], kept: Vec::new(), id: PhantomData }
     }
 
     /// The id the next pushed row gets (rows are never removed from the id space, so this counts every
@@ -43,8 +61,13 @@ impl<T> Table<T> {
     }
 
     /// The first id kept densely: rows below it are folded (dropped, or kept aside).
-    pub fn base(&self) -> u32 {
-        self.base
+    pub fn base(&self) -> K {
+        K::from_raw(self.base)
+    }
+
+    /// The id the next pushed row gets.
+    pub fn next_id(&self) -> K {
+        K::from_raw(self.len() as u32)
     }
 
     /// How many rows are kept (dense and folded-but-kept): what the table costs.
@@ -53,16 +76,17 @@ impl<T> Table<T> {
     }
 
     /// Pushes a row; returns its id.
-    pub fn push(&mut self, row: T) -> u32 {
+    pub fn push(&mut self, row: T) -> K {
         self.dense.push(row);
-        (self.len() - 1) as u32
+        K::from_raw((self.len() - 1) as u32)
     }
 
     // An id below `base` wraps around to a huge index, so one bounds check tells a dense row from the
     // rest: the hot path costs a subtraction more than a `Vec`'s.
 
     #[inline]
-    pub fn get(&self, id: u32) -> Option<&T> {
+    pub fn get(&self, id: K) -> Option<&T> {
+        let id = id.raw();
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => Some(row),
             None => kept(&self.kept, id),
@@ -70,7 +94,8 @@ impl<T> Table<T> {
     }
 
     #[inline]
-    pub fn get_mut(&mut self, id: u32) -> Option<&mut T> {
+    pub fn get_mut(&mut self, id: K) -> Option<&mut T> {
+        let id = id.raw();
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => Some(row),
             None => kept_mut(&mut self.kept, id),
@@ -78,12 +103,12 @@ impl<T> Table<T> {
     }
 
     /// The kept rows with their ids, in id order.
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
+    pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
         let base = self.base;
         self.kept
             .iter()
-            .map(|(id, row)| (*id, row))
-            .chain(self.dense.iter().enumerate().map(move |(i, row)| (base + i as u32, row)))
+            .map(|(id, row)| (K::from_raw(*id), row))
+            .chain(self.dense.iter().enumerate().map(move |(i, row)| (K::from_raw(base + i as u32), row)))
     }
 
     /// The dense rows (ids `base()..len()`), for loops on the hot path.
@@ -93,8 +118,8 @@ impl<T> Table<T> {
 
     /// The id of the first dense row `at_or_past` says yes to (`len()` if none): where to fold a table
     /// numbered in its own order up to, when its rows belong to messages.
-    pub fn first_recent_id(&self, at_or_past: impl Fn(&T) -> bool) -> u32 {
-        self.base + self.dense.iter().position(at_or_past).unwrap_or(self.dense.len()) as u32
+    pub fn first_recent_id(&self, at_or_past: impl Fn(&T) -> bool) -> K {
+        K::from_raw(self.base + self.dense.iter().position(at_or_past).unwrap_or(self.dense.len()) as u32)
     }
 
     pub fn capacity(&self) -> usize {
@@ -122,21 +147,21 @@ impl<T> Table<T> {
     }
 }
 
-impl<T: Copy> Table<T> {
+impl<K: RowId, T: Copy> Table<K, T> {
     /// Folds every row below `new_base`: a row is kept aside if `keep(id, row)` says so, and dropped
     /// otherwise. Rows already kept aside are asked again, so a row kept once can be dropped later. A
     /// `new_base` at or below the current one only asks the kept rows again.
-    pub fn fold_below(&mut self, new_base: u32, keep: impl Fn(u32, &T) -> bool) {
+    pub fn fold_below(&mut self, new_base: K, keep: impl Fn(K, &T) -> bool) {
         let mut kept = 0;
         for i in 0..self.kept.len() {
             let (id, row) = self.kept[i];
-            if keep(id, &row) {
+            if keep(K::from_raw(id), &row) {
                 self.kept[kept] = (id, row);
                 kept += 1;
             }
         }
         self.kept.truncate(kept);
-        let new_base = new_base.min(self.len() as u32);
+        let new_base = new_base.raw().min(self.len() as u32);
         if new_base <= self.base {
             return;
         }
@@ -145,7 +170,7 @@ impl<T: Copy> Table<T> {
         let folded = (new_base - self.base) as usize;
         for (i, row) in self.dense[..folded].iter().enumerate() {
             let id = self.base + i as u32;
-            if keep(id, row) {
+            if keep(K::from_raw(id), row) {
                 self.kept.push((id, *row));
             }
         }
@@ -157,8 +182,8 @@ impl<T: Copy> Table<T> {
 
     /// Makes row `id` exist (filling any gap with `fill`) and returns it; for tables grown lazily, by
     /// message id. `None` for a folded id that was not kept.
-    pub fn grow_to(&mut self, id: u32, fill: T) -> Option<&mut T> {
-        if let Some(i) = id.checked_sub(self.base) {
+    pub fn grow_to(&mut self, id: K, fill: T) -> Option<&mut T> {
+        if let Some(i) = id.raw().checked_sub(self.base) {
             if self.dense.len() <= i as usize {
                 self.dense.resize(i as usize + 1, fill);
             }
@@ -169,33 +194,38 @@ impl<T: Copy> Table<T> {
 
 /// A set of ids, as bits from its smallest id to its largest: asked once per row folded, so a test costs a
 /// shift (no sort, no tree: their code would weigh on the shipped wasm).
-#[derive(Clone, Debug, Default)]
-pub struct IdSet {
+#[derive(Clone, Debug)]
+pub struct IdSet<K> {
     lo: u32,
     words: Vec<u64>,
+    id: PhantomData<K>,
 }
 
-impl IdSet {
-    pub fn of(ids: &[u32]) -> IdSet {
-        let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else { return IdSet::default() };
+impl<K: RowId> IdSet<K> {
+    pub fn of(ids: &[K]) -> IdSet<K> {
+        let raw = || ids.iter().map(|id| id.raw());
+        let (Some(lo), Some(hi)) = (raw().min(), raw().max()) else {
+            return IdSet { lo: 0, words: Vec::new(), id: PhantomData };
+        };
         let mut words = vec![0u64; ((hi - lo) / 64 + 1) as usize];
-        for &id in ids {
+        for id in raw() {
             let i = id - lo;
             words[(i / 64) as usize] |= 1 << (i % 64);
         }
-        IdSet { lo, words }
+        IdSet { lo, words, id: PhantomData }
     }
 
-    pub fn contains(&self, id: u32) -> bool {
-        let Some(i) = id.checked_sub(self.lo) else { return false };
+    pub fn contains(&self, id: K) -> bool {
+        let Some(i) = id.raw().checked_sub(self.lo) else { return false };
         self.words.get((i / 64) as usize).is_some_and(|w| w & (1 << (i % 64)) != 0)
     }
 }
 
-impl<T> Index<u32> for Table<T> {
+impl<K: RowId, T> Index<K> for Table<K, T> {
     type Output = T;
     #[inline]
-    fn index(&self, id: u32) -> &T {
+    fn index(&self, id: K) -> &T {
+        let id = id.raw();
         match self.dense.get(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
             None => kept(&self.kept, id).unwrap_or_else(|| folded(id)),
@@ -203,9 +233,10 @@ impl<T> Index<u32> for Table<T> {
     }
 }
 
-impl<T> IndexMut<u32> for Table<T> {
+impl<K: RowId, T> IndexMut<K> for Table<K, T> {
     #[inline]
-    fn index_mut(&mut self, id: u32) -> &mut T {
+    fn index_mut(&mut self, id: K) -> &mut T {
+        let id = id.raw();
         match self.dense.get_mut(id.wrapping_sub(self.base) as usize) {
             Some(row) => row,
             None => kept_mut(&mut self.kept, id).unwrap_or_else(|| folded(id)),
@@ -236,7 +267,7 @@ fn folded(id: u32) -> ! {
 mod tests {
     use super::*;
 
-    fn table(rows: u32) -> Table<u32> {
+    fn table(rows: u32) -> Table<u32, u32> {
         let mut t = Table::default();
         for i in 0..rows {
             assert_eq!(t.push(i * 10), i);
@@ -275,16 +306,16 @@ mod tests {
 
     #[test]
     fn an_id_set_holds_exactly_its_ids() {
-        let set = IdSet::of(&[70, 3, 200, 3]);
+        let set = IdSet::of(&[70u32, 3, 200, 3]);
         let members: Vec<u32> = (0..300).filter(|&id| set.contains(id)).collect();
         assert_eq!(members, vec![3, 70, 200]);
-        assert!(!IdSet::of(&[]).contains(0));
+        assert!(!IdSet::<u32>::of(&[]).contains(0));
         assert!(IdSet::of(&[u32::MAX]).contains(u32::MAX));
     }
 
     #[test]
     fn lazily_grown_rows_fill_gaps_and_refuse_folded_ids() {
-        let mut t: Table<u8> = Table::default();
+        let mut t: Table<u32, u8> = Table::default();
         *t.grow_to(3, 0).expect("grown") = 9;
         assert_eq!(t.recent(), &[0, 0, 0, 9]);
         t.fold_below(2, |_, _| false);

@@ -1,7 +1,7 @@
 //! The SVG canvas: draws the layout and the tokens computed by `geometry` (pure, tested natively).
 //! Nodes, log cells and tokens are clickable: a node opens its settings, a message its journey.
 use super::OnAction;
-use crate::engine::TopicId;
+use crate::engine::{MessageId, TopicId};
 use crate::number::decimal;
 use crate::ui::layout::{
     curve_path, layout_for, Layout, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H,
@@ -58,7 +58,7 @@ fn open_row(
     node: NodeId,
     cells: &[LogCell],
     selected_node: Option<NodeId>,
-    selected_message: Option<u32>,
+    selected_message: Option<MessageId>,
 ) -> Option<String> {
     let holds = selected_message.is_some() && cells.iter().any(|c| c.message == selected_message);
     (selected_node == Some(node) || holds).then(|| node_key(node))
@@ -193,7 +193,8 @@ pub fn Canvas(props: &CanvasProps) -> Html {
                 .and_then(|el| el.closest("[data-message]").ok().flatten())
                 .and_then(|el| el.get_attribute("data-message"))
                 .and_then(|m| m.parse::<u32>().ok())
-                .filter(|&m| m != 0);
+                .map(MessageId)
+                .filter(|&m| m != MessageId::NONE);
             if let Some(m) = message {
                 e.stop_propagation();
                 on_action.emit(Action::Select(Selection::Message(m)));
@@ -231,7 +232,7 @@ fn cell(
     y: f64,
     key: String,
     title: String,
-    selected: Option<u32>,
+    selected: Option<MessageId>,
     on_action: &OnAction,
     of: Option<&str>,
 ) -> Html {

@@ -2,7 +2,7 @@
 //! figures, settings (edited in place) and "inject a fault now" buttons.
 use super::ActionProps;
 use crate::engine::observe::seconds;
-use crate::engine::{ConsumerId, Engine, Role, SubId};
+use crate::engine::{ConsumerId, Engine, MessageId, Role, SubId};
 use crate::number::decimal;
 use crate::scenario::model::{
     Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, QueueAck, ResetTarget, Strategy,
@@ -319,7 +319,7 @@ fn sequence_svg(l: &crate::ui::sequence::SequenceLayout) -> Html {
     }
 }
 
-fn message_details(e: &Engine, m: u32) -> Html {
+fn message_details(e: &Engine, m: MessageId) -> Html {
     let Some(j) = journey(e, m) else {
         if e.is_folded(m) {
             return html! { <p class="empty">{format!("Message #{m}'s journey is no longer kept: its events left the trace the page keeps, and nothing in the run still refers to it. It still counts in every total.")}</p> };
@@ -512,7 +512,7 @@ pub fn Details(props: &ActionProps) -> Html {
         }
         Some(Selection::Node(NodeId::DeadLetter(q))) => {
             let qs = &e.queues()[q];
-            let parked: Vec<u32> = qs
+            let parked: Vec<MessageId> = qs
                 .store
                 .dead_letter
                 .iter()

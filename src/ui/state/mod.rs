@@ -2,7 +2,7 @@
 //! so every transition is tested natively; the Yew layer only wraps it in `use_reducer`.
 use crate::engine::kernel::SimTime;
 use crate::engine::observe::{Anomaly, What};
-use crate::engine::{Budget, Engine};
+use crate::engine::{Budget, Engine, MessageId};
 use crate::scenario::lesson::{parse_lesson, Lesson, LESSONS};
 use crate::scenario::link::{self, SharedRun, View};
 use crate::scenario::model::{FaultAction, ScriptedFault};
@@ -176,13 +176,13 @@ impl Theme {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Selection {
     Node(NodeId),
-    Message(u32),
+    Message(MessageId),
 }
 
 /// The anomaly the user clicked: what to highlight on the canvas.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Focus {
-    pub message: u32,
+    pub message: MessageId,
     pub at_ms: SimTime,
     /// The boxes of its causal chain, in the order its message reached them (see `ui::chain`).
     pub chain: Vec<crate::ui::layout::NodeId>,
