@@ -1,8 +1,7 @@
 //! Stage 5, the handler: a delivery's steps — receive, check, effect, record, finish — and its failures.
 use super::*;
 
-/// Time one idempotency-store or database round trip takes inside a handler.
-
+/// A delivery in one of a consumer's slots: where its handler is, and what it has done so far.
 #[derive(Clone, Copy, Debug)]
 pub struct Active {
     pub delivery: DeliveryId,
