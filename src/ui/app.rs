@@ -10,6 +10,7 @@ use super::components::{
     help::Help,
     lesson::LessonPanel,
     scoreboard::{Figures, Scoreboard},
+    share::{OpenInFullApp, Share},
 };
 use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
@@ -158,6 +159,10 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
                 saved: browser::saved_work(),
                 aside: browser::set_aside_work(),
             });
+            // An embed asked to play on opening does, once its run is open (unless motion is to be reduced).
+            if browser::embedded() && browser::embed_options().autoplay && !browser::prefers_reduced_motion() {
+                dispatch.emit(Action::TogglePlay);
+            }
             let on_saved_elsewhere = {
                 let dispatch = dispatch.clone();
                 browser::on_saved_elsewhere(move || dispatch.emit(Action::SavedByAnotherTab))
@@ -521,12 +526,17 @@ pub fn App() -> Html {
         </>
     };
     if embedded {
-        // For an iframe in a slide deck: the picture and the controls, nothing else.
+        // For an iframe in a slide deck: the picture and the controls (unless ?controls=0), nothing else.
+        let controls = browser::embed_options().controls;
         return html! {
-            <div class="app embed" data-testid="embed">
-                <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+            <div class={classes!("app", "embed", (!controls).then_some("bare"))} data-testid="embed">
+                if controls {
+                    <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+                }
+                <Share model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
                 { error_banner }
                 <div class="stage" ref={stage_ref}>{ canvases }</div>
+                <OpenInFullApp model={state.model.clone()} revision={panels} />
             </div>
         };
     }
@@ -534,6 +544,7 @@ pub fn App() -> Html {
         <div class={classes!("app", model.presenter.then_some("presenter"))}>
             <Controls model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
             <Help model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
+            <Share model={state.model.clone()} revision={panels} on_action={dispatch.clone()} />
             <div class={classes!("workspace", side_open.then_some("drawer-open"), in_lesson.then_some("with-lesson"))}>
                 <main class="stage-column">
                     { error_banner }

@@ -28,6 +28,22 @@ pub fn embedded() -> bool {
     search.trim_start_matches('?').split('&').any(|pair| pair == "embed=1" || pair == "embed")
 }
 
+/// How an embedded page shows itself (its address's query; see `ui::share::EmbedOptions`).
+pub fn embed_options() -> crate::ui::share::EmbedOptions {
+    crate::ui::share::EmbedOptions::from_query(&gloo::utils::window().location().search().unwrap_or_default())
+}
+
+/// The app's address without its query or fragment: the full app, whatever page this is.
+pub fn page_address() -> String {
+    let location = gloo::utils::window().location();
+    format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default())
+}
+
+/// The reader asks for reduced motion (the system's setting).
+pub fn prefers_reduced_motion() -> bool {
+    gloo::utils::window().match_media("(prefers-reduced-motion: reduce)").ok().flatten().is_some_and(|m| m.matches())
+}
+
 fn storage() -> Option<web_sys::Storage> {
     gloo::utils::window().local_storage().ok().flatten()
 }

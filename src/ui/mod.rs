@@ -17,6 +17,7 @@ pub mod lanes;
 pub mod layout;
 pub mod lesson;
 pub mod sequence;
+pub mod share;
 pub mod simplifications;
 pub mod state;
 pub mod tokens;

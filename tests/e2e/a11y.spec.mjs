@@ -69,6 +69,11 @@ const VIEWS = [
     await page.keyboard.press('Escape');
     await expect(page.locator('html')).toHaveAttribute('data-contrast', 'more');
   }],
+  ['the Share dialog', async (page) => {
+    // With both compare lanes in the link: too long for a QR code, and the dialog says so.
+    await page.click('[data-testid=share]');
+    await expect(page.getByTestId('share-qr-none')).toBeVisible();
+  }],
 ];
 
 /** The picture's text that reads below WCAG's contrast against what it is drawn on (a box's fill, else the
@@ -111,5 +116,9 @@ test('axe finds no serious or critical violation on any view, and the picture re
   await page.goto('./?embed=1');
   await expect(page.getByTestId('embed')).toBeVisible();
   for (const line of await violations(page)) report.push(`embed: ${line}`);
+  // An embed without its controls, in the theme its snippet asked for.
+  await page.goto('./?embed=1&controls=0&theme=dark');
+  await expect(page.getByTestId('open-full-app')).toBeVisible();
+  for (const line of await violations(page)) report.push(`embed without controls: ${line}`);
   expect(report).toEqual([]);
 });

@@ -45,8 +45,10 @@ test('a log lane and a queue lane run in lockstep and show what each keeps', asy
   await page.screenshot({ path: screenshotPath('compare-log-vs-queue') });
 
   // One link reopens both lanes, at the same moment, with the same figures.
+  await page.click('[data-testid=share]');
   await page.click('[data-testid=copy-link]');
   await page.waitForFunction(() => /Link copied/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.keyboard.press('Escape');
   const link = await page.evaluate(() => navigator.clipboard.readText());
   const table = await page.textContent('[data-testid=compare]');
   const fresh = await openApp(env.browser, link);

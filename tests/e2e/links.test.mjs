@@ -40,8 +40,10 @@ test('a copied link opens the same run, at the same moment, in a fresh browser',
   await page.selectOption('[data-testid=speed]', '5');
   await scrub(page, 9_000);
   for (let i = 0; i < 5; i++) await page.click('[data-testid=step]');
+  await page.click('[data-testid=share]');
   await page.click('[data-testid=copy-link]');
   await page.waitForFunction(() => /Link copied/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.keyboard.press('Escape');
   const link = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(link, page.url(), 'the address bar holds the copied link');
   assert.ok(link.startsWith(env.srv.url + '#v1.'), link);
@@ -299,8 +301,9 @@ test('saved work that does not open is kept aside across visits; a run too big f
     buffer: Buffer.from(JSON.stringify({ version: 1, name: 'Big story', story: letters, until_ms: 1000 })),
   });
   await page.waitForFunction(() => /Opened big\.json.*too big for a link/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
-  await page.click('[data-testid=copy-link]');
-  await page.waitForFunction(() => /too big for a link.*Export JSON/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.click('[data-testid=share]');
+  await page.waitForFunction(() => /too big for a link.*Export JSON/.test(document.querySelector('[data-testid=share-too-big]')?.textContent ?? ''));
+  await page.keyboard.press('Escape');
   await page.waitForTimeout(900);
   assert.equal(await stored(SAVED_WORK_KEY), before);
   await page.goto('about:blank');

@@ -156,12 +156,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     let size = format!("width: {}px; height: {}px", decimal(l.width * scale), decimal(l.height * scale));
     // prefers-reduced-motion, read at every frame so a change in the system's setting applies at once:
     // tokens then sit still halfway along their edge instead of gliding.
-    let reduced = gloo::utils::window()
-        .match_media("(prefers-reduced-motion: reduce)")
-        .ok()
-        .flatten()
-        .is_some_and(|query| query.matches());
-    let motion = if reduced { Motion::Reduced } else { Motion::Smooth };
+    let motion = if crate::ui::browser::prefers_reduced_motion() { Motion::Reduced } else { Motion::Smooth };
     let mut toks = tokens(engine, &l, motion);
     let view_box = format!("0 0 {} {}", decimal(l.width), decimal(l.height));
     // Selection belongs to lane A; lane B is only drawn.

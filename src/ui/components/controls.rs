@@ -5,7 +5,7 @@ use crate::ui::state::{Action, SPEEDS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-fn speed_label(s: f64) -> String {
+pub(super) fn speed_label(s: f64) -> String {
     if s < 1.0 {
         format!("{}×", crate::number::decimal(s))
     } else {
@@ -102,24 +102,6 @@ pub fn Controls(props: &ActionProps) -> Html {
             }
         })
     };
-    // Copy link: the run at this moment, put in the address bar and on the clipboard.
-    let on_copy_link = {
-        let (model, on_action) = (props.model.clone(), props.on_action.clone());
-        Callback::from(move |_: MouseEvent| {
-            // A link that would not open again is not handed out (nor saved): the page says why instead.
-            let Ok(fragment) = crate::scenario::link::encode_within_limits(&model.borrow().shared_run()) else {
-                on_action.emit(Action::LinkTooBig);
-                return;
-            };
-            crate::ui::browser::remember(&fragment, true);
-            let url = crate::ui::browser::link_to(&fragment);
-            let on_action = on_action.clone();
-            yew::platform::spawn_local(async move {
-                let copied = crate::ui::browser::copy_to_clipboard(&url).await;
-                on_action.emit(Action::LinkCopied { chars: url.chars().count(), copied });
-            });
-        })
-    };
     // Import: the file's text goes to the reducer, which validates it like a link or a CLI file.
     // The read in progress lives here: dropping a FileReader cancels it.
     let reader = use_memo((), |_| std::cell::Cell::new(None::<gloo::file::callbacks::FileReader>));
@@ -197,7 +179,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 </select>
             </div>
             <div class="group">
-                <button data-testid="copy-link" title="Copy a link that opens this scenario at this moment" onclick={on_copy_link}>{"Copy link"}</button>
+                <button data-testid="share" title="The link to this moment, its QR code for the room, and an embed for slides" onclick={send(Action::ShowShare)}>{"Share…"}</button>
                 <button data-testid="export-json" title="Save this scenario as a JSON file (the command line runs it too)" onclick={on_export}>{"Save"}</button>
                 <label class="button" title="Open a scenario JSON file">{"Open…"}
                     <input class="visually-hidden" data-testid="import-json" type="file" accept=".json,application/json" onchange={on_import} />

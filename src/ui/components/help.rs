@@ -7,21 +7,28 @@ use crate::ui::state::{Action, Dialog, Theme};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+/// Opened, a dialog takes the focus on the element this ref is given to (its Close button); Esc or Close
+/// hands it back to the page.
+#[hook]
+pub fn use_focus_when(open: bool) -> NodeRef {
+    let focus_ref = use_node_ref();
+    {
+        let focus_ref = focus_ref.clone();
+        use_effect_with(open, move |&open| {
+            if let Some(element) = focus_ref.cast::<web_sys::HtmlElement>().filter(|_| open) {
+                let _ = element.focus();
+            }
+        });
+    }
+    focus_ref
+}
+
 #[component]
 pub fn Help(props: &ActionProps) -> Html {
     let model = props.model.borrow();
     let open = model.dialog;
     let single_keys = model.single_keys;
-    let close_ref = use_node_ref();
-    {
-        // Opened, a dialog takes the focus (Esc or Close hands it back to the page).
-        let close_ref = close_ref.clone();
-        use_effect_with(open, move |&open| {
-            if let Some(button) = close_ref.cast::<web_sys::HtmlElement>().filter(|_| open.is_some()) {
-                let _ = button.focus();
-            }
-        });
-    }
+    let close_ref = use_focus_when(open.is_some());
     let close = props.on_action.reform(|_: MouseEvent| Action::Escape);
     let Some(Dialog::Help) = open else {
         return match open {
@@ -63,11 +70,7 @@ pub fn Help(props: &ActionProps) -> Html {
             <label class="inline">{"Theme "}
                 <select data-testid="theme" onchange={on_theme}>
                     { for Theme::ALL.into_iter().map(|t| html! {
-                        <option value={t.as_str()} selected={t == theme}>{match t {
-                            Theme::System => "System",
-                            Theme::Light => "Light",
-                            Theme::Dark => "Dark",
-                        }}</option>
+                        <option value={t.as_str()} selected={t == theme}>{t.label()}</option>
                     }) }
                 </select>
             </label>

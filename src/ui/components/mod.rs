@@ -8,6 +8,7 @@ pub mod details;
 pub mod help;
 pub mod lesson;
 pub mod scoreboard;
+pub mod share;
 
 use super::state::Model;
 use std::cell::RefCell;

@@ -37,7 +37,7 @@ impl Model {
     }
 
     /// Why the run cannot travel as a link (or be saved between visits), in a sentence.
-    pub(super) fn too_big_for_a_link(&self) -> String {
+    pub fn too_big_for_a_link(&self) -> String {
         let why = match link::encode_within_limits(&self.shared_run()) {
             Ok(_) => return "This run fits in a link: Copy link again.".into(),
             Err(LinkError::TooLong { chars }) => {

@@ -94,8 +94,6 @@ pub enum Action {
     DiscardSetAside,
     /// Another tab of this page saved its work over this tab's.
     SavedByAnotherTab,
-    /// "Copy link" found the run too big for a link that would open again.
-    LinkTooBig,
     /// The fragment changed while the page was open (a link pasted into the address bar).
     OpenLink(String),
     /// Bring back the saved work that a bad link displaced.
@@ -124,6 +122,8 @@ pub enum Action {
     ToggleHelp,
     /// Show what the model simplifies (from an element's details).
     ShowSimplifications,
+    /// Share: the link, its QR code and an embed snippet (the clock stops).
+    ShowShare,
     /// Turn single-character shortcuts on or off (WCAG 2.1.4).
     SetSingleKeys(bool),
     /// The page's theme, and more contrast (both kept for the next visit by the page).
@@ -145,6 +145,8 @@ pub enum Dialog {
     Help,
     /// What the model simplifies.
     Simplifications,
+    /// The link, its QR code and the embed snippet.
+    Share,
 }
 
 /// The page's colours: the system's (followed live), or always light or dark.
@@ -164,6 +166,15 @@ impl Theme {
             Theme::System => "system",
             Theme::Light => "light",
             Theme::Dark => "dark",
+        }
+    }
+
+    /// Its name in the theme selects.
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::System => "System",
+            Theme::Light => "Light",
+            Theme::Dark => "Dark",
         }
     }
 
@@ -389,7 +400,6 @@ impl Model {
             Action::Open { fragment, saved, aside } => self.open(&fragment, saved, aside),
             Action::DiscardSetAside => self.set_aside = None,
             Action::SavedByAnotherTab => self.saved_by_another_tab(),
-            Action::LinkTooBig => self.notice = Some(self.too_big_for_a_link()),
             Action::OpenLink(fragment) => self.open_link_from_address_bar(&fragment),
             Action::RestoreSaved => self.restore_displaced_work(),
             Action::LinkCopied { chars, copied } => self.link_copied(chars, copied),
@@ -406,6 +416,12 @@ impl Model {
                 self.dialog = if self.dialog == Some(Dialog::Help) { None } else { Some(Dialog::Help) }
             }
             Action::ShowSimplifications => self.dialog = Some(Dialog::Simplifications),
+            Action::ShowShare => {
+                // The link, the QR code and the snippet show one moment: the clock stops on it.
+                self.playing = false;
+                self.stop_running_to_end();
+                self.dialog = Some(Dialog::Share);
+            }
             Action::SetSingleKeys(on) => self.single_keys = on,
             Action::SetTheme(theme) => self.theme = theme,
             Action::SetMoreContrast(on) => self.more_contrast = on,

@@ -472,8 +472,9 @@ fn a_scenario_too_big_for_a_link_says_so_and_is_neither_copied_nor_saved() {
     let notice = m.notice.clone().unwrap_or_default();
     assert!(notice.starts_with("Opened big.json") && notice.contains("too big for a link"), "{notice}");
     assert_eq!(m.share_fragment(), None, "the last work that fit stays saved");
-    m.update(Action::LinkTooBig);
-    assert!(m.notice.as_deref().is_some_and(|n| n.contains("Export JSON")));
+    m.update(Action::ShowShare);
+    assert_eq!(m.dialog, Some(Dialog::Share));
+    assert!(m.too_big_for_a_link().contains("Export JSON"), "the Share dialog says why there is no link");
 }
 
 #[test]
