@@ -46,8 +46,8 @@ test('a copied link opens the same run, at the same moment, in a fresh browser',
   await page.keyboard.press('Escape');
   const link = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(link, page.url(), 'the address bar holds the copied link');
-  assert.ok(link.startsWith(env.srv.url + '#v1.'), link);
-  assert.ok(link.length < 4_000, `${link.length} characters`);
+  assert.ok(link.startsWith(env.srv.url + '#v2.'), link);
+  assert.ok(link.length < 1_500, `${link.length} characters`);
   const made = await snapshot(page);
   assert.equal(made.seed, '4242');
   assert.ok(Number(made.scores['score-delivered']) > 0, 'a moment in the middle of the run');
@@ -124,7 +124,7 @@ function corpus(valid, scenario) {
     bytes[bit >> 3] ^= 1 << (bit & 7);
     out.push(['bit flipped', 'v1.' + bytes.toString('base64url'), /damaged/]);
   }
-  for (const v of ['v2', 'v3', 'v17', 'v999', 'v123456789']) out.push(['future version', `${v}.${data}`, /newer Brokerscope/]);
+  for (const v of ['v3', 'v17', 'v999', 'v123456789']) out.push(['future version', `${v}.${data}`, /newer Brokerscope/]);
   for (const v of ['v0', 'V1', 'v', '1', 'v-1', 'v1e3', 'v1x', 'v01234567890', 'version1']) {
     out.push(['wrong version', `${v}.${data}`, /not a Brokerscope link|damaged/]);
   }
@@ -352,7 +352,7 @@ test('embed mode shows the controls and the canvas only, and opens a link', asyn
   await embed.page.click('[data-testid=step]');
   await embed.page.waitForTimeout(700);
   assert.equal(await embed.page.evaluate(() => localStorage.getItem('brokerscope.last-work')), 'mine');
-  assert.match(embed.page.url(), /\?embed=1#v1\./, 'the address bar keeps embed mode as it follows the run');
+  assert.match(embed.page.url(), /\?embed=1#v2\./, 'the address bar keeps embed mode as it follows the run');
   await embed.page.screenshot({ path: screenshotPath('embed-960x540') });
   assert.deepEqual(embed.problems, []);
   await embed.context.close();

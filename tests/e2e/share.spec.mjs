@@ -32,7 +32,7 @@ test('the Share dialog gives the link, a QR code that opens it, and an embed tha
   const dialog = page.getByTestId('share-dialog');
   await expect(dialog).toBeVisible();
   const link = await page.getByTestId('share-link').inputValue();
-  expect(link).toMatch(/\/#v1\.[A-Za-z0-9_-]+$/);
+  expect(link).toMatch(/\/#v2\.[A-Za-z0-9_-]+$/);
   expect(link).not.toContain('embed');
 
   // The QR code holds exactly the link, and fits the window whole.
@@ -52,7 +52,7 @@ test('the Share dialog gives the link, a QR code that opens it, and an embed tha
   const snippet = await page.getByTestId('embed-snippet').inputValue();
   expect(snippet).toMatch(/^<iframe src="[^"]+" title="Brokerscope: [^"]+" width="960" height="600"/);
   const src = snippet.match(/src="([^"]+)"/)[1].replaceAll('&amp;', '&');
-  expect(src).toContain('?embed=1&autoplay=1&theme=dark&controls=0#v1.');
+  expect(src).toContain('?embed=1&autoplay=1&theme=dark&controls=0#v2.');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 
@@ -70,7 +70,7 @@ test('the Share dialog gives the link, a QR code that opens it, and an embed tha
   // "Open in the full app": the same run in a tab of its own, without the embed's options.
   const [full] = await Promise.all([page.waitForEvent('popup'), page.getByTestId('open-full-app').click()]);
   await expect(full.getByTestId('canvas')).toBeVisible();
-  expect(full.url()).toMatch(/\/#v1\./);
+  expect(full.url()).toMatch(/\/#v2\./);
   expect(full.url()).not.toContain('embed');
   expect(await full.locator('#preset option:checked').textContent()).toContain(name);
   await full.close();
