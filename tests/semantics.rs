@@ -521,6 +521,54 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
 }
 
 #[test]
+fn a_send_in_flight_dropped_delayed_or_delivered_twice_does_what_the_producer_settings_say() {
+    // A token's Drop, Delay and Duplicate: scripted faults on the next send of message 3 (request timeout
+    // 300 ms, retries 5). Kafka's producer configs: `request.timeout.ms` "If the response is not received
+    // before the timeout elapses the client will resend the request if necessary"; `enable.idempotence`
+    // "the producer will ensure that exactly one copy of each message is written in the stream. If
+    // 'false', producer retries due to broker failures, etc., may write duplicates of the retried message".
+    let base = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    let hit = |idempotent: bool, acks: Acks, action: FaultAction| {
+        let mut s = base.clone();
+        (s.producers[0].idempotent, s.producers[0].acks) = (idempotent, acks);
+        s.faults.scripted = vec![at(0, action)];
+        run(&s)
+    };
+    let (drop, delay, twice) = (
+        || FaultAction::DropSend { message: 3 },
+        |ms| FaultAction::DelaySend { message: 3, duration_ms: ms },
+        || FaultAction::DuplicateSend { message: 3 },
+    );
+    // Dropped: the producer times out and resends; with acks=0 nobody notices and the message is lost.
+    let (e, r) = hit(false, Acks::All, drop());
+    assert_eq!((r.lost_messages, r.duplicate_appends, e.counters().producer_retries), (0, 0, 1), "{r:?}");
+    let (_, r) = hit(false, Acks::Zero, drop());
+    assert_eq!((r.lost_messages, r.duplicate_appends), (1, 0), "{r:?}");
+    // Delayed past the timeout: the resend and the late original both reach the broker.
+    let (e, r) = hit(false, Acks::All, delay(1_000));
+    assert_eq!((r.duplicate_appends, r.lost_messages, e.counters().producer_retries), (1, 0, 1), "{r:?}");
+    let said = &e.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateAppend).expect("an anomaly").explanation;
+    assert!(said.contains("held up in the network") && said.contains("request timeout"), "{said}");
+    assert!(!said.contains("ack to 'p' was lost"), "no lost ack is invented: {said}");
+    // The idempotent producer's sequence number drops whichever copy comes second.
+    let (_, r) = hit(true, Acks::All, delay(1_000));
+    assert_eq!((r.duplicate_appends, r.lost_messages), (0, 0), "{r:?}");
+    // Delayed less than the timeout: late, acked in time, nothing resent.
+    let (e, r) = hit(false, Acks::All, delay(100));
+    assert_eq!((r.duplicate_appends, e.counters().producer_retries), (0, 0), "{r:?}");
+    // Delivered twice: two appends unless the producer is idempotent.
+    let (e, r) = hit(false, Acks::All, twice());
+    assert_eq!((r.duplicate_appends, e.counters().producer_retries), (1, 0), "{r:?}");
+    let said = &e.anomalies().iter().find(|a| a.kind == AnomalyKind::DuplicateAppend).expect("an anomaly").explanation;
+    assert!(said.contains("delivered the send from 'p' twice") && said.contains("dropped the copy"), "{said}");
+    let (_, r) = hit(true, Acks::All, twice());
+    assert_eq!((r.duplicate_appends, r.lost_messages), (0, 0), "{r:?}");
+    // A message that never sends again never meets its fault.
+    let (_, r) = hit(false, Acks::All, FaultAction::DropSend { message: 10_000 });
+    assert_eq!((r.duplicate_appends, r.lost_messages, r.effected), (0, 0, r.obligations), "{r:?}");
+}
+
+#[test]
 fn a_record_lost_in_a_committed_batch_without_being_delivered_is_not_said_to_have_crashed() {
     // Commit before processing with batches of four: a crash at one record loses the rest of its batch,
     // which were committed and never delivered. Their explanations must say so.

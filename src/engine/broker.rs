@@ -17,6 +17,12 @@ pub enum AppendCause {
     RelayRepublish,
     /// A standard queue delivered a copy (at-least-once delivery).
     QueueCopy,
+    /// The network delivered the producer's send a second time (an injected duplicate).
+    NetworkCopy,
+    /// A send held up in the network arrived late (an injected delay), after the producer had timed out.
+    LateArrival {
+        attempt: u32,
+    },
     /// A consume→transform→produce stage wrote it while handling `delivery`.
     Stage {
         delivery: DeliveryId,

@@ -94,6 +94,8 @@ fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Wi
         Some(AppendCause::ProducerRetry { .. }) => "the producer's ack had been lost, so it retried and the broker stored the message a second time",
         Some(AppendCause::RelayRepublish) => "the outbox relay had crashed after publishing and before marking the row sent, so it published the row again",
         Some(AppendCause::QueueCopy) => "the standard queue delivered a second copy (at-least-once delivery allows it)",
+        Some(AppendCause::NetworkCopy) => "the network delivered the producer's send twice (an injected duplicate) and the broker stored both",
+        Some(AppendCause::LateArrival { .. }) => "the producer's send was held up in the network past its request timeout, so the producer sent it again and the broker stored both",
         _ => "a second copy of the message reached the subscriber",
     };
     (
@@ -336,8 +338,9 @@ pub fn duplicate_append(e: &Engine, m: MessageId, place: (u32, u64), cause: Appe
         None => format!("was stored twice in '{target}' ({first_at} and {again_at})"),
     };
     let fifo = e.queues.iter().find(|q| &q.spec.name == target && q.spec.kind == QueueKind::Fifo);
+    let copy = if cause == AppendCause::NetworkCopy { "copy" } else { "retry" };
     let guard = if e.topics.iter().any(|t| &t.spec.name == target) {
-        "The idempotent producer (enable.idempotence) would have dropped the retry; without it, every consumer sees the message twice.".to_string()
+        format!("The idempotent producer (enable.idempotence) would have dropped the {copy}; without it, every consumer sees the message twice.")
     } else if let Some(q) = fifo {
         // The window was there and had passed: saying it "would have dropped the retry" would be false.
         format!(
@@ -347,12 +350,25 @@ pub fn duplicate_append(e: &Engine, m: MessageId, place: (u32, u64), cause: Appe
             seconds(q.spec.dedup_window_ms)
         )
     } else {
-        "A FIFO queue's de-duplication window would have dropped the retry; without it, every consumer sees the message twice.".to_string()
+        format!("A FIFO queue's de-duplication window would have dropped the {copy}; without it, every consumer sees the message twice.")
     };
     if cause == AppendCause::RelayRepublish {
         format!(
             "{} {stored}: the outbox relay crashed after publishing and before marking the row sent, so it published the row again. A restarted relay is a new producer, so even the idempotent producer cannot drop it; consumers must de-duplicate by message id.",
             e.message_label(m)
+        )
+    } else if cause == AppendCause::NetworkCopy {
+        format!(
+            "{} {stored}: the network delivered the send from '{}' twice (an injected duplicate, as a proxy or a client library retrying beneath the producer would). {guard}",
+            e.message_label(m),
+            p.name
+        )
+    } else if msg.delayed() {
+        format!(
+            "{} {stored}: its send was held up in the network (an injected delay) past the request timeout of '{}' ({}), so the producer sent it again, and both reached the broker. {guard}",
+            e.message_label(m),
+            p.name,
+            seconds(p.request_timeout_ms)
         )
     } else {
         format!(

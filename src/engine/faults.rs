@@ -166,6 +166,11 @@ impl Engine {
                     self.reset_group(GroupId::at(g), to, injected);
                 }
             }
+            FaultAction::DropSend { message } => self.hit_send(MessageId(message), SendHit::Drop),
+            FaultAction::DelaySend { message, duration_ms } => {
+                self.hit_send(MessageId(message), SendHit::Delay { ms: duration_ms })
+            }
+            FaultAction::DuplicateSend { message } => self.hit_send(MessageId(message), SendHit::Duplicate),
         }
         true
     }

@@ -66,6 +66,7 @@ mod handler;
 mod history;
 mod ids;
 pub mod kernel;
+mod network;
 pub mod observe;
 mod outcome;
 mod producer;
@@ -97,6 +98,7 @@ use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
 use kernel::table::{IdSet, Table};
 use kernel::{Flags, MaybeTime, Seq32, SimTime};
+use network::{Arrival, SendHit};
 use observe::*;
 pub use outcome::{AnomalyOut, LatencySummary, Report};
 pub use producer::ProducerState;
@@ -153,6 +155,8 @@ pub struct Engine {
     /// When `check_budget` next looks (an event count).
     next_budget_check: u64,
     halted: Option<Halt>,
+    /// Scripted faults waiting for a send in flight to arrive (`network.rs`): few, and usually none.
+    send_hits: Vec<(MessageId, SendHit)>,
 }
 
 impl Engine {

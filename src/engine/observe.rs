@@ -61,6 +61,10 @@ pub enum What {
         producer: ProducerId,
     },
     /// A send never reached the broker (`faults.lost_send`).
+    /// A send held up in the network (an injected delay): it reaches the broker later.
+    SendDelayed {
+        producer: ProducerId,
+    },
     SendLost {
         producer: ProducerId,
     },
@@ -281,6 +285,7 @@ impl What {
             What::Stopped { .. } => 43,
             What::Started { .. } => 44,
             What::OutOfSequence { .. } => 45,
+            What::SendDelayed { .. } => 46,
         }
     }
 
@@ -294,6 +299,7 @@ impl What {
             What::NeverPublished { producer }
             | What::NeverWritten { producer }
             | What::SendLost { producer }
+            | What::SendDelayed { producer }
             | What::OutOfSequence { producer }
             | What::SendGaveUp { producer }
             | What::AppendDeduplicated { producer }

@@ -29,12 +29,35 @@ impl Engine {
         sender: Sender,
         sent_at: SimTime,
     ) -> bool {
+        if !self.send_hits.is_empty() {
+            if let Some(hit) = self.take_send_hit(m, attempt) {
+                return self.on_hit_send(p, m, attempt, sender, sent_at, hit);
+            }
+        }
         if self.roll_lost_send(p) {
             self.send_lost(p, m, attempt, sender, sent_at);
             return true;
         }
+        self.publish_arrived(p, m, (attempt, sender), sent_at, Arrival::OnTime);
+        true
+    }
+
+    /// The broker receives the send: stores it where the producer's target says, and answers the producer
+    /// (unless it is a second copy of a send: nobody waits for that answer).
+    pub(super) fn publish_arrived(
+        &mut self,
+        p: ProducerId,
+        m: MessageId,
+        (attempt, sender): (u32, Sender),
+        sent_at: SimTime,
+        arrival: Arrival,
+    ) {
         let cause = if sender == Sender::Relay {
             AppendCause::RelayRepublish
+        } else if arrival == Arrival::Copy {
+            AppendCause::NetworkCopy
+        } else if arrival == Arrival::Late {
+            AppendCause::LateArrival { attempt }
         } else if attempt > 1 {
             AppendCause::ProducerRetry { attempt }
         } else {
@@ -45,7 +68,10 @@ impl Engine {
         let outcome = match self.producers[p].target {
             Target::Topic(t) => match self.publish_to_topic(p, t, m, (attempt, sender), cause, sent_by) {
                 Some(outcome) => outcome,
-                None => return self.out_of_sequence(p, m, attempt, sent_by),
+                None => {
+                    self.out_of_sequence(p, m, attempt, sent_by);
+                    return;
+                }
             },
             Target::Queue(q) => {
                 let (entry, seq) = self.enqueue_unless_duplicate(p, q, m, attempt, cause, sent_by);
@@ -60,12 +86,13 @@ impl Engine {
         // The ack back to the producer; a fire-and-forget producer (acks = 0) waits for none.
         if self.producers[p].spec.acks == Acks::Zero {
             self.messages[m].set(Message::ACKED);
-        } else {
-            self.answer_send(p, m, attempt, sender, sent_at, outcome);
+        } else if arrival != Arrival::Copy {
+            self.answer_send(p, m, (attempt, sender), sent_at, outcome, arrival == Arrival::OnTime);
         }
         // The outbox relay may crash after publishing, before marking the row sent: it publishes again.
-        self.maybe_relay_republish(p, m, attempt, sender, outcome);
-        true
+        if arrival == Arrival::OnTime {
+            self.maybe_relay_republish(p, m, attempt, sender, outcome);
+        }
     }
 
     /// A send to a topic: the idempotent producer's (producer id, sequence) check drops a copy already
@@ -124,14 +151,15 @@ impl Engine {
 
     /// The broker's ack on its way back to a producer that waits for it: lost (`faults.lost_ack`, a
     /// scripted window) or late, the producer's request timeout fires and it retries.
+    /// `set_timeout`: the producer's request timeout is still to be set (a late send's is running).
     pub(super) fn answer_send(
         &mut self,
         p: ProducerId,
         m: MessageId,
-        attempt: u32,
-        sender: Sender,
+        (attempt, sender): (u32, Sender),
         sent_at: SimTime,
         outcome: u64,
+        set_timeout: bool,
     ) {
         // A scripted window applies in either phase (it is explicit); the random fault only in the fault phase.
         let drop = self.now < self.producers[p].drop_acks_until || self.roll_lost_ack(p);
@@ -144,7 +172,7 @@ impl Engine {
             self.messages[m].set(Message::ACKED);
         }
         // The producer's request timeout only matters when the ack did not arrive in time.
-        if !self.messages[m].acked() && sender == Sender::Producer {
+        if !self.messages[m].acked() && sender == Sender::Producer && set_timeout {
             self.scheduler.schedule_in_lane(
                 Lane::AckTimeout(p).index(),
                 (sent_at + timeout).max(self.now),

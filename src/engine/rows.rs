@@ -43,6 +43,7 @@ impl Message {
     pub(super) const PUBLISHED: u8 = 4;
     pub(super) const RELAY_REPUBLISHED: u8 = 8;
     pub(super) const INVENTED: u8 = 16;
+    pub(super) const DELAYED: u8 = 32;
 
     pub(super) fn set(&mut self, flag: u8) {
         self.flags.set(flag);
@@ -69,6 +70,10 @@ impl Message {
     /// Published by a publish-first dual write whose database write then never happened.
     pub fn invented(&self) -> bool {
         self.flags.has(Self::INVENTED)
+    }
+    /// One of its sends was held up in the network (an injected delay).
+    pub fn delayed(&self) -> bool {
+        self.flags.has(Self::DELAYED)
     }
 }
 

@@ -217,6 +217,7 @@ impl Engine {
             budget: Budget::DEFAULT,
             next_budget_check: CHECK_EVERY_EVENTS,
             halted: None,
+            send_hits: Vec::new(),
             scenario,
         };
         engine.schedule_first_events();

@@ -559,6 +559,15 @@ pub enum FaultAction {
     /// The outbox relay crashes after publishing its next row and before marking it sent
     /// (`faults.relay_crash`, once). Only with the outbox.
     CrashRelayAfterPublish { producer: String },
+    /// The next send of message `message` to reach the broker (the one in flight now) never does (as
+    /// `lose_next_send`, for that one send). Messages are numbered from 1 as they are produced.
+    DropSend { message: u32 },
+    /// The next send of message `message` reaches the broker `duration_ms` late; its producer's request
+    /// timeout runs meanwhile.
+    DelaySend { message: u32, duration_ms: u64 },
+    /// The next send of message `message` reaches the broker twice, as a proxy or a client library
+    /// retrying beneath the producer would deliver it.
+    DuplicateSend { message: u32 },
 }
 
 impl FaultAction {

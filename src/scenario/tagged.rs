@@ -179,6 +179,7 @@ pub struct FaultActionRepr {
     queue: Option<String>,
     group: Option<String>,
     to: Option<ResetTarget>,
+    message: Option<u32>,
 }
 
 impl TryFrom<FaultActionRepr> for FaultAction {
@@ -196,6 +197,7 @@ impl TryFrom<FaultActionRepr> for FaultAction {
                 ("queue", r.queue.is_some()),
                 ("group", r.group.is_some()),
                 ("to", r.to.is_some()),
+                ("message", r.message.is_some()),
             ],
         };
         match r.kind.as_str() {
@@ -250,10 +252,25 @@ impl TryFrom<FaultActionRepr> for FaultAction {
                 f.only(&["producer"])?;
                 Ok(FaultAction::CrashRelayAfterPublish { producer: need(r.producer, "producer")? })
             }
+            "drop_send" => {
+                f.only(&["message"])?;
+                Ok(FaultAction::DropSend { message: need(r.message, "message")? })
+            }
+            "delay_send" => {
+                f.only(&["message", "duration_ms"])?;
+                Ok(FaultAction::DelaySend {
+                    message: need(r.message, "message")?,
+                    duration_ms: need(r.duration_ms, "duration_ms")?,
+                })
+            }
+            "duplicate_send" => {
+                f.only(&["message"])?;
+                Ok(FaultAction::DuplicateSend { message: need(r.message, "message")? })
+            }
             _ => Err(f.unknown(
                 "crash_consumer, drop_acks, slow_consumer, read_api_down, duplicate_next_delivery, reset_group, \
                  stop_consumer, start_consumer, lose_next_send, crash_producer_before_publish, \
-                 crash_relay_after_publish",
+                 crash_relay_after_publish, drop_send, delay_send, duplicate_send",
             )),
         }
     }

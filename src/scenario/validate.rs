@@ -600,6 +600,14 @@ fn check_scripted(c: &mut Check, s: &Scenario, known: &Known, consumer_names: &B
             FaultAction::ReadApiDown { duration_ms } => {
                 c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS)
             }
+            // Messages are numbered from 1 as they are produced; a number never produced finds no send.
+            FaultAction::DropSend { message } | FaultAction::DuplicateSend { message } => {
+                c.range_u64(&format!("{at}.action.message"), *message as u64, 1, u32::MAX as u64)
+            }
+            FaultAction::DelaySend { message, duration_ms } => {
+                c.range_u64(&format!("{at}.action.message"), *message as u64, 1, u32::MAX as u64);
+                c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
+            }
             FaultAction::DuplicateNextDelivery { queue } => {
                 if !known.queues.contains(queue.as_str()) {
                     c.fail(format!("{at}.action.queue"), format!("no queue is named '{queue}'"));

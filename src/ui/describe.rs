@@ -1,7 +1,26 @@
 //! One sentence per trace event: what the caption, the narration and the journeys say.
+use crate::engine::broker::AppendCause;
 use crate::engine::observe::{TraceEvent, What};
 use crate::engine::{Engine, Role};
 use crate::ui::labels::*;
+
+/// What an append that is not the producer's first send was: a retry (the first copy to arrive, or a
+/// duplicate), the relay's republished copy, a send the network delivered twice or late. `place`: where
+/// it landed, to tell the message's first append from a later one.
+fn copy_note(e: &Engine, ev: &TraceEvent, place: (u32, u64), cause: Option<AppendCause>, retry: bool) -> &'static str {
+    let first = ev.message.and_then(|m| e.first_append(m)) == Some(place);
+    match (retry, cause, first) {
+        (false, _, _) => "",
+        (_, Some(AppendCause::RelayRepublish), _) => " — the outbox relay's republished copy",
+        (_, Some(AppendCause::NetworkCopy), _) => " — the network's second delivery of the send",
+        (_, Some(AppendCause::LateArrival { .. }), true) => " — the send held up in the network, arriving late",
+        (_, Some(AppendCause::LateArrival { .. }), false) => {
+            " — the send held up in the network, arriving late: a duplicate copy"
+        }
+        (_, _, true) => " — a retry, the first copy to arrive",
+        _ => " — a retry's duplicate copy",
+    }
+}
 
 /// One plain sentence for a trace event (without its time), e.g. "c1 sent the email to 'email' again".
 /// The match names every kind of event, so a new one must be given its sentence.
@@ -10,6 +29,7 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         What::Produced { .. }
         | What::NeverPublished { .. }
         | What::SendLost { .. }
+        | What::SendDelayed { .. }
         | What::OutOfSequence { .. }
         | What::NeverWritten { .. }
         | What::SendGaveUp { .. }
@@ -67,6 +87,9 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
             format!("{} wrote its database and crashed before publishing (dual write)", e.producer_name(producer))
         }
         What::SendLost { producer } => format!("{}'s send never reached the broker", e.producer_name(producer)),
+        What::SendDelayed { producer } => {
+            format!("{}'s send is held up in the network: it reaches the broker late", e.producer_name(producer))
+        }
         What::OutOfSequence { producer } => format!(
             "the broker refused {}'s send: out of sequence, an earlier one is missing",
             e.producer_name(producer)
@@ -76,16 +99,24 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
             e.producer_name(producer)
         ),
         What::SendGaveUp { producer } => format!("{} gave up sending it after its retries", e.producer_name(producer)),
-        What::Appended { topic, partition, offset, retry } => format!(
-            "appended to {} P{partition} at offset {offset}{}",
-            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
-            if retry { " — a retry's duplicate copy" } else { "" }
-        ),
-        What::Enqueued { queue, retry, .. } => format!(
-            "enqueued on {}{}",
-            e.queues().get(queue.index()).map_or("?", |q| q.spec.name.as_str()),
-            if retry { " — a retry's duplicate copy" } else { "" }
-        ),
+        What::Appended { topic, partition, offset, retry } => {
+            let t = e.topics().get(topic.index());
+            let cause = t.and_then(|t| t.partitions[partition as usize].get(offset)).map(|r| r.cause);
+            format!(
+                "appended to {} P{partition} at offset {offset}{}",
+                t.map_or("?", |t| t.spec.name.as_str()),
+                copy_note(e, ev, (partition, offset), cause, retry)
+            )
+        }
+        What::Enqueued { queue, entry, retry } => {
+            let q = e.queues().get(queue.index());
+            let cause = q.and_then(|q| q.store.entries.get(entry)).map(|x| x.cause);
+            format!(
+                "enqueued on {}{}",
+                q.map_or("?", |q| q.spec.name.as_str()),
+                copy_note(e, ev, (entry.0, entry.0 as u64), cause, retry)
+            )
+        }
         What::StageProduced { consumer, topic, partition, offset, transactional } => format!(
             "{} produced it to {} P{partition} at offset {offset}{}",
             e.consumer_name(consumer),

@@ -38,6 +38,7 @@ pub(super) fn tone(e: &Engine, what: &What, attempt: u32) -> &'static str {
         | What::Enqueued { retry: true, .. }
         | What::AckLost { .. }
         | What::SendLost { .. }
+        | What::SendDelayed { .. }
         | What::OutOfSequence { .. }
         | What::ProducerRetry { .. }
         | What::RelayRepublish { .. }

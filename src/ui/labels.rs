@@ -80,6 +80,11 @@ pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
         FaultAction::CrashRelayAfterPublish { producer } => {
             format!("crash {producer}'s outbox relay after it publishes, before it marks the row sent")
         }
+        FaultAction::DropSend { message } => format!("drop the send of message #{message} in flight"),
+        FaultAction::DelaySend { message, duration_ms } => {
+            format!("delay the send of message #{message} in flight by {}", seconds(*duration_ms))
+        }
+        FaultAction::DuplicateSend { message } => format!("deliver the send of message #{message} in flight twice"),
         FaultAction::ResetGroup { group, to } => format!(
             "reset group {group} to {}",
             match to {

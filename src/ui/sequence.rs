@@ -137,7 +137,7 @@ pub fn journey_sequence(e: &Engine, message: MessageId) -> Option<Sequence> {
             | What::NeverWritten { .. }
             | What::SendGaveUp { .. }
             | What::AppendDeduplicated { .. } => ("P".into(), "P".into()),
-            What::SendLost { .. } => ("P".into(), "B".into()),
+            What::SendLost { .. } | What::SendDelayed { .. } => ("P".into(), "B".into()),
             _ => ("B".into(), "B".into()),
         };
         let failed = matches!(

@@ -312,6 +312,26 @@ pub enum Motion {
 /// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
 /// the event), messages being handled inside consumers, and recent crashes. A pure function of the
 /// engine's state and trace, so the same virtual time always draws the same picture.
+/// Message `m`'s send drawn on its way to the broker now (a token travels for `HOP_MS` after the send
+/// arrived): when it left its producer. A fault on that send is recorded at that moment.
+pub fn send_on_screen(engine: &Engine, m: MessageId) -> Option<u64> {
+    if engine.is_finished() {
+        return None;
+    }
+    let now = engine.now();
+    let latency = engine.scenario().network_latency_ms;
+    let sends = engine.trace().events.iter().rev().take_while(|ev| now.saturating_sub(ev.at_ms) <= HOP_MS);
+    sends
+        .filter(|ev| ev.message == Some(m))
+        .find(|ev| {
+            matches!(
+                ev.what,
+                What::Appended { .. } | What::Enqueued { .. } | What::Routed { .. } | What::AppendDeduplicated { .. }
+            )
+        })
+        .map(|ev| ev.at_ms.saturating_sub(latency))
+}
+
 pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     // A run that is over has nothing in flight: its last hops must not stay frozen mid-edge (a
     // comparison's shorter lane ends at its own last event, where they would).

@@ -319,7 +319,7 @@ fn sequence_svg(l: &crate::ui::sequence::SequenceLayout) -> Html {
     }
 }
 
-fn message_details(e: &Engine, m: MessageId) -> Html {
+fn message_details(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Html {
     let Some(j) = journey(e, m) else {
         if e.is_folded(m) {
             return html! { <p class="empty">{format!("Message #{m}'s journey is no longer kept: its events left the trace the page keeps, and nothing in the run still refers to it. It still counts in every total.")}</p> };
@@ -344,6 +344,7 @@ fn message_details(e: &Engine, m: MessageId) -> Html {
         <>
             <h2 id="details-title">{"Journey"}</h2>
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
+            { send_in_flight(e, on_action, m) }
             <details class="sequence-box" open=true>
                 <summary>{"Sequence diagram"}</summary>
                 <div class="buttons">
@@ -363,6 +364,28 @@ fn message_details(e: &Engine, m: MessageId) -> Html {
                 { for j.fates.iter().map(|(text, tone)| html! { <li class={classes!(*tone)}>{text.clone()}</li> }) }
             </ul>
         </>
+    }
+}
+
+/// A message whose send is drawn on its way to the broker can be hit there, as a network would: each
+/// button records a scripted fault on that send at the moment it left its producer (replayed exactly,
+/// like the other injected faults), and the run is shown again up to now.
+fn send_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Html {
+    let Some(at_ms) = crate::ui::tokens::send_on_screen(e, m) else { return html! {} };
+    let message = m.0;
+    let target = e.messages().get(m).map_or("?", |msg| e.producers()[msg.producer].spec.target.as_str());
+    let hit = |action: FaultAction, label: &str, testid: &str| {
+        button(on_action, Action::InjectAt { at_ms, action }, label, testid)
+    };
+    html! {
+        <div class="in-flight" data-testid="send-in-flight">
+            <p>{format!("Its send is on its way to '{target}'. In the network:")}</p>
+            <div class="buttons">
+                { hit(FaultAction::DropSend { message }, "Drop it", "drop-send") }
+                { hit(FaultAction::DelaySend { message, duration_ms: 1_000 }, "Delay it 1 s", "delay-send") }
+                { hit(FaultAction::DuplicateSend { message }, "Deliver it twice", "duplicate-send") }
+            </div>
+        </div>
     }
 }
 
@@ -478,7 +501,7 @@ pub fn Details(props: &ActionProps) -> Html {
     };
     let body = match model.selection.filter(exists) {
         None => overview(e, on_action),
-        Some(Selection::Message(m)) => message_details(e, m),
+        Some(Selection::Message(m)) => message_details(e, on_action, m),
         Some(Selection::Node(NodeId::Consumer(c))) => consumer_details(e, on_action, c),
         Some(Selection::Node(NodeId::Group(g))) => {
             let gs = &e.groups()[g];

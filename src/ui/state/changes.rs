@@ -6,18 +6,19 @@ use crate::engine::{GroupId, ProducerId};
 pub const MAX_IMPORT_BYTES: usize = 1 << 20;
 
 impl Model {
-    pub(super) fn inject(&mut self, action: FaultAction) {
+    /// Records `action` at `at_ms` (now, or earlier in this run) and shows the run again up to now.
+    pub(super) fn inject(&mut self, at_ms: SimTime, action: FaultAction) {
         let now = self.engine.now();
         let label = crate::ui::labels::fault_label(&action);
         let mut scenario = self.scenario.clone();
-        scenario.faults.scripted.push(ScriptedFault { at_ms: now, action });
+        scenario.faults.scripted.push(ScriptedFault { at_ms, action });
         // Rebuilt rather than applied to the live engine: the scripted fault then runs in the same order
         // among the events of its millisecond as it will in every replay, restart or shared link.
         match Engine::new(scenario.clone()) {
             Ok(_) => {
                 self.scenario = scenario;
                 self.replay_to(now);
-                self.notice = Some(format!("Injected at {}: {label}.", crate::engine::observe::seconds(now)));
+                self.notice = Some(format!("Injected at {}: {label}.", crate::engine::observe::seconds(at_ms)));
             }
             Err(e) => self.error = Some(format!("That fault cannot be injected: {e}")),
         }

@@ -69,6 +69,12 @@ pub enum Action {
     /// Inject a fault at the current moment. It is recorded into the scenario's scripted faults, so
     /// restarting, scrubbing or sharing the run reproduces it exactly.
     Inject(FaultAction),
+    /// Inject a fault at an earlier moment of this run (a send drawn in flight left its producer then),
+    /// and show the run again up to now.
+    InjectAt {
+        at_ms: SimTime,
+        action: FaultAction,
+    },
     /// Change a setting: the run restarts from t = 0 with the same seed.
     Edit(Edit),
     /// Click an anomaly: jump to its moment, open its message, highlight its causal chain.
@@ -449,7 +455,8 @@ impl Model {
             Action::FastForward => self.start_to_end(),
             Action::Select(selection) => self.selection = Some(selection),
             Action::ClearSelection => self.clear_selection(),
-            Action::Inject(action) => self.inject(action),
+            Action::Inject(action) => self.inject(self.engine.now(), action),
+            Action::InjectAt { at_ms, action } => self.inject(at_ms.min(self.engine.now()), action),
             Action::Edit(edit) => self.edit(edit),
             Action::FocusAnomaly(i) => self.focus_anomaly(i),
             Action::NextAnomaly => self.tour_step(true),
@@ -558,6 +565,7 @@ fn changes_the_scenario(action: &Action) -> bool {
             | Action::SetSeed(_)
             | Action::NewSeed
             | Action::Inject(_)
+            | Action::InjectAt { .. }
             | Action::Edit(_)
             | Action::Import { .. }
             | Action::LinkCopied { .. }

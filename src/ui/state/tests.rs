@@ -699,3 +699,30 @@ fn a_step_is_said_at_once_and_a_long_scrub_in_one_summary() {
     }
     assert_eq!(m.narration_said, said + 1, "said at once, after {steps} steps");
 }
+
+#[test]
+fn dropping_a_send_drawn_in_flight_records_the_fault_when_it_left_and_the_producer_resends_it() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(7)); // producer retries: acks=all
+    m.update(Action::Scrub(2_050));
+    let (message, sent_at) = (1..m.engine.messages().len() as u32)
+        .rev()
+        .map(MessageId)
+        .find_map(|id| crate::ui::tokens::send_on_screen(&m.engine, id).map(|at| (id, at)))
+        .expect("a send drawn on its way");
+    assert!(sent_at <= 2_050 && sent_at + crate::ui::tokens::HOP_MS >= 2_050, "left at {sent_at}");
+    m.update(Action::InjectAt { at_ms: sent_at, action: FaultAction::DropSend { message: message.0 } });
+    let fault = m.scenario.faults.scripted.last().expect("recorded").clone();
+    assert_eq!((fault.at_ms, m.engine.now()), (sent_at, 2_050), "recorded when it left, shown up to now");
+    m.update(Action::FastForward);
+    let said: Vec<String> = crate::ui::journey::journey(&m.engine, message)
+        .expect("its journey")
+        .rows
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert!(said.iter().any(|t| t.contains("send never reached the broker")), "{said:?}");
+    assert!(said.iter().any(|t| t.contains("sent it again")), "and it was resent: {said:?}");
+    assert!(said.iter().any(|t| t.contains("a retry, the first copy to arrive")), "{said:?}");
+    assert!(!said.iter().any(|t| t.contains("duplicate copy")), "the only copy is no duplicate: {said:?}");
+}

@@ -1,0 +1,43 @@
+// A message in flight hit from its token (RaftScope's right-click drop): the send of a message on its way
+// to the broker is dropped, and the run shows what the producer does about it, replayed exactly.
+import { test, expect } from './fixtures.mjs';
+import { scrub, screenshotPath } from './harness.mjs';
+
+test('a send in flight can be dropped from its token, and the producer resends it', async ({ app: page }, info) => {
+  await page.selectOption('[data-testid=preset]', '7'); // producer retries: acks=all, a request timeout
+  await scrub(page, 2000);
+  // Step until a send is on its way to the broker (its token on the producer's edge, not yet arrived),
+  // and click its token.
+  const send = page.locator('[data-kind=send][data-message]');
+  const inFlight = page.getByTestId('send-in-flight');
+  let message = null;
+  for (let i = 0; i < 80 && (await inFlight.count()) === 0; i++) {
+    await page.click('[data-testid=step]');
+    if ((await send.count()) === 0) continue;
+    // The newest message's send: the one most likely still on its way.
+    const ids = await send.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-message'))));
+    message = String(Math.max(...ids));
+    await page.locator(`[data-kind=send][data-message="${message}"]`).first().dispatchEvent('click');
+  }
+  await expect(page.getByTestId('journey-title')).toContainText(`#${message}`);
+  await expect(inFlight).toContainText('on its way');
+  await page.screenshot({ path: screenshotPath(`in-flight-${info.project.name}`) });
+
+  await page.click('[data-testid=drop-send]');
+  await expect(page.getByTestId('notice')).toContainText(`drop the send of message #${message} in flight`);
+  await page.click('[data-testid=fast-forward]');
+  await expect(page.getByTestId('fast-forward')).toBeDisabled();
+  const journey = page.getByTestId('journey');
+  await expect(journey).toContainText('send never reached the broker');
+  await expect(journey).toContainText('sent it again');
+  // The resend is the only copy: it is not called a duplicate.
+  await expect(journey).toContainText('a retry, the first copy to arrive');
+  await expect(journey).not.toContainText('duplicate copy');
+  const trace = await page.getByTestId('trace-hash').textContent();
+
+  // Recorded into the scenario: a restart replays the same drop, the same run to its last event.
+  await page.click('[data-testid=restart]');
+  await page.click('[data-testid=fast-forward]');
+  await expect(page.getByTestId('fast-forward')).toBeDisabled();
+  await expect(page.getByTestId('trace-hash')).toHaveText(trace);
+});
