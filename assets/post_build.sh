@@ -1,6 +1,6 @@
 #!/bin/sh
 # Trunk post-build hook (Trunk runs a stage's hooks at once, so every step lives here, in order):
-# 1. release builds: minify wasm-bindgen's JS glue with terser (npm, pinned in package-lock.json; on PATH
+# 1. release builds: minify wasm-bindgen's JS glue (and its inline snippets) with terser (npm, pinned in package-lock.json; on PATH
 #    from node_modules/.bin) and put its new Subresource Integrity hash in index.html. Trunk's own JS
 #    minifier breaks this glue (trunk-rs/trunk#761); terser takes it from 8.3 to 6.4 KB gzipped.
 # 2. write this build's file list and a content hash into the service worker, so it precaches exactly
@@ -9,7 +9,9 @@
 set -eu
 cd "$TRUNK_STAGING_DIR"
 if [ "${TRUNK_PROFILE:-}" = release ]; then
-  for js in *.js; do
+  # The glue, and wasm-bindgen's inline snippets (the recorder's few lines), which Trunk preloads with
+  # integrity hashes too.
+  for js in *.js $(find snippets -name '*.js' 2>/dev/null); do
     [ "$js" = sw.js ] && continue
     before=$(openssl dgst -sha384 -binary "$js" | base64 | tr -d '\n')
     terser "$js" --module --compress --mangle --output "$js.min"

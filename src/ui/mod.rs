@@ -45,6 +45,8 @@ mod components;
 #[cfg(target_arch = "wasm32")]
 pub mod failure;
 #[cfg(target_arch = "wasm32")]
+mod recorder;
+#[cfg(target_arch = "wasm32")]
 mod token_layer;
 
 #[cfg(target_arch = "wasm32")]

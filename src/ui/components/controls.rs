@@ -102,6 +102,33 @@ pub fn Controls(props: &ActionProps) -> Html {
             }
         })
     };
+    // Record: the picture as a WebM video of what the run shows until Stop.
+    let recorder = use_mut_ref(|| None::<crate::ui::recorder::Recorder>);
+    let recording = use_state(|| false);
+    let on_record = {
+        let (recorder, recording, on_action) = (recorder.clone(), recording.clone(), props.on_action.clone());
+        let stem = crate::ui::labels::export_file_name(&model.scenario.name);
+        let name = format!("{}-from-{}ms.webm", stem.trim_end_matches(".json"), model.engine.now());
+        Callback::from(move |_: MouseEvent| {
+            let running = recorder.take();
+            let said = match running {
+                Some(running) => {
+                    running.stop();
+                    recording.set(false);
+                    format!("Recording stopped: {name} is saved.")
+                }
+                None => match crate::ui::recorder::Recorder::start(name.clone()) {
+                    Ok(started) => {
+                        recorder.replace(Some(started));
+                        recording.set(true);
+                        "Recording the picture: play, step or scrub the run, then Stop.".to_string()
+                    }
+                    Err(why) => format!("Cannot record: {why}."),
+                },
+            };
+            on_action.emit(Action::Notice(said));
+        })
+    };
     // Import: the file's text goes to the reducer, which validates it like a link or a CLI file.
     // The read in progress lives here: dropping a FileReader cancels it.
     let reader = use_memo((), |_| std::cell::Cell::new(None::<gloo::file::callbacks::FileReader>));
@@ -186,6 +213,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 </label>
                 <button data-testid="export-svg" title="Download the picture as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
                 <button data-testid="export-png" title="Download the picture as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
+                <button data-testid="record" aria-pressed={recording.to_string()} title="Record the picture as a video (WebM) while the run plays, until Stop" onclick={on_record}>{if *recording { "■ Stop" } else { "● Record" }}</button>
                 <button data-testid="help" aria-keyshortcuts="?" title="Keyboard shortcuts and the workshop plan (?)" aria-label="Help"
                     aria-expanded={(model.dialog == Some(crate::ui::state::Dialog::Help)).to_string()} onclick={send(Action::ToggleHelp)}>{"?"}</button>
             </div>

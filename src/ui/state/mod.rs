@@ -69,6 +69,8 @@ pub enum Action {
     /// Inject a fault at the current moment. It is recorded into the scenario's scripted faults, so
     /// restarting, scrubbing or sharing the run reproduces it exactly.
     Inject(FaultAction),
+    /// Something the page did outside the model, in a sentence (a recording started, refused or saved).
+    Notice(String),
     /// Inject a fault at an earlier moment of this run (a send drawn in flight left its producer then),
     /// and show the run again up to now.
     InjectAt {
@@ -455,6 +457,7 @@ impl Model {
             Action::FastForward => self.start_to_end(),
             Action::Select(selection) => self.selection = Some(selection),
             Action::ClearSelection => self.clear_selection(),
+            Action::Notice(text) => self.notice = Some(text),
             Action::Inject(action) => self.inject(self.engine.now(), action),
             Action::InjectAt { at_ms, action } => self.inject(at_ms.min(self.engine.now()), action),
             Action::Edit(edit) => self.edit(edit),
