@@ -213,7 +213,6 @@ pub fn Controls(props: &ActionProps) -> Html {
                 </label>
                 <button data-testid="export-svg" title="Download the picture as SVG, for slides" onclick={export_image(false)}>{"SVG"}</button>
                 <button data-testid="export-png" title="Download the picture as PNG, for slides" onclick={export_image(true)}>{"PNG"}</button>
-                <button data-testid="record" aria-pressed={recording.to_string()} title="Record the picture as a video (WebM) while the run plays, until Stop" onclick={on_record}>{if *recording { "■ Stop" } else { "● Record" }}</button>
                 <button data-testid="help" aria-keyshortcuts="?" title="Keyboard shortcuts and the workshop plan (?)" aria-label="Help"
                     aria-expanded={(model.dialog == Some(crate::ui::state::Dialog::Help)).to_string()} onclick={send(Action::ToggleHelp)}>{"?"}</button>
             </div>
@@ -230,6 +229,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 } else {
                     <button data-testid="fast-forward" title="Run to the end of the healing phase" onclick={send(Action::FastForward)} disabled={finished}>{"To end »"}</button>
                 }
+                <button data-testid="record" aria-pressed={recording.to_string()} title="Record the picture as a video (WebM) while the run plays, until Stop" onclick={on_record}>{if *recording { "■ Stop" } else { "● Record" }}</button>
             </div>
             <div class="group">
                 <label class="inline" for="speed">{"Speed"}</label>
