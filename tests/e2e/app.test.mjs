@@ -1,5 +1,5 @@
 // The built app, served from a sub-path, driven in headless Chromium.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, score, screenshotPath, scrub } from './harness.mjs';
 

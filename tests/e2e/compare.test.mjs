@@ -1,6 +1,6 @@
 // Compare: the same workload through a log lane and a queue lane in lockstep, their figures aligned; a
 // pinned run against a changed one; and one link that reopens both lanes.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, screenshotPath, scrub } from './harness.mjs';
 

@@ -1,6 +1,6 @@
 // Exploring a run: tokens and journeys, the handler's crash points, inject-now faults, in-place edits,
 // anomalies that jump to their moment, and scrubbing that shows the same moment exactly.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { useBrowser, openApp, score, screenshotPath, scrub } from './harness.mjs';

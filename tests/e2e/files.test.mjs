@@ -1,6 +1,6 @@
 // Scenario files: export the current scenario as the CLI's JSON, open it again (also after editing it by
 // hand), and a bad file says why on the page while the current run is kept.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { useBrowser, openApp, score, scrub } from './harness.mjs';

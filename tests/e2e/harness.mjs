@@ -1,12 +1,12 @@
-// Shared end-to-end harness: a static server for dist/ under a sub-path, and Debian's Chromium driven
-// by playwright-core. Every page fails its test on a console error, an uncaught exception, or a request
-// to anything but this local server.
+// Shared end-to-end harness: a static server for dist/ under a sub-path (Playwright Test's webServer, and
+// the frame benchmark's), Debian's Chromium, and pages that fail their test on a console error, an
+// uncaught exception, or a request to anything but this local server.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { before, after } from 'node:test';
+import { test } from '@playwright/test';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../..');
@@ -14,6 +14,8 @@ export const dist = path.join(root, 'dist');
 export const artifacts = path.join(here, 'artifacts');
 /** The app is served from a sub-path, as on a shared static host. */
 export const SUB_PATH = '/workshops/brokerscope/';
+/** Where Playwright Test's webServer serves dist/ (playwright.config.mjs). */
+export const PORT = Number(process.env.E2E_PORT || 41731);
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -106,16 +108,13 @@ export function screenshotPath(name) {
   return path.join(artifacts, `${name}.png`);
 }
 
-/** One static server and one Chromium per test file, started before its tests and closed after them. */
+/** For the suites written with a browser of their own (`*.test.mjs`): Playwright Test's browser (Debian's
+ *  Chromium, launched as playwright.config.mjs says) and the address of its web server, filled in before
+ *  the file's tests run. Each test opens its own context with `openApp`. */
 export function useBrowser() {
-  const env = { srv: null, browser: null };
-  before(async () => {
-    env.srv = await startServer();
-    env.browser = await launch();
-  });
-  after(async () => {
-    await env.browser?.close();
-    env.srv?.server.close();
+  const env = { srv: { url: `http://127.0.0.1:${PORT}${SUB_PATH}` }, browser: null };
+  test.beforeAll(async ({ browser }) => {
+    env.browser = browser;
   });
   return env;
 }

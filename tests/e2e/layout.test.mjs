@@ -3,7 +3,7 @@
 // window, its smallest text renders at 14 px or more and its node titles at 18 or more (font size × the
 // picture's scale), nothing overflows the page or its box, no token's label covers any text, and the
 // controls keep to two rows.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, scrub, screenshotPath } from './harness.mjs';
 

@@ -1,7 +1,7 @@
 // A guided lesson from start to finish, as a learner does it: predictions made before each step plays and
 // revealed by the engine, a challenge met with the page's own edit controls, keyboard navigation, and
 // presenter mode for the projector.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, screenshotPath } from './harness.mjs';
 

@@ -1,7 +1,7 @@
 // The work budget in the page: the largest scenario the validator accepts runs to its end, a slice per
 // frame that Cancel stops, and Restart works after it, within about 1.5 GiB of wasm memory (the peak,
 // the time Cancel took and the longest main-thread task are printed for docs/measurements.md).
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, score, wasmMemoryMiB } from './harness.mjs';
 

@@ -1,7 +1,7 @@
 // Share links: a link opens the same run at the same moment in a fresh browser; a corpus of damaged,
 // edited, future and huge links each says why on the page and shows the default scenario, with no panic
 // and no console error; the user's saved work survives a bad link.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import fs from 'node:fs';

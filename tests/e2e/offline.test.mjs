@@ -1,6 +1,6 @@
 // Offline once loaded: after one visit, the service worker serves the app (and any link into it) with the
 // network gone, from the sub-path it was deployed at.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp } from './harness.mjs';
 

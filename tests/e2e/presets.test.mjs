@@ -1,6 +1,6 @@
 // Every shipped preset, played to the end with its own seed, shows the anomaly its story promises —
 // on the scoreboard and in the engine's explanations.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, score, screenshotPath } from './harness.mjs';
 

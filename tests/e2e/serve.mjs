@@ -1,5 +1,5 @@
-// Serves dist/ from the app's sub-path on PORT, for Playwright Test's webServer (the same server the
-// node:test suites start for themselves).
+// Serves dist/ from the app's sub-path on PORT, for Playwright Test's webServer (and the frame benchmark,
+// through the harness's startServer).
 import { startServer } from './harness.mjs';
 
 const { url } = await startServer(Number(process.env.PORT));

@@ -1,6 +1,6 @@
 // The stage's moments: play pauses on an anomaly with its explanation in view, Step and ← say what they
 // did in the caption, and the scrubber's marks go to each fault and anomaly of the run.
-import { test } from 'node:test';
+import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import { useBrowser, openApp, scrub, screenshotPath } from './harness.mjs';
 
