@@ -85,11 +85,7 @@ impl Engine {
         let seq = self.emit(What::SendDelayed { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
         self.messages[m].set(Message::DELAYED);
-        let spec = &self.producers[p].spec;
-        if spec.acks != Acks::Zero && sender == Sender::Producer {
-            let due = (sent_at + spec.request_timeout_ms).max(self.now);
-            self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, sender });
-        }
+        self.await_request_timeout(p, m, (attempt, sender), sent_at);
         self.send_hits.push((m, SendHit::Late { attempt, sent_at }));
         self.scheduler.schedule(self.now + ms, Ev::Publish { producer: p, message: m, attempt, sender });
     }

@@ -186,14 +186,26 @@ impl Engine {
     pub(super) fn send_lost(&mut self, p: ProducerId, m: MessageId, attempt: u32, sender: Sender, at: SimTime) {
         let seq = self.emit(What::SendLost { producer: p }, Some(m), attempt, self.messages[m].send_seq.get());
         self.messages[m].send_seq = Seq32::of(seq);
+        if self.producers[p].spec.acks == Acks::Zero && !self.messages[m].published() {
+            self.note_loss_for_all(m, LossReason::SendLost);
+        }
+        self.await_request_timeout(p, m, (attempt, sender), at);
+    }
+
+    /// A send that gets no answer (lost, or held up in the network): a producer waiting for acks times
+    /// out `request_timeout_ms` after it sent, and retries or gives up then; one that does not (`acks =
+    /// 0`), and the outbox relay, never learn.
+    pub(super) fn await_request_timeout(
+        &mut self,
+        p: ProducerId,
+        m: MessageId,
+        (attempt, sender): (u32, Sender),
+        sent_at: SimTime,
+    ) {
         let spec = &self.producers[p].spec;
-        if spec.acks == Acks::Zero {
-            if !self.messages[m].published() {
-                self.note_loss_for_all(m, LossReason::SendLost);
-            }
-        } else if sender == Sender::Producer {
+        if spec.acks != Acks::Zero && sender == Sender::Producer {
             // Not the ack-timeout lane: a retry sent after its backoff would break the lane's time order.
-            let due = (at + spec.request_timeout_ms).max(self.now);
+            let due = (sent_at + spec.request_timeout_ms).max(self.now);
             self.scheduler.schedule(due, Ev::AckTimeout { producer: p, message: m, attempt, sender });
         }
     }

@@ -416,7 +416,8 @@ pub fn App() -> Html {
         }
     });
     use_share_link(&state, dispatch.clone());
-    let embedded = *use_memo((), |_| browser::embedded());
+    // In an iframe (`?embed=1`): how it shows itself, read from its address once.
+    let embed = *use_memo((), |_| browser::embedded().then(browser::embed_options));
     let story_state = use_state(|| false);
     let story_open = *story_state;
     let toggle_story = Callback::from(move |_: MouseEvent| story_state.set(!*story_state));
@@ -525,9 +526,9 @@ pub fn App() -> Html {
                 lane_b=true stage={lane_stage} zoom={zoom_now} />
         </>
     };
-    if embedded {
+    if let Some(options) = embed {
         // For an iframe in a slide deck: the picture and the controls (unless ?controls=0), nothing else.
-        let controls = browser::embed_options().controls;
+        let controls = options.controls;
         return html! {
             <div class={classes!("app", "embed", (!controls).then_some("bare"))} data-testid="embed">
                 if controls {
