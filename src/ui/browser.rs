@@ -143,7 +143,7 @@ pub fn remember(fragment: &str, save_work: bool) {
     }
 }
 
-/// The page's address with this fragment: what "Copy link" copies.
+/// The page's address (its query kept: an embed stays one) with this fragment: what the address bar holds.
 pub fn link_to(fragment: &str) -> String {
     let href = gloo::utils::window().location().href().unwrap_or_default();
     let base = href.split('#').next().unwrap_or_default();

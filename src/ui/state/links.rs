@@ -39,7 +39,7 @@ impl Model {
     /// Why the run cannot travel as a link (or be saved between visits), in a sentence.
     pub fn too_big_for_a_link(&self) -> String {
         let why = match link::encode_within_limits(&self.shared_run()) {
-            Ok(_) => return "This run fits in a link: Copy link again.".into(),
+            Ok(_) => return "This run fits in a link: Share it again.".into(),
             Err(LinkError::TooLong { chars }) => {
                 format!("its link would be {} KB (at most {} KB)", chars / 1024, link::MAX_LINK_CHARS / 1024)
             }
