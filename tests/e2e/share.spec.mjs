@@ -26,6 +26,7 @@ async function readQr(page) {
 
 test('the Share dialog gives the link, a QR code that opens it, and an embed that plays', async ({ app: page }, info) => {
   await page.selectOption('[data-testid=preset]', '4');
+  await page.selectOption('[data-testid=speed]', '5');
   await scrub(page, 7000);
   const name = (await page.locator('#preset option:checked').textContent()).replace(/^\d+\. /, '');
   await page.click('[data-testid=share]');
@@ -43,7 +44,8 @@ test('the Share dialog gives the link, a QR code that opens it, and an embed tha
   expect(qr.height).toBeGreaterThanOrEqual(Math.min(360, viewport.height - 240));
   await page.screenshot({ path: screenshotPath(`share-dialog-${info.project.name}`) });
 
-  // The embed: from the start, playing, in the dark theme, without its controls.
+  // The embed: at the run's speed unless chosen; here from the start, playing, dark, without controls.
+  await expect(page.getByTestId('embed-speed')).toHaveValue('5');
   await page.uncheck('[data-testid=embed-here]');
   await page.check('[data-testid=embed-autoplay]');
   await page.uncheck('[data-testid=embed-controls]');

@@ -37,6 +37,15 @@ pub fn Share(props: &ActionProps) -> Html {
     let form = use_state(|| EmbedForm { options: EmbedOptions::default(), here: true, speed: model.speed });
     let open = model.dialog == Some(Dialog::Share);
     let close_ref = super::help::use_focus_when(open);
+    {
+        // Opened, the embed starts at the speed the run plays at now.
+        let (form, speed) = (form.clone(), model.speed);
+        use_effect_with(open, move |&open| {
+            if open {
+                form.set(EmbedForm { speed, ..*form });
+            }
+        });
+    }
     if !open {
         return html! {};
     }
