@@ -25,10 +25,10 @@ test('Record saves what the picture showed as a WebM video that plays', async ({
       video.onloadeddata = resolve;
       video.onerror = () => reject(new Error(`not playable: ${video.error?.message}`));
     });
-    // And it shows the picture: a frame a second in has the boxes' and the text's colours, not a blank.
-    await video.play();
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    video.pause();
+    // And it shows the picture: half a second in, the boxes' and the text's colours, not a blank.
+    const seeked = new Promise((resolve) => { video.onseeked = resolve; });
+    video.currentTime = 0.5;
+    await seeked;
     const canvas = document.createElement('canvas');
     [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
     const context = canvas.getContext('2d');
@@ -40,5 +40,5 @@ test('Record saves what the picture showed as a WebM video that plays', async ({
   }, bytes.toString('base64'));
   expect(size[0]).toBeGreaterThan(400);
   expect(size[1]).toBeGreaterThan(150);
-  expect(size[2], 'colours in a frame').toBeGreaterThan(8);
+  expect(size[2], 'colours half a second in').toBeGreaterThan(8);
 });
