@@ -13,7 +13,7 @@ mod common;
 use brokerscope::engine::observe::What;
 use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;
-use common::random::random_scenario;
+use common::random::random_scenario_with_network_hits as random_scenario;
 
 fn run(s: &Scenario) -> (Engine, Report) {
     run_keeping(s, None)
@@ -111,7 +111,15 @@ fn check(seed: u64) -> Result<Sweep, String> {
     }
     let (kept, ever) = folded.table_rows();
     let clean_stops = traced.trace().events.iter().filter(|ev| matches!(ev.what, What::Stopped { .. })).count();
-    Ok(Sweep { report: r, folded_rows: ever - kept, clean_stops })
+    let struck_in_flight = traced
+        .trace()
+        .events
+        .iter()
+        .filter(|ev| {
+            matches!(ev.what, What::DeliveryLost { .. } | What::DeliveryDelayed { .. } | What::SendDelayed { .. })
+        })
+        .count();
+    Ok(Sweep { report: r, folded_rows: ever - kept, clean_stops, struck_in_flight })
 }
 
 /// An explanation names only causes the run had: a crash it tells of happened, a visibility timeout
@@ -246,6 +254,8 @@ struct Sweep {
     folded_rows: u64,
     /// Consumers that stopped cleanly (scripted stops).
     clean_stops: usize,
+    /// Sends and deliveries hit in flight (a token's Drop or Delay).
+    struck_in_flight: usize,
 }
 
 #[test]
@@ -260,11 +270,13 @@ fn invariants_hold_over_a_seed_sweep() {
     let mut reports = vec![];
     let mut folded_runs = 0;
     let mut clean_stops = 0;
+    let mut struck_in_flight = 0;
     for &seed in &seeds {
         match check(seed) {
             Ok(sweep) => {
                 folded_runs += (sweep.folded_rows > 0) as usize;
                 clean_stops += sweep.clean_stops;
+                struck_in_flight += sweep.struck_in_flight;
                 reports.push(sweep.report);
             }
             Err(e) => panic!("seed {seed}: {e}\nreproduce: SIM_SEED={seed} cargo test --test invariants (print_scenario -- --ignored --nocapture shows it)"),
@@ -278,6 +290,8 @@ fn invariants_hold_over_a_seed_sweep() {
         assert!(reports.iter().any(|r| r.duplicate_appends > 0), "no seed duplicated an append");
         assert!(reports.iter().any(|r| r.invented_events > 0), "no seed invented an event");
         assert!(clean_stops > 0, "no seed stopped a consumer cleanly");
+        println!("{struck_in_flight} sends and deliveries hit in flight");
+        assert!(struck_in_flight > 0, "no send or delivery was hit in flight");
         assert!(
             reports.iter().any(|r| r.anomalies.iter().any(|a| a.explanation.contains("acks=0 (fire and forget)"))),
             "no seed lost a fire-and-forget send"

@@ -520,6 +520,72 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
     assert_eq!((r.duplicate_appends, r.lost_messages), (1, 0), "{r:?}");
 }
 
+/// The consumer message 3's first delivery goes to, and when (the broker hands it out `latency` earlier).
+fn first_delivery_of_3(s: &Scenario) -> (String, u64) {
+    let (e, _) = run(s);
+    let (_, d) = e.deliveries().iter().find(|(_, d)| d.message == MessageId(3)).expect("message 3 delivered");
+    (e.consumer_name(d.consumer).to_string(), d.at_ms)
+}
+
+#[test]
+fn a_delivery_in_flight_dropped_or_delayed_does_what_the_broker_documents() {
+    // A delivery token's Drop and Delay: scripted faults on the next delivery of message 3 to the
+    // consumer it goes to, placed when the broker hands it out.
+    // SQS, "Amazon SQS visibility timeout": "If the message is not deleted ... before the timeout expires,
+    // it becomes visible again and can be retrieved by other consumers", and "set the visibility timeout to
+    // be longer than the AWS SDK read timeout ... [it] prevents messages from becoming available to other
+    // consumers before the original request completes, reducing the risk of duplicate processing".
+    let hit = |base: &Scenario, action: &dyn Fn(String) -> FaultAction| {
+        let (consumer, at_ms) = first_delivery_of_3(base);
+        let mut s = base.clone();
+        s.faults.scripted = vec![at(at_ms - s.network_latency_ms, action(consumer))];
+        let e = traced(&s);
+        let r = e.report();
+        (e, r)
+    };
+    let drop = |consumer| FaultAction::DropDelivery { message: 3, consumer };
+    let delay = |ms| move |consumer| FaultAction::DelayDelivery { message: 3, consumer, duration_ms: ms };
+    let effect_of_3 = |e: &brokerscope::engine::Engine| {
+        let d: Vec<_> = e.deliveries().iter().filter(|(_, d)| d.message == MessageId(3)).map(|(_, d)| *d).collect();
+        (d.iter().filter(|d| d.effect_at_ms.get().is_some()).count(), d)
+    };
+    let queue = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None); // visibility timeout 400 ms
+                                                                                      // Dropped: the worker never had it; the entry stays invisible, comes back after the visibility
+                                                                                      // timeout, and is handled once.
+    let (e, r) = hit(&queue, &drop);
+    let (effects, d) = effect_of_3(&e);
+    assert_eq!((r.lost_messages, r.duplicate_effects, effects), (0, 0, 1), "{r:?}");
+    assert_eq!(d[0].outcome, brokerscope::engine::Outcome::LostOnTheWay);
+    assert!(d[1].at_ms >= d[0].at_ms + 400, "received again only after the visibility timeout: {d:?}");
+    // Delayed past the visibility timeout: another worker receives it meanwhile, and both send the email.
+    let (e, r) = hit(&queue, &delay(1_000));
+    assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{r:?}");
+    let said = &e.anomalies().iter().find(|a| a.message_id == MessageId(3)).expect("an anomaly").explanation;
+    assert!(said.contains("held up in the network") && said.contains("visibility timeout (0.400 s)"), "{said}");
+    assert!(!said.contains("processing outlasted"), "the handler was not slow: {said}");
+    // Delayed less than the visibility timeout: late, handled once.
+    let (e, r) = hit(&queue, &delay(200));
+    assert_eq!((r.duplicate_effects, r.lost_messages, effect_of_3(&e).0), (0, 0, 1), "{r:?}");
+
+    // Kafka: a lost fetch response is fetched again from the member's position (the records were never
+    // returned by poll(), so the position never passed them), after `reconnect.backoff.ms` ("The base
+    // amount of time to wait before attempting to reconnect to a given host", default 50): nothing skipped.
+    let mut topic = topic_scenario(CommitPolicy::AfterProcessing, SinkKind::Email, Strategy::None);
+    for commit in [CommitPolicy::AfterProcessing, CommitPolicy::BeforeProcessing] {
+        topic.groups[0].commit = commit;
+        let (e, r) = hit(&topic, &drop);
+        let (effects, d) = effect_of_3(&e);
+        assert_eq!((r.lost_messages, r.duplicate_effects, effects), (0, 0, 1), "{commit:?} {r:?}");
+        assert_eq!((d.len(), d[1].at_ms - d[0].at_ms >= 50), (2, true), "fetched again: {d:?}");
+    }
+    // A delayed fetch does not count against max.poll.interval.ms: the application keeps polling.
+    topic.groups[0].max_poll_interval_ms = 500;
+    let (e, r) = hit(&topic, &delay(1_000));
+    let removed = e.trace().events.iter().filter(|ev| matches!(ev.what, What::RemovedSlowMember { .. })).count();
+    assert_eq!((r.lost_messages, r.duplicate_effects, effect_of_3(&e).0), (0, 0, 1), "{r:?}");
+    assert_eq!(removed, 0);
+}
+
 #[test]
 fn a_send_in_flight_dropped_delayed_or_delivered_twice_does_what_the_producer_settings_say() {
     // A token's Drop, Delay and Duplicate: scripted faults on the next send of message 3 (request timeout

@@ -163,6 +163,18 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
             DeliverySource::Entry { queue, .. } => e.queues[queue].spec.visibility_timeout_ms,
             _ => 0,
         };
+        if a.delayed_on_the_way() {
+            return (
+                format!(
+                    "the queue handed it to {ca}, but the delivery was held up in the network until {}, longer than the visibility timeout ({}): the queue made the message visible again before {ca} even had it, and {cb} received it at {}. {}.",
+                    seconds(a.at_ms),
+                    seconds(vt),
+                    seconds(b.at_ms),
+                    effects_in_order()
+                ),
+                window_after(false),
+            );
+        }
         return (
             format!(
                 "{ca} received it at {}, but its processing outlasted the visibility timeout ({}): the queue made the message visible again while {ca} was still working, and {cb} received it at {}. {}.",
@@ -434,7 +446,7 @@ pub fn dead_lettered(e: &Engine, sub: SubId, m: MessageId, receives: u32) -> Str
     let why = if poison {
         "the handler failed on it every time (a poison message)".to_string()
     } else {
-        why_not_acked(e, s.obligations[m].last_delivery)
+        why_not_acked(e, parked_entry(e, sub, m).map_or(s.obligations[m].last_delivery, |(_, by)| by))
     };
     match s.source {
         SubSource::Queue(q) => format!(
@@ -469,6 +481,13 @@ fn collateral(d: &Delivery) -> String {
 fn how_it_ended(d: &Delivery) -> (String, String) {
     let what = match d.outcome {
         Outcome::Failed { .. } => "its handler failed".to_string(),
+        Outcome::LostOnTheWay => "the delivery was lost in the network".to_string(),
+        Outcome::Crashed { .. } => format!("it crashed{}", collateral(d)),
+        // A removed member's work is fenced: what it wrote in a transaction is aborted.
+        _ if d.member_removed_while_running() => {
+            "it was removed from the group for outlasting max.poll.interval.ms, and its transaction was aborted"
+                .to_string()
+        }
         _ => format!("it crashed{}", collateral(d)),
     };
     (what, seconds(d.ended_at_ms.get().unwrap_or(d.at_ms)))
@@ -494,6 +513,7 @@ fn why_not_acked(e: &Engine, d: DeliveryId) -> String {
         Some(Outcome::Failed { poison: false }) => "its read-back from the source's API failed".into(),
         Some(Outcome::AckRejected) => "its ack came after the visibility timeout had handed it out again".into(),
         Some(Outcome::CommitRejected) => "its commit was rejected after a rebalance".into(),
+        Some(Outcome::LostOnTheWay) => "its delivery was lost in the network, so its consumer never had it".into(),
         Some(Outcome::Running) => {
             "it was still being handled when its visibility timeout expired and it was received again".into()
         }
@@ -535,8 +555,20 @@ pub fn dead_lettered_after_effect(e: &Engine, sub: SubId, m: MessageId, receives
         parked_in(e, sub),
         if receives == 1 { "one receive".to_string() } else { format!("{receives} receives") },
         times(ob.effects),
-        why_not_acked(e, ob.last_delivery),
+        why_not_acked(e, parked_entry(e, sub, m).map_or(ob.last_delivery, |(_, by)| by)),
     )
+}
+
+/// The dead-lettered queue entry of message `m`, and the receive that used up its maxReceiveCount (a
+/// message stored more than once has an entry per copy, each with its own receives).
+fn parked_entry(e: &Engine, sub: SubId, m: MessageId) -> Option<(EntryId, DeliveryId)> {
+    let SubSource::Queue(q) = e.subs[sub].source else { return None };
+    let store = &e.queues[q].store;
+    store
+        .dead_letter
+        .iter()
+        .rev()
+        .find_map(|&id| store.entries.get(id).filter(|entry| entry.message == m).map(|entry| (id, entry.last_delivery)))
 }
 
 /// Parked at `parked_at` while an earlier run was still going, which then applied the effect (delivery `d`).
@@ -550,7 +582,10 @@ pub fn effect_after_dead_letter(
     parked_at: crate::engine::SimTime,
 ) -> String {
     let del = &e.deliveries[d];
-    if del.at_ms > parked_at {
+    let parked = parked_entry(e, sub, m);
+    let another_entry =
+        matches!((del.source(), parked), (DeliverySource::Entry { entry, .. }, Some((p, _))) if entry != p);
+    if del.at_ms > parked_at || another_entry {
         // Not a run still going: another copy of the message (it was stored twice) reached a consumer.
         return format!(
             "{} was parked in {} at {}, but it had been stored twice: {} received the other copy at {} and \
@@ -564,7 +599,7 @@ pub fn effect_after_dead_letter(
         );
     }
     // The receive whose end parked it, when it is not the one still going: its own reason, not a guess.
-    let parked_by = e.subs[sub].obligations[m].last_delivery;
+    let parked_by = parked.map_or(e.subs[sub].obligations[m].last_delivery, |(_, by)| by);
     let how = if parked_by != d {
         format!(
             "another receive of it had ended without an ack ({}) and used up maxReceiveCount",

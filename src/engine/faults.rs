@@ -171,6 +171,16 @@ impl Engine {
                 self.hit_send(MessageId(message), SendHit::Delay { ms: duration_ms })
             }
             FaultAction::DuplicateSend { message } => self.hit_send(MessageId(message), SendHit::Duplicate),
+            FaultAction::DropDelivery { message, consumer } => {
+                if let Some(c) = self.consumer_named(&consumer) {
+                    self.delivery_hits.push((MessageId(message), c, DeliveryHit::Drop));
+                }
+            }
+            FaultAction::DelayDelivery { message, consumer, duration_ms } => {
+                if let Some(c) = self.consumer_named(&consumer) {
+                    self.delivery_hits.push((MessageId(message), c, DeliveryHit::Delay { ms: duration_ms }));
+                }
+            }
         }
         true
     }

@@ -116,6 +116,11 @@ impl Engine {
     /// entity back from the producer's API before the handler goes on.
     fn on_receive(&mut self, c: ConsumerId, slot: u16, active: Active) -> bool {
         let (m, d) = (active.message, active.delivery);
+        if !self.delivery_hits.is_empty() {
+            if let Some(hit) = self.take_delivery_hit(m, c) {
+                return self.on_hit_delivery(c, slot, active, hit);
+            }
+        }
         let sub = self.consumers[c].sub;
         let attempt = self.deliveries[d].attempt;
         self.counters.deliveries += 1;

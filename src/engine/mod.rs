@@ -98,7 +98,7 @@ use kernel::rng::SimRng;
 use kernel::scheduler::Scheduler;
 use kernel::table::{IdSet, Table};
 use kernel::{Flags, MaybeTime, Seq32, SimTime};
-use network::{Arrival, SendHit};
+use network::{Arrival, DeliveryHit, SendHit};
 use observe::*;
 pub use outcome::{AnomalyOut, LatencySummary, Report};
 pub use producer::ProducerState;
@@ -157,6 +157,8 @@ pub struct Engine {
     halted: Option<Halt>,
     /// Scripted faults waiting for a send in flight to arrive (`network.rs`): few, and usually none.
     send_hits: Vec<(MessageId, SendHit)>,
+    /// Scripted faults waiting for a delivery in flight to reach its consumer (`network.rs`).
+    delivery_hits: Vec<(MessageId, ConsumerId, DeliveryHit)>,
 }
 
 impl Engine {

@@ -1,6 +1,7 @@
-//! A send in flight, hit by a scripted fault from its token: dropped, delayed or delivered twice on its way
-//! from the producer to the broker. The fault waits for the message's next send to arrive (`on_publish`
-//! asks first); a message that never sends again never meets it.
+//! A message in flight, hit by a scripted fault from its token: a send dropped, delayed or delivered twice
+//! on its way from the producer to the broker, or a delivery dropped or delayed on its way from the broker
+//! to a consumer. The fault waits for the message's next send to arrive (`on_publish` asks first), or its
+//! next delivery to that consumer (`on_receive` asks first); a message that never comes again never meets it.
 use super::*;
 
 /// What happens to one message's send when it reaches the broker.
@@ -88,5 +89,87 @@ impl Engine {
         self.await_request_timeout(p, m, (attempt, sender), sent_at);
         self.send_hits.push((m, SendHit::Late { attempt, sent_at }));
         self.scheduler.schedule(self.now + ms, Ev::Publish { producer: p, message: m, attempt, sender });
+    }
+}
+
+/// What happens to one delivery on its way from the broker to its consumer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DeliveryHit {
+    /// It never arrives: the broker handed it out, the answer was lost.
+    Drop,
+    /// It arrives `ms` later.
+    Delay { ms: u64 },
+}
+
+/// A member's client reconnects after a broken connection and fetches again after this long: Kafka's
+/// `reconnect.backoff.ms` (default 50).
+const RECONNECT_BACKOFF_MS: u64 = 50;
+
+impl Engine {
+    /// The fault waiting for `m`'s next delivery to reach consumer `c`, if any (taken: each acts once).
+    pub(super) fn take_delivery_hit(&mut self, m: MessageId, c: ConsumerId) -> Option<DeliveryHit> {
+        let i = self.delivery_hits.iter().position(|&(message, consumer, _)| message == m && consumer == c)?;
+        Some(self.delivery_hits.remove(i).2)
+    }
+
+    /// The delivery in `slot` meets its fault at the moment it would have reached its consumer.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn on_hit_delivery(&mut self, c: ConsumerId, slot: u16, active: Active, hit: DeliveryHit) -> bool {
+        let (m, d) = (active.message, active.delivery);
+        let (attempt, cause) = (self.deliveries[d].attempt, self.deliveries[d].trace_cause());
+        match hit {
+            DeliveryHit::Delay { ms } => {
+                let seq = self.emit(What::DeliveryDelayed { consumer: c, delivery: d }, Some(m), attempt, cause);
+                let delivery = &mut self.deliveries[d];
+                (delivery.trace_seq, delivery.at_ms) = (seq, self.now + ms);
+                delivery.set(Delivery::NETWORK_DELAYED);
+                self.member_waits_for_fetch(c, ms);
+                self.schedule_step(c, slot, Step::Receive, self.now + ms);
+            }
+            DeliveryHit::Drop => {
+                let seq = self.emit(What::DeliveryLost { consumer: c, delivery: d }, Some(m), attempt, cause);
+                let delivery = &mut self.deliveries[d];
+                (delivery.trace_seq, delivery.outcome, delivery.ended_at_ms) =
+                    (seq, Outcome::LostOnTheWay, MaybeTime::at(self.now));
+                self.consumers[c].slots[slot as usize] = None;
+                self.receive_again(c, slot, d);
+            }
+        }
+        true
+    }
+
+    /// A member whose fetch is held up keeps calling `poll()` meanwhile, so the wait does not count
+    /// against `max.poll.interval.ms`: its poll timeout starts again when the records arrive.
+    fn member_waits_for_fetch(&mut self, c: ConsumerId, ms: u64) {
+        let Role::Member { group } = self.consumers[c].role else { return };
+        let cons = &mut self.consumers[c];
+        cons.poll_seq += 1;
+        let (epoch, poll_seq) = (cons.epoch, cons.poll_seq);
+        let at = self.now + ms + self.groups[group].spec.max_poll_interval_ms;
+        self.scheduler.schedule_in_lane(
+            Lane::PollTimeout(group).index(),
+            at,
+            Ev::PollTimeout { consumer: c, epoch, poll_seq },
+        );
+    }
+
+    /// After a lost delivery: a queue's worker asks again at once, and the entry it never saw stays
+    /// invisible until its visibility timeout; a member's fetch position goes back to the lost record
+    /// and it fetches again from there after reconnecting, so nothing is skipped.
+    fn receive_again(&mut self, c: ConsumerId, slot: u16, d: DeliveryId) {
+        let epoch = self.consumers[c].epoch;
+        let Role::Member { group } = self.consumers[c].role else {
+            self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+            return;
+        };
+        if let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() {
+            let position = &mut self.groups[group].position[partition as usize];
+            *position = (*position).min(offset);
+        }
+        let cons = &mut self.consumers[c];
+        cons.batch.clear();
+        cons.poll_seq += 1;
+        self.scheduler.schedule(self.now + RECONNECT_BACKOFF_MS, Ev::Poll { consumer: c, epoch, slot });
     }
 }

@@ -129,6 +129,17 @@ pub enum What {
         consumer: ConsumerId,
         delivery: DeliveryId,
     },
+    /// A delivery never reached its consumer (an injected drop): the broker handed it out, the answer
+    /// was lost on the way.
+    DeliveryLost {
+        consumer: ConsumerId,
+        delivery: DeliveryId,
+    },
+    /// A delivery held up in the network (an injected delay): it reaches its consumer later.
+    DeliveryDelayed {
+        consumer: ConsumerId,
+        delivery: DeliveryId,
+    },
     ReadBack {
         consumer: ConsumerId,
         version: u32,
@@ -286,6 +297,8 @@ impl What {
             What::Started { .. } => 44,
             What::OutOfSequence { .. } => 45,
             What::SendDelayed { .. } => 46,
+            What::DeliveryLost { .. } => 47,
+            What::DeliveryDelayed { .. } => 48,
         }
     }
 
@@ -316,7 +329,9 @@ impl What {
             | What::TxnAborted { consumer, topic, partition, offset } => {
                 [consumer.0 as u64, topic.0 as u64, partition as u64, offset]
             }
-            What::Delivered { consumer, delivery } => [consumer.0 as u64, delivery.0 as u64, 0, 0],
+            What::Delivered { consumer, delivery }
+            | What::DeliveryLost { consumer, delivery }
+            | What::DeliveryDelayed { consumer, delivery } => [consumer.0 as u64, delivery.0 as u64, 0, 0],
             What::ReadBack { consumer, version, stale } => [consumer.0 as u64, version as u64, b(stale), 0],
             What::Checked { consumer, seen } => [consumer.0 as u64, b(seen), 0, 0],
             What::Claimed { consumer, won } => [consumer.0 as u64, b(won), 0, 0],

@@ -99,6 +99,8 @@ pub enum Outcome {
     },
     CommitRejected,
     AckRejected,
+    /// It never reached its consumer (an injected drop in the network).
+    LostOnTheWay,
 }
 
 /// One delivery of a message to a consumer: the unit of the journey view and of causal explanations.
@@ -135,6 +137,8 @@ impl Delivery {
     pub(super) const VISIBILITY_EXPIRED: u8 = 4;
     pub(super) const MEMBER_REMOVED: u8 = 8;
     pub(super) const COLLATERAL: u8 = 16;
+    /// It reached its consumer late, held up in the network (an injected delay).
+    pub(super) const NETWORK_DELAYED: u8 = 128;
     /// With `COLLATERAL`: where the other message's crash was (the `CrashPoint`), in two bits.
     const TRIGGER_SHIFT: u8 = 5;
 
@@ -197,6 +201,10 @@ impl Delivery {
     /// Its visibility timeout expired while it was still being processed.
     pub fn visibility_expired_while_running(&self) -> bool {
         self.flags.has(Self::VISIBILITY_EXPIRED)
+    }
+    /// It was held up in the network on its way to its consumer (`at_ms` is when it arrived).
+    pub fn delayed_on_the_way(&self) -> bool {
+        self.flags.has(Self::NETWORK_DELAYED)
     }
     /// Its consumer was removed from the group (max.poll.interval.ms) while processing it.
     pub fn member_removed_while_running(&self) -> bool {

@@ -218,6 +218,7 @@ impl Engine {
             next_budget_check: CHECK_EVERY_EVENTS,
             halted: None,
             send_hits: Vec::new(),
+            delivery_hits: Vec::new(),
             scenario,
         };
         engine.schedule_first_events();

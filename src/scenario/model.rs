@@ -568,6 +568,11 @@ pub enum FaultAction {
     /// The next send of message `message` reaches the broker twice, as a proxy or a client library
     /// retrying beneath the producer would deliver it.
     DuplicateSend { message: u32 },
+    /// The next delivery of message `message` to consumer `consumer` (the one in flight now) never
+    /// reaches it: the broker handed it out, the response was lost on the way.
+    DropDelivery { message: u32, consumer: String },
+    /// The next delivery of message `message` to consumer `consumer` reaches it `duration_ms` late.
+    DelayDelivery { message: u32, consumer: String, duration_ms: u64 },
 }
 
 impl FaultAction {

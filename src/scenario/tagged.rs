@@ -267,10 +267,25 @@ impl TryFrom<FaultActionRepr> for FaultAction {
                 f.only(&["message"])?;
                 Ok(FaultAction::DuplicateSend { message: need(r.message, "message")? })
             }
+            "drop_delivery" => {
+                f.only(&["message", "consumer"])?;
+                Ok(FaultAction::DropDelivery {
+                    message: need(r.message, "message")?,
+                    consumer: need(r.consumer, "consumer")?,
+                })
+            }
+            "delay_delivery" => {
+                f.only(&["message", "consumer", "duration_ms"])?;
+                Ok(FaultAction::DelayDelivery {
+                    message: need(r.message, "message")?,
+                    consumer: need(r.consumer, "consumer")?,
+                    duration_ms: need(r.duration_ms, "duration_ms")?,
+                })
+            }
             _ => Err(f.unknown(
                 "crash_consumer, drop_acks, slow_consumer, read_api_down, duplicate_next_delivery, reset_group, \
                  stop_consumer, start_consumer, lose_next_send, crash_producer_before_publish, \
-                 crash_relay_after_publish, drop_send, delay_send, duplicate_send",
+                 crash_relay_after_publish, drop_send, delay_send, duplicate_send, drop_delivery, delay_delivery",
             )),
         }
     }

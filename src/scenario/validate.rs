@@ -608,6 +608,15 @@ fn check_scripted(c: &mut Check, s: &Scenario, known: &Known, consumer_names: &B
                 c.range_u64(&format!("{at}.action.message"), *message as u64, 1, u32::MAX as u64);
                 c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
             }
+            FaultAction::DropDelivery { message, consumer } | FaultAction::DelayDelivery { message, consumer, .. } => {
+                c.range_u64(&format!("{at}.action.message"), *message as u64, 1, u32::MAX as u64);
+                if !consumer_names.contains(consumer) {
+                    c.fail(format!("{at}.action.consumer"), format!("no consumer is named '{consumer}'"));
+                }
+                if let FaultAction::DelayDelivery { duration_ms, .. } = &sf.action {
+                    c.range_u64(&format!("{at}.action.duration_ms"), *duration_ms, 1, MAX_UNTIL_MS);
+                }
+            }
             FaultAction::DuplicateNextDelivery { queue } => {
                 if !known.queues.contains(queue.as_str()) {
                     c.fail(format!("{at}.action.queue"), format!("no queue is named '{queue}'"));

@@ -45,6 +45,8 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         | What::RelayRepublish { .. }
         | What::RetentionDeleted { .. } => publishing(e, ev),
         What::Delivered { .. }
+        | What::DeliveryLost { .. }
+        | What::DeliveryDelayed { .. }
         | What::ReadBack { .. }
         | What::ReadApiFailed { .. }
         | What::Checked { .. }
@@ -182,6 +184,14 @@ fn handling(e: &Engine, ev: &TraceEvent) -> String {
             } else {
                 format!("{} received it", e.consumer_name(consumer))
             }
+        }
+        What::DeliveryLost { consumer, .. } => format!(
+            "its delivery to {} was lost on the way: the broker handed it out, {} never got it",
+            e.consumer_name(consumer),
+            e.consumer_name(consumer)
+        ),
+        What::DeliveryDelayed { consumer, .. } => {
+            format!("its delivery to {} is held up in the network: it arrives late", e.consumer_name(consumer))
         }
         What::ReadBack { consumer, version, stale } => format!(
             "{} read the entity back from the source's API: version {version}{}",

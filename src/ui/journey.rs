@@ -39,6 +39,8 @@ pub(super) fn tone(e: &Engine, what: &What, attempt: u32) -> &'static str {
         | What::AckLost { .. }
         | What::SendLost { .. }
         | What::SendDelayed { .. }
+        | What::DeliveryLost { .. }
+        | What::DeliveryDelayed { .. }
         | What::OutOfSequence { .. }
         | What::ProducerRetry { .. }
         | What::RelayRepublish { .. }

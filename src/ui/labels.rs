@@ -85,6 +85,12 @@ pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
             format!("delay the send of message #{message} in flight by {}", seconds(*duration_ms))
         }
         FaultAction::DuplicateSend { message } => format!("deliver the send of message #{message} in flight twice"),
+        FaultAction::DropDelivery { message, consumer } => {
+            format!("drop the delivery of message #{message} to {consumer} in flight")
+        }
+        FaultAction::DelayDelivery { message, consumer, duration_ms } => {
+            format!("delay the delivery of message #{message} to {consumer} by {}", seconds(*duration_ms))
+        }
         FaultAction::ResetGroup { group, to } => format!(
             "reset group {group} to {}",
             match to {

@@ -117,7 +117,9 @@ pub fn journey_sequence(e: &Engine, message: MessageId) -> Option<Sequence> {
                 ("P".into(), "B".into())
             }
             What::AckLost { .. } => ("B".into(), "P".into()),
-            What::Delivered { consumer, .. } => ("B".into(), c(consumer.0)),
+            What::Delivered { consumer, .. }
+            | What::DeliveryLost { consumer, .. }
+            | What::DeliveryDelayed { consumer, .. } => ("B".into(), c(consumer.0)),
             What::ReadBack { consumer, .. } | What::ReadApiFailed { consumer } => (c(consumer.0), "API".into()),
             What::Checked { consumer, .. } | What::Claimed { consumer, .. } | What::Recorded { consumer } => {
                 (c(consumer.0), "S".into())
@@ -144,6 +146,7 @@ pub fn journey_sequence(e: &Engine, message: MessageId) -> Option<Sequence> {
             ev.what,
             What::AckLost { .. }
                 | What::SendLost { .. }
+                | What::DeliveryLost { .. }
                 | What::ReadApiFailed { .. }
                 | What::CommitRejected { .. }
                 | What::AckRejected { .. }

@@ -332,6 +332,21 @@ pub fn send_on_screen(engine: &Engine, m: MessageId) -> Option<u64> {
         .map(|ev| ev.at_ms.saturating_sub(latency))
 }
 
+/// Message `m`'s delivery drawn on its way to a consumer now (it travels for `HOP_MS` after it arrived):
+/// the consumer, and when the broker handed it out. A fault on that delivery is recorded at that moment.
+pub fn delivery_on_screen(engine: &Engine, m: MessageId) -> Option<(ConsumerId, u64)> {
+    if engine.is_finished() {
+        return None;
+    }
+    let now = engine.now();
+    let latency = engine.scenario().network_latency_ms;
+    let recent = engine.trace().events.iter().rev().take_while(|ev| now.saturating_sub(ev.at_ms) <= HOP_MS);
+    recent.filter(|ev| ev.message == Some(m)).find_map(|ev| match ev.what {
+        What::Delivered { consumer, .. } => Some((consumer, ev.at_ms.saturating_sub(latency))),
+        _ => None,
+    })
+}
+
 pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     // A run that is over has nothing in flight: its last hops must not stay frozen mid-edge (a
     // comparison's shorter lane ends at its own last event, where they would).
@@ -463,10 +478,7 @@ fn hop(
             producer_point.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "dropped".into()))
         }
         What::Delivered { consumer, delivery } => {
-            let from = engine.delivery(delivery).and_then(|d| match d.source() {
-                crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic.0, partition),
-                crate::engine::DeliverySource::Entry { queue, .. } => l.node(NodeId::Queue(queue)).map(|n| n.right()),
-            });
+            let from = engine.delivery(delivery).and_then(|d| delivery_origin(l, d.source()));
             let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
             let (kind, label) = if ev.attempt > 1 {
                 (TokenKind::Redelivery, format!("↻{}", ev.attempt))
@@ -474,6 +486,11 @@ fn hop(
                 (TokenKind::Delivery, String::new())
             };
             from.zip(to).map(|(a, b)| (a, b, kind, label))
+        }
+        What::DeliveryLost { consumer, delivery } => {
+            let from = engine.delivery(delivery).and_then(|d| delivery_origin(l, d.source()));
+            let to = l.node(NodeId::Consumer(consumer)).map(|n| n.left());
+            from.zip(to).map(|(a, b)| (a, b, TokenKind::Dropped, "lost".into()))
         }
         What::Effect { consumer, sink, duplicate } => {
             let from = l.node(NodeId::Consumer(consumer)).map(|n| n.right());
@@ -499,6 +516,14 @@ fn hop(
             Some((from, to, TokenKind::DeadLetter, "DLQ".into()))
         }),
         _ => None,
+    }
+}
+
+/// Where a delivery leaves the broker: the end of its partition's row, or its queue's right edge.
+fn delivery_origin(l: &Layout, source: crate::engine::DeliverySource) -> Option<(f64, f64)> {
+    match source {
+        crate::engine::DeliverySource::Record { topic, partition, .. } => l.row_end(topic.0, partition),
+        crate::engine::DeliverySource::Entry { queue, .. } => l.node(NodeId::Queue(queue)).map(|n| n.right()),
     }
 }
 

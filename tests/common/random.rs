@@ -227,3 +227,36 @@ pub fn random_scenario(seed: u64) -> Scenario {
     }
     s
 }
+
+/// `random_scenario(seed)`, and for a third of the seeds a few messages hit in flight as a token's
+/// buttons would: a send or a delivery dropped, delayed or (a send) delivered twice. A separate step, so
+/// the recorded sweep of `random_scenario` stays as it was.
+pub fn random_scenario_with_network_hits(seed: u64) -> Scenario {
+    let mut s = random_scenario(seed);
+    if seed % 3 != 0 {
+        return s;
+    }
+    let mut rng = SimRng::new(seed ^ 0x0005_EED0_F4E7);
+    let consumers: Vec<String> = s
+        .groups
+        .iter()
+        .flat_map(|g| g.consumers.clone())
+        .chain(s.queues.iter().flat_map(|q| q.consumers.clone()))
+        .collect();
+    for _ in 0..rng.range_inclusive(1, 4) {
+        // Early, so a fault is usually armed before its message sends or is delivered.
+        let at_ms = rng.range_inclusive(0, s.until_ms / 4);
+        let message = rng.range_inclusive(1, 40) as u32;
+        let duration_ms = rng.range_inclusive(1, 3_000);
+        let consumer = consumers[rng.range_inclusive(0, consumers.len() as u64 - 1) as usize].clone();
+        let action = match rng.range_inclusive(0, 4) {
+            0 => FaultAction::DropSend { message },
+            1 => FaultAction::DelaySend { message, duration_ms },
+            2 => FaultAction::DuplicateSend { message },
+            3 => FaultAction::DropDelivery { message, consumer },
+            _ => FaultAction::DelayDelivery { message, consumer, duration_ms },
+        };
+        s.faults.scripted.push(ScriptedFault { at_ms, action });
+    }
+    s
+}

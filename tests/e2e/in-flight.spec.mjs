@@ -41,3 +41,35 @@ test('a send in flight can be dropped from its token, and the producer resends i
   await expect(page.getByTestId('fast-forward')).toBeDisabled();
   await expect(page.getByTestId('trace-hash')).toHaveText(trace);
 });
+
+test('a delivery in flight held up past the visibility timeout is received by a second worker', async ({ app: page }, info) => {
+  await page.selectOption('[data-testid=preset]', '1'); // a queue with competing workers
+  await scrub(page, 2000);
+  const delivery = page.locator('[data-kind=delivery][data-message]');
+  const inFlight = page.getByTestId('delivery-in-flight');
+  let message = null;
+  for (let i = 0; i < 80 && (await inFlight.count()) === 0; i++) {
+    await page.click('[data-testid=step]');
+    if ((await delivery.count()) === 0) continue;
+    const ids = await delivery.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-message'))));
+    message = String(Math.max(...ids));
+    await page.locator(`[data-kind=delivery][data-message="${message}"]`).first().dispatchEvent('click');
+  }
+  await expect(page.getByTestId('journey-title')).toContainText(`#${message}`);
+  await expect(inFlight).toContainText('on its way');
+  await page.screenshot({ path: screenshotPath(`delivery-in-flight-${info.project.name}`) });
+
+  await page.click('[data-testid=delay-delivery-past-timeout]');
+  await expect(page.getByTestId('notice')).toContainText(`delay the delivery of message #${message}`);
+  await page.click('[data-testid=fast-forward]');
+  await expect(page.getByTestId('fast-forward')).toBeDisabled();
+  const journey = page.getByTestId('journey');
+  await expect(journey).toContainText('is held up in the network');
+  await expect(journey).toContainText('received it again');
+  const trace = await page.getByTestId('trace-hash').textContent();
+
+  await page.click('[data-testid=restart]');
+  await page.click('[data-testid=fast-forward]');
+  await expect(page.getByTestId('fast-forward')).toBeDisabled();
+  await expect(page.getByTestId('trace-hash')).toHaveText(trace);
+});

@@ -345,6 +345,7 @@ fn message_details(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Ht
             <h2 id="details-title">{"Journey"}</h2>
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
             { send_in_flight(e, on_action, m) }
+            { delivery_in_flight(e, on_action, m) }
             <details class="sequence-box" open=true>
                 <summary>{"Sequence diagram"}</summary>
                 <div class="buttons">
@@ -384,6 +385,35 @@ fn send_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Htm
                 { hit(FaultAction::DropSend { message }, "Drop it", "drop-send") }
                 { hit(FaultAction::DelaySend { message, duration_ms: 1_000 }, "Delay it 1 s", "delay-send") }
                 { hit(FaultAction::DuplicateSend { message }, "Deliver it twice", "duplicate-send") }
+            </div>
+        </div>
+    }
+}
+
+/// A message whose delivery is drawn on its way to a consumer can be hit there too: dropped (the
+/// broker handed it out and the answer was lost) or delayed, recorded at the moment the broker sent it.
+fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Html {
+    let Some((consumer, at_ms)) = crate::ui::tokens::delivery_on_screen(e, m) else { return html! {} };
+    let (message, name) = (m.0, e.consumer_name(consumer).to_string());
+    let queue = e.consumers().get(consumer.index()).and_then(|c| match c.role {
+        Role::Worker { queue } => e.queues().get(queue.index()),
+        Role::Member { .. } => None,
+    });
+    let hit = |action: FaultAction, label: String, testid: &str| {
+        button(on_action, Action::InjectAt { at_ms, action }, &label, testid)
+    };
+    let drop = FaultAction::DropDelivery { message, consumer: name.clone() };
+    let delay = |duration_ms| FaultAction::DelayDelivery { message, consumer: name.clone(), duration_ms };
+    let past_timeout = queue.map(|q| q.spec.visibility_timeout_ms + 1_000);
+    html! {
+        <div class="in-flight" data-testid="delivery-in-flight">
+            <p>{format!("Its delivery to {name} is on its way. In the network:")}</p>
+            <div class="buttons">
+                { hit(drop, "Drop it".into(), "drop-delivery") }
+                { hit(delay(1_000), "Delay it 1 s".into(), "delay-delivery") }
+                if let Some(ms) = past_timeout {
+                    { hit(delay(ms), format!("Delay it {} (past the visibility timeout)", seconds(ms)), "delay-delivery-past-timeout") }
+                }
             </div>
         </div>
     }

@@ -726,3 +726,30 @@ fn dropping_a_send_drawn_in_flight_records_the_fault_when_it_left_and_the_produc
     assert!(said.iter().any(|t| t.contains("a retry, the first copy to arrive")), "{said:?}");
     assert!(!said.iter().any(|t| t.contains("duplicate copy")), "the only copy is no duplicate: {said:?}");
 }
+
+#[test]
+fn delaying_a_delivery_drawn_in_flight_past_the_visibility_timeout_lets_a_second_worker_receive_it() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(1)); // a queue with competing workers
+    m.update(Action::Scrub(2_050));
+    let (message, consumer, sent_at) = (1..m.engine.messages().len() as u32)
+        .rev()
+        .map(MessageId)
+        .find_map(|id| crate::ui::tokens::delivery_on_screen(&m.engine, id).map(|(c, at)| (id, c, at)))
+        .expect("a delivery drawn on its way");
+    assert!(sent_at <= 2_050, "handed out at {sent_at}");
+    let name = m.engine.consumer_name(consumer).to_string();
+    let vt = m.scenario.queues[0].visibility_timeout_ms;
+    let action = FaultAction::DelayDelivery { message: message.0, consumer: name.clone(), duration_ms: vt + 1_000 };
+    m.update(Action::InjectAt { at_ms: sent_at, action });
+    assert_eq!((m.scenario.faults.scripted.last().map(|f| f.at_ms), m.engine.now()), (Some(sent_at), 2_050));
+    m.update(Action::FastForward);
+    let said: Vec<String> = crate::ui::journey::journey(&m.engine, message)
+        .expect("its journey")
+        .rows
+        .into_iter()
+        .map(|r| r.text)
+        .collect();
+    assert!(said.iter().any(|t| t.contains(&format!("its delivery to {name} is held up in the network"))), "{said:?}");
+    assert!(said.iter().any(|t| t.contains("received it again")), "a second receive meanwhile: {said:?}");
+}
