@@ -524,7 +524,7 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
 fn first_delivery_of_3(s: &Scenario) -> (String, u64) {
     let (e, _) = run(s);
     let (_, d) = e.deliveries().iter().find(|(_, d)| d.message == MessageId(3)).expect("message 3 delivered");
-    (e.consumer_name(d.consumer).to_string(), d.at_ms)
+    (e.consumers()[d.consumer.index()].name.clone(), d.at_ms)
 }
 
 #[test]

@@ -7,6 +7,8 @@ use super::ids::*;
 use super::observe::seconds;
 use super::{Delivery, DeliverySource, Engine, LossReason, Outcome, Role, Step, SubSource};
 use crate::scenario::model::{CommitPolicy, QueueKind, SinkKind, Strategy};
+use crate::scenario::names::isolated;
+use std::borrow::Cow;
 
 fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
     match kind {
@@ -21,7 +23,7 @@ fn where_it_was(e: &Engine, source: DeliverySource) -> String {
     match source {
         DeliverySource::Record { partition, offset, .. } => format!("offset {offset} of partition {partition}"),
         DeliverySource::Entry { queue, .. } => {
-            format!("the message from queue '{}'", e.queues[queue].spec.name)
+            format!("the message from queue '{}'", isolated(&e.queues[queue].spec.name))
         }
     }
 }
@@ -69,7 +71,7 @@ fn two_deliveries(e: &Engine, early: DeliveryId, late: DeliveryId, verb: &str) -
 }
 
 /// The consumers' names and the times of their effects (or receipts, before an effect).
-fn who_and_when<'a>(e: &'a Engine, a: &Delivery, b: &Delivery) -> (&'a str, &'a str, String, String) {
+fn who_and_when<'a>(e: &'a Engine, a: &Delivery, b: &Delivery) -> (Cow<'a, str>, Cow<'a, str>, String, String) {
     let (ca, cb) = (e.consumer_name(a.consumer), e.consumer_name(b.consumer));
     let (ta, tb) = (seconds(a.effect_at_ms.get().unwrap_or(a.at_ms)), seconds(b.effect_at_ms.get().unwrap_or(b.at_ms)));
     (ca, cb, ta, tb)
@@ -110,7 +112,7 @@ fn two_copies(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String, Wi
 /// Why a stage's output topic held the message twice (`writer`: the stage's delivery that wrote the copy).
 fn stage_copy(e: &Engine, a: &Delivery, b: &Delivery, writer: DeliveryId) -> String {
     let writer = &e.deliveries[writer];
-    let stage = &e.subs[e.consumers[writer.consumer].sub.index()].name;
+    let stage = isolated(&e.subs[e.consumers[writer.consumer].sub.index()].name);
     let aborted = [a.source(), b.source()].into_iter().any(|src| match src {
         DeliverySource::Record { topic, partition, offset } => e.topics[topic].partitions[partition as usize]
             .get(offset)
@@ -131,8 +133,11 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
     let topic = matches!(b.source(), DeliverySource::Record { .. });
     // Both effects in the order they happened (concurrent runs can finish in either order).
     let effects_in_order = || {
-        let (first, second) =
-            if a.effect_at_ms.get() <= b.effect_at_ms.get() { ((ca, &ta), (cb, &tb)) } else { ((cb, &tb), (ca, &ta)) };
+        let (first, second) = if a.effect_at_ms.get() <= b.effect_at_ms.get() {
+            ((&ca, &ta), (&cb, &tb))
+        } else {
+            ((&cb, &tb), (&ca, &ta))
+        };
         format!("{} {verb} at {} and {} {verb} again at {}", first.0, first.1, second.0, second.1)
     };
     if b.after_replay() {
@@ -297,7 +302,7 @@ pub fn duplicate_effect(e: &Engine, sub: SubId, m: MessageId, first_effect: Deli
         "{} was applied {} to {sink_name} by '{}'. {story} {}",
         e.message_label(m),
         times(effects),
-        s.name,
+        isolated(&s.name),
         advice(e, sub, window)
     )
 }
@@ -314,7 +319,7 @@ pub fn invented_event(e: &Engine, sub: SubId, m: MessageId, d: DeliveryId) -> St
         None => "wrote its output record",
     };
     // Written as the first effect is applied: now is its time.
-    let who = e.delivery(d).map_or("?", |del| e.consumer_name(del.consumer));
+    let who = e.delivery(d).map_or("?".into(), |del| e.consumer_name(del.consumer));
     let at = e.now();
     let stored = match msg.version {
         1 => format!("holds no {} {} at all", p.key_name, msg.key),
@@ -323,8 +328,8 @@ pub fn invented_event(e: &Engine, sub: SubId, m: MessageId, d: DeliveryId) -> St
     format!(
         "{} describes a change that never happened: '{}' published it, then crashed before its database write (a dual write, publish first), so its database {stored}. '{}' acted on it anyway: {who} {acted} at {}. An outbox writes the row and the event in one transaction.",
         e.message_label(m),
-        p.name,
-        s.name,
+        isolated(&p.name),
+        isolated(&s.name),
         seconds(at)
     )
 }
@@ -373,20 +378,20 @@ pub fn duplicate_append(e: &Engine, m: MessageId, place: (u32, u64), cause: Appe
         format!(
             "{} {stored}: the network delivered the send from '{}' twice (an injected duplicate, as a proxy or a client library retrying beneath the producer would). {guard}",
             e.message_label(m),
-            p.name
+            isolated(&p.name)
         )
     } else if msg.delayed() {
         format!(
             "{} {stored}: its send was held up in the network (an injected delay) past the request timeout of '{}' ({}), so the producer sent it again, and both reached the broker. {guard}",
             e.message_label(m),
-            p.name,
+            isolated(&p.name),
             seconds(p.request_timeout_ms)
         )
     } else {
         format!(
             "{} {stored}: the broker's ack to '{}' was lost, the producer waited its request timeout ({}) and sent it again. {guard}",
             e.message_label(m),
-            p.name,
+            isolated(&p.name),
             seconds(p.request_timeout_ms)
         )
     }
@@ -397,7 +402,7 @@ pub fn duplicate_append(e: &Engine, m: MessageId, place: (u32, u64), cause: Appe
 #[inline(never)]
 pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: MessageId, d: DeliveryId, place: (u32, u64)) -> String {
     let s = &e.subs[sub];
-    let out = s.output.map_or("?", |t| e.topics[t].spec.name.as_str());
+    let out = isolated(s.output.map_or("?", |t| e.topics[t].spec.name.as_str()));
     let this = &e.deliveries[d];
     let first = s.obligations.get(m).map_or(DeliveryId::NONE, |o| o.first_effect_delivery);
     let earlier = e.delivery(first).filter(|_| first != d);
@@ -431,7 +436,7 @@ pub fn duplicate_stage_output(e: &Engine, sub: SubId, m: MessageId, d: DeliveryI
     format!(
         "{} was written twice to topic '{out}' by stage '{}' (the second copy at offset {} of partition {}): {story}. {advice}",
         e.message_label(m),
-        s.name,
+        isolated(&s.name),
         place.1,
         place.0
     )
@@ -453,13 +458,13 @@ pub fn dead_lettered(e: &Engine, sub: SubId, m: MessageId, receives: u32) -> Str
             "{} was received {} by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
             e.message_label(m),
             times(receives),
-            s.name,
+            isolated(&s.name),
             e.queues[q].spec.max_receives
         ),
         SubSource::Group(_) => format!(
             "{} failed {receives} times in group '{}' — {why} — so the consumer skipped it and parked it in a dead-letter topic; without skipping, it would block every record behind it on its partition.",
             e.message_label(m),
-            s.name
+            isolated(&s.name)
         ),
     }
 }
@@ -535,9 +540,13 @@ fn parked_in(e: &Engine, sub: SubId) -> String {
     let s = &e.subs[sub];
     match s.source {
         SubSource::Queue(q) => {
-            format!("the dead-letter queue of '{}' (maxReceiveCount = {})", s.name, e.queues[q].spec.max_receives)
+            format!(
+                "the dead-letter queue of '{}' (maxReceiveCount = {})",
+                isolated(&s.name),
+                e.queues[q].spec.max_receives
+            )
         }
-        SubSource::Group(_) => format!("a dead-letter topic by group '{}'", s.name),
+        SubSource::Group(_) => format!("a dead-letter topic by group '{}'", isolated(&s.name)),
     }
 }
 
@@ -676,7 +685,7 @@ pub fn out_of_order(
 pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String {
     let s = &e.subs[sub];
     let label = e.message_label(m);
-    let who = &s.name;
+    let who = isolated(&s.name);
     match reason {
         LossReason::NeverPublished => format!(
             "{label} never reached '{who}': the producing service wrote its database and crashed before publishing (a dual write). A transactional outbox would have published it after the restart."
@@ -745,7 +754,7 @@ pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String 
             format!("{label} was lost by '{who}': {who_recorded} recorded its id in the idempotency store, but its transaction was then aborted, so its output never counted; a later delivery found the id, skipped the message and committed. The id was recorded outside the transaction: it must commit with the output, or a retry turns into a loss.")
         }
         LossReason::UpstreamStage { stage } => {
-            let stage = &e.subs[stage].name;
+            let stage = isolated(&e.subs[stage].name);
             format!("{label} never reached '{who}': the stage '{stage}' that produces its topic lost or parked it upstream, so it was never written there.")
         }
         LossReason::Unknown => format!("{label} never reached '{who}' and the engine recorded no reason: this is a bug in the simulator; please report the scenario and seed."),

@@ -83,6 +83,7 @@ mod tests;
 mod topic;
 
 use crate::scenario::model::*;
+use crate::scenario::names::isolated;
 use crate::scenario::validate::{validate, ScenarioError};
 use broker::{partition_for_key, AppendCause, Entry, EntryState, Partition, QueueStore, Record, TxnMark};
 use budget::CHECK_EVERY_EVENTS;
@@ -109,6 +110,7 @@ use rows::{placeholder_delivery, placeholder_message, Applied, StoreEntry};
 pub use rows::{Delivery, DeliverySource, Fate, LossReason, Message, Obligation, Outcome};
 use serde::Serialize;
 pub use sink::{LedgerEntry, SinkState};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use subscriber::{Sub, SubSource};
 pub use topic::TopicState;
@@ -290,18 +292,19 @@ impl Engine {
     pub fn sink_of(&self, sub: SubId) -> SinkId {
         self.subs.get(sub.index()).map_or(SinkId(0), |s| s.sink)
     }
-    /// A consumer's name as the scenario gives it ("?" for an index no consumer has).
-    pub fn consumer_name(&self, c: ConsumerId) -> &str {
-        self.consumers.get(c.index()).map_or("?", |c| c.name.as_str())
+    /// A consumer's name as the scenario gives it, ready to quote in a sentence (bidi-isolated when it
+    /// needs it; "?" for an index no consumer has).
+    pub fn consumer_name(&self, c: ConsumerId) -> Cow<'_, str> {
+        isolated(self.consumers.get(c.index()).map_or("?", |c| c.name.as_str()))
     }
-    pub fn producer_name(&self, p: ProducerId) -> &str {
-        self.producers.get(p.index()).map_or("?", |p| p.spec.name.as_str())
+    pub fn producer_name(&self, p: ProducerId) -> Cow<'_, str> {
+        isolated(self.producers.get(p.index()).map_or("?", |p| p.spec.name.as_str()))
     }
-    pub fn sink_name(&self, s: SinkId) -> &str {
-        self.sinks.get(s.index()).map_or("?", |s| s.spec.name.as_str())
+    pub fn sink_name(&self, s: SinkId) -> Cow<'_, str> {
+        isolated(self.sinks.get(s.index()).map_or("?", |s| s.spec.name.as_str()))
     }
-    pub fn group_name(&self, g: GroupId) -> &str {
-        self.groups.get(g.index()).map_or("?", |g| g.spec.name.as_str())
+    pub fn group_name(&self, g: GroupId) -> Cow<'_, str> {
+        isolated(self.groups.get(g.index()).map_or("?", |g| g.spec.name.as_str()))
     }
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()

@@ -232,7 +232,13 @@ impl Engine {
     /// The label of message `m`, from what it is (its row may have been folded).
     pub fn label(&self, producer: ProducerId, m: MessageId, key: u32) -> String {
         match self.producers.get(producer.index()) {
-            Some(p) => format!("{} #{} ({} {})", p.spec.message, m, p.spec.key_name, key),
+            Some(p) => format!(
+                "{} #{} ({} {})",
+                crate::scenario::names::isolated(&p.spec.message),
+                m,
+                crate::scenario::names::isolated(&p.spec.key_name),
+                key
+            ),
             None => format!("message #{m}"),
         }
     }

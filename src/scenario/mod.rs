@@ -3,6 +3,7 @@ pub mod edit;
 pub mod lesson;
 pub mod link;
 pub mod model;
+pub mod names;
 pub mod presets;
 mod tagged;
 pub mod validate;

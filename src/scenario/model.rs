@@ -576,6 +576,26 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
+    /// The consumer, producer, queue or group this fault names, if any.
+    pub fn name_mut(&mut self) -> Option<&mut String> {
+        use FaultAction::*;
+        match self {
+            CrashConsumer { consumer, .. }
+            | SlowConsumer { consumer, .. }
+            | StopConsumer { consumer }
+            | StartConsumer { consumer }
+            | DropDelivery { consumer, .. }
+            | DelayDelivery { consumer, .. } => Some(consumer),
+            DropAcks { producer, .. }
+            | LoseNextSend { producer }
+            | CrashProducerBeforePublish { producer }
+            | CrashRelayAfterPublish { producer } => Some(producer),
+            DuplicateNextDelivery { queue } => Some(queue),
+            ResetGroup { group, .. } => Some(group),
+            ReadApiDown { .. } | DropSend { .. } | DelaySend { .. } | DuplicateSend { .. } => None,
+        }
+    }
+
     /// The producer a producer-side fault names.
     pub fn producer(&self) -> Option<&str> {
         match self {

@@ -57,11 +57,18 @@ fn target_of(engine: &Engine, p: u16) -> Option<NodeId> {
 pub fn chain_line(engine: &Engine, chain: &[NodeId]) -> String {
     let name = |node: NodeId| match node {
         NodeId::Producer(i) => engine.producer_name(i).to_string(),
-        NodeId::Topic(i) => engine.topics().get(i.index()).map_or("?".into(), |t| t.spec.name.clone()),
-        NodeId::Queue(i) | NodeId::DeadLetter(i) => {
-            engine.queues().get(i.index()).map_or("?".into(), |q| q.spec.name.clone())
-        }
-        NodeId::Exchange(i) => engine.exchanges().get(i.index()).map_or("?".into(), |x| x.spec.name.clone()),
+        NodeId::Topic(i) => engine
+            .topics()
+            .get(i.index())
+            .map_or("?".into(), |t| crate::scenario::names::isolated(&t.spec.name).into_owned()),
+        NodeId::Queue(i) | NodeId::DeadLetter(i) => engine
+            .queues()
+            .get(i.index())
+            .map_or("?".into(), |q| crate::scenario::names::isolated(&q.spec.name).into_owned()),
+        NodeId::Exchange(i) => engine
+            .exchanges()
+            .get(i.index())
+            .map_or("?".into(), |x| crate::scenario::names::isolated(&x.spec.name).into_owned()),
         NodeId::Group(i) => engine.group_name(i).to_string(),
         NodeId::Consumer(i) => engine.consumer_name(i).to_string(),
         NodeId::Sink(i) => engine.sink_name(i).to_string(),

@@ -108,11 +108,12 @@ fn check_line(strategy: Strategy, ttl: &str) -> String {
 
 /// The side effect on `target` ("msg", or the entity read back), guarded as the strategy guards it.
 fn effect_line(sink: &Sink, strategy: Strategy, target: &str) -> String {
+    let name = crate::scenario::names::isolated(&sink.name);
     let call = match sink.kind {
-        SinkKind::Email => format!("{}.send_email({target}", sink.name),
-        SinkKind::Payment => format!("{}.charge({target}", sink.name),
-        SinkKind::DbUpsert => format!("{}.upsert({target}", sink.name),
-        SinkKind::DbCounter => format!("{}.increment(counter", sink.name),
+        SinkKind::Email => format!("{name}.send_email({target}"),
+        SinkKind::Payment => format!("{name}.charge({target}"),
+        SinkKind::DbUpsert => format!("{name}.upsert({target}"),
+        SinkKind::DbCounter => format!("{name}.increment(counter"),
     };
     let database = matches!(sink.kind, SinkKind::DbUpsert | SinkKind::DbCounter);
     match strategy {

@@ -2,6 +2,7 @@
 use crate::engine::broker::AppendCause;
 use crate::engine::observe::{TraceEvent, What};
 use crate::engine::{Engine, Role};
+use crate::scenario::names::isolated;
 use crate::ui::labels::*;
 
 /// What an append that is not the producer's first send was: a retry (the first copy to arrive, or a
@@ -83,7 +84,7 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
     match ev.what {
         What::Produced { producer, key, version } => {
             let p = &e.producers()[producer].spec;
-            format!("{} produced it ({} {key}, version {version})", p.name, p.key_name)
+            format!("{} produced it ({} {key}, version {version})", isolated(&p.name), isolated(&p.key_name))
         }
         What::NeverPublished { producer } => {
             format!("{} wrote its database and crashed before publishing (dual write)", e.producer_name(producer))
@@ -106,7 +107,7 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
             let cause = t.and_then(|t| t.partitions[partition as usize].get(offset)).map(|r| r.cause);
             format!(
                 "appended to {} P{partition} at offset {offset}{}",
-                t.map_or("?", |t| t.spec.name.as_str()),
+                isolated(t.map_or("?", |t| t.spec.name.as_str())),
                 copy_note(e, ev, (partition, offset), cause, retry)
             )
         }
@@ -115,14 +116,14 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
             let cause = q.and_then(|q| q.store.entries.get(entry)).map(|x| x.cause);
             format!(
                 "enqueued on {}{}",
-                q.map_or("?", |q| q.spec.name.as_str()),
+                isolated(q.map_or("?", |q| q.spec.name.as_str())),
                 copy_note(e, ev, (entry.0, entry.0 as u64), cause, retry)
             )
         }
         What::StageProduced { consumer, topic, partition, offset, transactional } => format!(
             "{} produced it to {} P{partition} at offset {offset}{}",
             e.consumer_name(consumer),
-            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
+            isolated(e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str())),
             if transactional { " inside a transaction (not yet visible to read_committed readers)" } else { "" }
         ),
         What::TxnCommitted { consumer, .. } => {
@@ -131,11 +132,11 @@ fn publishing(e: &Engine, ev: &TraceEvent) -> String {
         What::TxnAborted { consumer, topic, partition, offset } => format!(
             "{}'s transaction was aborted: the record at {} P{partition} offset {offset} stays in the log, marked aborted",
             e.consumer_name(consumer),
-            e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str()),
+            isolated(e.topics().get(topic.index()).map_or("?", |t| t.spec.name.as_str())),
         ),
         What::Routed { exchange, queues } => format!(
             "exchange {} copied it into {}",
-            e.exchanges().get(exchange.index()).map_or("?", |x| x.spec.name.as_str()),
+            isolated(e.exchanges().get(exchange.index()).map_or("?", |x| x.spec.name.as_str())),
             if queues == 1 { "its queue".to_string() } else { format!("each of its {queues} queues") }
         ),
         What::AppendDeduplicated { producer } => {

@@ -58,7 +58,11 @@ pub fn crash_point_label(point: CrashPoint) -> &'static str {
 /// "crash c1 after the side effect", "drop acks to user-service for 2.000 s", …
 pub fn fault_label(action: &crate::scenario::model::FaultAction) -> String {
     use crate::scenario::model::{FaultAction, ResetTarget};
-    match action {
+    let mut action = action.clone();
+    if let Some(name) = action.name_mut() {
+        *name = crate::scenario::names::isolated(name).into_owned();
+    }
+    match &action {
         FaultAction::CrashConsumer { consumer, at_step: None } => format!("crash {consumer} now"),
         FaultAction::CrashConsumer { consumer, at_step: Some(p) } => {
             format!("crash {consumer} {} on its next message", crash_point_label(*p))

@@ -161,7 +161,10 @@ pub fn lane_titles(a: &Scenario, b: &Scenario) -> (String, String) {
         Some(listed) => format!("{lane}: {name} ({} settings differ)", listed.len()),
         None => format!("{lane}: {name} (another wiring)"),
     };
-    (title("A", &a.name, |d| &d.a), title("B", &b.name, |d| &d.b))
+    (
+        title("A", &crate::scenario::names::isolated(&a.name), |d| &d.a),
+        title("B", &crate::scenario::names::isolated(&b.name), |d| &d.b),
+    )
 }
 
 #[cfg(test)]

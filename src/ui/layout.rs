@@ -564,7 +564,10 @@ impl Drawing<'_> {
             let group = &engine.groups()[gi];
             let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
             let Some(c) = group.committed[pi] else { continue };
-            let (x, title) = (offset_x(c.max(first)), format!("{}: committed offset {c}", group.spec.name));
+            let (x, title) = (
+                offset_x(c.max(first)),
+                format!("{}: committed offset {c}", crate::scenario::names::isolated(&group.spec.name)),
+            );
             // Groups at the same offset, or the next one, share a marker: their letters side by side ("CN")
             // rather than one on the other.
             match markers.iter_mut().find(|m| (m.x - x).abs() < CELL_W + 1.0) {
@@ -631,7 +634,7 @@ impl Drawing<'_> {
             y,
             w,
             h,
-            title: format!("queue {} ({kind})", q.spec.name),
+            title: format!("queue {} ({kind})", crate::scenario::names::isolated(&q.spec.name)),
             lines: vec![first_line, settings],
             label: String::new(),
             classes: vec!["queue"],
@@ -728,7 +731,11 @@ impl Drawing<'_> {
             y,
             w,
             h: MEMBER_H - 6.0,
-            title: if armed { format!("{} ⚠ armed", c.name) } else { c.name.clone() },
+            title: if armed {
+                format!("{} ⚠ armed", crate::scenario::names::isolated(&c.name))
+            } else {
+                c.name.clone()
+            },
             lines: vec![status],
             label: String::new(),
             classes: vec!["consumer", class].into_iter().chain(armed.then_some("armed")).collect(),

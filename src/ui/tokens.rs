@@ -549,8 +549,8 @@ fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
                 says: Says::default(),
                 title: format!(
                     "{} is handling {} {} #{}{} ({})",
-                    c.name,
-                    producer.message,
+                    crate::scenario::names::isolated(&c.name),
+                    crate::scenario::names::isolated(&producer.message),
                     entity_label(&producer.key_name, msg.key),
                     a.message,
                     if attempt > 1 { format!(", attempt {attempt}") } else { String::new() },

@@ -182,7 +182,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                         <option value={i.to_string()} selected={i == model.preset}>{format!("{}. {}", i + 1, s.name)}</option>
                     }) }
                     if model.preset >= model.presets.len() {
-                        <option value="" selected=true disabled=true>{format!("{}: {}", model.custom_source, model.scenario.name)}</option>
+                        <option value="" selected=true disabled=true>{format!("{}: {}", model.custom_source, crate::scenario::names::isolated(&model.scenario.name))}</option>
                     }
                 </select>
             </div>
@@ -201,7 +201,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                     <option value="" selected={model.compare.is_none()}>{"Compare: off"}</option>
                     <option value="pin" selected={compare_value.as_deref() == Some("pin")}>{"Fork here: this run as B, then change A"}</option>
                     { for model.presets.iter().enumerate().map(|(i, (_, s))| html! {
-                        <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {} (same seed and faults)", i + 1, s.name)}</option>
+                        <option value={i.to_string()} selected={compare_value == Some(i.to_string())}>{format!("B: {}. {} (same seed and faults)", i + 1, crate::scenario::names::isolated(&s.name))}</option>
                     }) }
                 </select>
             </div>

@@ -170,7 +170,7 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
     };
     html! {
         <>
-            <h3>{format!("Group {} settings", spec.name)}</h3>
+            <h3>{format!("Group {} settings", crate::scenario::names::isolated(&spec.name))}</h3>
             { strategy_select(on_action, spec.handler.strategy, Edit::GroupStrategy, g) }
             { select_field(on_action, "Offset commits", "edit-commit", commits, Box::new(commit_edit)) }
             if spec.produce_to.is_some() {
@@ -194,7 +194,7 @@ fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
     let spec = &e.queues()[q].spec;
     html! {
         <>
-            <h3>{format!("Queue {} settings", spec.name)}</h3>
+            <h3>{format!("Queue {} settings", crate::scenario::names::isolated(&spec.name))}</h3>
             { strategy_select(on_action, spec.handler.strategy, Edit::QueueStrategy, q) }
             { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", Box::new(move |v| Edit::VisibilityTimeout(q, v))) }
             { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
@@ -394,7 +394,7 @@ fn send_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Htm
 /// broker handed it out and the answer was lost) or delayed, recorded at the moment the broker sent it.
 fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Html {
     let Some((consumer, at_ms)) = crate::ui::tokens::delivery_on_screen(e, m) else { return html! {} };
-    let (message, name) = (m.0, e.consumer_name(consumer).to_string());
+    let (message, name) = (m.0, e.consumers().get(consumer.index()).map_or(String::new(), |c| c.name.clone()));
     let queue = e.consumers().get(consumer.index()).and_then(|c| match c.role {
         Role::Worker { queue } => e.queues().get(queue.index()),
         Role::Member { .. } => None,
@@ -407,7 +407,7 @@ fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) ->
     let past_timeout = queue.map(|q| q.spec.visibility_timeout_ms + 1_000);
     html! {
         <div class="in-flight" data-testid="delivery-in-flight">
-            <p>{format!("Its delivery to {name} is on its way. In the network:")}</p>
+            <p>{format!("Its delivery to {} is on its way. In the network:", e.consumer_name(consumer))}</p>
             <div class="buttons">
                 { hit(drop, "Drop it".into(), "drop-delivery") }
                 { hit(delay(1_000), "Delay it 1 s".into(), "delay-delivery") }

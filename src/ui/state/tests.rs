@@ -738,7 +738,7 @@ fn delaying_a_delivery_drawn_in_flight_past_the_visibility_timeout_lets_a_second
         .find_map(|id| crate::ui::tokens::delivery_on_screen(&m.engine, id).map(|(c, at)| (id, c, at)))
         .expect("a delivery drawn on its way");
     assert!(sent_at <= 2_050, "handed out at {sent_at}");
-    let name = m.engine.consumer_name(consumer).to_string();
+    let name = m.engine.consumers()[consumer.index()].name.clone();
     let vt = m.scenario.queues[0].visibility_timeout_ms;
     let action = FaultAction::DelayDelivery { message: message.0, consumer: name.clone(), duration_ms: vt + 1_000 };
     m.update(Action::InjectAt { at_ms: sent_at, action });
