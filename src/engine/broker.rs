@@ -156,7 +156,7 @@ pub enum EntryState {
 }
 
 #[derive(Clone, Copy, Debug)]
-/// One row per enqueued copy (24 bytes): a long run keeps one per message, so nothing here is derivable
+/// One row per enqueued copy (28 bytes): a long run keeps one per message, so nothing here is derivable
 /// (the key is the message's; the FIFO group looks it up there).
 pub struct Entry {
     pub message: MessageId,
@@ -168,6 +168,8 @@ pub struct Entry {
     /// At most `max_receives` + 1 (validation keeps that at 1000), so 2 bytes.
     pub receive_count: u16,
     pub state: EntryState,
+    /// When it was enqueued (its copy made): the start of its wait. Runs end before 2³² ms.
+    pub enqueued_at_ms: u32,
 }
 
 impl Entry {

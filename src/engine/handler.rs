@@ -41,6 +41,10 @@ impl Engine {
         };
         let d = self.deliveries.next_id();
         let attempt = self.delivery(ob.last_delivery).map_or(0, |last| last.attempt) + 1;
+        if attempt == 1 {
+            let waited = at.saturating_sub(self.available_since(source));
+            self.subs[sub].waiting.record(waited);
+        }
         let mut delivery = Delivery::new(m, c, attempt, at, source);
         delivery.previous = ob.last_delivery;
         delivery.trace_seq = cause_seq;
@@ -63,6 +67,18 @@ impl Engine {
         let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step: Step::Receive });
         d
+    }
+
+    /// When what a delivery carries became available to read: its record's append, its entry's enqueue.
+    fn available_since(&self, source: DeliverySource) -> SimTime {
+        match source {
+            DeliverySource::Record { topic, partition, offset } => {
+                self.topics[topic].partitions[partition as usize].get(offset).map_or(self.now, |r| r.appended_at)
+            }
+            DeliverySource::Entry { queue, entry, .. } => {
+                self.queues[queue].store.entries.get(entry).map_or(self.now, |e| SimTime::from(e.enqueued_at_ms))
+            }
+        }
     }
 
     pub(super) fn schedule_step(&mut self, c: ConsumerId, slot: u16, step: Step, at: SimTime) {
@@ -325,6 +341,8 @@ impl Engine {
         }
         self.counters.processed += 1;
         self.deliveries[d].ended_at_ms = MaybeTime::at(self.now);
+        let served = self.now.saturating_sub(self.deliveries[d].at_ms);
+        self.subs[sub].service.record(served);
         if self.deliveries[d].outcome == Outcome::Running {
             self.deliveries[d].outcome = Outcome::Done;
         }

@@ -101,7 +101,7 @@ use kernel::table::{IdSet, Table};
 use kernel::{Flags, MaybeTime, Seq32, SimTime};
 use network::{Arrival, DeliveryHit, SendHit};
 use observe::*;
-pub use outcome::{AnomalyOut, LatencySummary, Report};
+pub use outcome::{AnomalyOut, LatencySummary, Report, SubscriberTimes};
 pub use producer::ProducerState;
 use producer::Target;
 pub use publish::ExchangeState;
@@ -305,6 +305,11 @@ impl Engine {
     }
     pub fn group_name(&self, g: GroupId) -> Cow<'_, str> {
         isolated(self.groups.get(g.index()).map_or("?", |g| g.spec.name.as_str()))
+    }
+    /// A subscriber's histograms of time waiting (append or enqueue → first receive) and time in
+    /// service (receive → handler finished).
+    pub fn subscriber_times(&self, sub: SubId) -> Option<(&LatencyHistogram, &LatencyHistogram)> {
+        self.subs.get(sub.index()).map(|s| (&s.waiting, &s.service))
     }
     pub fn subscriber_count(&self) -> usize {
         self.subs.len()

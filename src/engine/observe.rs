@@ -527,6 +527,16 @@ impl LatencyHistogram {
         self.max_ms = self.max_ms.max(v);
     }
 
+    pub fn summary(&self) -> super::LatencySummary {
+        super::LatencySummary {
+            mean: self.mean_ms(),
+            p50: self.quantile_ms(0.5),
+            p95: self.quantile_ms(0.95),
+            p99: self.quantile_ms(0.99),
+            max: self.max_ms,
+        }
+    }
+
     pub fn mean_ms(&self) -> f64 {
         if self.count == 0 {
             0.0

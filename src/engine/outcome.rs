@@ -33,6 +33,9 @@ pub struct Report {
     pub effected: u64,
     pub in_flight_at_end: u64,
     pub latency_ms: LatencySummary,
+    /// Per subscriber (a group, or a queue's workers), in the scenario's order: how long messages waited
+    /// (append or enqueue → first receive) and how long each receive was in service (→ handler finished).
+    pub subscribers: Vec<SubscriberTimes>,
     pub trace_hash: String,
     pub events_processed: u64,
     /// Every anomaly of the run; `anomalies` lists the first `MAX_ANOMALIES` (2000) of them.
@@ -47,6 +50,13 @@ pub struct LatencySummary {
     pub p95: u64,
     pub p99: u64,
     pub max: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SubscriberTimes {
+    pub name: String,
+    pub waiting_ms: LatencySummary,
+    pub service_ms: LatencySummary,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -198,13 +208,16 @@ impl Engine {
             obligations: c.obligations,
             effected: c.effected,
             in_flight_at_end: c.in_flight_at_end,
-            latency_ms: LatencySummary {
-                mean: self.latency.mean_ms(),
-                p50: self.latency.quantile_ms(0.5),
-                p95: self.latency.quantile_ms(0.95),
-                p99: self.latency.quantile_ms(0.99),
-                max: self.latency.max_ms,
-            },
+            latency_ms: self.latency.summary(),
+            subscribers: self
+                .subs
+                .iter()
+                .map(|s| SubscriberTimes {
+                    name: s.name.clone(),
+                    waiting_ms: s.waiting.summary(),
+                    service_ms: s.service.summary(),
+                })
+                .collect(),
             trace_hash: self.trace.hash.hex(),
             events_processed: self.events_processed,
             anomalies_total: self.anomaly_count,

@@ -64,6 +64,7 @@ impl Engine {
             cause,
             last_delivery: DeliveryId::NONE,
             enqueued,
+            enqueued_at_ms: self.now as u32,
         });
         store.visible.push_back(entry);
         if fifo {
@@ -196,6 +197,7 @@ impl Engine {
             cause: AppendCause::QueueCopy,
             last_delivery: DeliveryId::NONE,
             enqueued: Seq32::of(seq),
+            enqueued_at_ms: self.now as u32,
             ..original
         });
         store.visible.push_front(copy);

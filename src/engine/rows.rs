@@ -4,7 +4,7 @@ use super::*;
 // The rows a run keeps per message (and per delivery, obligation, queue entry): their size is the memory a
 // long run touches for the first time, which in wasm costs more than the work done with it.
 const _: () = assert!(std::mem::size_of::<Message>() == 32);
-const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+const _: () = assert!(std::mem::size_of::<Entry>() == 28);
 const _: () = assert!(std::mem::size_of::<Obligation>() == 16);
 const _: () = assert!(std::mem::size_of::<Delivery>() == 64);
 const _: () = assert!(std::mem::size_of::<Applied>() == 16);

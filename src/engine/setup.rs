@@ -51,6 +51,8 @@ impl Wiring {
             last_applied: vec![],
             output: None,
             transactional: false,
+            waiting: LatencyHistogram::default(),
+            service: LatencyHistogram::default(),
         });
         sub
     }

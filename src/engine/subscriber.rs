@@ -25,6 +25,10 @@ pub(super) struct Sub {
     /// A stage's output topic, and whether it writes it in transactions.
     pub(super) output: Option<TopicId>,
     pub(super) transactional: bool,
+    /// From a message's append or enqueue to its first receive here: its time waiting.
+    pub(super) waiting: LatencyHistogram,
+    /// From each receive to its handler's finish: time in service.
+    pub(super) service: LatencyHistogram,
 }
 
 impl Sub {

@@ -419,6 +419,17 @@ fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) ->
     }
 }
 
+/// How long its messages waited before their first receive, and how long each receive was in service.
+fn times(e: &Engine, sub: SubId) -> Html {
+    let Some((waiting, service)) = e.subscriber_times(sub).filter(|(w, _)| w.count > 0) else { return html! {} };
+    let line = |h: &crate::engine::observe::LatencyHistogram| {
+        format!("p50 {} ms · p95 {} ms · max {} ms", h.quantile_ms(0.5), h.quantile_ms(0.95), h.max_ms)
+    };
+    html! {
+        <p class="figure" data-testid="times">{format!("Time waiting: {}. In service: {}.", line(waiting), line(service))}</p>
+    }
+}
+
 fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
     let f = &e.scenario().faults;
     let any_notification = e.producers().iter().any(|p| p.spec.payload == Payload::Notification);
@@ -549,6 +560,7 @@ pub fn Details(props: &ActionProps) -> Html {
                         }) }
                         </tbody>
                     </table>
+                    { times(e, gs.sub) }
                     { group_settings(e, on_action, g.index()) }
                 </>
             }
@@ -559,6 +571,7 @@ pub fn Details(props: &ActionProps) -> Html {
                 <>
                     <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
                     <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
+                    { times(e, qs.sub) }
                     { queue_settings(e, on_action, q.index()) }
                 </>
             }
