@@ -184,12 +184,7 @@ pub fn random_scenario(seed: u64) -> Scenario {
         relay_crash: prob(&mut rng, 0.1),
         scripted: vec![],
     };
-    let consumers: Vec<String> = s
-        .groups
-        .iter()
-        .flat_map(|g| g.consumers.clone())
-        .chain(s.queues.iter().flat_map(|q| q.consumers.clone()))
-        .collect();
+    let consumers = consumer_names(&s);
     for _ in 0..rng.range_inclusive(0, 3) {
         let at_ms = rng.range_inclusive(0, s.until_ms);
         let action = match rng.range_inclusive(0, 7) {
@@ -237,12 +232,7 @@ pub fn random_scenario_with_network_hits(seed: u64) -> Scenario {
         return s;
     }
     let mut rng = SimRng::new(seed ^ 0x0005_EED0_F4E7);
-    let consumers: Vec<String> = s
-        .groups
-        .iter()
-        .flat_map(|g| g.consumers.clone())
-        .chain(s.queues.iter().flat_map(|q| q.consumers.clone()))
-        .collect();
+    let consumers = consumer_names(&s);
     for _ in 0..rng.range_inclusive(1, 4) {
         // Early, so a fault is usually armed before its message sends or is delivered.
         let at_ms = rng.range_inclusive(0, s.until_ms / 4);
@@ -259,4 +249,9 @@ pub fn random_scenario_with_network_hits(seed: u64) -> Scenario {
         s.faults.scripted.push(ScriptedFault { at_ms, action });
     }
     s
+}
+
+/// Every consumer of the scenario: the groups' members, then the queues' workers.
+fn consumer_names(s: &Scenario) -> Vec<String> {
+    s.groups.iter().flat_map(|g| g.consumers.clone()).chain(s.queues.iter().flat_map(|q| q.consumers.clone())).collect()
 }

@@ -715,12 +715,7 @@ fn dropping_a_send_drawn_in_flight_records_the_fault_when_it_left_and_the_produc
     let fault = m.scenario.faults.scripted.last().expect("recorded").clone();
     assert_eq!((fault.at_ms, m.engine.now()), (sent_at, 2_050), "recorded when it left, shown up to now");
     m.update(Action::FastForward);
-    let said: Vec<String> = crate::ui::journey::journey(&m.engine, message)
-        .expect("its journey")
-        .rows
-        .into_iter()
-        .map(|r| r.text)
-        .collect();
+    let said = journey_texts(&m, message);
     assert!(said.iter().any(|t| t.contains("send never reached the broker")), "{said:?}");
     assert!(said.iter().any(|t| t.contains("sent it again")), "and it was resent: {said:?}");
     assert!(said.iter().any(|t| t.contains("a retry, the first copy to arrive")), "{said:?}");
@@ -744,12 +739,12 @@ fn delaying_a_delivery_drawn_in_flight_past_the_visibility_timeout_lets_a_second
     m.update(Action::InjectAt { at_ms: sent_at, action });
     assert_eq!((m.scenario.faults.scripted.last().map(|f| f.at_ms), m.engine.now()), (Some(sent_at), 2_050));
     m.update(Action::FastForward);
-    let said: Vec<String> = crate::ui::journey::journey(&m.engine, message)
-        .expect("its journey")
-        .rows
-        .into_iter()
-        .map(|r| r.text)
-        .collect();
+    let said = journey_texts(&m, message);
     assert!(said.iter().any(|t| t.contains(&format!("its delivery to {name} is held up in the network"))), "{said:?}");
     assert!(said.iter().any(|t| t.contains("received it again")), "a second receive meanwhile: {said:?}");
+}
+
+/// The sentences of a message's journey, as the details panel lists them.
+fn journey_texts(m: &Model, message: MessageId) -> Vec<String> {
+    crate::ui::journey::journey(&m.engine, message).expect("its journey").rows.into_iter().map(|r| r.text).collect()
 }
