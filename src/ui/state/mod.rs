@@ -279,6 +279,9 @@ pub struct Model {
     pub marks: Vec<Mark>,
     /// Every anomaly of the whole run, known from the same copy: the feed lists them all, reached or not.
     pub run_anomalies: Vec<Anomaly>,
+    /// How many times a copy of the run was played ahead to learn its end (once per scenario opened or
+    /// changed; never for a restart of the same one).
+    pub(super) lookaheads: u32,
 }
 
 impl Model {
@@ -343,6 +346,7 @@ impl Model {
             playing_a_step: false,
             marks: vec![],
             run_anomalies: vec![],
+            lookaheads: 0,
         };
         model.foresee();
         model
@@ -359,6 +363,27 @@ impl Model {
         self.engine.set_budget(self.lane_budget());
         self.scenario = scenario;
         self.retitle_lanes();
+        self.reset_view();
+        Ok(())
+    }
+
+    /// The same scenario from t = 0. What the run will do is known already (its end, marks and anomalies
+    /// stand), so only the run is built again: scrubbing back, stepping back and Restart on a heavy
+    /// scenario pay for one build, not a look-ahead too.
+    fn restart(&mut self) {
+        self.engine = Engine::placeholder();
+        match Engine::new(self.scenario.clone()) {
+            Ok(engine) => {
+                self.engine = engine;
+                self.engine.set_budget(self.lane_budget());
+                self.reset_view();
+            }
+            Err(e) => self.error = Some(format!("This scenario cannot run: {e}")),
+        }
+    }
+
+    /// What a fresh run shows: not playing, nothing said or selected yet.
+    fn reset_view(&mut self) {
         self.playing = false;
         self.running_to_end = false;
         self.play_until = None;
@@ -373,7 +398,6 @@ impl Model {
         if let Some(Selection::Message(_)) = self.selection {
             self.selection = None;
         }
-        Ok(())
     }
 
     /// What each engine on the page may use: a comparison's two lanes share the tab's memory.
@@ -448,7 +472,7 @@ impl Model {
             Action::StepBack => self.step_back(),
             Action::GoToMark(i) => self.go_to_mark(i),
             Action::TogglePauseOnAnomaly => self.pause_on_anomaly = !self.pause_on_anomaly,
-            Action::Restart => self.rebuild(),
+            Action::Restart => self.restart(),
             Action::Tick { wall_ms } => self.tick(wall_ms),
             Action::SetSpeed(speed) => self.set_speed(speed),
             Action::SetSeed(text) => self.set_seed(&text),
@@ -495,7 +519,7 @@ impl Model {
         self.playing = false;
         self.stop_running_to_end();
         if at_ms < self.engine.now() {
-            self.replay_to(at_ms);
+            self.replay_to(at_ms, false);
         } else {
             self.engine.run_until(at_ms);
         }
@@ -555,6 +579,7 @@ impl Model {
     }
 
     fn foresee_run(&mut self, scenario: &Scenario) {
+        self.lookaheads += 1;
         let foresight = probe_run(scenario);
         (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }

@@ -93,10 +93,15 @@ pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engin
 }
 
 impl Model {
-    /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact).
-    pub(super) fn replay_to(&mut self, t: SimTime) {
+    /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact);
+    /// `changed`: the scenario changed since the run was opened, so what it will do is learnt again.
+    pub(super) fn replay_to(&mut self, t: SimTime, changed: bool) {
         let (playing, selection, focus) = (self.playing, self.selection, self.focus.take());
-        self.rebuild();
+        if changed {
+            self.rebuild();
+        } else {
+            self.restart();
+        }
         self.engine.run_until(t);
         self.playing = playing && !self.engine.is_finished();
         self.selection = selection;
@@ -194,7 +199,7 @@ impl Model {
     /// Play or pause; Play at the end of a run starts it again.
     pub(super) fn toggle_play(&mut self) {
         if self.engine.is_finished() && !self.playing {
-            self.rebuild();
+            self.restart();
         }
         self.playing = !self.playing;
         self.play_until = None;
@@ -213,7 +218,7 @@ impl Model {
         }
         self.playing = false;
         let (selection, focus) = (self.selection, self.focus.take());
-        self.rebuild();
+        self.restart();
         self.engine.run_until_bounded(SimTime::MAX, events - 1);
         self.selection = selection;
         self.focus = focus;
@@ -401,7 +406,7 @@ impl Model {
     pub(super) fn scrub(&mut self, t: SimTime) {
         let t = t.min(self.run_end());
         if t < self.engine.now() {
-            self.replay_to(t);
+            self.replay_to(t, false);
         } else {
             self.engine.run_until(t);
         }

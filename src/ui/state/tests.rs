@@ -748,3 +748,21 @@ fn delaying_a_delivery_drawn_in_flight_past_the_visibility_timeout_lets_a_second
 fn journey_texts(m: &Model, message: MessageId) -> Vec<String> {
     crate::ui::journey::journey(&m.engine, message).expect("its journey").rows.into_iter().map(|r| r.text).collect()
 }
+
+#[test]
+fn scrubbing_back_stepping_back_and_restart_rebuild_the_run_without_looking_ahead_again() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(6));
+    let (looked, end, marks) = (m.lookaheads, m.end_ms, m.marks.clone());
+    m.update(Action::Scrub(4_000));
+    m.update(Action::Scrub(1_000));
+    m.update(Action::StepBack);
+    m.update(Action::FocusAnomaly(0));
+    m.update(Action::Restart);
+    assert_eq!((m.lookaheads, m.end_ms, &m.marks, m.engine.now()), (looked, end, &marks, 0), "the same scenario");
+    // A change to the scenario is learnt again: an injected fault, a new seed.
+    m.update(Action::Scrub(2_000));
+    m.update(Action::Inject(FaultAction::ReadApiDown { duration_ms: 1_000 }));
+    m.update(Action::NewSeed);
+    assert_eq!(m.lookaheads, looked + 2);
+}
