@@ -13,7 +13,7 @@ mod common;
 use brokerscope::engine::observe::What;
 use brokerscope::engine::{Engine, Report};
 use brokerscope::scenario::model::*;
-use common::random::random_scenario_with_network_hits as random_scenario;
+use common::random::random_scenario_varied as random_scenario;
 
 fn run(s: &Scenario) -> (Engine, Report) {
     run_keeping(s, None)

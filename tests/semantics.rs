@@ -520,6 +520,97 @@ fn scripted_producer_faults_strike_exactly_once_at_the_next_opportunity() {
     assert_eq!((r.duplicate_appends, r.lost_messages), (1, 0), "{r:?}");
 }
 
+/// The messages of a traced run's deliveries, in the order they reached their consumers.
+fn delivery_order(e: &brokerscope::engine::Engine) -> Vec<u32> {
+    e.trace()
+        .events
+        .iter()
+        .filter(|ev| matches!(ev.what, What::Delivered { .. }))
+        .filter_map(|ev| ev.message.map(|m| m.0))
+        .collect()
+}
+
+#[test]
+fn a_rabbitmq_quorum_queue_returns_at_once_near_the_head_and_dead_letters_past_its_delivery_limit() {
+    // RabbitMQ, "Quorum Queues", Poison Message Handling: "When a message has been returned more times than
+    // the limit the message will be dropped or dead-lettered (if a DLX is configured)"; Repeated Requeues:
+    // with a delivery-limit set, a rejected or nacked message is returned "near the head of the queue".
+    // RabbitMQ 4.0.0 release notes: "Quorum queues now have a default redelivery limit set to 20."
+    // "Consumer Acknowledgements and Publisher Confirms": when a consumer's channel closes, its unacked
+    // deliveries are requeued. There is no visibility timeout: a slow consumer keeps its message.
+    let base = |kind| {
+        let mut s = queue_scenario(kind, SinkKind::Email, Strategy::None); // visibility timeout 400 ms
+        s.producers[0].count = 8;
+        s
+    };
+    // A crash after the effect: the quorum queue hands the message out again at once (its channel closed);
+    // SQS waits out the visibility timeout (400 ms from the receive). Both send the email twice.
+    for (kind, redelivered_within) in [(QueueKind::Quorum, 0..50), (QueueKind::Standard, 300..1_000)] {
+        let mut s = base(kind);
+        s.faults.scripted =
+            vec![at(0, FaultAction::CrashConsumer { consumer: "w1".into(), at_step: Some(CrashPoint::AfterEffect) })];
+        let e = traced(&s);
+        let r = e.report();
+        assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{kind:?}");
+        let dup = r.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a duplicate");
+        let crashed_at =
+            e.trace().events.iter().find(|ev| matches!(ev.what, What::Crashed { .. })).expect("a crash").at_ms;
+        let again =
+            e.deliveries().iter().filter(|(_, d)| d.message == dup.message_id).nth(1).expect("delivered again").1.at_ms;
+        assert!(
+            redelivered_within.contains(&(again - crashed_at)),
+            "{kind:?}: again {} ms after the crash",
+            again - crashed_at
+        );
+        if kind == QueueKind::Quorum {
+            assert!(
+                dup.explanation.contains("quorum queue took the message back near its head at once"),
+                "{}",
+                dup.explanation
+            );
+            assert!(!dup.explanation.contains("visibility timeout"), "{}", dup.explanation);
+        }
+    }
+    // A handler slower than SQS's visibility timeout: SQS hands the message to a second worker; the quorum
+    // queue leaves it with the first.
+    for kind in [QueueKind::Quorum, QueueKind::Standard] {
+        let mut s = base(kind);
+        s.queues[0].handler.processing = Processing::Fixed { ms: 1_000 };
+        let (_, r) = run(&s);
+        assert_eq!(r.effected, 8, "{kind:?}");
+        assert_eq!(r.duplicate_effects == 0, kind == QueueKind::Quorum, "{kind:?}: {} duplicates", r.duplicate_effects);
+    }
+    // A poison message: nacked every time, dead-lettered after its returns pass the delivery limit (20 by
+    // default: 21 deliveries), against SQS's maxReceiveCount (5 here: 5 receives).
+    for (kind, limit, deliveries) in
+        [(QueueKind::Quorum, None, 21), (QueueKind::Quorum, Some(3), 4), (QueueKind::Standard, None, 5)]
+    {
+        let mut s = base(kind);
+        (s.producers[0].count, s.faults.poison) = (1, 1.0);
+        if let Some(limit) = limit {
+            s.queues[0].delivery_limit = limit;
+        }
+        let (_, r) = run(&s);
+        assert_eq!((r.delivered, r.dead_lettered, r.lost_messages), (deliveries, 1, 0), "{kind:?} {limit:?}");
+        if kind == QueueKind::Quorum {
+            let said = &r.anomalies[0].explanation;
+            assert!(said.contains(&format!("delivery-limit of {}", limit.unwrap_or(20))), "{said}");
+        }
+    }
+    // A nack returns the message near the head: its worker gets it again before the next message. SQS's
+    // nack (ChangeMessageVisibility 0) puts it behind the messages already waiting.
+    for (kind, first_four) in [(QueueKind::Quorum, vec![1, 1, 2, 3]), (QueueKind::Standard, vec![1, 2, 3, 4])] {
+        let mut s = base(kind);
+        s.producers[0].payload = Payload::Notification; // read back from the source's API
+        s.producers[0].rate = Rate::Fixed { interval_ms: 1 };
+        s.queues[0].consumers = vec!["w1".into()];
+        s.faults.scripted = vec![at(0, FaultAction::ReadApiDown { duration_ms: 20 })];
+        let e = traced(&s);
+        let order = delivery_order(&e);
+        assert_eq!(&order[..4], &first_four[..], "{kind:?}: {order:?}");
+    }
+}
+
 /// The consumer message 3's first delivery goes to, and when (the broker hands it out `latency` earlier).
 fn first_delivery_of_3(s: &Scenario) -> (String, u64) {
     let (e, _) = run(s);

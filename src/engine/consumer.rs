@@ -109,8 +109,9 @@ impl Engine {
                 self.deliveries[a.delivery].mark_collateral(point);
             }
         }
-        if let Role::Member { group } = role {
-            self.member_crashed(c, group, slots.first());
+        match role {
+            Role::Member { group } => self.member_crashed(c, group, slots.first()),
+            Role::Worker { queue } => self.return_on_crash(queue, &slots),
         }
         let cons = &mut self.consumers[c];
         cons.alive = false;

@@ -19,6 +19,11 @@ fn sink_phrase(kind: SinkKind) -> (&'static str, &'static str) {
     }
 }
 
+/// Whether a delivery came from a RabbitMQ quorum queue (no visibility timeout: returns at once).
+fn quorum(e: &Engine, source: DeliverySource) -> bool {
+    matches!(source, DeliverySource::Entry { queue, .. } if e.queues[queue].spec.kind == QueueKind::Quorum)
+}
+
 fn where_it_was(e: &Engine, source: DeliverySource) -> String {
     match source {
         DeliverySource::Record { partition, offset, .. } => format!("offset {offset} of partition {partition}"),
@@ -199,6 +204,8 @@ fn one_copy_twice(e: &Engine, a: &Delivery, b: &Delivery, verb: &str) -> (String
                     auto_commit_window(e, a),
                     where_it_was(e, b.source())
                 )
+            } else if quorum(e, b.source()) {
+                format!("its channel closed with it, so the quorum queue took the message back near its head at once and delivered it again to {cb}")
             } else {
                 format!("after the visibility timeout the queue delivered it again to {cb}")
             };
@@ -454,6 +461,13 @@ pub fn dead_lettered(e: &Engine, sub: SubId, m: MessageId, receives: u32) -> Str
         why_not_acked(e, parked_entry(e, sub, m).map_or(s.obligations[m].last_delivery, |(_, by)| by))
     };
     match s.source {
+        SubSource::Queue(q) if e.queues[q].spec.kind == QueueKind::Quorum => format!(
+            "{} was returned {} to quorum queue '{}' without being acked — {why} — one time more than its delivery-limit of {} (RabbitMQ's default since 4.0 is 20), so it was dead-lettered. It is parked, not lost: someone must look at it.",
+            e.message_label(m),
+            times(receives),
+            isolated(&s.name),
+            e.queues[q].spec.delivery_limit
+        ),
         SubSource::Queue(q) => format!(
             "{} was received {} by '{}' without being acked — {why} — and was moved to the dead-letter queue after maxReceiveCount = {}. It is parked, not lost: someone must look at it.",
             e.message_label(m),
@@ -539,6 +553,11 @@ fn step_name(step: Step) -> &'static str {
 fn parked_in(e: &Engine, sub: SubId) -> String {
     let s = &e.subs[sub];
     match s.source {
+        SubSource::Queue(q) if e.queues[q].spec.kind == QueueKind::Quorum => format!(
+            "the dead-letter queue of '{}' (delivery-limit = {})",
+            isolated(&s.name),
+            e.queues[q].spec.delivery_limit
+        ),
         SubSource::Queue(q) => {
             format!(
                 "the dead-letter queue of '{}' (maxReceiveCount = {})",
@@ -665,6 +684,9 @@ pub fn out_of_order(
     let why = match s.source {
         SubSource::Queue(q) if e.queues[q].spec.kind == crate::scenario::model::QueueKind::Standard => {
             "Competing consumers on a standard queue keep no per-key order; a FIFO queue with the key as message group would."
+        }
+        SubSource::Queue(q) if e.queues[q].spec.kind == crate::scenario::model::QueueKind::Quorum => {
+            "Competing consumers on a quorum queue keep no per-key order; a single active consumer would."
         }
         SubSource::Queue(_) => "A redelivery overtook the newer message.",
         SubSource::Group(_) => "The older message came back (a retry or redelivery) after the newer one had been applied; partitioning by key keeps order only for first deliveries of in-order appends.",

@@ -72,6 +72,7 @@ mod outcome;
 mod producer;
 mod publish;
 mod queue;
+mod quorum;
 mod rebalance;
 mod rows;
 mod setup;

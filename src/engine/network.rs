@@ -155,13 +155,20 @@ impl Engine {
     }
 
     /// After a lost delivery: a queue's worker asks again at once, and the entry it never saw stays
-    /// invisible until its visibility timeout; a member's fetch position goes back to the lost record
-    /// and it fetches again from there after reconnecting, so nothing is skipped.
+    /// invisible until its visibility timeout (a RabbitMQ quorum queue's comes back at once: the broken
+    /// connection closed the channel); a member's fetch position goes back to the lost record and it
+    /// fetches again from there after reconnecting, so nothing is skipped.
     fn receive_again(&mut self, c: ConsumerId, slot: u16, d: DeliveryId) {
         let epoch = self.consumers[c].epoch;
-        let Role::Member { group } = self.consumers[c].role else {
-            self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
-            return;
+        let group = match self.consumers[c].role {
+            Role::Member { group } => group,
+            Role::Worker { queue } => {
+                if self.queues[queue].spec.kind == QueueKind::Quorum {
+                    self.return_entry(queue, d);
+                }
+                self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+                return;
+            }
         };
         if let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() {
             let position = &mut self.groups[group].position[partition as usize];

@@ -135,6 +135,12 @@ pub enum What {
         consumer: ConsumerId,
         delivery: DeliveryId,
     },
+    /// A quorum queue took back an entry its consumer nacked or held when its channel closed: it is
+    /// visible again, near the head.
+    Returned {
+        queue: QueueId,
+        entry: EntryId,
+    },
     /// A delivery held up in the network (an injected delay): it reaches its consumer later.
     DeliveryDelayed {
         consumer: ConsumerId,
@@ -299,6 +305,7 @@ impl What {
             What::SendDelayed { .. } => 46,
             What::DeliveryLost { .. } => 47,
             What::DeliveryDelayed { .. } => 48,
+            What::Returned { .. } => 49,
         }
     }
 
@@ -353,9 +360,9 @@ impl What {
             | What::RemovedSlowMember { consumer } => [consumer.0 as u64, 0, 0, 0],
             What::RebalanceStarted { group } | What::GroupReset { group } => [group.0 as u64, 0, 0, 0],
             What::RebalanceDone { group, generation } => [group.0 as u64, generation as u64, 0, 0],
-            What::VisibilityExpired { queue, entry } | What::DuplicateDelivery { queue, entry } => {
-                [queue.0 as u64, entry.0 as u64, 0, 0]
-            }
+            What::VisibilityExpired { queue, entry }
+            | What::DuplicateDelivery { queue, entry }
+            | What::Returned { queue, entry } => [queue.0 as u64, entry.0 as u64, 0, 0],
             What::DeadLettered { sub } => [sub.0 as u64, 0, 0, 0],
             What::RetentionDeleted { topic, partition, upto_offset } => {
                 [topic.0 as u64, partition as u64, upto_offset, 0]

@@ -128,7 +128,7 @@ impl Engine {
                 DeliveryId::NONE => entry.enqueued.get(),
                 _ => self.deliveries.get(previous).and_then(Delivery::trace_cause),
             };
-            if count > max_receives {
+            if count > max_receives && self.queues[q].spec.kind != QueueKind::Quorum {
                 let store = &mut self.queues[q].store;
                 store.entries[e].state = EntryState::DeadLettered;
                 store.dead_letter.push(e);
@@ -156,13 +156,16 @@ impl Engine {
         if fifo {
             store.hold_group(key);
         }
-        let vt = self.queues[q].spec.visibility_timeout_ms;
-        self.scheduler.schedule_in_lane(
-            Lane::Visibility(q).index(),
-            self.now + vt,
-            Ev::Visibility { queue: q, entry: e, receipt },
-        );
-        if !fifo && self.roll_duplicate_delivery(q) {
+        let kind = self.queues[q].spec.kind;
+        if kind != QueueKind::Quorum {
+            let vt = self.queues[q].spec.visibility_timeout_ms;
+            self.scheduler.schedule_in_lane(
+                Lane::Visibility(q).index(),
+                self.now + vt,
+                Ev::Visibility { queue: q, entry: e, receipt },
+            );
+        }
+        if kind == QueueKind::Standard && self.roll_duplicate_delivery(q) {
             self.duplicate_delivery(q, e, m, cause);
         }
         let source = DeliverySource::Entry { queue: q, entry: e, receipt };
@@ -282,6 +285,12 @@ impl Engine {
     /// (ChangeMessageVisibility 0 in SQS, basic.nack with requeue in RabbitMQ), and the slot polls again.
     pub(super) fn worker_failed(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: DeliveryId) {
         let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        if self.queues[q].spec.kind == QueueKind::Quorum {
+            self.return_entry(q, d);
+            let epoch = self.consumers[c].epoch;
+            self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+            return;
+        }
         let m = self.deliveries[d].message;
         let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
         let store = &mut self.queues[q].store;

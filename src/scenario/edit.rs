@@ -22,6 +22,10 @@ pub enum Edit {
     Partitions(usize, u32),
     VisibilityTimeout(usize, u64),
     MaxReceives(usize, u32),
+    /// A queue's broker semantics: SQS standard or FIFO, or a RabbitMQ quorum queue.
+    QueueKind(usize, crate::scenario::model::QueueKind),
+    /// A quorum queue's `delivery-limit`.
+    DeliveryLimit(usize, u32),
     ProducerIdempotent(usize, bool),
     /// `acks = 0` when on, `all` when off.
     ProducerFireAndForget(usize, bool),
@@ -171,6 +175,8 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::Partitions(i, n) => get(&mut s.topics, i, "topic")?.partitions = n,
         Edit::VisibilityTimeout(i, ms) => get(&mut s.queues, i, "queue")?.visibility_timeout_ms = ms,
         Edit::MaxReceives(i, n) => get(&mut s.queues, i, "queue")?.max_receives = n,
+        Edit::QueueKind(i, kind) => get(&mut s.queues, i, "queue")?.kind = kind,
+        Edit::DeliveryLimit(i, n) => get(&mut s.queues, i, "queue")?.delivery_limit = n,
         Edit::QueueAck(i, ack) => get(&mut s.queues, i, "queue")?.ack = ack,
         Edit::ProducerIdempotent(i, on) => get(&mut s.producers, i, "producer")?.idempotent = on,
         Edit::ProducerPublishMode(i, mode) => get(&mut s.producers, i, "producer")?.publish_mode = mode,

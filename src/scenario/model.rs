@@ -363,6 +363,10 @@ pub enum QueueKind {
     Standard,
     /// SQS FIFO: ordered per key (message group), sends de-duplicated within a window.
     Fifo,
+    /// RabbitMQ quorum queue: no visibility timeout (a message stays with its consumer until it is acked,
+    /// nacked, or the consumer's channel closes), a returned message goes back near the head, and one
+    /// returned more than `delivery_limit` times is dead-lettered.
+    Quorum,
 }
 
 /// When a queue's worker acknowledges (deletes) a message.
@@ -378,6 +382,13 @@ pub enum QueueAck {
     BeforeProcessing,
 }
 
+/// RabbitMQ 4.0's default `delivery-limit` for quorum queues.
+pub const DEFAULT_DELIVERY_LIMIT: u32 = 20;
+
+fn is_default_delivery_limit(limit: &u32) -> bool {
+    *limit == DEFAULT_DELIVERY_LIMIT
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Queue {
@@ -387,6 +398,10 @@ pub struct Queue {
     pub visibility_timeout_ms: u64,
     /// SQS redrive `maxReceiveCount`: received more often than this ⇒ moved to the dead-letter queue.
     pub max_receives: u32,
+    /// A quorum queue's `delivery-limit`: returned more often than this ⇒ dead-lettered. RabbitMQ's
+    /// default since 4.0 is 20. Written out only when it differs from that.
+    #[serde(skip_serializing_if = "is_default_delivery_limit")]
+    pub delivery_limit: u32,
     /// FIFO de-duplication window (SQS: 5 minutes).
     pub dedup_window_ms: u64,
     /// Competing consumers.
@@ -408,6 +423,7 @@ impl Default for Queue {
             kind: QueueKind::Standard,
             visibility_timeout_ms: 2_000,
             max_receives: 4,
+            delivery_limit: DEFAULT_DELIVERY_LIMIT,
             dedup_window_ms: 300_000,
             consumers: vec!["w1".into()],
             concurrency: 1,

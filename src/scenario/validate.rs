@@ -459,6 +459,7 @@ fn check_queues(
         c.name(&format!("{at}.name"), &q.name, names);
         c.range_u64(&format!("{at}.visibility_timeout_ms"), q.visibility_timeout_ms, 1, MAX_DURATION_MS);
         c.range_u64(&format!("{at}.max_receives"), q.max_receives as u64, 1, MAX_RECEIVES as u64);
+        c.range_u64(&format!("{at}.delivery_limit"), q.delivery_limit as u64, 0, MAX_RECEIVES as u64 - 1);
         c.range_u64(&format!("{at}.dedup_window_ms"), q.dedup_window_ms, 0, MAX_UNTIL_MS);
         c.range_u64(&format!("{at}.concurrency"), q.concurrency as u64, 1, MAX_CONCURRENCY as u64);
         c.range_u64(&format!("{at}.subscribe_at_ms"), q.subscribe_at_ms, 0, MAX_UNTIL_MS);

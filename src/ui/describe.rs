@@ -61,6 +61,7 @@ pub fn describe(e: &Engine, ev: &TraceEvent) -> String {
         | What::AckRejected { .. }
         | What::HandlerFailed { .. }
         | What::VisibilityExpired { .. }
+        | What::Returned { .. }
         | What::DuplicateDelivery { .. }
         | What::DeadLettered { .. }
         | What::SkippedPoison { .. } => handling(e, ev),
@@ -246,6 +247,9 @@ fn handling(e: &Engine, ev: &TraceEvent) -> String {
             format!("{}'s handler failed{}", e.consumer_name(consumer), if poison { " (a poison message)" } else { "" })
         }
         What::VisibilityExpired { .. } => "its visibility timeout expired: visible again on the queue".to_string(),
+        What::Returned { .. } => {
+            "the quorum queue took it back (a nack, or its consumer's channel closed): near the head again".to_string()
+        }
         What::DuplicateDelivery { .. } => "the standard queue delivered a second copy".to_string(),
         What::DeadLettered { sub } => format!(
             "moved to {}'s dead-letter queue after too many receives",

@@ -45,6 +45,7 @@ pub(super) fn tone(e: &Engine, what: &What, attempt: u32) -> &'static str {
         | What::ProducerRetry { .. }
         | What::RelayRepublish { .. }
         | What::VisibilityExpired { .. }
+        | What::Returned { .. }
         | What::DuplicateDelivery { .. }
         | What::AckRejected { .. }
         | What::CommitRejected { .. }

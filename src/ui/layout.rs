@@ -6,7 +6,7 @@ use crate::engine::observe::What;
 use crate::engine::{
     ConsumerId, Engine, EntryId, ExchangeId, GroupId, MessageId, ProducerId, QueueId, Role, SinkId, SubId, TopicId,
 };
-use crate::scenario::model::{MessageKind, SinkKind};
+use crate::scenario::model::{MessageKind, QueueKind, SinkKind};
 use crate::ui::labels::*;
 
 /// The stage a picture is laid out for, in CSS pixels: the canvas's box on the page.
@@ -620,13 +620,21 @@ impl Drawing<'_> {
         let store = &q.store;
         let indent = if fed { EXCHANGE_W + 24.0 } else { 0.0 };
         let (x, w) = (g.broker_x + indent, g.broker_w - indent);
-        let kind = if q.spec.kind == crate::scenario::model::QueueKind::Fifo { "FIFO" } else { "standard" };
+        let kind = match q.spec.kind {
+            QueueKind::Standard => "standard",
+            QueueKind::Fifo => "FIFO",
+            QueueKind::Quorum => "quorum",
+        };
         let first_line = if engine.now() < q.spec.subscribe_at_ms {
             format!("subscribes at {}", crate::engine::observe::seconds(q.spec.subscribe_at_ms))
         } else {
             format!("waiting {} · in flight {}", store.visible.len(), store.in_flight)
         };
-        let settings = format!("visibility {} ms · max receives {}", q.spec.visibility_timeout_ms, q.spec.max_receives);
+        let settings = if q.spec.kind == QueueKind::Quorum {
+            format!("delivery-limit {}", q.spec.delivery_limit)
+        } else {
+            format!("visibility {} ms · max receives {}", q.spec.visibility_timeout_ms, q.spec.max_receives)
+        };
         let h = node_height(2) + ROW_H;
         self.nodes.push(NodeBox {
             id: NodeId::Queue(QueueId::at(qi)),

@@ -5,7 +5,7 @@ use crate::engine::observe::seconds;
 use crate::engine::{ConsumerId, Engine, MessageId, Role, SubId};
 use crate::number::decimal;
 use crate::scenario::model::{
-    Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, QueueAck, ResetTarget, Strategy,
+    Acks, CommitPolicy, FaultAction, Isolation, Payload, PublishMode, QueueAck, QueueKind, ResetTarget, Strategy,
 };
 use crate::ui::code::handler_code;
 use crate::ui::journey::journey;
@@ -190,23 +190,39 @@ fn group_settings(e: &Engine, on_action: &Callback<Action>, g: usize) -> Html {
     }
 }
 
+/// The queue kinds a trainer can switch between: the same scenario on SQS or on RabbitMQ.
+const QUEUE_KINDS: [(QueueKind, &str, &str); 3] = [
+    (QueueKind::Standard, "standard", "SQS standard queue"),
+    (QueueKind::Fifo, "fifo", "SQS FIFO queue"),
+    (QueueKind::Quorum, "quorum", "RabbitMQ quorum queue"),
+];
+
 fn queue_settings(e: &Engine, on_action: &Callback<Action>, q: usize) -> Html {
     let spec = &e.queues()[q].spec;
     html! {
         <>
             <h3>{format!("Queue {} settings", crate::scenario::names::isolated(&spec.name))}</h3>
             { strategy_select(on_action, spec.handler.strategy, Edit::QueueStrategy, q) }
-            { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", Box::new(move |v| Edit::VisibilityTimeout(q, v))) }
-            { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
-                Box::new(move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32))) }
+            { select_field(on_action, "Broker", "edit-queue-kind", QUEUE_KINDS.iter().map(|&(k, value, label)| (value, label, k == spec.kind)).collect(),
+                Box::new(move |i| Edit::QueueKind(q, QUEUE_KINDS[i].0))) }
+            if spec.kind == QueueKind::Quorum {
+                { number_field(on_action, "Delivery limit: returns before the dead-letter queue (RabbitMQ 4.0's default is 20)", spec.delivery_limit as u64, "edit-delivery-limit",
+                    Box::new(move |v| Edit::DeliveryLimit(q, v.min(u32::MAX as u64) as u32))) }
+            } else {
+                { number_field(on_action, "Visibility timeout (ms)", spec.visibility_timeout_ms, "edit-visibility", Box::new(move |v| Edit::VisibilityTimeout(q, v))) }
+                { number_field(on_action, "Max receives before the dead-letter queue", spec.max_receives as u64, "edit-max-receives",
+                    Box::new(move |v| Edit::MaxReceives(q, v.min(u32::MAX as u64) as u32))) }
+            }
             { checkbox(on_action, "Ack on receipt, before processing (at-most-once: a crash loses the message)",
                 spec.ack == QueueAck::BeforeProcessing, "edit-ack-first",
                 Box::new(move |on| Edit::QueueAck(q, if on { QueueAck::BeforeProcessing } else { QueueAck::AfterProcessing }))) }
             { plus_minus(on_action, "workers", spec.consumers.len(), Rc::new(move |add| Edit::QueueWorkers(q, add))) }
-            <div class="buttons">
-                { button(on_action, Action::Inject(FaultAction::DuplicateNextDelivery { queue: spec.name.clone() }),
-                    "Duplicate the next delivery", "inject-duplicate") }
-            </div>
+            if spec.kind == QueueKind::Standard {
+                <div class="buttons">
+                    { button(on_action, Action::Inject(FaultAction::DuplicateNextDelivery { queue: spec.name.clone() }),
+                        "Duplicate the next delivery", "inject-duplicate") }
+                </div>
+            }
         </>
     }
 }
@@ -587,10 +603,13 @@ pub fn Details(props: &ActionProps) -> Html {
             html! {
                 <>
                     <h2 id="details-title">{format!("Dead-letter queue of {}", qs.spec.name)}</h2>
-                    <p class="hint">{format!(
-                        "A message lands here after {} receives without an ack (SQS's redrive policy, maxReceiveCount): parked for a person to look at, not lost, and not processed either.",
-                        qs.spec.max_receives
-                    )}</p>
+                    <p class="hint">{
+                        if qs.spec.kind == QueueKind::Quorum {
+                            format!("A message lands here once it has been returned more than {} times (the quorum queue's delivery-limit): parked for a person to look at, not lost, and not processed either.", qs.spec.delivery_limit)
+                        } else {
+                            format!("A message lands here after {} receives without an ack (SQS's redrive policy, maxReceiveCount): parked for a person to look at, not lost, and not processed either.", qs.spec.max_receives)
+                        }
+                    }</p>
                     <p class="figure" data-testid="dlq-messages">{
                         if parked.is_empty() { "Nothing parked yet.".to_string() }
                         else { parked.iter().map(|m| format!("#{m}")).collect::<Vec<_>>().join(" ") }

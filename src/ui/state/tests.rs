@@ -766,3 +766,18 @@ fn scrubbing_back_stepping_back_and_restart_rebuild_the_run_without_looking_ahea
     m.update(Action::NewSeed);
     assert_eq!(m.lookaheads, looked + 2);
 }
+
+#[test]
+fn the_same_queue_on_rabbitmq_has_no_visibility_timeout_so_a_slow_worker_is_not_doubled() {
+    let mut m = Model::new();
+    m.update(Action::SelectPreset(1)); // SQS: a standard queue with a visibility timeout
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::Slow, 30.0)));
+    m.update(Action::FastForward);
+    let outlasted =
+        |m: &Model| m.engine.anomalies().iter().any(|a| a.explanation.contains("outlasted the visibility timeout"));
+    assert!(outlasted(&m), "slow handlers outlast SQS's visibility timeout");
+    m.update(Action::Edit(Edit::QueueKind(0, crate::scenario::model::QueueKind::Quorum)));
+    assert_eq!(m.scenario.queues[0].kind, crate::scenario::model::QueueKind::Quorum);
+    m.update(Action::FastForward);
+    assert!(!outlasted(&m) && m.engine.report().duplicate_effects == 0, "{:?}", m.engine.report().duplicate_effects);
+}
