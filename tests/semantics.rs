@@ -545,13 +545,17 @@ fn a_rabbitmq_quorum_queue_returns_at_once_near_the_head_and_dead_letters_past_i
     };
     // A crash after the effect: the quorum queue hands the message out again at once (its channel closed);
     // SQS waits out the visibility timeout (400 ms from the receive). Both send the email twice.
-    for (kind, redelivered_within) in [(QueueKind::Quorum, 0..50), (QueueKind::Standard, 300..1_000)] {
+    // With two slots per worker too: the crashed worker's own idle slot must not swallow the wake-up.
+    for (kind, concurrency, redelivered_within) in
+        [(QueueKind::Quorum, 1, 0..50), (QueueKind::Quorum, 2, 0..50), (QueueKind::Standard, 1, 300..1_000)]
+    {
         let mut s = base(kind);
+        s.queues[0].concurrency = concurrency;
         s.faults.scripted =
             vec![at(0, FaultAction::CrashConsumer { consumer: "w1".into(), at_step: Some(CrashPoint::AfterEffect) })];
         let e = traced(&s);
         let r = e.report();
-        assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{kind:?}");
+        assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{kind:?} ×{concurrency}");
         let dup = r.anomalies.iter().find(|a| a.kind == AnomalyKind::DuplicateEffect).expect("a duplicate");
         let crashed_at =
             e.trace().events.iter().find(|ev| matches!(ev.what, What::Crashed { .. })).expect("a crash").at_ms;

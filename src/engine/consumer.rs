@@ -109,9 +109,8 @@ impl Engine {
                 self.deliveries[a.delivery].mark_collateral(point);
             }
         }
-        match role {
-            Role::Member { group } => self.member_crashed(c, group, slots.first()),
-            Role::Worker { queue } => self.return_on_crash(queue, &slots),
+        if let Role::Member { group } = role {
+            self.member_crashed(c, group, slots.first());
         }
         let cons = &mut self.consumers[c];
         cons.alive = false;
@@ -120,6 +119,10 @@ impl Engine {
         cons.parked = false;
         cons.crash_armed = None;
         let epoch = cons.epoch;
+        if let Role::Worker { queue } = role {
+            // Once it is down, so that what comes back wakes another worker, not one of its own slots.
+            self.return_on_crash(queue, &slots);
+        }
         if let Role::Member { group } = role {
             let timeout = self.groups[group].spec.session_timeout_ms;
             self.scheduler.schedule_in_lane(

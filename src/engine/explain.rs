@@ -497,15 +497,20 @@ fn collateral(d: &Delivery) -> String {
 
 /// How a delivery ended before its side effect, and when: "its handler failed" or "it crashed" (saying
 /// so when another message's crash ended it).
-fn how_it_ended(d: &Delivery) -> (String, String) {
+fn how_it_ended(e: &Engine, d: &Delivery) -> (String, String) {
     let what = match d.outcome {
         Outcome::Failed { .. } => "its handler failed".to_string(),
         Outcome::LostOnTheWay => "the delivery was lost in the network".to_string(),
         Outcome::Crashed { .. } => format!("it crashed{}", collateral(d)),
         // A removed member's work is fenced: what it wrote in a transaction is aborted.
         _ if d.member_removed_while_running() => {
-            "it was removed from the group for outlasting max.poll.interval.ms, and its transaction was aborted"
-                .to_string()
+            let sub = e.consumers.get(d.consumer.index()).map(|c| c.sub);
+            if sub.is_some_and(|s| e.subs[s].transactional) {
+                "it was removed from the group for outlasting max.poll.interval.ms, and its transaction was aborted"
+                    .to_string()
+            } else {
+                "it was removed from the group for outlasting max.poll.interval.ms".to_string()
+            }
         }
         _ => format!("it crashed{}", collateral(d)),
     };
@@ -613,7 +618,8 @@ pub fn effect_after_dead_letter(
     let parked = parked_entry(e, sub, m);
     let another_entry =
         matches!((del.source(), parked), (DeliverySource::Entry { entry, .. }, Some((p, _))) if entry != p);
-    if del.at_ms > parked_at || another_entry {
+    // A delayed delivery arrives after it was handed out: still the same run, not another copy.
+    if another_entry || (del.at_ms > parked_at && !del.delayed_on_the_way()) {
         // Not a run still going: another copy of the message (it was stored twice) reached a consumer.
         return format!(
             "{} was parked in {} at {}, but it had been stored twice: {} received the other copy at {} and \
@@ -628,7 +634,9 @@ pub fn effect_after_dead_letter(
     }
     // The receive whose end parked it, when it is not the one still going: its own reason, not a guess.
     let parked_by = parked.map_or(e.subs[sub].obligations[m].last_delivery, |(_, by)| by);
-    let how = if parked_by != d {
+    let how = if del.delayed_on_the_way() && parked_by == d {
+        "its delivery was held up in the network past the visibility timeout, so the queue counted the receive as failed and parked it while the delivery was still on its way".to_string()
+    } else if parked_by != d {
         format!(
             "another receive of it had ended without an ack ({}) and used up maxReceiveCount",
             why_not_acked(e, parked_by)
@@ -730,7 +738,7 @@ pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String 
         LossReason::CommittedBeforeProcessing { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
-                let (what, at) = how_it_ended(d);
+                let (what, at) = how_it_ended(e, d);
                 let who = e.consumer_name(d.consumer);
                 if d.message != m {
                     // Another record of the same batch failed: this one was never delivered at all.
@@ -745,7 +753,7 @@ pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String 
         }
         LossReason::AckedBeforeProcessing { delivery } => {
             let detail = e.delivery(delivery).map_or(String::new(), |d| {
-                let (what, at) = how_it_ended(d);
+                let (what, at) = how_it_ended(e, d);
                 format!(
                     " {} acked it on receipt at {} and {what} at {at} before the side effect;",
                     e.consumer_name(d.consumer),
@@ -757,7 +765,7 @@ pub fn lost(e: &Engine, sub: SubId, m: MessageId, reason: LossReason) -> String 
         LossReason::SkippedByClaim { delivery } => {
             let d = e.delivery(delivery);
             let detail = d.map_or(String::new(), |d| {
-                let (what, at) = how_it_ended(d);
+                let (what, at) = how_it_ended(e, d);
                 format!("{} claimed its id and {what} at {at} before the side effect", e.consumer_name(d.consumer))
             });
             format!(

@@ -170,9 +170,13 @@ impl Engine {
                 return;
             }
         };
+        // Only the partition's owner: a member removed meanwhile must not move its successor's position.
+        let owns = |e: &Engine, p: u32| e.groups[group].assignment[p as usize] == Some(c) && e.consumers[c].in_group;
         if let DeliverySource::Record { partition, offset, .. } = self.deliveries[d].source() {
-            let position = &mut self.groups[group].position[partition as usize];
-            *position = (*position).min(offset);
+            if owns(self, partition) {
+                let position = &mut self.groups[group].position[partition as usize];
+                *position = (*position).min(offset);
+            }
         }
         let cons = &mut self.consumers[c];
         cons.batch.clear();

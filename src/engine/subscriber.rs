@@ -100,7 +100,8 @@ impl Engine {
     fn effect_after_dead_letter(&mut self, sub: SubId, m: MessageId, d: DeliveryId) {
         self.counters.dead_lettered -= 1;
         self.counters.dead_lettered_after_effect += 1;
-        let quoted = format!("'{}'", self.subs[sub].name);
+        // The explanation quotes the name as sentences do (bidi-isolated when it needs it).
+        let quoted = format!("'{}'", crate::scenario::names::isolated(&self.subs[sub].name));
         let parked = self
             .anomalies
             .iter()

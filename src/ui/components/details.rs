@@ -420,7 +420,7 @@ fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) ->
     };
     let drop = FaultAction::DropDelivery { message, consumer: name.clone() };
     let delay = |duration_ms| FaultAction::DelayDelivery { message, consumer: name.clone(), duration_ms };
-    let past_timeout = queue.map(|q| q.spec.visibility_timeout_ms + 1_000);
+    let past_timeout = queue.filter(|q| q.spec.kind != QueueKind::Quorum).map(|q| q.spec.visibility_timeout_ms + 1_000);
     html! {
         <div class="in-flight" data-testid="delivery-in-flight">
             <p>{format!("Its delivery to {} is on its way. In the network:", e.consumer_name(consumer))}</p>
