@@ -206,6 +206,21 @@ impl QueueStore {
 
     /// FIFO: one message of group `key` is no longer in flight.
     #[cold]
+    /// In-flight entry `e` (its message's key `key`) is visible again: at the front (a timeout, a FIFO or
+    /// quorum return) or at the back (a standard queue's nack).
+    pub(super) fn make_visible(&mut self, e: EntryId, key: u32, front: bool) {
+        self.entries[e].state = EntryState::Visible;
+        self.in_flight -= 1;
+        if !self.group_busy.is_empty() {
+            self.release_group(key);
+        }
+        if front {
+            self.visible.push_front(e);
+        } else {
+            self.visible.push_back(e);
+        }
+    }
+
     pub fn release_group(&mut self, key: u32) {
         if let Some(n) = self.group_busy.get_mut(&key) {
             *n = n.saturating_sub(1);

@@ -211,14 +211,9 @@ impl Engine {
     pub(super) fn on_visibility(&mut self, q: QueueId, e: EntryId, receipt: DeliveryId) -> bool {
         let store = &mut self.queues[q].store;
         // A folded entry was deleted or dead-lettered long ago: its timer is as stale as any other.
-        let Some(entry) = store.entries.get_mut(e).filter(|entry| entry.held_by(receipt)) else { return false };
-        entry.state = EntryState::Visible;
+        let Some(entry) = store.entries.get(e).filter(|entry| entry.held_by(receipt)) else { return false };
         let (m, last) = (entry.message, Some(entry.last_delivery).filter(|&d| d != DeliveryId::NONE));
-        store.in_flight -= 1;
-        if !store.group_busy.is_empty() {
-            store.release_group(self.messages[m].key);
-        }
-        store.visible.push_front(e);
+        store.make_visible(e, self.messages[m].key, true);
         let cause = last.and_then(|d| self.deliveries[d].trace_cause());
         if let Some(d) = last {
             let del = &mut self.deliveries[d];
@@ -284,32 +279,26 @@ impl Engine {
     /// The worker's handler failed on delivery `d`: a nack makes the entry visible again at once
     /// (ChangeMessageVisibility 0 in SQS, basic.nack with requeue in RabbitMQ), and the slot polls again.
     pub(super) fn worker_failed(&mut self, c: ConsumerId, slot: u16, q: QueueId, d: DeliveryId) {
-        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
         if self.queues[q].spec.kind == QueueKind::Quorum {
             self.return_entry(q, d);
-            let epoch = self.consumers[c].epoch;
-            self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
-            return;
-        }
-        let m = self.deliveries[d].message;
-        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
-        let store = &mut self.queues[q].store;
-        let e = &mut store.entries[entry];
-        if e.held_by(receipt) {
-            e.state = EntryState::Visible;
-            store.in_flight -= 1;
-            if !store.group_busy.is_empty() {
-                store.release_group(self.messages[m].key);
-            }
-            if fifo {
-                store.visible.push_front(entry);
-            } else {
-                store.visible.push_back(entry);
-            }
-            self.cancel_visibility_timer(q, entry, receipt);
-            self.wake_worker(q);
+        } else {
+            self.nack_entry(q, d);
         }
         let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(self.now, Ev::Poll { consumer: c, epoch, slot });
+    }
+
+    /// SQS's nack: the entry delivery `d` holds is visible again, behind the waiting ones (a FIFO queue's
+    /// at the front, its group next in line).
+    fn nack_entry(&mut self, q: QueueId, d: DeliveryId) {
+        let DeliverySource::Entry { entry, receipt, .. } = self.deliveries[d].source() else { return };
+        let key = self.messages[self.deliveries[d].message].key;
+        let fifo = self.queues[q].spec.kind == QueueKind::Fifo;
+        let store = &mut self.queues[q].store;
+        if store.entries[entry].held_by(receipt) {
+            store.make_visible(entry, key, fifo);
+            self.cancel_visibility_timer(q, entry, receipt);
+            self.wake_worker(q);
+        }
     }
 }

@@ -16,16 +16,15 @@ impl Engine {
         // Every receive of a quorum queue's entry ends in an ack or a return, so its receives so far are
         // its returns, this one included.
         let (m, returns) = (e.message, u32::from(e.receive_count));
-        store.in_flight -= 1;
         let cause = self.deliveries[d].trace_cause();
         if returns > limit {
             store.entries[entry].state = EntryState::DeadLettered;
+            store.in_flight -= 1;
             store.dead_letter.push(entry);
             self.dead_letter(sub, m, returns, cause);
             return;
         }
-        store.entries[entry].state = EntryState::Visible;
-        store.visible.push_front(entry);
+        store.make_visible(entry, self.messages[m].key, true);
         self.emit(What::Returned { queue: q, entry }, Some(m), 0, cause);
         self.wake_worker(q);
     }

@@ -309,44 +309,45 @@ pub enum Motion {
     Reduced,
 }
 
-/// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
-/// the event), messages being handled inside consumers, and recent crashes. A pure function of the
-/// engine's state and trace, so the same virtual time always draws the same picture.
-/// Message `m`'s send drawn on its way to the broker now (a token travels for `HOP_MS` after the send
-/// arrived): when it left its producer. A fault on that send is recorded at that moment.
-pub fn send_on_screen(engine: &Engine, m: MessageId) -> Option<u64> {
-    if engine.is_finished() {
-        return None;
-    }
-    let now = engine.now();
-    let latency = engine.scenario().network_latency_ms;
-    let sends = engine.trace().events.iter().rev().take_while(|ev| now.saturating_sub(ev.at_ms) <= HOP_MS);
-    sends
-        .filter(|ev| ev.message == Some(m))
-        .find(|ev| {
-            matches!(
-                ev.what,
-                What::Appended { .. } | What::Enqueued { .. } | What::Routed { .. } | What::AppendDeduplicated { .. }
-            )
-        })
-        .map(|ev| ev.at_ms.saturating_sub(latency))
-}
-
-/// Message `m`'s delivery drawn on its way to a consumer now (it travels for `HOP_MS` after it arrived):
-/// the consumer, and when the broker handed it out. A fault on that delivery is recorded at that moment.
-pub fn delivery_on_screen(engine: &Engine, m: MessageId) -> Option<(ConsumerId, u64)> {
+/// Message `m` drawn on a hop now (a token travels for `HOP_MS` after its event): what `hop` makes of its
+/// newest such event, and when the hop began (the event's time less the network's latency). A fault on
+/// that hop is recorded at that moment.
+fn hop_on_screen<T>(engine: &Engine, m: MessageId, hop: impl Fn(&What) -> Option<T>) -> Option<(T, u64)> {
     if engine.is_finished() {
         return None;
     }
     let now = engine.now();
     let latency = engine.scenario().network_latency_ms;
     let recent = engine.trace().events.iter().rev().take_while(|ev| now.saturating_sub(ev.at_ms) <= HOP_MS);
-    recent.filter(|ev| ev.message == Some(m)).find_map(|ev| match ev.what {
-        What::Delivered { consumer, .. } => Some((consumer, ev.at_ms.saturating_sub(latency))),
+    recent
+        .filter(|ev| ev.message == Some(m))
+        .find_map(|ev| hop(&ev.what).map(|t| (t, ev.at_ms.saturating_sub(latency))))
+}
+
+/// Message `m`'s send drawn on its way to the broker now: when it left its producer.
+pub fn send_on_screen(engine: &Engine, m: MessageId) -> Option<u64> {
+    let arrived = |what: &What| {
+        matches!(
+            what,
+            What::Appended { .. } | What::Enqueued { .. } | What::Routed { .. } | What::AppendDeduplicated { .. }
+        )
+        .then_some(())
+    };
+    hop_on_screen(engine, m, arrived).map(|((), at)| at)
+}
+
+/// Message `m`'s delivery drawn on its way to a consumer now: the consumer, and when the broker handed it
+/// out.
+pub fn delivery_on_screen(engine: &Engine, m: MessageId) -> Option<(ConsumerId, u64)> {
+    hop_on_screen(engine, m, |what| match *what {
+        What::Delivered { consumer, .. } => Some(consumer),
         _ => None,
     })
 }
 
+/// The tokens on the canvas at the engine's current time: messages travelling a hop (for `HOP_MS` after
+/// the event), messages being handled inside consumers, and recent crashes. A pure function of the
+/// engine's state and trace, so the same virtual time always draws the same picture.
 pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     // A run that is over has nothing in flight: its last hops must not stay frozen mid-edge (a
     // comparison's shorter lane ends at its own last event, where they would).

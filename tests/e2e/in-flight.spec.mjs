@@ -1,24 +1,28 @@
-// A message in flight hit from its token (RaftScope's right-click drop): the send of a message on its way
-// to the broker is dropped, and the run shows what the producer does about it, replayed exactly.
+// A message in flight hit from its token (RaftScope's right-click drop): a send on its way to the broker is
+// dropped, a delivery on its way to a worker is held up, and the run shows what follows, replayed exactly.
 import { test, expect } from './fixtures.mjs';
 import { scrub, screenshotPath } from './harness.mjs';
+
+// Steps until a token of `kind` is drawn, clicks the newest message's (the one most likely still on its
+// way) and goes on until its journey offers the buttons of `inFlight`; returns that message's number.
+async function clickTokenInFlight(page, kind, inFlight) {
+  const tokens = page.locator(`[data-kind=${kind}][data-message]`);
+  let message = null;
+  for (let i = 0; i < 80 && (await inFlight.count()) === 0; i++) {
+    await page.click('[data-testid=step]');
+    if ((await tokens.count()) === 0) continue;
+    const ids = await tokens.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-message'))));
+    message = String(Math.max(...ids));
+    await page.locator(`[data-kind=${kind}][data-message="${message}"]`).first().dispatchEvent('click');
+  }
+  return message;
+}
 
 test('a send in flight can be dropped from its token, and the producer resends it', async ({ app: page }, info) => {
   await page.selectOption('[data-testid=preset]', '7'); // producer retries: acks=all, a request timeout
   await scrub(page, 2000);
-  // Step until a send is on its way to the broker (its token on the producer's edge, not yet arrived),
-  // and click its token.
-  const send = page.locator('[data-kind=send][data-message]');
   const inFlight = page.getByTestId('send-in-flight');
-  let message = null;
-  for (let i = 0; i < 80 && (await inFlight.count()) === 0; i++) {
-    await page.click('[data-testid=step]');
-    if ((await send.count()) === 0) continue;
-    // The newest message's send: the one most likely still on its way.
-    const ids = await send.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-message'))));
-    message = String(Math.max(...ids));
-    await page.locator(`[data-kind=send][data-message="${message}"]`).first().dispatchEvent('click');
-  }
+  const message = await clickTokenInFlight(page, 'send', inFlight);
   await expect(page.getByTestId('journey-title')).toContainText(`#${message}`);
   await expect(inFlight).toContainText('on its way');
   await page.screenshot({ path: screenshotPath(`in-flight-${info.project.name}`) });
@@ -45,16 +49,8 @@ test('a send in flight can be dropped from its token, and the producer resends i
 test('a delivery in flight held up past the visibility timeout is received by a second worker', async ({ app: page }, info) => {
   await page.selectOption('[data-testid=preset]', '1'); // a queue with competing workers
   await scrub(page, 2000);
-  const delivery = page.locator('[data-kind=delivery][data-message]');
   const inFlight = page.getByTestId('delivery-in-flight');
-  let message = null;
-  for (let i = 0; i < 80 && (await inFlight.count()) === 0; i++) {
-    await page.click('[data-testid=step]');
-    if ((await delivery.count()) === 0) continue;
-    const ids = await delivery.evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-message'))));
-    message = String(Math.max(...ids));
-    await page.locator(`[data-kind=delivery][data-message="${message}"]`).first().dispatchEvent('click');
-  }
+  const message = await clickTokenInFlight(page, 'delivery', inFlight);
   await expect(page.getByTestId('journey-title')).toContainText(`#${message}`);
   await expect(inFlight).toContainText('on its way');
   await page.screenshot({ path: screenshotPath(`delivery-in-flight-${info.project.name}`) });

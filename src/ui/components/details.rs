@@ -391,45 +391,57 @@ fn send_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Htm
     let Some(at_ms) = crate::ui::tokens::send_on_screen(e, m) else { return html! {} };
     let message = m.0;
     let target = e.messages().get(m).map_or("?", |msg| e.producers()[msg.producer].spec.target.as_str());
-    let hit = |action: FaultAction, label: &str, testid: &str| {
-        button(on_action, Action::InjectAt { at_ms, action }, label, testid)
-    };
-    html! {
-        <div class="in-flight" data-testid="send-in-flight">
-            <p>{format!("Its send is on its way to '{target}'. In the network:")}</p>
-            <div class="buttons">
-                { hit(FaultAction::DropSend { message }, "Drop it", "drop-send") }
-                { hit(FaultAction::DelaySend { message, duration_ms: 1_000 }, "Delay it 1 s", "delay-send") }
-                { hit(FaultAction::DuplicateSend { message }, "Deliver it twice", "duplicate-send") }
-            </div>
-        </div>
-    }
+    let hits = vec![
+        (FaultAction::DropSend { message }, "Drop it".to_string(), "drop-send"),
+        (FaultAction::DelaySend { message, duration_ms: 1_000 }, "Delay it 1 s".into(), "delay-send"),
+        (FaultAction::DuplicateSend { message }, "Deliver it twice".into(), "duplicate-send"),
+    ];
+    in_flight(
+        on_action,
+        at_ms,
+        "send-in-flight",
+        format!("Its send is on its way to '{target}'. In the network:"),
+        hits,
+    )
 }
 
 /// A message whose delivery is drawn on its way to a consumer can be hit there too: dropped (the
 /// broker handed it out and the answer was lost) or delayed, recorded at the moment the broker sent it.
 fn delivery_in_flight(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Html {
     let Some((consumer, at_ms)) = crate::ui::tokens::delivery_on_screen(e, m) else { return html! {} };
-    let (message, name) = (m.0, e.consumers().get(consumer.index()).map_or(String::new(), |c| c.name.clone()));
-    let queue = e.consumers().get(consumer.index()).and_then(|c| match c.role {
-        Role::Worker { queue } => e.queues().get(queue.index()),
-        Role::Member { .. } => None,
-    });
-    let hit = |action: FaultAction, label: String, testid: &str| {
-        button(on_action, Action::InjectAt { at_ms, action }, &label, testid)
-    };
-    let drop = FaultAction::DropDelivery { message, consumer: name.clone() };
+    let Some(cons) = e.consumers().get(consumer.index()) else { return html! {} };
+    let (message, name) = (m.0, cons.name.clone());
     let delay = |duration_ms| FaultAction::DelayDelivery { message, consumer: name.clone(), duration_ms };
-    let past_timeout = queue.filter(|q| q.spec.kind != QueueKind::Quorum).map(|q| q.spec.visibility_timeout_ms + 1_000);
+    let mut hits = vec![
+        (FaultAction::DropDelivery { message, consumer: name.clone() }, "Drop it".to_string(), "drop-delivery"),
+        (delay(1_000), "Delay it 1 s".into(), "delay-delivery"),
+    ];
+    // Past an SQS queue's visibility timeout (a quorum queue has none), a second worker receives it.
+    if let Role::Worker { queue } = cons.role {
+        let spec = &e.queues()[queue].spec;
+        if spec.kind != QueueKind::Quorum {
+            let ms = spec.visibility_timeout_ms + 1_000;
+            let label = format!("Delay it {} (past the visibility timeout)", seconds(ms));
+            hits.push((delay(ms), label, "delay-delivery-past-timeout"));
+        }
+    }
+    let said = format!("Its delivery to {} is on its way. In the network:", e.consumer_name(consumer));
+    in_flight(on_action, at_ms, "delivery-in-flight", said, hits)
+}
+
+/// A hop in flight and the faults the network can do to it, each recorded at `at_ms`, when the hop began.
+fn in_flight(
+    on_action: &Callback<Action>,
+    at_ms: u64,
+    testid: &'static str,
+    said: String,
+    hits: Vec<(FaultAction, String, &'static str)>,
+) -> Html {
     html! {
-        <div class="in-flight" data-testid="delivery-in-flight">
-            <p>{format!("Its delivery to {} is on its way. In the network:", e.consumer_name(consumer))}</p>
+        <div class="in-flight" data-testid={testid}>
+            <p>{said}</p>
             <div class="buttons">
-                { hit(drop, "Drop it".into(), "drop-delivery") }
-                { hit(delay(1_000), "Delay it 1 s".into(), "delay-delivery") }
-                if let Some(ms) = past_timeout {
-                    { hit(delay(ms), format!("Delay it {} (past the visibility timeout)", seconds(ms)), "delay-delivery-past-timeout") }
-                }
+                { for hits.into_iter().map(|(action, label, id)| button(on_action, Action::InjectAt { at_ms, action }, &label, id)) }
             </div>
         </div>
     }
