@@ -152,6 +152,15 @@ impl Engine {
     }
 
     pub fn new(scenario: Scenario) -> Result<Engine, ScenarioError> {
+        let mut engine = Engine::new_unreserved(scenario)?;
+        engine.reserve_for_run();
+        Ok(engine)
+    }
+
+    /// An engine whose tables grow as they fill instead of being sized for the whole run up front: for a
+    /// copy run only part of the way (a look-ahead), which then fits beside the run itself. It runs
+    /// exactly as `new`'s does.
+    pub fn new_unreserved(scenario: Scenario) -> Result<Engine, ScenarioError> {
         validate(&scenario)?;
         let mut root = SimRng::new(scenario.seed);
         // Forks are drawn in a fixed order: producers first, so consumer settings never reshuffle the workload.
@@ -224,7 +233,6 @@ impl Engine {
             scenario,
         };
         engine.schedule_first_events();
-        engine.reserve_for_run();
         Ok(engine)
     }
 

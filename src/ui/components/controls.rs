@@ -261,6 +261,10 @@ pub fn Controls(props: &ActionProps) -> Html {
                             }
                         }) }
                     </div>
+                    if let Some(progress) = model.lookahead_progress() {
+                        <progress data-testid="lookahead-progress" max="1" value={crate::number::decimal(progress)}
+                            aria-label="Looking ahead for the run's end and anomalies" title="Looking ahead: the run's end and its anomalies, for the marks"></progress>
+                    }
                 </div>
                 <span class="clock" data-testid="clock" aria-label="virtual time">{seconds(now)}</span>
             </div>

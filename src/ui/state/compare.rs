@@ -8,6 +8,8 @@ pub struct CompareLane {
     pub scenario: Scenario,
     pub engine: Engine,
     pub end_ms: SimTime,
+    /// The copy still learning lane B's end, a slice per frame (see `lookahead`).
+    pub(super) lookahead: Option<Lookahead>,
     /// The preset lane B was made from (with lane A's seed and faults), if any.
     pub preset: Option<usize>,
     /// Each lane's title: what differs between them (kept in step with lane A's edits by `load`).
@@ -17,12 +19,13 @@ pub struct CompareLane {
 impl CompareLane {
     pub(super) fn new(scenario: Scenario, preset: Option<usize>, a: &Scenario) -> Result<CompareLane, String> {
         validate(&scenario).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
-        // The probe first and then the lane, so that the two never hold their tables at once.
-        let end_ms = probe_end(&scenario);
+        let lookahead = Lookahead::start(&scenario);
+        let end_ms = lookahead.as_ref().filter(|l| l.is_done()).map_or(scenario.until_ms, Lookahead::end_ms);
         let mut engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
         engine.set_budget(SHARED_LANE_BUDGET);
         let titles = lane_titles(a, &scenario);
-        Ok(CompareLane { end_ms, scenario, engine, preset, titles })
+        let lookahead = lookahead.filter(|l| !l.is_done());
+        Ok(CompareLane { end_ms, lookahead, scenario, engine, preset, titles })
     }
 }
 

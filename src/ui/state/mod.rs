@@ -19,6 +19,7 @@ mod changes;
 mod compare;
 mod lessons;
 mod links;
+mod lookahead;
 mod narration;
 mod playback;
 #[cfg(test)]
@@ -33,9 +34,9 @@ pub const SHARED_LANE_BUDGET: Budget =
     Budget { events: Budget::DEFAULT.events, memory_bytes: Budget::DEFAULT.memory_bytes / 2 };
 pub use compare::{aligned_with, CompareLane};
 pub use links::SetAside;
-pub use playback::Mark;
+use lookahead::{probe, END_PROBE_EVENTS};
+pub use lookahead::{Lookahead, Mark};
 pub use playback::{next_seed, SPEEDS};
-use playback::{probe, probe_end, probe_run, END_PROBE_EVENTS};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -277,6 +278,11 @@ pub struct Model {
     playing_a_step: bool,
     /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber.
     pub marks: Vec<Mark>,
+    /// The copy still on its way to the end (a big run is learnt a slice per frame; see `lookahead`).
+    lookahead: Option<Lookahead>,
+    /// The last animation frame ran a slice of the look-ahead (not of "To end »"): its time sizes the
+    /// look-ahead's next slice.
+    sliced_lookahead: bool,
     /// Every anomaly of the whole run, known from the same copy: the feed lists them all, reached or not.
     pub run_anomalies: Vec<Anomaly>,
     /// How many times a copy of the run was played ahead to learn its end (once per scenario opened or
@@ -345,6 +351,8 @@ impl Model {
             pause_on_anomaly: true,
             playing_a_step: false,
             marks: vec![],
+            lookahead: None,
+            sliced_lookahead: false,
             run_anomalies: vec![],
             lookaheads: 0,
         };
@@ -355,8 +363,7 @@ impl Model {
     /// Replaces the scenario (a preset, an edit, a link): on error the previous state is kept.
     pub fn load(&mut self, scenario: Scenario) -> Result<(), String> {
         validate(&scenario).map_err(|e| format!("This scenario cannot run: {e}"))?;
-        // One engine at a time: a large scenario reserves its tables up front, so the old run goes before
-        // the probe, and the probe before the new run.
+        // A large scenario reserves its tables up front: the old run goes before the new one is built.
         self.engine = Engine::placeholder();
         self.foresee_run(&scenario);
         self.engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;
@@ -576,12 +583,6 @@ impl Model {
     fn foresee(&mut self) {
         let scenario = self.scenario.clone();
         self.foresee_run(&scenario);
-    }
-
-    fn foresee_run(&mut self, scenario: &Scenario) {
-        self.lookaheads += 1;
-        let foresight = probe_run(scenario);
-        (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }
 }
 

@@ -1,4 +1,5 @@
-//! Playback: play, pause, step, scrub, the speed and the seed, and the probes that learn how long a run is.
+//! Playback: play, pause, step, scrub, the speed and the seed.
+use super::lookahead::adapted_slice;
 use super::*;
 
 /// Speeds offered, as multiples of real time (virtual ms per wall ms).
@@ -11,85 +12,16 @@ pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 const IDLE_SKIP_MS: SimTime = 2_000;
 /// How far before the next event a skip lands, so its token is seen leaving.
 const SKIP_LEAD_MS: SimTime = 300;
-/// How far ahead the scrubber's range is computed when a run is opened (events).
-pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
 /// Events the first animation frame of "To end »" runs; later frames adapt it (`continue_to_end`).
 pub(super) const TO_END_SLICE_EVENTS: u64 = 100_000;
-/// The time a slice of "To end »" aims at: with the frame's other work, the page answers a click within
-/// about 50 ms.
-const TO_END_SLICE_MS: f64 = 30.0;
+/// The time a slice of "To end »" or of the look-ahead aims at: with the frame's other work, the page
+/// answers a click within about 50 ms.
+const SLICE_MS: f64 = 30.0;
 
 /// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
 pub fn next_seed(seed: u64) -> u64 {
     use crate::engine::kernel::rng::{mix64, GOLDEN_GAMMA};
     mix64(seed.wrapping_add(GOLDEN_GAMMA)) % 1_000_000
-}
-
-/// Runs a copy of the scenario to its end (bounded) to learn how long the run is.
-pub(super) fn probe_end(scenario: &Scenario) -> SimTime {
-    probe(scenario, None).map_or(scenario.until_ms, |p| run_end(&p, scenario))
-}
-
-/// When a probe run to its end ended (never before the scenario's `until_ms`).
-fn run_end(probe: &Engine, scenario: &Scenario) -> SimTime {
-    probe.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
-}
-
-/// A moment of the run marked on the scrubber: a scripted fault, or an anomaly (its index in the run's
-/// anomalies).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Mark {
-    pub at_ms: SimTime,
-    pub anomaly: Option<usize>,
-    pub label: String,
-}
-
-/// At most this many marks on the scrubber (the first ones): beyond them a mark per pixel says nothing.
-const MAX_MARKS: usize = 200;
-
-/// What a copy of the run, played to its end (bounded), tells the page in advance.
-pub(super) struct Foresight {
-    pub end_ms: SimTime,
-    /// Every scripted fault and anomaly, in time order: the scrubber's marks.
-    pub marks: Vec<Mark>,
-    /// Every anomaly of the whole run (as many as the engine keeps): the anomaly tour.
-    pub anomalies: Vec<Anomaly>,
-}
-
-pub(super) fn probe_run(scenario: &Scenario) -> Foresight {
-    let Some(probe) = probe(scenario, None) else {
-        return Foresight { end_ms: scenario.until_ms, marks: vec![], anomalies: vec![] };
-    };
-    let end = run_end(&probe, scenario);
-    let faults = scenario.faults.scripted.iter().map(|f| Mark {
-        at_ms: f.at_ms,
-        anomaly: None,
-        label: format!("{}: {}", crate::engine::observe::seconds(f.at_ms), crate::ui::labels::fault_label(&f.action)),
-    });
-    let anomalies = probe.anomalies().iter().enumerate().map(|(i, a)| Mark {
-        at_ms: a.at_ms,
-        anomaly: Some(i),
-        label: format!(
-            "{}: {} of #{}",
-            crate::engine::observe::seconds(a.at_ms),
-            crate::ui::labels::anomaly_label(a.kind),
-            a.message_id
-        ),
-    });
-    let mut marks: Vec<Mark> = faults.chain(anomalies).collect();
-    marks.sort_by_key(|m| m.at_ms);
-    marks.truncate(MAX_MARKS);
-    Foresight { end_ms: end, marks, anomalies: probe.anomalies().to_vec() }
-}
-
-/// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`): what
-/// will have happened, for the scrubber's range, a prediction's reveal and a challenge's check.
-pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
-    let mut engine = Engine::new(scenario.clone()).ok()?;
-    engine.set_budget(LANE_BUDGET);
-    engine.set_trace_capacity(0);
-    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
-    Some(engine)
 }
 
 impl Model {
@@ -152,17 +84,16 @@ impl Model {
         }
     }
 
-    /// How long the last slice took (the app measures it): the next slice shrinks when it took longer
-    /// than `TO_END_SLICE_MS` and grows when it took much less, since big scenarios run several times
-    /// slower per event than small ones. The run is the same whatever the slices.
+    /// How long the last frame's slice took (the app measures it): the next slice of the same work (the
+    /// look-ahead, or "To end »") is sized to take about `SLICE_MS`. The run is the same whatever the slices.
     pub fn slice_took(&mut self, ms: f64) {
-        if !self.running_to_end || !ms.is_finite() {
-            return;
-        }
-        if ms > TO_END_SLICE_MS * 1.25 {
-            self.to_end_slice = (self.to_end_slice * 3 / 4).max(5_000);
-        } else if ms < TO_END_SLICE_MS / 2.0 {
-            self.to_end_slice = (self.to_end_slice * 5 / 4).min(1_000_000);
+        if std::mem::take(&mut self.sliced_lookahead) {
+            let lane_b = self.compare.as_mut().and_then(|lane| lane.lookahead.as_mut());
+            if let Some(l) = self.lookahead.as_mut().or(lane_b) {
+                l.slice_took(ms, SLICE_MS);
+            }
+        } else if self.running_to_end {
+            self.to_end_slice = adapted_slice(self.to_end_slice, ms, SLICE_MS);
         }
     }
 
@@ -288,6 +219,12 @@ impl Model {
     /// An animation frame while playing: the run advances by the wall time × the speed, at most
     /// `EVENTS_PER_FRAME` events, and stops at its end or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
+        // The look-ahead's slice goes first; "To end »" waits for it (a frame runs one slice, not two), and
+        // play goes on beside it (its frames are short).
+        self.sliced_lookahead = self.advance_lookahead();
+        if self.sliced_lookahead && self.running_to_end {
+            return;
+        }
         if self.running_to_end {
             self.continue_to_end();
             return;

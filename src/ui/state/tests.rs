@@ -209,6 +209,9 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
     let mut whole = Engine::new(m.scenario.clone()).unwrap();
     whole.run_to_end();
     assert!(whole.events_processed() > 3 * TO_END_SLICE_EVENTS);
+    while m.looking_ahead() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+    }
     m.update(Action::FastForward);
     assert!(m.running_to_end && m.engine.events_processed() <= TO_END_SLICE_EVENTS);
     assert!(m.notice.as_deref().is_some_and(|n| n.contains("Running to the end")));
@@ -244,6 +247,55 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
     m.update(Action::SelectPreset(1));
     m.update(Action::FastForward);
     assert!(m.engine.is_finished() && !m.running_to_end);
+}
+
+/// A scenario of 100,000 messages: its run is longer than a look-ahead's first slice.
+fn a_big_scenario(m: &mut Model) -> Scenario {
+    m.update(Action::SelectPreset(1));
+    let mut big = m.scenario.clone();
+    big.producers[0].count = 100_000;
+    big.until_ms = big.until_ms.max(100_000 * 1_000);
+    big
+}
+
+#[test]
+fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() {
+    let mut m = Model::new();
+    let big = a_big_scenario(&mut m);
+    let whole = lookahead::foresight(&probe(&big, None).unwrap());
+    assert!(!whole.anomalies.is_empty(), "the copy run in one go finds anomalies");
+    m.load(big.clone()).unwrap();
+    // The run is on screen at t = 0 while a copy looks ahead: only the scripted faults are marked yet, and
+    // the scrubber spans the fault phase.
+    let first = m.lookahead_progress().expect("still looking ahead");
+    assert!(first > 0.0 && first < 1.0, "{first}");
+    assert_eq!((m.engine.now(), m.end_ms, m.run_anomalies.len()), (0, big.until_ms, 0));
+    assert!(m.marks.iter().all(|mark| mark.anomaly.is_none()));
+    // Every control works meanwhile; a frame runs a slice of the look-ahead, and "To end »" waits for it.
+    m.update(Action::Step);
+    assert_eq!(m.engine.events_processed(), 1);
+    m.update(Action::FastForward);
+    let ran = m.engine.events_processed();
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert_eq!(m.engine.events_processed(), ran, "one slice a frame: the look-ahead's");
+    m.slice_took(5.0);
+    assert_eq!(m.to_end_slice, TO_END_SLICE_EVENTS, "the look-ahead's slice adapts, not To end's");
+    m.update(Action::Pause);
+    let mut frames = 1;
+    while let Some(progress) = m.lookahead_progress() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        assert!(m.lookahead_progress().is_none_or(|p| p >= progress));
+        frames += 1;
+    }
+    assert!(frames >= 3, "{frames} frames");
+    // What it learnt is what a copy run in one go learns.
+    assert_eq!((m.end_ms, &m.marks, &m.run_anomalies), (whole.end_ms, &whole.marks, &whole.anomalies));
+    // Restart keeps what was learnt; opening another scenario drops the copy still looking ahead.
+    m.update(Action::Restart);
+    assert_eq!((m.end_ms, m.looking_ahead()), (whole.end_ms, false));
+    m.load(big).unwrap();
+    m.update(Action::SelectPreset(0));
+    assert!(!m.looking_ahead() && m.end_ms >= m.scenario.until_ms);
 }
 
 #[test]

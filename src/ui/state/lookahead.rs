@@ -1,0 +1,198 @@
+//! Looking ahead: a copy of the run, played to its end (bounded, without a trace), tells the page what the
+//! run will do before it gets there: its end for the scrubber, its anomalies for the feed and the marks.
+//! A small run is known as it opens; a big one is learnt a slice per animation frame, while the run itself
+//! is already on screen and every control works.
+use super::*;
+
+/// How far ahead a copy runs (events).
+pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
+/// Events a copy runs as it starts: most scenarios end within them, and are known at once.
+const FIRST_SLICE_EVENTS: u64 = 100_000;
+
+/// A copy of a run on its way to the end, a slice at a time.
+pub struct Lookahead {
+    copy: Engine,
+    /// Events the next slice runs (adapted to the time a slice took, as "To end »" does).
+    slice_events: u64,
+}
+
+impl Lookahead {
+    /// A copy of `scenario`, with its first slice run; `None` if the scenario cannot run.
+    pub(super) fn start(scenario: &Scenario) -> Option<Lookahead> {
+        // Its tables grow as it goes: sized up front for the whole run, it could not sit beside the run.
+        let mut copy = Engine::new_unreserved(scenario.clone()).ok()?;
+        copy.set_budget(LANE_BUDGET);
+        copy.set_trace_capacity(0);
+        let mut lookahead = Lookahead { copy, slice_events: FIRST_SLICE_EVENTS };
+        lookahead.advance();
+        Some(lookahead)
+    }
+
+    /// Runs the next slice. The copy comes out the same whatever the slices.
+    pub(super) fn advance(&mut self) {
+        let left = END_PROBE_EVENTS.saturating_sub(self.copy.events_processed());
+        self.copy.run_until_bounded(SimTime::MAX, self.slice_events.min(left));
+    }
+
+    pub(super) fn is_done(&self) -> bool {
+        self.copy.is_finished() || self.copy.halted().is_some() || self.copy.events_processed() >= END_PROBE_EVENTS
+    }
+
+    /// How far the copy has come, from 0 to 1 (by events or by virtual time, whichever is further).
+    pub fn progress(&self) -> f64 {
+        let by_events = self.copy.events_processed() as f64 / END_PROBE_EVENTS as f64;
+        let by_time = self.copy.now() as f64 / self.copy.scenario().until_ms.max(1) as f64;
+        by_events.max(by_time).min(1.0)
+    }
+
+    /// The slice took `ms`: the next one is sized to about `target_ms`.
+    pub(super) fn slice_took(&mut self, ms: f64, target_ms: f64) {
+        self.slice_events = adapted_slice(self.slice_events, ms, target_ms);
+    }
+
+    /// When the copy's run ended (or the end of its fault phase, while it goes on).
+    pub(super) fn end_ms(&self) -> SimTime {
+        run_end(&self.copy, self.copy.scenario())
+    }
+
+    /// What the copy knows so far (all of it once `is_done`).
+    pub(super) fn foresight(&self) -> Foresight {
+        foresight(&self.copy)
+    }
+}
+
+/// A slice's next size in events, from the time the last one took: it shrinks when that was longer than
+/// `target_ms` and grows when much shorter, since big scenarios run several times slower per event than
+/// small ones.
+pub(super) fn adapted_slice(events: u64, ms: f64, target_ms: f64) -> u64 {
+    if !ms.is_finite() {
+        events
+    } else if ms > target_ms * 1.25 {
+        (events * 3 / 4).max(5_000)
+    } else if ms < target_ms / 2.0 {
+        (events * 5 / 4).min(1_000_000)
+    } else {
+        events
+    }
+}
+
+/// When a copy run to its end ended (never before the scenario's `until_ms`).
+fn run_end(copy: &Engine, scenario: &Scenario) -> SimTime {
+    copy.end_time().unwrap_or(scenario.until_ms).max(scenario.until_ms)
+}
+
+/// A moment of the run marked on the scrubber: a scripted fault, or an anomaly (its index in the run's
+/// anomalies).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub at_ms: SimTime,
+    pub anomaly: Option<usize>,
+    pub label: String,
+}
+
+/// At most this many marks on the scrubber (the first ones): beyond them a mark per pixel says nothing.
+const MAX_MARKS: usize = 200;
+
+/// What a copy of the run, played to its end (bounded), tells the page in advance.
+#[derive(Debug)]
+pub(super) struct Foresight {
+    pub end_ms: SimTime,
+    /// Every scripted fault and anomaly, in time order: the scrubber's marks.
+    pub marks: Vec<Mark>,
+    /// Every anomaly of the whole run (as many as the engine keeps): the anomaly tour.
+    pub anomalies: Vec<Anomaly>,
+}
+
+impl Foresight {
+    /// What is known of a run before any of it has been looked at: its scripted faults, and that it lasts
+    /// at least its fault phase.
+    pub(super) fn unknown(scenario: &Scenario) -> Foresight {
+        Foresight { end_ms: scenario.until_ms, marks: fault_marks(scenario).collect(), anomalies: vec![] }
+    }
+}
+
+fn fault_marks(scenario: &Scenario) -> impl Iterator<Item = Mark> + '_ {
+    scenario.faults.scripted.iter().map(|f| Mark {
+        at_ms: f.at_ms,
+        anomaly: None,
+        label: format!("{}: {}", crate::engine::observe::seconds(f.at_ms), crate::ui::labels::fault_label(&f.action)),
+    })
+}
+
+pub(super) fn foresight(copy: &Engine) -> Foresight {
+    let scenario = copy.scenario();
+    let anomalies = copy.anomalies().iter().enumerate().map(|(i, a)| Mark {
+        at_ms: a.at_ms,
+        anomaly: Some(i),
+        label: format!(
+            "{}: {} of #{}",
+            crate::engine::observe::seconds(a.at_ms),
+            crate::ui::labels::anomaly_label(a.kind),
+            a.message_id
+        ),
+    });
+    let mut marks: Vec<Mark> = fault_marks(scenario).chain(anomalies).collect();
+    marks.sort_by_key(|m| m.at_ms);
+    marks.truncate(MAX_MARKS);
+    Foresight { end_ms: run_end(copy, scenario), marks, anomalies: copy.anomalies().to_vec() }
+}
+
+/// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`) in one
+/// go: what will have happened, for a prediction's reveal and a challenge's check.
+pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
+    let mut engine = Engine::new_unreserved(scenario.clone()).ok()?;
+    engine.set_budget(LANE_BUDGET);
+    engine.set_trace_capacity(0);
+    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
+    Some(engine)
+}
+
+impl Model {
+    /// Starts learning what a run of `scenario` will do; what it does not know yet stands in until it does
+    /// (see `advance_lookahead`). The previous copy goes first.
+    pub(super) fn foresee_run(&mut self, scenario: &Scenario) {
+        self.lookaheads += 1;
+        self.lookahead = None;
+        let lookahead = Lookahead::start(scenario);
+        let foresight = match &lookahead {
+            Some(l) if l.is_done() => l.foresight(),
+            _ => Foresight::unknown(scenario),
+        };
+        (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
+        self.lookahead = lookahead.filter(|l| !l.is_done());
+    }
+
+    /// One slice of the copy still looking ahead, if any (lane A's first, then lane B's); when it is done,
+    /// what it learnt replaces what stood in. Whether a slice ran.
+    pub(super) fn advance_lookahead(&mut self) -> bool {
+        if let Some(l) = self.lookahead.as_mut() {
+            l.advance();
+            if l.is_done() {
+                let foresight = l.foresight();
+                (self.end_ms, self.marks, self.run_anomalies) =
+                    (foresight.end_ms, foresight.marks, foresight.anomalies);
+                self.lookahead = None;
+            }
+            return true;
+        }
+        let Some(lane) = self.compare.as_mut() else { return false };
+        let Some(l) = lane.lookahead.as_mut() else { return false };
+        l.advance();
+        if l.is_done() {
+            lane.end_ms = l.end_ms();
+            lane.lookahead = None;
+        }
+        true
+    }
+
+    /// Whether a copy is still looking ahead (the page then asks for animation frames).
+    pub fn looking_ahead(&self) -> bool {
+        self.lookahead_progress().is_some()
+    }
+
+    /// How far the copy still looking ahead has come (lane A's, else lane B's), from 0 to 1.
+    pub fn lookahead_progress(&self) -> Option<f64> {
+        let lane_b = self.compare.as_ref().and_then(|lane| lane.lookahead.as_ref());
+        self.lookahead.as_ref().or(lane_b).map(Lookahead::progress)
+    }
+}
