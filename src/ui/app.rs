@@ -73,21 +73,21 @@ impl Reducible for AppState {
         if tick_ms.is_some() {
             self.model.borrow_mut().slice_took(now_ms() - started);
         }
-        let (playing, running_to_end, looking_ahead) = {
+        let (playing, seeking, looking_ahead) = {
             let model = self.model.borrow();
-            (model.playing, model.running_to_end, model.looking_ahead())
+            (model.playing, model.seeking().is_some(), model.looking_ahead())
         };
         let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
         let throttled = tick_ms.is_some() && since < PANEL_INTERVAL_MS;
         let revision = self.revision + 1;
-        let (panels_revision, since_panels_ms) = match throttled && (playing || running_to_end || looking_ahead) {
+        let (panels_revision, since_panels_ms) = match throttled && (playing || seeking || looking_ahead) {
             true => (self.panels_revision, since),
             false => (revision, 0.0),
         };
-        // Running to the end, the picture is not there to be watched (a big one takes longer to draw than a
+        // Seeking (to the end, or far), the picture is not there to be watched (a big one takes longer to draw than a
         // slice to run): it waits for the end or Cancel while the panels and the progress follow, and
         // each frame's time goes to the run. A frame that only looked ahead changed nothing it draws.
-        let (canvas_revision, picture_revision) = match tick_ms.is_some() && (running_to_end || !playing) {
+        let (canvas_revision, picture_revision) = match tick_ms.is_some() && (seeking || !playing) {
             true => (self.canvas_revision, self.picture_revision),
             false => (revision, panels_revision),
         };
@@ -353,7 +353,7 @@ pub fn App() -> Html {
     };
     let playing = {
         let model = state.model.borrow();
-        model.playing || model.running_to_end || model.looking_ahead()
+        model.playing || model.seeking().is_some() || model.looking_ahead()
     };
     {
         let dispatch = dispatch.clone();

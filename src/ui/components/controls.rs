@@ -1,7 +1,7 @@
 //! Play/pause, step, restart, fast-forward, speed, seed and the time scrubber.
 use super::ActionProps;
 use crate::engine::observe::seconds;
-use crate::ui::state::{Action, SPEEDS};
+use crate::ui::state::{Action, Goal, SPEEDS};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -223,9 +223,10 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <button data-testid="step-back" aria-keyshortcuts="ArrowLeft" title="Back one engine event (←)" aria-label="Back one event" onclick={send(Action::StepBack)} disabled={model.engine.events_processed() == 0}>{"◂"}</button>
                 <button data-testid="step" aria-keyshortcuts="ArrowRight" title="Run the next engine event (→)" onclick={send(Action::Step)} disabled={finished}>{"Step ▸"}</button>
                 <button data-testid="restart" aria-keyshortcuts="R" title="Restart from t = 0 (R)" onclick={send(Action::Restart)}>{"Restart"}</button>
-                if model.running_to_end {
+                if let Some(goal) = model.seeking() {
                     <button data-testid="cancel-to-end" title="Stop the run where it is (Space)" onclick={send(Action::Pause)}>{"Cancel"}</button>
-                    <progress data-testid="to-end-progress" aria-label="Run to the end" max="1" value={crate::number::decimal(model.to_end_progress())}></progress>
+                    <progress data-testid="to-end-progress" aria-label={if goal == Goal::End { "Run to the end" } else { "Run to the moment" }}
+                        max="1" value={crate::number::decimal(model.seek_progress())}></progress>
                 } else {
                     <button data-testid="fast-forward" title="Run to the end of the healing phase" onclick={send(Action::FastForward)} disabled={finished}>{"To end »"}</button>
                 }

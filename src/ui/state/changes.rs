@@ -17,7 +17,7 @@ impl Model {
         match Engine::new(scenario.clone()) {
             Ok(_) => {
                 self.scenario = scenario;
-                self.replay_to(now, true);
+                self.replay_to(now, true, seek::Then::Nothing);
                 self.notice = Some(format!("Injected at {}: {label}.", crate::engine::observe::seconds(at_ms)));
             }
             Err(e) => self.error = Some(format!("That fault cannot be injected: {e}")),

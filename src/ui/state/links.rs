@@ -90,20 +90,14 @@ impl Model {
             }
             None => None,
         };
-        let at = run.view.at_ms.min(self.run_end());
+        // Within the run's end once it is known; a big run still looking ahead knows only its fault phase.
+        let at = if self.looking_ahead() { run.view.at_ms } else { run.view.at_ms.min(self.run_end()) };
         match run.view.events {
             // Exactly as many events as when the link was made, then the clock on to its moment. A link made
             // while stepping has its moment at its last event (the clock stays); one made by scrubbing or
             // playing has every live event up to its moment run already, so only stale timers are left.
-            Some(n) => {
-                self.engine.run_until_bounded(at, n);
-                if self.engine.now() < at {
-                    self.engine.run_until(at);
-                }
-            }
-            None => {
-                self.engine.run_until(at);
-            }
+            Some(count) => self.seek(Goal::Events { count, by: at }, seek::Then::GoOnTo(at)),
+            None => self.seek(Goal::Time(at), seek::Then::Nothing),
         }
         Ok(())
     }

@@ -22,6 +22,7 @@ mod links;
 mod lookahead;
 mod narration;
 mod playback;
+mod seek;
 #[cfg(test)]
 mod tests;
 
@@ -37,6 +38,7 @@ pub use links::SetAside;
 use lookahead::{probe, END_PROBE_EVENTS};
 pub use lookahead::{Lookahead, Mark};
 pub use playback::{next_seed, SPEEDS};
+pub use seek::{Goal, Seek};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -268,10 +270,8 @@ pub struct Model {
     pub notice: Option<String>,
     /// The stage's caption: what the last step did, what play skipped, how the run ended.
     pub caption: Option<String>,
-    /// "To end »" is running, a slice per animation frame (see `start_to_end`).
-    pub running_to_end: bool,
-    /// Events the next slice of it runs.
-    to_end_slice: u64,
+    /// "To end »", or a jump too far to make at once, under way a slice per animation frame (see `seek`).
+    seek: Option<Seek>,
     /// Play pauses at each anomaly and shows its explanation on the stage (on unless turned off).
     pub pause_on_anomaly: bool,
     /// A lesson step is playing to its moment: it runs there without pausing on the way.
@@ -346,8 +346,7 @@ impl Model {
             focus: None,
             notice: None,
             caption: None,
-            running_to_end: false,
-            to_end_slice: playback::TO_END_SLICE_EVENTS,
+            seek: None,
             pause_on_anomaly: true,
             playing_a_step: false,
             marks: vec![],
@@ -392,7 +391,7 @@ impl Model {
     /// What a fresh run shows: not playing, nothing said or selected yet.
     fn reset_view(&mut self) {
         self.playing = false;
-        self.running_to_end = false;
+        self.seek = None;
         self.play_until = None;
         self.playing_a_step = false;
         self.error = None;
@@ -458,7 +457,7 @@ impl Model {
             Action::ShowShare => {
                 // The link, the QR code and the snippet show one moment: the clock stops on it.
                 self.playing = false;
-                self.stop_running_to_end();
+                self.stop_seeking();
                 self.dialog = Some(Dialog::Share);
             }
             Action::SetSingleKeys(on) => self.single_keys = on,
@@ -469,11 +468,14 @@ impl Model {
             Action::CompareWith(i) => self.compare_with_preset(i),
             Action::EndCompare => self.end_compare(),
             Action::SelectPreset(i) => self.select_preset(i),
-            Action::TogglePlay if self.running_to_end => self.stop_running_to_end(),
+            Action::TogglePlay if self.seek.is_some() => {
+                self.playing = false;
+                self.stop_seeking();
+            }
             Action::TogglePlay => self.toggle_play(),
             Action::Pause => {
                 self.playing = false;
-                self.stop_running_to_end();
+                self.stop_seeking();
             }
             Action::Step => self.step_one_event(),
             Action::StepBack => self.step_back(),
@@ -524,19 +526,28 @@ impl Model {
         let known = self.run_anomalies.get(i).or_else(|| self.engine.anomalies().get(i));
         let Some(at_ms) = known.map(|a| a.at_ms) else { return };
         self.playing = false;
-        self.stop_running_to_end();
-        if at_ms < self.engine.now() {
-            self.replay_to(at_ms, false);
-        } else {
-            self.engine.run_until(at_ms);
-        }
-        if self.engine.anomalies().len() <= i {
+        self.seek = None;
+        self.go_to(at_ms, seek::Then::ShowAnomaly { index: i, tour: true });
+    }
+
+    /// On arriving at anomaly `i`'s moment: its chain lit and its explanation on the stage; as the tour's
+    /// step (`tour`), its message's journey open too.
+    pub(super) fn show_anomaly(&mut self, i: usize, tour: bool) {
+        if self.engine.anomalies().len() <= i && !self.engine.is_finished() {
             // A loss is found when the run ends.
-            self.fast_forward(END_PROBE_EVENTS);
+            self.seek(Goal::End, seek::Then::ShowAnomaly { index: i, tour });
+            return;
         }
         let Some(focus) = self.focus_of(i) else { return };
-        self.caption = Some(format!("Anomaly {} of {}: {} of #{}.", i + 1, self.tour_len(), focus.kind, focus.message));
-        self.selection = Some(Selection::Message(focus.message));
+        let (kind, message) = (&focus.kind, focus.message);
+        self.caption = Some(if tour {
+            format!("Anomaly {} of {}: {kind} of #{message}.", i + 1, self.tour_len())
+        } else {
+            format!("{}: {kind} of #{message}.", crate::engine::observe::seconds(focus.at_ms))
+        });
+        if tour {
+            self.selection = Some(Selection::Message(message));
+        }
         self.focus = Some(focus);
     }
 

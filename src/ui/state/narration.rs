@@ -85,7 +85,7 @@ impl Model {
             }
         }
         self.narrated_upto = self.engine.trace().total;
-        let playing = self.playing || self.running_to_end;
+        let playing = self.playing || self.seek.is_some();
         match tick_ms {
             Some(wall_ms) if playing => {
                 self.narration_quiet_ms += if wall_ms.is_finite() { wall_ms.max(0.0) } else { 0.0 };

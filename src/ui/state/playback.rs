@@ -1,5 +1,5 @@
 //! Playback: play, pause, step, scrub, the speed and the seed.
-use super::lookahead::adapted_slice;
+use super::seek::{Goal, Then};
 use super::*;
 
 /// Speeds offered, as multiples of real time (virtual ms per wall ms).
@@ -12,8 +12,6 @@ pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 const IDLE_SKIP_MS: SimTime = 2_000;
 /// How far before the next event a skip lands, so its token is seen leaving.
 const SKIP_LEAD_MS: SimTime = 300;
-/// Events the first animation frame of "To end »" runs; later frames adapt it (`continue_to_end`).
-pub(super) const TO_END_SLICE_EVENTS: u64 = 100_000;
 /// The time a slice of "To end »" or of the look-ahead aims at: with the frame's other work, the page
 /// answers a click within about 50 ms.
 const SLICE_MS: f64 = 30.0;
@@ -25,21 +23,6 @@ pub fn next_seed(seed: u64) -> u64 {
 }
 
 impl Model {
-    /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact);
-    /// `changed`: the scenario changed since the run was opened, so what it will do is learnt again.
-    pub(super) fn replay_to(&mut self, t: SimTime, changed: bool) {
-        let (playing, selection, focus) = (self.playing, self.selection, self.focus.take());
-        if changed {
-            self.rebuild();
-        } else {
-            self.restart();
-        }
-        self.engine.run_until(t);
-        self.playing = playing && !self.engine.is_finished();
-        self.selection = selection;
-        self.focus = focus;
-    }
-
     /// The end of the run on screen for the scrubber: lane A's end, or lane B's when a comparison runs
     /// longer.
     pub fn run_end(&self) -> SimTime {
@@ -56,32 +39,12 @@ impl Model {
     }
 
     /// "To end »": a run that ends within one slice ends at once; a longer one goes on a slice per
-    /// animation frame (`continue_to_end`), so the page keeps answering, shows its progress, and stops
-    /// where it is on Cancel, Pause or Space.
+    /// animation frame (see `seek`).
     pub(super) fn start_to_end(&mut self) {
         self.playing = false;
         self.play_until = None;
         self.playing_a_step = false;
-        self.to_end_slice = TO_END_SLICE_EVENTS;
-        self.fast_forward(self.to_end_slice);
-        self.running_to_end = !self.engine.is_finished();
-        if self.running_to_end {
-            self.notice = Some("Running to the end… Cancel (or Space) stops it where it is.".into());
-        } else {
-            self.caption = Some(self.end_caption());
-        }
-    }
-
-    /// One slice of a run to the end, on an animation frame.
-    fn continue_to_end(&mut self) {
-        self.fast_forward(self.to_end_slice);
-        if self.engine.is_finished() {
-            self.running_to_end = false;
-            self.caption = Some(self.end_caption());
-            if self.engine.halted().is_none() {
-                self.notice = None;
-            }
-        }
+        self.seek(Goal::End, Then::SayTheEnd);
     }
 
     /// How long the last frame's slice took (the app measures it): the next slice of the same work (the
@@ -92,30 +55,11 @@ impl Model {
             if let Some(l) = self.lookahead.as_mut().or(lane_b) {
                 l.slice_took(ms, SLICE_MS);
             }
-        } else if self.running_to_end {
-            self.to_end_slice = adapted_slice(self.to_end_slice, ms, SLICE_MS);
+        } else {
+            self.seek_slice_took(ms, SLICE_MS);
         }
     }
 
-    /// Cancel, Pause or Space during a run to the end: it stops where it is, and "To end »" goes on.
-    pub(super) fn stop_running_to_end(&mut self) {
-        if std::mem::take(&mut self.running_to_end) {
-            self.notice = Some(format!(
-                "Stopped at {}: To end » goes on from here.",
-                crate::engine::observe::seconds(self.engine.now())
-            ));
-        }
-    }
-
-    /// How far a run to the end has come, from 0 to 1: virtual time against the end the probe found (or
-    /// the end of the fault phase, for a run longer than the probe could see), never 1 before the end.
-    pub fn to_end_progress(&self) -> f64 {
-        if self.engine.is_finished() {
-            return 1.0;
-        }
-        let end = self.end_ms.max(self.scenario.until_ms).max(1);
-        (self.engine.now() as f64 / end as f64).min(0.99)
-    }
     pub(super) fn select_preset(&mut self, i: usize) {
         let Some((_, s)) = self.presets.get(i) else { return };
         match self.load(s.clone()) {
@@ -150,43 +94,33 @@ impl Model {
         self.playing = false;
         let (selection, focus) = (self.selection, self.focus.take());
         self.restart();
-        self.engine.run_until_bounded(SimTime::MAX, events - 1);
-        self.selection = selection;
-        self.focus = focus;
-        self.caption = Some(match self.engine.trace().events.back() {
+        (self.selection, self.focus) = (selection, focus);
+        self.seek(Goal::Events { count: events - 1, by: SimTime::MAX }, Then::SayBackOneEvent);
+    }
+
+    pub(super) fn back_one_event_caption(&self) -> String {
+        match self.engine.trace().events.back() {
             Some(ev) => format!(
                 "Back one event, to {}: {}",
                 crate::engine::observe::seconds(ev.at_ms),
                 crate::ui::describe::describe(&self.engine, ev)
             ),
             None => "Back at the start.".to_string(),
-        });
+        }
     }
 
-    /// Goes to mark `i` of the scrubber; an anomaly's mark then shows the anomaly (a loss is found when
-    /// the run ends, so its mark runs to the end).
+    /// Goes to mark `i` of the scrubber; an anomaly's mark then shows the anomaly.
     pub(super) fn go_to_mark(&mut self, i: usize) {
         let Some(mark) = self.marks.get(i).cloned() else { return };
         self.playing = false;
-        self.scrub(mark.at_ms);
-        let Some(anomaly) = mark.anomaly else { return };
-        if self.engine.anomalies().len() <= anomaly {
-            self.fast_forward(END_PROBE_EVENTS);
-        }
-        if let Some(focus) = self.focus_of(anomaly) {
-            self.caption = Some(format!(
-                "{}: {} of #{}.",
-                crate::engine::observe::seconds(focus.at_ms),
-                focus.kind,
-                focus.message
-            ));
-            self.focus = Some(focus);
-        }
+        let then = mark.anomaly.map_or(Then::Nothing, |index| Then::ShowAnomaly { index, tour: false });
+        self.go_to(mark.at_ms.min(self.run_end()), then);
     }
 
     /// Runs the next engine event and says what it was on the stage's caption.
     pub(super) fn step_one_event(&mut self) {
         self.playing = false;
+        self.seek = None;
         let before = self.engine.trace().total;
         self.engine.step();
         self.caption = self.engine.trace().events.back().filter(|ev| ev.seq >= before).map(|ev| {
@@ -219,14 +153,13 @@ impl Model {
     /// An animation frame while playing: the run advances by the wall time × the speed, at most
     /// `EVENTS_PER_FRAME` events, and stops at its end or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
-        // The look-ahead's slice goes first; "To end »" waits for it (a frame runs one slice, not two), and
-        // play goes on beside it (its frames are short).
+        // The look-ahead's slice goes first; a seek ("To end »", a far jump) waits for it, as a frame runs
+        // one slice, not two; play goes on beside it (its frames are short), and after a seek arrives.
         self.sliced_lookahead = self.advance_lookahead();
-        if self.sliced_lookahead && self.running_to_end {
-            return;
-        }
-        if self.running_to_end {
-            self.continue_to_end();
+        if self.seek.is_some() {
+            if !self.sliced_lookahead {
+                self.continue_seek();
+            }
             return;
         }
         if !self.playing {
@@ -338,14 +271,8 @@ impl Model {
         self.rebuild();
     }
 
-    /// Shows the run at `t`: forward by running on, backward by recomputing from t = 0 (exact, as nothing
-    /// is recorded).
+    /// Shows the run at `t` (at most the run's end).
     pub(super) fn scrub(&mut self, t: SimTime) {
-        let t = t.min(self.run_end());
-        if t < self.engine.now() {
-            self.replay_to(t, false);
-        } else {
-            self.engine.run_until(t);
-        }
+        self.go_to(t.min(self.run_end()), Then::Nothing);
     }
 }

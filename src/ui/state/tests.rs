@@ -2,7 +2,7 @@
 use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
-use playback::TO_END_SLICE_EVENTS;
+use seek::FIRST_SLICE_EVENTS as TO_END_SLICE_EVENTS;
 
 #[test]
 fn presets_load_and_first_is_selected() {
@@ -213,40 +213,45 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
         m.update(Action::Tick { wall_ms: 16.0 });
     }
     m.update(Action::FastForward);
-    assert!(m.running_to_end && m.engine.events_processed() <= TO_END_SLICE_EVENTS);
+    assert!(m.seeking().is_some() && m.engine.events_processed() <= TO_END_SLICE_EVENTS);
     assert!(m.notice.as_deref().is_some_and(|n| n.contains("Running to the end")));
     // Each frame runs one more slice, and the progress only grows.
-    let mut progress = m.to_end_progress();
+    let mut progress = m.seek_progress();
     m.update(Action::Tick { wall_ms: 16.0 });
     assert!(m.engine.events_processed() <= 2 * TO_END_SLICE_EVENTS);
     m.slice_took(5.0);
-    assert!(m.to_end_slice > TO_END_SLICE_EVENTS, "quick slices grow");
-    let slice = m.to_end_slice;
+    assert!(seek_slice(&m) > TO_END_SLICE_EVENTS, "quick slices grow");
+    let slice = seek_slice(&m);
     m.slice_took(120.0);
-    assert!(m.to_end_slice < slice, "slow ones shrink");
-    assert!(m.to_end_progress() > progress && m.to_end_progress() < 1.0);
+    assert!(seek_slice(&m) < slice, "slow ones shrink");
+    assert!(m.seek_progress() > progress && m.seek_progress() < 1.0);
     // Pause (or Cancel, or Space) stops it where it is; To end goes on from there.
     m.update(Action::TogglePlay);
-    assert!(!m.running_to_end && !m.playing, "Space cancels, it does not start playing");
+    assert!(m.seeking().is_none() && !m.playing, "Space cancels, it does not start playing");
     let stopped = m.engine.events_processed();
     m.update(Action::Tick { wall_ms: 16.0 });
     assert_eq!(m.engine.events_processed(), stopped);
     assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Stopped at")));
     m.update(Action::FastForward);
     let mut frames = 0;
-    while m.running_to_end {
+    while m.seeking().is_some() {
         m.update(Action::Tick { wall_ms: 16.0 });
-        assert!(m.to_end_progress() >= progress);
-        progress = m.to_end_progress();
+        assert!(m.seek_progress() >= progress);
+        progress = m.seek_progress();
         frames += 1;
     }
-    assert!(frames >= 2 && m.engine.is_finished() && m.to_end_progress() == 1.0);
+    assert!(frames >= 2 && m.engine.is_finished() && m.seek_progress() == 1.0);
     assert_eq!(m.engine.report().trace_hash, whole.report().trace_hash, "the same run, in slices");
     assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("The run is over")));
     // A preset ends within one slice: one press, and it is over.
     m.update(Action::SelectPreset(1));
     m.update(Action::FastForward);
-    assert!(m.engine.is_finished() && !m.running_to_end);
+    assert!(m.engine.is_finished() && m.seeking().is_none());
+}
+
+/// Events the next slice of the seek under way runs.
+fn seek_slice(m: &Model) -> u64 {
+    m.seek.as_ref().map_or(0, |s| s.slice_events)
 }
 
 /// A scenario of 100,000 messages: its run is longer than a look-ahead's first slice.
@@ -256,6 +261,71 @@ fn a_big_scenario(m: &mut Model) -> Scenario {
     big.producers[0].count = 100_000;
     big.until_ms = big.until_ms.max(100_000 * 1_000);
     big
+}
+
+/// Animation frames until the seek under way (and any look-ahead before it) is done.
+fn frames_until_arrived(m: &mut Model) -> usize {
+    let mut frames = 0;
+    while m.seeking().is_some() || m.looking_ahead() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        frames += 1;
+    }
+    frames
+}
+
+#[test]
+fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_would_at_once() {
+    let mut m = Model::new();
+    let big = a_big_scenario(&mut m);
+    m.load(big.clone()).unwrap();
+    frames_until_arrived(&mut m);
+    let at_once = |until: SimTime| {
+        let mut e = Engine::new(big.clone()).unwrap();
+        e.run_until(until);
+        (e.now(), e.events_processed(), e.report().trace_hash)
+    };
+    let here = |m: &Model| (m.engine.now(), m.engine.events_processed(), m.engine.report().trace_hash);
+    // Scrubbing far ahead (to where 300,000 events have run): the first slice at once, then a slice a
+    // frame, with its progress and a notice.
+    let far = {
+        let mut e = Engine::new(big.clone()).unwrap();
+        e.run_until_bounded(SimTime::MAX, 300_000);
+        e.now()
+    };
+    m.update(Action::Scrub(far));
+    assert_eq!(m.seeking(), Some(Goal::Time(far)));
+    assert!(m.seek_progress() < 1.0 && m.notice.as_deref().is_some_and(|n| n.starts_with("Running to")));
+    assert!(frames_until_arrived(&mut m) >= 2);
+    assert_eq!(here(&m), at_once(far));
+    assert!(m.notice.is_none(), "the notice goes on arriving: {:?}", m.notice);
+    // Back by one event: the run is recomputed in slices too, and the caption says where it is.
+    let events = m.engine.events_processed();
+    m.update(Action::StepBack);
+    assert!(m.seeking().is_some());
+    frames_until_arrived(&mut m);
+    assert_eq!(m.engine.events_processed(), events - 1);
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with("Back one event, to")), "{:?}", m.caption);
+    // Scrubbing back and cancelling stops where it is, and says so.
+    m.update(Action::Scrub(far - 1_000));
+    m.update(Action::Tick { wall_ms: 16.0 });
+    m.update(Action::Pause);
+    assert!(m.seeking().is_none() && m.engine.now() < far - 1_000);
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Stopped at")), "{:?}", m.notice);
+    // An anomaly far ahead (the last the engine keeps): shown on arriving, as the tour's step.
+    m.update(Action::Restart);
+    let ahead = m.run_anomalies.len() - 1;
+    m.update(Action::FocusAnomaly(ahead));
+    assert!(m.focus.is_none() && m.seeking().is_some());
+    frames_until_arrived(&mut m);
+    assert_eq!(m.focus.as_ref().map(|f| f.index), Some(ahead));
+    assert!(m.caption.as_deref().is_some_and(|c| c.starts_with(&format!("Anomaly {}", ahead + 1))), "{:?}", m.caption);
+    // A link to a late moment opens there, exactly.
+    let fragment = m.share_fragment().unwrap();
+    let (moment, expected) = (m.engine.now(), here(&m));
+    let mut other = Model::new();
+    other.update(Action::OpenLink(fragment));
+    frames_until_arrived(&mut other);
+    assert_eq!((other.engine.now(), here(&other)), (moment, expected));
 }
 
 #[test]
@@ -279,7 +349,7 @@ fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() 
     m.update(Action::Tick { wall_ms: 16.0 });
     assert_eq!(m.engine.events_processed(), ran, "one slice a frame: the look-ahead's");
     m.slice_took(5.0);
-    assert_eq!(m.to_end_slice, TO_END_SLICE_EVENTS, "the look-ahead's slice adapts, not To end's");
+    assert_eq!(seek_slice(&m), TO_END_SLICE_EVENTS, "the look-ahead's slice adapts, not To end's");
     m.update(Action::Pause);
     let mut frames = 1;
     while let Some(progress) = m.lookahead_progress() {
