@@ -644,14 +644,16 @@ fn a_delivery_in_flight_dropped_or_delayed_does_what_the_broker_documents() {
         let d: Vec<_> = e.deliveries().iter().filter(|(_, d)| d.message == MessageId(3)).map(|(_, d)| *d).collect();
         (d.iter().filter(|d| d.effect_at_ms.get().is_some()).count(), d)
     };
-    let queue = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None); // visibility timeout 400 ms
-                                                                                      // Dropped: the worker never had it; the entry stays invisible, comes back after the visibility
-                                                                                      // timeout, and is handled once.
+    // Visibility timeout 400 ms.
+    let queue = queue_scenario(QueueKind::Standard, SinkKind::Email, Strategy::None);
+    // Dropped: the worker never had it; the entry stays invisible, comes back after the visibility timeout,
+    // and is handled once. Its wait lasts until that receive, the first to arrive.
     let (e, r) = hit(&queue, &drop);
     let (effects, d) = effect_of_3(&e);
     assert_eq!((r.lost_messages, r.duplicate_effects, effects), (0, 0, 1), "{r:?}");
     assert_eq!(d[0].outcome, brokerscope::engine::Outcome::LostOnTheWay);
     assert!(d[1].at_ms >= d[0].at_ms + 400, "received again only after the visibility timeout: {d:?}");
+    assert!(r.subscribers[0].waiting_ms.max >= d[1].at_ms - d[0].at_ms, "{:?}", r.subscribers[0]);
     // Delayed past the visibility timeout: another worker receives it meanwhile, and both send the email.
     let (e, r) = hit(&queue, &delay(1_000));
     assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{r:?}");

@@ -41,10 +41,6 @@ impl Engine {
         };
         let d = self.deliveries.next_id();
         let attempt = self.delivery(ob.last_delivery).map_or(0, |last| last.attempt) + 1;
-        if attempt == 1 {
-            let waited = at.saturating_sub(self.available_since(source));
-            self.subs[sub].waiting.record(waited);
-        }
         let mut delivery = Delivery::new(m, c, attempt, at, source);
         delivery.previous = ob.last_delivery;
         delivery.trace_seq = cause_seq;
@@ -67,6 +63,19 @@ impl Engine {
         let epoch = self.consumers[c].epoch;
         self.scheduler.schedule(at, Ev::Step { consumer: c, epoch, slot, step: Step::Receive });
         d
+    }
+
+    /// Whether delivery `d` is the first of its message to reach this subscriber: every earlier one was
+    /// lost on the way or cut short by a crash before it was received. Its wait ends here.
+    fn first_to_arrive(&self, d: DeliveryId) -> bool {
+        let mut earlier = self.deliveries[d].previous;
+        while let Some(e) = self.delivery(earlier) {
+            if !matches!(e.outcome, Outcome::LostOnTheWay | Outcome::Crashed { before: Step::Receive }) {
+                return false;
+            }
+            earlier = e.previous;
+        }
+        true
     }
 
     /// When what a delivery carries became available to read: its record's append, its entry's enqueue.
@@ -139,6 +148,10 @@ impl Engine {
         }
         let sub = self.consumers[c].sub;
         let attempt = self.deliveries[d].attempt;
+        if self.first_to_arrive(d) {
+            let waited = self.now.saturating_sub(self.available_since(self.deliveries[d].source()));
+            self.subs[sub].waiting.record(waited);
+        }
         self.counters.deliveries += 1;
         if attempt > 1 {
             self.counters.redeliveries += 1;

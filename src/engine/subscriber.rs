@@ -25,7 +25,8 @@ pub(super) struct Sub {
     /// A stage's output topic, and whether it writes it in transactions.
     pub(super) output: Option<TopicId>,
     pub(super) transactional: bool,
-    /// From a message's append or enqueue to its first receive here: its time waiting.
+    /// From a message's append or enqueue to its first receive here (the first delivery to reach its
+    /// consumer): its time waiting.
     pub(super) waiting: LatencyHistogram,
     /// From each receive to its handler's finish: time in service.
     pub(super) service: LatencyHistogram,
