@@ -15,6 +15,24 @@ use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+/// The details' heading (the panel is labelled by it).
+#[inline(never)]
+fn title(text: impl Into<AttrValue>) -> Html {
+    html! { <h2 id="details-title">{text.into()}</h2> }
+}
+
+/// A line of explanation under a heading.
+#[inline(never)]
+fn hint(text: impl Into<AttrValue>) -> Html {
+    html! { <p class="hint">{text.into()}</p> }
+}
+
+/// A line of figures.
+#[inline(never)]
+fn figure(text: String) -> Html {
+    html! { <p class="figure">{text}</p> }
+}
+
 /// How the strategy select names each strategy (its value is `Strategy::as_str`).
 fn strategy_label(s: Strategy) -> &'static str {
     match s {
@@ -246,10 +264,10 @@ fn consumer_details(e: &Engine, on_action: &Callback<Action>, c: ConsumerId) -> 
     };
     html! {
         <>
-            <h2 id="details-title">{format!("Consumer {name}")}</h2>
-            <p class="figure">{format!("Status: {status}")}</p>
+            { title(format!("Consumer {name}")) }
+            { figure(format!("Status: {status}")) }
             <h3>{"Handler"}</h3>
-            <p class="hint">{"The highlighted line is running now. Click a line to crash this consumer right after it on its next message."}</p>
+            { hint("The highlighted line is running now. Click a line to crash this consumer right after it on its next message.") }
             <ol class="code" data-testid="handler-code">
                 { for lines.iter().map(|line| {
                     let classes = classes!("code-line", line.active.then_some("active"), line.armed.then_some("armed"));
@@ -358,7 +376,7 @@ fn message_details(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Ht
     let diagram = sequence.map(|seq| sequence_svg(&crate::ui::sequence::sequence_layout(&seq)));
     html! {
         <>
-            <h2 id="details-title">{"Journey"}</h2>
+            { title("Journey") }
             <p class="journey-title" data-testid="journey-title">{j.title}</p>
             { send_in_flight(e, on_action, m) }
             { delivery_in_flight(e, on_action, m) }
@@ -370,7 +388,7 @@ fn message_details(e: &Engine, on_action: &Callback<Action>, m: MessageId) -> Ht
                 </div>
                 <div class="sequence-scroll" tabindex="0" role="region" aria-label="Sequence diagram, scrolls sideways">{ for diagram }</div>
             </details>
-            if j.truncated { <p class="hint">{"Its earliest steps are older than the kept trace."}</p> }
+            if j.truncated { { hint("Its earliest steps are older than the kept trace.") } }
             <ol class="journey" data-testid="journey">
                 { for j.rows.iter().map(|r| html! {
                     <li class={classes!(r.tone)}><span class="time">{seconds(r.at_ms)}</span>{r.text.clone()}</li>
@@ -478,8 +496,8 @@ fn overview(e: &Engine, on_action: &Callback<Action>) -> Html {
     };
     html! {
         <>
-            <h2 id="details-title">{"Details"}</h2>
-            <p class="hint">{"Select a producer, topic, queue, consumer or sink on the canvas for its settings and figures, or a message (a cell or a token) for its journey."}</p>
+            { title("Details") }
+            { hint("Select a producer, topic, queue, consumer or sink on the canvas for its settings and figures, or a message (a cell or a token) for its journey.") }
             { fault_timeline(e, on_action) }
             <h3>{"Fault probabilities"}</h3>
             { for FaultRate::ALL.into_iter().map(percent_field) }
@@ -541,8 +559,8 @@ fn store_details(e: &Engine, sub: SubId) -> Html {
     };
     html! {
         <>
-            <h2 id="details-title">{format!("Idempotency store of {}", e.subscriber_names()[sub.index()])}</h2>
-            <p class="hint">{how}</p>
+            { title(format!("Idempotency store of {}", e.subscriber_names()[sub.index()])) }
+            { hint(how) }
             <p class="figure" data-testid="store-keys">{
                 if keys.is_empty() { format!("{} set; none held among the newest messages.", crate::ui::labels::plural(set, "key")) }
                 else { format!("{} set; newest: {}", crate::ui::labels::plural(set, "key"), keys.iter().rev().map(|m| format!("#{m}")).collect::<Vec<_>>().join(" ")) }
@@ -577,7 +595,7 @@ pub fn Details(props: &ActionProps) -> Html {
             let topic = &e.topics()[gs.topic];
             html! {
                 <>
-                    <h2 id="details-title">{format!("Group {}", gs.spec.name)}</h2>
+                    { title(format!("Group {}", gs.spec.name)) }
                     <table class="figures">
                         <thead><tr><th>{"partition"}</th><th>{"committed"}</th><th>{"end"}</th><th>{"lag"}</th></tr></thead>
                         <tbody>
@@ -597,8 +615,8 @@ pub fn Details(props: &ActionProps) -> Html {
             let qs = &e.queues()[q];
             html! {
                 <>
-                    <h2 id="details-title">{format!("Queue {}", qs.spec.name)}</h2>
-                    <p class="figure">{format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())}</p>
+                    { title(format!("Queue {}", qs.spec.name)) }
+                    { figure(format!("waiting {} · in flight {} · dead-lettered {}", qs.store.visible.len(), qs.store.in_flight, qs.store.dead_letter.len())) }
                     { times(e, qs.sub) }
                     { queue_settings(e, on_action, q.index()) }
                 </>
@@ -614,7 +632,7 @@ pub fn Details(props: &ActionProps) -> Html {
                 .collect();
             html! {
                 <>
-                    <h2 id="details-title">{format!("Dead-letter queue of {}", qs.spec.name)}</h2>
+                    { title(format!("Dead-letter queue of {}", qs.spec.name)) }
                     <p class="hint">{
                         if qs.spec.kind == QueueKind::Quorum {
                             format!("A message lands here once it has been returned more than {} times (the quorum queue's delivery-limit): parked for a person to look at, not lost, and not processed either.", qs.spec.delivery_limit)
@@ -634,7 +652,7 @@ pub fn Details(props: &ActionProps) -> Html {
             let xs = &e.exchanges()[x];
             html! {
                 <>
-                    <h2 id="details-title">{format!("Exchange {}", xs.spec.name)}</h2>
+                    { title(format!("Exchange {}", xs.spec.name)) }
                     <table class="figures">
                         <thead><tr><th>{"queue"}</th><th>{"subscribed"}</th><th>{"copies received"}</th></tr></thead>
                         <tbody>
@@ -644,7 +662,7 @@ pub fn Details(props: &ActionProps) -> Html {
                         }) }
                         </tbody>
                     </table>
-                    <p class="hint">{"A fan-out exchange (an SNS topic with SQS subscriptions, a RabbitMQ fanout exchange) keeps nothing: each subscriber gets its own queue and its own copy. A service that subscribes later gets only new messages, never the history a topic keeps."}</p>
+                    { hint("A fan-out exchange (an SNS topic with SQS subscriptions, a RabbitMQ fanout exchange) keeps nothing: each subscriber gets its own queue and its own copy. A service that subscribes later gets only new messages, never the history a topic keeps.") }
                 </>
             }
         }
@@ -653,9 +671,9 @@ pub fn Details(props: &ActionProps) -> Html {
             let i = t.index();
             html! {
                 <>
-                    <h2 id="details-title">{format!("Topic {}", ts.spec.name)}</h2>
-                    <p class="figure">{format!("records: {}", ts.partitions.iter().map(|p| p.end_offset()).sum::<u64>())}</p>
-                    <p class="hint">{"An append-only log per partition; a key always lands on the same partition, so order holds per key. Each group reads it with its own committed offsets."}</p>
+                    { title(format!("Topic {}", ts.spec.name)) }
+                    { figure(format!("records: {}", ts.partitions.iter().map(|p| p.end_offset()).sum::<u64>())) }
+                    { hint("An append-only log per partition; a key always lands on the same partition, so order holds per key. Each group reads it with its own committed offsets.") }
                     { number_field(on_action, "Partitions", ts.spec.partitions as u64, "edit-partitions", Box::new(move |v| Edit::Partitions(i, v.min(u32::MAX as u64) as u32))) }
                 </>
             }
@@ -665,8 +683,8 @@ pub fn Details(props: &ActionProps) -> Html {
             let i = p.index();
             html! {
                 <>
-                    <h2 id="details-title">{format!("Producer {}", ps.spec.name)}</h2>
-                    <p class="figure">{format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)}</p>
+                    { title(format!("Producer {}", ps.spec.name)) }
+                    { figure(format!("sent {} of {} {}", ps.produced, ps.spec.count, ps.spec.message)) }
                     { checkbox(on_action, "Idempotent producer (broker drops retried duplicates)", ps.spec.idempotent, "edit-idempotent", Box::new(move |on| Edit::ProducerIdempotent(i, on))) }
                     { checkbox(on_action, "Fire and forget (acks=0: no ack, no retry)", ps.spec.acks == Acks::Zero, "edit-acks-zero", Box::new(move |on| Edit::ProducerFireAndForget(i, on))) }
                     { publish_mode_select(on_action, ps.spec.publish_mode, i) }
@@ -697,8 +715,8 @@ pub fn Details(props: &ActionProps) -> Html {
             let harmless = e.repeats_are_harmless(s);
             html! {
                 <>
-                    <h2 id="details-title">{format!("Sink {}", ss.spec.name)}</h2>
-                    <p class="figure">{format!("applied {} · duplicates {} · de-duplicated by key {}", ss.applied, ss.duplicates, ss.deduplicated_by_key)}</p>
+                    { title(format!("Sink {}", ss.spec.name)) }
+                    { figure(format!("applied {} · duplicates {} · de-duplicated by key {}", ss.applied, ss.duplicates, ss.deduplicated_by_key)) }
                     { checkbox(on_action, "Accepts an idempotency key", ss.spec.accepts_idempotency_key, "edit-accepts-key", Box::new(move |on| Edit::SinkAcceptsKey(i, on))) }
                     if !ss.duplicate_entries.is_empty() {
                         <h3>{format!("Duplicates ({})", ss.duplicates)}</h3>
