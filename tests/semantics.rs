@@ -655,8 +655,11 @@ fn a_delivery_in_flight_dropped_or_delayed_does_what_the_broker_documents() {
     assert!(d[1].at_ms >= d[0].at_ms + 400, "received again only after the visibility timeout: {d:?}");
     assert!(r.subscribers[0].waiting_ms.max >= d[1].at_ms - d[0].at_ms, "{:?}", r.subscribers[0]);
     // Delayed past the visibility timeout: another worker receives it meanwhile, and both send the email.
+    // Its wait ended with that second delivery, which arrived first.
     let (e, r) = hit(&queue, &delay(1_000));
     assert_eq!((r.duplicate_effects, r.lost_messages), (1, 0), "{r:?}");
+    let waited = r.subscribers[0].waiting_ms.max;
+    assert!((400..1_000).contains(&waited), "{:?}", r.subscribers[0]);
     let said = &e.anomalies().iter().find(|a| a.message_id == MessageId(3)).expect("an anomaly").explanation;
     assert!(said.contains("held up in the network") && said.contains("visibility timeout (0.400 s)"), "{said}");
     assert!(!said.contains("processing outlasted"), "the handler was not slow: {said}");

@@ -65,19 +65,6 @@ impl Engine {
         d
     }
 
-    /// Whether delivery `d` is the first of its message to reach this subscriber: every earlier one was
-    /// lost on the way or cut short by a crash before it was received. Its wait ends here.
-    fn first_to_arrive(&self, d: DeliveryId) -> bool {
-        let mut earlier = self.deliveries[d].previous;
-        while let Some(e) = self.delivery(earlier) {
-            if !matches!(e.outcome, Outcome::LostOnTheWay | Outcome::Crashed { before: Step::Receive }) {
-                return false;
-            }
-            earlier = e.previous;
-        }
-        true
-    }
-
     /// When what a delivery carries became available to read: its record's append, its entry's enqueue.
     fn available_since(&self, source: DeliverySource) -> SimTime {
         match source {
@@ -148,7 +135,9 @@ impl Engine {
         }
         let sub = self.consumers[c].sub;
         let attempt = self.deliveries[d].attempt;
-        if self.first_to_arrive(d) {
+        if !self.subs[sub].obligations[m].received {
+            // The first delivery of it to arrive here, whichever was handed out first: its wait ends.
+            self.subs[sub].obligations[m].received = true;
             let waited = self.now.saturating_sub(self.available_since(self.deliveries[d].source()));
             self.subs[sub].waiting.record(waited);
         }

@@ -281,7 +281,7 @@ pub enum Fate {
 /// What a subscriber owes one message. A run keeps one per message and subscriber (16 bytes); why a
 /// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them,
 /// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`). A rarer fact fills
-/// bytes `fate` leaves: how many records a stage wrote for it. (A sink's idempotency keys are kept in
+/// bytes `fate` leaves: how many records a stage wrote for it, and whether it has been received yet. (A sink's idempotency keys are kept in
 /// the subscriber's store rows, which expire with `store_ttl_ms`.)
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
@@ -289,6 +289,9 @@ pub struct Obligation {
     /// A stage's visible (plain or committed) records of this message in its output topic (saturating).
     #[serde(skip)]
     pub(super) stage_outputs: u16,
+    /// A delivery of it has reached one of the subscriber's consumers: its wait has been counted.
+    #[serde(skip)]
+    pub(super) received: bool,
     pub effects: u32,
     pub first_effect_delivery: DeliveryId,
     /// The latest delivery (`DeliveryId::NONE`: none yet); earlier ones are reached through `Delivery::previous`.
