@@ -158,8 +158,9 @@ impl Engine {
     }
 
     /// An engine whose tables grow as they fill instead of being sized for the whole run up front: for a
-    /// copy run only part of the way (a look-ahead), which then fits beside the run itself. It runs
-    /// exactly as `new`'s does.
+    /// copy run only part of the way (a look-ahead), which then fits beside the run itself. It runs event
+    /// for event as `new`'s does, except that its memory budget, which counts the tables' capacity, is
+    /// reached later if at all.
     pub fn new_unreserved(scenario: Scenario) -> Result<Engine, ScenarioError> {
         validate(&scenario)?;
         let mut root = SimRng::new(scenario.seed);

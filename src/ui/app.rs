@@ -68,6 +68,10 @@ impl Reducible for AppState {
             Action::Tick { wall_ms } => Some(wall_ms),
             _ => None,
         };
+        let moving_before = {
+            let model = self.model.borrow();
+            model.playing || model.seeking().is_some()
+        };
         let started = now_ms();
         self.model.borrow_mut().update(action);
         if tick_ms.is_some() {
@@ -84,10 +88,11 @@ impl Reducible for AppState {
             true => (self.panels_revision, since),
             false => (revision, 0.0),
         };
-        // Seeking (to the end, or far), the picture is not there to be watched (a big one takes longer to draw than a
-        // slice to run): it waits for the end or Cancel while the panels and the progress follow, and
-        // each frame's time goes to the run. A frame that only looked ahead changed nothing it draws.
-        let (canvas_revision, picture_revision) = match tick_ms.is_some() && (seeking || !playing) {
+        // Seeking (to the end, or far), the picture is not there to be watched (a big one takes longer to
+        // draw than a slice to run): it waits for the arrival or Cancel while the panels and the progress
+        // follow, and each frame's time goes to the run. A frame that only looked ahead changed nothing it
+        // draws; the frame that stops play or arrives is drawn.
+        let (canvas_revision, picture_revision) = match tick_ms.is_some() && (seeking || !moving_before) {
             true => (self.canvas_revision, self.picture_revision),
             false => (revision, panels_revision),
         };

@@ -255,6 +255,8 @@ impl Glyph {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layout {
+    /// The moment of the run it shows.
+    pub at_ms: u64,
     pub width: f64,
     pub height: f64,
     /// The columns' titles and where they start.
@@ -449,6 +451,7 @@ fn layout_at_width(engine: &Engine, width: f64) -> Layout {
         }
     }
     Layout {
+        at_ms: engine.now(),
         width,
         height: bottom.max(200.0),
         columns: vec![

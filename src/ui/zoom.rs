@@ -77,6 +77,7 @@ mod tests {
     fn picture(width: f64, height: f64) -> Layout {
         let grid = crate::ui::layout::Columns::for_width(width);
         Layout {
+            at_ms: 0,
             width,
             height,
             columns: vec![],

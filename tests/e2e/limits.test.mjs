@@ -79,6 +79,8 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   console.log(`largest accepted scenario: To end answered Cancel in ${cancelled.toFixed(0)} ms; the rest ran in ${seconds.toFixed(1)} s, longest main-thread task ${longest.toFixed(0)} ms`);
   assert.equal(await score(page, 'produced'), 2_000_000);
   assert.equal(await score(page, 'lost'), 0);
+  // The picture waited for the end and is drawn there.
+  assert.equal(await page.getAttribute('[data-testid=canvas]', 'data-at-ms'), await page.inputValue('[data-testid=scrubber]'));
   const atEnd = await wasmMemoryMiB(page);
   // Scrubbing back recomputes the run from 0, a slice per frame too: Cancel answers, and the next scrub
   // gets to its moment.
@@ -103,6 +105,7 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   const moment = await scrubTo(0.5);
   await page.waitForSelector('[data-testid=fast-forward]', { timeout: 60_000 });
   assert.equal(await page.$eval('[data-testid=scrubber]', (r) => Number(r.value)), moment);
+  assert.equal(await page.getAttribute('[data-testid=canvas]', 'data-at-ms'), String(moment), 'drawn where it arrived');
   const scrubLongest = await page.evaluate(() => Math.max(0, ...window.__longTasks));
   console.log(`largest accepted scenario: scrubbing back to ${moment} ms: Cancel answered in ${scrubCancelled.toFixed(0)} ms; the moment reached in ${((Date.now() - scrubbing) / 1000).toFixed(1)} s, longest main-thread task ${scrubLongest.toFixed(0)} ms`);
   const restarting = Date.now();

@@ -185,6 +185,8 @@ test('preset 9 played at 1× shows its losses, final, within 40 s of pressing Pl
   const seconds = (Date.now() - started) / 1000;
   assert.ok(Number(await page.textContent('[data-testid=figure-lost]')) >= 1, 'at-most-once loses messages');
   assert.match(await page.textContent('[data-testid=caption]'), /lost.*final\./);
+  // The frame that ended play is drawn: the picture shows the run's last moment, not the one before.
+  assert.equal(await page.getAttribute('[data-testid=canvas]', 'data-at-ms'), await page.inputValue('[data-testid=scrubber]'));
   console.log(`preset 9: final after ${seconds.toFixed(1)} s of play at 1×`);
   await page.screenshot({ path: screenshotPath('stage-preset-09-final') });
   assert.deepEqual(problems, []);

@@ -288,7 +288,7 @@ fn Picture(props: &PictureProps) -> Html {
         }
     }
     html! {
-        <svg class="canvas" data-testid={testid} viewBox={view_box} role="group"
+        <svg class="canvas" data-testid={testid} viewBox={view_box} role="group" data-at-ms={l.at_ms.to_string()}
             aria-label="Producers, topics and queues, consumers and side-effect sinks; select an element or a message for details"
             onclick={clear}>
             { for l.columns.iter().map(|(x, title)| html! {

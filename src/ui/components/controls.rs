@@ -162,6 +162,11 @@ pub fn Controls(props: &ActionProps) -> Html {
         })
     };
     let now = model.engine.now();
+    // While a scrub is on its way, the thumb stays where the user put it.
+    let shown = match model.seeking() {
+        Some(Goal::Time(t)) => t,
+        _ => now,
+    };
     let finished = model.engine.is_finished();
     let play_label = if model.playing {
         "Pause"
@@ -249,7 +254,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                 <label class="visually-hidden" for="scrubber">{"Virtual time"}</label>
                 <div class="scrubber-track">
                     <input id="scrubber" data-testid="scrubber" type="range" min="0" max={model.run_end().to_string()} step="1"
-                        value={now.min(model.run_end()).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
+                        value={shown.min(model.run_end()).to_string()} oninput={on_scrub} aria-valuetext={seconds(now)} />
                     // A mark for every scripted fault (▲) and anomaly (●) of the run: each goes to its moment.
                     <div class="marks" data-testid="marks">
                         { for model.marks.iter().enumerate().map(|(i, mark)| {

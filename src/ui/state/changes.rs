@@ -13,8 +13,9 @@ impl Model {
         let mut scenario = self.scenario.clone();
         scenario.faults.scripted.push(ScriptedFault { at_ms, action });
         // Rebuilt rather than applied to the live engine: the scripted fault then runs in the same order
-        // among the events of its millisecond as it will in every replay, restart or shared link.
-        match Engine::new(scenario.clone()) {
+        // among the events of its millisecond as it will in every replay, restart or shared link. Checked
+        // first, without building an engine beside the run (a big one reserves its tables up front).
+        match validate(&scenario) {
             Ok(_) => {
                 self.scenario = scenario;
                 self.replay_to(now, true, seek::Then::Nothing);

@@ -19,7 +19,9 @@ pub struct Lookahead {
 impl Lookahead {
     /// A copy of `scenario`, with its first slice run; `None` if the scenario cannot run.
     pub(super) fn start(scenario: &Scenario) -> Option<Lookahead> {
-        // Its tables grow as it goes: sized up front for the whole run, it could not sit beside the run.
+        // Its tables grow as it goes: sized up front for the whole run, it could not sit beside the run. It
+        // runs event for event as the run does, except against the memory budget, which counts capacity:
+        // the run's tables, reserved, may reach it first (the run then says so where it stops).
         let mut copy = Engine::new_unreserved(scenario.clone()).ok()?;
         copy.set_budget(LANE_BUDGET);
         copy.set_trace_capacity(0);
@@ -38,11 +40,12 @@ impl Lookahead {
         self.copy.is_finished() || self.copy.halted().is_some() || self.copy.events_processed() >= END_PROBE_EVENTS
     }
 
-    /// How far the copy has come, from 0 to 1 (by events or by virtual time, whichever is further).
+    /// How far the copy has come, from 0 to 1 (by events or by virtual time, whichever is further), never
+    /// 1 before it is done.
     pub fn progress(&self) -> f64 {
         let by_events = self.copy.events_processed() as f64 / END_PROBE_EVENTS as f64;
         let by_time = self.copy.now() as f64 / self.copy.scenario().until_ms.max(1) as f64;
-        by_events.max(by_time).min(1.0)
+        by_events.max(by_time).min(0.99)
     }
 
     /// The slice took `ms`: the next one is sized to about `target_ms`.

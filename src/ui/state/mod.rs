@@ -252,7 +252,8 @@ pub struct Model {
     pub engine: Engine,
     pub playing: bool,
     pub speed: f64,
-    /// End of the run (known in advance by running a copy); `run_end` adds a comparison's lane B.
+    /// End of the run, known in advance by running a copy (the end of the fault phase stands in while a
+    /// big run's copy is still looking ahead); `run_end` adds a comparison's lane B.
     pub end_ms: SimTime,
     pub error: Option<String>,
     /// Recent happenings, spoken by the `aria-live` region.
@@ -276,7 +277,8 @@ pub struct Model {
     pub pause_on_anomaly: bool,
     /// A lesson step is playing to its moment: it runs there without pausing on the way.
     playing_a_step: bool,
-    /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber.
+    /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber (only
+    /// the faults while a big run's copy is still looking ahead).
     pub marks: Vec<Mark>,
     /// The copy still on its way to the end (a big run is learnt a slice per frame; see `lookahead`).
     lookahead: Option<Lookahead>,
@@ -526,7 +528,7 @@ impl Model {
         let known = self.run_anomalies.get(i).or_else(|| self.engine.anomalies().get(i));
         let Some(at_ms) = known.map(|a| a.at_ms) else { return };
         self.playing = false;
-        self.seek = None;
+        self.drop_seek();
         self.go_to(at_ms, seek::Then::ShowAnomaly { index: i, tour: true });
     }
 

@@ -12,8 +12,8 @@ pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 const IDLE_SKIP_MS: SimTime = 2_000;
 /// How far before the next event a skip lands, so its token is seen leaving.
 const SKIP_LEAD_MS: SimTime = 300;
-/// The time a slice of "To end »" or of the look-ahead aims at: with the frame's other work, the page
-/// answers a click within about 50 ms.
+/// The time a slice of a seek ("To end »", a far jump) or of the look-ahead aims at: with the frame's
+/// other work, the page answers a click within about 50 ms.
 const SLICE_MS: f64 = 30.0;
 
 /// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
@@ -120,7 +120,7 @@ impl Model {
     /// Runs the next engine event and says what it was on the stage's caption.
     pub(super) fn step_one_event(&mut self) {
         self.playing = false;
-        self.seek = None;
+        self.drop_seek();
         let before = self.engine.trace().total;
         self.engine.step();
         self.caption = self.engine.trace().events.back().filter(|ev| ev.seq >= before).map(|ev| {
@@ -150,8 +150,9 @@ impl Model {
         )
     }
 
-    /// An animation frame while playing: the run advances by the wall time × the speed, at most
-    /// `EVENTS_PER_FRAME` events, and stops at its end or at a lesson step's moment.
+    /// An animation frame: a slice of the look-ahead or of a seek, if one is under way; else, while playing,
+    /// the run advances by the wall time × the speed, at most `EVENTS_PER_FRAME` events, and stops at its
+    /// end or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
         // The look-ahead's slice goes first; a seek ("To end »", a far jump) waits for it, as a frame runs
         // one slice, not two; play goes on beside it (its frames are short), and after a seek arrives.

@@ -50,23 +50,26 @@ impl Model {
     /// Goes towards `goal` (at once if it is within a slice) and then does `then`. A seek replaces the
     /// one under way.
     pub(super) fn seek(&mut self, goal: Goal, then: Then) {
+        self.drop_seek();
         self.seek = Some(Seek { goal, then, slice_events: FIRST_SLICE_EVENTS, announced: None });
-        self.continue_seek();
-        if let Some(seek) = self.seek.as_mut() {
-            let where_to = match goal {
-                Goal::End => "the end".to_string(),
-                Goal::Events { count, by: SimTime::MAX } => format!("event {count}"),
-                Goal::Time(t) | Goal::Events { by: t, .. } => crate::engine::observe::seconds(t),
-            };
-            let notice = format!("Running to {where_to}… Cancel (or Space) stops it where it is.");
-            seek.announced = Some(notice.clone());
-            self.notice = Some(notice);
+        if self.continue_seek() {
+            return;
         }
+        let where_to = match goal {
+            Goal::End => "the end".to_string(),
+            Goal::Events { count, by: SimTime::MAX } => format!("event {count}"),
+            Goal::Time(t) | Goal::Events { by: t, .. } => crate::engine::observe::seconds(t),
+        };
+        let notice = format!("Running to {where_to}… Cancel (or Space) stops it where it is.");
+        if let Some(seek) = self.seek.as_mut() {
+            seek.announced = Some(notice.clone());
+        }
+        self.notice = Some(notice);
     }
 
-    /// One slice towards the goal, then what was to be done on arriving.
-    pub(super) fn continue_seek(&mut self) {
-        let Some(seek) = self.seek.as_ref() else { return };
+    /// One slice towards the goal, then what was to be done on arriving; whether it arrived.
+    pub(super) fn continue_seek(&mut self) -> bool {
+        let Some(seek) = self.seek.as_ref() else { return true };
         let slice = seek.slice_events;
         let arrived = match seek.goal {
             Goal::End => {
@@ -79,12 +82,21 @@ impl Model {
                 self.engine.run_until_bounded(by, want) < want || self.engine.events_processed() >= count
             }
         };
-        if arrived || self.engine.is_finished() {
-            let seek = self.seek.take().expect("a seek under way");
+        if !arrived && !self.engine.is_finished() {
+            return false;
+        }
+        let then = self.seek.as_ref().map_or(Then::Nothing, |s| s.then);
+        self.drop_seek();
+        self.arrive(then);
+        true
+    }
+
+    /// Ends the seek under way, if any, without a word: its notice goes with it.
+    pub(super) fn drop_seek(&mut self) {
+        if let Some(seek) = self.seek.take() {
             if seek.announced.is_some() && self.notice == seek.announced {
                 self.notice = None;
             }
-            self.arrive(seek.then);
         }
     }
 

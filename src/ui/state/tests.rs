@@ -298,6 +298,13 @@ fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_w
     assert!(frames_until_arrived(&mut m) >= 2);
     assert_eq!(here(&m), at_once(far));
     assert!(m.notice.is_none(), "the notice goes on arriving: {:?}", m.notice);
+    // A seek replaced by one that arrives at once takes its notice with it.
+    m.update(Action::FastForward);
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Running to the end")));
+    m.update(Action::Scrub(m.engine.now() + 1));
+    assert_eq!((m.seeking(), m.notice.as_deref()), (None, None));
+    m.update(Action::Scrub(far));
+    frames_until_arrived(&mut m);
     // Back by one event: the run is recomputed in slices too, and the caption says where it is.
     let events = m.engine.events_processed();
     m.update(Action::StepBack);
