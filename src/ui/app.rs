@@ -70,21 +70,21 @@ impl Reducible for AppState {
         };
         let moving_before = {
             let model = self.model.borrow();
-            model.playing || model.seeking().is_some()
+            model.playing || model.seeking().is_some() || model.lane_behind()
         };
         let started = now_ms();
         self.model.borrow_mut().update(action);
         if tick_ms.is_some() {
             self.model.borrow_mut().slice_took(now_ms() - started);
         }
-        let (playing, seeking, looking_ahead) = {
+        let (playing, seeking, busy) = {
             let model = self.model.borrow();
-            (model.playing, model.seeking().is_some(), model.looking_ahead())
+            (model.playing, model.seeking().is_some(), model.looking_ahead() || model.lane_behind())
         };
         let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
         let throttled = tick_ms.is_some() && since < PANEL_INTERVAL_MS;
         let revision = self.revision + 1;
-        let (panels_revision, since_panels_ms) = match throttled && (playing || seeking || looking_ahead) {
+        let (panels_revision, since_panels_ms) = match throttled && (playing || seeking || busy) {
             true => (self.panels_revision, since),
             false => (revision, 0.0),
         };
@@ -358,7 +358,7 @@ pub fn App() -> Html {
     };
     let playing = {
         let model = state.model.borrow();
-        model.playing || model.seeking().is_some() || model.looking_ahead()
+        model.playing || model.seeking().is_some() || model.looking_ahead() || model.lane_behind()
     };
     {
         let dispatch = dispatch.clone();

@@ -29,6 +29,9 @@ impl CompareLane {
     }
 }
 
+/// Events lane B runs at most per action or frame to keep up with lane A.
+const LANE_SLICE_EVENTS: u64 = 50_000;
+
 /// A preset made comparable with lane A: the same seed and the same faults (probabilities and scripted
 /// timeline), so the lanes differ in their wiring, not their luck. Scripted faults that name what only
 /// lane A has are left out (the preset's own are kept instead).
@@ -66,7 +69,8 @@ impl Model {
     }
 
     /// Brings lane B to lane A's moment: forward by running, backward by recomputing from t = 0 (the same
-    /// way scrubbing stays exact); when A has run to its end, B does too.
+    /// way scrubbing stays exact); when A has run to its end, B does too. At most `LANE_SLICE_EVENTS` at a
+    /// time: a lane far behind (forked late in a big run) catches up a slice per animation frame.
     pub(super) fn keep_lanes_in_step(&mut self) {
         let (now, done) = (self.engine.now(), self.engine.is_finished());
         let Some(lane) = self.compare.as_mut() else { return };
@@ -80,10 +84,19 @@ impl Model {
         }
         if done {
             if !lane.engine.is_finished() {
-                lane.engine.run_until_bounded(SimTime::MAX, END_PROBE_EVENTS);
+                lane.engine.run_until_bounded(SimTime::MAX, LANE_SLICE_EVENTS);
             }
         } else if lane.engine.now() < now {
-            lane.engine.run_until(now);
+            lane.engine.run_until_bounded(now, LANE_SLICE_EVENTS);
+        }
+    }
+
+    /// Whether lane B is still catching up with lane A (the page then asks for animation frames).
+    pub fn lane_behind(&self) -> bool {
+        let Some(lane) = self.compare.as_ref() else { return false };
+        match self.engine.is_finished() {
+            true => !lane.engine.is_finished(),
+            false => lane.engine.now() < self.engine.now() && !lane.engine.is_finished(),
         }
     }
     /// Lane A changed: the titles say what differs now.

@@ -35,7 +35,7 @@ pub const SHARED_LANE_BUDGET: Budget =
     Budget { events: Budget::DEFAULT.events, memory_bytes: Budget::DEFAULT.memory_bytes / 2 };
 pub use compare::{aligned_with, CompareLane};
 pub use links::SetAside;
-use lookahead::{probe, END_PROBE_EVENTS};
+use lookahead::probe;
 pub use lookahead::{Lookahead, Mark};
 pub use playback::{next_seed, SPEEDS};
 pub use seek::{Goal, Seek};

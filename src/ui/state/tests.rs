@@ -336,6 +336,40 @@ fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_w
 }
 
 #[test]
+fn lane_b_forked_late_in_a_big_run_catches_up_a_slice_per_frame_and_follows_to_the_end() {
+    let mut m = Model::new();
+    let big = a_big_scenario(&mut m);
+    m.load(big.clone()).unwrap();
+    frames_until_arrived(&mut m);
+    let late = {
+        let mut e = Engine::new(big.clone()).unwrap();
+        e.run_until_bounded(SimTime::MAX, 300_000);
+        e.now()
+    };
+    m.update(Action::Scrub(late));
+    frames_until_arrived(&mut m);
+    m.update(Action::ComparePin);
+    let lane_b = |m: &Model| m.compare.as_ref().map(|lane| (lane.engine.now(), lane.engine.report().trace_hash));
+    assert!(m.lane_behind(), "lane B starts from 0 and does not run to {late} ms at once");
+    let mut frames = 0;
+    while m.lane_behind() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        frames += 1;
+    }
+    assert!(frames >= 2, "{frames} frames");
+    let mut alone = Engine::new(big).unwrap();
+    alone.run_until(late);
+    assert_eq!(lane_b(&m), Some((late, alone.report().trace_hash)), "the same run as lane A's, at its moment");
+    // When lane A runs to its end, lane B follows it there.
+    m.update(Action::FastForward);
+    frames_until_arrived(&mut m);
+    while m.lane_behind() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+    }
+    assert!(m.engine.is_finished() && m.compare.as_ref().is_some_and(|lane| lane.engine.is_finished()));
+}
+
+#[test]
 fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() {
     let mut m = Model::new();
     let big = a_big_scenario(&mut m);
