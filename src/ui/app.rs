@@ -12,6 +12,7 @@ use super::components::{
     scoreboard::{Figures, Scoreboard},
     share::{OpenInFullApp, Share},
 };
+use super::frames::{redraws, Moving};
 use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
@@ -40,8 +41,6 @@ pub struct AppState {
     pub picture_revision: u64,
 }
 
-const PANEL_INTERVAL_MS: f64 = 100.0;
-
 impl Default for AppState {
     fn default() -> Self {
         AppState {
@@ -68,33 +67,23 @@ impl Reducible for AppState {
             Action::Tick { wall_ms } => Some(wall_ms),
             _ => None,
         };
-        let moving_before = {
-            let model = self.model.borrow();
-            model.playing || model.seeking().is_some() || model.lane_behind()
-        };
+        let before = Moving::of(&self.model.borrow());
         let started = now_ms();
         self.model.borrow_mut().update(action);
         if tick_ms.is_some() {
             self.model.borrow_mut().slice_took(now_ms() - started);
         }
-        let (playing, seeking, busy) = {
-            let model = self.model.borrow();
-            (model.playing, model.seeking().is_some(), model.looking_ahead() || model.lane_behind())
-        };
+        let after = Moving::of(&self.model.borrow());
         let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
-        let throttled = tick_ms.is_some() && since < PANEL_INTERVAL_MS;
         let revision = self.revision + 1;
-        let (panels_revision, since_panels_ms) = match throttled && (playing || seeking || busy) {
-            true => (self.panels_revision, since),
-            false => (revision, 0.0),
+        let (panels, picture) = redraws(tick_ms.is_some(), since, before, after);
+        let (panels_revision, since_panels_ms) = match panels {
+            true => (revision, 0.0),
+            false => (self.panels_revision, since),
         };
-        // Seeking (to the end, or far), the picture is not there to be watched (a big one takes longer to
-        // draw than a slice to run): it waits for the arrival or Cancel while the panels and the progress
-        // follow, and each frame's time goes to the run. A frame that only looked ahead changed nothing it
-        // draws; the frame that stops play or arrives is drawn.
-        let (canvas_revision, picture_revision) = match tick_ms.is_some() && (seeking || !moving_before) {
-            true => (self.canvas_revision, self.picture_revision),
-            false => (revision, panels_revision),
+        let (canvas_revision, picture_revision) = match picture {
+            true => (revision, panels_revision),
+            false => (self.canvas_revision, self.picture_revision),
         };
         Rc::new(AppState {
             model: self.model.clone(),
@@ -356,10 +345,7 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |action: Action| state.dispatch(action))
     };
-    let playing = {
-        let model = state.model.borrow();
-        model.playing || model.seeking().is_some() || model.looking_ahead() || model.lane_behind()
-    };
+    let playing = Moving::of(&state.model.borrow()).any();
     {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));

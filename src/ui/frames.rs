@@ -1,0 +1,91 @@
+//! What an action redraws: the panels and the picture follow the run at their own pace while it moves on
+//! animation frames, and never miss the frame where it stops.
+use crate::ui::state::Model;
+
+/// How often the panels are redrawn while the run moves on animation frames (ms).
+pub const PANEL_INTERVAL_MS: f64 = 100.0;
+
+/// What moves the run (or a copy of it) on animation frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moving {
+    pub playing: bool,
+    /// "To end »" or a far jump under way.
+    pub seeking: bool,
+    /// A copy of the run looking ahead (changes the scrubber's marks and the feed, not the picture).
+    pub looking_ahead: bool,
+    /// Lane B of a comparison catching up with lane A.
+    pub lane_behind: bool,
+}
+
+impl Moving {
+    pub fn of(model: &Model) -> Moving {
+        Moving {
+            playing: model.playing,
+            seeking: model.seeking().is_some(),
+            looking_ahead: model.looking_ahead(),
+            lane_behind: model.lane_behind(),
+        }
+    }
+
+    /// Whether the page needs animation frames.
+    pub fn any(self) -> bool {
+        self.playing || self.seeking || self.looking_ahead || self.lane_behind
+    }
+
+    /// Whether the picture can change on a frame.
+    fn draws(self) -> bool {
+        self.playing || self.seeking || self.lane_behind
+    }
+}
+
+/// Which parts show the action's revision: (the panels, the picture). On a frame (`frame`), the panels
+/// wait for `PANEL_INTERVAL_MS` since they were last drawn (`since_panels_ms`) while anything still
+/// moves; the picture waits while a seek runs (a big picture takes longer to draw than a slice to run)
+/// and on frames that changed nothing it draws. The frame where play stops, a seek arrives or lane B
+/// catches up is drawn whole.
+pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving) -> (bool, bool) {
+    let panels = !(frame && since_panels_ms < PANEL_INTERVAL_MS && after.any());
+    let picture = !(frame && (after.seeking || !before.draws()));
+    (panels, picture)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STILL: Moving = Moving { playing: false, seeking: false, looking_ahead: false, lane_behind: false };
+    const PLAYING: Moving = Moving { playing: true, ..STILL };
+    const SEEKING: Moving = Moving { seeking: true, ..STILL };
+    const LOOKING: Moving = Moving { looking_ahead: true, ..STILL };
+    const LANE_B: Moving = Moving { lane_behind: true, ..STILL };
+
+    #[test]
+    fn the_frame_where_the_run_stops_is_drawn_whole() {
+        // Play stops (its end, a lesson step's moment, an anomaly), a seek arrives, lane B catches up.
+        for before in [PLAYING, SEEKING, LANE_B] {
+            assert_eq!(redraws(true, 10.0, before, STILL), (true, true), "{before:?}");
+        }
+    }
+
+    #[test]
+    fn while_the_run_moves_the_panels_keep_their_pace_and_a_seek_keeps_the_picture() {
+        assert_eq!(redraws(true, 10.0, PLAYING, PLAYING), (false, true));
+        assert_eq!(redraws(true, 120.0, PLAYING, PLAYING), (true, true));
+        assert_eq!(redraws(true, 10.0, SEEKING, SEEKING), (false, false));
+        assert_eq!(redraws(true, 120.0, SEEKING, SEEKING), (true, false));
+        assert_eq!(redraws(true, 10.0, LANE_B, LANE_B), (false, true));
+    }
+
+    #[test]
+    fn a_frame_that_only_looked_ahead_leaves_the_picture_and_the_end_of_it_shows_the_marks() {
+        assert_eq!(redraws(true, 10.0, LOOKING, LOOKING), (false, false));
+        assert_eq!(redraws(true, 10.0, LOOKING, STILL), (true, false));
+    }
+
+    #[test]
+    fn an_action_is_drawn_at_once() {
+        for (before, after) in [(STILL, STILL), (PLAYING, PLAYING), (SEEKING, SEEKING), (STILL, SEEKING)] {
+            assert_eq!(redraws(false, 10.0, before, after), (true, true), "{before:?} → {after:?}");
+        }
+    }
+}
