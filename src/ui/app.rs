@@ -36,9 +36,11 @@ pub struct AppState {
     pub panels_revision: u64,
     since_panels_ms: f64,
     /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
-    /// stand still while "To end »" runs (see `reduce`).
+    /// stand still while a seek runs and on frames that change nothing they draw (`frames::redraws`).
     pub canvas_revision: u64,
     pub picture_revision: u64,
+    /// The picture is drawn on the next animation frame (see `frames::redraws`).
+    picture_owed: bool,
 }
 
 impl Default for AppState {
@@ -50,6 +52,7 @@ impl Default for AppState {
             since_panels_ms: 0.0,
             canvas_revision: 0,
             picture_revision: 0,
+            picture_owed: false,
         }
     }
 }
@@ -76,12 +79,12 @@ impl Reducible for AppState {
         let after = Moving::of(&self.model.borrow());
         let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
         let revision = self.revision + 1;
-        let (panels, picture) = redraws(tick_ms.is_some(), since, before, after);
-        let (panels_revision, since_panels_ms) = match panels {
+        let redraw = redraws(tick_ms.is_some(), since, before, after, self.picture_owed);
+        let (panels_revision, since_panels_ms) = match redraw.panels {
             true => (revision, 0.0),
             false => (self.panels_revision, since),
         };
-        let (canvas_revision, picture_revision) = match picture {
+        let (canvas_revision, picture_revision) = match redraw.picture {
             true => (revision, panels_revision),
             false => (self.canvas_revision, self.picture_revision),
         };
@@ -92,6 +95,7 @@ impl Reducible for AppState {
             since_panels_ms,
             canvas_revision,
             picture_revision,
+            picture_owed: redraw.picture_owed,
         })
     }
 }
@@ -345,7 +349,7 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |action: Action| state.dispatch(action))
     };
-    let playing = Moving::of(&state.model.borrow()).any();
+    let playing = Moving::of(&state.model.borrow()).any() || state.picture_owed;
     {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));

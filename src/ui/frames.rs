@@ -38,15 +38,28 @@ impl Moving {
     }
 }
 
-/// Which parts show the action's revision: (the panels, the picture). On a frame (`frame`), the panels
-/// wait for `PANEL_INTERVAL_MS` since they were last drawn (`since_panels_ms`) while anything still
-/// moves; the picture waits while a seek runs (a big picture takes longer to draw than a slice to run)
-/// and on frames that changed nothing it draws. The frame where play stops, a seek arrives or lane B
-/// catches up is drawn whole.
-pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving) -> (bool, bool) {
+/// What an action redraws.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Redraw {
+    /// The panels show the action's revision.
+    pub panels: bool,
+    /// The picture shows it.
+    pub picture: bool,
+    /// The picture is owed: the next animation frame draws it.
+    pub picture_owed: bool,
+}
+
+/// What an action redraws. On a frame (`frame`), the panels wait for `PANEL_INTERVAL_MS` since they were
+/// last drawn (`since_panels_ms`) while anything still moves; the picture waits while a seek runs (a big
+/// picture takes longer to draw than a slice to run) and on frames that changed nothing it draws. The
+/// frame where play stops, a seek arrives or lane B catches up is drawn whole. Cancel, Pause or Space
+/// stopping a seek is answered at once by the controls, and the picture where the run stopped follows
+/// on the next frame: the answer does not wait for the drawing.
+pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: bool) -> Redraw {
     let panels = !(frame && since_panels_ms < PANEL_INTERVAL_MS && after.any());
-    let picture = !(frame && (after.seeking || !before.draws()));
-    (panels, picture)
+    let stopped = !frame && before.seeking && !after.seeking;
+    let picture = !stopped && (picture_owed || !(frame && (after.seeking || !before.draws())));
+    Redraw { panels, picture, picture_owed: !picture && (stopped || picture_owed) }
 }
 
 #[cfg(test)]
@@ -59,33 +72,49 @@ mod tests {
     const LOOKING: Moving = Moving { looking_ahead: true, ..STILL };
     const LANE_B: Moving = Moving { lane_behind: true, ..STILL };
 
+    /// (the panels, the picture) with nothing owed.
+    fn redraw(frame: bool, since_panels_ms: f64, before: Moving, after: Moving) -> (bool, bool) {
+        let r = redraws(frame, since_panels_ms, before, after, false);
+        (r.panels, r.picture)
+    }
+
     #[test]
     fn the_frame_where_the_run_stops_is_drawn_whole() {
         // Play stops (its end, a lesson step's moment, an anomaly), a seek arrives, lane B catches up.
         for before in [PLAYING, SEEKING, LANE_B] {
-            assert_eq!(redraws(true, 10.0, before, STILL), (true, true), "{before:?}");
+            assert_eq!(redraw(true, 10.0, before, STILL), (true, true), "{before:?}");
         }
     }
 
     #[test]
     fn while_the_run_moves_the_panels_keep_their_pace_and_a_seek_keeps_the_picture() {
-        assert_eq!(redraws(true, 10.0, PLAYING, PLAYING), (false, true));
-        assert_eq!(redraws(true, 120.0, PLAYING, PLAYING), (true, true));
-        assert_eq!(redraws(true, 10.0, SEEKING, SEEKING), (false, false));
-        assert_eq!(redraws(true, 120.0, SEEKING, SEEKING), (true, false));
-        assert_eq!(redraws(true, 10.0, LANE_B, LANE_B), (false, true));
+        assert_eq!(redraw(true, 10.0, PLAYING, PLAYING), (false, true));
+        assert_eq!(redraw(true, 120.0, PLAYING, PLAYING), (true, true));
+        assert_eq!(redraw(true, 10.0, SEEKING, SEEKING), (false, false));
+        assert_eq!(redraw(true, 120.0, SEEKING, SEEKING), (true, false));
+        assert_eq!(redraw(true, 10.0, LANE_B, LANE_B), (false, true));
     }
 
     #[test]
     fn a_frame_that_only_looked_ahead_leaves_the_picture_and_the_end_of_it_shows_the_marks() {
-        assert_eq!(redraws(true, 10.0, LOOKING, LOOKING), (false, false));
-        assert_eq!(redraws(true, 10.0, LOOKING, STILL), (true, false));
+        assert_eq!(redraw(true, 10.0, LOOKING, LOOKING), (false, false));
+        assert_eq!(redraw(true, 10.0, LOOKING, STILL), (true, false));
+    }
+
+    #[test]
+    fn cancel_answers_at_once_and_the_picture_where_it_stopped_follows_on_the_next_frame() {
+        let cancel = redraws(false, 10.0, SEEKING, STILL, false);
+        assert_eq!(cancel, Redraw { panels: true, picture: false, picture_owed: true });
+        let next = redraws(true, 16.0, STILL, STILL, cancel.picture_owed);
+        assert_eq!(next, Redraw { panels: true, picture: true, picture_owed: false });
+        // Another action before that frame draws it at once.
+        assert!(redraws(false, 10.0, STILL, STILL, true).picture);
     }
 
     #[test]
     fn an_action_is_drawn_at_once() {
         for (before, after) in [(STILL, STILL), (PLAYING, PLAYING), (SEEKING, SEEKING), (STILL, SEEKING)] {
-            assert_eq!(redraws(false, 10.0, before, after), (true, true), "{before:?} → {after:?}");
+            assert_eq!(redraw(false, 10.0, before, after), (true, true), "{before:?} → {after:?}");
         }
     }
 }
