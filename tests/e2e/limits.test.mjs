@@ -107,6 +107,19 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   assert.equal(await page.$eval('[data-testid=scrubber]', (r) => Number(r.value)), moment);
   assert.equal(await page.getAttribute('[data-testid=canvas]', 'data-at-ms'), String(moment), 'drawn where it arrived');
   const scrubLongest = await page.evaluate(() => Math.max(0, ...window.__longTasks));
+  // Play there (without pausing on each anomaly), then Pause: the answer does not wait for the picture.
+  await page.uncheck('[data-testid=pause-on-anomaly]');
+  await page.click('[data-testid=play]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=play]').textContent === 'Pause');
+  await page.waitForTimeout(500);
+  const paused = await page.evaluate(async () => {
+    if (document.querySelector('[data-testid=play]').textContent !== 'Pause') return NaN;
+    const t0 = performance.now();
+    document.querySelector('[data-testid=play]').click();
+    while (document.querySelector('[data-testid=play]').textContent === 'Pause') await new Promise((r) => setTimeout(r, 1));
+    return performance.now() - t0;
+  });
+  console.log(`largest accepted scenario: playing at ${moment} ms, Pause answered in ${paused.toFixed(0)} ms`);
   console.log(`largest accepted scenario: scrubbing back to ${moment} ms: Cancel answered in ${scrubCancelled.toFixed(0)} ms; the moment reached in ${((Date.now() - scrubbing) / 1000).toFixed(1)} s, longest main-thread task ${scrubLongest.toFixed(0)} ms`);
   const restarting = Date.now();
   await page.click('[data-testid=restart]');
