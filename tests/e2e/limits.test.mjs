@@ -6,6 +6,21 @@ import assert from 'node:assert/strict';
 import { useBrowser, openApp, score, wasmMemoryMiB } from './harness.mjs';
 
 const env = useBrowser();
+const [PLAY, CANCEL, TO_END] = ['play', 'cancel-to-end', 'fast-forward'].map((id) => `[data-testid=${id}]`);
+
+/**
+ * Clicks `click` in the page and returns the milliseconds until the page answers: the element `shown`
+ * is there, or the text of `changed` is no longer `from`.
+ */
+function timeAnswer(page, click, { shown, changed, from }) {
+  return page.evaluate(async ({ click, shown, changed, from }) => {
+    const answered = () => (shown ? !!document.querySelector(shown) : document.querySelector(changed).textContent !== from);
+    const t0 = performance.now();
+    document.querySelector(click).click();
+    while (!answered()) await new Promise((r) => setTimeout(r, 1));
+    return performance.now() - t0;
+  }, { click, shown, changed, from });
+}
 
 /** 2,000,000 messages for 3 groups: 6,000,000 messages × subscribers, the validator's limit. */
 function largestScenario() {
@@ -41,17 +56,11 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   console.log(`largest accepted scenario: opened (read, checked, the run built, the look-ahead's first slice) in ${Date.now() - opening} ms`);
   // The run is on screen while a copy looks ahead a slice per frame, and Play answers meanwhile.
   await page.waitForSelector('[data-testid=lookahead-progress]');
-  const answered = await page.evaluate(async () => {
-    const t0 = performance.now();
-    document.querySelector('[data-testid=play]').click();
-    while (document.querySelector('[data-testid=play]').textContent !== 'Pause') await new Promise((r) => setTimeout(r, 1));
-    const played = performance.now() - t0;
-    const t1 = performance.now();
-    document.querySelector('[data-testid=play]').click();
-    while (document.querySelector('[data-testid=play]').textContent === 'Pause') await new Promise((r) => setTimeout(r, 1));
-    return { played, paused: performance.now() - t1, lookingAhead: !!document.querySelector('[data-testid=lookahead-progress]') };
-  });
-  assert.ok(answered.lookingAhead, 'Play and Pause were pressed while the copy looked ahead');
+  const answered = {
+    played: await timeAnswer(page, PLAY, { changed: PLAY, from: 'Play' }),
+    paused: await timeAnswer(page, PLAY, { changed: PLAY, from: 'Pause' }),
+  };
+  assert.ok(await page.$('[data-testid=lookahead-progress]'), 'Play and Pause were pressed while the copy looked ahead');
   await page.waitForSelector('[data-testid=lookahead-progress]', { state: 'detached', timeout: 60_000 });
   const [opened, ...lookingAhead] = await page.evaluate(() => window.__longTasks.splice(0));
   console.log(`largest accepted scenario: opening took one ${(opened ?? 0).toFixed(0)} ms task; while looking ahead, Play answered in ${answered.played.toFixed(0)} ms and Pause in ${answered.paused.toFixed(0)} ms, longest task ${Math.max(0, ...lookingAhead).toFixed(0)} ms`);
@@ -61,12 +70,7 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   await page.waitForSelector('[data-testid=to-end-progress]');
   await page.waitForTimeout(1_500);
   // Cancel stops it where it is, and nothing more runs.
-  const cancelled = await page.evaluate(async () => {
-    const t0 = performance.now();
-    document.querySelector('[data-testid=cancel-to-end]').click();
-    while (!document.querySelector('[data-testid=fast-forward]')) await new Promise((r) => setTimeout(r, 1));
-    return performance.now() - t0;
-  });
+  const cancelled = await timeAnswer(page, CANCEL, { shown: TO_END });
   const hash = await page.textContent('[data-testid=trace-hash]');
   await page.waitForTimeout(300);
   assert.equal(await page.textContent('[data-testid=trace-hash]'), hash, 'cancelled: nothing more runs');
@@ -94,12 +98,7 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   await scrubTo(0.5);
   await page.waitForSelector('[data-testid=cancel-to-end]');
   await page.waitForTimeout(300);
-  const scrubCancelled = await page.evaluate(async () => {
-    const t0 = performance.now();
-    document.querySelector('[data-testid=cancel-to-end]').click();
-    while (!document.querySelector('[data-testid=fast-forward]')) await new Promise((r) => setTimeout(r, 1));
-    return performance.now() - t0;
-  });
+  const scrubCancelled = await timeAnswer(page, CANCEL, { shown: TO_END });
   assert.match(await page.textContent('[data-testid=notice]'), /Stopped at .*on the way/);
   const scrubbing = Date.now();
   const moment = await scrubTo(0.5);
@@ -112,13 +111,8 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   await page.click('[data-testid=play]');
   await page.waitForFunction(() => document.querySelector('[data-testid=play]').textContent === 'Pause');
   await page.waitForTimeout(500);
-  const paused = await page.evaluate(async () => {
-    if (document.querySelector('[data-testid=play]').textContent !== 'Pause') return NaN;
-    const t0 = performance.now();
-    document.querySelector('[data-testid=play]').click();
-    while (document.querySelector('[data-testid=play]').textContent === 'Pause') await new Promise((r) => setTimeout(r, 1));
-    return performance.now() - t0;
-  });
+  assert.equal(await page.textContent(PLAY), 'Pause', 'still playing');
+  const paused = await timeAnswer(page, PLAY, { changed: PLAY, from: 'Pause' });
   console.log(`largest accepted scenario: playing at ${moment} ms, Pause answered in ${paused.toFixed(0)} ms`);
   console.log(`largest accepted scenario: scrubbing back to ${moment} ms: Cancel answered in ${scrubCancelled.toFixed(0)} ms; the moment reached in ${((Date.now() - scrubbing) / 1000).toFixed(1)} s, longest main-thread task ${scrubLongest.toFixed(0)} ms`);
   const restarting = Date.now();

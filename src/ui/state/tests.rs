@@ -254,6 +254,13 @@ fn seek_slice(m: &Model) -> u64 {
     m.seek.as_ref().map_or(0, |s| s.slice_events)
 }
 
+/// When a run of `scenario` has run `events` events: a moment a far jump cannot reach in one slice.
+fn moment_after_events(scenario: &Scenario, events: u64) -> SimTime {
+    let mut e = Engine::new(scenario.clone()).unwrap();
+    e.run_until_bounded(SimTime::MAX, events);
+    e.now()
+}
+
 /// A scenario of 100,000 messages: its run is longer than a look-ahead's first slice.
 fn a_big_scenario(m: &mut Model) -> Scenario {
     m.update(Action::SelectPreset(1));
@@ -287,11 +294,7 @@ fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_w
     let here = |m: &Model| (m.engine.now(), m.engine.events_processed(), m.engine.report().trace_hash);
     // Scrubbing far ahead (to where 300,000 events have run): the first slice at once, then a slice a
     // frame, with its progress and a notice.
-    let far = {
-        let mut e = Engine::new(big.clone()).unwrap();
-        e.run_until_bounded(SimTime::MAX, 300_000);
-        e.now()
-    };
+    let far = moment_after_events(&big, 300_000);
     m.update(Action::Scrub(far));
     assert_eq!(m.seeking(), Some(Goal::Time(far)));
     assert!(m.seek_progress() < 1.0 && m.notice.as_deref().is_some_and(|n| n.starts_with("Running to")));
@@ -341,11 +344,7 @@ fn lane_b_forked_late_in_a_big_run_catches_up_a_slice_per_frame_and_follows_to_t
     let big = a_big_scenario(&mut m);
     m.load(big.clone()).unwrap();
     frames_until_arrived(&mut m);
-    let late = {
-        let mut e = Engine::new(big.clone()).unwrap();
-        e.run_until_bounded(SimTime::MAX, 300_000);
-        e.now()
-    };
+    let late = moment_after_events(&big, 300_000);
     m.update(Action::Scrub(late));
     frames_until_arrived(&mut m);
     m.update(Action::ComparePin);
