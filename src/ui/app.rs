@@ -30,13 +30,14 @@ pub struct AppState {
     pub model: Rc<RefCell<Model>>,
     pub revision: u64,
     /// The revision the panels around the canvas (controls, scoreboard, charts, anomalies, details) show.
-    /// While playing they follow the canvas at most every `PANEL_INTERVAL_MS`: nobody reads a figure
-    /// that changes 60 times a second, and re-rendering them every frame would cost the canvas its frame rate.
-    /// Any other action, and the pause, brings them up to date at once.
+    /// While playing they follow the canvas at most every `frames::PANEL_INTERVAL_MS`: nobody reads a
+    /// figure that changes 60 times a second, and re-rendering them every frame would cost the canvas its
+    /// frame rate. Any other action, and the pause, brings them up to date at once.
     pub panels_revision: u64,
     since_panels_ms: f64,
     /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
-    /// stand still while a seek runs and on frames that change nothing they draw (`frames::redraws`).
+    /// stand still while a seek runs, lane B catches up or a copy looks ahead, and for one frame after an
+    /// action that stopped a seek (`frames::redraws`).
     pub canvas_revision: u64,
     pub picture_revision: u64,
     /// The picture is drawn on the next animation frame (see `frames::redraws`).

@@ -31,11 +31,6 @@ impl Moving {
     pub fn any(self) -> bool {
         self.playing || self.seeking || self.looking_ahead || self.lane_behind
     }
-
-    /// Whether the picture can change on a frame.
-    fn draws(self) -> bool {
-        self.playing || self.seeking || self.lane_behind
-    }
 }
 
 /// What an action redraws.
@@ -50,16 +45,23 @@ pub struct Redraw {
 }
 
 /// What an action redraws. On a frame (`frame`), the panels wait for `PANEL_INTERVAL_MS` since they were
-/// last drawn (`since_panels_ms`) while anything still moves; the picture waits while a seek runs (a big
-/// picture takes longer to draw than a slice to run) and on frames that changed nothing it draws. The
-/// frame where play stops, a seek arrives or lane B catches up is drawn whole. Cancel, Pause or Space
-/// stopping a seek is answered at once by the controls, and the picture where the run stopped follows
-/// on the next frame: the answer does not wait for the drawing.
+/// last drawn (`since_panels_ms`) while anything still moves, and the picture follows play; a seek, lane B
+/// catching up and a look-ahead hold it (a big picture takes longer to draw than a slice to run). The
+/// frame where play stops, a seek arrives or lane B catches up draws everything. An action that stops
+/// play or a seek (Pause, Cancel, Space, or any other that ends it) is answered at once by the controls,
+/// and the picture where the run stopped follows on the next frame: the answer does not wait for it.
 pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: bool) -> Redraw {
-    let panels = !(frame && since_panels_ms < PANEL_INTERVAL_MS && after.any());
-    let stopped = !frame && before.seeking && !after.seeking;
-    let picture = !stopped && (picture_owed || !(frame && (after.seeking || !before.draws())));
-    Redraw { panels, picture, picture_owed: !picture && (stopped || picture_owed) }
+    if !frame {
+        let owed = (before.seeking || before.playing) && !(after.seeking || after.playing);
+        return Redraw { panels: true, picture: !owed, picture_owed: owed };
+    }
+    let ended = |was: bool, is: bool| was && !is;
+    let stopped = ended(before.playing, after.playing)
+        || ended(before.seeking, after.seeking)
+        || ended(before.lane_behind, after.lane_behind);
+    let panels = stopped || !(since_panels_ms < PANEL_INTERVAL_MS && after.any());
+    let picture = picture_owed || stopped || (after.playing && !after.seeking);
+    Redraw { panels, picture, picture_owed: false }
 }
 
 #[cfg(test)]
@@ -78,12 +80,25 @@ mod tests {
         (r.panels, r.picture)
     }
 
+    /// Both of them at once.
+    fn and(a: Moving, b: Moving) -> Moving {
+        Moving {
+            playing: a.playing || b.playing,
+            seeking: a.seeking || b.seeking,
+            looking_ahead: a.looking_ahead || b.looking_ahead,
+            lane_behind: a.lane_behind || b.lane_behind,
+        }
+    }
+
     #[test]
-    fn the_frame_where_the_run_stops_is_drawn_whole() {
+    fn the_frame_where_the_run_stops_is_drawn_whole_whatever_else_still_moves() {
         // Play stops (its end, a lesson step's moment, an anomaly), a seek arrives, lane B catches up.
         for before in [PLAYING, SEEKING, LANE_B] {
-            assert_eq!(redraw(true, 10.0, before, STILL), (true, true), "{before:?}");
+            for still in [STILL, LOOKING] {
+                assert_eq!(redraw(true, 10.0, and(before, still), still), (true, true), "{before:?} {still:?}");
+            }
         }
+        assert_eq!(redraw(true, 10.0, and(SEEKING, LANE_B), LANE_B), (true, true));
     }
 
     #[test]
@@ -92,7 +107,9 @@ mod tests {
         assert_eq!(redraw(true, 120.0, PLAYING, PLAYING), (true, true));
         assert_eq!(redraw(true, 10.0, SEEKING, SEEKING), (false, false));
         assert_eq!(redraw(true, 120.0, SEEKING, SEEKING), (true, false));
-        assert_eq!(redraw(true, 10.0, LANE_B, LANE_B), (false, true));
+        // Lane B catching up holds the picture too: it is drawn whole when B has caught up.
+        assert_eq!(redraw(true, 10.0, LANE_B, LANE_B), (false, false));
+        assert_eq!(redraw(true, 120.0, LANE_B, LANE_B), (true, false));
     }
 
     #[test]
@@ -109,6 +126,9 @@ mod tests {
         assert_eq!(next, Redraw { panels: true, picture: true, picture_owed: false });
         // Another action before that frame draws it at once.
         assert!(redraws(false, 10.0, STILL, STILL, true).picture);
+        // Pause stopping play is answered the same way; Play starting it draws at once.
+        assert!(redraws(false, 10.0, PLAYING, STILL, false).picture_owed);
+        assert!(redraws(false, 10.0, STILL, PLAYING, false).picture);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! (wasm32 only) render them and send actions.
 //!
 //! What to draw: `layout` (nodes, edges, log cells), `tokens` (moving messages), `chain` (an anomaly's
-//! causal chain), `chart`, `sequence` (a journey as a diagram), `frames` (what an action redraws, and when). What to say: `describe` (a sentence per trace event), `journey`, `code` (a
-//! handler as pseudo-code), `comparison` (the compare table), `lanes` (a comparison's lanes: arranged, titled). `labels` is the leaf they all share.
+//! causal chain), `chart`, `sequence` (a journey as a diagram), `frames` (what an action redraws, and
+//! when). What to say: `describe` (a sentence per trace event), `journey`, `code` (a handler as
+//! pseudo-code), `comparison` (the compare table), `lanes` (a comparison's lanes: arranged, titled).
+//! `labels` is the leaf they all share.
 pub mod chain;
 pub mod chart;
 pub mod code;

@@ -74,6 +74,8 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   const hash = await page.textContent('[data-testid=trace-hash]');
   await page.waitForTimeout(300);
   assert.equal(await page.textContent('[data-testid=trace-hash]'), hash, 'cancelled: nothing more runs');
+  // The picture, left to the frame after Cancel's answer, is drawn where the run stopped.
+  assert.equal(await page.getAttribute('[data-testid=canvas]', 'data-at-ms'), await page.inputValue('[data-testid=scrubber]'));
   assert.match(await page.textContent('[data-testid=notice]'), /Stopped at .*To end » goes on from here/);
   const started = Date.now();
   await page.click('[data-testid=fast-forward]');

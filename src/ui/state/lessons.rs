@@ -111,14 +111,23 @@ impl Model {
 
     pub(super) fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        let Some(engine) = probe(&self.scenario, None) else { return };
+        // The look-ahead's copy has run to the end already; only a copy still on its way is run again here.
+        let probed;
+        let engine = match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
+            Some(ended) => ended,
+            None => {
+                let Some(engine) = probe(&self.scenario, None) else { return };
+                probed = engine;
+                &probed
+            }
+        };
         let checks: Vec<ConditionCheck> = challenge
             .require
             .iter()
             .map(|c| ConditionCheck {
                 label: crate::ui::lesson::describe(c),
-                value: crate::ui::lesson::figure(&engine, c),
-                met: crate::ui::lesson::holds(&engine, c),
+                value: crate::ui::lesson::figure(engine, c),
+                met: crate::ui::lesson::holds(engine, c),
             })
             .collect();
         let passed = checks.iter().all(|c| c.met);

@@ -8,6 +8,9 @@ use super::*;
 pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
 /// Events a copy runs as it starts: most scenarios end within them, and are known at once.
 const FIRST_SLICE_EVENTS: u64 = 100_000;
+/// A copy at its end is kept (for a challenge's check) when its tables hold at most this much; a bigger
+/// one would keep its memory from the run, which reuses it.
+const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
 
 /// A copy of a run on its way to the end, a slice at a time.
 pub struct Lookahead {
@@ -56,6 +59,18 @@ impl Lookahead {
     /// When the copy's run ended (or the end of its fault phase, while it goes on).
     pub(super) fn end_ms(&self) -> SimTime {
         run_end(&self.copy, self.copy.scenario())
+    }
+
+    /// Still looking ahead, or small enough at its end to keep for a challenge's check (see
+    /// `KEEP_COPY_MAX_BYTES`).
+    fn worth_keeping(&self) -> bool {
+        !self.is_done() || self.copy.memory_bytes() <= KEEP_COPY_MAX_BYTES
+    }
+
+    /// The copy, once done: the run as it will have ended (within `END_PROBE_EVENTS`), for a challenge's
+    /// check.
+    pub(super) fn ended(&self, scenario: &Scenario) -> Option<&Engine> {
+        Some(&self.copy).filter(|c| self.is_done() && c.scenario() == scenario)
     }
 
     /// What the copy knows so far (all of it once `is_done`).
@@ -162,19 +177,19 @@ impl Model {
             _ => Foresight::unknown(scenario),
         };
         (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
-        self.lookahead = lookahead.filter(|l| !l.is_done());
+        self.lookahead = lookahead.filter(Lookahead::worth_keeping);
     }
 
     /// One slice of the copy still looking ahead, if any (lane A's first, then lane B's); when it is done,
-    /// what it learnt replaces what stood in. Whether a slice ran.
+    /// what it learnt replaces what stood in (lane A's copy is kept). Whether a slice ran.
     pub(super) fn advance_lookahead(&mut self) -> bool {
-        if let Some(l) = self.lookahead.as_mut() {
+        if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()) {
             l.advance();
             if l.is_done() {
                 let foresight = l.foresight();
                 (self.end_ms, self.marks, self.run_anomalies) =
                     (foresight.end_ms, foresight.marks, foresight.anomalies);
-                self.lookahead = None;
+                self.lookahead = self.lookahead.take().filter(Lookahead::worth_keeping);
             }
             return true;
         }
@@ -196,6 +211,6 @@ impl Model {
     /// How far the copy still looking ahead has come (lane A's, else lane B's), from 0 to 1.
     pub fn lookahead_progress(&self) -> Option<f64> {
         let lane_b = self.compare.as_ref().and_then(|lane| lane.lookahead.as_ref());
-        self.lookahead.as_ref().or(lane_b).map(Lookahead::progress)
+        self.lookahead.as_ref().filter(|l| !l.is_done()).or(lane_b).map(Lookahead::progress)
     }
 }

@@ -280,7 +280,8 @@ pub struct Model {
     /// The run's scripted faults and anomalies, known from a copy run to its end, for the scrubber (only
     /// the faults while a big run's copy is still looking ahead).
     pub marks: Vec<Mark>,
-    /// The copy still on its way to the end (a big run is learnt a slice per frame; see `lookahead`).
+    /// The copy of the run looking ahead, a slice per frame for a big run (see `lookahead`); a small one
+    /// is kept at its end.
     lookahead: Option<Lookahead>,
     /// The last animation frame ran a slice of the look-ahead (not of "To end »"): its time sizes the
     /// look-ahead's next slice.

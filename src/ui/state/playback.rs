@@ -52,7 +52,7 @@ impl Model {
     pub fn slice_took(&mut self, ms: f64) {
         if std::mem::take(&mut self.sliced_lookahead) {
             let lane_b = self.compare.as_mut().and_then(|lane| lane.lookahead.as_mut());
-            if let Some(l) = self.lookahead.as_mut().or(lane_b) {
+            if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()).or(lane_b) {
                 l.slice_took(ms, SLICE_MS);
             }
         } else {

@@ -398,8 +398,12 @@ fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() 
         frames += 1;
     }
     assert!(frames >= 3, "{frames} frames");
-    // What it learnt is what a copy run in one go learns.
+    // What it learnt is what a copy run in one go learns, and the copy stays for a challenge's check.
     assert_eq!((m.end_ms, &m.marks, &m.run_anomalies), (whole.end_ms, &whole.marks, &whole.anomalies));
+    let ended = m.lookahead.as_ref().and_then(|l| l.ended(&m.scenario)).expect("the copy at its end");
+    let in_one_go = probe(&big, None).unwrap();
+    assert_eq!(ended.counters(), in_one_go.counters());
+    assert_eq!(ended.events_processed(), in_one_go.events_processed());
     // Restart keeps what was learnt; opening another scenario drops the copy still looking ahead.
     m.update(Action::Restart);
     assert_eq!((m.end_ms, m.looking_ahead()), (whole.end_ms, false));
