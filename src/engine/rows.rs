@@ -281,8 +281,8 @@ pub enum Fate {
 /// What a subscriber owes one message. A run keeps one per message and subscriber (16 bytes); why a
 /// message may be lost (`Engine::loss_reason`) is rare and kept beside these rows, not in each of them,
 /// and how many deliveries it had is the last one's attempt (`Engine::deliveries_of`). A rarer fact fills
-/// bytes `fate` leaves: how many records a stage wrote for it, and whether it has been received yet. (A sink's idempotency keys are kept in
-/// the subscriber's store rows, which expire with `store_ttl_ms`.)
+/// bytes `fate` leaves: how many records a stage wrote for it, and whether it has been received yet. (A
+/// sink's idempotency keys are kept in the subscriber's store rows, which expire with `store_ttl_ms`.)
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct Obligation {
     pub fate: Fate,

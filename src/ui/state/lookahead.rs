@@ -6,8 +6,9 @@ use super::*;
 
 /// How far ahead a copy runs (events).
 pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
-/// Events a copy runs as it starts: most scenarios end within them, and are known at once.
-const FIRST_SLICE_EVENTS: u64 = 100_000;
+/// Events the first slice of a copy or a seek runs, at once: most scenarios end within them, so a small run
+/// is known as it opens and reaches any moment at once; later slices are sized by the time the last took.
+pub(super) const FIRST_SLICE_EVENTS: u64 = 100_000;
 /// A copy at its end is kept (for a challenge's check) when its tables hold at most this much; a bigger
 /// one would keep its memory from the run, which reuses it.
 const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
@@ -22,13 +23,7 @@ pub struct Lookahead {
 impl Lookahead {
     /// A copy of `scenario`, with its first slice run; `None` if the scenario cannot run.
     pub(super) fn start(scenario: &Scenario) -> Option<Lookahead> {
-        // Its tables grow as it goes: sized up front for the whole run, it could not sit beside the run. It
-        // runs event for event as the run does, except against the memory budget, which counts capacity:
-        // the run's tables, reserved, may reach it first (the run then says so where it stops).
-        let mut copy = Engine::new_unreserved(scenario.clone()).ok()?;
-        copy.set_budget(LANE_BUDGET);
-        copy.set_trace_capacity(0);
-        let mut lookahead = Lookahead { copy, slice_events: FIRST_SLICE_EVENTS };
+        let mut lookahead = Lookahead { copy: copy_of(scenario)?, slice_events: FIRST_SLICE_EVENTS };
         lookahead.advance();
         Some(lookahead)
     }
@@ -40,7 +35,8 @@ impl Lookahead {
     }
 
     pub(super) fn is_done(&self) -> bool {
-        self.copy.is_finished() || self.copy.halted().is_some() || self.copy.events_processed() >= END_PROBE_EVENTS
+        // A run stopped by its budget is finished too.
+        self.copy.is_finished() || self.copy.events_processed() >= END_PROBE_EVENTS
     }
 
     /// How far the copy has come, from 0 to 1 (by events or by virtual time, whichever is further), never
@@ -155,14 +151,23 @@ pub(super) fn foresight(copy: &Engine) -> Foresight {
     Foresight { end_ms: run_end(copy, scenario), marks, anomalies: copy.anomalies().to_vec() }
 }
 
-/// A copy of the run, without a trace, played to `until` (or to its end, within `END_PROBE_EVENTS`) in one
-/// go: what will have happened, for a prediction's reveal and a challenge's check.
+/// A copy of a run of `scenario`, without a trace, at t = 0. Its tables grow as it goes: sized up front for
+/// the whole run, it could not sit beside the run. It runs event for event as the run does, except
+/// against the memory budget, which counts capacity: the run's tables, reserved, may reach it first (the
+/// run then says so where it stops).
+fn copy_of(scenario: &Scenario) -> Option<Engine> {
+    let mut copy = Engine::new_unreserved(scenario.clone()).ok()?;
+    copy.set_budget(LANE_BUDGET);
+    copy.set_trace_capacity(0);
+    Some(copy)
+}
+
+/// A copy of the run played to `until` (or to its end, within `END_PROBE_EVENTS`) in one go: what will have
+/// happened, for a prediction's reveal and a challenge's check.
 pub(super) fn probe(scenario: &Scenario, until: Option<SimTime>) -> Option<Engine> {
-    let mut engine = Engine::new_unreserved(scenario.clone()).ok()?;
-    engine.set_budget(LANE_BUDGET);
-    engine.set_trace_capacity(0);
-    engine.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
-    Some(engine)
+    let mut copy = copy_of(scenario)?;
+    copy.run_until_bounded(until.unwrap_or(SimTime::MAX), END_PROBE_EVENTS);
+    Some(copy)
 }
 
 impl Model {
@@ -172,12 +177,15 @@ impl Model {
         self.lookaheads += 1;
         self.lookahead = None;
         let lookahead = Lookahead::start(scenario);
-        let foresight = match &lookahead {
+        self.learn(match &lookahead {
             Some(l) if l.is_done() => l.foresight(),
             _ => Foresight::unknown(scenario),
-        };
-        (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
+        });
         self.lookahead = lookahead.filter(Lookahead::worth_keeping);
+    }
+
+    fn learn(&mut self, foresight: Foresight) {
+        (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }
 
     /// One slice of the copy still looking ahead, if any (lane A's first, then lane B's); when it is done,
@@ -187,8 +195,7 @@ impl Model {
             l.advance();
             if l.is_done() {
                 let foresight = l.foresight();
-                (self.end_ms, self.marks, self.run_anomalies) =
-                    (foresight.end_ms, foresight.marks, foresight.anomalies);
+                self.learn(foresight);
                 self.lookahead = self.lookahead.take().filter(Lookahead::worth_keeping);
             }
             return true;

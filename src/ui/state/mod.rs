@@ -459,8 +459,7 @@ impl Model {
             Action::ShowSimplifications => self.dialog = Some(Dialog::Simplifications),
             Action::ShowShare => {
                 // The link, the QR code and the snippet show one moment: the clock stops on it.
-                self.playing = false;
-                self.stop_seeking();
+                self.pause();
                 self.dialog = Some(Dialog::Share);
             }
             Action::SetSingleKeys(on) => self.single_keys = on,
@@ -471,15 +470,9 @@ impl Model {
             Action::CompareWith(i) => self.compare_with_preset(i),
             Action::EndCompare => self.end_compare(),
             Action::SelectPreset(i) => self.select_preset(i),
-            Action::TogglePlay if self.seek.is_some() => {
-                self.playing = false;
-                self.stop_seeking();
-            }
+            Action::TogglePlay if self.seek.is_some() => self.pause(),
             Action::TogglePlay => self.toggle_play(),
-            Action::Pause => {
-                self.playing = false;
-                self.stop_seeking();
-            }
+            Action::Pause => self.pause(),
             Action::Step => self.step_one_event(),
             Action::StepBack => self.step_back(),
             Action::GoToMark(i) => self.go_to_mark(i),
@@ -529,7 +522,6 @@ impl Model {
         let known = self.run_anomalies.get(i).or_else(|| self.engine.anomalies().get(i));
         let Some(at_ms) = known.map(|a| a.at_ms) else { return };
         self.playing = false;
-        self.drop_seek();
         self.go_to(at_ms, seek::Then::ShowAnomaly { index: i, tour: true });
     }
 

@@ -2,11 +2,8 @@
 //! scrubbing, stepping back, a mark, an anomaly, a link's moment and an injected fault's replay all go
 //! through here. A moment within the first slice is reached at once; a farther one shows its progress,
 //! keeps the page answering, and stops where it is on Cancel, Pause or Space.
-use super::lookahead::adapted_slice;
+use super::lookahead::{adapted_slice, FIRST_SLICE_EVENTS};
 use super::*;
-
-/// Events the first slice runs, at once; later slices are sized by the time the last one took.
-pub(super) const FIRST_SLICE_EVENTS: u64 = 100_000;
 
 /// Where a seek goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,8 +115,9 @@ impl Model {
         }
     }
 
-    /// Cancel, Pause or Space during a seek: it stops where it is, and says so.
-    pub(super) fn stop_seeking(&mut self) {
+    /// Pause, Cancel or Space: play stops, and a seek under way stops where it is and says so.
+    pub(super) fn pause(&mut self) {
+        self.playing = false;
         if let Some(seek) = self.seek.take() {
             let at = crate::engine::observe::seconds(self.engine.now());
             self.notice = Some(match seek.goal {

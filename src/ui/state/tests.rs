@@ -2,7 +2,7 @@
 use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
-use seek::FIRST_SLICE_EVENTS as TO_END_SLICE_EVENTS;
+use lookahead::FIRST_SLICE_EVENTS as TO_END_SLICE_EVENTS;
 
 #[test]
 fn presets_load_and_first_is_selected() {
