@@ -221,11 +221,11 @@ pub fn Canvas(props: &CanvasProps) -> Html {
 
 /// A cell of a row (a log's record, a queue's entry, a sink's effect) at the row's `y`: clickable for its
 /// message's journey, outlined when that message is selected, `title` on hover. `of`: the row's node
-/// when its cells take the keyboard's focus (see `open_row`).
+/// when its cells take the keyboard's focus (see `open_row`). Not keyed: as a log moves on, a row's
+/// elements are rewritten in place rather than recreated.
 fn cell(
     c: &LogCell,
     y: f64,
-    key: String,
     title: String,
     selected: Option<MessageId>,
     on_action: &OnAction,
@@ -242,7 +242,7 @@ fn cell(
     };
     let selected = c.message.is_some() && c.message == selected;
     html! {
-        <rect class={classes!("cell", c.class, selected.then_some("selected"))} {key}
+        <rect class={classes!("cell", c.class, selected.then_some("selected"))}
             x={decimal(c.x)} y={decimal(y + CELL_Y)} width={decimal(CELL_SIZE)} height={decimal(CELL_SIZE)} rx="2"
             data-message={c.message.map(|m| m.to_string())} {onclick} {onkeydown}
             data-of={of.map(str::to_string)} tabindex={of.map(|_| "0")} role={of.map(|_| "button")}>
@@ -333,8 +333,8 @@ fn Picture(props: &PictureProps) -> Html {
             }) }
             { for l.entry_rows.iter().zip(&entry_rows_open).map(|(row, of)| html! {
                 <g class="entries" key={format!("entries-{}", node_key(row.node))}>
-                    { for row.cells.iter().enumerate().map(|(k, c)| {
-                        cell(c, row.y, format!("{k}-{}", c.offset), c.label.clone(), selected_message, &on_action, of.as_deref())
+                    { for row.cells.iter().map(|c| {
+                        cell(c, row.y, c.label.clone(), selected_message, &on_action, of.as_deref())
                     }) }
                     { for row.cells.iter().filter_map(|c| Some((c, row.glyph.path(c.x, row.y + CELL_Y)?))).map(|(c, d)| html! {
                         <path class={classes!("glyph", c.class)} {d} />
@@ -349,7 +349,7 @@ fn Picture(props: &PictureProps) -> Html {
                     <text class="sub row-label" x={decimal(row.x + 10.0)} y={decimal(row.y + CELL_Y + 15.0)}>{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
                         let of = topics_open.iter().find(|(t, _)| *t == row.topic).map(|(_, key)| key.as_str());
-                        cell(c, row.y, c.offset.to_string(), format!("offset {}: {}", c.offset, c.label), selected_message, &on_action, of)
+                        cell(c, row.y, format!("offset {}: {}", c.offset, c.label), selected_message, &on_action, of)
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>
