@@ -16,7 +16,7 @@ pub const HOP_MS: u64 = 240;
 pub const CRASH_BURST_MS: u64 = 1_500;
 
 /// More tokens than this are not drawn (the oldest are dropped first).
-pub const MAX_TOKENS: usize = 2_000;
+pub const MAX_TOKENS: usize = 500;
 
 /// What a token shows; each has its own shape or label, never only a colour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -399,10 +399,58 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
         });
     }
     handling_tokens(engine, l, &mut out);
-    if out.len() > MAX_TOKENS {
-        out.drain(..out.len() - MAX_TOKENS);
-    }
     out
+}
+
+/// Past `MAX_TOKENS`, keeps every token that says something (a retry, a redelivery, a duplicate, a crash,
+/// a message in hand, the selected message) and an even sample of the plain ones, and returns the
+/// percentage of them it drew. The sample is taken by
+/// message, so a message drawn on one hop is drawn on the next; and by a threshold on a hash of its id, so
+/// as the count in flight drifts only the few messages near the threshold come or go. Dropping the oldest
+/// instead drew tokens only on the first part of every edge.
+pub fn thin(tokens: &mut Vec<Token>, selected: Option<MessageId>) -> Option<usize> {
+    let of = tokens.len();
+    if of <= MAX_TOKENS {
+        return None;
+    }
+    let marked = |t: &Token| {
+        !t.says.is_plain()
+            || t.kind == TokenKind::Handling
+            || (selected == Some(t.message) && t.message != MessageId::NONE)
+    };
+    let plain = tokens.iter().filter(|t| !marked(t)).count();
+    let fraction = MAX_TOKENS.saturating_sub(of - plain) as f64 / plain.max(1) as f64;
+    tokens.retain(|t| marked(t) || sample(t.message) < fraction);
+    // The sample's spread, or a storm of marked ones: the newest stay.
+    if tokens.len() > MAX_TOKENS {
+        tokens.drain(..tokens.len() - MAX_TOKENS);
+    }
+    // The percentage drawn, at least 1.
+    Some((tokens.len() * 100 / of).max(1))
+}
+
+/// Where the picture says which percentage of its tokens it draws: in the column titles' row, in the
+/// rightmost gap between titles (or after the last) where "26% of tokens drawn" fits, else "26% drawn"
+/// (the x its text ends at, and the text); none if neither fits anywhere.
+pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, String)> {
+    for text in [format!("{percent}% of tokens drawn"), format!("{percent}% drawn")] {
+        let mut to = l.width - 16.0;
+        // From the right; the titles' letter-spaced bold capitals measure up to 0.85 em a character.
+        for &(x, title) in l.columns.iter().rev() {
+            let from = x + title.len() as f64 * SMALL_PX * 0.85 + 20.0;
+            if to - from >= text.len() as f64 * SMALL_PX * EM_PER_CHAR {
+                return Some((to, text));
+            }
+            to = x - 20.0;
+        }
+    }
+    None
+}
+
+/// A message's place in [0, 1): Fibonacci hashing spreads consecutive ids (which round-robin partitions
+/// and sequential keys line up) evenly.
+fn sample(m: MessageId) -> f64 {
+    (u64::from(m.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash.
@@ -668,6 +716,80 @@ mod tests {
         let mut narrow = [t];
         place_labels(&mut narrow, &l);
         assert_eq!((narrow[0].label.as_str(), narrow[0].label_place.is_some()), ("u14 ×2 dup", true));
+    }
+
+    #[test]
+    fn a_busy_picture_draws_every_marked_token_and_an_even_sample_of_the_plain_ones() {
+        let few: Vec<Token> = (1..=MAX_TOKENS as u64).map(plain_token).collect();
+        let mut all_drawn = few.clone();
+        assert_eq!(thin(&mut all_drawn, None), None);
+        assert_eq!(all_drawn, few, "up to the limit every token is drawn");
+
+        // Two hops each of `messages` messages, every 100th message redelivered, message 7 selected.
+        let busy = |messages: u64| -> Vec<Token> {
+            let token = |i: u64| {
+                let mut t = plain_token(i);
+                t.message = MessageId((i % messages) as u32);
+                if t.message.0 % 100 == 0 {
+                    t = telling(t, TokenKind::Redelivery, "↻2");
+                }
+                t
+            };
+            (0..2 * messages).map(token).collect()
+        };
+        let drawn_messages = |tokens: &[Token]| -> std::collections::BTreeMap<u32, usize> {
+            tokens.iter().fold(Default::default(), |mut m, t| {
+                *m.entry(t.message.0).or_default() += 1;
+                m
+            })
+        };
+        let mut tokens = busy(2_000);
+        let percent = thin(&mut tokens, Some(MessageId(7))).expect("thinned");
+        assert_eq!(percent, tokens.len() * 100 / 4_000);
+        assert!((MAX_TOKENS * 9 / 10..=MAX_TOKENS).contains(&tokens.len()), "{} drawn", tokens.len());
+        let drawn = drawn_messages(&tokens);
+        assert_eq!(tokens.iter().filter(|t| !t.says.is_plain()).count(), 40, "every redelivery is drawn");
+        assert_eq!(drawn.get(&7), Some(&2), "and the selected message");
+        assert!(drawn.values().all(|&hops| hops == 2), "a message drawn on one hop is drawn on the next");
+        // Evenly: every quarter of the ids, and nearly every one of 64 partitions that round-robin over them.
+        for quarter in 0..4 {
+            let in_quarter = drawn.keys().filter(|&&m| m / 500 == quarter).count();
+            assert!((drawn.len() / 6..=drawn.len() / 3).contains(&in_quarter), "quarter {quarter}: {in_quarter}");
+        }
+        let partitions: std::collections::BTreeSet<u32> = drawn.keys().map(|m| m % 64).collect();
+        assert!(partitions.len() >= 56, "{} of 64 partitions", partitions.len());
+
+        // A little busier: fewer are drawn, and no message appears that was not drawn before (none blinks).
+        let mut busier = busy(2_200);
+        thin(&mut busier, Some(MessageId(7)));
+        let before = drawn_messages(&tokens);
+        let newly: Vec<u32> = drawn_messages(&busier)
+            .into_keys()
+            .filter(|m| *m < 2_000 && m % 100 != 0 && *m != 7 && !before.contains_key(m))
+            .collect();
+        assert_eq!(newly, Vec::<u32>::new());
+    }
+
+    #[test]
+    fn a_thinned_picture_says_so_in_the_column_titles_row_when_there_is_room() {
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut l = layout(&Engine::new(parse_scenario(json).unwrap()).unwrap());
+        let thinned = 26;
+        // The largest scenario's picture at 1280×720: the widest gap is before "Side effects".
+        l.width = 1_254.0;
+        l.columns =
+            vec![(16.0, "Producers"), (261.0, "Topics & queues"), (665.0, "Consumers"), (1_000.0, "Side effects")];
+        assert_eq!(thinned_note(&l, thinned), Some((980.0, "26% of tokens drawn".to_string())));
+        l.columns.pop();
+        assert_eq!(thinned_note(&l, thinned), Some((1_238.0, "26% of tokens drawn".to_string())), "after the last");
+        l.columns = vec![(16.0, "Producers"), (200.0, "Sinks"), (380.0, "Queues")];
+        l.width = 600.0;
+        assert_eq!(thinned_note(&l, thinned), Some((584.0, "26% drawn".to_string())), "only the short form fits");
+        l.width = 480.0;
+        assert_eq!(thinned_note(&l, thinned), Some((360.0, "26% drawn".to_string())), "in a gap between titles");
+        l.columns = vec![(16.0, "Producers"), (160.0, "Sinks"), (260.0, "Queues")];
+        l.width = 400.0;
+        assert_eq!(thinned_note(&l, thinned), None);
     }
 
     #[test]

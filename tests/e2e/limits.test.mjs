@@ -116,6 +116,10 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   await page.waitForFunction(() => document.querySelector('[data-testid=play]').textContent === 'Pause');
   await page.waitForTimeout(500);
   assert.equal(await page.textContent(PLAY), 'Pause', 'still playing');
+  // Thousands of messages are on their way: the picture draws at most 500 tokens, and says so.
+  const drawn = await page.locator('[data-testid=tokens] .token').count();
+  assert.ok(drawn > 100 && drawn <= 500, `${drawn} tokens drawn`);
+  assert.match(await page.textContent('[data-testid=canvas-tokens] .thinned'), /^\d+% of tokens drawn$/);
   const paused = await timeAnswer(page, PLAY, { changed: PLAY, from: 'Pause' });
   console.log(`largest accepted scenario: playing at ${moment} ms, Pause answered in ${paused.toFixed(0)} ms`);
   console.log(`largest accepted scenario: scrubbing back to ${moment} ms: Cancel answered in ${scrubCancelled.toFixed(0)} ms; the moment reached in ${((Date.now() - scrubbing) / 1000).toFixed(1)} s, longest main-thread task ${scrubLongest.toFixed(0)} ms`);

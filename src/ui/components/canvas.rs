@@ -10,7 +10,7 @@ use crate::ui::layout::{
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
 use crate::ui::token_layer::TokenLayer;
-use crate::ui::tokens::{crowded, declutter, place_labels, tokens, Motion};
+use crate::ui::tokens::{crowded, declutter, place_labels, thin, thinned_note, tokens, Motion};
 use crate::ui::zoom::Zoom;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -165,6 +165,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         (false, Some(Selection::Message(m))) => (Some(m), props.on_action.clone()),
         (false, _) => (None, props.on_action.clone()),
     };
+    let note = thin(&mut toks, selected_message).and_then(|percent| thinned_note(&l, percent));
     declutter(&mut toks, selected_message);
     place_labels(&mut toks, &l);
     let overlay_class = classes!("canvas", "token-overlay", crowded(&toks).then_some("crowded"));
@@ -213,6 +214,9 @@ pub fn Canvas(props: &CanvasProps) -> Html {
                 // layer draws its children after each render.
                 <svg class={overlay_class} data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
                     <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
+                    if let Some((x, note)) = note {
+                        <text class="thinned" x={decimal(x)} y={decimal(COLUMN_TITLE_Y)}>{note}</text>
+                    }
                 </svg>
             </div>
         </div>
