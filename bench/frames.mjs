@@ -1,6 +1,7 @@
 // Frame-time benchmark (numbers, not pass/fail): the built app in headless Chromium, playing a scenario
-// that keeps about 500, 1,000 and 2,000 tokens in flight; prints the p50 / p95 interval between animation
-// frames, the tokens actually on the canvas, and the time from navigation to the first drawn canvas.
+// that keeps about 500, 1,000 and 2,000 tokens in flight (at most 500 are drawn: tokens::thin); prints
+// the p50 / p95 interval between animation frames, the tokens actually on the canvas, and the time from
+// navigation to the first drawn canvas.
 // Run by `./dev bench` (after a release build); FRAMES_SECONDS changes the measuring time per load.
 import { startServer, launch } from '../tests/e2e/harness.mjs';
 
