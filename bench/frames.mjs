@@ -88,7 +88,8 @@ async function main() {
     firsts.sort((a, b) => a - b);
     console.log(`frames first-canvas: median ${firsts[2].toFixed(0)} ms from navigation (of ${firsts.map((f) => f.toFixed(0)).join(', ')})`);
 
-    // About 500, 1,000 and 2,000 tokens (the canvas draws at most 2,000).
+    // About 500, 1,000 and 2,000 tokens in flight (the canvas draws at most 500 of them: past 500 this
+    // measures the sample's cost, not more tokens').
     for (const [producers, interval_ms] of [[2, 3], [4, 3], [3, 1]]) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, serviceWorkers: 'block' });
       const page = await context.newPage();

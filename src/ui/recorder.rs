@@ -8,7 +8,7 @@
 use wasm_bindgen::prelude::*;
 
 const PICTURE: &str = "[data-testid=canvas]";
-const TOKENS: &str = "[data-testid=canvas-tokens] .tokens";
+const TOKENS: &str = "[data-testid=canvas-tokens] > g";
 
 #[wasm_bindgen(inline_js = r#"
 export function record(width, height, frame, save) {

@@ -15,7 +15,8 @@ pub const HOP_MS: u64 = 240;
 /// A crash stays marked with a burst this long (virtual ms) after it happened.
 pub const CRASH_BURST_MS: u64 = 1_500;
 
-/// More tokens than this are not drawn (the oldest are dropped first).
+/// At most this many tokens are drawn (see `thin`): the frame benchmark's small systems keep 60 fps with
+/// about this many on the 2-core benchmark machine (docs/measurements.md), and a room cannot tell more apart.
 pub const MAX_TOKENS: usize = 500;
 
 /// What a token shows; each has its own shape or label, never only a colour.
@@ -228,9 +229,14 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
 /// a duplicate, a crash…) are placed first. A label with no room for its full form tries its shorter
 /// ones (see `Says`); one that still finds no room is hidden (the token's shape and outline still tell
 /// its kind).
-pub fn place_labels(tokens: &mut [Token], l: &Layout) {
+pub fn place_labels(tokens: &mut [Token], l: &Layout, note: Option<&(f64, String)>) {
     stack_crowded_labels(tokens);
     let mut taken = text_boxes(l);
+    // The note saying how thinned the tokens are (`thinned_note`): its text ends at `x`.
+    if let Some((x, text)) = note {
+        let w = text.len() as f64 * SMALL_PX * EM_PER_CHAR;
+        taken.push(TextBox { x: x - w, y: COLUMN_TITLE_Y - SMALL_PX * 0.9, w, h: SMALL_PX * 1.15 });
+    }
     let mut order: Vec<usize> =
         (0..tokens.len()).filter(|&i| tokens[i].label_place.is_some() && !tokens[i].label.is_empty()).collect();
     order.sort_by_key(|&i| tokens[i].says.is_plain());
@@ -402,31 +408,44 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
     out
 }
 
-/// Past `MAX_TOKENS`, keeps every token that says something (a retry, a redelivery, a duplicate, a crash,
-/// a message in hand, the selected message) and an even sample of the plain ones, and returns the
-/// percentage of them it drew. The sample is taken by
-/// message, so a message drawn on one hop is drawn on the next; and by a threshold on a hash of its id, so
-/// as the count in flight drifts only the few messages near the threshold come or go. Dropping the oldest
-/// instead drew tokens only on the first part of every edge.
+/// Past `MAX_TOKENS`, keeps a crash, a message in hand and the selected message always, then the tokens
+/// that say something (a retry, a redelivery, a duplicate, a stage's output…), then the plain ones, each
+/// kind as a sample when not all of it fits, and returns the percentage drawn (in steps of 5 from 10 %).
+/// A sample is taken by message, so a message drawn on one hop is drawn on the next: the messages whose
+/// hash of the id is lowest stay, so as the count in flight drifts only those at the edge come or go.
+/// Dropping the oldest instead drew tokens only on the first part of every edge.
 pub fn thin(tokens: &mut Vec<Token>, selected: Option<MessageId>) -> Option<usize> {
     let of = tokens.len();
     if of <= MAX_TOKENS {
         return None;
     }
-    let marked = |t: &Token| {
-        !t.says.is_plain()
-            || t.kind == TokenKind::Handling
-            || (selected == Some(t.message) && t.message != MessageId::NONE)
+    let rank = |t: &Token| match t.kind {
+        TokenKind::Crash | TokenKind::Handling => 0,
+        _ if selected == Some(t.message) => 0,
+        _ if !t.says.is_plain() => 1,
+        _ => 2,
     };
-    let plain = tokens.iter().filter(|t| !marked(t)).count();
-    let fraction = MAX_TOKENS.saturating_sub(of - plain) as f64 / plain.max(1) as f64;
-    tokens.retain(|t| marked(t) || sample(t.message) < fraction);
-    // The sample's spread, or a storm of marked ones: the newest stay.
-    if tokens.len() > MAX_TOKENS {
-        tokens.drain(..tokens.len() - MAX_TOKENS);
+    // Each rank keeps the tokens whose sample lies below its limit, in the room the ranks before it left:
+    // the lowest of 1,024 buckets of samples that fit (counting, not sorting: no sort's code in the wasm).
+    let (mut room, mut below) = (MAX_TOKENS, [u64::MAX; 3]);
+    for (r, limit) in below.iter_mut().enumerate() {
+        let mut buckets = [0usize; 1024];
+        for t in tokens.iter().filter(|t| rank(t) == r) {
+            buckets[(sample(t.message) >> 22) as usize] += 1;
+        }
+        let (mut kept, mut fit) = (0, 0);
+        for &n in &buckets {
+            if r > 0 && kept + n > room {
+                *limit = (fit as u64) << 22;
+                break;
+            }
+            (kept, fit) = (kept + n, fit + 1);
+        }
+        room = room.saturating_sub(kept);
     }
-    // The percentage drawn, at least 1.
-    Some((tokens.len() * 100 / of).max(1))
+    tokens.retain(|t| sample(t.message) < below[rank(t)]);
+    let percent = tokens.len() * 100 / of;
+    Some(if percent < 10 { percent.max(1) } else { percent - percent % 5 })
 }
 
 /// Where the picture says which percentage of its tokens it draws: in the column titles' row, in the
@@ -447,10 +466,10 @@ pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, String)> {
     None
 }
 
-/// A message's place in [0, 1): Fibonacci hashing spreads consecutive ids (which round-robin partitions
-/// and sequential keys line up) evenly.
-fn sample(m: MessageId) -> f64 {
-    (u64::from(m.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+/// A message's place among the others, in [0, 2^32): Fibonacci hashing spreads consecutive ids (which
+/// round-robin partitions and sequential keys line up) evenly.
+fn sample(m: MessageId) -> u64 {
+    u64::from(m.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32
 }
 
 /// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash.
@@ -710,12 +729,35 @@ mod tests {
         let mut t = telling(plain_token(14), TokenKind::Duplicate, "×2 dup");
         (t.x, t.y) = (200.0, 100.0);
         let mut one = [t.clone()];
-        place_labels(&mut one, &l);
+        place_labels(&mut one, &l, None);
         assert_eq!(one[0].label, "UserRegistered u14 ×2 dup", "room enough: the whole label");
         (l.width, t.x) = (200.0, 100.0);
         let mut narrow = [t];
-        place_labels(&mut narrow, &l);
+        place_labels(&mut narrow, &l, None);
         assert_eq!((narrow[0].label.as_str(), narrow[0].label_place.is_some()), ("u14 ×2 dup", true));
+    }
+
+    /// Two hops each of `messages` messages (ids from 1), every `marked_every`th message's hops redeliveries, and
+    /// `crashes` crash bursts first (a crash stays on screen longest, so its token comes first).
+    fn busy(messages: u64, marked_every: u32, crashes: u64) -> Vec<Token> {
+        let token = |i: u64| {
+            let mut t = plain_token(i);
+            t.message = MessageId((i % messages) as u32 + 1);
+            if t.message.0 % marked_every == 0 {
+                t = telling(t, TokenKind::Redelivery, "↻2");
+            }
+            t
+        };
+        let crash = |i| Token { message: MessageId::NONE, ..telling(plain_token(i), TokenKind::Crash, "CRASH") };
+        (0..crashes).map(crash).chain((0..2 * messages).map(token)).collect()
+    }
+
+    /// How many tokens each message drawn has.
+    fn hops_drawn(tokens: &[Token]) -> std::collections::BTreeMap<u32, usize> {
+        tokens.iter().filter(|t| t.message != MessageId::NONE).fold(Default::default(), |mut m, t| {
+            *m.entry(t.message.0).or_default() += 1;
+            m
+        })
     }
 
     #[test]
@@ -725,49 +767,43 @@ mod tests {
         assert_eq!(thin(&mut all_drawn, None), None);
         assert_eq!(all_drawn, few, "up to the limit every token is drawn");
 
-        // Two hops each of `messages` messages, every 100th message redelivered, message 7 selected.
-        let busy = |messages: u64| -> Vec<Token> {
-            let token = |i: u64| {
-                let mut t = plain_token(i);
-                t.message = MessageId((i % messages) as u32);
-                if t.message.0 % 100 == 0 {
-                    t = telling(t, TokenKind::Redelivery, "↻2");
-                }
-                t
-            };
-            (0..2 * messages).map(token).collect()
-        };
-        let drawn_messages = |tokens: &[Token]| -> std::collections::BTreeMap<u32, usize> {
-            tokens.iter().fold(Default::default(), |mut m, t| {
-                *m.entry(t.message.0).or_default() += 1;
-                m
-            })
-        };
-        let mut tokens = busy(2_000);
-        let percent = thin(&mut tokens, Some(MessageId(7))).expect("thinned");
-        assert_eq!(percent, tokens.len() * 100 / 4_000);
-        assert!((MAX_TOKENS * 9 / 10..=MAX_TOKENS).contains(&tokens.len()), "{} drawn", tokens.len());
-        let drawn = drawn_messages(&tokens);
-        assert_eq!(tokens.iter().filter(|t| !t.says.is_plain()).count(), 40, "every redelivery is drawn");
-        assert_eq!(drawn.get(&7), Some(&2), "and the selected message");
-        assert!(drawn.values().all(|&hops| hops == 2), "a message drawn on one hop is drawn on the next");
+        for messages in [750, 2_000] {
+            let mut tokens = busy(messages, 100, 3);
+            let percent = thin(&mut tokens, Some(MessageId(7))).expect("thinned");
+            let of = 2 * messages as usize + 3;
+            assert!((MAX_TOKENS * 19 / 20..=MAX_TOKENS).contains(&tokens.len()), "{} drawn", tokens.len());
+            assert_eq!(percent, tokens.len() * 100 / of / 5 * 5);
+            let drawn = hops_drawn(&tokens);
+            let marked = tokens.iter().filter(|t| !t.says.is_plain()).count();
+            assert_eq!(marked, 3 + 2 * (messages / 100) as usize, "every crash and redelivery is drawn");
+            assert_eq!(drawn.get(&7), Some(&2), "and the selected message");
+            assert!(drawn.values().all(|&hops| hops == 2), "a message drawn on one hop is drawn on the next");
+        }
         // Evenly: every quarter of the ids, and nearly every one of 64 partitions that round-robin over them.
+        let mut tokens = busy(2_000, 100, 3);
+        thin(&mut tokens, Some(MessageId(7)));
+        let drawn = hops_drawn(&tokens);
         for quarter in 0..4 {
-            let in_quarter = drawn.keys().filter(|&&m| m / 500 == quarter).count();
+            let in_quarter = drawn.keys().filter(|&&m| (m - 1) / 500 == quarter).count();
             assert!((drawn.len() / 6..=drawn.len() / 3).contains(&in_quarter), "quarter {quarter}: {in_quarter}");
         }
         let partitions: std::collections::BTreeSet<u32> = drawn.keys().map(|m| m % 64).collect();
         assert!(partitions.len() >= 56, "{} of 64 partitions", partitions.len());
 
         // A little busier: fewer are drawn, and no message appears that was not drawn before (none blinks).
-        let mut busier = busy(2_200);
+        let mut busier = busy(2_200, 100, 3);
         thin(&mut busier, Some(MessageId(7)));
-        let before = drawn_messages(&tokens);
-        let newly: Vec<u32> = drawn_messages(&busier)
-            .into_keys()
-            .filter(|m| *m < 2_000 && m % 100 != 0 && *m != 7 && !before.contains_key(m))
-            .collect();
+        let newly: Vec<u32> =
+            hops_drawn(&busier).into_keys().filter(|m| *m <= 2_000 && !drawn.contains_key(m)).collect();
         assert_eq!(newly, Vec::<u32>::new());
+
+        // More marked tokens than fit: the crashes and the selected message stay, the rest is a sample.
+        let mut storm = busy(1_000, 1, 3);
+        thin(&mut storm, Some(MessageId(7)));
+        assert!((MAX_TOKENS * 19 / 20..=MAX_TOKENS).contains(&storm.len()), "{} drawn", storm.len());
+        assert_eq!(storm.iter().filter(|t| t.kind == TokenKind::Crash).count(), 3);
+        assert!(hops_drawn(&storm).values().all(|&hops| hops == 2));
+        assert_eq!(hops_drawn(&storm).get(&7), Some(&2));
     }
 
     #[test]
@@ -1004,7 +1040,7 @@ mod tests {
                 let l = layout(&engine);
                 let mut toks = tokens(&engine, &l, Motion::Smooth);
                 declutter(&mut toks, None);
-                place_labels(&mut toks, &l);
+                place_labels(&mut toks, &l, None);
                 let text = text_boxes(&l);
                 let mut placed: Vec<TextBox> = vec![];
                 for tok in toks.iter().filter(|t| !t.label.is_empty() && t.kind != TokenKind::Handling) {

@@ -3,6 +3,7 @@
 // the time Cancel took and the longest main-thread task are printed for docs/measurements.md).
 import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import { useBrowser, openApp, score, wasmMemoryMiB } from './harness.mjs';
 
 const env = useBrowser();
@@ -122,6 +123,11 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   assert.match(await page.textContent('[data-testid=canvas-tokens] .thinned'), /^\d+% of tokens drawn$/);
   const paused = await timeAnswer(page, PLAY, { changed: PLAY, from: 'Pause' });
   console.log(`largest accepted scenario: playing at ${moment} ms, Pause answered in ${paused.toFixed(0)} ms`);
+  // A slide exported there shows the same sample, and says so too.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-svg]')]);
+  const svg = await fs.readFile(await download.path(), 'utf8');
+  assert.ok((svg.match(/<g class="token"/g) ?? []).length <= 500);
+  assert.match(svg, /class="thinned"[^>]*>\d+% of tokens drawn</);
   console.log(`largest accepted scenario: scrubbing back to ${moment} ms: Cancel answered in ${scrubCancelled.toFixed(0)} ms; the moment reached in ${((Date.now() - scrubbing) / 1000).toFixed(1)} s, longest main-thread task ${scrubLongest.toFixed(0)} ms`);
   const restarting = Date.now();
   await page.click('[data-testid=restart]');

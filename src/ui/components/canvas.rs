@@ -167,7 +167,7 @@ pub fn Canvas(props: &CanvasProps) -> Html {
     };
     let note = thin(&mut toks, selected_message).and_then(|percent| thinned_note(&l, percent));
     declutter(&mut toks, selected_message);
-    place_labels(&mut toks, &l);
+    place_labels(&mut toks, &l, note.as_ref());
     let overlay_class = classes!("canvas", "token-overlay", crowded(&toks).then_some("crowded"));
     let tokens_ref = use_node_ref();
     let token_layer = use_memo((), |_| TokenLayer::default());
@@ -212,11 +212,14 @@ pub fn Canvas(props: &CanvasProps) -> Html {
                 // The moving tokens in an SVG of their own over the picture: the picture is then painted
                 // only when it changes, not every frame with the tokens. Yew owns the `<g>`; the token
                 // layer draws its children after each render.
+                // The exports and the recorder copy the `<g>` holding the tokens and the note saying how thinned they are.
                 <svg class={overlay_class} data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
-                    <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
-                    if let Some((x, note)) = note {
-                        <text class="thinned" x={decimal(x)} y={decimal(COLUMN_TITLE_Y)}>{note}</text>
-                    }
+                    <g>
+                        <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
+                        if let Some((x, note)) = note {
+                            <text class="thinned" x={decimal(x)} y={decimal(COLUMN_TITLE_Y)}>{note}</text>
+                        }
+                    </g>
                 </svg>
             </div>
         </div>
@@ -353,7 +356,15 @@ fn Picture(props: &PictureProps) -> Html {
                     <text class="sub row-label" x={decimal(row.x + 10.0)} y={decimal(row.y + CELL_Y + 15.0)}>{row.label.clone()}</text>
                     { for row.cells.iter().map(|c| {
                         let of = topics_open.iter().find(|(t, _)| *t == row.topic).map(|(_, key)| key.as_str());
-                        cell(c, row.y, format!("offset {}: {}", c.offset, c.label), selected_message, &on_action, of)
+                        let mut cell = cell(c, row.y, format!("offset {}: {}", c.offset, c.label), selected_message, &on_action, of);
+                        // A row holding the keyboard's focus keeps each record's element, so the focus
+                        // stays on its record as the log moves on.
+                        if let (Some(_), Html::VTag(tag)) = (of, &mut cell) {
+                            if let Some(tag) = Rc::get_mut(tag) {
+                                tag.key = Some(c.offset.into());
+                            }
+                        }
+                        cell
                     }) }
                     { for row.markers.iter().map(|m| html! {
                         <g>

@@ -89,7 +89,7 @@ pub fn Controls(props: &ActionProps) -> Html {
         let at = model.engine.now();
         Callback::from(move |_: MouseEvent| {
             let Some((svg, width, height)) =
-                crate::ui::browser::svg_document("[data-testid=canvas]", Some("[data-testid=canvas-tokens] .tokens"))
+                crate::ui::browser::svg_document("[data-testid=canvas]", Some("[data-testid=canvas-tokens] > g"))
             else {
                 return;
             };
