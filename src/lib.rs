@@ -11,5 +11,6 @@
 pub mod benchmarks;
 pub mod engine;
 pub mod number;
+pub mod ordering;
 pub mod scenario;
 pub mod ui;

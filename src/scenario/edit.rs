@@ -200,7 +200,7 @@ pub fn apply_edit(s: &mut Scenario, edit: &Edit) -> Result<(), String> {
         Edit::MoveScriptedFault(i, at_ms) => {
             get(&mut s.faults.scripted, i, "scripted fault")?.at_ms = at_ms;
             // The timeline stays in time order (a stable sort keeps same-moment faults in their order).
-            s.faults.scripted.sort_by_key(|f| f.at_ms);
+            crate::ordering::sort_short_by_key(&mut s.faults.scripted, |f| f.at_ms);
         }
     }
     Ok(())

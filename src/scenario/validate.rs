@@ -302,12 +302,20 @@ struct Known<'a> {
 impl<'a> Known<'a> {
     fn of(s: &'a Scenario) -> Known<'a> {
         Known {
-            topics: s.topics.iter().map(|t| t.name.as_str()).collect(),
-            queues: s.queues.iter().map(|q| q.name.as_str()).collect(),
-            sinks: s.sinks.iter().map(|k| k.name.as_str()).collect(),
-            exchanges: s.exchanges.iter().map(|x| x.name.as_str()).collect(),
+            topics: name_set(s.topics.iter().map(|t| t.name.as_str())),
+            queues: name_set(s.queues.iter().map(|q| q.name.as_str())),
+            sinks: name_set(s.sinks.iter().map(|k| k.name.as_str())),
+            exchanges: name_set(s.exchanges.iter().map(|x| x.name.as_str())),
         }
     }
+}
+
+/// A set of names, inserted one by one: collecting into a `BTreeSet` sorts first, and the sort's code
+/// cost the wasm ~4 KB (see `crate::ordering`).
+fn name_set<'a>(names: impl Iterator<Item = &'a str>) -> BTreeSet<&'a str> {
+    let mut set = BTreeSet::new();
+    set.extend(names);
+    set
 }
 
 /// The first problem in the scenario, in document order (the sections are checked in that order).
@@ -563,8 +571,8 @@ fn check_faults(c: &mut Check, s: &Scenario) {
 /// Each scripted fault's moment and what it names.
 fn check_scripted(c: &mut Check, s: &Scenario, known: &Known, consumer_names: &BTreeSet<String>) {
     let f = &s.faults;
-    let producers: BTreeSet<&str> = s.producers.iter().map(|p| p.name.as_str()).collect();
-    let groups: BTreeSet<&str> = s.groups.iter().map(|g| g.name.as_str()).collect();
+    let producers = name_set(s.producers.iter().map(|p| p.name.as_str()));
+    let groups = name_set(s.groups.iter().map(|g| g.name.as_str()));
     for (i, sf) in f.scripted.iter().enumerate() {
         let at = format!("faults.scripted[{i}]");
         c.range_u64(&format!("{at}.at_ms"), sf.at_ms, 0, MAX_UNTIL_MS);

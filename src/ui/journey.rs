@@ -85,20 +85,17 @@ pub(super) enum MessageStep<'a> {
 
 /// Everything that happened to one message so far, in order (a crash after the events of its moment).
 pub(super) fn message_steps(e: &Engine, message: MessageId) -> Vec<(u64, MessageStep<'_>)> {
-    let mut steps: Vec<(u64, u64, MessageStep)> = e
-        .trace()
-        .events
-        .iter()
-        .filter(|ev| ev.message == Some(message))
-        .map(|ev| (ev.at_ms, ev.seq, MessageStep::Event(ev)))
-        .collect();
+    // The trace is in time order already; crashes nearly so (in the order their deliveries began).
+    let events =
+        e.trace().events.iter().filter(|ev| ev.message == Some(message)).map(|ev| (ev.at_ms, MessageStep::Event(ev)));
+    let mut crashes: Vec<(u64, MessageStep)> = vec![];
     for (_, d) in e.deliveries().iter().filter(|&(id, d)| id != DeliveryId::NONE && d.message == message) {
         if let (Outcome::Crashed { before }, Some(at)) = (d.outcome, d.ended_at_ms.get()) {
-            steps.push((at, u64::MAX, MessageStep::Crash { consumer: d.consumer.0, before }));
+            crashes.push((at, MessageStep::Crash { consumer: d.consumer.0, before }));
         }
     }
-    steps.sort_by_key(|(at, seq, _)| (*at, *seq));
-    steps.into_iter().map(|(at, _, step)| (at, step)).collect()
+    crate::ordering::sort_short_by_key(&mut crashes, |(at, _)| *at);
+    crate::ordering::merge_by_key(events, crashes, |(at, _)| *at).collect()
 }
 
 /// Every step of one message's journey so far (every attempt, who handled it, what it caused).

@@ -237,10 +237,10 @@ pub fn place_labels(tokens: &mut [Token], l: &Layout, note: Option<&(f64, String
         let w = text.len() as f64 * SMALL_PX * EM_PER_CHAR;
         taken.push(TextBox { x: x - w, y: COLUMN_TITLE_Y - SMALL_PX * 0.9, w, h: SMALL_PX * 1.15 });
     }
-    let mut order: Vec<usize> =
-        (0..tokens.len()).filter(|&i| tokens[i].label_place.is_some() && !tokens[i].label.is_empty()).collect();
-    order.sort_by_key(|&i| tokens[i].says.is_plain());
-    for i in order {
+    let (telling, plain): (Vec<usize>, Vec<usize>) = (0..tokens.len())
+        .filter(|&i| tokens[i].label_place.is_some() && !tokens[i].label.is_empty())
+        .partition(|&i| !tokens[i].says.is_plain());
+    for i in telling.into_iter().chain(plain) {
         let first = if tokens[i].kind == TokenKind::Crash { ABOVE } else { BEHIND };
         let free = |t: &Token, taken: &[TextBox]| {
             std::iter::once(first).chain((0..LABEL_PLACES.len() as u8).map(Some)).find(|&place| {

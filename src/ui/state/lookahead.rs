@@ -145,9 +145,11 @@ pub(super) fn foresight(copy: &Engine) -> Foresight {
             a.message_id
         ),
     });
-    let mut marks: Vec<Mark> = fault_marks(scenario).chain(anomalies).collect();
-    marks.sort_by_key(|m| m.at_ms);
-    marks.truncate(MAX_MARKS);
+    // The faults in the order of their moments (a file may list them in any order), the anomalies in
+    // the order they happened; a fault first at the same moment.
+    let mut faults: Vec<Mark> = fault_marks(scenario).collect();
+    crate::ordering::sort_short_by_key(&mut faults, |m| m.at_ms);
+    let marks = crate::ordering::merge_by_key(faults, anomalies, |m| m.at_ms).take(MAX_MARKS).collect();
     Foresight { end_ms: run_end(copy, scenario), marks, anomalies: copy.anomalies().to_vec() }
 }
 
