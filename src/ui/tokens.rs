@@ -229,13 +229,13 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
 /// a duplicate, a crash…) are placed first. A label with no room for its full form tries its shorter
 /// ones (see `Says`); one that still finds no room is hidden (the token's shape and outline still tell
 /// its kind).
-pub fn place_labels(tokens: &mut [Token], l: &Layout, note: Option<&(f64, String)>) {
+pub fn place_labels(tokens: &mut [Token], l: &Layout, note: Option<&(f64, f64, String)>) {
     stack_crowded_labels(tokens);
     let mut taken = text_boxes(l);
-    // The note saying how thinned the tokens are (`thinned_note`): its text ends at `x`.
-    if let Some((x, text)) = note {
+    // The note saying how thinned the tokens are (`thinned_note`): its text ends at `x`, on baseline `y`.
+    if let Some((x, y, text)) = note {
         let w = text.len() as f64 * SMALL_PX * EM_PER_CHAR;
-        taken.push(TextBox { x: x - w, y: COLUMN_TITLE_Y - SMALL_PX * 0.9, w, h: SMALL_PX * 1.15 });
+        taken.push(TextBox { x: x - w, y: y - SMALL_PX * 0.9, w, h: SMALL_PX * 1.15 });
     }
     let (telling, plain): (Vec<usize>, Vec<usize>) = (0..tokens.len())
         .filter(|&i| tokens[i].label_place.is_some() && !tokens[i].label.is_empty())
@@ -449,21 +449,28 @@ pub fn thin(tokens: &mut Vec<Token>, selected: Option<MessageId>) -> Option<usiz
 }
 
 /// Where the picture says which percentage of its tokens it draws: in the column titles' row, in the
-/// rightmost gap between titles (or after the last) where "26% of tokens drawn" fits, else "26% drawn"
-/// (the x its text ends at, and the text); none if neither fits anywhere.
-pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, String)> {
-    for text in [format!("{percent}% of tokens drawn"), format!("{percent}% drawn")] {
+/// rightmost gap between titles (or after the last) where "26% of tokens drawn" fits, else "26% drawn";
+/// failing both, at the picture's bottom right if no box is there (a comparison's narrower lanes). The x
+/// its text ends at, its baseline, and the text; none if it fits nowhere.
+pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, f64, String)> {
+    let forms = [format!("{percent}% of tokens drawn"), format!("{percent}% drawn")];
+    let width = |text: &str| text.len() as f64 * SMALL_PX * EM_PER_CHAR;
+    for text in &forms {
         let mut to = l.width - 16.0;
         // From the right; the titles' letter-spaced bold capitals measure up to 0.85 em a character.
         for &(x, title) in l.columns.iter().rev() {
             let from = x + title.len() as f64 * SMALL_PX * 0.85 + 20.0;
-            if to - from >= text.len() as f64 * SMALL_PX * EM_PER_CHAR {
-                return Some((to, text));
+            if to - from >= width(text) {
+                return Some((to, COLUMN_TITLE_Y, text.clone()));
             }
             to = x - 20.0;
         }
     }
-    None
+    let (x, y) = (l.width - 16.0, l.height - 4.0);
+    let clear = |text: &String| {
+        l.nodes.iter().all(|n| n.x > x || n.x + n.w < x - width(text) || n.y > y || n.y + n.h < y - SMALL_PX)
+    };
+    forms.into_iter().find(clear).map(|text| (x, y, text))
 }
 
 /// A message's place among the others, in [0, 2^32): Fibonacci hashing spreads consecutive ids (which
@@ -815,17 +822,22 @@ mod tests {
         l.width = 1_254.0;
         l.columns =
             vec![(16.0, "Producers"), (261.0, "Topics & queues"), (665.0, "Consumers"), (1_000.0, "Side effects")];
-        assert_eq!(thinned_note(&l, thinned), Some((980.0, "26% of tokens drawn".to_string())));
+        let in_titles = |x: f64, text: &str| Some((x, COLUMN_TITLE_Y, text.to_string()));
+        assert_eq!(thinned_note(&l, thinned), in_titles(980.0, "26% of tokens drawn"));
         l.columns.pop();
-        assert_eq!(thinned_note(&l, thinned), Some((1_238.0, "26% of tokens drawn".to_string())), "after the last");
+        assert_eq!(thinned_note(&l, thinned), in_titles(1_238.0, "26% of tokens drawn"), "after the last");
         l.columns = vec![(16.0, "Producers"), (200.0, "Sinks"), (380.0, "Queues")];
         l.width = 600.0;
-        assert_eq!(thinned_note(&l, thinned), Some((584.0, "26% drawn".to_string())), "only the short form fits");
+        assert_eq!(thinned_note(&l, thinned), in_titles(584.0, "26% drawn"), "only the short form fits");
         l.width = 480.0;
-        assert_eq!(thinned_note(&l, thinned), Some((360.0, "26% drawn".to_string())), "in a gap between titles");
+        assert_eq!(thinned_note(&l, thinned), in_titles(360.0, "26% drawn"), "in a gap between titles");
+        // No room in the titles' row: the bottom right corner, if no box reaches it.
         l.columns = vec![(16.0, "Producers"), (160.0, "Sinks"), (260.0, "Queues")];
-        l.width = 400.0;
-        assert_eq!(thinned_note(&l, thinned), None);
+        (l.width, l.height) = (400.0, 300.0);
+        l.nodes.retain(|n| n.x + n.w < 200.0 || n.y + n.h < 250.0);
+        assert_eq!(thinned_note(&l, thinned), Some((384.0, 296.0, "26% of tokens drawn".to_string())));
+        l.nodes[0] = NodeBox { x: 300.0, y: 280.0, w: 90.0, h: 10.0, ..l.nodes[0].clone() };
+        assert_eq!(thinned_note(&l, thinned), None, "a box is there");
     }
 
     #[test]

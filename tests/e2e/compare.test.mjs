@@ -108,3 +108,40 @@ test('fork at a moment: lane B keeps the run, a crash injected into A from there
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test('lane B forked late in a busy run says it is catching up, and arrives at lane A\'s figures', async () => {
+  const { page, context, problems } = await openApp(env.browser, env.srv.url);
+  const group = (name) => ({
+    name, topic: 't', consumers: [`${name}-1`, `${name}-2`], commit: { policy: 'after_processing' },
+    handler: { sink: 's', processing: { kind: 'fixed', ms: 1 }, strategy: 'none' },
+  });
+  const busy = {
+    version: 1, name: 'A busy run', seed: 1, until_ms: 300_000,
+    producers: [{ name: 'p', message: 'M', kind: 'event', key_name: 'k', target: 't', key_choice: 'sequential',
+      keys: 1_000, rate: { kind: 'fixed', interval_ms: 1 }, count: 200_000 }],
+    topics: [{ name: 't', partitions: 8 }],
+    groups: [group('g1'), group('g2')],
+    sinks: [{ name: 's', kind: 'email' }],
+  };
+  await page.setInputFiles('[data-testid=import-json]', {
+    name: 'busy.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(busy)),
+  });
+  await page.waitForFunction(() => /Opened busy\.json/.test(document.querySelector('[data-testid=notice]')?.textContent ?? ''));
+  await page.waitForSelector('[data-testid=lookahead-progress]', { state: 'detached', timeout: 60_000 });
+  await scrub(page, 150_000);
+  await page.waitForSelector('[data-testid=fast-forward]', { timeout: 60_000 });
+  // Lane B starts from 0 and runs a slice per frame: the table says so and ticks no side meanwhile.
+  await page.selectOption('[data-testid=compare-select]', 'pin');
+  // Lane B's title says so where the room looks; the table (in the panels) too.
+  await page.waitForFunction(() => /^B is catching up with A: at [\d.]+ s, on its way to 150\.000 s\./
+    .test(document.querySelector('[data-testid=canvas-b-title]')?.textContent ?? ''), null, { timeout: 10_000 });
+  assert.match(await page.textContent('[data-testid=lane-b-catching-up]'), /^B is catching up with A/);
+  await page.screenshot({ path: screenshotPath('compare-lane-b-catching-up') });
+  assert.doesNotMatch(await page.textContent('[data-testid=compare]'), /✓/);
+  await page.waitForSelector('[data-testid=lane-b-catching-up]', { state: 'detached', timeout: 60_000 });
+  assert.match(await page.textContent('[data-testid=canvas-b-title]'), /^B: /);
+  const [producedA, producedB] = await row(page, 'Produced');
+  assert.equal(producedA, producedB, 'arrived: the same moment on both sides');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -198,7 +198,8 @@ pub fn Canvas(props: &CanvasProps) -> Html {
         })
     };
     let (testid, lane_title) = match (props.lane_b, model.compare.as_ref()) {
-        (true, lane) => ("canvas-b", lane.map(|l| l.titles.1.clone())),
+        // Until lane B has caught up, its title says so (the picture under it is from that earlier moment).
+        (true, lane) => ("canvas-b", model.lane_catching_up().or_else(|| lane.map(|l| l.titles.1.clone()))),
         (false, lane) => ("canvas", lane.map(|l| l.titles.0.clone())),
     };
     html! {
@@ -216,8 +217,8 @@ pub fn Canvas(props: &CanvasProps) -> Html {
                 <svg class={overlay_class} data-testid={format!("{testid}-tokens")} viewBox={view_box} aria-hidden="true">
                     <g>
                         <g class="tokens" data-testid="tokens" ref={tokens_ref} onclick={on_token_click} />
-                        if let Some((x, note)) = note {
-                            <text class="thinned" x={decimal(x)} y={decimal(COLUMN_TITLE_Y)}>{note}</text>
+                        if let Some((x, y, note)) = note {
+                            <text class="thinned" x={decimal(x)} y={decimal(y)}>{note}</text>
                         }
                     </g>
                 </svg>

@@ -8,16 +8,21 @@ pub fn CompareBoard(props: &ModelProps) -> Html {
     let model = props.model.borrow();
     let Some(lane) = model.compare.as_ref() else { return html! {} };
     let rows = compare_rows(&model.engine, &lane.engine);
+    let catching_up = model.lane_catching_up();
     html! {
         <section class="panel compare" aria-labelledby="compare-title">
             <h2 id="compare-title">{"Compare A · B"}</h2>
+            if let Some(sentence) = &catching_up {
+                <p class="hint" role="status" data-testid="lane-b-catching-up">{sentence}</p>
+            }
             <table class="compare-table" data-testid="compare">
                 <thead><tr><th scope="col">{"Figure"}</th><th scope="col">{"A"}</th><th scope="col">{"B"}</th></tr></thead>
                 <tbody>
                     { for rows.iter().map(|r| {
                         // The better side gets a mark, not only a colour.
+                        // Two moments are not compared: no side is ticked while B catches up.
                         let better = match r.lower_is_better {
-                            Some(lower) if r.a != r.b => Some((r.a < r.b) == lower),
+                            Some(lower) if r.a != r.b && catching_up.is_none() => Some((r.a < r.b) == lower),
                             _ => None,
                         };
                         let cell = |value: u64, wins: bool| html! {

@@ -99,6 +99,20 @@ impl Model {
             false => lane.engine.now() < self.engine.now() && !lane.engine.is_finished(),
         }
     }
+    /// While lane B catches up (forked late in a big run): where it is, and that its figures are from
+    /// that earlier moment until it arrives (the compare table ticks no side meanwhile).
+    pub fn lane_catching_up(&self) -> Option<String> {
+        let lane = self.compare.as_ref().filter(|_| self.lane_behind())?;
+        let to = match self.engine.is_finished() {
+            true => "A's end".to_string(),
+            false => crate::engine::observe::seconds(self.engine.now()),
+        };
+        let at = crate::engine::observe::seconds(lane.engine.now());
+        Some(format!(
+            "B is catching up with A: at {at}, on its way to {to}. Its figures are from there until it arrives."
+        ))
+    }
+
     /// Lane A changed: the titles say what differs now.
     pub(super) fn retitle_lanes(&mut self) {
         if let Some(lane) = self.compare.as_mut() {

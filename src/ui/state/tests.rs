@@ -340,6 +340,7 @@ fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_w
 
 #[test]
 fn lane_b_forked_late_in_a_big_run_catches_up_a_slice_per_frame_and_follows_to_the_end() {
+    use crate::engine::observe::seconds;
     let mut m = Model::new();
     let big = a_big_scenario(&mut m);
     m.load(big.clone()).unwrap();
@@ -350,12 +351,15 @@ fn lane_b_forked_late_in_a_big_run_catches_up_a_slice_per_frame_and_follows_to_t
     m.update(Action::ComparePin);
     let lane_b = |m: &Model| m.compare.as_ref().map(|lane| (lane.engine.now(), lane.engine.report().trace_hash));
     assert!(m.lane_behind(), "lane B starts from 0 and does not run to {late} ms at once");
+    let said = m.lane_catching_up().expect("the compare table says lane B is catching up");
+    assert!(said.starts_with("B is catching up with A: at ") && said.contains(&seconds(late)), "{said}");
     let mut frames = 0;
     while m.lane_behind() {
         m.update(Action::Tick { wall_ms: 16.0 });
         frames += 1;
     }
     assert!(frames >= 2, "{frames} frames");
+    assert_eq!(m.lane_catching_up(), None, "arrived: the table compares one moment again");
     let mut alone = Engine::new(big).unwrap();
     alone.run_until(late);
     assert_eq!(lane_b(&m), Some((late, alone.report().trace_hash)), "the same run as lane A's, at its moment");
