@@ -209,3 +209,27 @@ fn the_per_message_tables_never_outgrow_their_reservation() {
         assert_eq!(reserved(&engine), before);
     }
 }
+
+#[test]
+fn anomalies_are_kept_in_the_order_of_their_moments() {
+    // The scrubber's marks merge them with the scripted faults instead of sorting (`ordering`): every
+    // preset, a bigger seed's, and one whose losses are found when the run ends, in time order.
+    let mut scenarios: Vec<crate::scenario::Scenario> = crate::scenario::presets::PRESETS
+        .iter()
+        .map(|(_, json)| crate::scenario::parse_scenario(json).expect("preset"))
+        .collect();
+    for s in scenarios.clone() {
+        scenarios.push(crate::scenario::Scenario { seed: s.seed + 7, ..s });
+    }
+    let mut found_at_the_end = 0;
+    for s in scenarios {
+        let name = s.name.clone();
+        let mut e = Engine::new(s).unwrap();
+        e.run_until(u64::MAX);
+        let moments: Vec<u64> = e.anomalies().iter().map(|a| a.at_ms).collect();
+        assert!(moments.windows(2).all(|w| w[0] <= w[1]), "{name}: {moments:?}");
+        found_at_the_end +=
+            e.anomalies().iter().filter(|a| a.kind == crate::engine::observe::AnomalyKind::LostMessage).count();
+    }
+    assert!(found_at_the_end > 0, "some run's losses are found when it ends");
+}

@@ -99,18 +99,22 @@ impl Model {
             false => lane.engine.now() < self.engine.now() && !lane.engine.is_finished(),
         }
     }
-    /// While lane B catches up (forked late in a big run): where it is, and that its figures are from
-    /// that earlier moment until it arrives (the compare table ticks no side meanwhile).
+    /// While lane B is more than a second behind lane A (forked late in a big run), or runs on to its
+    /// end after A's: that its figures and picture are from an earlier moment until it arrives (the compare
+    /// table ticks no side meanwhile). The sentence stays the same while B catches up: it sits in a live
+    /// region, and a lag of a frame or two while playing is not worth one.
     pub fn lane_catching_up(&self) -> Option<String> {
         let lane = self.compare.as_ref().filter(|_| self.lane_behind())?;
-        let to = match self.engine.is_finished() {
-            true => "A's end".to_string(),
-            false => crate::engine::observe::seconds(self.engine.now()),
-        };
-        let at = crate::engine::observe::seconds(lane.engine.now());
-        Some(format!(
-            "B is catching up with A: at {at}, on its way to {to}. Its figures are from there until it arrives."
-        ))
+        let lag_ms = self.engine.now().saturating_sub(lane.engine.now());
+        let until = "until it gets there, its figures are from an earlier moment.";
+        match self.engine.is_finished() {
+            true => Some(format!("B is running on to its end, as A did: {until}")),
+            false if lag_ms > 1_000 => Some(format!(
+                "B is catching up with A at {}: {until}",
+                crate::engine::observe::seconds(self.engine.now())
+            )),
+            false => None,
+        }
     }
 
     /// Lane A changed: the titles say what differs now.
