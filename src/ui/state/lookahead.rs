@@ -9,6 +9,9 @@ pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
 /// Events the first slice of a copy or a seek runs, at once: most scenarios end within them, so a small run
 /// is known as it opens and reaches any moment at once; later slices are sized by the time the last took.
 pub(super) const FIRST_SLICE_EVENTS: u64 = 100_000;
+/// Events the first of the slices run a frame at a time: a quarter of the first slice, as the run may be
+/// one where that took over 100 ms (growing by a quarter a frame from there while quick).
+pub(super) const FRAME_SLICE_START_EVENTS: u64 = FIRST_SLICE_EVENTS / 4;
 /// A copy at its end is kept (for a challenge's check) when its tables hold at most this much; a bigger
 /// one would keep its memory from the run, which reuses it.
 const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
@@ -25,6 +28,7 @@ impl Lookahead {
     pub(super) fn start(scenario: &Scenario) -> Option<Lookahead> {
         let mut lookahead = Lookahead { copy: copy_of(scenario)?, slice_events: FIRST_SLICE_EVENTS };
         lookahead.advance();
+        lookahead.slice_events = FRAME_SLICE_START_EVENTS;
         Some(lookahead)
     }
 
@@ -75,14 +79,14 @@ impl Lookahead {
     }
 }
 
-/// A slice's next size in events, from the time the last one took: it shrinks when that was longer than
-/// `target_ms` and grows when much shorter, since big scenarios run several times slower per event than
-/// small ones.
+/// A slice's next size in events, from the time the last one took: when that was longer than `target_ms`
+/// it shrinks to what fits at once (a frame held up is what Pause waits for), and it grows by a quarter
+/// when much shorter, since big scenarios run several times slower per event than small ones.
 pub(super) fn adapted_slice(events: u64, ms: f64, target_ms: f64) -> u64 {
     if !ms.is_finite() {
         events
     } else if ms > target_ms * 1.25 {
-        (events * 3 / 4).max(5_000)
+        ((events as f64 * target_ms / ms) as u64).max(5_000)
     } else if ms < target_ms / 2.0 {
         (events * 5 / 4).min(1_000_000)
     } else {

@@ -2,7 +2,7 @@
 //! scrubbing, stepping back, a mark, an anomaly, a link's moment and an injected fault's replay all go
 //! through here. A moment within the first slice is reached at once; a farther one shows its progress,
 //! keeps the page answering, and stops where it is on Cancel, Pause or Space.
-use super::lookahead::{adapted_slice, FIRST_SLICE_EVENTS};
+use super::lookahead::{adapted_slice, FIRST_SLICE_EVENTS, FRAME_SLICE_START_EVENTS};
 use super::*;
 
 /// Where a seek goes.
@@ -51,6 +51,9 @@ impl Model {
         self.seek = Some(Seek { goal, then, slice_events: FIRST_SLICE_EVENTS, announced: None });
         if self.continue_seek() {
             return;
+        }
+        if let Some(seek) = self.seek.as_mut() {
+            seek.slice_events = FRAME_SLICE_START_EVENTS;
         }
         let where_to = match goal {
             Goal::End => "the end".to_string(),

@@ -3,6 +3,7 @@ use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
 use lookahead::FIRST_SLICE_EVENTS as TO_END_SLICE_EVENTS;
+use lookahead::FRAME_SLICE_START_EVENTS;
 
 #[test]
 fn presets_load_and_first_is_selected() {
@@ -219,11 +220,13 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
     let mut progress = m.seek_progress();
     m.update(Action::Tick { wall_ms: 16.0 });
     assert!(m.engine.events_processed() <= 2 * TO_END_SLICE_EVENTS);
+    let first = seek_slice(&m);
+    assert_eq!(first, FRAME_SLICE_START_EVENTS, "the slices a frame at a time start at a quarter of the first");
     m.slice_took(5.0);
-    assert!(seek_slice(&m) > TO_END_SLICE_EVENTS, "quick slices grow");
+    assert!(seek_slice(&m) > first, "quick slices grow");
     let slice = seek_slice(&m);
     m.slice_took(120.0);
-    assert!(seek_slice(&m) < slice, "slow ones shrink");
+    assert_eq!(seek_slice(&m), slice / 4, "a slow one shrinks at once to what fits in 30 ms");
     assert!(m.seek_progress() > progress && m.seek_progress() < 1.0);
     // Pause (or Cancel, or Space) stops it where it is; To end goes on from there.
     m.update(Action::TogglePlay);
@@ -402,7 +405,7 @@ fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() 
     m.update(Action::Tick { wall_ms: 16.0 });
     assert_eq!(m.engine.events_processed(), ran, "one slice a frame: the look-ahead's");
     m.slice_took(5.0);
-    assert_eq!(seek_slice(&m), TO_END_SLICE_EVENTS, "the look-ahead's slice adapts, not To end's");
+    assert_eq!(seek_slice(&m), FRAME_SLICE_START_EVENTS, "the look-ahead's slice adapts, not To end's");
     m.update(Action::Pause);
     let mut frames = 1;
     while let Some(progress) = m.lookahead_progress() {
