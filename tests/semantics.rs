@@ -680,10 +680,26 @@ fn a_delivery_in_flight_dropped_or_delayed_does_what_the_broker_documents() {
     }
     // A delayed fetch does not count against max.poll.interval.ms: the application keeps polling.
     topic.groups[0].max_poll_interval_ms = 500;
+    let removed = |e: &brokerscope::engine::Engine| {
+        e.trace().events.iter().filter(|ev| matches!(ev.what, What::RemovedSlowMember { .. })).count()
+    };
     let (e, r) = hit(&topic, &delay(1_000));
-    let removed = e.trace().events.iter().filter(|ev| matches!(ev.what, What::RemovedSlowMember { .. })).count();
     assert_eq!((r.lost_messages, r.duplicate_effects, effect_of_3(&e).0), (0, 0, 1), "{r:?}");
-    assert_eq!(removed, 0);
+    assert_eq!(removed(&e), 0);
+    // A later record of a fetched batch is in the client's memory already ("The consumer will cache the
+    // records from each fetch request", `max.poll.records`): held up, it stalls processing, and
+    // `max.poll.interval.ms` runs on from the poll ("The maximum delay between invocations of poll() ... If
+    // poll() is not called before expiration of this timeout, then the consumer is considered failed and
+    // the group will rebalance"; kafka.apache.org/documentation/#consumerconfigs_max.poll.interval.ms). One member on one partition, 300 ms a record, a record every
+    // 100 ms: message 1 is fetched alone, then 2, 3 and 4 together (900 ms, within the 1.5 s).
+    let mut batch = topic.clone();
+    batch.topics[0].partitions = 1;
+    batch.groups[0].consumers = vec!["c1".into()];
+    batch.groups[0].handler.processing = Processing::Fixed { ms: 300 };
+    batch.groups[0].max_poll_interval_ms = 1_500;
+    assert_eq!(removed(&traced(&batch)), 0, "unhindered, every batch is handled within the poll timeout");
+    let (e, _) = hit(&batch, &delay(1_000));
+    assert_eq!(removed(&e), 1, "message 3 held up 1 s in the middle of its batch: the member is removed");
 }
 
 #[test]

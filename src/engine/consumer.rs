@@ -26,6 +26,9 @@ pub struct ConsumerState {
     /// Records fetched and not yet processed: copies in the consumer's memory (retention cannot take them).
     pub batch: VecDeque<(u64, Record)>,
     pub batch_partition: u32,
+    /// The delivery carrying its latest fetch's first record: a delay on it holds up the fetch response,
+    /// one on a later record of the batch stalls processing (see `on_hit_delivery`).
+    pub(super) fetch_delivery: DeliveryId,
     pub(super) poll_seq: u32,
     pub(super) parked: bool,
     /// A clean stop was asked for: it finishes what it holds and takes nothing new (see `StopConsumer`).
@@ -69,6 +72,7 @@ impl ConsumerState {
             rng,
             batch: VecDeque::new(),
             batch_partition: 0,
+            fetch_delivery: DeliveryId::NONE,
             poll_seq: 0,
             parked: false,
             stopping: false,

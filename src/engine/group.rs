@@ -157,7 +157,10 @@ impl Engine {
             self.now + max_poll,
             Ev::PollTimeout { consumer: c, epoch, poll_seq },
         );
+        let next = self.deliveries.next_id();
         self.start_next_record(c, self.now + self.scenario.network_latency_ms);
+        let started = self.deliveries.next_id() != next;
+        self.consumers[c].fetch_delivery = if started { next } else { DeliveryId::NONE };
         true
     }
 

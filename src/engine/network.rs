@@ -124,7 +124,11 @@ impl Engine {
                 let delivery = &mut self.deliveries[d];
                 (delivery.trace_seq, delivery.at_ms) = (seq, self.now + ms);
                 delivery.set(Delivery::NETWORK_DELAYED);
-                self.member_waits_for_fetch(c, ms);
+                // A fetch response held up: the application keeps polling. A later record of the batch is
+                // already in the client's memory: its delay stalls processing, which the poll timeout counts.
+                if self.consumers[c].fetch_delivery == d {
+                    self.member_waits_for_fetch(c, ms);
+                }
                 self.schedule_step(c, slot, Step::Receive, self.now + ms);
             }
             DeliveryHit::Drop => {
