@@ -52,9 +52,6 @@ impl Model {
         if self.continue_seek() {
             return;
         }
-        if let Some(seek) = self.seek.as_mut() {
-            seek.slice_events = FRAME_SLICE_START_EVENTS;
-        }
         let where_to = match goal {
             Goal::End => "the end".to_string(),
             Goal::Events { count, by: SimTime::MAX } => format!("event {count}"),
@@ -62,7 +59,7 @@ impl Model {
         };
         let notice = format!("Running to {where_to}… Cancel (or Space) stops it where it is.");
         if let Some(seek) = self.seek.as_mut() {
-            seek.announced = Some(notice.clone());
+            (seek.slice_events, seek.announced) = (FRAME_SLICE_START_EVENTS, Some(notice.clone()));
         }
         self.notice = Some(notice);
     }
