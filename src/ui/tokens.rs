@@ -234,7 +234,7 @@ pub fn place_labels(tokens: &mut [Token], l: &Layout, note: Option<&(f64, f64, S
     let mut taken = text_boxes(l);
     // The note saying how thinned the tokens are (`thinned_note`): its text ends at `x`, on baseline `y`.
     if let Some((x, y, text)) = note {
-        let w = text.len() as f64 * SMALL_PX * EM_PER_CHAR;
+        let w = note_width(text);
         taken.push(TextBox { x: x - w, y: y - SMALL_PX * 0.9, w, h: SMALL_PX * 1.15 });
     }
     let (telling, plain): (Vec<usize>, Vec<usize>) = (0..tokens.len())
@@ -454,13 +454,12 @@ pub fn thin(tokens: &mut Vec<Token>, selected: Option<MessageId>) -> Option<usiz
 /// its text ends at, its baseline, and the text; none if it fits nowhere.
 pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, f64, String)> {
     let forms = [format!("{percent}% of tokens drawn"), format!("{percent}% drawn")];
-    let width = |text: &str| text.len() as f64 * SMALL_PX * EM_PER_CHAR;
     for text in &forms {
         let mut to = l.width - 16.0;
         // From the right; the titles' letter-spaced bold capitals measure up to 0.85 em a character.
         for &(x, title) in l.columns.iter().rev() {
             let from = x + title.len() as f64 * SMALL_PX * 0.85 + 20.0;
-            if to - from >= width(text) {
+            if to - from >= note_width(text) {
                 return Some((to, COLUMN_TITLE_Y, text.clone()));
             }
             to = x - 20.0;
@@ -468,9 +467,14 @@ pub fn thinned_note(l: &Layout, percent: usize) -> Option<(f64, f64, String)> {
     }
     let (x, y) = (l.width - 16.0, l.height - 4.0);
     let clear = |text: &String| {
-        l.nodes.iter().all(|n| n.x > x || n.x + n.w < x - width(text) || n.y > y || n.y + n.h < y - SMALL_PX)
+        l.nodes.iter().all(|n| n.x > x || n.x + n.w < x - note_width(text) || n.y > y || n.y + n.h < y - SMALL_PX)
     };
     forms.into_iter().find(clear).map(|text| (x, y, text))
+}
+
+/// How wide the thinned note's text is drawn (14 px, ASCII).
+fn note_width(text: &str) -> f64 {
+    text.len() as f64 * SMALL_PX * EM_PER_CHAR
 }
 
 /// A message's place among the others, in [0, 2^32): Fibonacci hashing spreads consecutive ids (which
