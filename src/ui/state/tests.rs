@@ -273,6 +273,15 @@ fn a_big_scenario(m: &mut Model) -> Scenario {
     big
 }
 
+/// A model with `a_big_scenario` open and its look-ahead done.
+fn a_big_run_opened() -> (Model, Scenario) {
+    let mut m = Model::new();
+    let big = a_big_scenario(&mut m);
+    m.load(big.clone()).unwrap();
+    frames_until_arrived(&mut m);
+    (m, big)
+}
+
 /// Animation frames until the seek under way (and any look-ahead before it) is done.
 fn frames_until_arrived(m: &mut Model) -> usize {
     let mut frames = 0;
@@ -285,10 +294,7 @@ fn frames_until_arrived(m: &mut Model) -> usize {
 
 #[test]
 fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_would_at_once() {
-    let mut m = Model::new();
-    let big = a_big_scenario(&mut m);
-    m.load(big.clone()).unwrap();
-    frames_until_arrived(&mut m);
+    let (mut m, big) = a_big_run_opened();
     let at_once = |until: SimTime| {
         let mut e = Engine::new(big.clone()).unwrap();
         e.run_until(until);
@@ -344,10 +350,7 @@ fn a_far_jump_on_a_big_run_goes_a_slice_per_frame_and_arrives_exactly_where_it_w
 #[test]
 fn lane_b_forked_late_in_a_big_run_catches_up_a_slice_per_frame_and_follows_to_the_end() {
     use crate::engine::observe::seconds;
-    let mut m = Model::new();
-    let big = a_big_scenario(&mut m);
-    m.load(big.clone()).unwrap();
-    frames_until_arrived(&mut m);
+    let (mut m, big) = a_big_run_opened();
     let late = moment_after_events(&big, 300_000);
     m.update(Action::Scrub(late));
     frames_until_arrived(&mut m);
