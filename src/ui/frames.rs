@@ -49,11 +49,12 @@ pub struct Redraw {
 /// catching up and a look-ahead hold it (a big picture takes longer to draw than a slice to run). The
 /// frame where play stops, a seek arrives or lane B catches up draws everything. An action that stops
 /// play or a seek (Pause, Cancel, Space, or any other that ends it) is answered at once by the controls,
-/// and the picture where the run stopped follows on the next frame: the answer does not wait for it.
+/// and the picture where the run stopped follows on the next frame: the answer does not wait for it. An
+/// action that leaves a seek under way ("To end »", a far scrub) holds the picture until it arrives.
 pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: bool) -> Redraw {
     if !frame {
         let owed = (before.seeking || before.playing) && !(after.seeking || after.playing);
-        return Redraw { panels: true, picture: !owed, picture_owed: owed };
+        return Redraw { panels: true, picture: !owed && !after.seeking, picture_owed: owed };
     }
     let ended = |was: bool, is: bool| was && !is;
     let stopped = ended(before.playing, after.playing)
@@ -132,9 +133,13 @@ mod tests {
     }
 
     #[test]
-    fn an_action_is_drawn_at_once() {
-        for (before, after) in [(STILL, STILL), (PLAYING, PLAYING), (SEEKING, SEEKING), (STILL, SEEKING)] {
+    fn an_action_is_drawn_at_once_but_one_that_leaves_a_seek_under_way_holds_the_picture() {
+        for (before, after) in [(STILL, STILL), (PLAYING, PLAYING), (STILL, PLAYING), (LOOKING, LOOKING)] {
             assert_eq!(redraw(false, 10.0, before, after), (true, true), "{before:?} → {after:?}");
+        }
+        // "To end »" or a far scrub: its controls and progress at once, the picture where it arrives.
+        for before in [STILL, PLAYING, SEEKING] {
+            assert_eq!(redraw(false, 10.0, before, SEEKING), (true, false), "{before:?} → seeking");
         }
     }
 }

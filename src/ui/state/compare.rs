@@ -1,4 +1,5 @@
 //! Compare: lane B on lane A's clock, pinned from the current run or made from a preset.
+use super::slices::{Deadline, SLICE_MAX_EVENTS};
 use super::*;
 use crate::ui::lanes::lane_titles;
 
@@ -17,9 +18,14 @@ pub struct CompareLane {
 }
 
 impl CompareLane {
-    pub(super) fn new(scenario: Scenario, preset: Option<usize>, a: &Scenario) -> Result<CompareLane, String> {
+    pub(super) fn new(
+        scenario: Scenario,
+        preset: Option<usize>,
+        a: &Scenario,
+        deadline: Deadline,
+    ) -> Result<CompareLane, String> {
         validate(&scenario).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
-        let lookahead = Lookahead::start(&scenario);
+        let lookahead = Lookahead::start(&scenario, deadline);
         let end_ms = lookahead.as_ref().filter(|l| l.is_done()).map_or(scenario.until_ms, Lookahead::end_ms);
         let mut engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot be compared: {e}"))?;
         engine.set_budget(SHARED_LANE_BUDGET);
@@ -28,9 +34,6 @@ impl CompareLane {
         Ok(CompareLane { end_ms, lookahead, scenario, engine, preset, titles })
     }
 }
-
-/// Events lane B runs at most per action or frame to keep up with lane A.
-const LANE_SLICE_EVENTS: u64 = 50_000;
 
 /// A preset made comparable with lane A: the same seed and the same faults (probabilities and scripted
 /// timeline), so the lanes differ in their wiring, not their luck. Scripted faults that name what only
@@ -54,7 +57,7 @@ impl Model {
         }
         // Lane B's predecessor goes first: two lanes' tables at once, plus a third, would not fit.
         self.compare = None;
-        match CompareLane::new(scenario, preset, &self.scenario) {
+        match CompareLane::new(scenario, preset, &self.scenario, self.deadline) {
             Ok(lane) => {
                 self.compare = Some(lane);
                 // Lane A now shares the tab: past its half, it stops at its next check and says so.
@@ -69,8 +72,8 @@ impl Model {
     }
 
     /// Brings lane B to lane A's moment: forward by running, backward by recomputing from t = 0 (the same
-    /// way scrubbing stays exact); when A has run to its end, B does too. At most `LANE_SLICE_EVENTS` at a
-    /// time: a lane far behind (forked late in a big run) catches up a slice per animation frame.
+    /// way scrubbing stays exact); when A has run to its end, B does too. A slice at a time, in what is left
+    /// of the action's time: a lane far behind (forked late in a big run) catches up a slice per frame.
     pub(super) fn keep_lanes_in_step(&mut self) {
         let (now, done) = (self.engine.now(), self.engine.is_finished());
         let Some(lane) = self.compare.as_mut() else { return };
@@ -82,12 +85,13 @@ impl Model {
             }
             lane.engine.set_budget(SHARED_LANE_BUDGET);
         }
+        let engine = &mut lane.engine;
         if done {
-            if !lane.engine.is_finished() {
-                lane.engine.run_until_bounded(SimTime::MAX, LANE_SLICE_EVENTS);
+            if !engine.is_finished() {
+                self.deadline.run(SLICE_MAX_EVENTS, |n| engine.run_until_bounded(SimTime::MAX, n) < n);
             }
-        } else if lane.engine.now() < now {
-            lane.engine.run_until_bounded(now, LANE_SLICE_EVENTS);
+        } else if engine.now() < now {
+            self.deadline.run(SLICE_MAX_EVENTS, |n| engine.run_until_bounded(now, n) < n);
         }
     }
 

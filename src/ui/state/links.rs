@@ -86,7 +86,7 @@ impl Model {
         self.compare = match run.view.compare {
             Some(b) => {
                 let preset = self.presets.iter().position(|(_, p)| aligned_with(p, &self.scenario) == b);
-                Some(CompareLane::new(b, preset, &self.scenario)?)
+                Some(CompareLane::new(b, preset, &self.scenario, self.deadline)?)
             }
             None => None,
         };

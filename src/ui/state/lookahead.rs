@@ -2,16 +2,11 @@
 //! run will do before it gets there: its end for the scrubber, its anomalies for the feed and the marks.
 //! A small run is known as it opens; a big one is learnt a slice per animation frame, while the run itself
 //! is already on screen and every control works.
+use super::slices::{Deadline, SLICE_MAX_EVENTS};
 use super::*;
 
 /// How far ahead a copy runs (events).
 pub(super) const END_PROBE_EVENTS: u64 = 2_000_000;
-/// Events the first slice of a copy or a seek runs, at once: most scenarios end within them, so a small run
-/// is known as it opens and reaches any moment at once; later slices are sized by the time the last took.
-pub(super) const FIRST_SLICE_EVENTS: u64 = 100_000;
-/// Events the first of the slices run a frame at a time: a quarter of the first slice, as the run may be
-/// one where that took over 100 ms (growing by a quarter a frame from there while quick).
-pub(super) const FRAME_SLICE_START_EVENTS: u64 = FIRST_SLICE_EVENTS / 4;
 /// A copy at its end is kept (for a challenge's check) when its tables hold at most this much; a bigger
 /// one would keep its memory from the run, which reuses it.
 const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
@@ -19,23 +14,23 @@ const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
 /// A copy of a run on its way to the end, a slice at a time.
 pub struct Lookahead {
     copy: Engine,
-    /// Events the next slice runs (adapted to the time a slice took, as "To end »" does).
-    slice_events: u64,
 }
 
 impl Lookahead {
-    /// A copy of `scenario`, with its first slice run; `None` if the scenario cannot run.
-    pub(super) fn start(scenario: &Scenario) -> Option<Lookahead> {
-        let mut lookahead = Lookahead { copy: copy_of(scenario)?, slice_events: FIRST_SLICE_EVENTS };
-        lookahead.advance();
-        lookahead.slice_events = FRAME_SLICE_START_EVENTS;
+    /// A copy of `scenario`, with its first slice run (until `deadline`); `None` if the scenario cannot run.
+    pub(super) fn start(scenario: &Scenario, deadline: Deadline) -> Option<Lookahead> {
+        let mut lookahead = Lookahead { copy: copy_of(scenario)? };
+        lookahead.advance(deadline);
         Some(lookahead)
     }
 
-    /// Runs the next slice. The copy comes out the same whatever the slices.
-    pub(super) fn advance(&mut self) {
-        let left = END_PROBE_EVENTS.saturating_sub(self.copy.events_processed());
-        self.copy.run_until_bounded(SimTime::MAX, self.slice_events.min(left));
+    /// Runs the next slice, until `deadline`. The copy comes out the same whatever the slices.
+    pub(super) fn advance(&mut self, deadline: Deadline) {
+        let copy = &mut self.copy;
+        deadline.run(SLICE_MAX_EVENTS, |n| {
+            let left = END_PROBE_EVENTS.saturating_sub(copy.events_processed());
+            copy.run_until_bounded(SimTime::MAX, n.min(left)) < n
+        });
     }
 
     pub(super) fn is_done(&self) -> bool {
@@ -49,11 +44,6 @@ impl Lookahead {
         let by_events = self.copy.events_processed() as f64 / END_PROBE_EVENTS as f64;
         let by_time = self.copy.now() as f64 / self.copy.scenario().until_ms.max(1) as f64;
         by_events.max(by_time).min(0.99)
-    }
-
-    /// The slice took `ms`: the next one is sized to about `target_ms`.
-    pub(super) fn slice_took(&mut self, ms: f64, target_ms: f64) {
-        self.slice_events = adapted_slice(self.slice_events, ms, target_ms);
     }
 
     /// When the copy's run ended (or the end of its fault phase, while it goes on).
@@ -76,21 +66,6 @@ impl Lookahead {
     /// What the copy knows so far (all of it once `is_done`).
     pub(super) fn foresight(&self) -> Foresight {
         foresight(&self.copy)
-    }
-}
-
-/// A slice's next size in events, from the time the last one took: when that was longer than `target_ms`
-/// it shrinks to what fits at once (a frame held up is what Pause waits for), and it grows by a quarter
-/// when much shorter, since big scenarios run several times slower per event than small ones.
-pub(super) fn adapted_slice(events: u64, ms: f64, target_ms: f64) -> u64 {
-    if !ms.is_finite() {
-        events
-    } else if ms > target_ms * 1.25 {
-        ((events as f64 * target_ms / ms) as u64).max(5_000)
-    } else if ms < target_ms / 2.0 {
-        (events * 5 / 4).min(1_000_000)
-    } else {
-        events
     }
 }
 
@@ -182,7 +157,7 @@ impl Model {
     pub(super) fn foresee_run(&mut self, scenario: &Scenario) {
         self.lookaheads += 1;
         self.lookahead = None;
-        let lookahead = Lookahead::start(scenario);
+        let lookahead = Lookahead::start(scenario, self.deadline);
         self.learn(match &lookahead {
             Some(l) if l.is_done() => l.foresight(),
             _ => Foresight::unknown(scenario),
@@ -198,7 +173,7 @@ impl Model {
     /// what it learnt replaces what stood in (lane A's copy is kept). Whether a slice ran.
     pub(super) fn advance_lookahead(&mut self) -> bool {
         if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()) {
-            l.advance();
+            l.advance(self.deadline);
             if l.is_done() {
                 let foresight = l.foresight();
                 self.learn(foresight);
@@ -208,7 +183,7 @@ impl Model {
         }
         let Some(lane) = self.compare.as_mut() else { return false };
         let Some(l) = lane.lookahead.as_mut() else { return false };
-        l.advance();
+        l.advance(self.deadline);
         if l.is_done() {
             lane.end_ms = l.end_ms();
             lane.lookahead = None;

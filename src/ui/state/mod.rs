@@ -23,6 +23,7 @@ mod lookahead;
 mod narration;
 mod playback;
 mod seek;
+mod slices;
 #[cfg(test)]
 mod tests;
 
@@ -39,6 +40,8 @@ use lookahead::probe;
 pub use lookahead::{Lookahead, Mark};
 pub use playback::{next_seed, SPEEDS};
 pub use seek::{Goal, Seek};
+use slices::Deadline;
+pub use slices::{Clock, SLICE_MS};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
@@ -283,9 +286,10 @@ pub struct Model {
     /// The copy of the run looking ahead, a slice per frame for a big run (see `lookahead`); a small one
     /// is kept at its end.
     lookahead: Option<Lookahead>,
-    /// The last animation frame ran a slice of the look-ahead (not of "To end »"): its time sizes the
-    /// look-ahead's next slice.
-    sliced_lookahead: bool,
+    /// The page's clock, which ends each action's engine work in time (see `slices`); none natively.
+    clock: Option<Clock>,
+    /// When the engine work of the action under way must stop.
+    deadline: Deadline,
     /// Every anomaly of the whole run, known from the same copy: the feed lists them all, reached or not.
     pub run_anomalies: Vec<Anomaly>,
     /// How many times a copy of the run was played ahead to learn its end (once per scenario opened or
@@ -354,12 +358,18 @@ impl Model {
             playing_a_step: false,
             marks: vec![],
             lookahead: None,
-            sliced_lookahead: false,
+            clock: None,
+            deadline: Deadline::default(),
             run_anomalies: vec![],
             lookaheads: 0,
         };
         model.foresee();
         model
+    }
+
+    /// The page's model: each action's engine work ends in time on `clock` (see `slices`).
+    pub fn with_clock(clock: Clock) -> Model {
+        Model { clock: Some(clock), ..Model::new() }
     }
 
     /// Replaces the scenario (a preset, an edit, a link): on error the previous state is kept.
@@ -426,6 +436,7 @@ impl Model {
 
     /// The reducer: every arm one call, to the file of what it changes.
     pub fn update(&mut self, action: Action) {
+        self.deadline = Deadline::from_now(self.clock);
         let notice_before = self.notice.clone();
         let tick_ms = match action {
             Action::Tick { wall_ms } => Some(wall_ms),

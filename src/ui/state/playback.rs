@@ -12,10 +12,6 @@ pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 const IDLE_SKIP_MS: SimTime = 2_000;
 /// How far before the next event a skip lands, so its token is seen leaving.
 const SKIP_LEAD_MS: SimTime = 300;
-/// The time a slice of a seek ("To end »", a far jump) or of the look-ahead aims at: with the frame's
-/// other work, the page answers a click within about 50 ms.
-const SLICE_MS: f64 = 30.0;
-
 /// A fresh seed from the current one (SplitMix64 step): deterministic, so tests can predict it.
 pub fn next_seed(seed: u64) -> u64 {
     use crate::engine::kernel::rng::{mix64, GOLDEN_GAMMA};
@@ -45,19 +41,6 @@ impl Model {
         self.play_until = None;
         self.playing_a_step = false;
         self.seek(Goal::End, Then::SayTheEnd);
-    }
-
-    /// How long the last frame's slice took (the app measures it): the next slice of the same work (the
-    /// look-ahead, or "To end »") is sized to take about `SLICE_MS`. The run is the same whatever the slices.
-    pub fn slice_took(&mut self, ms: f64) {
-        if std::mem::take(&mut self.sliced_lookahead) {
-            let lane_b = self.compare.as_mut().and_then(|lane| lane.lookahead.as_mut());
-            if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()).or(lane_b) {
-                l.slice_took(ms, SLICE_MS);
-            }
-        } else {
-            self.seek_slice_took(ms, SLICE_MS);
-        }
     }
 
     pub(super) fn select_preset(&mut self, i: usize) {
@@ -150,22 +133,25 @@ impl Model {
         )
     }
 
-    /// An animation frame: a slice of the look-ahead or of a seek, if one is under way; else, while playing,
-    /// the run advances by the wall time × the speed, at most `EVENTS_PER_FRAME` events, and stops at its
-    /// end or at a lesson step's moment.
+    /// An animation frame: a slice of the look-ahead or of a seek, if one is under way; while playing, the
+    /// run advances by the wall time × the speed, at most `EVENTS_PER_FRAME` events, and stops at its end
+    /// or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
-        // The look-ahead's slice goes first; a seek ("To end »", a far jump) waits for it, as a frame runs
-        // one slice, not two; play goes on beside it (its frames are short), and after a seek arrives.
-        self.sliced_lookahead = self.advance_lookahead();
+        // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's. Play's events
+        // are few a frame, so it goes first and the look-ahead has what is left of the frame's time.
         if self.seek.is_some() {
-            if !self.sliced_lookahead {
+            if !self.advance_lookahead() {
                 self.continue_seek();
             }
             return;
         }
-        if !self.playing {
-            return;
+        if self.playing {
+            self.play_frame(wall_ms);
         }
+        self.advance_lookahead();
+    }
+
+    fn play_frame(&mut self, wall_ms: f64) {
         // A frame that arrives after a long pause (a hidden tab) must not jump the run.
         let wall_ms = if wall_ms.is_finite() { wall_ms.clamp(0.0, 100.0) } else { 0.0 };
         let mut target = self.engine.now() + (wall_ms * self.speed).round() as SimTime;

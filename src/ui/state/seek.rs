@@ -2,7 +2,7 @@
 //! scrubbing, stepping back, a mark, an anomaly, a link's moment and an injected fault's replay all go
 //! through here. A moment within the first slice is reached at once; a farther one shows its progress,
 //! keeps the page answering, and stops where it is on Cancel, Pause or Space.
-use super::lookahead::{adapted_slice, FIRST_SLICE_EVENTS, FRAME_SLICE_START_EVENTS};
+use super::slices::SLICE_MAX_EVENTS;
 use super::*;
 
 /// Where a seek goes.
@@ -38,7 +38,6 @@ pub(super) enum Then {
 pub struct Seek {
     pub goal: Goal,
     then: Then,
-    pub(super) slice_events: u64,
     /// The notice it put up, taken down on arrival if still there.
     announced: Option<String>,
 }
@@ -48,7 +47,7 @@ impl Model {
     /// one under way.
     pub(super) fn seek(&mut self, goal: Goal, then: Then) {
         self.drop_seek();
-        self.seek = Some(Seek { goal, then, slice_events: FIRST_SLICE_EVENTS, announced: None });
+        self.seek = Some(Seek { goal, then, announced: None });
         if self.continue_seek() {
             return;
         }
@@ -59,26 +58,26 @@ impl Model {
         };
         let notice = format!("Running to {where_to}… Cancel (or Space) stops it where it is.");
         if let Some(seek) = self.seek.as_mut() {
-            (seek.slice_events, seek.announced) = (FRAME_SLICE_START_EVENTS, Some(notice.clone()));
+            seek.announced = Some(notice.clone());
         }
         self.notice = Some(notice);
     }
 
     /// One slice towards the goal, then what was to be done on arriving; whether it arrived.
     pub(super) fn continue_seek(&mut self) -> bool {
-        let Some(seek) = self.seek.as_ref() else { return true };
-        let slice = seek.slice_events;
-        let arrived = match seek.goal {
+        let Some(goal) = self.seeking() else { return true };
+        let deadline = self.deadline;
+        let arrived = deadline.run(SLICE_MAX_EVENTS, |n| match goal {
             Goal::End => {
-                self.fast_forward(slice);
+                self.fast_forward(n);
                 self.engine.is_finished()
             }
-            Goal::Time(t) => self.engine.run_until_bounded(t, slice) < slice,
+            Goal::Time(t) => self.engine.run_until_bounded(t, n) < n,
             Goal::Events { count, by } => {
-                let want = slice.min(count.saturating_sub(self.engine.events_processed()));
+                let want = n.min(count.saturating_sub(self.engine.events_processed()));
                 self.engine.run_until_bounded(by, want) < want || self.engine.events_processed() >= count
             }
-        };
+        });
         if !arrived && !self.engine.is_finished() {
             return false;
         }
@@ -105,13 +104,6 @@ impl Model {
             Then::ShowAnomaly { index, tour } => self.show_anomaly(index, tour),
             Then::GoOnTo(t) if self.engine.now() < t => self.seek(Goal::Time(t), Then::Nothing),
             Then::GoOnTo(_) => {}
-        }
-    }
-
-    /// The slice the app just timed was the seek's: the next one is sized to take about `target_ms`.
-    pub(super) fn seek_slice_took(&mut self, ms: f64, target_ms: f64) {
-        if let Some(seek) = self.seek.as_mut() {
-            seek.slice_events = adapted_slice(seek.slice_events, ms, target_ms);
         }
     }
 

@@ -2,8 +2,7 @@
 use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
-use lookahead::FIRST_SLICE_EVENTS as TO_END_SLICE_EVENTS;
-use lookahead::FRAME_SLICE_START_EVENTS;
+use slices::{CHUNK_EVENTS, SLICE_MAX_EVENTS as TO_END_SLICE_EVENTS};
 
 #[test]
 fn presets_load_and_first_is_selected() {
@@ -220,13 +219,6 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
     let mut progress = m.seek_progress();
     m.update(Action::Tick { wall_ms: 16.0 });
     assert!(m.engine.events_processed() <= 2 * TO_END_SLICE_EVENTS);
-    let first = seek_slice(&m);
-    assert_eq!(first, FRAME_SLICE_START_EVENTS, "the slices a frame at a time start at a quarter of the first");
-    m.slice_took(5.0);
-    assert!(seek_slice(&m) > first, "quick slices grow");
-    let slice = seek_slice(&m);
-    m.slice_took(120.0);
-    assert_eq!(seek_slice(&m), slice / 4, "a slow one shrinks at once to what fits in 30 ms");
     assert!(m.seek_progress() > progress && m.seek_progress() < 1.0);
     // Pause (or Cancel, or Space) stops it where it is; To end goes on from there.
     m.update(Action::TogglePlay);
@@ -252,9 +244,24 @@ fn to_end_runs_an_enormous_scenario_a_slice_per_frame_shows_its_progress_and_sto
     assert!(m.engine.is_finished() && m.seeking().is_none());
 }
 
-/// Events the next slice of the seek under way runs.
-fn seek_slice(m: &Model) -> u64 {
-    m.seek.as_ref().map_or(0, |s| s.slice_events)
+#[test]
+fn in_the_page_each_click_and_frame_runs_the_engine_for_its_slice_of_time_and_the_run_is_the_same() {
+    // The page's clock, here one that moves on 1 ms at each look (a look per chunk of events).
+    let mut m = Model::with_clock(slices::tests::one_ms_a_look);
+    let big = a_big_scenario(&mut m);
+    m.update(Action::Import { file_name: "big.json".into(), text: serde_json::to_string(&big).unwrap() });
+    assert!(m.looking_ahead(), "opened at once, its look-ahead going on a slice per frame");
+    frames_until_arrived(&mut m);
+    let in_time = SLICE_MS as u64 * CHUNK_EVENTS;
+    assert!(in_time < TO_END_SLICE_EVENTS, "the time is up before the slice's events are spent");
+    m.update(Action::FastForward);
+    assert_eq!(m.engine.events_processed(), in_time, "the click's slice ends in time");
+    m.update(Action::Tick { wall_ms: 16.0 });
+    assert_eq!(m.engine.events_processed(), 2 * in_time, "and so does each frame's");
+    frames_until_arrived(&mut m);
+    let mut whole = Engine::new(big).unwrap();
+    whole.run_to_end();
+    assert_eq!(m.engine.report().trace_hash, whole.report().trace_hash, "the same run, in slices of time");
 }
 
 /// When a run of `scenario` has run `events` events: a moment a far jump cannot reach in one slice.
@@ -407,8 +414,6 @@ fn a_big_run_opens_at_once_and_learns_its_end_and_anomalies_a_slice_per_frame() 
     let ran = m.engine.events_processed();
     m.update(Action::Tick { wall_ms: 16.0 });
     assert_eq!(m.engine.events_processed(), ran, "one slice a frame: the look-ahead's");
-    m.slice_took(5.0);
-    assert_eq!(seek_slice(&m), FRAME_SLICE_START_EVENTS, "the look-ahead's slice adapts, not To end's");
     m.update(Action::Pause);
     let mut frames = 1;
     while let Some(progress) = m.lookahead_progress() {
