@@ -161,8 +161,12 @@ pub struct LogCell {
 pub struct Marker {
     pub x: f64,
     pub class: &'static str,
-    /// Short text beside the marker (the group's initial): the marker is never told by colour alone.
+    /// Short text beside the marker (the groups' tags, see `group_tags`; "‹" first when the offset is
+    /// older than the records drawn): the marker is never told by colour alone.
     pub label: String,
+    /// Where the label goes: before the marker, or after it when before would reach the row's "P3".
+    pub label_x: f64,
+    pub label_anchor: &'static str,
     pub title: String,
 }
 
@@ -177,6 +181,52 @@ pub struct PartitionRow {
     pub label: String,
     pub cells: Vec<LogCell>,
     pub markers: Vec<Marker>,
+}
+
+/// Each group's tag on its committed-offset markers: its initial, or as many of its first letters as tell
+/// it from the topic's other groups (analytics and audit: "AN" and "AU"), at most three; a group alike
+/// for longer is its initial and its place ("G2"). Letters and digits only: a name's punctuation or a
+/// formatting character never reaches the picture.
+pub fn group_tags(names: &[&str]) -> Vec<String> {
+    // Any letter beyond ASCII is kept, the invisible formatting characters aside (Unicode's tables for
+    // "alphanumeric" and "uppercase" would cost the first load 3-9 KB).
+    let letter = |c: &char| {
+        c.is_ascii_alphanumeric()
+            || !c.is_ascii()
+                && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+    };
+    let prefix = |name: &str, n: usize| -> String {
+        name.chars().filter(letter).take(n).map(|c| c.to_ascii_uppercase()).collect()
+    };
+    let told_apart = |i: usize, n: usize| {
+        let own = prefix(names[i], n);
+        !own.is_empty() && names.iter().enumerate().all(|(j, other)| j == i || prefix(other, n) != own)
+    };
+    (0..names.len())
+        .map(|i| match (1..=3).find(|&n| told_apart(i, n)) {
+            Some(n) => prefix(names[i], n),
+            None => format!("{}{}", prefix(names[i], 1), i + 1),
+        })
+        .collect()
+}
+
+/// A committed-offset marker at `x` for groups tagged `tags` (`older`: one of them is behind the records
+/// drawn), its label kept clear of the row's "P3" (the row starts at `row_x`).
+fn marker(x: f64, tags: &[&str], older: bool, title: String, row_x: f64) -> Marker {
+    let spaced = tags.iter().any(|t| t.chars().count() > 1);
+    let mut label = String::from(if older { "‹" } else { "" });
+    for (i, tag) in tags.iter().enumerate() {
+        if spaced && i > 0 {
+            label.push('·');
+        }
+        label.push_str(tag);
+    }
+    let width = label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
+    let (label_x, label_anchor) = match x - 5.0 - width < row_x + CELL_X0 - 4.0 {
+        true => (x + 3.0, "start"),
+        false => (x - 5.0, "end"),
+    };
+    Marker { x, class: "committed", label, label_x, label_anchor, title }
 }
 
 /// A row of a queue's entries (waiting, then in flight), or of its dead-letter queue's parked ones.
@@ -523,8 +573,10 @@ impl Drawing<'_> {
                 label: String::new(),
                 classes: vec!["topic"],
             });
+            let names: Vec<&str> = t.groups.iter().map(|&gi| self.engine.groups()[gi].spec.name.as_str()).collect();
+            let tags = group_tags(&names);
             for pi in 0..t.partitions.len() {
-                let row = self.partition_row(ti, pi, y + HEADER_H + ROW_H * pi as f64);
+                let row = self.partition_row(ti, pi, y + HEADER_H + ROW_H * pi as f64, &tags);
                 self.partitions.push(row);
             }
             y += h + GAP;
@@ -533,7 +585,7 @@ impl Drawing<'_> {
     }
 
     /// Partition `pi` of topic `ti`: its newest records and each group's committed offset.
-    fn partition_row(&self, ti: usize, pi: usize, row_y: f64) -> PartitionRow {
+    fn partition_row(&self, ti: usize, pi: usize, row_y: f64, tags: &[String]) -> PartitionRow {
         let (engine, t, g) = (self.engine, &self.engine.topics()[ti], self.grid);
         let part = &t.partitions[pi];
         let end = part.end_offset();
@@ -562,26 +614,30 @@ impl Drawing<'_> {
             })
             .collect();
         let offset_x = |o: u64| g.broker_x + CELL_X0 + CELL_W * (o.saturating_sub(first)) as f64;
-        let mut markers: Vec<Marker> = vec![];
-        for &gi in &t.groups {
+        // Each marker: where, its groups' tags, whether older than the records drawn, its title.
+        let mut spots: Vec<(f64, Vec<&str>, bool, String)> = vec![];
+        for (&gi, tag) in t.groups.iter().zip(tags) {
             let group = &engine.groups()[gi];
-            let initial = group.spec.name.chars().next().unwrap_or('?').to_ascii_uppercase().to_string();
             let Some(c) = group.committed[pi] else { continue };
+            let older = if c < first { " (older than the records drawn: ‹)" } else { "" };
             let (x, title) = (
                 offset_x(c.max(first)),
-                format!("{}: committed offset {c}", crate::scenario::names::isolated(&group.spec.name)),
+                format!("{}: committed offset {c}{older}", crate::scenario::names::isolated(&group.spec.name)),
             );
-            // Groups at the same offset, or the next one, share a marker: their letters side by side ("CN")
+            // Groups at the same offset, or the next one, share a marker: their tags side by side ("CN")
             // rather than one on the other.
-            match markers.iter_mut().find(|m| (m.x - x).abs() < CELL_W + 1.0) {
+            match spots.iter_mut().find(|m| (m.0 - x).abs() < CELL_W + 1.0) {
                 Some(m) => {
-                    m.label.push_str(&initial);
-                    m.title = format!("{}; {title}", m.title);
-                    m.x = m.x.max(x);
+                    m.1.push(tag);
+                    m.2 |= c < first;
+                    m.3 = format!("{}; {title}", m.3);
+                    m.0 = m.0.max(x);
                 }
-                None => markers.push(Marker { x, class: "committed", label: initial, title }),
+                None => spots.push((x, vec![tag], c < first, title)),
             }
         }
+        let markers =
+            spots.into_iter().map(|(x, tags, older, title)| marker(x, &tags, older, title, g.broker_x)).collect();
         PartitionRow {
             topic: ti as u16,
             partition: pi as u32,
@@ -1022,6 +1078,57 @@ mod tests {
     use crate::scenario::model::Strategy;
     use crate::scenario::parse_scenario;
     use crate::scenario::presets::PRESETS;
+
+    #[test]
+    fn each_group_on_a_topic_has_a_tag_of_its_own_on_the_committed_offset_markers() {
+        // Preset 01's four groups on one topic: analytics and audit were both "A".
+        assert_eq!(group_tags(&["notifications", "analytics", "crm", "audit"]), ["N", "AN", "C", "AU"]);
+        assert_eq!(group_tags(&["g0", "g1", "g2"]), ["G0", "G1", "G2"]);
+        assert_eq!(group_tags(&["orders-a", "orders-b"]), ["O1", "O2"], "alike for longer than three letters");
+        assert_eq!(group_tags(&["\u{202e}evil", "-x"]), ["E", "X"], "letters only");
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        engine.run_until(20_000);
+        let l = layout(&engine);
+        let labels: Vec<&str> = l.partitions.iter().flat_map(|r| r.markers.iter().map(|m| m.label.as_str())).collect();
+        assert!(labels.iter().any(|label| label.contains("AU")), "{labels:?}");
+        for label in labels {
+            assert!(label.split('·').all(|tag| ["N", "AN", "C", "AU"].contains(&tag)), "{label}");
+        }
+    }
+
+    #[test]
+    fn a_marker_label_keeps_clear_of_the_partition_label_and_says_when_the_offset_is_older_than_drawn() {
+        let row_x = 100.0;
+        let first_cell = row_x + CELL_X0;
+        // Before the marker where there is room, after it at the row's first cells.
+        let far = marker(first_cell + 5.0 * CELL_W, &["N", "C"], false, String::new(), row_x);
+        assert_eq!((far.label.as_str(), far.label_anchor, far.label_x), ("NC", "end", far.x - 5.0));
+        let near = marker(first_cell + CELL_W, &["AN", "AU"], false, String::new(), row_x);
+        assert_eq!((near.label.as_str(), near.label_anchor, near.label_x), ("AN·AU", "start", near.x + 3.0));
+        // Groups whose offsets are older than the first record drawn: at its edge, and "‹" says so.
+        let behind = marker(first_cell, &["G0", "G1", "G2"], true, String::new(), row_x);
+        assert_eq!((behind.label.as_str(), behind.label_anchor), ("‹G0·G1·G2", "start"));
+        // Drawn, they are text the token labels keep off (the same box either way).
+        let boxes = |m: &Marker| {
+            let row = PartitionRow {
+                topic: 0,
+                partition: 0,
+                first: 0,
+                x: row_x,
+                y: 0.0,
+                label: "P0".into(),
+                cells: vec![],
+                markers: vec![m.clone()],
+            };
+            let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
+            let mut l = layout(&Engine::new(parse_scenario(json).unwrap()).unwrap());
+            (l.partitions, l.entry_rows) = (vec![row], vec![]);
+            crate::ui::tokens::text_boxes(&l).pop().unwrap()
+        };
+        assert!(boxes(&far).x + boxes(&far).w <= far.x - 5.0 + 0.01 && boxes(&far).x > first_cell);
+        assert!(boxes(&behind).x == behind.x + 3.0 && boxes(&behind).x > first_cell);
+    }
 
     #[test]
     fn an_idempotency_store_draws_its_keys_under_its_consumers() {

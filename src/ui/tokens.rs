@@ -214,8 +214,11 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
     for row in &l.partitions {
         boxes.push(text(row.x + 10.0, row.y + CELL_Y + 15.0, &row.label, 14.0, EM_PER_CHAR));
         for m in &row.markers {
-            let letter = text(m.x - 5.0, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR);
-            boxes.push(TextBox { x: letter.x - letter.w, ..letter });
+            let letters = text(m.label_x, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR);
+            match m.label_anchor {
+                "end" => boxes.push(TextBox { x: letters.x - letters.w, ..letters }),
+                _ => boxes.push(letters),
+            }
         }
     }
     for row in l.entry_rows.iter().filter(|r| r.more > 0) {

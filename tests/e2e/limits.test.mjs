@@ -4,7 +4,7 @@
 import { test } from '@playwright/test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { useBrowser, openApp, score, wasmMemoryMiB } from './harness.mjs';
+import { useBrowser, openApp, score, screenshotPath, wasmMemoryMiB } from './harness.mjs';
 
 const env = useBrowser();
 const [PLAY, CANCEL, TO_END] = ['play', 'cancel-to-end', 'fast-forward'].map((id) => `[data-testid=${id}]`);
@@ -121,6 +121,7 @@ test('the largest accepted scenario opens at once, runs to its end and scrubs ba
   const drawn = await page.locator('[data-testid=tokens] .token').count();
   assert.ok(drawn > 100 && drawn <= 500, `${drawn} tokens drawn`);
   assert.match(await page.textContent('[data-testid=canvas-tokens] .thinned'), /^\d+% of tokens drawn$/);
+  await page.screenshot({ path: screenshotPath('largest-scenario-playing') });
   const paused = await timeAnswer(page, PLAY, { changed: PLAY, from: 'Pause' });
   console.log(`largest accepted scenario: playing at ${moment} ms, Pause answered in ${paused.toFixed(0)} ms`);
   // A slide exported there shows the same sample, and says so too.

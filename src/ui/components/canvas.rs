@@ -372,7 +372,7 @@ fn Picture(props: &PictureProps) -> Html {
                             <line class={classes!("marker", m.class)} x1={decimal(m.x - 1.0)} x2={decimal(m.x - 1.0)} y1={decimal(row.y + CELL_Y - 2.0)} y2={decimal(row.y + CELL_Y + CELL_SIZE + 2.0)}>
                                 <title>{m.title.clone()}</title>
                             </line>
-                            <text class="sub marker-label" x={decimal(m.x - 5.0)} y={decimal(row.y + CELL_Y - 1.0)}>{m.label.clone()}</text>
+                            <text class="sub marker-label" x={decimal(m.label_x)} y={decimal(row.y + CELL_Y - 1.0)} text-anchor={m.label_anchor}>{m.label.clone()}</text>
                         </g>
                     }) }
                 </g>
