@@ -36,8 +36,8 @@ pub struct AppState {
     pub panels_revision: u64,
     since_panels_ms: f64,
     /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
-    /// stand still while a seek runs, lane B catches up or a copy looks ahead, and for one frame after an
-    /// action that stopped a seek (`frames::redraws`).
+    /// stand still while a seek runs (from the action that started it), lane B catches up or a copy looks
+    /// ahead, and for one frame after an action that stopped a seek (`frames::redraws`).
     pub canvas_revision: u64,
     pub picture_revision: u64,
     /// The picture is drawn on the next animation frame (see `frames::redraws`).

@@ -15,6 +15,8 @@ pub struct Moving {
     pub looking_ahead: bool,
     /// Lane B of a comparison catching up with lane A.
     pub lane_behind: bool,
+    /// Which scenario is on screen (a count of those opened or changed): a new one is drawn at once.
+    pub scenario: u32,
 }
 
 impl Moving {
@@ -24,6 +26,7 @@ impl Moving {
             seeking: model.seeking().is_some(),
             looking_ahead: model.looking_ahead(),
             lane_behind: model.lane_behind(),
+            scenario: model.scenarios_opened(),
         }
     }
 
@@ -50,11 +53,13 @@ pub struct Redraw {
 /// frame where play stops, a seek arrives or lane B catches up draws everything. An action that stops
 /// play or a seek (Pause, Cancel, Space, or any other that ends it) is answered at once by the controls,
 /// and the picture where the run stopped follows on the next frame: the answer does not wait for it. An
-/// action that leaves a seek under way ("To end »", a far scrub) holds the picture until it arrives.
+/// action that leaves a seek under way ("To end »", a far scrub) holds the picture until it arrives,
+/// unless it opened another scenario (a link's moment): the picture never shows the one before.
 pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: bool) -> Redraw {
     if !frame {
         let owed = (before.seeking || before.playing) && !(after.seeking || after.playing);
-        return Redraw { panels: true, picture: !owed && !after.seeking, picture_owed: owed };
+        let held = after.seeking && before.scenario == after.scenario;
+        return Redraw { panels: true, picture: !owed && !held, picture_owed: owed };
     }
     let ended = |was: bool, is: bool| was && !is;
     let stopped = ended(before.playing, after.playing)
@@ -69,7 +74,8 @@ pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving,
 mod tests {
     use super::*;
 
-    const STILL: Moving = Moving { playing: false, seeking: false, looking_ahead: false, lane_behind: false };
+    const STILL: Moving =
+        Moving { playing: false, seeking: false, looking_ahead: false, lane_behind: false, scenario: 0 };
     const PLAYING: Moving = Moving { playing: true, ..STILL };
     const SEEKING: Moving = Moving { seeking: true, ..STILL };
     const LOOKING: Moving = Moving { looking_ahead: true, ..STILL };
@@ -88,6 +94,7 @@ mod tests {
             seeking: a.seeking || b.seeking,
             looking_ahead: a.looking_ahead || b.looking_ahead,
             lane_behind: a.lane_behind || b.lane_behind,
+            scenario: a.scenario.max(b.scenario),
         }
     }
 
@@ -141,5 +148,8 @@ mod tests {
         for before in [STILL, PLAYING, SEEKING] {
             assert_eq!(redraw(false, 10.0, before, SEEKING), (true, false), "{before:?} → seeking");
         }
+        // A link opened at a late moment: its scenario is drawn at once, not the one before it.
+        let another = Moving { scenario: 1, ..SEEKING };
+        assert_eq!(redraw(false, 10.0, STILL, another), (true, true));
     }
 }

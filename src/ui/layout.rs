@@ -185,15 +185,16 @@ pub struct PartitionRow {
 
 /// Each group's tag on its committed-offset markers: its initial, or as many of its first letters as tell
 /// it from the topic's other groups (analytics and audit: "AN" and "AU"), at most three; a group alike
-/// for longer is its initial and its place ("G2"). Letters and digits only: a name's punctuation or a
-/// formatting character never reaches the picture.
+/// for longer is its initial and its place ("G2", or "G#2" should that be another group's tag). Letters
+/// and digits only: a name's punctuation or an invisible character never reaches the picture.
 pub fn group_tags(names: &[&str]) -> Vec<String> {
-    // Any letter beyond ASCII is kept, the invisible formatting characters aside (Unicode's tables for
-    // "alphanumeric" and "uppercase" would cost the first load 3-9 KB).
+    // Any letter beyond ASCII is kept, the invisible formatting and combining characters aside (Unicode's
+    // tables for "alphanumeric" and "uppercase" would cost the first load 3-9 KB).
     let letter = |c: &char| {
         c.is_ascii_alphanumeric()
             || !c.is_ascii()
-                && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+                && !matches!(c, '\u{00AD}' | '\u{0300}'..='\u{036F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}')
     };
     let prefix = |name: &str, n: usize| -> String {
         name.chars().filter(letter).take(n).map(|c| c.to_ascii_uppercase()).collect()
@@ -202,17 +203,24 @@ pub fn group_tags(names: &[&str]) -> Vec<String> {
         let own = prefix(names[i], n);
         !own.is_empty() && names.iter().enumerate().all(|(j, other)| j == i || prefix(other, n) != own)
     };
+    // Prefixes that tell a group apart differ from each other; a place number may still equal one.
+    let chosen: Vec<Option<String>> =
+        (0..names.len()).map(|i| (1..=3).find(|&n| told_apart(i, n)).map(|n| prefix(names[i], n))).collect();
+    let placed = |i: usize| format!("{}{}", prefix(names[i], 1), i + 1);
     (0..names.len())
-        .map(|i| match (1..=3).find(|&n| told_apart(i, n)) {
-            Some(n) => prefix(names[i], n),
-            None => format!("{}{}", prefix(names[i], 1), i + 1),
+        .map(|i| match &chosen[i] {
+            Some(tag) => tag.clone(),
+            None if (0..names.len()).all(|j| j == i || chosen[j].clone().unwrap_or_else(|| placed(j)) != placed(i)) => {
+                placed(i)
+            }
+            None => format!("{}#{}", prefix(names[i], 1), i + 1),
         })
         .collect()
 }
 
 /// A committed-offset marker at `x` for groups tagged `tags` (`older`: one of them is behind the records
-/// drawn), its label kept clear of the row's "P3" (the row starts at `row_x`).
-fn marker(x: f64, tags: &[&str], older: bool, title: String, row_x: f64) -> Marker {
+/// drawn); `place_marker_labels` puts its label.
+fn marker(x: f64, tags: &[&str], older: bool, title: String) -> Marker {
     let spaced = tags.iter().any(|t| t.chars().count() > 1);
     let mut label = String::from(if older { "‹" } else { "" });
     for (i, tag) in tags.iter().enumerate() {
@@ -221,12 +229,26 @@ fn marker(x: f64, tags: &[&str], older: bool, title: String, row_x: f64) -> Mark
         }
         label.push_str(tag);
     }
-    let width = label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
-    let (label_x, label_anchor) = match x - 5.0 - width < row_x + CELL_X0 - 4.0 {
-        true => (x + 3.0, "start"),
-        false => (x - 5.0, "end"),
-    };
-    Marker { x, class: "committed", label, label_x, label_anchor, title }
+    Marker { x, class: "committed", label, label_x: x - 5.0, label_anchor: "end", title }
+}
+
+/// Puts each marker's label before its bar, or after it where before would reach the row's "P3" (the row
+/// starts at `row_x`) or the label on its left; one that would cover that label even after its bar moves
+/// right until clear. Left to right, so no two labels of a row overlap.
+fn place_marker_labels(markers: &mut [Marker], row_x: f64) {
+    crate::ordering::sort_short_by_key(markers, |m| m.x);
+    let mut free_from = row_x + CELL_X0 - 4.0;
+    for m in markers {
+        let width = m.label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
+        (m.label_x, m.label_anchor) = match m.x - 5.0 - width >= free_from {
+            true => (m.x - 5.0, "end"),
+            false => ((m.x + 3.0).max(free_from), "start"),
+        };
+        free_from = match m.label_anchor {
+            "end" => m.label_x,
+            _ => m.label_x + width,
+        } + 4.0;
+    }
 }
 
 /// A row of a queue's entries (waiting, then in flight), or of its dead-letter queue's parked ones.
@@ -636,8 +658,9 @@ impl Drawing<'_> {
                 None => spots.push((x, vec![tag], c < first, title)),
             }
         }
-        let markers =
-            spots.into_iter().map(|(x, tags, older, title)| marker(x, &tags, older, title, g.broker_x)).collect();
+        let mut markers: Vec<Marker> =
+            spots.into_iter().map(|(x, tags, older, title)| marker(x, &tags, older, title)).collect();
+        place_marker_labels(&mut markers, g.broker_x);
         PartitionRow {
             topic: ti as u16,
             partition: pi as u32,
@@ -1085,7 +1108,9 @@ mod tests {
         assert_eq!(group_tags(&["notifications", "analytics", "crm", "audit"]), ["N", "AN", "C", "AU"]);
         assert_eq!(group_tags(&["g0", "g1", "g2"]), ["G0", "G1", "G2"]);
         assert_eq!(group_tags(&["orders-a", "orders-b"]), ["O1", "O2"], "alike for longer than three letters");
-        assert_eq!(group_tags(&["\u{202e}evil", "-x"]), ["E", "X"], "letters only");
+        assert_eq!(group_tags(&["\u{202e}evil", "-x", "\u{61c}\u{ad}y"]), ["E", "X", "Y"], "letters only");
+        // A place number that is another group's tag gives way.
+        assert_eq!(group_tags(&["g2", "group-a", "group-b"]), ["G2", "G#2", "G3"]);
         let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
         let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
         engine.run_until(20_000);
@@ -1098,19 +1123,29 @@ mod tests {
     }
 
     #[test]
-    fn a_marker_label_keeps_clear_of_the_partition_label_and_says_when_the_offset_is_older_than_drawn() {
+    fn a_marker_label_keeps_clear_of_the_partition_label_and_of_its_neighbours_and_says_when_older() {
         let row_x = 100.0;
         let first_cell = row_x + CELL_X0;
-        // Before the marker where there is room, after it at the row's first cells.
-        let far = marker(first_cell + 5.0 * CELL_W, &["N", "C"], false, String::new(), row_x);
+        let placed = |marks: &[(f64, &[&str], bool)]| {
+            let mut markers: Vec<Marker> =
+                marks.iter().map(|&(x, tags, older)| marker(x, tags, older, String::new())).collect();
+            place_marker_labels(&mut markers, row_x);
+            markers
+        };
+        // Before the bar where there is room, after it at the row's first cells.
+        let far = placed(&[(first_cell + 5.0 * CELL_W, &["N", "C"], false)]).remove(0);
         assert_eq!((far.label.as_str(), far.label_anchor, far.label_x), ("NC", "end", far.x - 5.0));
-        let near = marker(first_cell + CELL_W, &["AN", "AU"], false, String::new(), row_x);
+        let near = placed(&[(first_cell + CELL_W, &["AN", "AU"], false)]).remove(0);
         assert_eq!((near.label.as_str(), near.label_anchor, near.label_x), ("AN·AU", "start", near.x + 3.0));
         // Groups whose offsets are older than the first record drawn: at its edge, and "‹" says so.
-        let behind = marker(first_cell, &["G0", "G1", "G2"], true, String::new(), row_x);
+        let behind = placed(&[(first_cell, &["G0", "G1", "G2"], true)]).remove(0);
         assert_eq!((behind.label.as_str(), behind.label_anchor), ("‹G0·G1·G2", "start"));
-        // Drawn, they are text the token labels keep off (the same box either way).
-        let boxes = |m: &Marker| {
+        // Drawn, they are text the token labels keep off (the same box as drawn, either way), and no two
+        // of a row overlap: a lagging "‹AN" at the first cell and "AU" two cells on, or three crowded.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
+        let mut l = layout(&Engine::new(parse_scenario(json).unwrap()).unwrap());
+        l.entry_rows = vec![];
+        let mut boxes = |markers: Vec<Marker>| {
             let row = PartitionRow {
                 topic: 0,
                 partition: 0,
@@ -1119,15 +1154,27 @@ mod tests {
                 y: 0.0,
                 label: "P0".into(),
                 cells: vec![],
-                markers: vec![m.clone()],
+                markers,
             };
-            let json = PRESETS.iter().find(|(s, _)| s.starts_with("01")).unwrap().1;
-            let mut l = layout(&Engine::new(parse_scenario(json).unwrap()).unwrap());
-            (l.partitions, l.entry_rows) = (vec![row], vec![]);
-            crate::ui::tokens::text_boxes(&l).pop().unwrap()
+            l.partitions = vec![row];
+            let all = crate::ui::tokens::text_boxes(&l);
+            all[all.len() - l.partitions[0].markers.len()..].to_vec()
         };
-        assert!(boxes(&far).x + boxes(&far).w <= far.x - 5.0 + 0.01 && boxes(&far).x > first_cell);
-        assert!(boxes(&behind).x == behind.x + 3.0 && boxes(&behind).x > first_cell);
+        let b = boxes(vec![far.clone(), behind.clone()]);
+        assert!(b[0].x + b[0].w <= far.x - 5.0 + 0.01 && b[1].x == behind.x + 3.0);
+        for marks in [
+            vec![(first_cell, &["AN"][..], true), (first_cell + 2.0 * CELL_W, &["AU"][..], false)],
+            vec![
+                (first_cell, &["G0", "G1"][..], true),
+                (first_cell + 2.0 * CELL_W, &["G2"][..], false),
+                (first_cell + 4.0 * CELL_W, &["G3"][..], false),
+            ],
+        ] {
+            let b = boxes(placed(&marks));
+            for pair in b.windows(2) {
+                assert!(pair[0].x + pair[0].w <= pair[1].x && pair[0].x >= first_cell - 4.0, "{marks:?}: {b:?}");
+            }
+        }
     }
 
     #[test]

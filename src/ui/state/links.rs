@@ -72,7 +72,7 @@ impl Model {
         self.selection = None;
         self.keep_saved_work = false;
         self.restorable = None;
-        self.update(Action::SetSpeed(run.view.speed));
+        self.set_speed(run.view.speed);
         // The lesson the link was made in, at its step; the link's scenario stands (the step's changes are
         // not applied again).
         self.lesson = run.view.lesson.as_ref().and_then(|stem| {

@@ -191,6 +191,11 @@ impl Model {
         true
     }
 
+    /// How many scenarios have been opened or changed on this page: which one is on screen.
+    pub fn scenarios_opened(&self) -> u32 {
+        self.lookaheads
+    }
+
     /// Whether a copy is still looking ahead (the page then asks for animation frames).
     pub fn looking_ahead(&self) -> bool {
         self.lookahead_progress().is_some()
