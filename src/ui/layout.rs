@@ -392,6 +392,14 @@ fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<EntryId> 
     found
 }
 
+/// How many cells fit in `width` with room after them for "+N", N up to `most` (the count of a busy sink
+/// runs to seven digits: a fixed allowance let it cross the box's edge).
+fn cells_beside_count(width: f64, most: u64) -> usize {
+    let digits = most.checked_ilog10().unwrap_or(0) as f64 + 1.0;
+    let count_w = 4.0 + (digits + 1.0) * 14.0 * EM_PER_CHAR;
+    ((width - count_w) / CELL_W).floor().max(1.0) as usize
+}
+
 /// A row of entry cells inside the box at `x`, `w` wide (`(x, w)`), from `entries` (entry id, class): as
 /// many as fit, the rest counted.
 fn entry_row(
@@ -401,7 +409,7 @@ fn entry_row(
     y: f64,
     entries: impl Iterator<Item = (EntryId, &'static str)>,
 ) -> EntryRow {
-    let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
+    let room = cells_beside_count(w - 20.0, store.entries.len() as u64);
     let mut entries = entries;
     let cells: Vec<LogCell> = entries
         .by_ref()
@@ -433,7 +441,7 @@ fn entry_row(
 fn effect_row(engine: &Engine, si: usize, (x, w): (f64, f64), y: f64) -> EntryRow {
     let s = &engine.sinks()[si];
     let harmless = engine.repeats_are_harmless(SinkId::at(si));
-    let room = ((w - 20.0 - 60.0) / CELL_W).floor().max(1.0) as usize;
+    let room = cells_beside_count(w - 20.0, s.applied);
     let duplicates = s.duplicate_entries.iter().take(room);
     let newest_room = room.saturating_sub(s.duplicate_entries.len().min(room));
     let newest = s.ledger.iter().rev().filter(|l| !l.duplicate || harmless).take(newest_room).collect::<Vec<_>>();
@@ -920,7 +928,7 @@ impl Drawing<'_> {
         }
         let (x, w) = (g.consumer_x + 8.0, g.consumer_w - 16.0);
         let cells_x = x + 20.0 + STORE_TITLE.len() as f64 * TITLE_PX * EM_PER_BOLD_CHAR;
-        let room = ((x + w - cells_x - 50.0) / CELL_W).floor().max(1.0) as usize;
+        let room = cells_beside_count(x + w - cells_x - 10.0, engine.idempotency_keys(SubId(sub), 0).0);
         let (set, keys) = engine.idempotency_keys(SubId(sub), room);
         let cells: Vec<LogCell> = keys
             .iter()
@@ -1173,6 +1181,26 @@ mod tests {
             let b = boxes(placed(&marks));
             for pair in b.windows(2) {
                 assert!(pair[0].x + pair[0].w <= pair[1].x && pair[0].x >= first_cell - 4.0, "{marks:?}: {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_row_s_count_of_what_it_does_not_draw_stays_inside_its_box_however_many_digits() {
+        // A sink 230 px wide inside its padding, after 3,558,661 emails: seven cells and "+3558654".
+        let room = cells_beside_count(230.0, 3_558_661);
+        let count_w = "+3558654".len() as f64 * 14.0 * EM_PER_CHAR;
+        assert!(room >= 6 && CELL_W * room as f64 + 4.0 + count_w <= 230.0, "{room} cells");
+        assert!(cells_beside_count(230.0, 9) > room, "a short count leaves room for more cells");
+        // Every preset at its end: each "+N" ends inside its box.
+        for (stem, json) in PRESETS {
+            let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+            engine.run_to_end();
+            let l = layout(&engine);
+            for row in l.entry_rows.iter().filter(|r| r.more > 0) {
+                let node = l.node(row.node).unwrap();
+                let end = row.more_x + format!("+{}", row.more).len() as f64 * 14.0 * EM_PER_CHAR;
+                assert!(end <= node.x + node.w, "{stem}: {:?} ends at {end}, its box at {}", row.node, node.x + node.w);
             }
         }
     }
