@@ -29,6 +29,15 @@ impl Deadline {
         Deadline { clock, at_ms: clock.map_or(0.0, |now| now() + SLICE_MS) }
     }
 
+    /// This deadline, or `ms` from now if that is later: work that must move on at every frame (the
+    /// look-ahead after play's events) gets at least that much of it.
+    pub(super) fn at_least(self, ms: f64) -> Deadline {
+        match self.clock {
+            Some(now) => Deadline { at_ms: self.at_ms.max(now() + ms), ..self },
+            None => self,
+        }
+    }
+
     fn passed(self) -> bool {
         self.clock.is_some_and(|now| now() >= self.at_ms)
     }
@@ -92,5 +101,8 @@ pub(super) mod tests {
             one_ms_a_look();
         }
         assert_eq!(events_run(passed, SLICE_MAX_EVENTS, 10_000_000), (CHUNK_EVENTS, false), "one chunk at least");
+        // Work given a share of its own after the deadline passed: that many more looks at the clock.
+        assert_eq!(events_run(passed.at_least(10.0), SLICE_MAX_EVENTS, 10_000_000), (10 * CHUNK_EVENTS, false));
+        assert_eq!(never.at_least(10.0).at_ms, never.at_ms, "natively, still bounded by events alone");
     }
 }
