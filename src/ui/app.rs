@@ -37,11 +37,11 @@ pub struct AppState {
     since_panels_ms: f64,
     /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
     /// stand still while a seek runs (from the action that started it), lane B catches up or a copy looks
-    /// ahead, and for one frame after an action that stopped a seek (`frames::redraws`).
+    /// ahead, and for two frames after an action that stopped a seek (`frames::redraws`).
     pub canvas_revision: u64,
     pub picture_revision: u64,
-    /// The picture is drawn on the next animation frame (see `frames::redraws`).
-    picture_owed: bool,
+    /// Animation frames until the owed picture is drawn (see `frames::redraws`; 0: none owed).
+    picture_owed: u8,
 }
 
 impl Default for AppState {
@@ -53,7 +53,7 @@ impl Default for AppState {
             since_panels_ms: 0.0,
             canvas_revision: 0,
             picture_revision: 0,
-            picture_owed: false,
+            picture_owed: 0,
         }
     }
 }
@@ -346,7 +346,7 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |action: Action| state.dispatch(action))
     };
-    let playing = Moving::of(&state.model.borrow()).any() || state.picture_owed;
+    let playing = Moving::of(&state.model.borrow()).any() || state.picture_owed > 0;
     {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));

@@ -43,31 +43,36 @@ pub struct Redraw {
     pub panels: bool,
     /// The picture shows it.
     pub picture: bool,
-    /// The picture is owed: the next animation frame draws it.
-    pub picture_owed: bool,
+    /// The picture is owed: the animation frame after next draws it (0: nothing owed). The next frame's
+    /// callbacks run before the browser paints the action's answer, so drawing the picture there would
+    /// hold the answer back as long as the drawing takes.
+    pub picture_owed: u8,
 }
+
+/// Frames an owed picture waits: one for the answer to be painted, then its own.
+const OWED_FRAMES: u8 = 2;
 
 /// What an action redraws. On a frame (`frame`), the panels wait for `PANEL_INTERVAL_MS` since they were
 /// last drawn (`since_panels_ms`) while anything still moves, and the picture follows play; a seek, lane B
 /// catching up and a look-ahead hold it (a big picture takes longer to draw than a slice to run). The
 /// frame where play stops, a seek arrives or lane B catches up draws everything. An action that stops
 /// play or a seek (Pause, Cancel, Space, or any other that ends it) is answered at once by the controls,
-/// and the picture where the run stopped follows on the next frame: the answer does not wait for it. An
+/// and the picture where the run stopped follows a frame later: the answer does not wait for it. An
 /// action that leaves a seek under way ("To end »", a far scrub) holds the picture until it arrives,
 /// unless it opened another scenario (a link's moment): the picture never shows the one before.
-pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: bool) -> Redraw {
+pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: u8) -> Redraw {
     if !frame {
         let owed = (before.seeking || before.playing) && !(after.seeking || after.playing);
         let held = after.seeking && before.scenario == after.scenario;
-        return Redraw { panels: true, picture: !owed && !held, picture_owed: owed };
+        return Redraw { panels: true, picture: !owed && !held, picture_owed: if owed { OWED_FRAMES } else { 0 } };
     }
     let ended = |was: bool, is: bool| was && !is;
     let stopped = ended(before.playing, after.playing)
         || ended(before.seeking, after.seeking)
         || ended(before.lane_behind, after.lane_behind);
     let panels = stopped || !(since_panels_ms < PANEL_INTERVAL_MS && after.any());
-    let picture = picture_owed || stopped || (after.playing && !after.seeking);
-    Redraw { panels, picture, picture_owed: false }
+    let picture = picture_owed == 1 || stopped || (after.playing && !after.seeking);
+    Redraw { panels, picture, picture_owed: if picture { 0 } else { picture_owed.saturating_sub(1) } }
 }
 
 #[cfg(test)]
@@ -83,7 +88,7 @@ mod tests {
 
     /// (the panels, the picture) with nothing owed.
     fn redraw(frame: bool, since_panels_ms: f64, before: Moving, after: Moving) -> (bool, bool) {
-        let r = redraws(frame, since_panels_ms, before, after, false);
+        let r = redraws(frame, since_panels_ms, before, after, 0);
         (r.panels, r.picture)
     }
 
@@ -127,16 +132,19 @@ mod tests {
     }
 
     #[test]
-    fn cancel_answers_at_once_and_the_picture_where_it_stopped_follows_on_the_next_frame() {
-        let cancel = redraws(false, 10.0, SEEKING, STILL, false);
-        assert_eq!(cancel, Redraw { panels: true, picture: false, picture_owed: true });
+    fn cancel_answers_at_once_and_the_picture_where_it_stopped_follows_after_the_answer_is_painted() {
+        let cancel = redraws(false, 10.0, SEEKING, STILL, 0);
+        assert_eq!(cancel, Redraw { panels: true, picture: false, picture_owed: 2 });
+        // The next frame's callbacks run before the answer is painted: the picture waits one more.
         let next = redraws(true, 16.0, STILL, STILL, cancel.picture_owed);
-        assert_eq!(next, Redraw { panels: true, picture: true, picture_owed: false });
+        assert_eq!((next.picture, next.picture_owed), (false, 1));
+        let after = redraws(true, 16.0, STILL, STILL, next.picture_owed);
+        assert_eq!(after, Redraw { panels: true, picture: true, picture_owed: 0 });
         // Another action before that frame draws it at once.
-        assert!(redraws(false, 10.0, STILL, STILL, true).picture);
+        assert!(redraws(false, 10.0, STILL, STILL, 1).picture);
         // Pause stopping play is answered the same way; Play starting it draws at once.
-        assert!(redraws(false, 10.0, PLAYING, STILL, false).picture_owed);
-        assert!(redraws(false, 10.0, STILL, PLAYING, false).picture);
+        assert_eq!(redraws(false, 10.0, PLAYING, STILL, 0).picture_owed, 2);
+        assert!(redraws(false, 10.0, STILL, PLAYING, 0).picture);
     }
 
     #[test]
