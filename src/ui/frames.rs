@@ -59,11 +59,13 @@ const OWED_FRAMES: u8 = 2;
 /// play or a seek (Pause, Cancel, Space, or any other that ends it) is answered at once by the controls,
 /// and the picture where the run stopped follows a frame later: the answer does not wait for it. An
 /// action that leaves a seek under way ("To end »", a far scrub) holds the picture until it arrives,
-/// unless it opened another scenario (a link's moment): the picture never shows the one before.
+/// unless it opened another scenario (a link's moment), and an action that opens another scenario while
+/// one plays draws it at once: the picture never shows the one before.
 pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving, picture_owed: u8) -> Redraw {
     if !frame {
-        let owed = (before.seeking || before.playing) && !(after.seeking || after.playing);
-        let held = after.seeking && before.scenario == after.scenario;
+        let same = before.scenario == after.scenario;
+        let owed = (before.seeking || before.playing) && !(after.seeking || after.playing) && same;
+        let held = after.seeking && same;
         return Redraw { panels: true, picture: !owed && !held, picture_owed: if owed { OWED_FRAMES } else { 0 } };
     }
     let ended = |was: bool, is: bool| was && !is;
@@ -141,7 +143,10 @@ mod tests {
         let after = redraws(true, 16.0, STILL, STILL, next.picture_owed);
         assert_eq!(after, Redraw { panels: true, picture: true, picture_owed: 0 });
         // Another action before that frame draws it at once.
-        assert!(redraws(false, 10.0, STILL, STILL, 1).picture);
+        assert_eq!(redraws(false, 10.0, STILL, STILL, 2), Redraw { panels: true, picture: true, picture_owed: 0 });
+        // Another scenario chosen while the run played or sought: drawn at once, never the one before.
+        let another = Moving { scenario: 1, ..STILL };
+        assert_eq!(redraws(false, 10.0, SEEKING, another, 0), Redraw { panels: true, picture: true, picture_owed: 0 });
         // Pause stopping play is answered the same way; Play starting it draws at once.
         assert_eq!(redraws(false, 10.0, PLAYING, STILL, 0).picture_owed, 2);
         assert!(redraws(false, 10.0, STILL, PLAYING, 0).picture);

@@ -193,8 +193,11 @@ pub fn group_tags(names: &[&str]) -> Vec<String> {
     let letter = |c: &char| {
         c.is_ascii_alphanumeric()
             || !c.is_ascii()
-                && !matches!(c, '\u{00AD}' | '\u{0300}'..='\u{036F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
-                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}')
+                && !matches!(c, '\u{00A0}' | '\u{00AD}' | '\u{0300}'..='\u{036F}' | '\u{061C}' | '\u{115F}' | '\u{1160}'
+                    | '\u{180E}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{2000}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202F}' | '\u{205F}'..='\u{206F}' | '\u{20D0}'..='\u{20FF}' | '\u{2800}'
+                    | '\u{3000}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FE20}'..='\u{FE2F}' | '\u{FEFF}'
+                    | '\u{FFA0}' | '\u{E0000}'..='\u{E0FFF}')
     };
     let prefix = |name: &str, n: usize| -> String {
         name.chars().filter(letter).take(n).map(|c| c.to_ascii_uppercase()).collect()
@@ -232,17 +235,23 @@ fn marker(x: f64, tags: &[&str], older: bool, title: String) -> Marker {
     Marker { x, class: "committed", label, label_x: x - 5.0, label_anchor: "end", title }
 }
 
-/// Puts each marker's label before its bar, or after it where before would reach the row's "P3" (the row
-/// starts at `row_x`) or the label on its left; one that would cover that label even after its bar moves
-/// right until clear. Left to right, so no two labels of a row overlap.
-fn place_marker_labels(markers: &mut [Marker], row_x: f64) {
+/// Puts each marker's label before its bar, or after it where before would reach the row's "P3" or the
+/// label on its left, moved right until clear of that label. Left to right, so no two labels of a row
+/// overlap, unless after the bar would leave the row (the row spans `row_x` to `row_end`): then before it
+/// all the same, where a crowded row's labels may touch.
+fn place_marker_labels(markers: &mut [Marker], (row_x, row_end): (f64, f64)) {
     crate::ordering::sort_short_by_key(markers, |m| m.x);
-    let mut free_from = row_x + CELL_X0 - 4.0;
+    let left = row_x + CELL_X0 - 4.0;
+    let mut free_from = left;
     for m in markers {
         let width = m.label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
-        (m.label_x, m.label_anchor) = match m.x - 5.0 - width >= free_from {
-            true => (m.x - 5.0, "end"),
-            false => ((m.x + 3.0).max(free_from), "start"),
+        let after_x = (m.x + 3.0).max(free_from);
+        (m.label_x, m.label_anchor) = if m.x - 5.0 - width >= free_from {
+            (m.x - 5.0, "end")
+        } else if after_x + width <= row_end {
+            (after_x, "start")
+        } else {
+            ((m.x - 5.0).max(left + width), "end")
         };
         free_from = match m.label_anchor {
             "end" => m.label_x,
@@ -409,7 +418,9 @@ fn entry_row(
     y: f64,
     entries: impl Iterator<Item = (EntryId, &'static str)>,
 ) -> EntryRow {
-    let room = cells_beside_count(w - 20.0, store.entries.len() as u64);
+    // The row's own length (its iterators know it), not every entry the queue ever held.
+    let most = entries.size_hint().1.unwrap_or(store.entries.len());
+    let room = cells_beside_count(w - 20.0, most as u64);
     let mut entries = entries;
     let cells: Vec<LogCell> = entries
         .by_ref()
@@ -668,7 +679,7 @@ impl Drawing<'_> {
         }
         let mut markers: Vec<Marker> =
             spots.into_iter().map(|(x, tags, older, title)| marker(x, &tags, older, title)).collect();
-        place_marker_labels(&mut markers, g.broker_x);
+        place_marker_labels(&mut markers, (g.broker_x, g.broker_x + g.broker_w - 6.0));
         PartitionRow {
             topic: ti as u16,
             partition: pi as u32,
@@ -1132,12 +1143,13 @@ mod tests {
 
     #[test]
     fn a_marker_label_keeps_clear_of_the_partition_label_and_of_its_neighbours_and_says_when_older() {
-        let row_x = 100.0;
+        let (row_x, cells) = (100.0, 14.0);
         let first_cell = row_x + CELL_X0;
+        let (head, row_end) = (first_cell + cells * CELL_W, first_cell + cells * CELL_W + 24.0);
         let placed = |marks: &[(f64, &[&str], bool)]| {
             let mut markers: Vec<Marker> =
                 marks.iter().map(|&(x, tags, older)| marker(x, tags, older, String::new())).collect();
-            place_marker_labels(&mut markers, row_x);
+            place_marker_labels(&mut markers, (row_x, row_end));
             markers
         };
         // Before the bar where there is room, after it at the row's first cells.
@@ -1170,8 +1182,16 @@ mod tests {
         };
         let b = boxes(vec![far.clone(), behind.clone()]);
         assert!(b[0].x + b[0].w <= far.x - 5.0 + 0.01 && b[1].x == behind.x + 3.0);
+        // Caught-up groups at the head, one lagging two cells behind: the head's label stays in the row.
+        let crowded = placed(&[(head, &["AN", "AU"], false), (head - 2.0 * CELL_W, &["N"], false)]);
+        for m in &crowded {
+            let width = m.label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
+            let (from, to) =
+                if m.label_anchor == "end" { (m.label_x - width, m.label_x) } else { (m.label_x, m.label_x + width) };
+            assert!(from >= first_cell - 4.0 && to <= row_end, "{m:?} leaves the row");
+        }
         for marks in [
-            vec![(first_cell, &["AN"][..], true), (first_cell + 2.0 * CELL_W, &["AU"][..], false)],
+            vec![(first_cell + 2.0 * CELL_W, &["AU"][..], false), (first_cell, &["AN"][..], true)],
             vec![
                 (first_cell, &["G0", "G1"][..], true),
                 (first_cell + 2.0 * CELL_W, &["G2"][..], false),
