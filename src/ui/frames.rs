@@ -72,7 +72,10 @@ pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving,
     let stopped = ended(before.playing, after.playing)
         || ended(before.seeking, after.seeking)
         || ended(before.lane_behind, after.lane_behind);
-    let panels = stopped || !(since_panels_ms < PANEL_INTERVAL_MS && after.any());
+    // The frame right after an action that owed the picture lets the browser paint the answer: the panels
+    // were drawn with it.
+    let answer_frame = picture_owed == OWED_FRAMES;
+    let panels = stopped || !((since_panels_ms < PANEL_INTERVAL_MS && after.any()) || answer_frame);
     let picture = picture_owed == 1 || stopped || (after.playing && !after.seeking);
     Redraw { panels, picture, picture_owed: if picture { 0 } else { picture_owed.saturating_sub(1) } }
 }
@@ -139,7 +142,7 @@ mod tests {
         assert_eq!(cancel, Redraw { panels: true, picture: false, picture_owed: 2 });
         // The next frame's callbacks run before the answer is painted: the picture waits one more.
         let next = redraws(true, 16.0, STILL, STILL, cancel.picture_owed);
-        assert_eq!((next.picture, next.picture_owed), (false, 1));
+        assert_eq!(next, Redraw { panels: false, picture: false, picture_owed: 1 });
         let after = redraws(true, 16.0, STILL, STILL, next.picture_owed);
         assert_eq!(after, Redraw { panels: true, picture: true, picture_owed: 0 });
         // Another action before that frame draws it at once.
