@@ -221,6 +221,22 @@ pub fn group_tags(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
+impl Marker {
+    /// Where its label's text starts and ends, as drawn at `label_x` with `label_anchor`.
+    pub fn label_span(&self) -> (f64, f64) {
+        let width = label_width(&self.label);
+        match self.label_anchor {
+            "end" => (self.label_x - width, self.label_x),
+            _ => (self.label_x, self.label_x + width),
+        }
+    }
+}
+
+/// How wide a marker's label is drawn (14 px bold).
+fn label_width(label: &str) -> f64 {
+    label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR
+}
+
 /// A committed-offset marker at `x` for groups tagged `tags` (`older`: one of them is behind the records
 /// drawn); `place_marker_labels` puts its label.
 fn marker(x: f64, tags: &[&str], older: bool, title: String) -> Marker {
@@ -244,7 +260,7 @@ fn place_marker_labels(markers: &mut [Marker], (row_x, row_end): (f64, f64)) {
     let left = row_x + CELL_X0 - 4.0;
     let mut free_from = left;
     for m in markers {
-        let width = m.label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
+        let width = label_width(&m.label);
         let after_x = (m.x + 3.0).max(free_from);
         (m.label_x, m.label_anchor) = if m.x - 5.0 - width >= free_from {
             (m.x - 5.0, "end")
@@ -253,10 +269,7 @@ fn place_marker_labels(markers: &mut [Marker], (row_x, row_end): (f64, f64)) {
         } else {
             ((m.x - 5.0).max(left + width), "end")
         };
-        free_from = match m.label_anchor {
-            "end" => m.label_x,
-            _ => m.label_x + width,
-        } + 4.0;
+        free_from = m.label_span().1 + 4.0;
     }
 }
 
@@ -1185,9 +1198,7 @@ mod tests {
         // Caught-up groups at the head, one lagging two cells behind: the head's label stays in the row.
         let crowded = placed(&[(head, &["AN", "AU"], false), (head - 2.0 * CELL_W, &["N"], false)]);
         for m in &crowded {
-            let width = m.label.chars().count() as f64 * 14.0 * EM_PER_BOLD_CHAR;
-            let (from, to) =
-                if m.label_anchor == "end" { (m.label_x - width, m.label_x) } else { (m.label_x, m.label_x + width) };
+            let (from, to) = m.label_span();
             assert!(from >= first_cell - 4.0 && to <= row_end, "{m:?} leaves the row");
         }
         for marks in [

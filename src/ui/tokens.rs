@@ -214,11 +214,9 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
     for row in &l.partitions {
         boxes.push(text(row.x + 10.0, row.y + CELL_Y + 15.0, &row.label, 14.0, EM_PER_CHAR));
         for m in &row.markers {
-            let letters = text(m.label_x, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR);
-            match m.label_anchor {
-                "end" => boxes.push(TextBox { x: letters.x - letters.w, ..letters }),
-                _ => boxes.push(letters),
-            }
+            // Where `place_marker_labels` put it: before or after its bar.
+            let (from, _) = m.label_span();
+            boxes.push(text(from, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR));
         }
     }
     for row in l.entry_rows.iter().filter(|r| r.more > 0) {

@@ -40,8 +40,8 @@ use lookahead::probe;
 pub use lookahead::{Lookahead, Mark};
 pub use playback::{next_seed, SPEEDS};
 pub use seek::{Goal, Seek};
+pub use slices::Clock;
 use slices::Deadline;
-pub use slices::{Clock, SLICE_MS};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {

@@ -29,8 +29,8 @@ impl Model {
         self.compare.as_ref().map_or(self.end_ms, |lane| self.end_ms.max(lane.end_ms))
     }
 
-    /// Runs towards the end of the healing phase, at most `max_events` at once (the scrubber's probe has
-    /// the same bound).
+    /// Runs towards the end of the healing phase, at most `max_events` at once (a chunk of a seek's slice),
+    /// and says so if the run stopped at its budget.
     pub(super) fn fast_forward(&mut self, max_events: u64) {
         self.engine.run_until_bounded(SimTime::MAX, max_events);
         if let Some(halt) = self.engine.halted() {

@@ -8,7 +8,7 @@ pub type Clock = fn() -> f64;
 
 /// The time one action or animation frame may spend running the engine: with the drawing that follows,
 /// the page answers a click within about 50 ms.
-pub const SLICE_MS: f64 = 30.0;
+pub(super) const SLICE_MS: f64 = 30.0;
 /// Events a slice runs at most (natively, all of them): most scenarios end within them, so a small run is
 /// known as it opens and reaches any moment at once.
 pub(super) const SLICE_MAX_EVENTS: u64 = 100_000;

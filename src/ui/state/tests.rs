@@ -2,7 +2,7 @@
 use super::*;
 use crate::engine::GroupId;
 use crate::scenario::model::{Acks, PublishMode, Strategy};
-use slices::{CHUNK_EVENTS, SLICE_MAX_EVENTS as TO_END_SLICE_EVENTS};
+use slices::{CHUNK_EVENTS, SLICE_MAX_EVENTS as TO_END_SLICE_EVENTS, SLICE_MS};
 
 #[test]
 fn presets_load_and_first_is_selected() {
