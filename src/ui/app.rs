@@ -12,7 +12,7 @@ use super::components::{
     scoreboard::{Figures, Scoreboard},
     share::{OpenInFullApp, Share},
 };
-use super::frames::{redraws, Moving};
+use super::frames::{answer_frame, redraws, Moving};
 use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
@@ -72,7 +72,9 @@ impl Reducible for AppState {
             _ => None,
         };
         let before = Moving::of(&self.model.borrow());
-        self.model.borrow_mut().update(action);
+        if !answer_frame(tick_ms.is_some(), self.picture_owed) {
+            self.model.borrow_mut().update(action);
+        }
         let after = Moving::of(&self.model.borrow());
         let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
         let revision = self.revision + 1;

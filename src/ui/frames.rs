@@ -52,6 +52,13 @@ pub struct Redraw {
 /// Frames an owed picture waits: one for the answer to be painted, then its own.
 const OWED_FRAMES: u8 = 2;
 
+/// Whether an animation frame is the one right after an action that owed the picture (Pause, Cancel): it
+/// lets the browser paint the answer, so it neither draws nor runs the engine (a look-ahead's or lane B's
+/// slice waits a frame).
+pub fn answer_frame(frame: bool, picture_owed: u8) -> bool {
+    frame && picture_owed == OWED_FRAMES
+}
+
 /// What an action redraws. On a frame (`frame`), the panels wait for `PANEL_INTERVAL_MS` since they were
 /// last drawn (`since_panels_ms`) while anything still moves, and the picture follows play; a seek, lane B
 /// catching up and a look-ahead hold it (a big picture takes longer to draw than a slice to run). The
@@ -72,10 +79,9 @@ pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving,
     let stopped = ended(before.playing, after.playing)
         || ended(before.seeking, after.seeking)
         || ended(before.lane_behind, after.lane_behind);
-    // The frame right after an action that owed the picture lets the browser paint the answer: the panels
-    // were drawn with it.
-    let answer_frame = picture_owed == OWED_FRAMES;
-    let panels = stopped || !((since_panels_ms < PANEL_INTERVAL_MS && after.any()) || answer_frame);
+    // The panels were drawn with the answer.
+    let answering = answer_frame(frame, picture_owed);
+    let panels = stopped || !((since_panels_ms < PANEL_INTERVAL_MS && after.any()) || answering);
     let picture = picture_owed == 1 || stopped || (after.playing && !after.seeking);
     Redraw { panels, picture, picture_owed: if picture { 0 } else { picture_owed.saturating_sub(1) } }
 }
@@ -140,8 +146,11 @@ mod tests {
     fn cancel_answers_at_once_and_the_picture_where_it_stopped_follows_after_the_answer_is_painted() {
         let cancel = redraws(false, 10.0, SEEKING, STILL, 0);
         assert_eq!(cancel, Redraw { panels: true, picture: false, picture_owed: 2 });
-        // The next frame's callbacks run before the answer is painted: the picture waits one more.
+        // The next frame's callbacks run before the answer is painted: the picture waits one more, and
+        // the engine's work (a look-ahead's slice) waits too.
+        assert!(answer_frame(true, cancel.picture_owed));
         let next = redraws(true, 16.0, STILL, STILL, cancel.picture_owed);
+        assert!(!answer_frame(true, next.picture_owed), "the frame after runs and draws");
         assert_eq!(next, Redraw { panels: false, picture: false, picture_owed: 1 });
         let after = redraws(true, 16.0, STILL, STILL, next.picture_owed);
         assert_eq!(after, Redraw { panels: true, picture: true, picture_owed: 0 });

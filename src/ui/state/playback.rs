@@ -8,8 +8,8 @@ pub const SPEEDS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
 /// At most this many engine events per animation frame, so a frame never stalls the page.
 pub(super) const EVENTS_PER_FRAME: u64 = 20_000;
 
-/// What a frame that plays leaves the look-ahead at least, in ms: it learns the run's end on its way even
-/// while play's events fill the frame.
+/// What a frame that plays gives the look-ahead, in ms: it learns the run's end on its way, and the frame,
+/// which also draws the picture, stays short enough for a click to be answered within 100 ms.
 const LOOKAHEAD_WHILE_PLAYING_MS: f64 = 10.0;
 
 /// Play skips a stretch of virtual time in which nothing is due for longer than this (see `skip_idle_time`).
@@ -142,8 +142,8 @@ impl Model {
     /// or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
         // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's. Play's events
-        // are few a frame, so it goes first and the look-ahead has what is left of the frame's time, or
-        // `LOOKAHEAD_WHILE_PLAYING_MS` if play took it all (playing fast through a big run).
+        // go first, and the look-ahead has `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays
+        // also draws, and a click waits for the frame under way.
         if self.seek.is_some() {
             if !self.advance_lookahead() {
                 self.continue_seek();
@@ -152,7 +152,7 @@ impl Model {
         }
         if self.playing {
             self.play_frame(wall_ms);
-            self.deadline = self.deadline.at_least(LOOKAHEAD_WHILE_PLAYING_MS);
+            self.deadline = self.deadline.in_ms(LOOKAHEAD_WHILE_PLAYING_MS);
         }
         self.advance_lookahead();
     }

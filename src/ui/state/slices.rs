@@ -29,13 +29,10 @@ impl Deadline {
         Deadline { clock, at_ms: clock.map_or(0.0, |now| now() + SLICE_MS) }
     }
 
-    /// This deadline, or `ms` from now if that is later: work that must move on at every frame (the
-    /// look-ahead after play's events) gets at least that much of it.
-    pub(super) fn at_least(self, ms: f64) -> Deadline {
-        match self.clock {
-            Some(now) => Deadline { at_ms: self.at_ms.max(now() + ms), ..self },
-            None => self,
-        }
+    /// `ms` from now on the same clock: work that shares a frame with other work (the look-ahead after
+    /// play's events) gets that much of it, however much the frame's earlier work took.
+    pub(super) fn in_ms(self, ms: f64) -> Deadline {
+        Deadline { at_ms: self.clock.map_or(0.0, |now| now() + ms), ..self }
     }
 
     fn passed(self) -> bool {
@@ -101,8 +98,10 @@ pub(super) mod tests {
             one_ms_a_look();
         }
         assert_eq!(events_run(passed, SLICE_MAX_EVENTS, 10_000_000), (CHUNK_EVENTS, false), "one chunk at least");
-        // Work given a share of its own after the deadline passed: that many more looks at the clock.
-        assert_eq!(events_run(passed.at_least(10.0), SLICE_MAX_EVENTS, 10_000_000), (10 * CHUNK_EVENTS, false));
-        assert_eq!(events_run(never.at_least(10.0), SLICE_MAX_EVENTS, 10_000_000), (SLICE_MAX_EVENTS, false));
+        // Work given a share of its own, after the deadline passed or before: that many looks at the clock.
+        assert_eq!(events_run(passed.in_ms(10.0), SLICE_MAX_EVENTS, 10_000_000), (10 * CHUNK_EVENTS, false));
+        let fresh = Deadline::from_now(Some(one_ms_a_look));
+        assert_eq!(events_run(fresh.in_ms(10.0), SLICE_MAX_EVENTS, 10_000_000), (10 * CHUNK_EVENTS, false));
+        assert_eq!(events_run(never.in_ms(10.0), SLICE_MAX_EVENTS, 10_000_000), (SLICE_MAX_EVENTS, false));
     }
 }
