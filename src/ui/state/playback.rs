@@ -150,11 +150,16 @@ impl Model {
             }
             return;
         }
-        if self.playing {
-            self.play_frame(wall_ms);
-            self.deadline = self.deadline.in_ms(LOOKAHEAD_WHILE_PLAYING_MS);
+        if !self.playing {
+            self.advance_lookahead();
+            return;
         }
+        self.play_frame(wall_ms);
+        // Lane B's catch-up, after this, keeps what is left of the frame's own time.
+        let frame = self.deadline;
+        self.deadline = frame.in_ms(LOOKAHEAD_WHILE_PLAYING_MS);
         self.advance_lookahead();
+        self.deadline = frame;
     }
 
     fn play_frame(&mut self, wall_ms: f64) {
