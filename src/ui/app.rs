@@ -12,7 +12,7 @@ use super::components::{
     scoreboard::{Figures, Scoreboard},
     share::{OpenInFullApp, Share},
 };
-use super::frames::{answer_frame, redraws, Moving};
+use super::frames::{Moving, Revisions};
 use super::keys::{key_command, Focus, KeyCommand, KeyContext};
 use super::lanes::{arrange, Arrangement};
 use super::layout::Stage;
@@ -25,77 +25,29 @@ use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// The reducer's state for Yew: the model lives behind a `RefCell` (the engine is large and mutated in
-/// place); every action returns a new `Rc` with a new revision so Yew re-renders.
+/// place); every action returns a new `Rc` with new revisions so Yew re-renders (`frames::Revisions`).
 pub struct AppState {
     pub model: Rc<RefCell<Model>>,
-    pub revision: u64,
-    /// The revision the panels around the canvas (controls, scoreboard, charts, anomalies, details) show.
-    /// While playing they follow the canvas at most every `frames::PANEL_INTERVAL_MS`: nobody reads a
-    /// figure that changes 60 times a second, and re-rendering them every frame would cost the canvas its
-    /// frame rate. Any other action, and the pause, brings them up to date at once.
-    pub panels_revision: u64,
-    since_panels_ms: f64,
-    /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
-    /// stand still while a seek runs (from the action that started it), lane B catches up or a copy looks
-    /// ahead, and for two frames after an action that stopped a seek (`frames::redraws`).
-    pub canvas_revision: u64,
-    pub picture_revision: u64,
-    /// Animation frames until the owed picture is drawn (see `frames::redraws`; 0: none owed).
-    picture_owed: u8,
+    pub shown: Revisions,
 }
 
 impl Default for AppState {
     fn default() -> Self {
-        AppState {
-            model: Rc::new(RefCell::new(Model::with_clock(now_ms))),
-            revision: 0,
-            panels_revision: 0,
-            since_panels_ms: 0.0,
-            canvas_revision: 0,
-            picture_revision: 0,
-            picture_owed: 0,
-        }
+        AppState { model: Rc::new(RefCell::new(Model::with_clock(now_ms))), shown: Revisions::default() }
     }
 }
 
 impl PartialEq for AppState {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.model, &other.model) && self.revision == other.revision
+        Rc::ptr_eq(&self.model, &other.model) && self.shown.revision == other.shown.revision
     }
 }
 
 impl Reducible for AppState {
     type Action = Action;
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let tick_ms = match action {
-            Action::Tick { wall_ms } => Some(wall_ms),
-            _ => None,
-        };
-        let before = Moving::of(&self.model.borrow());
-        if !answer_frame(tick_ms.is_some(), self.picture_owed) {
-            self.model.borrow_mut().update(action);
-        }
-        let after = Moving::of(&self.model.borrow());
-        let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
-        let revision = self.revision + 1;
-        let redraw = redraws(tick_ms.is_some(), since, before, after, self.picture_owed);
-        let (panels_revision, since_panels_ms) = match redraw.panels {
-            true => (revision, 0.0),
-            false => (self.panels_revision, since),
-        };
-        let (canvas_revision, picture_revision) = match redraw.picture {
-            true => (revision, panels_revision),
-            false => (self.canvas_revision, self.picture_revision),
-        };
-        Rc::new(AppState {
-            model: self.model.clone(),
-            revision,
-            panels_revision,
-            since_panels_ms,
-            canvas_revision,
-            picture_revision,
-            picture_owed: redraw.picture_owed,
-        })
+        let shown = self.shown.after(&mut self.model.borrow_mut(), action);
+        Rc::new(AppState { model: self.model.clone(), shown })
     }
 }
 
@@ -188,7 +140,7 @@ fn use_share_link(state: &UseReducerHandle<AppState>, dispatch: Callback<Action>
         }
     });
     let playing = model.borrow().playing;
-    use_effect_with((state.revision, playing), move |&(_, playing)| {
+    use_effect_with((state.shown.revision, playing), move |&(_, playing)| {
         let pending = (!playing).then(|| {
             gloo::timers::callback::Timeout::new(400, move || {
                 let model = model.borrow();
@@ -348,7 +300,7 @@ pub fn App() -> Html {
         let state = state.clone();
         Callback::from(move |action: Action| state.dispatch(action))
     };
-    let playing = Moving::of(&state.model.borrow()).any() || state.picture_owed > 0;
+    let playing = Moving::of(&state.model.borrow()).any() || state.shown.picture_owed();
     {
         let dispatch = dispatch.clone();
         use_animation_frames(playing, Callback::from(move |wall_ms: f64| dispatch.emit(Action::Tick { wall_ms })));
@@ -419,7 +371,7 @@ pub fn App() -> Html {
     let story_open = *story_state;
     let toggle_story = Callback::from(move |_: MouseEvent| story_state.set(!*story_state));
     let model = state.model.borrow();
-    let panels = state.panels_revision;
+    let panels = state.shown.panels;
     let story = model.scenario.story.clone();
     let error_banner = model.error.clone().map(|error| {
         html! {
@@ -517,9 +469,9 @@ pub fn App() -> Html {
     };
     let canvases = html! {
         <>
-            <Canvas model={state.model.clone()} revision={state.canvas_revision} picture_revision={state.picture_revision} on_action={dispatch.clone()}
+            <Canvas model={state.model.clone()} revision={state.shown.canvas} picture_revision={state.shown.picture} on_action={dispatch.clone()}
                 stage={lane_stage} zoom={zoom_now} />
-            <Canvas model={state.model.clone()} revision={state.canvas_revision} picture_revision={state.picture_revision} on_action={dispatch.clone()}
+            <Canvas model={state.model.clone()} revision={state.shown.canvas} picture_revision={state.shown.picture} on_action={dispatch.clone()}
                 lane_b=true stage={lane_stage} zoom={zoom_now} />
         </>
     };

@@ -1,6 +1,6 @@
 //! What an action redraws: the panels and the picture follow the run at their own pace while it moves on
 //! animation frames, and never miss the frame where it stops.
-use crate::ui::state::Model;
+use crate::ui::state::{Action, Model};
 
 /// How often the panels are redrawn while the run moves on animation frames (ms).
 pub const PANEL_INTERVAL_MS: f64 = 100.0;
@@ -86,6 +86,53 @@ pub fn redraws(frame: bool, since_panels_ms: f64, before: Moving, after: Moving,
     Redraw { panels, picture, picture_owed: if picture { 0 } else { picture_owed.saturating_sub(1) } }
 }
 
+/// What each part of the page shows: the revision of the last action, and the one the panels, the
+/// canvas's tokens and its picture each last drew.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Revisions {
+    pub revision: u64,
+    /// The revision the panels around the canvas (controls, scoreboard, charts, anomalies, details) show.
+    /// While playing they follow the canvas at most every `PANEL_INTERVAL_MS`: nobody reads a figure that
+    /// changes 60 times a second, and re-rendering them every frame would cost the canvas its frame rate.
+    /// Any other action, and the pause, brings them up to date at once.
+    pub panels: u64,
+    since_panels_ms: f64,
+    /// The revisions the canvas shows (its tokens, and its picture): the two above, except that they
+    /// stand still while a seek runs (from the action that started it), lane B catches up or a copy looks
+    /// ahead, and for two frames after an action that stopped a seek (`redraws`).
+    pub canvas: u64,
+    pub picture: u64,
+    /// Animation frames until the owed picture is drawn (see `redraws`; 0: none owed).
+    picture_owed: u8,
+}
+
+impl Revisions {
+    /// Runs `action` on `model`, except on the frame that lets an answer paint (`answer_frame`), and says
+    /// what each part of the page shows after it.
+    pub fn after(self, model: &mut Model, action: Action) -> Revisions {
+        let tick_ms = match action {
+            Action::Tick { wall_ms } => Some(wall_ms),
+            _ => None,
+        };
+        let before = Moving::of(model);
+        if !answer_frame(tick_ms.is_some(), self.picture_owed) {
+            model.update(action);
+        }
+        let after = Moving::of(model);
+        let since = self.since_panels_ms + tick_ms.unwrap_or(0.0);
+        let revision = self.revision + 1;
+        let redraw = redraws(tick_ms.is_some(), since, before, after, self.picture_owed);
+        let (panels, since_panels_ms) = if redraw.panels { (revision, 0.0) } else { (self.panels, since) };
+        let (canvas, picture) = if redraw.picture { (revision, panels) } else { (self.canvas, self.picture) };
+        Revisions { revision, panels, since_panels_ms, canvas, picture, picture_owed: redraw.picture_owed }
+    }
+
+    /// Whether a picture is owed to a coming frame (the page needs animation frames until it is drawn).
+    pub fn picture_owed(self) -> bool {
+        self.picture_owed > 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +181,29 @@ mod tests {
         // Lane B catching up holds the picture too: it is drawn whole when B has caught up.
         assert_eq!(redraw(true, 10.0, LANE_B, LANE_B), (false, false));
         assert_eq!(redraw(true, 120.0, LANE_B, LANE_B), (true, false));
+    }
+
+    #[test]
+    fn the_frame_after_pause_leaves_the_engine_alone_so_the_answer_paints_and_the_next_frame_goes_on() {
+        let mut m = Model::new();
+        let shown = Revisions::default().after(&mut m, Action::SelectPreset(1));
+        // Preset 1 with 100,000 messages: natively a look-ahead slice is 100,000 events, so it takes frames.
+        let mut big = m.scenario.clone();
+        big.producers[0].count = 100_000;
+        big.until_ms = big.until_ms.max(100_000 * 1_000);
+        let text = serde_json::to_string(&big).unwrap();
+        let tick = || Action::Tick { wall_ms: 16.0 };
+        let actions =
+            [Action::Import { file_name: "big.json".into(), text }, Action::TogglePlay, tick(), Action::Pause];
+        let shown = actions.into_iter().fold(shown, |shown, action| shown.after(&mut m, action));
+        let (progress, now) = (m.lookahead_progress(), m.engine.now());
+        assert!(progress.is_some_and(|p| p < 1.0) && shown.picture_owed(), "still looking ahead: {progress:?}");
+        let answer = shown.after(&mut m, tick());
+        assert_eq!((m.lookahead_progress(), m.engine.now()), (progress, now), "the answer's frame runs nothing");
+        assert_eq!((answer.panels, answer.picture), (shown.panels, shown.picture), "and draws nothing");
+        let next = answer.after(&mut m, tick());
+        assert!(m.lookahead_progress() > progress, "the frame after goes on looking ahead");
+        assert_eq!((m.engine.now(), next.canvas), (now, next.revision), "paused, and the picture drawn there");
     }
 
     #[test]

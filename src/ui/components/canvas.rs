@@ -92,7 +92,7 @@ pub struct CanvasProps {
     pub revision: u64,
     pub on_action: OnAction,
     /// The revision the picture under the tokens (nodes, edges, log cells) shows: while playing it follows
-    /// at the panels' pace (see `AppState::panels_revision`), while the tokens move every frame.
+    /// at the panels' pace (see `frames::Revisions::panels`), while the tokens move every frame.
     pub picture_revision: u64,
     /// Draw lane B of a comparison (read-only: its elements are not selectable).
     #[prop_or_default]
