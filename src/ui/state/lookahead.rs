@@ -169,11 +169,12 @@ impl Model {
         (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }
 
-    /// One slice of the copy still looking ahead, if any (lane A's first, then lane B's); when it is done,
-    /// what it learnt replaces what stood in (lane A's copy is kept). Whether a slice ran.
-    pub(super) fn advance_lookahead(&mut self) -> bool {
+    /// One slice of the copy still looking ahead, if any (lane A's first, then lane B's), until
+    /// `deadline`; when it is done, what it learnt replaces what stood in (lane A's copy is kept). Whether
+    /// a slice ran.
+    pub(super) fn advance_lookahead(&mut self, deadline: Deadline) -> bool {
         if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()) {
-            l.advance(self.deadline);
+            l.advance(deadline);
             if l.is_done() {
                 let foresight = l.foresight();
                 self.learn(foresight);
@@ -183,7 +184,7 @@ impl Model {
         }
         let Some(lane) = self.compare.as_mut() else { return false };
         let Some(l) = lane.lookahead.as_mut() else { return false };
-        l.advance(self.deadline);
+        l.advance(deadline);
         if l.is_done() {
             lane.end_ms = l.end_ms();
             lane.lookahead = None;

@@ -145,21 +145,18 @@ impl Model {
         // go first, and the look-ahead has `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays
         // also draws, and a click waits for the frame under way.
         if self.seek.is_some() {
-            if !self.advance_lookahead() {
+            if !self.advance_lookahead(self.deadline) {
                 self.continue_seek();
             }
             return;
         }
         if !self.playing {
-            self.advance_lookahead();
+            self.advance_lookahead(self.deadline);
             return;
         }
         self.play_frame(wall_ms);
         // Lane B's catch-up, after this, keeps what is left of the frame's own time.
-        let frame = self.deadline;
-        self.deadline = frame.in_ms(LOOKAHEAD_WHILE_PLAYING_MS);
-        self.advance_lookahead();
-        self.deadline = frame;
+        self.advance_lookahead(self.deadline.in_ms(LOOKAHEAD_WHILE_PLAYING_MS));
     }
 
     fn play_frame(&mut self, wall_ms: f64) {
