@@ -50,6 +50,10 @@ struct Slot {
     /// The `<g>`'s translation, moved with numbers (a `transform` string per token per frame cost more
     /// in string passing than the rest of the layer).
     translate: Option<SvgTransform>,
+    /// A burst's scale while it pops open (see `tokens::burst_scale`), on its shape only, and its value
+    /// in hundredths (`None`: not a burst).
+    scale: SvgTransform,
+    scale_shown: Option<i64>,
     /// The text nodes of the label and the title, rewritten in place (replacing a text node re-lays it out).
     label: Option<web_sys::Text>,
     title: Option<web_sys::Text>,
@@ -103,11 +107,14 @@ impl Slot {
         let g = doc.create_element_ns(SVG_NS, "g").ok()?;
         set(&g, "class", "token");
         let translate = svg.create_svg_transform();
+        let scale = svg.create_svg_transform();
         let list = g.dyn_ref::<SvgGraphicsElement>()?.transform().base_val();
         list.append_item(&translate).ok()?;
         Some(Slot {
             g,
             translate: Some(translate),
+            scale,
+            scale_shown: None,
             body: None,
             label_el: None,
             label: None,
@@ -142,6 +149,15 @@ impl Slot {
             (false, false) => "circle",
         };
         self.body = child(doc, &self.g, tag, body);
+        self.scale_shown = None;
+        if let Some(body) = self.body.as_ref().filter(|_| shape.crash).and_then(|b| b.dyn_ref::<SvgGraphicsElement>()) {
+            // A list takes the item given, or a copy when it sits in another list (the previous burst's
+            // shape): the item returned is the one to scale.
+            if let Ok(item) = body.transform().base_val().append_item(&self.scale) {
+                self.scale = item;
+                self.scale_shown = Some(-1);
+            }
+        }
         if shape.ring {
             child(doc, &self.g, "circle", &[("class", "ring"), ("r", "11")]);
         }
@@ -161,10 +177,9 @@ impl Slot {
         self.title_text.clear();
     }
 
-    /// `fresh`: the slot drew another token last frame (a crash burst then restarts its animation).
-    fn show(&mut self, doc: &Document, t: &Token, selected: bool, fresh: bool) {
+    fn show(&mut self, doc: &Document, t: &Token, selected: bool) {
         let shape = Shape::of(t);
-        if self.shape != Some(shape) || (fresh && shape.crash) {
+        if self.shape != Some(shape) {
             self.build(doc, shape);
         }
         self.id = Some(t.id);
@@ -187,6 +202,11 @@ impl Slot {
                 let _ = translate.set_translate(at.0 as f32 / 10.0, at.1 as f32 / 10.0);
             }
             self.at = Some(at);
+        }
+        let hundredths = (t.scale * 100.0).round() as i64;
+        if self.scale_shown.is_some_and(|shown| shown != hundredths) {
+            let _ = self.scale.set_scale(hundredths as f32 / 100.0, hundredths as f32 / 100.0);
+            self.scale_shown = Some(hundredths);
         }
         if t.hue != self.hue && !shape.crash {
             if let Some(body) = &self.body {
@@ -244,8 +264,7 @@ impl Pool {
                 self.slots.push(slot);
             }
             let slot = &mut self.slots[index];
-            let fresh = previous.get(index).copied().flatten() != Some(t.id);
-            slot.show(&doc, t, t.message != MessageId::NONE && Some(t.message) == selected, fresh);
+            slot.show(&doc, t, t.message != MessageId::NONE && Some(t.message) == selected);
             if !slot.attached {
                 let _ = root.append_child(&slot.g);
                 slot.attached = true;

@@ -15,6 +15,10 @@ pub const HOP_MS: u64 = 240;
 /// A crash stays marked with a burst this long (virtual ms) after it happened.
 pub const CRASH_BURST_MS: u64 = 1_500;
 
+/// A crash's burst pops open over this long (virtual ms), from `BURST_FIRST_SCALE` of its size to all of it.
+pub const BURST_POP_MS: u64 = 600;
+pub const BURST_FIRST_SCALE: f64 = 0.3;
+
 /// At most this many tokens are drawn (see `thin`): the frame benchmark's small systems keep 60 fps with
 /// about this many on the 2-core benchmark machine (docs/measurements.md), and a room cannot tell more apart.
 pub const MAX_TOKENS: usize = 500;
@@ -89,6 +93,8 @@ pub struct Token {
     pub title: String,
     /// Where its label is drawn around it (see `place_labels`).
     pub label_place: LabelPlace,
+    /// How big its shape is drawn: 1, but for a crash's burst while it pops open (see `burst_scale`).
+    pub scale: f64,
 }
 
 /// What a token's label says: the message's type and entity, then the word that tells what is special
@@ -373,7 +379,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             Motion::Reduced => 0.5,
         };
         if let What::Crashed { consumer, step } = ev.what {
-            out.extend(crash_token(engine, l, ev, (consumer.0, step), age));
+            out.extend(crash_token(engine, l, ev, (consumer.0, step), burst_scale(age, motion)));
             continue;
         }
         if age > HOP_MS {
@@ -403,6 +409,7 @@ pub fn tokens(engine: &Engine, l: &Layout, motion: Motion) -> Vec<Token> {
             label: says.full(),
             says,
             label_place: BEHIND,
+            scale: 1.0,
         });
     }
     handling_tokens(engine, l, &mut out);
@@ -485,17 +492,29 @@ fn sample(m: MessageId) -> u64 {
 }
 
 /// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash.
+/// How big a crash's burst is drawn `age` virtual ms after the crash (`None`: no longer drawn). It pops
+/// open in virtual time, as the tokens move: a scrubbed or exported moment shows it as it was, and no CSS
+/// animation restyles a crowded picture at every frame.
+pub fn burst_scale(age: u64, motion: Motion) -> Option<f64> {
+    if age > CRASH_BURST_MS {
+        return None;
+    }
+    let t = (age as f64 / BURST_POP_MS as f64).min(1.0);
+    Some(match motion {
+        Motion::Smooth => BURST_FIRST_SCALE + (1.0 - BURST_FIRST_SCALE) * (1.0 - (1.0 - t) * (1.0 - t)),
+        Motion::Reduced => 1.0,
+    })
+}
+
 fn crash_token(
     engine: &Engine,
     l: &Layout,
     ev: &crate::engine::observe::TraceEvent,
     (consumer, step): (u16, Option<crate::scenario::model::CrashPoint>),
-    age: crate::engine::kernel::SimTime,
+    scale: Option<f64>,
 ) -> Option<Token> {
     let n = l.node(NodeId::Consumer(ConsumerId(consumer)))?;
-    if age > CRASH_BURST_MS {
-        return None;
-    }
+    let scale = scale?;
     let name = &engine.consumers()[consumer as usize].name;
     // On the box's top right corner, its word above the box: clear of the consumer's own text.
     Some(Token {
@@ -509,6 +528,7 @@ fn crash_token(
         label: "CRASH".into(),
         says: Says { word: "CRASH".into(), ..Says::default() },
         label_place: ABOVE,
+        scale,
         title: format!(
             "{name} crashed{}",
             step.map_or(String::new(), |s| format!(" {}", crate::ui::labels::crash_point_label(s)))
@@ -637,6 +657,7 @@ fn handling_tokens(engine: &Engine, l: &Layout, out: &mut Vec<Token>) {
                     step_label(a.step)
                 ),
                 label_place: BEHIND,
+                scale: 1.0,
             });
         }
     }
@@ -713,6 +734,7 @@ mod tests {
             says,
             title: String::new(),
             label_place: BEHIND,
+            scale: 1.0,
         }
     }
 
@@ -875,6 +897,7 @@ mod tests {
             says: Says::default(),
             title: String::new(),
             label_place: BEHIND,
+            scale: 1.0,
         };
         // Slots drew tokens 10, 11, 12 and a spare; 11 left, 13 and 14 arrived, 10 and 12 stay.
         let previous = [Some(10), Some(11), Some(12), None];
@@ -912,6 +935,34 @@ mod tests {
                 smooth.iter().filter(|x| smooth_later.iter().any(|y| y.id == x.id && (y.x, y.y) != (x.x, x.y))).count();
         }
         assert!(compared > 20 && glided > 20, "{compared} compared, {glided} glided");
+    }
+
+    #[test]
+    fn a_crash_burst_pops_open_in_virtual_time_and_stands_whole_with_reduced_motion() {
+        // Preset 05 crashes a consumer after its effect; its burst is drawn from the crash's moment.
+        let json = PRESETS.iter().find(|(s, _)| s.starts_with("05")).unwrap().1;
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let mut crash_ms = None;
+        while crash_ms.is_none() && engine.step() {
+            crash_ms =
+                engine.trace().events.iter().find(|ev| matches!(ev.what, What::Crashed { .. })).map(|ev| ev.at_ms);
+        }
+        let crash_ms = crash_ms.expect("preset 05 crashes a consumer");
+        let mut engine = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        let burst = |engine: &mut Engine, at_ms: u64, motion: Motion| {
+            engine.run_until(at_ms);
+            let burst = tokens(engine, &layout(engine), motion).into_iter().find(|t| t.kind == TokenKind::Crash);
+            burst.map(|t| t.scale)
+        };
+        let mut grown = vec![];
+        for after_ms in [0, 150, 300, 450, BURST_POP_MS, CRASH_BURST_MS] {
+            grown.push(burst(&mut engine, crash_ms + after_ms, Motion::Smooth).expect("the burst is drawn"));
+        }
+        assert_eq!(grown[0], BURST_FIRST_SCALE, "it starts small");
+        assert!(grown.windows(2).all(|w| w[0] < w[1] || w[1] == 1.0), "and grows: {grown:?}");
+        assert_eq!(&grown[4..], &[1.0, 1.0], "whole once it has popped open: {grown:?}");
+        assert_eq!(burst_scale(0, Motion::Reduced), Some(1.0), "no pop with reduced motion");
+        assert_eq!(burst_scale(CRASH_BURST_MS + 1, Motion::Smooth), None, "then it is gone");
     }
 
     #[test]

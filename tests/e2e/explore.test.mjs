@@ -65,8 +65,13 @@ test('crash now is recorded, shown, and replays the same after a restart', async
   await page.waitForSelector('[data-testid=notice]');
   assert.match(await page.textContent('[data-testid=notice]'), /Injected at 4\.000 s: crash c1 now/);
   assert.match(await page.getAttribute('[data-node=consumer-0]', 'class'), /crashed/);
-  assert.ok((await page.locator('[data-testid=tokens] .token[data-kind=crash]').count()) >= 1, 'a crash burst is drawn');
+  const burst = page.locator('[data-testid=tokens] .token[data-kind=crash]', { hasText: 'c1 crashed' }).locator('.burst');
+  assert.equal(await burst.count(), 1, 'a crash burst is drawn');
+  // It pops open with the virtual time, as the tokens move: small at the crash, whole 600 ms on.
+  assert.match(await burst.getAttribute('transform'), /^scale\(0\.3\b/);
   await page.screenshot({ path: screenshotPath('inject-crash') });
+  await scrub(page, 4700);
+  assert.match(await burst.getAttribute('transform'), /^scale\(1\b/);
   await toEnd(page);
   const live = await scores(page);
   await page.click('[data-testid=restart]');
