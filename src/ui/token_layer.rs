@@ -50,8 +50,8 @@ struct Slot {
     /// The `<g>`'s translation, moved with numbers (a `transform` string per token per frame cost more
     /// in string passing than the rest of the layer).
     translate: Option<SvgTransform>,
-    /// A burst's scale while it pops open (see `tokens::burst_scale`), on its shape only, and its value
-    /// in hundredths (`None`: not a burst).
+    /// A burst's scale while it pops open (see `tokens::burst_scale`), on its shape only, and the value it
+    /// was set to, in hundredths (`None`: not a burst; -1: not set yet).
     scale: SvgTransform,
     scale_shown: Option<i64>,
     /// The text nodes of the label and the title, rewritten in place (replacing a text node re-lays it out).

@@ -491,7 +491,6 @@ fn sample(m: MessageId) -> u64 {
     u64::from(m.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32
 }
 
-/// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash.
 /// How big a crash's burst is drawn `age` virtual ms after the crash (`None`: no longer drawn). It pops
 /// open in virtual time, as the tokens move: a scrubbed or exported moment shows it as it was, and no CSS
 /// animation restyles a crowded picture at every frame.
@@ -506,6 +505,8 @@ pub fn burst_scale(age: u64, motion: Motion) -> Option<f64> {
     })
 }
 
+/// A crash burst on the crashed consumer's box, for `CRASH_BURST_MS` after the crash, drawn at `scale`
+/// (`None`: no longer drawn).
 fn crash_token(
     engine: &Engine,
     l: &Layout,
@@ -961,7 +962,8 @@ mod tests {
         assert_eq!(grown[0], BURST_FIRST_SCALE, "it starts small");
         assert!(grown.windows(2).all(|w| w[0] < w[1] || w[1] == 1.0), "and grows: {grown:?}");
         assert_eq!(&grown[4..], &[1.0, 1.0], "whole once it has popped open: {grown:?}");
-        assert_eq!(burst_scale(0, Motion::Reduced), Some(1.0), "no pop with reduced motion");
+        let mut still = Engine::new(parse_scenario(json).unwrap()).unwrap();
+        assert_eq!(burst(&mut still, crash_ms, Motion::Reduced), Some(1.0), "no pop with reduced motion");
         assert_eq!(burst_scale(CRASH_BURST_MS + 1, Motion::Smooth), None, "then it is gone");
     }
 

@@ -71,6 +71,7 @@ test('crash now is recorded, shown, and replays the same after a restart', async
   assert.match(await burst.getAttribute('transform'), /^scale\(0\.3\b/);
   await page.screenshot({ path: screenshotPath('inject-crash') });
   await scrub(page, 4700);
+  await page.waitForFunction(() => document.querySelector('[data-testid=canvas]').dataset.atMs === '4700');
   assert.match(await burst.getAttribute('transform'), /^scale\(1\b/);
   await toEnd(page);
   const live = await scores(page);
