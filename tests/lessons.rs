@@ -25,6 +25,17 @@ fn every_lesson_file_is_listed_and_there_are_the_four_the_workshop_needs() {
     }
 }
 
+/// Plays a predicted step to its moment, where it stops and the answer is revealed.
+fn play_to_the_reveal(m: &mut Model) {
+    for _ in 0..100_000 {
+        if !m.playing {
+            break;
+        }
+        m.update(Action::Tick { wall_ms: 100.0 });
+    }
+    assert!(!m.playing);
+}
+
 #[test]
 fn every_step_opens_highlights_what_exists_and_every_prediction_has_one_true_answer() {
     for (i, (stem, _)) in LESSONS.iter().enumerate() {
@@ -43,19 +54,16 @@ fn every_step_opens_highlights_what_exists_and_every_prediction_has_one_true_ans
                 m.update(Action::Predict(0));
                 let l = m.lesson.as_ref().unwrap();
                 assert_eq!(l.guess, Some(0));
+                // A step's own moment is read off the run when it gets there: nothing runs on the click.
+                assert_eq!(l.came_true.is_empty(), step.play_to_ms.is_some(), "{stem} step {k}");
+                // The step then plays to its moment and stops there, where the answer is revealed.
+                let moment = m.step_moment();
+                play_to_the_reveal(&mut m);
+                assert!(m.engine.now() >= moment || m.engine.is_finished(), "{stem} step {k}");
+                let l = m.lesson.as_ref().unwrap();
                 let true_choices: Vec<&str> =
                     l.came_true.iter().zip(&p.choices).filter(|(t, _)| **t).map(|(_, c)| c.text.as_str()).collect();
                 assert_eq!(true_choices.len(), 1, "{stem} step {k}: exactly one choice comes true: {true_choices:?}");
-                // The step then plays to its moment and stops there, where the answer is revealed.
-                let moment = m.step_moment();
-                for _ in 0..100_000 {
-                    if !m.playing {
-                        break;
-                    }
-                    m.update(Action::Tick { wall_ms: 100.0 });
-                }
-                assert!(!m.playing);
-                assert!(m.engine.now() >= moment || m.engine.is_finished(), "{stem} step {k}");
             }
             m.update(Action::NextStep);
         }
@@ -121,6 +129,7 @@ fn correct_answers_are_spread_over_the_choice_positions() {
             }
             m.update(Action::GoToStep(k));
             m.update(Action::Predict(0));
+            play_to_the_reveal(&mut m);
             let l = m.lesson.as_ref().unwrap();
             let at = l.came_true.iter().position(|t| *t).unwrap_or_else(|| panic!("{stem} step {k}"));
             positions.push(at);
@@ -141,6 +150,7 @@ fn the_reveals_the_explanations_were_written_for() {
         m.update(Action::StartLesson(lesson));
         m.update(Action::GoToStep(step));
         m.update(Action::Predict(0));
+        play_to_the_reveal(&mut m);
         let l = m.lesson.clone().unwrap();
         let p = m.current_step().unwrap().predict.clone().unwrap();
         p.choices[l.came_true.iter().position(|t| *t).unwrap()].text.clone()
@@ -167,4 +177,39 @@ fn every_shipped_step_has_its_minutes_and_a_lesson_fits_a_workshop_slot() {
     too_long["steps"][0]["minutes"] = serde_json::json!(90);
     let error = parse_lesson(&too_long.to_string()).expect_err("refused");
     assert_eq!((error.path.as_str(), error.message.as_str()), ("steps[0].minutes", "a step takes 1 to 60 minutes"));
+}
+
+/// A learner who jumps past a step's own moment before the run gets there still gets the answer of that
+/// moment, not of where the run stands.
+#[test]
+fn a_prediction_is_answered_at_its_steps_moment_even_when_the_learner_jumps_past_it() {
+    // Lesson 4's third step asks how many read-API calls the run made by its own moment (the end of its
+    // 20 s); here that moment is 1 ms in, before the first call, and the run goes on past it.
+    let json = LESSONS.iter().find(|(stem, _)| stem.starts_with("04")).unwrap().1;
+    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
+    lesson["steps"][2]["play_to_ms"] = 1.into();
+    let lesson = parse_lesson(&lesson.to_string()).unwrap();
+    let answer = |jump: bool| {
+        let mut m = Model::new();
+        m.lessons.push(("early moment".into(), lesson.clone()));
+        m.update(Action::StartLesson(m.lessons.len() - 1));
+        m.update(Action::GoToStep(2));
+        assert_eq!(m.step_moment(), 1);
+        m.update(Action::Predict(0));
+        if jump {
+            m.update(Action::Pause);
+            m.update(Action::Scrub(15_000));
+            for _ in 0..1_000 {
+                m.update(Action::Tick { wall_ms: 100.0 });
+            }
+            assert_eq!(m.engine.now(), 15_000, "the run went past the step's moment");
+        } else {
+            play_to_the_reveal(&mut m);
+            assert_eq!(m.engine.now(), 1);
+        }
+        m.lesson.unwrap().came_true
+    };
+    let watched = answer(false);
+    assert_eq!(watched, vec![false, true], "no call yet: \"None\" came true");
+    assert_eq!(answer(true), watched);
 }

@@ -14,7 +14,7 @@ pub fn LessonPanel(props: &ActionProps) -> Html {
     // The answer shows once the run has reached the step's moment: the room watches it happen first.
     let reached = model.engine.now() >= moment || model.engine.is_finished();
     let prediction = step.predict.as_ref().map(|p| {
-        let revealed = progress.guess.is_some() && reached;
+        let revealed = progress.guess.is_some() && reached && !progress.came_true.is_empty();
         html! {
             <div class="predict" data-testid="predict">
                 <p class="question"><strong>{"Predict: "}</strong>{p.question.clone()}</p>

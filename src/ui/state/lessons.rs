@@ -83,29 +83,60 @@ impl Model {
         self.say(format!("Lesson step {} of {count}: {}", step + 1, s.title));
     }
 
-    /// Records the learner's guess, works out which choices come true at the step's moment, and plays there.
+    /// Records the learner's guess and plays to the step's moment, where `settle_prediction` reads which
+    /// choices came true.
     pub(super) fn predict(&mut self, choice: usize) {
         let Some(prediction) = self.current_step().and_then(|s| s.predict.clone()) else { return };
         if choice >= prediction.choices.len() || self.lesson.as_ref().is_some_and(|l| l.guess.is_some()) {
             return;
         }
-        // At the step's moment, or at the end of the run (where losses are final).
-        let play_to = self.current_step().and_then(|s| s.play_to_ms);
-        let moment = self.step_moment();
-        let came_true = match probe(&self.scenario, play_to) {
-            Some(engine) => {
-                prediction.choices.iter().map(|c| c.when.iter().all(|w| crate::ui::lesson::holds(&engine, w))).collect()
-            }
-            None => vec![false; prediction.choices.len()],
-        };
         if let Some(l) = self.lesson.as_mut() {
             l.guess = Some(choice);
-            l.came_true = came_true;
+            l.came_true.clear();
         }
-        if self.engine.now() < moment || (play_to.is_none() && !self.engine.is_finished()) {
+        // At the step's moment, or at the end of the run (where losses are final).
+        let play_to = self.current_step().and_then(|s| s.play_to_ms);
+        if self.engine.now() < self.step_moment() || (play_to.is_none() && !self.engine.is_finished()) {
             self.play_until = play_to.map(|t| t.min(self.run_end()));
             self.playing = true;
             self.playing_a_step = true;
+        }
+    }
+
+    /// Which choices of a guessed prediction came true, once that can be read without running anything
+    /// on the page's thread: at the end of the run, off the look-ahead's copy (or the run, once it has
+    /// ended); at a step's own moment, off the run standing there. The answer is shown only from the
+    /// moment on (see `components::lesson`), so it is never waited for. Past a step's own moment (the
+    /// learner jumped), a copy is run to it, as far as a scrub back would.
+    pub(super) fn settle_prediction(&mut self) {
+        let Some(step) = self.current_step() else { return };
+        let (Some(prediction), play_to) = (step.predict.as_ref(), step.play_to_ms) else { return };
+        if !self.lesson.as_ref().is_some_and(|l| l.guess.is_some() && l.came_true.is_empty()) {
+            return;
+        }
+        let (now, moment, ended) = (self.engine.now(), self.step_moment(), self.engine.is_finished());
+        let probed;
+        let engine = match play_to {
+            None if ended => &self.engine,
+            None => match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
+                Some(copy) => copy,
+                None => return,
+            },
+            Some(_) if now < moment && !ended => return,
+            // At the moment, or the run ended before it.
+            Some(_) if now <= moment => &self.engine,
+            Some(t) => match probe(&self.scenario, Some(t)) {
+                Some(copy) => {
+                    probed = copy;
+                    &probed
+                }
+                None => return,
+            },
+        };
+        let came_true =
+            prediction.choices.iter().map(|c| c.when.iter().all(|w| crate::ui::lesson::holds(engine, w))).collect();
+        if let Some(l) = self.lesson.as_mut() {
+            l.came_true = came_true;
         }
     }
 

@@ -510,6 +510,7 @@ impl Model {
             self.caption = None;
         }
         self.keep_lanes_in_step();
+        self.settle_prediction();
         self.narrate(tick_ms);
     }
 
