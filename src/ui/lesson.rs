@@ -18,6 +18,8 @@ pub struct LessonProgress {
     pub came_true: Vec<bool>,
     /// The last challenge check: each requirement, the figure found and whether it was met.
     pub check: Option<Vec<ConditionCheck>>,
+    /// Check was pressed while the run's end was still being looked ahead: the check is made then.
+    pub check_pending: bool,
     pub highlight: Vec<NodeId>,
 }
 

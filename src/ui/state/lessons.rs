@@ -108,7 +108,7 @@ impl Model {
     /// ended); at a step's own moment, off the run standing there. The answer is shown only from the
     /// moment on (see `components::lesson`), so it is never waited for. Past a step's own moment (the
     /// learner jumped), a copy is run to it, as far as a scrub back would.
-    pub(super) fn settle_prediction(&mut self) {
+    fn settle_prediction(&mut self) {
         let Some(step) = self.current_step() else { return };
         let (Some(prediction), play_to) = (step.predict.as_ref(), step.play_to_ms) else { return };
         if !self.lesson.as_ref().is_some_and(|l| l.guess.is_some() && l.came_true.is_empty()) {
@@ -140,27 +140,28 @@ impl Model {
         }
     }
 
+    /// Checks the challenge against the run's end: off the look-ahead's copy, which has run there already,
+    /// or once it has (a big run's copy still looking ahead; see `settle_lesson`). Only a run too big to
+    /// keep its copy is run again here.
     pub(super) fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        // The look-ahead's copy has run to the end already; only a copy still on its way is run again here.
-        let probed;
-        let engine = match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
-            Some(ended) => ended,
-            None => {
-                let Some(engine) = probe(&self.scenario, None) else { return };
-                probed = engine;
-                &probed
-            }
+        let still_looking = self.lookahead.as_ref().is_some_and(|l| !l.is_done());
+        if let Some(l) = self.lesson.as_mut().filter(|_| still_looking) {
+            l.check_pending = true;
+            self.notice = Some("Checking once the run's end is known: it is still being worked out…".into());
+            return;
+        }
+        let checks = match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
+            Some(ended) => challenge_checks(ended, &challenge),
+            None => match probe(&self.scenario, None) {
+                Some(copy) => challenge_checks(&copy, &challenge),
+                None => return,
+            },
         };
-        let checks: Vec<ConditionCheck> = challenge
-            .require
-            .iter()
-            .map(|c| ConditionCheck {
-                label: crate::ui::lesson::describe(c),
-                value: crate::ui::lesson::figure(engine, c),
-                met: crate::ui::lesson::holds(engine, c),
-            })
-            .collect();
+        self.show_check(&challenge, checks);
+    }
+
+    fn show_check(&mut self, challenge: &crate::scenario::lesson::Challenge, checks: Vec<ConditionCheck>) {
         let passed = checks.iter().all(|c| c.met);
         self.notice = Some(if passed {
             format!("Challenge met! {}", challenge.success)
@@ -169,8 +170,24 @@ impl Model {
         });
         if let Some(l) = self.lesson.as_mut() {
             l.check = Some(checks);
+            l.check_pending = false;
         }
     }
+
+    /// What a lesson waits for from the look-ahead's copy, once it has reached the run's end: a
+    /// prediction's answer, a pending challenge check. Run after every action, and by the look-ahead as
+    /// it ends (before a big copy is let go).
+    pub(super) fn settle_lesson(&mut self) {
+        self.settle_prediction();
+        let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
+        if !self.lesson.as_ref().is_some_and(|l| l.check_pending) {
+            return;
+        }
+        let Some(ended) = self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) else { return };
+        let checks = challenge_checks(ended, &challenge);
+        self.show_check(&challenge, checks);
+    }
+
     pub(super) fn start_lesson(&mut self, i: usize) {
         if i < self.lessons.len() {
             self.lesson = Some(LessonProgress { lesson: i, ..LessonProgress::default() });
@@ -194,4 +211,14 @@ impl Model {
             Err(e) => self.error = Some(e),
         }
     }
+}
+
+/// Each requirement of `challenge` on `engine`: what it asks, the figure found, whether it is met.
+fn challenge_checks(engine: &Engine, challenge: &crate::scenario::lesson::Challenge) -> Vec<ConditionCheck> {
+    let check = |c| ConditionCheck {
+        label: crate::ui::lesson::describe(c),
+        value: crate::ui::lesson::figure(engine, c),
+        met: crate::ui::lesson::holds(engine, c),
+    };
+    challenge.require.iter().map(check).collect()
 }

@@ -178,6 +178,7 @@ impl Model {
             if l.is_done() {
                 let foresight = l.foresight();
                 self.learn(foresight);
+                self.settle_lesson();
                 self.lookahead = self.lookahead.take().filter(Lookahead::worth_keeping);
             }
             return true;

@@ -510,7 +510,7 @@ impl Model {
             self.caption = None;
         }
         self.keep_lanes_in_step();
-        self.settle_prediction();
+        self.settle_lesson();
         self.narrate(tick_ms);
     }
 

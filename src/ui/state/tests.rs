@@ -971,3 +971,44 @@ fn the_same_queue_on_rabbitmq_has_no_visibility_timeout_so_a_slow_worker_is_not_
     m.update(Action::FastForward);
     assert!(!outlasted(&m) && m.engine.report().duplicate_effects == 0, "{:?}", m.engine.report().duplicate_effects);
 }
+
+#[test]
+fn a_challenge_checked_while_its_run_is_looked_ahead_is_checked_once_the_end_is_known_not_on_the_click() {
+    // Lesson 3's challenge on a run of 20,000 sends: in the page, its end is learnt over several frames.
+    let json = LESSONS.iter().find(|(stem, _)| stem.starts_with("03")).unwrap().1;
+    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut step = lesson["steps"].as_array().unwrap().last().unwrap().clone();
+    step["set"] = serde_json::json!([
+        { "path": "/producers/0/count", "value": 20_000 },
+        { "path": "/until_ms", "value": 6_000_000 }
+    ]);
+    lesson["steps"] = serde_json::json!([step]);
+    let lesson = parse_lesson(&lesson.to_string()).unwrap();
+    let checked = |mut m: Model, once_looked_ahead: bool| {
+        m.lessons.push(("big".into(), lesson.clone()));
+        m.update(Action::StartLesson(m.lessons.len() - 1));
+        while once_looked_ahead && m.looking_ahead() {
+            m.update(Action::Tick { wall_ms: 16.0 });
+        }
+        m.update(Action::CheckChallenge);
+        m
+    };
+    let at_once = checked(Model::new(), true);
+    let expected = at_once.lesson.as_ref().and_then(|l| l.check.clone()).expect("checked at once once looked ahead");
+    assert!(expected.iter().any(|c| !c.met) && at_once.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+
+    let mut m = checked(Model::with_clock(slices::tests::one_ms_a_look), false);
+    assert!(m.looking_ahead(), "still looking ahead when Check is pressed");
+    let l = m.lesson.as_ref().unwrap();
+    assert!(l.check.is_none() && l.check_pending, "the click ran no copy of the run");
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Checking once the run's end is known")));
+    let mut frames = 0;
+    while m.looking_ahead() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+        frames += 1;
+    }
+    assert!(frames >= 2, "{frames} frames");
+    let l = m.lesson.as_ref().unwrap();
+    assert_eq!(l.check.as_ref(), Some(&expected), "checked as the end became known");
+    assert!(!l.check_pending && m.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+}
