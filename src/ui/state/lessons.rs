@@ -83,19 +83,29 @@ impl Model {
         self.say(format!("Lesson step {} of {count}: {}", step + 1, s.title));
     }
 
-    /// Records the learner's guess and plays to the step's moment, where `settle_prediction` reads which
-    /// choices came true.
+    /// Records the learner's guess, works out which choices come true at the step's moment, and plays
+    /// there. A step's own moment is run to by a copy now; the end of the run is read off the look-ahead's
+    /// copy, or, while that copy is still on its way, when it gets there (see `end_answers`): the answer
+    /// is shown only once the run has reached the moment (see `components::lesson`).
     pub(super) fn predict(&mut self, choice: usize) {
         let Some(prediction) = self.current_step().and_then(|s| s.predict.clone()) else { return };
         if choice >= prediction.choices.len() || self.lesson.as_ref().is_some_and(|l| l.guess.is_some()) {
             return;
         }
-        if let Some(l) = self.lesson.as_mut() {
-            l.guess = Some(choice);
-            l.came_true.clear();
-        }
         // At the step's moment, or at the end of the run (where losses are final).
         let play_to = self.current_step().and_then(|s| s.play_to_ms);
+        let still_looking = self.lookahead.as_ref().is_some_and(|l| !l.is_done());
+        let came_true = match (play_to, self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario))) {
+            (None, Some(end)) => answers(&prediction, end),
+            (None, None) if self.engine.is_finished() => answers(&prediction, &self.engine),
+            (None, None) if still_looking => vec![],
+            _ => probe(&self.scenario, play_to)
+                .map_or(vec![false; prediction.choices.len()], |e| answers(&prediction, &e)),
+        };
+        if let Some(l) = self.lesson.as_mut() {
+            l.guess = Some(choice);
+            l.came_true = came_true;
+        }
         if self.engine.now() < self.step_moment() || (play_to.is_none() && !self.engine.is_finished()) {
             self.play_until = play_to.map(|t| t.min(self.run_end()));
             self.playing = true;
@@ -103,46 +113,9 @@ impl Model {
         }
     }
 
-    /// Which choices of a guessed prediction came true, once that can be read without running anything
-    /// on the page's thread: at the end of the run, off the look-ahead's copy (or the run, once it has
-    /// ended); at a step's own moment, off the run standing there. The answer is shown only from the
-    /// moment on (see `components::lesson`), so it is never waited for. Past a step's own moment (the
-    /// learner jumped), a copy is run to it, as far as a scrub back would.
-    fn settle_prediction(&mut self) {
-        let Some(step) = self.current_step() else { return };
-        let (Some(prediction), play_to) = (step.predict.as_ref(), step.play_to_ms) else { return };
-        if !self.lesson.as_ref().is_some_and(|l| l.guess.is_some() && l.came_true.is_empty()) {
-            return;
-        }
-        let (now, moment, ended) = (self.engine.now(), self.step_moment(), self.engine.is_finished());
-        let probed;
-        let engine = match play_to {
-            None if ended => &self.engine,
-            None => match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
-                Some(copy) => copy,
-                None => return,
-            },
-            Some(_) if now < moment && !ended => return,
-            // At the moment, or the run ended before it.
-            Some(_) if now <= moment => &self.engine,
-            Some(t) => match probe(&self.scenario, Some(t)) {
-                Some(copy) => {
-                    probed = copy;
-                    &probed
-                }
-                None => return,
-            },
-        };
-        let came_true =
-            prediction.choices.iter().map(|c| c.when.iter().all(|w| crate::ui::lesson::holds(engine, w))).collect();
-        if let Some(l) = self.lesson.as_mut() {
-            l.came_true = came_true;
-        }
-    }
-
     /// Checks the challenge against the run's end: off the look-ahead's copy, which has run there already,
-    /// or once it has (a big run's copy still looking ahead; see `settle_lesson`). Only a run too big to
-    /// keep its copy is run again here.
+    /// or once it has (a big run's copy still on its way; see `end_answers`). Only a run too big to keep
+    /// its copy is run again here.
     pub(super) fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
         let still_looking = self.lookahead.as_ref().is_some_and(|l| !l.is_done());
@@ -153,6 +126,7 @@ impl Model {
         }
         let checks = match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
             Some(ended) => challenge_checks(ended, &challenge),
+            None if self.engine.is_finished() => challenge_checks(&self.engine, &challenge),
             None => match probe(&self.scenario, None) {
                 Some(copy) => challenge_checks(&copy, &challenge),
                 None => return,
@@ -174,18 +148,39 @@ impl Model {
         }
     }
 
-    /// What a lesson waits for from the look-ahead's copy, once it has reached the run's end: a
-    /// prediction's answer, a pending challenge check. Run after every action, and by the look-ahead as
-    /// it ends (before a big copy is let go).
-    pub(super) fn settle_lesson(&mut self) {
-        self.settle_prediction();
-        let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        if !self.lesson.as_ref().is_some_and(|l| l.check_pending) {
-            return;
+    /// What the open lesson waits for from a run at its end (`end`: the look-ahead's copy as it gets
+    /// there, or the run itself once it has ended): an end-of-run prediction's answer, a pending check.
+    pub(super) fn end_answers(&self, end: &Engine) -> EndAnswers {
+        let (Some(progress), Some(step)) = (self.lesson.as_ref(), self.current_step()) else {
+            return EndAnswers::default();
+        };
+        let prediction = step.predict.as_ref().filter(|_| step.play_to_ms.is_none());
+        let waiting = progress.guess.is_some() && progress.came_true.is_empty();
+        let check = step.challenge.as_ref().filter(|_| progress.check_pending);
+        EndAnswers {
+            came_true: prediction.filter(|_| waiting).map(|p| answers(p, end)),
+            check: check.map(|c| (c.clone(), challenge_checks(end, c))),
         }
-        let Some(ended) = self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) else { return };
-        let checks = challenge_checks(ended, &challenge);
-        self.show_check(&challenge, checks);
+    }
+
+    /// Shows what `end_answers` found.
+    pub(super) fn settle(&mut self, answers: EndAnswers) {
+        if let (Some(came_true), Some(l)) = (answers.came_true, self.lesson.as_mut()) {
+            l.came_true = came_true;
+        }
+        if let Some((challenge, checks)) = answers.check {
+            self.show_check(&challenge, checks);
+        }
+    }
+
+    /// After every action: a run that has ended answers what its lesson still waits for.
+    pub(super) fn settle_lesson(&mut self) {
+        let waits =
+            self.lesson.as_ref().is_some_and(|l| l.check_pending || (l.guess.is_some() && l.came_true.is_empty()));
+        if waits && self.engine.is_finished() {
+            let answers = self.end_answers(&self.engine);
+            self.settle(answers);
+        }
     }
 
     pub(super) fn start_lesson(&mut self, i: usize) {
@@ -221,4 +216,16 @@ fn challenge_checks(engine: &Engine, challenge: &crate::scenario::lesson::Challe
         met: crate::ui::lesson::holds(engine, c),
     };
     challenge.require.iter().map(check).collect()
+}
+
+/// Which choices of `prediction` hold on `engine`.
+fn answers(prediction: &crate::scenario::lesson::Prediction, engine: &Engine) -> Vec<bool> {
+    prediction.choices.iter().map(|c| c.when.iter().all(|w| crate::ui::lesson::holds(engine, w))).collect()
+}
+
+/// What a run at its end answers for the open lesson (see `Model::end_answers`).
+#[derive(Default)]
+pub(super) struct EndAnswers {
+    came_true: Option<Vec<bool>>,
+    check: Option<(crate::scenario::lesson::Challenge, Vec<ConditionCheck>)>,
 }

@@ -162,6 +162,11 @@ impl Model {
             Some(l) if l.is_done() => l.foresight(),
             _ => Foresight::unknown(scenario),
         });
+        // A prediction made before an edit is answered by the run the room now watches.
+        if let Some(l) = lookahead.as_ref().filter(|l| l.is_done()) {
+            let answers = self.end_answers(&l.copy);
+            self.settle(answers);
+        }
         self.lookahead = lookahead.filter(Lookahead::worth_keeping);
     }
 
@@ -175,10 +180,10 @@ impl Model {
     pub(super) fn advance_lookahead(&mut self, deadline: Deadline) -> bool {
         if let Some(l) = self.lookahead.as_mut().filter(|l| !l.is_done()) {
             l.advance(deadline);
-            if l.is_done() {
-                let foresight = l.foresight();
+            if let Some(done) = self.lookahead.as_ref().filter(|l| l.is_done()) {
+                let (foresight, answers) = (done.foresight(), self.end_answers(&done.copy));
                 self.learn(foresight);
-                self.settle_lesson();
+                self.settle(answers);
                 self.lookahead = self.lookahead.take().filter(Lookahead::worth_keeping);
             }
             return true;

@@ -972,43 +972,81 @@ fn the_same_queue_on_rabbitmq_has_no_visibility_timeout_so_a_slow_worker_is_not_
     assert!(!outlasted(&m) && m.engine.report().duplicate_effects == 0, "{:?}", m.engine.report().duplicate_effects);
 }
 
-#[test]
-fn a_challenge_checked_while_its_run_is_looked_ahead_is_checked_once_the_end_is_known_not_on_the_click() {
-    // Lesson 3's challenge on a run of 20,000 sends: in the page, its end is learnt over several frames.
-    let json = LESSONS.iter().find(|(stem, _)| stem.starts_with("03")).unwrap().1;
+/// Step `step` of shipped lesson `stem` alone, on a run of 20,000 sends: in the page, its end is learnt
+/// over several frames.
+fn a_big_lesson_step(stem: &str, step: usize) -> crate::scenario::lesson::Lesson {
+    let json = LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1;
     let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
-    let mut step = lesson["steps"].as_array().unwrap().last().unwrap().clone();
-    step["set"] = serde_json::json!([
+    let mut big = lesson["steps"][step].clone();
+    big["set"] = serde_json::json!([
         { "path": "/producers/0/count", "value": 20_000 },
         { "path": "/until_ms", "value": 6_000_000 }
     ]);
-    lesson["steps"] = serde_json::json!([step]);
-    let lesson = parse_lesson(&lesson.to_string()).unwrap();
-    let checked = |mut m: Model, once_looked_ahead: bool| {
-        m.lessons.push(("big".into(), lesson.clone()));
-        m.update(Action::StartLesson(m.lessons.len() - 1));
-        while once_looked_ahead && m.looking_ahead() {
-            m.update(Action::Tick { wall_ms: 16.0 });
-        }
-        m.update(Action::CheckChallenge);
-        m
-    };
-    let at_once = checked(Model::new(), true);
-    let expected = at_once.lesson.as_ref().and_then(|l| l.check.clone()).expect("checked at once once looked ahead");
-    assert!(expected.iter().any(|c| !c.met) && at_once.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+    lesson["steps"] = serde_json::json!([big]);
+    parse_lesson(&lesson.to_string()).unwrap()
+}
 
-    let mut m = checked(Model::with_clock(slices::tests::one_ms_a_look), false);
-    assert!(m.looking_ahead(), "still looking ahead when Check is pressed");
-    let l = m.lesson.as_ref().unwrap();
-    assert!(l.check.is_none() && l.check_pending, "the click ran no copy of the run");
-    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Checking once the run's end is known")));
+/// `lesson` opened in `m`, after its look-ahead has ended if `once_looked_ahead`, and `action` sent.
+fn in_lesson(mut m: Model, lesson: &crate::scenario::lesson::Lesson, once_looked_ahead: bool, action: Action) -> Model {
+    m.lessons.push(("big".into(), lesson.clone()));
+    m.update(Action::StartLesson(m.lessons.len() - 1));
+    assert!(m.error.is_none(), "{:?}", m.error);
+    while once_looked_ahead && m.looking_ahead() {
+        m.update(Action::Tick { wall_ms: 16.0 });
+    }
+    m.update(action);
+    m
+}
+
+fn frames_until_looked_ahead(m: &mut Model) -> usize {
     let mut frames = 0;
     while m.looking_ahead() {
         m.update(Action::Tick { wall_ms: 16.0 });
         frames += 1;
     }
-    assert!(frames >= 2, "{frames} frames");
+    frames
+}
+
+#[test]
+fn a_prediction_about_the_end_made_while_it_is_looked_ahead_is_answered_when_the_end_is_known() {
+    // Lesson 2's first step asks about the end of the run.
+    let lesson = a_big_lesson_step("02", 0);
+    assert!(lesson.steps[0].predict.is_some() && lesson.steps[0].play_to_ms.is_none());
+    let at_once = in_lesson(Model::new(), &lesson, true, Action::Predict(0));
+    let expected = at_once.lesson.unwrap().came_true;
+    assert_eq!(expected.iter().filter(|t| **t).count(), 1, "{expected:?}");
+
+    let mut m = in_lesson(Model::with_clock(slices::tests::one_ms_a_look), &lesson, false, Action::Predict(0));
+    assert!(m.looking_ahead() && m.playing, "guessed while looking ahead; the step plays");
+    assert!(m.lesson.as_ref().unwrap().came_true.is_empty(), "the click ran no copy of the run");
+    assert!(frames_until_looked_ahead(&mut m) >= 2);
+    assert_eq!(m.lesson.unwrap().came_true, expected, "answered as the end became known");
+}
+
+#[test]
+fn a_challenge_checked_while_its_run_is_looked_ahead_is_checked_once_the_end_is_known_not_on_the_click() {
+    // Lesson 3's challenge.
+    let lesson = a_big_lesson_step("03", 4);
+    assert!(lesson.steps[0].challenge.is_some());
+    let at_once = in_lesson(Model::new(), &lesson, true, Action::CheckChallenge);
+    let expected = at_once.lesson.as_ref().and_then(|l| l.check.clone()).expect("checked at once once looked ahead");
+    assert!(expected.iter().any(|c| !c.met) && at_once.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+
+    let looking = || in_lesson(Model::with_clock(slices::tests::one_ms_a_look), &lesson, false, Action::CheckChallenge);
+    let mut m = looking();
+    assert!(m.looking_ahead(), "still looking ahead when Check is pressed");
+    let l = m.lesson.as_ref().unwrap();
+    assert!(l.check.is_none() && l.check_pending, "the click ran no copy of the run");
+    assert!(m.notice.as_deref().is_some_and(|n| n.starts_with("Checking once the run's end is known")));
+    assert!(frames_until_looked_ahead(&mut m) >= 2);
     let l = m.lesson.as_ref().unwrap();
     assert_eq!(l.check.as_ref(), Some(&expected), "checked as the end became known");
     assert!(!l.check_pending && m.notice.as_deref().is_some_and(|n| n.starts_with("Not yet")));
+
+    // A check is of the scenario it was asked for: the solution applied meanwhile is checked when asked.
+    let mut m = looking();
+    m.update(Action::ShowSolution);
+    frames_until_looked_ahead(&mut m);
+    let l = m.lesson.as_ref().unwrap();
+    assert!(l.check.is_none() && !l.check_pending, "{:?}", m.notice);
 }
