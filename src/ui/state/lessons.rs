@@ -94,11 +94,9 @@ impl Model {
         }
         // At the step's moment, or at the end of the run (where losses are final).
         let play_to = self.current_step().and_then(|s| s.play_to_ms);
-        let still_looking = self.lookahead.as_ref().is_some_and(|l| !l.is_done());
-        let came_true = match (play_to, self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario))) {
-            (None, Some(end)) => answers(&prediction, end),
-            (None, None) if self.engine.is_finished() => answers(&prediction, &self.engine),
-            (None, None) if still_looking => vec![],
+        let came_true = match (play_to, self.run_end_state()) {
+            (None, RunEnd::Known(end)) => answers(&prediction, end),
+            (None, RunEnd::Coming) => vec![],
             _ => probe(&self.scenario, play_to)
                 .map_or(vec![false; prediction.choices.len()], |e| answers(&prediction, &e)),
         };
@@ -118,21 +116,31 @@ impl Model {
     /// its copy is run again here.
     pub(super) fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        let still_looking = self.lookahead.as_ref().is_some_and(|l| !l.is_done());
-        if let Some(l) = self.lesson.as_mut().filter(|_| still_looking) {
-            l.check_pending = true;
-            self.notice = Some("Checking once the run's end is known: it is still being worked out…".into());
-            return;
-        }
-        let checks = match self.lookahead.as_ref().and_then(|l| l.ended(&self.scenario)) {
-            Some(ended) => challenge_checks(ended, &challenge),
-            None if self.engine.is_finished() => challenge_checks(&self.engine, &challenge),
-            None => match probe(&self.scenario, None) {
+        let checks = match self.run_end_state() {
+            RunEnd::Known(end) => challenge_checks(end, &challenge),
+            RunEnd::Coming => {
+                if let Some(l) = self.lesson.as_mut() {
+                    l.check_pending = true;
+                }
+                self.notice = Some("Checking once the run's end is known: it is still being worked out…".into());
+                return;
+            }
+            RunEnd::Unknown => match probe(&self.scenario, None) {
                 Some(copy) => challenge_checks(&copy, &challenge),
                 None => return,
             },
         };
         self.show_check(&challenge, checks);
+    }
+
+    /// The run at its end, as far as it can be read without running it here.
+    fn run_end_state(&self) -> RunEnd<'_> {
+        match self.lookahead.as_ref() {
+            _ if self.engine.is_finished() => RunEnd::Known(&self.engine),
+            Some(l) if !l.is_done() => RunEnd::Coming,
+            Some(l) => l.ended(&self.scenario).map_or(RunEnd::Unknown, RunEnd::Known),
+            None => RunEnd::Unknown,
+        }
     }
 
     fn show_check(&mut self, challenge: &crate::scenario::lesson::Challenge, checks: Vec<ConditionCheck>) {
@@ -221,6 +229,16 @@ fn challenge_checks(engine: &Engine, challenge: &crate::scenario::lesson::Challe
 /// Which choices of `prediction` hold on `engine`.
 fn answers(prediction: &crate::scenario::lesson::Prediction, engine: &Engine) -> Vec<bool> {
     prediction.choices.iter().map(|c| c.when.iter().all(|w| crate::ui::lesson::holds(engine, w))).collect()
+}
+
+/// What can be read of a run at its end (see `Model::run_end_state`).
+enum RunEnd<'a> {
+    /// The run itself, once it has ended, or the look-ahead's copy, which has got there.
+    Known(&'a Engine),
+    /// The look-ahead's copy is still on its way: it answers when it gets there (`Model::end_answers`).
+    Coming,
+    /// Neither: the copy was too big to keep.
+    Unknown,
 }
 
 /// What a run at its end answers for the open lesson (see `Model::end_answers`).
