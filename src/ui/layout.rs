@@ -17,8 +17,9 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// The stage on a 1280×720 projector, under the page's two bars: what native tests lay out for.
-    pub const PROJECTOR: Stage = Stage { width: 1264.0, height: 608.0 };
+    /// The stage on a 1280×720 projector, under the page's bars (as `layout.test.mjs` measures it): what
+    /// native tests lay out for.
+    pub const PROJECTOR: Stage = Stage { width: 1254.0, height: 572.0 };
 }
 
 /// Type on the picture, in layout units. The page never draws a layout below one pixel per unit (it
@@ -50,6 +51,11 @@ pub fn fit_text(text: &str, max_px: f64, font_px: f64, em_per_char: f64) -> Stri
     cut
 }
 
+/// A node title's width, generously.
+fn title_width(title: &str) -> f64 {
+    title.chars().count() as f64 * TITLE_PX * EM_PER_BOLD_CHAR
+}
+
 /// The height of a node box holding a title and `lines` lines of text.
 pub(super) fn node_height(lines: usize) -> f64 {
     LINE_DY + LINE_H * lines.saturating_sub(1) as f64 + 12.0
@@ -74,8 +80,14 @@ pub const CELL_W: f64 = 22.0;
 pub(super) const CELL_X0: f64 = 44.0;
 /// How long a group says it rebalanced, in virtual time (a few token hops).
 pub const REBALANCE_SHOWN_MS: SimTime = 1_500;
-/// A consumer's box inside its group.
+/// A consumer's box inside its group: its name over its status, or both on one line in a compact picture.
 pub(super) const MEMBER_H: f64 = 56.0;
+const MEMBER_COMPACT_H: f64 = 40.0;
+/// The right end of a consumer's title row, where the messages in its hands dock (`tokens`).
+pub const DOCK_W: f64 = 48.0;
+/// A compact picture's dead-letter queue: a strip holding its title and its parked messages.
+const DEAD_LETTER_COMPACT_H: f64 = 40.0;
+const DEAD_LETTER_COMPACT_TITLE: &str = "DLQ";
 pub(super) const GROUP_HEADER_H: f64 = 50.0;
 /// An idempotency store's box under its consumers: its title "keys" and a row of them.
 pub(super) const STORE_H: f64 = 46.0;
@@ -138,6 +150,8 @@ pub struct NodeBox {
     pub label: String,
     /// CSS classes carrying state (shape and label carry it too: never colour alone).
     pub classes: Vec<&'static str>,
+    /// Its one line sits beside its title, on the title's baseline (a compact box, see `layout_for`).
+    pub inline: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -363,6 +377,14 @@ pub struct Layout {
 }
 
 impl NodeBox {
+    /// Where line `i` of its text starts: its x and its baseline.
+    pub fn line_origin(&self, i: usize) -> (f64, f64) {
+        if self.inline {
+            (self.x + 20.0 + title_width(&self.title), self.y + TITLE_DY)
+        } else {
+            (self.x + 10.0, self.y + LINE_DY + LINE_H * i as f64)
+        }
+    }
     pub(super) fn right(&self) -> (f64, f64) {
         (self.x + self.w, self.y + self.h / 2.0)
     }
@@ -389,6 +411,8 @@ pub(super) fn target_node<'a>(
 struct Drawing<'e> {
     engine: &'e Engine,
     grid: Columns,
+    /// Drawn compact: see `layout_for`.
+    compact: bool,
     nodes: Vec<NodeBox>,
     edges: Vec<Edge>,
     partitions: Vec<PartitionRow>,
@@ -498,17 +522,21 @@ pub fn layout(engine: &Engine) -> Layout {
 }
 
 /// The picture for `stage`: laid out at one unit per pixel, then narrowed while that lets a small system
-/// grow to fill the stage (up to `MAX_SCALE`), so it never sits in a strip.
+/// grow to fill the stage (up to `MAX_SCALE`), so it never sits in a strip. A system too tall for the
+/// stage is drawn compact (a consumer's name and status on one line, a dead-letter queue as a strip), so
+/// that more of it is in view at the same size of type.
 pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
     // A narrow stage (the drawer open on a projector) gets narrower columns and shorter text, not a
     // picture wider than itself.
     let width = stage.width.max(NARROWEST);
-    let first = layout_at_width(engine, width);
+    let roomy = layout_at_width(engine, width, false);
+    let compact = roomy.height > stage.height;
+    let first = if compact { layout_at_width(engine, width, true) } else { roomy };
     let grow = (stage.height / first.height).min(MAX_SCALE).min(width / MIN_WIDTH);
     if grow <= 1.0 {
         return first;
     }
-    layout_at_width(engine, width / grow)
+    layout_at_width(engine, width / grow, compact)
 }
 
 /// The most a picture is enlarged to fill its stage.
@@ -524,11 +552,12 @@ pub fn fit_scale(l: &Layout, stage: Stage) -> f64 {
     (stage.width / l.width).min(stage.height / l.height).clamp(1.0, MAX_SCALE)
 }
 
-fn layout_at_width(engine: &Engine, width: f64) -> Layout {
+fn layout_at_width(engine: &Engine, width: f64, compact: bool) -> Layout {
     let grid = Columns::for_width(width);
     let mut d = Drawing {
         engine,
         grid,
+        compact,
         nodes: vec![],
         edges: vec![],
         partitions: vec![],
@@ -544,14 +573,16 @@ fn layout_at_width(engine: &Engine, width: f64) -> Layout {
     let (sink_bottom, sink_pos) = d.sinks();
     d.wire_sinks_and_producers(&sink_pos);
     let bottom = producer_bottom.max(broker_bottom).max(consumer_bottom).max(sink_bottom);
-    for n in d.nodes.iter_mut().filter(|n| !matches!(n.id, NodeId::Store(_))) {
+    for n in d.nodes.iter_mut().filter(|n| n.label.is_empty()) {
         n.label = format!("{}: {}", n.title, n.lines.join(", "));
     }
     for n in &mut d.nodes {
         let room = n.w - 18.0;
         n.title = fit_text(&n.title, room, TITLE_PX, EM_PER_BOLD_CHAR);
+        // An inline line starts after the title and ends before the messages docked at the box's end.
+        let line_room = if n.inline { n.x + n.w - n.line_origin(0).0 - DOCK_W } else { room };
         for line in &mut n.lines {
-            *line = fit_text(line, room, TEXT_PX, EM_PER_CHAR);
+            *line = fit_text(line, line_room, TEXT_PX, EM_PER_CHAR);
         }
     }
     Layout {
@@ -598,6 +629,7 @@ impl Drawing<'_> {
                 lines: vec![p.spec.message.clone(), kind.into(), format!("sent {} of {}", p.produced, p.spec.count)],
                 label: String::new(),
                 classes: vec![kind],
+                inline: false,
             });
             y += h + GAP;
         }
@@ -626,6 +658,7 @@ impl Drawing<'_> {
                 )],
                 label: String::new(),
                 classes: vec!["topic"],
+                inline: false,
             });
             let names: Vec<&str> = t.groups.iter().map(|&gi| self.engine.groups()[gi].spec.name.as_str()).collect();
             let tags = group_tags(&names);
@@ -760,29 +793,47 @@ impl Drawing<'_> {
             lines: vec![first_line, settings],
             label: String::new(),
             classes: vec!["queue"],
+            inline: false,
         });
         let waiting = store.visible.iter().map(|&e| (e, "waiting"));
         let in_flight = in_flight_entries(store).into_iter().map(|e| (e, "in-flight"));
         let cells = waiting.chain(in_flight);
         self.entry_rows.push(entry_row(store, NodeId::Queue(QueueId::at(qi)), (x, w), y + node_height(2) - 6.0, cells));
-        let dlq_y = y + h + 6.0;
-        let dlq_h = node_height(1) + ROW_H;
-        let parked = store.dead_letter.len() as u64;
+        let dlq_y = y + h + if self.compact { 4.0 } else { 6.0 };
+        let dlq_h = self.dead_letter(qi, (x + 24.0, w - 24.0), dlq_y);
+        dlq_y + dlq_h + GAP
+    }
+
+    /// Queue `qi`'s dead-letter queue at `y`, in `(x, w)`, with its parked messages; returns its height.
+    /// Compact, it is a strip: its title, then its messages on the same line.
+    fn dead_letter(&mut self, qi: usize, (x, w): (f64, f64), y: f64) -> f64 {
+        let store = &self.engine.queues()[qi].store;
+        let parked = plural(store.dead_letter.len() as u64, "message");
+        let (title, lines, h, row_y, cells_x) = if self.compact {
+            let title = DEAD_LETTER_COMPACT_TITLE.to_string();
+            let cells_x = x + 10.0 + title_width(&title);
+            (title, vec![], DEAD_LETTER_COMPACT_H, y - 2.0, cells_x)
+        } else {
+            let lines = vec![format!("{parked} parked")];
+            ("dead-letter queue".to_string(), lines, node_height(1) + ROW_H, y + node_height(1) - 6.0, x)
+        };
+        let alarm = !store.dead_letter.is_empty();
         self.nodes.push(NodeBox {
             id: NodeId::DeadLetter(QueueId::at(qi)),
-            x: x + 24.0,
-            y: dlq_y,
-            w: w - 24.0,
-            h: dlq_h,
-            title: "dead-letter queue".to_string(),
-            lines: vec![format!("{} parked", plural(parked, "message"))],
-            label: String::new(),
-            classes: if parked > 0 { vec!["dead-letter", "alarm"] } else { vec!["dead-letter"] },
+            x,
+            y,
+            w,
+            h,
+            title,
+            lines,
+            label: format!("dead-letter queue: {parked} parked"),
+            classes: if alarm { vec!["dead-letter", "alarm"] } else { vec!["dead-letter"] },
+            inline: false,
         });
         let cells = store.dead_letter.iter().map(|&e| (e, "parked"));
-        let row_y = dlq_y + node_height(1) - 6.0;
-        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(QueueId::at(qi)), (x + 24.0, w - 24.0), row_y, cells));
-        dlq_y + dlq_h + GAP
+        let row = (cells_x, x + w - cells_x);
+        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(QueueId::at(qi)), row, row_y, cells));
+        h
     }
 
     /// Each exchange spans the queues bound to it, with an edge to each.
@@ -806,6 +857,7 @@ impl Drawing<'_> {
                 lines: vec!["fan-out".into(), format!("→ {}", plural(bound.len() as u64, "queue"))],
                 label: String::new(),
                 classes: vec!["exchange"],
+                inline: false,
             };
             let edges: Vec<Edge> =
                 bound.iter().map(|q| Edge { from: node.right(), to: q.left(), dashed: false }).collect();
@@ -861,6 +913,7 @@ impl Drawing<'_> {
             lines: vec![status],
             label: String::new(),
             classes: vec!["consumer", class].into_iter().chain(armed.then_some("armed")).collect(),
+            inline: false,
         }
     }
 
@@ -882,11 +935,14 @@ impl Drawing<'_> {
     /// Consumers `members` from `top`, one a row; returns the height they take.
     fn member_boxes(&mut self, members: &[ConsumerId], top: f64) -> f64 {
         let g = self.grid;
+        let pitch = if self.compact { MEMBER_COMPACT_H } else { MEMBER_H };
         for (k, &m) in members.iter().enumerate() {
-            let member = self.consumer_box(m, g.consumer_x + 8.0, top + MEMBER_H * k as f64, g.consumer_w - 16.0);
+            let mut member = self.consumer_box(m, g.consumer_x + 8.0, top + pitch * k as f64, g.consumer_w - 16.0);
+            member.h = pitch - 6.0;
+            member.inline = self.compact;
             self.nodes.push(member);
         }
-        MEMBER_H * members.len() as f64
+        pitch * members.len() as f64
     }
 
     /// The consumer groups at the top of the consumer column, each around its members, with an edge from
@@ -904,7 +960,7 @@ impl Drawing<'_> {
             } else if group.joined {
                 format!("consumer group · lag {lag}")
             } else {
-                format!("consumer group · joins at {}", crate::engine::observe::seconds(group.spec.join_at_ms))
+                format!("group joins at {}", crate::engine::observe::seconds(group.spec.join_at_ms))
             };
             let at = self.nodes.len();
             let members_h = self.member_boxes(&group.members, start + GROUP_HEADER_H);
@@ -920,6 +976,7 @@ impl Drawing<'_> {
                 lines: vec![state],
                 label: String::new(),
                 classes: vec!["group"],
+                inline: false,
             };
             // The group's box goes before its members', so they draw on top of it.
             self.nodes.insert(at, node);
@@ -1004,6 +1061,7 @@ impl Drawing<'_> {
                 plural(set, "key")
             ),
             classes: vec!["store"],
+            inline: false,
         };
         self.nodes.push(node);
         STORE_H
@@ -1058,6 +1116,7 @@ impl Drawing<'_> {
                 lines,
                 label: String::new(),
                 classes: if s.duplicates > 0 { vec!["sink", "alarm"] } else { vec!["sink"] },
+                inline: false,
             };
             self.entry_rows.push(effect_row(self.engine, si, (g.sink_x, g.sink_w), y + node_height(2) - 6.0));
             sink_pos.push(node.left());
@@ -1327,6 +1386,55 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_system_too_tall_for_the_projector_is_drawn_compact_and_the_first_scenario_fits_whole() {
+        let stage = Stage::PROJECTOR;
+        let mut engine = crate::ui::test_support::preset("01");
+        engine.run_until(4_000);
+        assert!(layout_at_width(&engine, stage.width, false).height > stage.height, "roomy, it would pan");
+        let l = layout_for(&engine, stage);
+        assert!(l.height <= stage.height && fit_scale(&l, stage) >= 1.0, "{} units tall", l.height);
+        // Each consumer on one line: its status after its name, clear of the messages docked at its end.
+        let consumers: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Consumer(_))).collect();
+        assert_eq!(consumers.len(), engine.consumers().len());
+        for n in consumers {
+            let (x, baseline) = n.line_origin(0);
+            let end = x + n.lines[0].chars().count() as f64 * TEXT_PX * EM_PER_CHAR;
+            assert!(n.inline && baseline == n.y + TITLE_DY && baseline < n.y + n.h, "{n:?}");
+            assert!(x >= n.x + 10.0 + title_width(&n.title) && end <= n.x + n.w - DOCK_W, "{n:?}");
+        }
+        // A small system keeps its roomy boxes, and grows.
+        let small = layout_for(&crate::ui::test_support::preset("05"), stage);
+        assert!(small.nodes.iter().all(|n| !n.inline) && fit_scale(&small, stage) > 1.0);
+    }
+
+    #[test]
+    fn a_compact_dead_letter_queue_is_a_strip_holding_its_parked_messages() {
+        // Preset 02 parks a poison message; on a short stage its queue is drawn compact.
+        let mut engine = crate::ui::test_support::preset("02");
+        while engine.queues()[0].store.dead_letter.is_empty() {
+            assert!(engine.step(), "preset 02 dead-letters a message");
+        }
+        let id = NodeId::DeadLetter(QueueId::at(0));
+        let l = layout_for(&engine, Stage { width: Stage::PROJECTOR.width, height: 200.0 });
+        let strip = l.node(id).unwrap();
+        assert_eq!((strip.h, strip.title.as_str(), strip.lines.len()), (DEAD_LETTER_COMPACT_H, "DLQ", 0));
+        assert_eq!(strip.label, "dead-letter queue: 1 message parked");
+        let row = l.entry_rows.iter().find(|r| r.node == id).unwrap();
+        assert_eq!(row.cells.len(), 1);
+        let (top, bottom) = (row.y + CELL_Y, row.y + CELL_Y + CELL_SIZE);
+        assert!(top >= strip.y && bottom <= strip.y + strip.h, "{row:?} in {strip:?}");
+        let cell = &row.cells[0];
+        assert!(cell.x >= strip.x + 10.0 + title_width("DLQ") && cell.x + CELL_SIZE <= strip.x + strip.w);
+        // On the projector the same queue has room: a box titled in words.
+        let roomy = layout_for(&engine, Stage::PROJECTOR);
+        let dlq = roomy.node(id).unwrap();
+        assert_eq!(
+            (dlq.title.as_str(), dlq.lines.as_slice()),
+            ("dead-letter queue", ["1 message parked".to_string()].as_slice())
+        );
     }
 
     #[test]

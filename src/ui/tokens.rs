@@ -197,9 +197,9 @@ pub fn label_box(t: &Token, place: LabelPlace) -> Option<TextBox> {
 }
 
 /// The boxes of the picture's own text (node titles and lines, partition and marker letters, "+N"
-/// counts), which no token label may cover.
+/// counts) and of its sinks' duplicate effects, which no token label may cover.
 pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
-    use crate::ui::layout::{CELL_Y, EM_PER_BOLD_CHAR, EM_PER_CHAR, LINE_DY, LINE_H, TEXT_PX, TITLE_DY, TITLE_PX};
+    use crate::ui::layout::{CELL_SIZE, CELL_Y, EM_PER_BOLD_CHAR, EM_PER_CHAR, TEXT_PX, TITLE_DY, TITLE_PX};
     let text = |x: f64, baseline: f64, s: &str, px: f64, em: f64| TextBox {
         x,
         y: baseline - px * 0.9,
@@ -214,7 +214,8 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
     for n in &l.nodes {
         boxes.push(text(n.x + 10.0, n.y + TITLE_DY, &n.title, TITLE_PX, EM_PER_BOLD_CHAR));
         for (i, line) in n.lines.iter().enumerate() {
-            boxes.push(text(n.x + 10.0, n.y + LINE_DY + LINE_H * i as f64, line, TEXT_PX, EM_PER_CHAR));
+            let (x, baseline) = n.line_origin(i);
+            boxes.push(text(x, baseline, line, TEXT_PX, EM_PER_CHAR));
         }
     }
     for row in &l.partitions {
@@ -223,6 +224,12 @@ pub fn text_boxes(l: &Layout) -> Vec<TextBox> {
             // Where `place_marker_labels` put it: before or after its bar.
             let (from, _) = m.label_span();
             boxes.push(text(from, row.y + CELL_Y - 1.0, &m.label, 14.0, EM_PER_BOLD_CHAR));
+        }
+    }
+    // A sink's duplicate effects: what the room counts, never under a label.
+    for row in l.entry_rows.iter().filter(|r| matches!(r.node, NodeId::Sink(_))) {
+        for cell in row.cells.iter().filter(|c| c.class == "duplicate") {
+            boxes.push(TextBox { x: cell.x, y: row.y + CELL_Y, w: CELL_SIZE, h: CELL_SIZE });
         }
     }
     for row in l.entry_rows.iter().filter(|r| r.more > 0) {
@@ -1112,6 +1119,11 @@ mod tests {
                 declutter(&mut toks, None);
                 place_labels(&mut toks, &l, None);
                 let text = text_boxes(&l);
+                // Nor a sink's duplicate effect: the thing the room is counting.
+                let duplicates: Vec<TextBox> = (l.entry_rows.iter())
+                    .flat_map(|r| r.cells.iter().filter(|c| c.class == "duplicate").map(move |c| (r.y, c.x)))
+                    .map(|(y, x)| TextBox { x, y: y + CELL_Y, w: CELL_SIZE, h: CELL_SIZE })
+                    .collect();
                 let mut placed: Vec<TextBox> = vec![];
                 for tok in toks.iter().filter(|t| !t.label.is_empty() && t.kind != TokenKind::Handling) {
                     let is_telling = !matches!(tok.kind, TokenKind::Send | TokenKind::Delivery | TokenKind::Effect);
@@ -1122,7 +1134,7 @@ mod tests {
                     };
                     drawn += 1;
                     whole += usize::from(tok.label == tok.says.full());
-                    let clash = text.iter().any(|o| o.overlaps(&b)) || placed.iter().any(|o| o.overlaps(&b));
+                    let clash = text.iter().chain(&duplicates).chain(&placed).any(|o| o.overlaps(&b));
                     assert!(!clash, "{stem} at {t} ms: {tok:?} covers text or a label");
                     assert!(b.x >= 0.0 && b.x + b.w <= l.width, "{stem} at {t} ms: {tok:?} leaves the picture");
                     placed.push(b);

@@ -72,6 +72,15 @@ for (const [width, height] of [[1280, 720], [1440, 900], [1920, 1080]]) {
         await page.selectOption('[data-testid=preset]', preset);
         await scrub(page, 4_000);
         assert.deepEqual(await layoutProblems(page), [], `preset ${Number(preset) + 1}`);
+        if (width === 1280 && preset === presets[0]) {
+          // The first scenario's four groups are drawn compact, so the room sees all of them, the group that
+          // joins late among them, without panning.
+          const [picture, stage] = await page.evaluate(() => [
+            document.querySelector('[data-testid=canvas]').getBoundingClientRect().height,
+            document.querySelector('[data-testid=stage]').clientHeight,
+          ]);
+          assert.ok(picture <= stage + 0.5, `the first scenario's picture is ${picture} px tall on a ${stage} px stage`);
+        }
         if (width === 1280) {
           // And at the end of the run, where losses are final.
           await page.click('[data-testid=fast-forward]');

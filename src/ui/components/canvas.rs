@@ -4,8 +4,7 @@ use super::OnAction;
 use crate::engine::{MessageId, TopicId};
 use crate::number::decimal;
 use crate::ui::layout::{
-    curve_path, layout_for, Layout, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, LINE_DY, LINE_H,
-    TITLE_DY,
+    curve_path, layout_for, Layout, LogCell, NodeId, Stage, CELL_SIZE, CELL_Y, COLUMN_TITLE_Y, TITLE_DY,
 };
 use crate::ui::state::Model;
 use crate::ui::state::{Action, Selection};
@@ -326,8 +325,9 @@ fn Picture(props: &PictureProps) -> Html {
                             <rect class="box" x={decimal(n.x)} y={decimal(n.y)} width={decimal(n.w)} height={decimal(n.h)} rx="6" />
                         </g>
                         <text class="title" x={decimal(n.x + 10.0)} y={decimal(n.y + TITLE_DY)} aria-hidden="true">{n.title.clone()}</text>
-                        { for n.lines.iter().enumerate().map(|(i, line)| html! {
-                            <text class="sub" x={decimal(n.x + 10.0)} y={decimal(n.y + LINE_DY + LINE_H * i as f64)} aria-hidden="true">{line.clone()}</text>
+                        { for n.lines.iter().enumerate().map(|(i, line)| {
+                            let (x, y) = n.line_origin(i);
+                            html! { <text class="sub" x={decimal(x)} y={decimal(y)} aria-hidden="true">{line.clone()}</text> }
                         }) }
                         if let Some(k) = step {
                             // Its place in the chain, on the box's left edge beside its title.
