@@ -181,6 +181,17 @@ impl Model {
         }
     }
 
+    /// The scenario on screen changed (an edit, an injected fault, a solution, a file): the guess, its
+    /// answer and the last check were of the one before, so the step asks again.
+    pub(super) fn forget_answers(&mut self) {
+        if let Some(l) = self.lesson.as_mut() {
+            l.guess = None;
+            l.came_true.clear();
+            l.check = None;
+            l.check_pending = false;
+        }
+    }
+
     /// After every action: a run that has ended answers what its lesson still waits for.
     pub(super) fn settle_lesson(&mut self) {
         let waits =

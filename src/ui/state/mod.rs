@@ -377,6 +377,9 @@ impl Model {
         validate(&scenario).map_err(|e| format!("This scenario cannot run: {e}"))?;
         // A large scenario reserves its tables up front: the old run goes before the new one is built.
         self.engine = Engine::placeholder();
+        if scenario != self.scenario {
+            self.forget_answers();
+        }
         if let Some(l) = self.lesson.as_mut() {
             // A check is of the scenario it was asked for: another one is checked when asked.
             l.check_pending = false;

@@ -1050,3 +1050,33 @@ fn a_challenge_checked_while_its_run_is_looked_ahead_is_checked_once_the_end_is_
     let l = m.lesson.as_ref().unwrap();
     assert!(l.check.is_none() && !l.check_pending, "{:?}", m.notice);
 }
+
+#[test]
+fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check() {
+    let shipped = |stem: &str| parse_lesson(LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1).unwrap();
+    // Lesson 2's first step asks about the end of its run (a small one: answered on the click).
+    let mut m = in_lesson(Model::new(), &shipped("02"), true, Action::Predict(0));
+    let answered = |m: &Model| m.lesson.as_ref().is_some_and(|l| l.guess.is_some() && !l.came_true.is_empty());
+    assert!(answered(&m));
+    // The same scenario built again keeps the answer.
+    m.update(Action::Restart);
+    assert!(answered(&m), "Restart is the same run");
+    // An edited scenario is another question: asked again, and a new guess is answered for it.
+    m.update(Action::Edit(Edit::FaultPercent(FaultRate::ConsumerCrash, 10.0)));
+    assert!(m.error.is_none(), "{:?}", m.error);
+    let l = m.lesson.as_ref().unwrap();
+    assert!(l.guess.is_none() && l.came_true.is_empty(), "{l:?}");
+    m.update(Action::Predict(1));
+    assert!(answered(&m) && m.lesson.as_ref().unwrap().guess == Some(1));
+    // So is a fault injected into it.
+    let consumer = m.scenario.groups[0].consumers[0].clone();
+    m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
+    assert!(m.error.is_none() && m.lesson.as_ref().unwrap().guess.is_none(), "{:?}", m.error);
+
+    // Lesson 3's challenge, checked, then edited: the check said was of the scenario before.
+    let mut m = in_lesson(Model::new(), &shipped("03"), true, Action::GoToStep(4));
+    m.update(Action::CheckChallenge);
+    assert!(m.lesson.as_ref().unwrap().check.is_some());
+    m.update(Action::Edit(Edit::GroupStrategy(0, Strategy::IdempotencyKey)));
+    assert!(m.error.is_none() && m.lesson.as_ref().unwrap().check.is_none(), "{:?}", m.error);
+}
