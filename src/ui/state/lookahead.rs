@@ -162,7 +162,7 @@ impl Model {
             Some(l) if l.is_done() => l.foresight(),
             _ => Foresight::unknown(scenario),
         });
-        // A prediction made before an edit is answered by the run the room now watches.
+        // A guess or a check still waiting for this scenario's end (built again) is answered now.
         if let Some(l) = lookahead.as_ref().filter(|l| l.is_done()) {
             let answers = self.end_answers(&l.copy);
             self.settle(answers);
