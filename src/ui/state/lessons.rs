@@ -94,15 +94,23 @@ impl Model {
         }
         // At the step's moment, or at the end of the run (where losses are final).
         let play_to = self.current_step().and_then(|s| s.play_to_ms);
+        let mut look_again = false;
         let came_true = match (play_to, self.run_end_state()) {
             (None, RunEnd::Known(end)) => answers(&prediction, end),
             (None, RunEnd::Coming) => vec![],
-            _ => probe(&self.scenario, play_to)
+            (None, RunEnd::Unknown) => {
+                look_again = true;
+                vec![]
+            }
+            (Some(_), _) => probe(&self.scenario, play_to)
                 .map_or(vec![false; prediction.choices.len()], |e| answers(&prediction, &e)),
         };
         if let Some(l) = self.lesson.as_mut() {
             l.guess = Some(choice);
             l.came_true = came_true;
+        }
+        if look_again {
+            self.look_ahead_again();
         }
         if self.engine.now() < self.step_moment() || (play_to.is_none() && !self.engine.is_finished()) {
             self.play_until = play_to.map(|t| t.min(self.run_end()));
@@ -112,25 +120,26 @@ impl Model {
     }
 
     /// Checks the challenge against the run's end: off the look-ahead's copy, which has run there already,
-    /// or once it has (a big run's copy still on its way; see `end_answers`). Only a run too big to keep
-    /// its copy is run again here.
+    /// or once it has (a big run's copy still on its way, or one looking ahead again because the first
+    /// was too big to keep; see `end_answers`).
     pub(super) fn check_challenge(&mut self) {
         let Some(challenge) = self.current_step().and_then(|s| s.challenge.clone()) else { return };
-        let checks = match self.run_end_state() {
-            RunEnd::Known(end) => challenge_checks(end, &challenge),
-            RunEnd::Coming => {
-                if let Some(l) = self.lesson.as_mut() {
-                    l.check_pending = true;
-                }
-                self.notice = Some("Checking once the run's end is known: it is still being worked out…".into());
+        let look_again = match self.run_end_state() {
+            RunEnd::Known(end) => {
+                let checks = challenge_checks(end, &challenge);
+                self.show_check(&challenge, checks);
                 return;
             }
-            RunEnd::Unknown => match probe(&self.scenario, None) {
-                Some(copy) => challenge_checks(&copy, &challenge),
-                None => return,
-            },
+            RunEnd::Coming => false,
+            RunEnd::Unknown => true,
         };
-        self.show_check(&challenge, checks);
+        if let Some(l) = self.lesson.as_mut() {
+            l.check_pending = true;
+        }
+        self.notice = Some("Checking once the run's end is known: it is still being worked out…".into());
+        if look_again {
+            self.look_ahead_again();
+        }
     }
 
     /// The run at its end, as far as it can be read without running it here.

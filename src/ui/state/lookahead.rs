@@ -170,6 +170,23 @@ impl Model {
         self.lookahead = lookahead.filter(Lookahead::worth_keeping);
     }
 
+    /// The run's end is wanted again (a guess, a check) after its copy was let go as too big to keep: a new
+    /// copy looks ahead, a slice per frame like the first, and answers what waits when it gets there.
+    /// What the first copy learnt stands meanwhile (the new one learns the same).
+    pub(super) fn look_ahead_again(&mut self) {
+        let Some(lookahead) = Lookahead::start(&self.scenario, self.deadline) else {
+            // The run on screen was built from this scenario, so its copy can be too; should it not be,
+            // nothing is left waiting.
+            self.forget_answers();
+            return;
+        };
+        if lookahead.is_done() {
+            let answers = self.end_answers(&lookahead.copy);
+            self.settle(answers);
+        }
+        self.lookahead = Some(lookahead).filter(Lookahead::worth_keeping);
+    }
+
     fn learn(&mut self, foresight: Foresight) {
         (self.end_ms, self.marks, self.run_anomalies) = (foresight.end_ms, foresight.marks, foresight.anomalies);
     }

@@ -1080,3 +1080,49 @@ fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check(
     m.update(Action::Edit(Edit::GroupStrategy(0, Strategy::IdempotencyKey)));
     assert!(m.error.is_none() && m.lesson.as_ref().unwrap().check.is_none(), "{:?}", m.error);
 }
+
+/// Step `step` of shipped lesson `stem` alone, on a run of 200,000 sends two milliseconds apart: its
+/// copy at the end holds more than the look-ahead keeps, so the copy is let go once it has looked ahead.
+fn a_huge_lesson_step(stem: &str, step: usize) -> crate::scenario::lesson::Lesson {
+    let json = LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1;
+    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut huge = lesson["steps"][step].clone();
+    huge["set"] = serde_json::json!([
+        { "path": "/producers/0/count", "value": 200_000 },
+        { "path": "/producers/0/rate", "value": { "kind": "fixed", "interval_ms": 2 } },
+        { "path": "/until_ms", "value": 6_000_000 }
+    ]);
+    lesson["steps"] = serde_json::json!([huge]);
+    parse_lesson(&lesson.to_string()).unwrap()
+}
+
+#[test]
+fn a_guess_or_a_check_after_a_huge_run_s_copy_was_let_go_looks_ahead_again_not_on_the_click() {
+    // Lesson 2's first step asks about the end; lesson 3's last step is a challenge.
+    for (lesson, action) in
+        [(a_huge_lesson_step("02", 0), Action::Predict(0)), (a_huge_lesson_step("03", 4), Action::CheckChallenge)]
+    {
+        let answer = |m: &Model| {
+            let l = m.lesson.as_ref().unwrap();
+            (l.came_true.clone(), l.check.clone())
+        };
+        // Asked once the run itself has ended: answered at once, off the run.
+        let mut ended = in_lesson(Model::new(), &lesson, true, Action::FastForward);
+        while !ended.engine.is_finished() {
+            ended.update(Action::Tick { wall_ms: 16.0 });
+        }
+        ended.update(action.clone());
+        let expected = answer(&ended);
+        assert!(!expected.0.is_empty() || expected.1.is_some(), "answered off the ended run");
+
+        let mut m =
+            in_lesson(Model::with_clock(slices::tests::one_ms_a_look), &lesson, true, Action::Tick { wall_ms: 16.0 });
+        assert!(m.lookahead.is_none(), "the copy at its end was too big to keep");
+        m.update(action);
+        assert!(m.looking_ahead(), "a copy looks ahead again");
+        assert_eq!(answer(&m), (vec![], None), "the click ran no copy of the run");
+        assert!(frames_until_looked_ahead(&mut m) >= 2);
+        assert_eq!(answer(&m), expected, "answered as the end became known again");
+        assert!(m.lookahead.is_none(), "and the copy let go again");
+    }
+}
