@@ -83,8 +83,12 @@ pub const REBALANCE_SHOWN_MS: SimTime = 1_500;
 /// A consumer's box inside its group: its name over its status, or both on one line in a compact picture.
 pub(super) const MEMBER_H: f64 = 56.0;
 const MEMBER_COMPACT_H: f64 = 40.0;
-/// The right end of a consumer's title row, where the messages in its hands dock (`tokens`).
-pub const DOCK_W: f64 = 48.0;
+/// The narrowest consumer box that keeps its status beside its name: narrower, a status such as "idle · P0
+/// P1 P2" would be cut to a word, so the box keeps two lines.
+const INLINE_MEMBER_MIN_W: f64 = 270.0;
+/// The right end of a consumer's title row, where the messages in its hands dock (`tokens`: two, the
+/// farther 43.5 from the box's right edge).
+pub const DOCK_W: f64 = 44.0;
 /// A compact picture's dead-letter queue: a strip holding its title and its parked messages.
 const DEAD_LETTER_COMPACT_H: f64 = 40.0;
 const DEAD_LETTER_COMPACT_TITLE: &str = "DLQ";
@@ -441,9 +445,13 @@ fn in_flight_entries(store: &crate::engine::broker::QueueStore) -> Vec<EntryId> 
 /// How many cells fit in `width` with room after them for "+N", N up to `most` (the count of a busy sink
 /// runs to seven digits: a fixed allowance let it cross the box's edge).
 fn cells_beside_count(width: f64, most: u64) -> usize {
+    ((width - count_width(most)) / CELL_W).floor().max(1.0) as usize
+}
+
+/// The room "+N" takes after a row's cells, N up to `most`.
+fn count_width(most: u64) -> f64 {
     let digits = most.checked_ilog10().unwrap_or(0) as f64 + 1.0;
-    let count_w = 4.0 + (digits + 1.0) * 14.0 * EM_PER_CHAR;
-    ((width - count_w) / CELL_W).floor().max(1.0) as usize
+    4.0 + (digits + 1.0) * 14.0 * EM_PER_CHAR
 }
 
 /// A row of entry cells inside the box at `x`, `w` wide (`(x, w)`), from `entries` (entry id, class): as
@@ -533,7 +541,9 @@ pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
     let compact = roomy.height > stage.height;
     let first = if compact { layout_at_width(engine, width, true) } else { roomy };
     let grow = (stage.height / first.height).min(MAX_SCALE).min(width / MIN_WIDTH);
-    if grow <= 1.0 {
+    // A compact picture is nearly as tall as its stage: it keeps the stage's width (narrower, its
+    // consumers' statuses would be cut, or given two lines again and no longer fit).
+    if grow <= 1.0 || compact {
         return first;
     }
     layout_at_width(engine, width / grow, compact)
@@ -818,6 +828,10 @@ impl Drawing<'_> {
             ("dead-letter queue".to_string(), lines, node_height(1) + ROW_H, y + node_height(1) - 6.0, x)
         };
         let alarm = !store.dead_letter.is_empty();
+        // A strip too narrow for a cell and its count beside its title says only "DLQ" (red when it holds
+        // any; its label counts them).
+        let row_w = x + w - cells_x;
+        let cells_fit = row_w - 20.0 >= CELL_W + count_width(store.dead_letter.len() as u64);
         self.nodes.push(NodeBox {
             id: NodeId::DeadLetter(QueueId::at(qi)),
             x,
@@ -830,9 +844,10 @@ impl Drawing<'_> {
             classes: if alarm { vec!["dead-letter", "alarm"] } else { vec!["dead-letter"] },
             inline: false,
         });
-        let cells = store.dead_letter.iter().map(|&e| (e, "parked"));
-        let row = (cells_x, x + w - cells_x);
-        self.entry_rows.push(entry_row(store, NodeId::DeadLetter(QueueId::at(qi)), row, row_y, cells));
+        if cells_fit {
+            let cells = store.dead_letter.iter().map(|&e| (e, "parked"));
+            self.entry_rows.push(entry_row(store, NodeId::DeadLetter(QueueId::at(qi)), (cells_x, row_w), row_y, cells));
+        }
         h
     }
 
@@ -935,11 +950,12 @@ impl Drawing<'_> {
     /// Consumers `members` from `top`, one a row; returns the height they take.
     fn member_boxes(&mut self, members: &[ConsumerId], top: f64) -> f64 {
         let g = self.grid;
-        let pitch = if self.compact { MEMBER_COMPACT_H } else { MEMBER_H };
+        let inline = self.compact && g.consumer_w - 16.0 >= INLINE_MEMBER_MIN_W;
+        let pitch = if inline { MEMBER_COMPACT_H } else { MEMBER_H };
         for (k, &m) in members.iter().enumerate() {
             let mut member = self.consumer_box(m, g.consumer_x + 8.0, top + pitch * k as f64, g.consumer_w - 16.0);
             member.h = pitch - 6.0;
-            member.inline = self.compact;
+            member.inline = inline;
             self.nodes.push(member);
         }
         pitch * members.len() as f64
@@ -1392,48 +1408,64 @@ mod tests {
     fn a_system_too_tall_for_the_projector_is_drawn_compact_and_the_first_scenario_fits_whole() {
         let stage = Stage::PROJECTOR;
         let mut engine = crate::ui::test_support::preset("01");
-        engine.run_until(4_000);
         assert!(layout_at_width(&engine, stage.width, false).height > stage.height, "roomy, it would pan");
-        let l = layout_for(&engine, stage);
-        assert!(l.height <= stage.height && fit_scale(&l, stage) >= 1.0, "{} units tall", l.height);
-        // Each consumer on one line: its status after its name, clear of the messages docked at its end.
-        let consumers: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Consumer(_))).collect();
-        assert_eq!(consumers.len(), engine.consumers().len());
-        for n in consumers {
-            let (x, baseline) = n.line_origin(0);
-            let end = x + n.lines[0].chars().count() as f64 * TEXT_PX * EM_PER_CHAR;
-            assert!(n.inline && baseline == n.y + TITLE_DY && baseline < n.y + n.h, "{n:?}");
-            assert!(x >= n.x + 10.0 + title_width(&n.title) && end <= n.x + n.w - DOCK_W, "{n:?}");
+        // Compact from its first moment to its end: the picture never changes form while the run plays.
+        let height = layout_for(&engine, stage).height;
+        for t in [4_000, 12_500, SimTime::MAX] {
+            engine.run_until(t);
+            let l = layout_for(&engine, stage);
+            assert!(l.height == height && l.height <= stage.height, "at {t}: {} units tall", l.height);
+            // Each consumer on one line: its status after its name, clear of the messages docked at its end.
+            let consumers: Vec<&NodeBox> = l.nodes.iter().filter(|n| matches!(n.id, NodeId::Consumer(_))).collect();
+            assert_eq!(consumers.len(), engine.consumers().len());
+            for n in consumers {
+                let (x, baseline) = n.line_origin(0);
+                let end = x + n.lines[0].chars().count() as f64 * TEXT_PX * EM_PER_CHAR;
+                assert!(n.inline && baseline == n.y + TITLE_DY && baseline < n.y + n.h, "{n:?}");
+                assert!(end <= n.x + n.w - DOCK_W && !n.lines[0].ends_with('…'), "at {t}: {n:?}");
+            }
         }
+        // With the drawer open the consumer column is too narrow for a status beside a name: two lines.
+        let drawer_open = layout_for(&engine, Stage { width: 880.0, height: stage.height });
+        assert!(drawer_open.nodes.iter().all(|n| !n.inline));
         // A small system keeps its roomy boxes, and grows.
         let small = layout_for(&crate::ui::test_support::preset("05"), stage);
         assert!(small.nodes.iter().all(|n| !n.inline) && fit_scale(&small, stage) > 1.0);
     }
 
     #[test]
-    fn a_compact_dead_letter_queue_is_a_strip_holding_its_parked_messages() {
-        // Preset 02 parks a poison message; on a short stage its queue is drawn compact.
-        let mut engine = crate::ui::test_support::preset("02");
-        while engine.queues()[0].store.dead_letter.is_empty() {
-            assert!(engine.step(), "preset 02 dead-letters a message");
-        }
+    fn a_compact_dead_letter_queue_is_a_strip_holding_its_parked_messages_and_their_count() {
+        // Preset 02 with half its messages poison parks many; on a short stage its queue is drawn compact.
+        let mut scenario = crate::ui::test_support::preset("02").scenario().clone();
+        scenario.faults.poison = 0.5;
+        let mut engine = Engine::new(scenario).unwrap();
+        engine.run_until(SimTime::MAX);
+        let parked = engine.queues()[0].store.dead_letter.len();
         let id = NodeId::DeadLetter(QueueId::at(0));
         let l = layout_for(&engine, Stage { width: Stage::PROJECTOR.width, height: 200.0 });
         let strip = l.node(id).unwrap();
         assert_eq!((strip.h, strip.title.as_str(), strip.lines.len()), (DEAD_LETTER_COMPACT_H, "DLQ", 0));
-        assert_eq!(strip.label, "dead-letter queue: 1 message parked");
+        assert_eq!(strip.label, format!("dead-letter queue: {parked} messages parked"));
         let row = l.entry_rows.iter().find(|r| r.node == id).unwrap();
-        assert_eq!(row.cells.len(), 1);
+        assert!(row.more > 0 && row.cells.len() as u64 + row.more == parked as u64, "{parked} parked: {row:?}");
         let (top, bottom) = (row.y + CELL_Y, row.y + CELL_Y + CELL_SIZE);
         assert!(top >= strip.y && bottom <= strip.y + strip.h, "{row:?} in {strip:?}");
-        let cell = &row.cells[0];
-        assert!(cell.x >= strip.x + 10.0 + title_width("DLQ") && cell.x + CELL_SIZE <= strip.x + strip.w);
+        let right = strip.x + strip.w;
+        assert!(row.cells.iter().all(|c| c.x >= strip.x + 10.0 + title_width("DLQ") && c.x + CELL_SIZE <= right));
+        let count = format!("+{}", row.more).chars().count() as f64 * 14.0 * EM_PER_CHAR;
+        assert!(row.more_x + count <= right, "the count inside the strip: {row:?} in {strip:?}");
+        // A queue fed by an exchange in a comparison's lane, too narrow for a cell and its count beside the
+        // title: the strip alone.
+        let narrow = layout_for(&crate::ui::test_support::preset("11"), Stage { width: 620.0, height: 540.0 });
+        let strip = narrow.node(id).unwrap();
+        assert!(strip.title == "DLQ" && strip.w < 100.0, "{strip:?}");
+        assert!(narrow.entry_rows.iter().all(|r| r.node != id));
         // On the projector the same queue has room: a box titled in words.
         let roomy = layout_for(&engine, Stage::PROJECTOR);
         let dlq = roomy.node(id).unwrap();
         assert_eq!(
             (dlq.title.as_str(), dlq.lines.as_slice()),
-            ("dead-letter queue", ["1 message parked".to_string()].as_slice())
+            ("dead-letter queue", [format!("{parked} messages parked")].as_slice())
         );
     }
 

@@ -269,7 +269,8 @@ pub fn Controls(props: &ActionProps) -> Html {
                     </div>
                     if let Some(progress) = model.lookahead_progress() {
                         <progress data-testid="lookahead-progress" max="1" value={crate::number::decimal(progress)}
-                            aria-label="Looking ahead for the run's end and anomalies" title="Looking ahead: the run's end and its anomalies, for the marks"></progress>
+                            aria-label={if model.looking_again() { "Working out the run's end for the lesson's answer" } else { "Looking ahead for the run's end and anomalies" }}
+                            title={if model.looking_again() { "Working out the run's end for the lesson's answer" } else { "Looking ahead: the run's end and its anomalies, for the marks" }}></progress>
                     }
                 </div>
                 <span class="clock" data-testid="clock" aria-label="virtual time">{seconds(now)}</span>

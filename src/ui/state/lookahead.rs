@@ -14,12 +14,14 @@ const KEEP_COPY_MAX_BYTES: u64 = 32 << 20;
 /// A copy of a run on its way to the end, a slice at a time.
 pub struct Lookahead {
     copy: Engine,
+    /// A second copy, for a lesson's answer: what it will learn is known already (`look_ahead_again`).
+    again: bool,
 }
 
 impl Lookahead {
     /// A copy of `scenario`, with its first slice run (until `deadline`); `None` if the scenario cannot run.
     pub(super) fn start(scenario: &Scenario, deadline: Deadline) -> Option<Lookahead> {
-        let mut lookahead = Lookahead { copy: copy_of(scenario)? };
+        let mut lookahead = Lookahead { copy: copy_of(scenario)?, again: false };
         lookahead.advance(deadline);
         Some(lookahead)
     }
@@ -174,12 +176,14 @@ impl Model {
     /// copy looks ahead, a slice per frame like the first, and answers what waits when it gets there.
     /// What the first copy learnt stands meanwhile (the new one learns the same).
     pub(super) fn look_ahead_again(&mut self) {
-        let Some(lookahead) = Lookahead::start(&self.scenario, self.deadline) else {
+        let Some(mut lookahead) = Lookahead::start(&self.scenario, self.deadline) else {
             // The run on screen was built from this scenario, so its copy can be too; should it not be,
             // nothing is left waiting.
             self.forget_answers();
+            self.notice = None;
             return;
         };
+        lookahead.again = true;
         if lookahead.is_done() {
             let answers = self.end_answers(&lookahead.copy);
             self.settle(answers);
@@ -218,6 +222,11 @@ impl Model {
     /// How many scenarios have been opened or changed on this page: which one is on screen.
     pub fn scenarios_opened(&self) -> u32 {
         self.lookaheads
+    }
+
+    /// Whether lane A's copy only looks again for a lesson's answer (see `look_ahead_again`).
+    pub fn looking_again(&self) -> bool {
+        self.lookahead.as_ref().is_some_and(|l| l.again && !l.is_done())
     }
 
     /// Whether a copy is still looking ahead (the page then asks for animation frames).

@@ -141,11 +141,12 @@ impl Model {
     /// run advances by the wall time × the speed, at most `EVENTS_PER_FRAME` events, and stops at its end
     /// or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
-        // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's. Play's events
-        // go first, and the look-ahead has `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays
-        // also draws, and a click waits for the frame under way.
+        // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's, unless that
+        // only looks again for a lesson (the end is known). Play's events go first, and the look-ahead has
+        // `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays also draws, and a click waits for the
+        // frame under way.
         if self.seek.is_some() {
-            if !self.advance_lookahead(self.deadline) {
+            if self.looking_again() || !self.advance_lookahead(self.deadline) {
                 self.continue_seek();
             }
             return;
@@ -251,10 +252,7 @@ impl Model {
     /// The seed field's text: a whole number restarts the run with it; anything else is explained.
     pub(super) fn set_seed(&mut self, text: &str) {
         match text.trim().parse::<u64>() {
-            Ok(seed) => {
-                self.scenario.seed = seed;
-                self.rebuild();
-            }
+            Ok(seed) => self.reseed(seed),
             Err(_) => {
                 self.error = Some(format!("'{}' is not a seed: use a whole number from 0 to {}", text.trim(), u64::MAX))
             }
@@ -262,8 +260,14 @@ impl Model {
     }
 
     pub(super) fn new_seed(&mut self) {
-        self.scenario.seed = next_seed(self.scenario.seed);
-        self.rebuild();
+        self.reseed(next_seed(self.scenario.seed));
+    }
+
+    /// The scenario with another seed (another run: a lesson's guess about this one is asked again).
+    fn reseed(&mut self, seed: u64) {
+        if let Err(e) = self.load(Scenario { seed, ..self.scenario.clone() }) {
+            self.error = Some(e);
+        }
     }
 
     /// Shows the run at `t` (at most the run's end).

@@ -1061,6 +1061,13 @@ fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check(
     // The same scenario built again keeps the answer.
     m.update(Action::Restart);
     assert!(answered(&m), "Restart is the same run");
+    m.update(Action::SetSeed(m.scenario.seed.to_string()));
+    assert!(answered(&m), "the same seed is the same run");
+    // Another seed is another run: asked again.
+    m.update(Action::NewSeed);
+    assert!(m.lesson.as_ref().unwrap().guess.is_none());
+    m.update(Action::Predict(0));
+    assert!(answered(&m));
     // An edited scenario is another question: asked again, and a new guess is answered for it.
     m.update(Action::Edit(Edit::FaultPercent(FaultRate::ConsumerCrash, 10.0)));
     assert!(m.error.is_none(), "{:?}", m.error);
@@ -1121,6 +1128,13 @@ fn a_guess_or_a_check_after_a_huge_run_s_copy_was_let_go_looks_ahead_again_not_o
         m.update(action);
         assert!(m.looking_ahead(), "a copy looks ahead again");
         assert_eq!(answer(&m), (vec![], None), "the click ran no copy of the run");
+        assert!(m.looking_again());
+        // Its end known already, a far jump meanwhile does not wait for the copy.
+        m.update(Action::Scrub(60_000));
+        while m.engine.now() < 60_000 {
+            m.update(Action::Tick { wall_ms: 16.0 });
+        }
+        assert!(m.looking_again(), "reached the moment while the copy still looks");
         assert!(frames_until_looked_ahead(&mut m) >= 2);
         assert_eq!(answer(&m), expected, "answered as the end became known again");
         assert!(m.lookahead.is_none(), "and the copy let go again");
