@@ -201,6 +201,26 @@ impl Model {
         }
     }
 
+    /// The step whose guess or check `action` may take away by changing the run (an edit, a fault, a
+    /// seed), if it has one.
+    pub(super) fn answered_step(&self, action: &Action) -> Option<usize> {
+        let changes_the_run = matches!(
+            action,
+            Action::Edit(_) | Action::Inject(_) | Action::InjectAt { .. } | Action::SetSeed(_) | Action::NewSeed
+        );
+        let l = self.lesson.as_ref().filter(|l| changes_the_run && (l.guess.is_some() || l.check.is_some()))?;
+        Some(l.step)
+    }
+
+    /// Says why the answer of step `answered` vanished, if the change took it away.
+    pub(super) fn say_why_asked_again(&mut self, answered: Option<usize>) {
+        let still = self.lesson.as_ref().filter(|l| l.guess.is_none() && l.check.is_none()).map(|l| l.step);
+        if answered.is_some() && still == answered {
+            let said = self.notice.take().map_or(String::new(), |n| format!("{n} "));
+            self.notice = Some(format!("{said}The step asks again: your answer was about the run before."));
+        }
+    }
+
     /// After every action: a run that has ended answers what its lesson still waits for.
     pub(super) fn settle_lesson(&mut self) {
         let waits =

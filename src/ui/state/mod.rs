@@ -449,6 +449,7 @@ impl Model {
             Action::Tick { wall_ms } => Some(wall_ms),
             _ => None,
         };
+        let answered = self.answered_step(&action);
         if changes_the_scenario(&action) {
             // The screen is the user's own work again (after a bad link's fallback, or another tab's save).
             self.keep_saved_work = false;
@@ -512,6 +513,7 @@ impl Model {
             Action::NextAnomaly => self.tour_step(true),
             Action::PreviousAnomaly => self.tour_step(false),
         }
+        self.say_why_asked_again(answered);
         if self.notice.is_some() && self.notice != notice_before {
             // A new notice is the latest word: it takes the caption's place.
             self.caption = None;

@@ -1073,6 +1073,11 @@ fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check(
     assert!(m.error.is_none(), "{:?}", m.error);
     let l = m.lesson.as_ref().unwrap();
     assert!(l.guess.is_none() && l.came_true.is_empty(), "{l:?}");
+    let said = m.notice.clone().unwrap_or_default();
+    assert!(
+        said.starts_with("Setting changed")
+            && said.ends_with("The step asks again: your answer was about the run before.")
+    );
     m.update(Action::Predict(1));
     assert!(answered(&m) && m.lesson.as_ref().unwrap().guess == Some(1));
     // So is a fault injected into it.
