@@ -972,18 +972,33 @@ fn the_same_queue_on_rabbitmq_has_no_visibility_timeout_so_a_slow_worker_is_not_
     assert!(!outlasted(&m) && m.engine.report().duplicate_effects == 0, "{:?}", m.engine.report().duplicate_effects);
 }
 
+/// Step `step` of shipped lesson `stem` alone, its producer sending `sends` messages (`every_ms` apart,
+/// or at its own rate) over a long run.
+fn a_lesson_step_sending(
+    stem: &str,
+    step: usize,
+    sends: u64,
+    every_ms: Option<u64>,
+) -> crate::scenario::lesson::Lesson {
+    let json = LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1;
+    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
+    let mut changed = lesson["steps"][step].clone();
+    let mut set = vec![
+        serde_json::json!({ "path": "/producers/0/count", "value": sends }),
+        serde_json::json!({ "path": "/until_ms", "value": 6_000_000 }),
+    ];
+    if let Some(ms) = every_ms {
+        set.push(serde_json::json!({ "path": "/producers/0/rate", "value": { "kind": "fixed", "interval_ms": ms } }));
+    }
+    changed["set"] = serde_json::Value::Array(set);
+    lesson["steps"] = serde_json::json!([changed]);
+    parse_lesson(&lesson.to_string()).unwrap()
+}
+
 /// Step `step` of shipped lesson `stem` alone, on a run of 20,000 sends: in the page, its end is learnt
 /// over several frames.
 fn a_big_lesson_step(stem: &str, step: usize) -> crate::scenario::lesson::Lesson {
-    let json = LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1;
-    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
-    let mut big = lesson["steps"][step].clone();
-    big["set"] = serde_json::json!([
-        { "path": "/producers/0/count", "value": 20_000 },
-        { "path": "/until_ms", "value": 6_000_000 }
-    ]);
-    lesson["steps"] = serde_json::json!([big]);
-    parse_lesson(&lesson.to_string()).unwrap()
+    a_lesson_step_sending(stem, step, 20_000, None)
 }
 
 /// `lesson` opened in `m`, after its look-ahead has ended if `once_looked_ahead`, and `action` sent.
@@ -1096,16 +1111,7 @@ fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check(
 /// Step `step` of shipped lesson `stem` alone, on a run of 200,000 sends two milliseconds apart: its
 /// copy at the end holds more than the look-ahead keeps, so the copy is let go once it has looked ahead.
 fn a_huge_lesson_step(stem: &str, step: usize) -> crate::scenario::lesson::Lesson {
-    let json = LESSONS.iter().find(|(s, _)| s.starts_with(stem)).unwrap().1;
-    let mut lesson: serde_json::Value = serde_json::from_str(json).unwrap();
-    let mut huge = lesson["steps"][step].clone();
-    huge["set"] = serde_json::json!([
-        { "path": "/producers/0/count", "value": 200_000 },
-        { "path": "/producers/0/rate", "value": { "kind": "fixed", "interval_ms": 2 } },
-        { "path": "/until_ms", "value": 6_000_000 }
-    ]);
-    lesson["steps"] = serde_json::json!([huge]);
-    parse_lesson(&lesson.to_string()).unwrap()
+    a_lesson_step_sending(stem, step, 200_000, Some(2))
 }
 
 #[test]
