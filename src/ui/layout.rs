@@ -56,6 +56,19 @@ fn title_width(title: &str) -> f64 {
     title.chars().count() as f64 * TITLE_PX * EM_PER_BOLD_CHAR
 }
 
+/// A compact consumer's status beside its name, too long for the room before the dock: the partitions
+/// it owns give way to what it does ("#14 commit/ack"); its label keeps them.
+fn shorten_inline_status(member: &mut NodeBox) {
+    let room = member.w - 20.0 - title_width(&member.title) - DOCK_W;
+    let Some(status) = member.lines.first() else { return };
+    if status.chars().count() as f64 * TEXT_PX * EM_PER_CHAR > room {
+        if let Some((doing, _owns)) = status.split_once(" · ") {
+            member.label = format!("{}: {status}", member.title);
+            member.lines = vec![doing.to_string()];
+        }
+    }
+}
+
 /// The height of a node box holding a title and `lines` lines of text.
 pub(super) fn node_height(lines: usize) -> f64 {
     LINE_DY + LINE_H * lines.saturating_sub(1) as f64 + 12.0
@@ -541,8 +554,8 @@ pub fn layout_for(engine: &Engine, stage: Stage) -> Layout {
     let compact = roomy.height > stage.height;
     let first = if compact { layout_at_width(engine, width, true) } else { roomy };
     let grow = (stage.height / first.height).min(MAX_SCALE).min(width / MIN_WIDTH);
-    // A compact picture is nearly as tall as its stage: it keeps the stage's width (narrower, its
-    // consumers' statuses would be cut, or given two lines again and no longer fit).
+    // A compact picture keeps the stage's width: narrower, its consumers' statuses would have less room
+    // beside their names, or take two lines again and no longer fit.
     if grow <= 1.0 || compact {
         return first;
     }
@@ -831,7 +844,8 @@ impl Drawing<'_> {
         // A strip too narrow for a cell and its count beside its title says only "DLQ" (red when it holds
         // any; its label counts them).
         let row_w = x + w - cells_x;
-        let cells_fit = row_w - 20.0 >= CELL_W + count_width(store.dead_letter.len() as u64);
+        // Decided for a three-digit count whatever the count now, so the cells do not come and go.
+        let cells_fit = row_w - 20.0 >= CELL_W + count_width(999);
         self.nodes.push(NodeBox {
             id: NodeId::DeadLetter(QueueId::at(qi)),
             x,
@@ -956,6 +970,9 @@ impl Drawing<'_> {
             let mut member = self.consumer_box(m, g.consumer_x + 8.0, top + pitch * k as f64, g.consumer_w - 16.0);
             member.h = pitch - 6.0;
             member.inline = inline;
+            if inline {
+                shorten_inline_status(&mut member);
+            }
             self.nodes.push(member);
         }
         pitch * members.len() as f64
@@ -1411,7 +1428,8 @@ mod tests {
         assert!(layout_at_width(&engine, stage.width, false).height > stage.height, "roomy, it would pan");
         // Compact from its first moment to its end: the picture never changes form while the run plays.
         let height = layout_for(&engine, stage).height;
-        for t in [4_000, 12_500, SimTime::MAX] {
+        // Every 100 ms, its consumers busy or idle, crashed or armed.
+        for t in (100..=25_000).step_by(100).chain([SimTime::MAX]) {
             engine.run_until(t);
             let l = layout_for(&engine, stage);
             assert!(l.height == height && l.height <= stage.height, "at {t}: {} units tall", l.height);

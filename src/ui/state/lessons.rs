@@ -208,13 +208,15 @@ impl Model {
             action,
             Action::Edit(_) | Action::Inject(_) | Action::InjectAt { .. } | Action::SetSeed(_) | Action::NewSeed
         );
-        let l = self.lesson.as_ref().filter(|l| changes_the_run && (l.guess.is_some() || l.check.is_some()))?;
+        let answered = |l: &&LessonProgress| l.guess.is_some() || l.check.is_some() || l.check_pending;
+        let l = self.lesson.as_ref().filter(|l| changes_the_run && answered(l))?;
         Some(l.step)
     }
 
     /// Says why the answer of step `answered` vanished, if the change took it away.
     pub(super) fn say_why_asked_again(&mut self, answered: Option<usize>) {
-        let still = self.lesson.as_ref().filter(|l| l.guess.is_none() && l.check.is_none()).map(|l| l.step);
+        let asked = |l: &&LessonProgress| l.guess.is_none() && l.check.is_none() && !l.check_pending;
+        let still = self.lesson.as_ref().filter(asked).map(|l| l.step);
         if answered.is_some() && still == answered {
             let said = self.notice.take().map_or(String::new(), |n| format!("{n} "));
             self.notice = Some(format!("{said}The step asks again: your answer was about the run before."));

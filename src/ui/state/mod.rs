@@ -377,12 +377,10 @@ impl Model {
         validate(&scenario).map_err(|e| format!("This scenario cannot run: {e}"))?;
         // A large scenario reserves its tables up front: the old run goes before the new one is built.
         self.engine = Engine::placeholder();
+        // A guess or a check is of the scenario it was made for: another one is asked again. The same one
+        // built again keeps them, a check still waiting included (its copy answers it as before).
         if scenario != self.scenario {
             self.forget_answers();
-        }
-        if let Some(l) = self.lesson.as_mut() {
-            // A check is of the scenario it was asked for: another one is checked when asked.
-            l.check_pending = false;
         }
         self.foresee_run(&scenario);
         self.engine = Engine::new(scenario.clone()).map_err(|e| format!("This scenario cannot run: {e}"))?;

@@ -141,8 +141,9 @@ impl Model {
     /// run advances by the wall time × the speed, at most `EVENTS_PER_FRAME` events, and stops at its end
     /// or at a lesson step's moment.
     pub(super) fn tick(&mut self, wall_ms: f64) {
-        // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's, unless that
-        // only looks again for a lesson (the end is known). Play's events go first, and the look-ahead has
+        // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's, unless lane
+        // A's copy only looks again for a lesson (its end is known; lane B's catch-up then waits for the
+        // seek). Play's events go first, and the look-ahead has
         // `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays also draws, and a click waits for the
         // frame under way.
         if self.seek.is_some() {

@@ -1100,6 +1100,25 @@ fn a_changed_scenario_asks_the_step_s_prediction_again_and_drops_the_last_check(
     m.update(Action::Inject(FaultAction::CrashConsumer { consumer, at_step: None }));
     assert!(m.error.is_none() && m.lesson.as_ref().unwrap().guess.is_none(), "{:?}", m.error);
 
+    // A check still waiting for a big run's end: the same seed keeps it waiting, and it is answered; an
+    // edit takes it away, and says so.
+    let big = a_big_lesson_step("03", 4);
+    let mut m = in_lesson(Model::with_clock(slices::tests::one_ms_a_look), &big, false, Action::CheckChallenge);
+    assert!(m.lesson.as_ref().unwrap().check_pending);
+    m.update(Action::SetSeed(m.scenario.seed.to_string()));
+    assert!(m.lesson.as_ref().unwrap().check_pending, "the same run");
+    frames_until_looked_ahead(&mut m);
+    assert!(m.lesson.as_ref().unwrap().check.is_some(), "answered by the run built again");
+    let mut m = in_lesson(Model::with_clock(slices::tests::one_ms_a_look), &big, false, Action::CheckChallenge);
+    m.update(Action::Edit(Edit::GroupStrategy(0, Strategy::IdempotencyKey)));
+    let l = m.lesson.as_ref().unwrap();
+    assert!(!l.check_pending && l.check.is_none());
+    assert!(
+        m.notice.as_deref().is_some_and(|n| n.ends_with("your answer was about the run before.")),
+        "{:?}",
+        m.notice
+    );
+
     // Lesson 3's challenge, checked, then edited: the check said was of the scenario before.
     let mut m = in_lesson(Model::new(), &shipped("03"), true, Action::GoToStep(4));
     m.update(Action::CheckChallenge);
@@ -1142,6 +1161,7 @@ fn a_guess_or_a_check_after_a_huge_run_s_copy_was_let_go_looks_ahead_again_not_o
         assert!(m.looking_again());
         // Its end known already, a far jump meanwhile does not wait for the copy.
         m.update(Action::Scrub(60_000));
+        assert!(m.seek.is_some(), "a jump of several frames");
         while m.engine.now() < 60_000 {
             m.update(Action::Tick { wall_ms: 16.0 });
         }
