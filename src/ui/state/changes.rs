@@ -17,9 +17,7 @@ impl Model {
         // first, without building an engine beside the run (a big one reserves its tables up front).
         match validate(&scenario) {
             Ok(_) => {
-                self.forget_answers();
-                self.scenario = scenario;
-                self.replay_to(now, true, seek::Then::Nothing);
+                self.replay_to(now, Some(scenario), seek::Then::Nothing);
                 self.notice = Some(format!("Injected at {}: {label}.", crate::engine::observe::seconds(at_ms)));
             }
             Err(e) => self.error = Some(format!("That fault cannot be injected: {e}")),

@@ -433,12 +433,6 @@ impl Model {
         }
     }
 
-    fn rebuild(&mut self) {
-        if let Err(e) = self.load(self.scenario.clone()) {
-            self.error = Some(e);
-        }
-    }
-
     /// The reducer: every arm one call, to the file of what it changes.
     pub fn update(&mut self, action: Action) {
         self.deadline = Deadline::from_now(self.clock);

@@ -141,21 +141,21 @@ impl Model {
     /// recorded); then `then`.
     pub(super) fn go_to(&mut self, t: SimTime, then: Then) {
         if t < self.engine.now() {
-            self.replay_to(t, false, then);
+            self.replay_to(t, None, then);
         } else {
             self.seek(Goal::Time(t), then);
         }
     }
 
     /// Recomputes the run from t = 0 up to `t` (how scrubbing back, injecting and editing stay exact),
-    /// then `then`; `changed`: the scenario changed since the run was opened, so what it will do is learnt
-    /// again. Playing goes on from `t`.
-    pub(super) fn replay_to(&mut self, t: SimTime, changed: bool, then: Then) {
+    /// then `then`; `changed`: the scenario now on screen instead (loaded, so what it will do is learnt
+    /// again). Playing goes on from `t`.
+    pub(super) fn replay_to(&mut self, t: SimTime, changed: Option<Scenario>, then: Then) {
         let (playing, selection, focus) = (self.playing, self.selection, self.focus.take());
-        if changed {
-            self.rebuild();
-        } else {
-            self.restart();
+        match changed.map(|scenario| self.load(scenario)) {
+            Some(Err(e)) => self.error = Some(e),
+            Some(Ok(())) => {}
+            None => self.restart(),
         }
         (self.playing, self.selection, self.focus) = (playing, selection, focus);
         self.seek(Goal::Time(t), then);
