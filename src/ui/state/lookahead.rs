@@ -164,7 +164,12 @@ impl Model {
             Some(l) if l.is_done() => l.foresight(),
             _ => Foresight::unknown(scenario),
         });
-        // A guess or a check still waiting for this scenario's end (built again) is answered now.
+        self.adopt(lookahead);
+    }
+
+    /// Makes `lookahead` lane A's copy. One already at its end answers what the lesson waits for now (a
+    /// guess or a check of this scenario, built again or looked at again), and is kept only if small.
+    fn adopt(&mut self, lookahead: Option<Lookahead>) {
         if let Some(l) = lookahead.as_ref().filter(|l| l.is_done()) {
             let answers = self.end_answers(&l.copy);
             self.settle(answers);
@@ -184,11 +189,7 @@ impl Model {
             return;
         };
         lookahead.again = true;
-        if lookahead.is_done() {
-            let answers = self.end_answers(&lookahead.copy);
-            self.settle(answers);
-        }
-        self.lookahead = Some(lookahead).filter(Lookahead::worth_keeping);
+        self.adopt(Some(lookahead));
     }
 
     fn learn(&mut self, foresight: Foresight) {
