@@ -175,6 +175,15 @@ pub fn Controls(props: &ActionProps) -> Html {
     } else {
         "Play"
     };
+    // What the bar under the scrubber looks ahead for: the run's end and anomalies, or a lesson's answer.
+    let (looking_for, looking_title) = if model.looking_again() {
+        ("Working out the run's end for the lesson's answer", "Working out the run's end for the lesson's answer")
+    } else {
+        (
+            "Looking ahead for the run's end and anomalies",
+            "Looking ahead: the run's end and its anomalies, for the marks",
+        )
+    };
     html! {
         <div class="controls" role="toolbar" aria-label="Simulation controls">
             <h1 class="app-title" title="See what asynchronous systems do to messages: events on logs, commands on queues, faults, and idempotency.">
@@ -269,8 +278,7 @@ pub fn Controls(props: &ActionProps) -> Html {
                     </div>
                     if let Some(progress) = model.lookahead_progress() {
                         <progress data-testid="lookahead-progress" max="1" value={crate::number::decimal(progress)}
-                            aria-label={if model.looking_again() { "Working out the run's end for the lesson's answer" } else { "Looking ahead for the run's end and anomalies" }}
-                            title={if model.looking_again() { "Working out the run's end for the lesson's answer" } else { "Looking ahead: the run's end and its anomalies, for the marks" }}></progress>
+                            aria-label={looking_for} title={looking_title}></progress>
                     }
                 </div>
                 <span class="clock" data-testid="clock" aria-label="virtual time">{seconds(now)}</span>

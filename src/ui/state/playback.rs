@@ -143,9 +143,8 @@ impl Model {
     pub(super) fn tick(&mut self, wall_ms: f64) {
         // A frame runs one slice: a seek ("To end »", a far jump) waits for the look-ahead's, unless lane
         // A's copy only looks again for a lesson (its end is known; lane B's catch-up then waits for the
-        // seek). Play's events go first, and the look-ahead has
-        // `LOOKAHEAD_WHILE_PLAYING_MS` after them: a frame that plays also draws, and a click waits for the
-        // frame under way.
+        // seek). Play's events go first, and the look-ahead has `LOOKAHEAD_WHILE_PLAYING_MS` after them: a
+        // frame that plays also draws, and a click waits for the frame under way.
         if self.seek.is_some() {
             if self.looking_again() || !self.advance_lookahead(self.deadline) {
                 self.continue_seek();
